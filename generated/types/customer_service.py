@@ -328,7 +328,7 @@ class SendMessageRequest(RequestModel):
     """
     sender_role: str | None = None
     """
-    Only messages sent by this role.
+    Role the message is sent as (such as the shop's customer service agent).
     """
 
 

@@ -53,11 +53,11 @@ class GetPaymentsParams(RequestModel):
     )
     create_time_lt: Timestamp | None = None
     """
-    Only items created before this time (Unix seconds).
+    Only records created before this time (Unix seconds).
     """
     page_size: int | None = None
     """
-    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    Results per page, 1 to 100.
     """
     page_token: str | None = None
     """
@@ -65,7 +65,7 @@ class GetPaymentsParams(RequestModel):
     """
     sort_field: str
     """
-    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    Field the payments are sorted by; create_time.
     """
     sort_order: Literal["ASC", "DESC"] | None = None
     """
@@ -73,7 +73,7 @@ class GetPaymentsParams(RequestModel):
     """
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only records created at or after this time (Unix seconds).
     """
 
 
@@ -102,11 +102,11 @@ class GetPaymentsV202309Params(RequestModel):
     )
     create_time_lt: Timestamp | None = None
     """
-    Only items created before this time (Unix seconds).
+    Only records created before this time (Unix seconds).
     """
     page_size: str | None = None
     """
-    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    Results per page, 1 to 100.
     """
     page_token: str | None = None
     """
@@ -114,7 +114,7 @@ class GetPaymentsV202309Params(RequestModel):
     """
     sort_field: str
     """
-    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    Field the payments are sorted by; create_time.
     """
     sort_order: str | None = None
     """
@@ -122,7 +122,7 @@ class GetPaymentsV202309Params(RequestModel):
     """
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only records created at or after this time (Unix seconds).
     """
 
 
@@ -160,11 +160,11 @@ class GetStatementsParams(RequestModel):
     """
     payment_status: str | None = None
     """
-    Only statements in this payment status.
+    Only statements whose payout is in this state; PAID, FAILED or PROCESSING.
     """
     page_size: str | None = None
     """
-    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    Results per page, 1 to 100.
     """
     page_token: str | None = None
     """
@@ -172,7 +172,7 @@ class GetStatementsParams(RequestModel):
     """
     sort_field: str
     """
-    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    Field the statements are sorted by; statement_time.
     """
     sort_order: str | None = None
     """
@@ -217,7 +217,7 @@ class GetTradeInAccountTransactionsParams(RequestModel):
     """
     page_size: int
     """
-    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    Results per page, 1 to 100.
     """
     page_token: str | None = None
     """
@@ -237,7 +237,7 @@ class GetTradeInSupplierAccountBalanceParams(RequestModel):
 
     currency: str
     """
-    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency.
+    Currency of the amounts, as an ISO 4217 code (USD, GBP, EUR...).
     """
 
 
@@ -343,7 +343,7 @@ class GetTransactionsbyStatementParams(RequestModel):
     """
     sort_field: str
     """
-    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    Field the transactions are sorted by; order_create_time.
     """
     sort_order: str | None = None
     """
@@ -351,7 +351,7 @@ class GetTransactionsbyStatementParams(RequestModel):
     """
     page_size: str | None = None
     """
-    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    Results per page, 1 to 100.
     """
 
 
@@ -394,7 +394,7 @@ class GetTransactionsbyStatementV202309Params(RequestModel):
     """
     sort_field: str
     """
-    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    Field the transactions are sorted by; order_create_time.
     """
     sort_order: str | None = None
     """
@@ -402,7 +402,7 @@ class GetTransactionsbyStatementV202309Params(RequestModel):
     """
     page_size: str | None = None
     """
-    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    Results per page, 1 to 100.
     """
 
 
@@ -483,7 +483,7 @@ class GetUnsettledTransactionsParams(RequestModel):
     """
     page_size: int | None = None
     """
-    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    Results per page, 1 to 100.
     """
     sort_field: str
     """
@@ -556,15 +556,15 @@ class GetWithdrawalsParams(RequestModel):
     )
     create_time_lt: Timestamp | None = None
     """
-    Only items created before this time (Unix seconds).
+    Only records created before this time (Unix seconds).
     """
     types: list[str]
     """
-    Only records of these kinds.
+    Only withdrawals of these kinds; WITHDRAW, SETTLE, TRANSFER or REVERSE.
     """
     page_size: int | None = None
     """
-    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    Results per page, 1 to 100.
     """
     page_token: str | None = None
     """
@@ -572,7 +572,7 @@ class GetWithdrawalsParams(RequestModel):
     """
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only records created at or after this time (Unix seconds).
     """
 
 

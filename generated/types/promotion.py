@@ -340,7 +340,7 @@ class SearchCouponsRequest(RequestModel):
     """
     title_keyword: str | None = None
     """
-    Text matched against product titles.
+    Text matched against coupon titles.
     """
 
 

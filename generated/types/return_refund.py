@@ -126,7 +126,7 @@ class CreateReturnV202309Params(RequestModel):
 class CreateReturnV202309Request(RequestModel):
     currency: str | None = None
     """
-    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency.
+    Currency of refund_total, as an ISO 4217 code (USD, GBP, EUR...).
     """
     handover_method: str | None = None
     """
@@ -1316,7 +1316,7 @@ class CreateReturnRequest(RequestModel):
     """
     currency: str | None = None
     """
-    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency.
+    Currency of refund_total, as an ISO 4217 code (USD, GBP, EUR...).
     """
     shipment_type: str | None = None
     """
