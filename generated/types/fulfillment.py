@@ -593,11 +593,11 @@ class SearchPackageRequest(RequestModel):
     )
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only packages created at or after this time (Unix seconds).
     """
     create_time_lt: Timestamp | None = None
     """
-    Only items created before this time (Unix seconds).
+    Only packages created before this time (Unix seconds).
     """
     package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"] | None = None
     """
@@ -605,11 +605,11 @@ class SearchPackageRequest(RequestModel):
     """
     update_time_ge: Timestamp | None = None
     """
-    Only items updated at or after this time (Unix seconds).
+    Only packages updated at or after this time (Unix seconds).
     """
     update_time_lt: Timestamp | None = None
     """
-    Only items updated before this time (Unix seconds).
+    Only packages updated before this time (Unix seconds).
     """
 
 

@@ -125,11 +125,11 @@ class GetOrderListRequest(RequestModel):
     """
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only orders created at or after this time (Unix seconds).
     """
     create_time_lt: Timestamp | None = None
     """
-    Only items created before this time (Unix seconds).
+    Only orders created before this time (Unix seconds).
     """
     is_buyer_request_cancel: bool | None = None
     """
@@ -158,11 +158,11 @@ class GetOrderListRequest(RequestModel):
     """
     update_time_ge: Timestamp | None = None
     """
-    Only items updated at or after this time (Unix seconds).
+    Only orders updated at or after this time (Unix seconds).
     """
     update_time_lt: Timestamp | None = None
     """
-    Only items updated before this time (Unix seconds).
+    Only orders updated before this time (Unix seconds).
     """
     warehouse_ids: list[str] | None = None
     """

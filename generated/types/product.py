@@ -1482,11 +1482,11 @@ class ListOpportunitiesRequest(RequestModel):
     """
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only products created at or after this time (Unix seconds).
     """
     create_time_lt: Timestamp | None = None
     """
-    Only items created before this time (Unix seconds).
+    Only products created before this time (Unix seconds).
     """
     tag_codes: list[str] | None = None
     """
@@ -2574,11 +2574,11 @@ class SearchGlobalProductsRequest(RequestModel):
     )
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only products created at or after this time (Unix seconds).
     """
     create_time_le: Timestamp | None = None
     """
-    Only items created at or before this time (Unix seconds).
+    Only products created at or before this time (Unix seconds).
     """
     seller_skus: list[str] | None = None
     """
@@ -2590,11 +2590,11 @@ class SearchGlobalProductsRequest(RequestModel):
     """
     update_time_ge: Timestamp | None = None
     """
-    Only items updated at or after this time (Unix seconds).
+    Only products updated at or after this time (Unix seconds).
     """
     update_time_le: Timestamp | None = None
     """
-    Only items updated at or before this time (Unix seconds).
+    Only products updated at or before this time (Unix seconds).
     """
 
 
@@ -2624,11 +2624,11 @@ class SearchGlobalProductsV202309Request(RequestModel):
     )
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only products created at or after this time (Unix seconds).
     """
     create_time_le: Timestamp | None = None
     """
-    Only items created at or before this time (Unix seconds).
+    Only products created at or before this time (Unix seconds).
     """
     seller_skus: list[str] | None = None
     """
@@ -2640,11 +2640,11 @@ class SearchGlobalProductsV202309Request(RequestModel):
     """
     update_time_ge: Timestamp | None = None
     """
-    Only items updated at or after this time (Unix seconds).
+    Only products updated at or after this time (Unix seconds).
     """
     update_time_le: Timestamp | None = None
     """
-    Only items updated at or before this time (Unix seconds).
+    Only products updated at or before this time (Unix seconds).
     """
 
 
@@ -2810,11 +2810,11 @@ class SearchProductsRequest(RequestModel):
     """
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only products created at or after this time (Unix seconds).
     """
     create_time_le: Timestamp | None = None
     """
-    Only items created at or before this time (Unix seconds).
+    Only products created at or before this time (Unix seconds).
     """
     listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
     """
@@ -2859,11 +2859,11 @@ class SearchProductsRequest(RequestModel):
     """
     update_time_ge: Timestamp | None = None
     """
-    Only items updated at or after this time (Unix seconds).
+    Only products updated at or after this time (Unix seconds).
     """
     update_time_le: Timestamp | None = None
     """
-    Only items updated at or before this time (Unix seconds).
+    Only products updated at or before this time (Unix seconds).
     """
 
 
@@ -2892,11 +2892,11 @@ class SearchProductsV202309Request(RequestModel):
     )
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only products created at or after this time (Unix seconds).
     """
     create_time_le: Timestamp | None = None
     """
-    Only items created at or before this time (Unix seconds).
+    Only products created at or before this time (Unix seconds).
     """
     seller_skus: list[str] | None = None
     """
@@ -2908,11 +2908,11 @@ class SearchProductsV202309Request(RequestModel):
     """
     update_time_ge: Timestamp | None = None
     """
-    Only items updated at or after this time (Unix seconds).
+    Only products updated at or after this time (Unix seconds).
     """
     update_time_le: Timestamp | None = None
     """
-    Only items updated at or before this time (Unix seconds).
+    Only products updated at or before this time (Unix seconds).
     """
 
 
@@ -2952,11 +2952,11 @@ class SearchProductsV202312Request(RequestModel):
     """
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only products created at or after this time (Unix seconds).
     """
     create_time_le: Timestamp | None = None
     """
-    Only items created at or before this time (Unix seconds).
+    Only products created at or before this time (Unix seconds).
     """
     listing_platforms: list[str] | None = None
     """
@@ -2980,11 +2980,11 @@ class SearchProductsV202312Request(RequestModel):
     """
     update_time_ge: Timestamp | None = None
     """
-    Only items updated at or after this time (Unix seconds).
+    Only products updated at or after this time (Unix seconds).
     """
     update_time_le: Timestamp | None = None
     """
-    Only items updated at or before this time (Unix seconds).
+    Only products updated at or before this time (Unix seconds).
     """
 
 
@@ -3443,7 +3443,7 @@ class UploadProductImageForm(RequestModel):
     """
     use_case: str | None = None
     """
-    What the image is for (main image, attribute image, description, certificate...).
+    What the image is for; MAIN_IMAGE, ATTRIBUTE_IMAGE, DESCRIPTION_IMAGE, CERTIFICATION_IMAGE or SIZE_CHART_IMAGE.
     """
 
 

@@ -688,19 +688,19 @@ class SearchCancellationsRequest(RequestModel):
     """
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only requests created at or after this time (Unix seconds).
     """
     create_time_lt: Timestamp | None = None
     """
-    Only items created before this time (Unix seconds).
+    Only requests created before this time (Unix seconds).
     """
     update_time_ge: Timestamp | None = None
     """
-    Only items updated at or after this time (Unix seconds).
+    Only requests updated at or after this time (Unix seconds).
     """
     update_time_lt: Timestamp | None = None
     """
-    Only items updated before this time (Unix seconds).
+    Only requests updated before this time (Unix seconds).
     """
     locale: str | None = None
     """
@@ -766,11 +766,11 @@ class SearchCancellationsV202309Request(RequestModel):
     """
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only requests created at or after this time (Unix seconds).
     """
     create_time_lt: Timestamp | None = None
     """
-    Only items created before this time (Unix seconds).
+    Only requests created before this time (Unix seconds).
     """
     locale: str | None = None
     """
@@ -782,11 +782,11 @@ class SearchCancellationsV202309Request(RequestModel):
     """
     update_time_ge: Timestamp | None = None
     """
-    Only items updated at or after this time (Unix seconds).
+    Only requests updated at or after this time (Unix seconds).
     """
     update_time_lt: Timestamp | None = None
     """
-    Only items updated before this time (Unix seconds).
+    Only requests updated before this time (Unix seconds).
     """
 
 
@@ -899,7 +899,7 @@ class SearchReturnsRequest(RequestModel):
     """
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only requests created at or after this time (Unix seconds).
     """
     arbitration_status: list[Literal["CLOSED", "IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER"]] | None = (
         None
@@ -909,11 +909,11 @@ class SearchReturnsRequest(RequestModel):
     """
     update_time_ge: Timestamp | None = None
     """
-    Only items updated at or after this time (Unix seconds).
+    Only requests updated at or after this time (Unix seconds).
     """
     update_time_lt: Timestamp | None = None
     """
-    Only items updated before this time (Unix seconds).
+    Only requests updated before this time (Unix seconds).
     """
     locale: str | None = None
     """
@@ -921,7 +921,7 @@ class SearchReturnsRequest(RequestModel):
     """
     create_time_lt: Timestamp | None = None
     """
-    Only items created before this time (Unix seconds).
+    Only requests created before this time (Unix seconds).
     """
 
 
@@ -994,11 +994,11 @@ class SearchReturnsV202309Request(RequestModel):
     """
     create_time_ge: Timestamp | None = None
     """
-    Only items created at or after this time (Unix seconds).
+    Only requests created at or after this time (Unix seconds).
     """
     create_time_lt: Timestamp | None = None
     """
-    Only items created before this time (Unix seconds).
+    Only requests created before this time (Unix seconds).
     """
     locale: str | None = None
     """
@@ -1026,11 +1026,11 @@ class SearchReturnsV202309Request(RequestModel):
     """
     update_time_ge: Timestamp | None = None
     """
-    Only items updated at or after this time (Unix seconds).
+    Only requests updated at or after this time (Unix seconds).
     """
     update_time_lt: Timestamp | None = None
     """
-    Only items updated before this time (Unix seconds).
+    Only requests updated before this time (Unix seconds).
     """
 
 
