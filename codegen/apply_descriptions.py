@@ -2,18 +2,22 @@
 
 The texts live beside the spec so that they can be written while the spec files themselves
 are being edited elsewhere; this step copies them in. ``spec/descriptions/common.yaml`` holds
-``common:``, texts for argument names that mean the same thing everywhere; each
-``spec/descriptions/<domain>.yaml`` may hold its own ``common:`` (it wins for that domain's
-operations) and entries keyed ``"<METHOD> <path>"`` mapping an argument's wire name to its text
-(these win over both ``common:`` mappings, whichever file holds them).
+``common:``, texts for argument names that mean the same thing everywhere, and ``nested:``,
+texts for fields of nested request models by ``parent.field`` or by field name. Each
+``spec/descriptions/<domain>.yaml`` may hold its own ``common:`` and ``nested:`` (they win for
+that domain's operations) and entries keyed ``"<METHOD> <path>"`` mapping an argument's wire
+name, or a nested field's dotted path (``skus.price.amount``), to its text; these win over
+everything else, whichever file holds them.
 
 An operation's arguments are its ``path_params``, ``query`` and ``form`` fields and the fields
 of its ``body`` model; loose operations have none. Only the ``description`` of a field changes:
 it is inserted into the field's one-line ``{...}`` mapping (after ``required``, else after
-``type``) or, with ``--overwrite``, its old value is replaced; every other byte stays as it is.
+``type``) or, with ``--overwrite``, its old value is replaced; every other byte stays as it is,
+and the result is checked to differ from the original in descriptions only.
 
-Usage: ``python -m codegen.apply_descriptions [--overwrite] [--check]``. ``--check`` changes
-nothing and lists the arguments that would still have no description (exit status 1 if any).
+Usage: ``python -m codegen.apply_descriptions [--overwrite] [--check] [--no-nested]``
+(``make descriptions``). ``--check`` changes nothing and lists the arguments that would still
+have no description (exit status 1 if any); ``--list-nested`` also lists nested fields left.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ class Argument:
 
     domain: str
     key: str  # "<METHOD> <path>"
-    where: str  # path_params | query | form | body
+    where: str  # path_params | query | form | body | nested
     name: str  # the wire name
     node: yaml.Node  # the field's value node (a mapping)
     model: str | None = None  # the model that holds the field (body or nested)
