@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install generate descriptions test lint typecheck check clean demo sandbox bench
+.PHONY: help install generate descriptions test lint typecheck check clean demo sandbox bench reference
 
 help:
 	@echo "make demo       set up .venv (first run), start the local sandbox and drive a full seller flow"
@@ -16,6 +16,7 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make typecheck  mypy --strict on runtime/ and generated/ (as the installed package)"
 	@echo "make check      lint + typecheck + test"
+	@echo "make reference  refresh tests/reference/ from the reference facts (REF=folder, default ../shared/reference)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +57,11 @@ typecheck: $(STAMP)
 	cd build/typecheck && ../../$(PY) -m mypy --config-file ../../pyproject.toml -p tiktokshop
 
 check: lint typecheck test
+
+# The tests' own snapshot of the reference facts; run it when the reference folder changes.
+REF ?= ../shared/reference
+reference: $(STAMP)
+	$(PY) -m codegen.reference_snapshot $(REF)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

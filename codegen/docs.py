@@ -15,9 +15,18 @@ if TYPE_CHECKING:
 _REF = "#/components/schemas/"
 
 
-def reference_pages(env: jinja2.Environment, domains: list[Domain], header: str) -> dict[str, str]:
+def reference_pages(
+    env: jinja2.Environment, domains: list[Domain], header: str, api: ApiSpec | None = None
+) -> dict[str, str]:
+    # The codes TikTok documents for particular endpoints, by "METHOD /path", for each method's section.
+    errors: dict[str, list[tuple[int, str]]] = {}
+    for code, e in sorted((api.errors if api else {}).items()):
+        for op in e.operations or []:
+            errors.setdefault(op, []).append((code, e.error))
     pages = {
-        f"docs/{d.name}.md": env.get_template("reference.md.jinja").render(dom=d, header=header)
+        f"docs/{d.name}.md": env.get_template("reference.md.jinja").render(
+            dom=d, header=header, errors=errors
+        )
         for d in domains
     }
     lines = [
@@ -33,8 +42,54 @@ def reference_pages(env: jinja2.Environment, domains: list[Domain], header: str)
         lines.append(f"| [`{d.name}`]({d.name}.md) | {len(d.methods)} | {d.spec.summary} |")
     lines.append("")
     lines.append(f"{sum(len(d.methods) for d in domains)} operations in {len(domains)} domains.")
+    lines.append("")
+    lines.append("[TikTok's error codes](errors.md): the exception each raises and what the client does.")
     pages["docs/README.md"] = "\n".join(lines) + "\n"
     return pages
+
+
+def errors_page(api: ApiSpec, header: str) -> str:
+    """The error table of spec/api.yaml as a reference page: code, exception, reaction, meaning."""
+
+    def cell(text: str) -> str:
+        return " ".join(text.split()).replace("|", "\\|")
+
+    def reaction(e: Any) -> str:
+        if e.refresh_token:
+            return "refreshes the token once, repeats"
+        return "retried (safe calls)" if e.retry else "raised at once"
+
+    general = {c: e for c, e in api.errors.items() if not e.operations}
+    specific = {c: e for c, e in api.errors.items() if e.operations}
+    lines = [
+        f"<!-- {header} -->",
+        "# TikTok's error codes",
+        "",
+        "An answer whose `code` is not 0 raises the exception below (all derive from `tiktokshop.ApiError`,",
+        "with `code`, `message`, `request_id`, `status_code`). *Retried* codes are repeated with",
+        "exponential backoff and jitter, within `max_retries` and `total_timeout`, for calls that are safe",
+        "to repeat; a code that refreshes the token does so once, then repeats the call. A code that is",
+        "not listed raises the class of its HTTP status, else `ApiError`. The table is `errors` in",
+        "`spec/api.yaml`; the hint is added to the exception's message.",
+        "",
+        "## Codes of every endpoint",
+        "",
+        "| code | exception | client | meaning | hint |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for code, e in sorted(general.items()):
+        lines.append(f"| {code} | `{e.error}` | {reaction(e)} | {cell(e.meaning)} | {cell(e.hint or '')} |")
+    lines += [
+        "",
+        "## Codes documented for particular endpoints",
+        "",
+        "| code | exception | client | meaning | endpoints |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for code, e in sorted(specific.items()):
+        ops = "<br>".join(f"`{op}`" for op in e.operations or [])
+        lines.append(f"| {code} | `{e.error}` | {reaction(e)} | {cell(e.meaning)} | {ops} |")
+    return "\n".join(lines) + "\n"
 
 
 def _rename_refs(schema: Any, domain: str) -> Any:

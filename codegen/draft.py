@@ -1,6 +1,7 @@
-"""Draft spec files from the reference facts in ``../shared/reference`` for people to review.
+"""Draft spec files from the reference facts (a folder given with ``--reference``) for review.
 
     python -m codegen.draft order product        # re-draft spec/order.yaml and spec/product.yaml
+    python -m codegen.draft --reference DIR ...  # read the facts from DIR (default ../shared/reference)
     python -m codegen.draft --all                # every domain
 
 For each domain it writes ``spec/<domain>.yaml`` in the spec's format: our model names
@@ -28,7 +29,7 @@ import yaml
 from codegen.spec import snake_case
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "reference"
+DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference"
 _TIME = re.compile(r"(^|_)(time|timestamp)(_ge|_lt|_gt|_le|_from|_to)?$|_time_(ge|lt|gt|le)$|_at$")
 _INT = re.compile(r"(^|_)(count|size|num|number|quantity|total|page|limit|offset|index|stock|days)s?$")
 
@@ -97,10 +98,12 @@ _CURATED_FIELD_KEYS = (
 _CURATED_OP_KEYS = ("summary", "retry", "python_name", "pagination", "notes", "deviations")
 
 
-def load_reference() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
-    ops = json.loads((REFERENCE / "operations.json").read_text())["operations"]
-    models = json.loads((REFERENCE / "models.json").read_text())
-    peer = json.loads((REFERENCE / "models_peer.json").read_text())
+def load_reference(
+    reference: Path = DEFAULT_REFERENCE,
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    ops = json.loads((reference / "operations.json").read_text())["operations"]
+    models = json.loads((reference / "models.json").read_text())
+    peer = json.loads((reference / "models_peer.json").read_text())
     return ops, models, peer
 
 
@@ -154,8 +157,8 @@ class Node:
 
 
 class Drafter:
-    def __init__(self) -> None:
-        self.ops, self.models, self.peer = load_reference()
+    def __init__(self, reference: Path = DEFAULT_REFERENCE) -> None:
+        self.ops, self.models, self.peer = load_reference(reference)
 
     def _scalar(self, name: str, ref_type: str, peer_type: str | None) -> str:
         if ref_type in ("string", "date", "date-time"):
@@ -548,8 +551,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("domains", nargs="*")
     parser.add_argument("--all", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "spec")
+    parser.add_argument(
+        "--reference", type=Path, default=DEFAULT_REFERENCE, help="the reference facts folder"
+    )
     args = parser.parse_args(argv)
-    d = Drafter()
+    d = Drafter(args.reference)
     domains = sorted({o["domain"] for o in d.ops}) if args.all else args.domains
     for domain in domains:
         path = args.out / f"{domain}.yaml"

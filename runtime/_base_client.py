@@ -383,6 +383,8 @@ class BaseClient:
         entry = self._error_codes().get(code) if code else None
         if entry is not None:
             cls = ERROR_CLASSES.get(entry.error, ApiError)
+            if entry.hint:
+                message = f"{message.rstrip('. ')}. {entry.hint}"
         else:
             cls = class_for_status(status) if status >= 400 else ApiError
         error = cls(message, code=code, request_id=request_id, status_code=status, operation=op_id)

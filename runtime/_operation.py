@@ -23,11 +23,15 @@ class Pagination:
 
 @dataclass(frozen=True, slots=True)
 class ErrorCode:
-    """One row of the spec's error table: which exception a TikTok code raises and how to react."""
+    """One row of the spec's error table: which exception a TikTok code raises and how to react.
+
+    ``hint`` (what to check) is appended to the exception's message.
+    """
 
     error: str
     retry: bool = False
     refresh_token: bool = False
+    hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

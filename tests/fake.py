@@ -1,30 +1,30 @@
 """An in-process stand-in for TikTok's hosts, for unit tests (no socket, no internet).
 
 It checks every request the way the reference says TikTok does, with its own implementation of
-the signature (not the client's): app_key, timestamp within 5 minutes, ``sign`` over the raw query
-and raw body, the access token header, and ``shop_cipher`` present exactly where the reference
-catalogue says the operation takes it. A failed check answers with TikTok's envelope and a code.
+the signature (not the client's): app_key, timestamp from 5 minutes before to 30 seconds after its clock, ``sign`` over the raw query
+and raw body, the access token header, and ``shop_cipher`` present exactly where the project's own
+generated operation tables (``tiktokshop.resources.<domain>.OPERATIONS``) say the operation takes
+it. A failed check answers with TikTok's envelope and a code.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import itertools
 import json
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import httpx
 
 from tiktokshop import TikTokShop
-
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+from tiktokshop.resources import DOMAINS
 
 APP_KEY = "test-app-key"
 APP_SECRET = "test-app-secret-5f2b"
@@ -35,8 +35,23 @@ API = "https://api.test"
 AUTH = "https://auth.test"
 
 
-def reference_operations() -> list[dict[str, Any]]:
-    return json.loads((REFERENCE / "operations.json").read_text())["operations"]
+def shop_cipher_rule(op: Any) -> bool | str:
+    """``True`` (required), ``False`` (not accepted) or ``"optional"``, from a generated operation."""
+    rule = getattr(op, "shop_cipher", None)
+    if rule is None:
+        return bool(op.shop_scoped)
+    if isinstance(rule, str):
+        return "optional" if rule == "optional" else rule.lower() in ("true", "required", "yes")
+    return bool(rule)
+
+
+def project_operations() -> list[Any]:
+    """Every operation of the project's generated tables, each domain's ``OPERATIONS``."""
+    return [
+        op
+        for domain in DOMAINS
+        for op in importlib.import_module(f"tiktokshop.resources.{domain}").OPERATIONS
+    ]
 
 
 def _template_regex(path: str) -> re.Pattern[str]:
@@ -88,10 +103,8 @@ class FakeTikTok:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
-        self._shop_scoped: list[tuple[str, re.Pattern[str], bool]] = [
-            (op["method"], _template_regex(op["path"]), bool(op["shop_cipher"]))
-            for op in reference_operations()
-            if op["shop_cipher"] is not None
+        self._shop_scoped: list[tuple[str, re.Pattern[str], bool | str]] = [
+            (op.method, _template_regex(op.path), shop_cipher_rule(op)) for op in project_operations()
         ]
 
     def on(self, method: str, path: str, handler: Handler | Any) -> None:
@@ -134,22 +147,25 @@ class FakeTikTok:
         self.seen.append(seen)
         q = seen.query
         if q.get("app_key") != APP_KEY:
-            return self.envelope(None, 106002, "unknown app_key")
-        if abs(int(q.get("timestamp", "0")) - self.now()) > 300:
-            return self.envelope(None, 106003, "timestamp out of range")
+            return self.envelope(None, 36009004, "invalid app_key")
+        skew = int(q.get("timestamp", "0")) - self.now()
+        if not -300 <= skew <= 30:  # TikTok: from 5 minutes before to 30 seconds after its clock
+            return self.envelope(None, 36009004, "timestamp out of range")
         expected = independent_sign(APP_SECRET, seen.raw_path, pairs, seen.body)  # multipart: not signed
         seen.signature_ok = hmac.compare_digest(expected, q.get("sign", ""))
         if not seen.signature_ok:
             return self.envelope(None, 106001, "invalid signature")
         token = request.headers.get("x-tts-access-token")
         if token != self.access_token:
-            return self.envelope(None, 105001 if token else 105000, "invalid access token")
+            return self.envelope(None, 105001 if token else 36009004, "invalid access token")
         for method, pattern, scoped in self._shop_scoped:
             if method == seen.method and pattern.match(seen.raw_path):
+                if scoped == "optional":
+                    break
                 if scoped and "shop_cipher" not in q:
-                    return self.envelope(None, 36009001, "shop_cipher is required")
+                    return self.envelope(None, 106013, "shop_cipher is required")
                 if not scoped and "shop_cipher" in q:
-                    return self.envelope(None, 36009002, "shop_cipher is not accepted here")
+                    return self.envelope(None, 36009004, "shop_cipher is not accepted here")
                 break
         for (method, template), handler in self.routes.items():
             if method == seen.method and _template_regex(template).match(seen.raw_path):

@@ -9,8 +9,10 @@ from tests.fake import FakeTikTok
 from tiktokshop import (
     ApiError,
     AuthenticationError,
+    BadRequestError,
     MalformedResponseError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     ServerError,
     TikTokShopError,
@@ -144,3 +146,81 @@ def test_transport_error_message_has_no_url(fake: FakeTikTok) -> None:
 def test_everything_derives_from_tiktokshop_error() -> None:
     for cls in (ApiError, AuthenticationError, MalformedResponseError, TransportError):
         assert issubclass(cls, TikTokShopError)
+
+
+# -- TikTok's error table (spec/api.yaml), as TikTok documents it ----------------------------------
+
+SHOPS = ("GET", "/authorization/202309/shops")
+
+
+def test_too_many_requests_is_retried_with_backoff_then_raises_rate_limit_error(fake: FakeTikTok) -> None:
+    fake.on(*SHOPS, lambda s: fake.envelope(None, code=36009002, message="Too many requests", status=429))
+    sleeps: list[float] = []
+    with pytest.raises(RateLimitError) as info:
+        fake.client(max_retries=3, sleep=sleeps.append).authorization.get_authorized_shops()
+    assert len(fake.seen) == 4 and len(sleeps) == 3 and all(s >= 0 for s in sleeps)
+    assert info.value.code == 36009002 and info.value.status_code == 429
+    assert fake.token_calls == []
+
+
+def test_credential_or_parameter_error_is_sent_once_and_says_what_to_check(fake: FakeTikTok) -> None:
+    fake.on(*SHOPS, lambda s: fake.envelope(None, code=36009004, message="Invalid credentials"))
+    with pytest.raises(AuthenticationError) as info:
+        fake.client(max_retries=3).authorization.get_authorized_shops()
+    assert not isinstance(info.value, RateLimitError)
+    assert len(fake.seen) == 1 and fake.token_calls == []
+    message = str(info.value)
+    assert info.value.code == 36009004
+    for what in ("sign", "app_key", "timestamp", "shop_cipher", "category_asset_cipher"):
+        assert what in message, what
+
+
+def test_missing_scope_is_permission_denied_and_never_refreshes(fake: FakeTikTok) -> None:
+    fake.on(*SHOPS, lambda s: fake.envelope(None, code=105005, message="Access denied"))
+    with pytest.raises(PermissionDeniedError) as info:
+        fake.client(max_retries=3).authorization.get_authorized_shops()
+    assert len(fake.seen) == 1 and fake.token_calls == []
+    assert "scope" in str(info.value) and "authorize" in str(info.value)
+
+
+def test_expired_token_code_refreshes_once_and_repeats(fake: FakeTikTok) -> None:
+    answers = [fake.envelope(None, code=105002, message="Expired credentials")]
+    fake.on(*SHOPS, lambda s: answers.pop(0) if answers else {"shops": []})
+    page = fake.client().authorization.get_authorized_shops()
+    assert page.shops == []
+    assert len(fake.token_calls) == 1 and len(fake.seen) == 2
+    assert (
+        fake.seen[1].headers["x-tts-access-token"]
+        == fake.access_token
+        != fake.seen[0].headers["x-tts-access-token"]
+    )
+
+
+def test_bad_sign_suggests_checking_the_secret_and_clock(fake: FakeTikTok) -> None:
+    with pytest.raises(AuthenticationError) as info:
+        fake.client(app_secret="not-the-secret").authorization.get_authorized_shops()
+    assert info.value.code == 106001 and len(fake.seen) == 1
+    assert "app secret" in str(info.value) and "clock" in str(info.value)
+    assert "not-the-secret" not in str(info.value)
+
+
+def test_missing_shop_cipher_is_a_bad_request_naming_it(fake: FakeTikTok) -> None:
+    fake.on(*SHOPS, lambda s: fake.envelope(None, code=106013, message="Missing identifier"))
+    with pytest.raises(BadRequestError) as info:
+        fake.client(max_retries=3).authorization.get_authorized_shops()
+    assert info.value.code == 106013 and "shop_cipher" in str(info.value) and len(fake.seen) == 1
+
+
+@pytest.mark.parametrize("code", [36009003, 36009007])
+def test_transient_codes_are_retried(fake: FakeTikTok, code: int) -> None:
+    answers = [fake.envelope(None, code=code, message="transient")]
+    fake.on(*SHOPS, lambda s: answers.pop(0) if answers else {"shops": []})
+    fake.client().authorization.get_authorized_shops()
+    assert len(fake.seen) == 2
+
+
+def test_ip_not_on_the_allow_list_is_permission_denied(fake: FakeTikTok) -> None:
+    fake.on(*SHOPS, lambda s: fake.envelope(None, code=36009033, message="Access denied"))
+    with pytest.raises(PermissionDeniedError, match="allow list"):
+        fake.client(max_retries=3).authorization.get_authorized_shops()
+    assert len(fake.seen) == 1

@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fake import REFERENCE, independent_sign
+from tests.fake import independent_sign
 from tiktokshop import sign_request
 
-
-def _check_value() -> str:
-    text = (REFERENCE / "README.md").read_text()
-    match = re.search(r"`([0-9a-f]{64})`", text)
-    assert match, "the reference README states a check value"
-    return match.group(1)
+#: The check values the reference states (snapshot written by `make reference`).
+CASES: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "reference" / "signing.json").read_text(encoding="utf-8")
+)["cases"]
 
 
-def test_reference_check_value() -> None:
-    query = {"app_key": "abc", "timestamp": "1700000000", "shop_cipher": "C1", "page_size": "20"}
-    got = sign_request("s3cr3t", "/order/202309/orders/search", query, '{"order_status":"UNPAID"}')
-    assert got == _check_value()
+@pytest.mark.parametrize("case", CASES, ids=[c["what"] for c in CASES])
+def test_reference_check_values(case: dict[str, Any]) -> None:
+    got = sign_request(case["app_secret"], case["path"], case["query"], case["body"])
+    assert got == case["sign"]
+    assert (
+        independent_sign(case["app_secret"], case["path"], list(case["query"].items()), case["body"] or "")
+        == (case["sign"])
+    )
+
+
+def test_tiktoks_worked_example_string_to_sign() -> None:
+    case = next(c for c in CASES if "string_to_sign" in c)
+    query = case["query"]
+    message = (
+        case["app_secret"] + case["path"] + "".join(k + query[k] for k in sorted(query)) + case["app_secret"]
+    )
+    assert message == case["string_to_sign"]
 
 
 keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12)

@@ -17,19 +17,1569 @@ SANDBOX_AUTH_BASE_URL = "https://auth-sandbox.tiktok-shops.com"
 #: (requests per second per app, per shop) for each endpoint. TikTok does not publish one number.
 DEFAULT_RATE_LIMIT: tuple[float | None, float | None] = (50.0, 10.0)
 
+# Rows without a hint share one ErrorCode per (exception, retry, refresh) (a cheap import).
+_AuthenticationError = ErrorCode("AuthenticationError", retry=False, refresh_token=False)
+_AuthenticationError_refresh = ErrorCode("AuthenticationError", retry=False, refresh_token=True)
+_BadRequestError = ErrorCode("BadRequestError", retry=False, refresh_token=False)
+_NotFoundError = ErrorCode("NotFoundError", retry=False, refresh_token=False)
+_PermissionDeniedError = ErrorCode("PermissionDeniedError", retry=False, refresh_token=False)
+_RateLimitError = ErrorCode("RateLimitError", retry=False, refresh_token=False)
+_RateLimitError_retry = ErrorCode("RateLimitError", retry=True, refresh_token=False)
+_ServerError_retry = ErrorCode("ServerError", retry=True, refresh_token=False)
+
 #: TikTok error codes: the exception each raises, whether it is transient, whether it asks for a
-#: token refresh.
+#: token refresh, and what to check (``hint``, added to the exception's message).
 ERROR_CODES: dict[int, ErrorCode] = {
-    # The access token is invalid.
-    105001: ErrorCode("AuthenticationError", retry=False, refresh_token=True),
+    # TikTok rejected the category_asset_cipher query parameter or the access token header.
+    101000: _AuthenticationError,
+    # The access token is not valid (for example replaced by a refresh elsewhere).
+    105001: _AuthenticationError_refresh,
     # The access token has expired.
-    105002: ErrorCode("AuthenticationError", retry=False, refresh_token=True),
-    # The signature does not match the request.
-    106001: ErrorCode("AuthenticationError", retry=False, refresh_token=False),
-    # TikTok failed internally; the call may be repeated.
-    36009003: ErrorCode("ServerError", retry=True, refresh_token=False),
-    # Too many requests for this app or shop.
-    36009004: ErrorCode("RateLimitError", retry=True, refresh_token=False),
+    105002: _AuthenticationError_refresh,
+    # The app or the token lacks the access scope this endpoint needs.
+    105005: ErrorCode(
+        "PermissionDeniedError",
+        retry=False,
+        refresh_token=False,
+        hint="The seller must authorize the app for this endpoint's scope (or the app must be granted it in the Partner Center); refreshing the token does not help.",
+    ),
+    # The sign query parameter does not match the request.
+    106001: ErrorCode(
+        "AuthenticationError",
+        retry=False,
+        refresh_token=False,
+        hint="Check the app secret, and that the machine's clock is right (the timestamp is signed).",
+    ),
+    # The endpoint is shop-scoped and the shop_cipher query parameter is missing.
+    106013: ErrorCode(
+        "BadRequestError",
+        retry=False,
+        refresh_token=False,
+        hint="Pass shop_cipher= to the client or the call (authorization.get_authorized_shops lists them).",
+    ),
+    # TikTok could not load the orders; repeat the call later.
+    10002014: _ServerError_retry,
+    # TikTok could not load the orders; repeat the call later.
+    10002015: _ServerError_retry,
+    # The shop may not access this order or package.
+    10006402: _PermissionDeniedError,
+    # The order's status no longer lets its shipping details be changed.
+    10007002: _BadRequestError,
+    # TikTok could not load the orders; repeat the call later.
+    10037002: _ServerError_retry,
+    # TikTok could not load the orders; repeat the call later.
+    10037003: _ServerError_retry,
+    # TikTok could not load the orders; repeat the call later.
+    10037004: _ServerError_retry,
+    # A request parameter has a wrong value.
+    11001002: _BadRequestError,
+    # TikTok's fulfillment service did not answer in time; repeat the call later.
+    11001027: _ServerError_retry,
+    # TikTok's fulfillment service failed; repeat the call later.
+    11001031: _ServerError_retry,
+    # The operation conflicts with the shipping service's state; check the shipping service ID.
+    11003011: _BadRequestError,
+    # No warehouse has this ID.
+    11005004: _NotFoundError,
+    # TikTok could not work out the delivery lead time; repeat the call later.
+    11005010: _ServerError_retry,
+    # TikTok's fulfillment service failed; repeat the call later.
+    11006005: _ServerError_retry,
+    # TikTok's record of the package status was inconsistent; repeat the call later.
+    11006010: _ServerError_retry,
+    # Phones and tablets must ship apart from other items; split the order into packages.
+    11006013: _BadRequestError,
+    # Each phone or tablet must ship in its own package; split the order.
+    11006014: _BadRequestError,
+    # The package was already shipped and cannot be shipped a second time.
+    11006021: _BadRequestError,
+    # TikTok's fulfillment service failed; repeat the call later.
+    11006026: _ServerError_retry,
+    # No shipping service can carry this package; change its weight or check the buyer's address.
+    11021009: _BadRequestError,
+    # The buyer's postal code is not valid; ask the buyer to fix the address, or cancel as undeliverable.
+    11021010: _BadRequestError,
+    # The product name is not valid for shipping; the order can be cancelled as undeliverable without penalty.
+    11021011: _BadRequestError,
+    # The address is not valid.
+    11021012: _BadRequestError,
+    # The delivery address is too long; ask the buyer to shorten it, or cancel as undeliverable.
+    11021013: _BadRequestError,
+    # The product is too large to ship.
+    11021014: _BadRequestError,
+    # The package is over the weight limit; the order can be cancelled as undeliverable without penalty.
+    11021015: _BadRequestError,
+    # A SKU is over the weight limit; the order can be cancelled as undeliverable without penalty.
+    11021016: _BadRequestError,
+    # A SKU is over the size limits; the order can be cancelled as undeliverable without penalty.
+    11021017: _BadRequestError,
+    # The package holds more items than allowed.
+    11021018: _BadRequestError,
+    # The package is over the size limits; the order can be cancelled as undeliverable without penalty.
+    11021019: _BadRequestError,
+    # The package's girth is over the limit; the order can be cancelled as undeliverable without penalty.
+    11021020: _BadRequestError,
+    # The SKU name is not valid for shipping; the order can be cancelled as undeliverable without penalty.
+    11021021: _BadRequestError,
+    # The package's longest side is over the limit; the order can be cancelled as undeliverable without penalty.
+    11021022: _BadRequestError,
+    # The buyer's or the seller's address is not valid; the order can be cancelled as undeliverable without penalty.
+    11021023: _BadRequestError,
+    # The buyer's delivery address is not valid; the order can be cancelled as undeliverable without penalty.
+    11021024: _BadRequestError,
+    # The seller's ship-from address is not valid; the order can be cancelled as undeliverable without penalty.
+    11021025: _BadRequestError,
+    # No carrier recognises this tracking number; check it and send it again.
+    11028006: _BadRequestError,
+    # This call works only for orders shipped through TikTok Shipping; seller-shipped orders use their own labels.
+    11034002: _BadRequestError,
+    # No warehouse has this ID.
+    11034009: _NotFoundError,
+    # Making the shipping document took too long; repeat the call later.
+    11034023: _ServerError_retry,
+    # TikTok failed while tagging the package; repeat the call later.
+    11034025: _ServerError_retry,
+    # The carrier is still preparing the shipping document; ask again later.
+    11034037: _ServerError_retry,
+    # A request parameter has a wrong value.
+    11050001: _BadRequestError,
+    # TikTok's product service failed; repeat the call later.
+    12001000: _ServerError_retry,
+    # The seller may not act on this product.
+    12009014: _PermissionDeniedError,
+    # The category is not valid.
+    12019002: _BadRequestError,
+    # The seller account is not active.
+    12019004: _BadRequestError,
+    # The product description breaks TikTok's rules; check its content and length.
+    12019006: _BadRequestError,
+    # The product ID is not valid.
+    12019008: _BadRequestError,
+    # The list of product images is malformed; check each image URI.
+    12019009: _BadRequestError,
+    # The product price is malformed or out of range.
+    12019010: _BadRequestError,
+    # The package weight is not valid.
+    12019011: _BadRequestError,
+    # The package dimensions are not valid.
+    12019012: _BadRequestError,
+    # The brand ID is not valid.
+    12019013: _BadRequestError,
+    # The product has more SKUs than allowed.
+    12019015: _BadRequestError,
+    # Warehouse details are missing or wrong, so the product cannot be published or synced to the target markets.
+    12019016: _BadRequestError,
+    # A sales attribute (variation) is not valid.
+    12019019: _BadRequestError,
+    # Every SKU needs a valid warehouse.
+    12019022: _BadRequestError,
+    # The stock quantity is not valid.
+    12019024: _BadRequestError,
+    # The search filter takes at most 10 seller_skus.
+    12019027: _BadRequestError,
+    # The product is stocked in several warehouses; send every warehouse ID with its details.
+    12019028: _BadRequestError,
+    # A product attribute is not valid.
+    12019030: _BadRequestError,
+    # The price is locked and cannot be changed now.
+    12019045: _BadRequestError,
+    # SKUs cannot be added to this product.
+    12019056: _BadRequestError,
+    # SKUs cannot be removed from this product.
+    12019057: _BadRequestError,
+    # The seller SKU is not valid.
+    12019059: _BadRequestError,
+    # package_dimension_unit is accepted only for US products.
+    12019060: _BadRequestError,
+    # Imperial units for weight or size are accepted only for US products.
+    12019061: _BadRequestError,
+    # No category fits the product; give its full name and better attributes.
+    12019064: _BadRequestError,
+    # The image URI is not valid; use one returned by the product image upload call.
+    12019065: _BadRequestError,
+    # The optimization mode given is not one TikTok accepts.
+    12019070: _BadRequestError,
+    # At most 10 SKU IDs may be sent.
+    12019087: _BadRequestError,
+    # The pre-sale fields contradict each other; drop pre_sale.fulfillment_type when pre_sale.type is NONE.
+    12019094: _BadRequestError,
+    # Set pre_sale.fulfillment_type; it is missing or empty.
+    12019095: _BadRequestError,
+    # pre_sale.type is required but missing.
+    12019096: _BadRequestError,
+    # pre_sale.fulfillment_type.release_date must not be zero.
+    12019097: _BadRequestError,
+    # pre_sale.fulfillment_type.handling_duration_days must not be zero.
+    12019098: _BadRequestError,
+    # This pre_sale.type is not offered in the shop's region.
+    12019099: _BadRequestError,
+    # All SKUs of one product must share the same pre_sale.type.
+    12019100: _BadRequestError,
+    # The uploaded file is empty.
+    12019103: _BadRequestError,
+    # The file name is missing.
+    12019104: _BadRequestError,
+    # The file's format or content could not be processed.
+    12019105: _BadRequestError,
+    # The page number is not valid.
+    12019108: _BadRequestError,
+    # The page size is not valid.
+    12019109: _BadRequestError,
+    # The seller ID is not valid.
+    12019112: _BadRequestError,
+    # The product status given is not one TikTok accepts.
+    12019113: _BadRequestError,
+    # The seller may not perform this action.
+    12019114: _PermissionDeniedError,
+    # The image's width or height is outside the allowed range (100 to 20000 pixels for products).
+    12019116: _BadRequestError,
+    # A product with several SKUs needs sales attributes on each SKU to tell them apart.
+    12019117: _BadRequestError,
+    # The creation-time range of the search is not valid.
+    12019118: _BadRequestError,
+    # The update-time range of the search is not valid.
+    12019119: _BadRequestError,
+    # Too many product IDs were sent.
+    12019120: _BadRequestError,
+    # TikTok could not compute the price.
+    12019121: _BadRequestError,
+    # Videos must have an aspect ratio from 9:16 (portrait) to 16:9 (landscape).
+    12019122: _BadRequestError,
+    # Page size times page number goes past the deepest page allowed.
+    12019123: _BadRequestError,
+    # Page size and page number must be sent together.
+    12019124: _BadRequestError,
+    # No product has this ID.
+    12019150: _NotFoundError,
+    # A publish parameter is not valid.
+    12019210: _BadRequestError,
+    # The product is already published in this region.
+    12019212: _BadRequestError,
+    # The seller's deposit balance is too low.
+    12019215: _BadRequestError,
+    # The uploaded file data is not valid.
+    12038002: _BadRequestError,
+    # The file type is not accepted (PDF for documents; JPG, JPEG or PNG for images).
+    12038004: _BadRequestError,
+    # The file is larger than allowed (10 MB for documents, 5 MB for images).
+    12038005: _BadRequestError,
+    # At most 200 image URIs may be sent.
+    12038007: _BadRequestError,
+    # The image URI is not valid; use one returned by the product image upload call.
+    12038008: _BadRequestError,
+    # target_language is not valid or not offered.
+    12038009: _BadRequestError,
+    # At most 20 translation task IDs may be sent.
+    12038010: _BadRequestError,
+    # No translation task matches this ID, or the ID is malformed.
+    12038011: _BadRequestError,
+    # The daily quota of 500 translation tasks is used up.
+    12038012: _BadRequestError,
+    # This operation is not offered to this shop.
+    12038013: _BadRequestError,
+    # The image's width or height is outside the allowed range.
+    12038014: _BadRequestError,
+    # The image's format or content could not be processed.
+    12038015: _BadRequestError,
+    # The category is in the wrong format.
+    12052002: _BadRequestError,
+    # The parcel height is in the wrong format.
+    12052003: _BadRequestError,
+    # The parcel width is in the wrong format.
+    12052004: _BadRequestError,
+    # The parcel length is in the wrong format.
+    12052005: _BadRequestError,
+    # The parcel weight is in the wrong format.
+    12052006: _BadRequestError,
+    # The price is in the wrong format.
+    12052012: _BadRequestError,
+    # The product description is too long.
+    12052013: _BadRequestError,
+    # A product description must be given.
+    12052015: _BadRequestError,
+    # A parcel weight must be given.
+    12052016: _BadRequestError,
+    # No category has this ID.
+    12052023: _NotFoundError,
+    # Products go only in a leaf category, and this one has subcategories.
+    12052024: _BadRequestError,
+    # The category given cannot be used.
+    12052025: _BadRequestError,
+    # No brand has this ID.
+    12052026: _NotFoundError,
+    # The product needs a main image.
+    12052028: _BadRequestError,
+    # One or more product IDs are not valid.
+    12052031: _BadRequestError,
+    # No product has this ID.
+    12052032: _NotFoundError,
+    # The product belongs to another shop.
+    12052034: _BadRequestError,
+    # A SKU ID is required.
+    12052036: _BadRequestError,
+    # The inventory could not be updated: it may be allocated automatically, or warehouse IDs are wrong or missing.
+    12052037: _BadRequestError,
+    # A running promotion locks the product's price.
+    12052038: _BadRequestError,
+    # The product is not listed in this shop, so it cannot be edited here.
+    12052048: _BadRequestError,
+    # A product may have at most 100 SKUs.
+    12052050: _BadRequestError,
+    # The product name is too long.
+    12052051: _BadRequestError,
+    # The seller SKU is too long.
+    12052054: _BadRequestError,
+    # The SKU's stock for the warehouse is outside the allowed range.
+    12052055: _BadRequestError,
+    # The description holds more images than allowed.
+    12052056: _BadRequestError,
+    # The product price is malformed or out of range.
+    12052073: _BadRequestError,
+    # The currency is not offered for this shop or region.
+    12052084: _BadRequestError,
+    # The sale price is not valid.
+    12052092: _BadRequestError,
+    # The seller has reached the limit of product listings.
+    12052093: _BadRequestError,
+    # The shop is not enabled for multiple warehouses.
+    12052094: _PermissionDeniedError,
+    # The warehouse details could not be read.
+    12052095: _BadRequestError,
+    # A SKU without a warehouse cannot have its price changed; assign a warehouse first.
+    12052096: _BadRequestError,
+    # No warehouse has this ID.
+    12052097: _NotFoundError,
+    # A required product attribute is missing.
+    12052104: _BadRequestError,
+    # A required qualification document is missing.
+    12052105: _BadRequestError,
+    # The seller has not set up any warehouse.
+    12052115: _BadRequestError,
+    # The package dimensions are not valid.
+    12052116: _BadRequestError,
+    # The seller has reached the limit of global products; the product was saved as a draft.
+    12052117: _BadRequestError,
+    # No size chart has this ID.
+    12052128: _NotFoundError,
+    # Stock for this product is managed on the global product; change it there.
+    12052141: _BadRequestError,
+    # The seller is not enabled for several global warehouses.
+    12052142: _PermissionDeniedError,
+    # All SKUs must use the same warehouses.
+    12052143: _BadRequestError,
+    # Stock in a platform-run warehouse cannot be edited.
+    12052144: _BadRequestError,
+    # A warehouse in use by a campaign cannot be removed.
+    12052145: _BadRequestError,
+    # The stock is set lower than what is already reserved (orders, campaigns, creators); raise it.
+    12052146: _BadRequestError,
+    # An attribute value uses words that are not allowed.
+    12052151: _BadRequestError,
+    # A variation name uses words that are not allowed.
+    12052152: _BadRequestError,
+    # A variation value uses words that are not allowed.
+    12052153: _BadRequestError,
+    # Cross-border sellers may not edit some of these attributes.
+    12052157: _BadRequestError,
+    # The product's category can no longer be changed.
+    12052158: _BadRequestError,
+    # A one-of-a-kind item must have a total quantity of one.
+    12052159: _BadRequestError,
+    # This product must have exactly one SKU and no variations.
+    12052160: _BadRequestError,
+    # A one-of-a-kind item must have exactly one SKU and no variations.
+    12052162: _BadRequestError,
+    # Gift products cannot be edited.
+    12052163: _BadRequestError,
+    # A search may reach at most 10,000 results; narrow the filters.
+    12052180: _BadRequestError,
+    # The package weight must not be zero.
+    12052181: _BadRequestError,
+    # A dependent attribute is required by the value chosen for its parent attribute.
+    12052182: _BadRequestError,
+    # A dependent attribute must stay empty for the value chosen for its parent attribute.
+    12052183: _BadRequestError,
+    # A brand name needs at least 2 characters.
+    12052189: _BadRequestError,
+    # A brand name may have at most 30 characters.
+    12052190: _BadRequestError,
+    # A brand name may not use special fonts or emoji.
+    12052191: _BadRequestError,
+    # A brand name may not hold 5 or more digits in a row.
+    12052192: _BadRequestError,
+    # The brand's authorization has expired.
+    12052200: _BadRequestError,
+    # The seller is not authorized to sell this brand in this category; apply in the Seller Center's Qualification Center.
+    12052201: _PermissionDeniedError,
+    # The seller has created as many brands as allowed today.
+    12052202: _BadRequestError,
+    # The seller has created as many brands as allowed.
+    12052203: _BadRequestError,
+    # The new brand's name is not valid.
+    12052204: _BadRequestError,
+    # A brand with this name already exists.
+    12052205: _BadRequestError,
+    # The new brand's name is too short or too long.
+    12052206: _BadRequestError,
+    # This brand cannot be used with the warehouse.
+    12052207: _BadRequestError,
+    # Listing this product needs a brand authorization.
+    12052208: _BadRequestError,
+    # The manufacturer details are not valid.
+    12052216: _BadRequestError,
+    # Wrong category_version: v2 for US shops (and global sellers with one), v1 elsewhere.
+    12052217: _BadRequestError,
+    # An instant product cannot be set as not for sale.
+    12052219: _BadRequestError,
+    # TikTok Shop does not allow or support this category; choose another.
+    12052220: _BadRequestError,
+    # Only sellers on an allow list may sell in this category.
+    12052221: _PermissionDeniedError,
+    # The category does not allow cash on delivery.
+    12052222: _BadRequestError,
+    # The category is restricted; the seller must apply for it in the Seller Center's Qualification Center.
+    12052223: _PermissionDeniedError,
+    # The category lies outside the shop's main category, so the shop may not sell in it.
+    12052225: _PermissionDeniedError,
+    # The category is restricted; the seller must apply for it in the Seller Center's Qualification Center.
+    12052226: _PermissionDeniedError,
+    # The shop may not use this category, or it is not available.
+    12052227: _PermissionDeniedError,
+    # A combo product cannot be set as not for sale.
+    12052228: _BadRequestError,
+    # A pre-order product cannot be set as not for sale.
+    12052229: _BadRequestError,
+    # The category is not a leaf category or not part of the given category_version (v2 for US shops, v1 elsewhere).
+    12052230: _BadRequestError,
+    # Another task on this product is still running (it can take up to 2 hours); call again when it ends.
+    12052234: _BadRequestError,
+    # The URL is not well formed.
+    12052235: _BadRequestError,
+    # The URL is longer than 200 characters.
+    12052238: _BadRequestError,
+    # Custom attributes are not accepted here.
+    12052240: _BadRequestError,
+    # An attribute needs a name or an ID.
+    12052241: _BadRequestError,
+    # An attribute name is too long.
+    12052242: _BadRequestError,
+    # Attribute and variation names may not contain Chinese characters.
+    12052243: _BadRequestError,
+    # Two attributes have the same name.
+    12052244: _BadRequestError,
+    # A product attribute contains characters that are not allowed.
+    12052245: _BadRequestError,
+    # This attribute takes a single value, but several were given.
+    12052246: _BadRequestError,
+    # Custom product attributes are not accepted here.
+    12052247: _BadRequestError,
+    # An attribute value needs a name or an ID.
+    12052248: _BadRequestError,
+    # An attribute value name is too long.
+    12052249: _BadRequestError,
+    # An attribute value name may not contain Chinese characters.
+    12052250: _BadRequestError,
+    # An attribute has the same value twice; remove the repeat.
+    12052251: _BadRequestError,
+    # The same attribute value ID appears twice.
+    12052253: _BadRequestError,
+    # The same attribute ID appears twice.
+    12052254: _BadRequestError,
+    # This attribute's value must be a positive number.
+    12052256: _BadRequestError,
+    # No product has this ID.
+    12052260: _NotFoundError,
+    # The product name is missing.
+    12052261: _BadRequestError,
+    # The product name may not contain Chinese characters.
+    12052262: _BadRequestError,
+    # The product name starts with a prefix that is not allowed.
+    12052263: _BadRequestError,
+    # Category upgrades are not offered to this shop.
+    12052265: _BadRequestError,
+    # Only English characters are allowed in the product name.
+    12052266: _BadRequestError,
+    # The chosen time is outside the allowed range.
+    12052269: _BadRequestError,
+    # Once a pre-sale product is live, its pre-sale details are fixed.
+    12052273: _BadRequestError,
+    # The SKU's make-to-order days value is not valid.
+    12052275: _BadRequestError,
+    # The seller is not enabled for make-to-order products.
+    12052278: _BadRequestError,
+    # A manufacturer is required for this product.
+    12052282: _BadRequestError,
+    # Too many manufacturers are given.
+    12052283: _BadRequestError,
+    # No manufacturer has this ID.
+    12052284: _NotFoundError,
+    # The manufacturer is not linked to this seller.
+    12052285: _BadRequestError,
+    # A responsible person is required for this product.
+    12052287: _BadRequestError,
+    # The number of responsible person IDs is outside the allowed range.
+    12052288: _BadRequestError,
+    # No responsible person has this ID.
+    12052289: _NotFoundError,
+    # The responsible person is not linked to this seller.
+    12052290: _BadRequestError,
+    # Extra identifier codes are not accepted in this region.
+    12052291: _BadRequestError,
+    # Too many extra identifier codes are given.
+    12052292: _BadRequestError,
+    # Extra identifier codes need the main identifier code to be set.
+    12052293: _BadRequestError,
+    # An extra identifier code is in the wrong format.
+    12052294: _BadRequestError,
+    # The same manufacturer ID is linked to the product twice.
+    12052295: _BadRequestError,
+    # The same responsible person ID is linked to the product twice.
+    12052296: _BadRequestError,
+    # A main image URI is not valid.
+    12052300: _BadRequestError,
+    # A main image is smaller than the minimum width and height.
+    12052301: _BadRequestError,
+    # A main image file is too large.
+    12052302: _BadRequestError,
+    # TikTok could not predict a v2 category for this product.
+    12052303: _BadRequestError,
+    # A main image is in a format that is not accepted.
+    12052304: _BadRequestError,
+    # A main image is too wide or too tall for the allowed aspect ratio.
+    12052305: _BadRequestError,
+    # The product has more main images than allowed.
+    12052306: _BadRequestError,
+    # SKUs taking part in a lottery cannot be deleted.
+    12052307: _BadRequestError,
+    # An appeal is open on this product; withdraw it before editing.
+    12052308: _BadRequestError,
+    # The seller's futures details do not meet the rules.
+    12052310: _BadRequestError,
+    # The seller has too many backorder products, by number or by share.
+    12052311: _BadRequestError,
+    # A standard product cannot become a make-to-order product.
+    12052314: _BadRequestError,
+    # Switching a standard product to pre-order is not allowed.
+    12052315: _BadRequestError,
+    # Second-hand products are not allowed on this sales platform.
+    12052316: _BadRequestError,
+    # This purchase quantity setting is not accepted.
+    12052317: _BadRequestError,
+    # The maximum order quantity must not be lower than the minimum.
+    12052319: _BadRequestError,
+    # A description image is in a format that is not accepted.
+    12052324: _BadRequestError,
+    # Switching a pre-order product back to a regular one is not allowed.
+    12052329: _BadRequestError,
+    # The product cannot be listed on the chosen sales platform.
+    12052330: _BadRequestError,
+    # The shop is being merged and is locked; only stock and prices may be edited now.
+    12052332: _BadRequestError,
+    # A description image URI is not valid.
+    12052340: _BadRequestError,
+    # A description image file is too large.
+    12052341: _BadRequestError,
+    # The description images take more space than allowed.
+    12052342: _BadRequestError,
+    # A description image is in a format that is not accepted.
+    12052343: _BadRequestError,
+    # The description's HTML is malformed.
+    12052344: _BadRequestError,
+    # The description uses an HTML tag that is not accepted.
+    12052345: _BadRequestError,
+    # The description may not contain Chinese characters.
+    12052346: _BadRequestError,
+    # An HTML tag in the description lacks an attribute it needs.
+    12052348: _BadRequestError,
+    # The description nests an HTML tag that may not be nested.
+    12052349: _BadRequestError,
+    # An HTML tag in the description has an attribute that is not allowed.
+    12052350: _BadRequestError,
+    # The description may contain only English characters.
+    12052351: _BadRequestError,
+    # The description's HTML is nested too deeply.
+    12052352: _BadRequestError,
+    # A variation value has more supplementary_sku_images than allowed.
+    12052356: _BadRequestError,
+    # supplementary_sku_images needs sku_img to be set first.
+    12052357: _BadRequestError,
+    # Subscription products cannot be saved this way.
+    12052359: _BadRequestError,
+    # No video has this ID.
+    12052360: _NotFoundError,
+    # The base unit count is not one of the allowed values (the category attributes call lists them).
+    12052361: _BadRequestError,
+    # Each SKU needs its unit count.
+    12052362: _BadRequestError,
+    # The product cannot ship from this warehouse to the target market.
+    12052364: _BadRequestError,
+    # The manufacturer has no details in this market's language.
+    12052365: _BadRequestError,
+    # The responsible person has no details in this market's language.
+    12052366: _BadRequestError,
+    # The auction product is being bid on, so its details cannot change now.
+    12052371: _BadRequestError,
+    # TikTok could not make the EU energy label image.
+    12052372: _BadRequestError,
+    # The list price is not valid.
+    12052375: _BadRequestError,
+    # A list price is not accepted here.
+    12052376: _BadRequestError,
+    # The product still has stock in a Dilayani Tokopedia warehouse and cannot be deleted.
+    12052377: _BadRequestError,
+    # The shared warehouse does not serve the product's region.
+    12052379: _BadRequestError,
+    # Stock in a Dilayani Tokopedia warehouse cannot be edited.
+    12052382: _BadRequestError,
+    # The list price is above the allowed maximum.
+    12052383: _BadRequestError,
+    # The certificate's expiry date is not valid.
+    12052385: _BadRequestError,
+    # A promotion locks the product; its stock cannot go below the current level.
+    12052393: _BadRequestError,
+    # The package weight is above the allowed maximum.
+    12052401: _BadRequestError,
+    # The seller has no shipping template.
+    12052402: _BadRequestError,
+    # The warehouse does not fulfill orders for this shop.
+    12052403: _BadRequestError,
+    # Custom logistics services cannot be used with several warehouses.
+    12052404: _BadRequestError,
+    # The warehouse has not enabled the logistics service chosen.
+    12052405: _BadRequestError,
+    # The warehouse has no logistics service set up.
+    12052420: _BadRequestError,
+    # The sale price is missing.
+    12052424: _BadRequestError,
+    # This market does not offer the category yet.
+    12052446: _BadRequestError,
+    # Campaign stock is still reserved in a Chinese warehouse, so no overseas warehouse can be added yet.
+    12052447: _BadRequestError,
+    # This shop must ship locally and needs at least one overseas warehouse in its country.
+    12052448: _BadRequestError,
+    # The warehouse cannot serve products that fall under the EU product safety rules (GPR).
+    12052465: _BadRequestError,
+    # In this region a submitted product cannot be saved back as a draft.
+    12052488: _BadRequestError,
+    # The handling time is outside the allowed range.
+    12052490: _BadRequestError,
+    # With SHARED inventory allocation every SKU must have the same quantity.
+    12052503: _BadRequestError,
+    # A SKU ID in replicated_products matches no SKU.
+    12052508: _NotFoundError,
+    # Every new SKU in replicated_products needs its seller_sku.
+    12052509: _BadRequestError,
+    # A seller_sku in replicated_products matches none in the source product; set it in both places.
+    12052510: _BadRequestError,
+    # SKU details in replicated_products are incomplete.
+    12052511: _BadRequestError,
+    # The product has no replicas; replicate it first.
+    12052512: _NotFoundError,
+    # The product has no replica in that region; replicate it first.
+    12052513: _NotFoundError,
+    # The category changed, so replicated_products must list every market holding a replica.
+    12052514: _BadRequestError,
+    # The variations changed, so replicated_products must list every market holding a replica.
+    12052515: _BadRequestError,
+    # The inventory must list exactly the SKU's warehouses, each with its quantity.
+    12052516: _BadRequestError,
+    # A variation image URI is not valid.
+    12052520: _BadRequestError,
+    # A variation image file is too large.
+    12052521: _BadRequestError,
+    # A variation image is required.
+    12052522: _BadRequestError,
+    # A variation image is in a format that is not accepted.
+    12052523: _BadRequestError,
+    # A variation image has an aspect ratio that is not accepted.
+    12052524: _BadRequestError,
+    # A product may have at most 3 variation attributes.
+    12052525: _BadRequestError,
+    # A variation attribute has more values than allowed.
+    12052526: _BadRequestError,
+    # No sales attribute has this ID.
+    12052527: _NotFoundError,
+    # Only one variation attribute may carry images.
+    12052528: _BadRequestError,
+    # No attribute value has this ID.
+    12052529: _NotFoundError,
+    # The warehouse belongs to another shop or seller.
+    12052530: _BadRequestError,
+    # The warehouse is switched off; pick an active one.
+    12052531: _BadRequestError,
+    # The warehouse is not a shipping warehouse.
+    12052532: _BadRequestError,
+    # The SKUs' warehouses cannot be added, removed or swapped here; send the original ones.
+    12052533: _BadRequestError,
+    # The warehouse cannot be removed.
+    12052534: _BadRequestError,
+    # The shop has no return warehouse; set one in the Seller Center before publishing.
+    12052535: _BadRequestError,
+    # The product has no version under review; read the live version instead.
+    12052547: _NotFoundError,
+    # Each SKU must give a value for every variation attribute.
+    12052550: _BadRequestError,
+    # The same SKU ID appears twice.
+    12052553: _BadRequestError,
+    # SKU names must be free of Chinese characters.
+    12052554: _BadRequestError,
+    # No SKU has this ID.
+    12052556: _NotFoundError,
+    # The SKU belongs to another product.
+    12052557: _BadRequestError,
+    # The product has more SKUs than allowed.
+    12052558: _BadRequestError,
+    # The product has more than one default SKU.
+    12052559: _BadRequestError,
+    # A SKU repeats a variation attribute.
+    12052560: _BadRequestError,
+    # The product price is above the allowed maximum.
+    12052570: _BadRequestError,
+    # One or more SKUs have no price.
+    12052571: _BadRequestError,
+    # The sale price is malformed or out of range.
+    12052572: _BadRequestError,
+    # The unit price settings are not valid.
+    12052574: _BadRequestError,
+    # The identifier code has the wrong number of digits.
+    12052591: _BadRequestError,
+    # This identifier code is already in use.
+    12052592: _BadRequestError,
+    # A submitted identifier code is final.
+    12052593: _BadRequestError,
+    # The type of a submitted identifier code is final.
+    12052594: _BadRequestError,
+    # Only the last character of the code may be an X.
+    12052598: _BadRequestError,
+    # The identifier code type is required.
+    12052600: _BadRequestError,
+    # A qualification image URI is not valid.
+    12052650: _BadRequestError,
+    # A qualification image file is too large.
+    12052651: _BadRequestError,
+    # No qualification has this ID.
+    12052655: _NotFoundError,
+    # The same qualification ID appears twice.
+    12052656: _BadRequestError,
+    # Too many qualification images and PDF files.
+    12052657: _BadRequestError,
+    # A qualification file URI is not valid.
+    12052658: _BadRequestError,
+    # The size chart image URI is not valid; use one returned by the product image upload call.
+    12052670: _BadRequestError,
+    # A size chart image file is too large.
+    12052671: _BadRequestError,
+    # The product needs a size chart image.
+    12052673: _BadRequestError,
+    # The seller account is not active.
+    12052700: _BadRequestError,
+    # A cross-border seller cannot create a local product directly.
+    12052701: _BadRequestError,
+    # The seller is not enabled for pre-order products.
+    12052702: _BadRequestError,
+    # The seller's tax number is not valid.
+    12052703: _BadRequestError,
+    # No seller has this ID.
+    12052704: _NotFoundError,
+    # Local products are not open to this seller.
+    12052705: _BadRequestError,
+    # The minimum purchase quantity is above the allowed maximum.
+    12052706: _BadRequestError,
+    # A minimum purchase quantity cannot be set here.
+    12052707: _BadRequestError,
+    # The SKU's pre-order settings are not valid.
+    12052712: _BadRequestError,
+    # TikTok Shop holds no image with this URI.
+    12052722: _NotFoundError,
+    # Bundles cannot include this kind of product.
+    12052805: _BadRequestError,
+    # Products in a bundle deal may not set a minimum purchase quantity.
+    12052815: _BadRequestError,
+    # A combo SKU holds more sub-SKUs than allowed.
+    12052831: _BadRequestError,
+    # A sub-SKU's quantity in a combo SKU is outside the allowed range.
+    12052832: _BadRequestError,
+    # The product is part of more combos than allowed.
+    12052833: _BadRequestError,
+    # The SKU is part of more combo SKUs than allowed.
+    12052834: _BadRequestError,
+    # No product has this sub-product ID.
+    12052835: _NotFoundError,
+    # The combo's category differs from its main sub-product's.
+    12052836: _BadRequestError,
+    # The combo's category is not among the categories combos may use.
+    12052837: _BadRequestError,
+    # The combo's sub-products come from different top-level categories.
+    12052838: _BadRequestError,
+    # A combo SKU lists the same sub-SKU twice.
+    12052840: _BadRequestError,
+    # Two combo SKUs have the same set of sub-SKUs.
+    12052841: _BadRequestError,
+    # The main sub-product is missing from the combo.
+    12052842: _BadRequestError,
+    # The combo's main sub-product cannot be changed.
+    12052843: _BadRequestError,
+    # The sub-SKU is not a SKU of the sub-product given.
+    12052844: _BadRequestError,
+    # A combo can only be made from live products.
+    12052845: _BadRequestError,
+    # Combos cannot include this kind of product.
+    12052846: _BadRequestError,
+    # The sub-SKUs of a combo SKU cannot be changed.
+    12052847: _BadRequestError,
+    # A combo cannot have a minimum purchase quantity.
+    12052848: _BadRequestError,
+    # The seller is not allowed to manage combos.
+    12052849: _PermissionDeniedError,
+    # A combo's stock cannot be edited directly.
+    12052850: _BadRequestError,
+    # The combo's variations do not match its sub-products.
+    12052853: _BadRequestError,
+    # Two of the combo's variations are the same.
+    12052854: _BadRequestError,
+    # A combo cannot use custom logistics services.
+    12052856: _BadRequestError,
+    # A combo cannot become a normal product, nor the other way round.
+    12052857: _BadRequestError,
+    # A combo SKU with a single sub-SKU must hold at least 2 of it.
+    12052859: _BadRequestError,
+    # A combo SKU may not cost more than its sub-SKUs together.
+    12052861: _BadRequestError,
+    # The combo's brand must be one of its sub-products' brands.
+    12052862: _BadRequestError,
+    # Every SKU of a combo product must be a combo SKU.
+    12052863: _BadRequestError,
+    # Deactivated SKUs cannot be added to a combo.
+    12052864: _BadRequestError,
+    # TikTok's identity service failed; repeat the call later.
+    12052881: _ServerError_retry,
+    # The product's current status does not allow this operation.
+    12052901: _BadRequestError,
+    # The SKU list is empty; leave it out or fill it in completely.
+    12052902: _BadRequestError,
+    # The region to publish in is not active.
+    12052903: _BadRequestError,
+    # A request parameter has a wrong value.
+    12052910: _BadRequestError,
+    # No category within the shop's main category fits this product.
+    12052912: _BadRequestError,
+    # The package weight unit and size unit do not belong together.
+    12052915: _BadRequestError,
+    # This package unit is not used in the shop's region.
+    12052916: _BadRequestError,
+    # The product shares stock with its source shop, so its stock cannot be edited here.
+    12052921: _BadRequestError,
+    # Some of these fields cannot be edited now.
+    12052922: _BadRequestError,
+    # Contact details are required.
+    12052923: _BadRequestError,
+    # The title has HTML entities, emoji or control characters, or consists only of symbols.
+    12052931: _BadRequestError,
+    # The description has HTML entities, emoji or control characters, or consists only of symbols.
+    12052932: _BadRequestError,
+    # A variation name has HTML entities, emoji or control characters, or consists only of symbols.
+    12052933: _BadRequestError,
+    # A variation value has HTML entities, emoji or control characters, or consists only of symbols.
+    12052934: _BadRequestError,
+    # An attribute value has HTML entities, emoji or control characters, or consists only of symbols.
+    12052935: _BadRequestError,
+    # The product failed a validation check.
+    12052990: _BadRequestError,
+    # The seller is not allowed to create gift products.
+    12052992: _PermissionDeniedError,
+    # The seller is not a Tokopedia seller.
+    12052994: _BadRequestError,
+    # The seller has not finished joining TikTok Shop.
+    12052995: _BadRequestError,
+    # The same external_id appears twice.
+    12052996: _BadRequestError,
+    # TikTok's product service failed; repeat the call later.
+    12056001: _ServerError_retry,
+    # This product is already in an open collaboration.
+    16003012: _BadRequestError,
+    # The seller's account has been switched off.
+    16003025: _BadRequestError,
+    # The commission rate must be from 1% to 80%.
+    16003033: _BadRequestError,
+    # TikTok currently restricts one or more of these products.
+    16003035: _BadRequestError,
+    # A request parameter has a wrong value.
+    16015001: _BadRequestError,
+    # The creator has no sales region.
+    16015007: _BadRequestError,
+    # TikTok's affiliate service failed; repeat the call later.
+    16015027: _ServerError_retry,
+    # The seller may not act on an agency's sample request.
+    16022020: _PermissionDeniedError,
+    # Test accounts and real accounts cannot invite each other.
+    16024004: _BadRequestError,
+    # Sellers may not send invitations to their own official creator.
+    16024006: _BadRequestError,
+    # Some products belong to another seller.
+    16024008: _BadRequestError,
+    # The creator is already linked to a shop account and cannot be invited.
+    16024016: _BadRequestError,
+    # The seller has blocked this creator, so cannot invite them.
+    16024018: _BadRequestError,
+    # The seller has no invitation quota left.
+    16024019: _BadRequestError,
+    # The invitation lists excluded creators; remove them.
+    16024020: _BadRequestError,
+    # A creator in the invitation has more followers than allowed.
+    16024021: _BadRequestError,
+    # A creator and product pair in the invitation is already invited.
+    16024022: _BadRequestError,
+    # The creator's account has been cleared.
+    16030001: _BadRequestError,
+    # The shop has used up its quota of creator messages.
+    16030002: _BadRequestError,
+    # The shop cannot message creators until it meets the affiliate sales (GMV) requirement.
+    16030003: _BadRequestError,
+    # The shop's status does not allow this.
+    16030007: _BadRequestError,
+    # Test accounts cannot send messages to real creators.
+    16030009: _BadRequestError,
+    # The creator and the seller are in different regions.
+    16032001: _BadRequestError,
+    # The campaign period is not valid.
+    16032002: _BadRequestError,
+    # The registration period is not valid.
+    16032003: _BadRequestError,
+    # The set of sellers the campaign targets is not valid.
+    16032004: _BadRequestError,
+    # No campaign has this ID.
+    16032005: _NotFoundError,
+    # The caller may not act on this campaign.
+    16032007: _PermissionDeniedError,
+    # The caller may not perform this operation.
+    16032008: _PermissionDeniedError,
+    # Products can be changed only while the campaign is online.
+    16032009: _BadRequestError,
+    # No product with this ID is in the campaign.
+    16032010: _NotFoundError,
+    # The partner already has the most online campaigns allowed.
+    16032011: _BadRequestError,
+    # Only an affiliate partner (with its partner cipher) may call this endpoint.
+    16032012: _PermissionDeniedError,
+    # The payment account is not activated yet.
+    16032013: _BadRequestError,
+    # TikTok currently restricts this seller.
+    16603010: _BadRequestError,
+    # The creator is not enabled for e-commerce; check the creator ID.
+    16901005: _BadRequestError,
+    # The creator's selection region differs from the seller's region.
+    16901006: _BadRequestError,
+    # The seller is not allowed to read the official creator's profile.
+    16901007: _PermissionDeniedError,
+    # The creator is not enabled for e-commerce, or the account is deactivated.
+    16901008: _BadRequestError,
+    # A shop-wide free shipping promotion is already running; only one may exist at a time.
+    17003203: _BadRequestError,
+    # Another promotion already has this title.
+    17011102: _BadRequestError,
+    # TikTok's promotion service failed; repeat the call later.
+    17027107: _ServerError_retry,
+    # TikTok failed to remove the purchase limit; repeat the call later.
+    17027802: _ServerError_retry,
+    # A request parameter has a wrong value.
+    17029001: _BadRequestError,
+    # The title is too long.
+    17029002: _BadRequestError,
+    # The title is empty.
+    17029003: _BadRequestError,
+    # Another activity already has this title.
+    17029004: _BadRequestError,
+    # The start time is in the past.
+    17029005: _BadRequestError,
+    # The activity's time span is shorter than allowed.
+    17029006: _BadRequestError,
+    # The activity's time span is longer than allowed.
+    17029007: _BadRequestError,
+    # The flash sale lasts longer than allowed.
+    17029008: _BadRequestError,
+    # No activity has this ID.
+    17029009: _NotFoundError,
+    # The activity has been switched off.
+    17029010: _BadRequestError,
+    # An activity's start time cannot be changed.
+    17029011: _BadRequestError,
+    # An expired activity cannot be changed.
+    17029012: _BadRequestError,
+    # With product_level PRODUCT, sku must be an empty list.
+    17029013: _BadRequestError,
+    # quantity_per_user is out of range.
+    17029014: _BadRequestError,
+    # With product_level VARIATION, quantity_limit must be -1.
+    17029015: _BadRequestError,
+    # A SKU ID is not valid.
+    17029016: _BadRequestError,
+    # Some products belong to another shop.
+    17029017: _BadRequestError,
+    # The SKU quantity is more than the stock on hand.
+    17029018: _BadRequestError,
+    # The product quantity is more than the stock on hand.
+    17029019: _BadRequestError,
+    # The product discount is above the limit for this product and region.
+    17029020: _BadRequestError,
+    # The SKU discount is above the limit for this product and region.
+    17029021: _BadRequestError,
+    # A product or SKU cannot be in two ongoing or upcoming activities at once.
+    17029022: _BadRequestError,
+    # The products are not part of the promotion.
+    17029023: _BadRequestError,
+    # The promotion has no such SKU.
+    17029024: _NotFoundError,
+    # An activity may hold at most 10,000 products or SKUs.
+    17029025: _BadRequestError,
+    # The seller ID is not valid.
+    17029026: _BadRequestError,
+    # The request serial number is missing.
+    17029027: _BadRequestError,
+    # Some activities belong to another shop.
+    17029028: _BadRequestError,
+    # A DIRECT_DISCOUNT activity at PRODUCT level takes discount, not activity_price_amount.
+    17029029: _BadRequestError,
+    # A FIXED_PRICE or FLASHSALE activity at PRODUCT level takes activity_price_amount, not discount.
+    17029030: _BadRequestError,
+    # A DIRECT_DISCOUNT activity at VARIATION level takes discount, not activity_price_amount.
+    17029031: _BadRequestError,
+    # A FIXED_PRICE or FLASHSALE activity at VARIATION level takes activity_price_amount, not discount.
+    17029032: _BadRequestError,
+    # The products list is empty.
+    17029033: _BadRequestError,
+    # activity_price_amount is malformed or out of range.
+    17029034: _BadRequestError,
+    # The shop failed TikTok's risk check.
+    17029035: _BadRequestError,
+    # TikTok does not support this activity type.
+    17029036: _BadRequestError,
+    # With product_level VARIATION, skus must not be empty.
+    17029037: _BadRequestError,
+    # With product_level VARIATION, leave product.activity_price_amount and product.discount unset.
+    17029038: _BadRequestError,
+    # The same product ID appears twice.
+    17029039: _BadRequestError,
+    # The same SKU ID appears twice.
+    17029040: _BadRequestError,
+    # A DIRECT_DISCOUNT activity at PRODUCT level needs product.discount.
+    17029041: _BadRequestError,
+    # A FIXED_PRICE or FLASHSALE activity at PRODUCT level needs product.activity_price_amount.
+    17029042: _BadRequestError,
+    # A DIRECT_DISCOUNT activity at VARIATION level needs sku.discount.
+    17029043: _BadRequestError,
+    # A FIXED_PRICE or FLASHSALE activity at VARIATION level needs sku.activity_price_amount.
+    17029044: _BadRequestError,
+    # This request serial number was already used.
+    17029045: _BadRequestError,
+    # The request holds more items than allowed.
+    17029046: _BadRequestError,
+    # A product in a running flash sale cannot be changed.
+    17029047: _BadRequestError,
+    # A SKU in a running flash sale cannot be changed.
+    17029048: _BadRequestError,
+    # TikTok does not support this activity version.
+    17029049: _BadRequestError,
+    # quantity_limit and quantity_per_user must be -1 or from 1 to 99.
+    17029050: _BadRequestError,
+    # No product has this ID.
+    17029051: _NotFoundError,
+    # TikTok does not support this product type here.
+    17029052: _BadRequestError,
+    # The SKU belongs to a different product.
+    17029053: _BadRequestError,
+    # Requests come too often; slow down.
+    17029054: _RateLimitError_retry,
+    # TikTok did not answer in time; repeat the call later.
+    17029055: _ServerError_retry,
+    # The product's status does not allow this.
+    17029056: _BadRequestError,
+    # The per-buyer purchase limit cannot be lowered.
+    17029058: _BadRequestError,
+    # page_token plus page_size must stay below 10,000.
+    17029059: _BadRequestError,
+    # The products' categories are not valid for this.
+    17029060: _BadRequestError,
+    # The discount is below the minimum.
+    17029062: _BadRequestError,
+    # The SKU discount is below the minimum.
+    17029063: _BadRequestError,
+    # The product is not for sale.
+    17029064: _BadRequestError,
+    # The new quota is smaller than the original one.
+    17029065: _BadRequestError,
+    # The limit settings cannot be changed.
+    17029066: _BadRequestError,
+    # Auction products cannot be in promotions.
+    17029067: _BadRequestError,
+    # This inventory_type is not offered in the shop's region.
+    17029068: _BadRequestError,
+    # The activity belongs to another shop, so this shop cannot change it.
+    17029069: _PermissionDeniedError,
+    # The gift SKU details are missing.
+    17029070: _BadRequestError,
+    # A gift SKU ID is not a valid integer.
+    17029071: _BadRequestError,
+    # The same gift SKU appears twice.
+    17029072: _BadRequestError,
+    # The gift's price is above the allowed maximum.
+    17029073: _BadRequestError,
+    # A gift cannot be the same product as the one that earns it.
+    17029074: _BadRequestError,
+    # A tier has a number of gifts outside the allowed range.
+    17029075: _BadRequestError,
+    # A gift SKU has no stock left.
+    17029076: _BadRequestError,
+    # The same gift appears in two tiers.
+    17029077: _BadRequestError,
+    # The number of gift tiers is outside the allowed range.
+    17029078: _BadRequestError,
+    # The product is already in a promotion that conflicts with this one.
+    17029079: _BadRequestError,
+    # The time given is outside the activity's time range.
+    17029082: _BadRequestError,
+    # A gift's claim limit cannot be lowered.
+    17029083: _BadRequestError,
+    # A gift's threshold type cannot be changed.
+    17029084: _BadRequestError,
+    # Gift tiers cannot be added or removed after creation.
+    17029085: _BadRequestError,
+    # A product-level promotion cannot become shop-level, nor the other way round.
+    17029102: _BadRequestError,
+    # Some products are already in a conflicting promotion during this period.
+    17029103: _BadRequestError,
+    # Some products are already in another buy-more-save-more promotion during this period; change the products or the dates.
+    17029104: _BadRequestError,
+    # Neither the threshold type nor the discount type can change after creation.
+    17029105: _BadRequestError,
+    # The participation limits cannot be changed.
+    17029106: _BadRequestError,
+    # A shop-wide buy-more-save-more promotion would overlap other activities.
+    17029107: _BadRequestError,
+    # The promotion goes beyond the allowed threshold.
+    17029109: _BadRequestError,
+    # The discount is below the minimum.
+    17029110: _BadRequestError,
+    # The threshold has a value TikTok does not accept.
+    17029111: _BadRequestError,
+    # The discount has a value TikTok does not accept.
+    17029112: _BadRequestError,
+    # The promotion would hold more products than allowed.
+    17029113: _BadRequestError,
+    # TikTok does not support this kind of promotion.
+    17029114: _BadRequestError,
+    # No selection region is set for the creator's account.
+    18001405: _BadRequestError,
+    # A request parameter has a wrong value.
+    21001001: _BadRequestError,
+    # TikTok's fulfillment service did not answer in time; repeat the call later.
+    21001003: _ServerError_retry,
+    # TikTok's fulfillment service failed; repeat the call later.
+    21001008: _ServerError_retry,
+    # TikTok's fulfillment service failed; repeat the call later.
+    21001011: _ServerError_retry,
+    # A call inside TikTok's logistics service failed; repeat the call later.
+    21001029: _ServerError_retry,
+    # TikTok's fulfillment service failed; repeat the call later.
+    21001043: _ServerError_retry,
+    # TikTok's fulfillment service failed; repeat the call later.
+    21001055: _ServerError_retry,
+    # Upload the invoice before shipping.
+    21004006: _BadRequestError,
+    # No shipping service for creating the label was found.
+    21004008: _NotFoundError,
+    # This feature is not offered in the seller's country.
+    21004010: _BadRequestError,
+    # The tracking number contains special characters.
+    21004012: _BadRequestError,
+    # The tracking number does not match the carrier.
+    21004015: _BadRequestError,
+    # No logistics service or carrier fits this tracking number.
+    21004016: _BadRequestError,
+    # An on-demand package can be marked ready to ship only during its pickup window.
+    21004017: _BadRequestError,
+    # Every order needs an uploaded invoice before the package is marked ready to ship.
+    21004019: _BadRequestError,
+    # The invoice has not been accepted yet, so the package cannot be marked ready to ship.
+    21004020: _BadRequestError,
+    # TikTok's rules do not let this order ship.
+    21004024: _BadRequestError,
+    # This call works only for orders shipped through TikTok Shipping; seller-shipped orders use their own labels.
+    21008017: _BadRequestError,
+    # Orders fulfilled by TikTok cannot be handled by the seller.
+    21008025: _BadRequestError,
+    # A shipping label has been printed for this package already.
+    21008042: _BadRequestError,
+    # TikTok fulfills this package, so its shipping documents cannot be printed.
+    21008043: _BadRequestError,
+    # An item in the package has an open return or refund request; settle it first.
+    21008044: _BadRequestError,
+    # The package was already shipped and cannot be shipped a second time.
+    21008099: _BadRequestError,
+    # This endpoint is not offered in the shop's region.
+    21008106: _BadRequestError,
+    # No shipping details are available for the order in its current status.
+    21008109: _BadRequestError,
+    # The order or package belongs to another seller.
+    21008111: _BadRequestError,
+    # Without a delivery option, there is no subscription to look up.
+    21008116: _BadRequestError,
+    # TikTok fulfills this delivery option, so it has no shipping providers to list.
+    21008117: _BadRequestError,
+    # TikTok's fulfillment service failed; repeat the call later.
+    21008300: _ServerError_retry,
+    # The package's state does not allow this action.
+    21011003: _BadRequestError,
+    # Only packages the seller ships can have their shipping details updated here.
+    21011004: _BadRequestError,
+    # A request parameter has a wrong type, format or value.
+    21011005: _BadRequestError,
+    # Shipping is already done for these orders.
+    21011006: _BadRequestError,
+    # An item in the package has an open return or refund request; settle it first.
+    21011007: _BadRequestError,
+    # The package is not complete.
+    21011008: _BadRequestError,
+    # The request breaks one of TikTok's order rules.
+    21011012: _BadRequestError,
+    # The request breaks one of TikTok's logistics rules.
+    21011013: _BadRequestError,
+    # Shipping is already done for these orders.
+    21011020: _BadRequestError,
+    # The tracking number or the shipping provider ID is not valid.
+    21011022: _BadRequestError,
+    # This tracking number is already in use.
+    21011025: _BadRequestError,
+    # This tracking number has been used more times than allowed.
+    21011026: _BadRequestError,
+    # The package has reached the buyer already.
+    21011027: _BadRequestError,
+    # The package belongs to another shop; check the package ID and the shop_cipher.
+    21011028: _BadRequestError,
+    # The order is not part of this package.
+    21011029: _BadRequestError,
+    # The tracking number can no longer be changed (for example, the package was delivered).
+    21011030: _BadRequestError,
+    # The order is not part of this pre-combined package; check the order IDs.
+    21011031: _BadRequestError,
+    # The order is already combined with others.
+    21011033: _BadRequestError,
+    # This order cannot be split.
+    21011035: _BadRequestError,
+    # One SKU cannot be split over several packages.
+    21011036: _BadRequestError,
+    # No shipping service can carry this package; change its weight or check the buyer's address.
+    21011037: _BadRequestError,
+    # The package is already on its way.
+    21011040: _BadRequestError,
+    # The order was cancelled, so this cannot be done.
+    21011041: _BadRequestError,
+    # The order was cancelled, so this cannot be done.
+    21011042: _BadRequestError,
+    # The package is still waiting to be shipped.
+    21011043: _BadRequestError,
+    # The order is combined with others, so it cannot be split.
+    21011046: _BadRequestError,
+    # Several packages could ship; name the order lines to ship.
+    21011048: _BadRequestError,
+    # TikTok's rules do not let the tracking number change here.
+    21011049: _BadRequestError,
+    # The window for changing the tracking number has passed.
+    21011050: _BadRequestError,
+    # The tracking number may be changed only once.
+    21011051: _BadRequestError,
+    # The tracking number has been changed as many times as allowed.
+    21011052: _BadRequestError,
+    # The shipping time is outside the pickup window.
+    21011053: _BadRequestError,
+    # No shipping service is available because no pickup window is set up; contact TikTok support.
+    21011054: _BadRequestError,
+    # The package could not ship; the order can be cancelled as undeliverable without penalty.
+    21014009: _BadRequestError,
+    # The package could not ship (undeliverable address, or an open return on an item); cancel as undeliverable or settle the return.
+    21021010: _BadRequestError,
+    # A shipping label was already bought.
+    21022025: _BadRequestError,
+    # TikTok could not buy the shipping label now; repeat the call later.
+    21022026: _ServerError_retry,
+    # The package could not be split.
+    21022028: _BadRequestError,
+    # TikTok's fulfillment service failed; repeat the call later.
+    21022029: _ServerError_retry,
+    # TikTok's fulfillment service failed; repeat the call later.
+    21022030: _ServerError_retry,
+    # No shipping provider fits this package.
+    21022032: _BadRequestError,
+    # Printing the label took too long; repeat the call later.
+    21023022: _ServerError_retry,
+    # TikTok failed to update the package; repeat the call later.
+    21023034: _ServerError_retry,
+    # Arrange the shipment before asking for the shipping document.
+    21023035: _BadRequestError,
+    # The package is already on its way.
+    21023046: _BadRequestError,
+    # The package was cancelled.
+    21023059: _BadRequestError,
+    # A label is still being created for this package; wait until it is done.
+    21030005: _BadRequestError,
+    # The shipping label was bought, and the order's status now forbids this.
+    21030006: _BadRequestError,
+    # The package's status does not allow its details to change.
+    21032001: _BadRequestError,
+    # TikTok could not decide a shipping route for the package.
+    21034006: _BadRequestError,
+    # This tracking number has already been used.
+    21034012: _BadRequestError,
+    # TikTok's fulfillment service failed; repeat the call later.
+    21042001: _ServerError_retry,
+    # Shipping is already done for these orders.
+    21042056: _BadRequestError,
+    # Labels can be made only for orders awaiting shipment.
+    21042057: _BadRequestError,
+    # The logistics provider could not handle the order.
+    21042067: _BadRequestError,
+    # TikTok's fulfillment service failed; repeat the call later.
+    21042076: _ServerError_retry,
+    # After pickup, the package's documents can no longer be printed.
+    21042102: _BadRequestError,
+    # Documents can be printed only after the shipment is arranged.
+    21042104: _BadRequestError,
+    # No merchant has this ID.
+    22005007: _NotFoundError,
+    # A request parameter has a wrong type, format or value.
+    25001001: _BadRequestError,
+    # The order's status does not allow this.
+    25001003: _BadRequestError,
+    # A return was already completed, or the order was cancelled.
+    25001010: _BadRequestError,
+    # A return is already under way, or the order was cancelled.
+    25001011: _BadRequestError,
+    # The return reason is not a known one.
+    25001014: _BadRequestError,
+    # Sellers may not use this return reason; choose another.
+    25001015: _BadRequestError,
+    # The reason does not fit the action taken.
+    25001016: _BadRequestError,
+    # This return reason is no longer offered; choose another.
+    25001020: _BadRequestError,
+    # The reason does not fit the order's status.
+    25001021: _BadRequestError,
+    # Another change to this return or order is in progress; repeat the call shortly.
+    25001028: _ServerError_retry,
+    # TikTok failed to create the return package; repeat the call later.
+    25001042: _ServerError_retry,
+    # TikTok does not allow approving this return request.
+    25001044: _BadRequestError,
+    # The order already shipped and the carrier cannot stop the shipment.
+    25001045: _BadRequestError,
+    # TikTok's risk checks blocked the return request.
+    25001046: _BadRequestError,
+    # A completed or cancelled order cannot be returned or cancelled.
+    25001051: _BadRequestError,
+    # The reason does not fit the request type.
+    25001057: _BadRequestError,
+    # TikTok could not load the data for this return; repeat the call later.
+    25001058: _ServerError_retry,
+    # The refund is larger than the amount that can be refunded.
+    25005005: _BadRequestError,
+    # Single line items of this request cannot be cancelled on their own.
+    25005010: _BadRequestError,
+    # More line items are asked for return or refund than allowed.
+    25005011: _BadRequestError,
+    # TikTok's database failed; repeat the call later.
+    25007002: _ServerError_retry,
+    # No order has this ID.
+    25007006: _NotFoundError,
+    # A negotiation is already open on this return.
+    25007007: _BadRequestError,
+    # The request has been handed to TikTok's staff and the seller can no longer act on it.
+    25011010: _BadRequestError,
+    # The return's status does not allow rejecting the request.
+    25011011: _BadRequestError,
+    # The return's status does not allow approving the request.
+    25011012: _BadRequestError,
+    # The return's status does not allow confirming receipt.
+    25011013: _BadRequestError,
+    # Orders under the authenticity guarantee cannot be handled here.
+    25011023: _BadRequestError,
+    # A quick refund does not allow rejecting the returned parcel.
+    25011025: _BadRequestError,
+    # Receipt of returns for Fulfilled by TikTok orders cannot be handled here.
+    25011026: _BadRequestError,
+    # The return's status does not allow a partial refund.
+    25011032: _BadRequestError,
+    # The returned parcel cannot be rejected now.
+    25011035: _BadRequestError,
+    # The decision does not fit the return's status.
+    25020003: _BadRequestError,
+    # The decision does not fit the return's type.
+    25020004: _BadRequestError,
+    # The seller may not handle this order.
+    25020005: _PermissionDeniedError,
+    # The return was already cancelled.
+    25020009: _BadRequestError,
+    # The after-sales request was approved and can no longer be rejected.
+    25020010: _BadRequestError,
+    # The returned item has been marked as received already.
+    25020011: _BadRequestError,
+    # The return's status does not allow rejecting the parcel.
+    25020012: _BadRequestError,
+    # No data was found; check that the product ID is one of this shop's products.
+    28001007: _NotFoundError,
+    # The start or end time is not valid.
+    28001022: _BadRequestError,
+    # TikTok failed internally; repeat the call later.
+    33001002: _ServerError_retry,
+    # TikTok's database failed; repeat the call later.
+    35003001: _ServerError_retry,
+    # Too many requests for this endpoint in a short time (HTTP 429).
+    36009002: ErrorCode(
+        "RateLimitError",
+        retry=True,
+        refresh_token=False,
+        hint="Slow down: a call that is safe to repeat was already retried with backoff; tiktokshop.RateLimiter keeps calls under TikTok's limits.",
+    ),
+    # TikTok failed internally; a repeated call may succeed.
+    36009003: _ServerError_retry,
+    # A credential or an identifying parameter is missing, invalid or not accepted here.
+    36009004: ErrorCode(
+        "AuthenticationError",
+        retry=False,
+        refresh_token=False,
+        hint="Check the sign and app_key, the x-tts-access-token header, that this machine's clock is right (the timestamp must be from 5 minutes before to 30 seconds after TikTok's), that no shop_cipher or category_asset_cipher is sent to an endpoint that takes none, and the shop_id and API version.",
+    ),
+    # TikTok did not answer in time; a repeated call may succeed.
+    36009007: _ServerError_retry,
+    # No endpoint has this path.
+    36009009: _NotFoundError,
+    # The endpoint does not take this HTTP method.
+    36009010: _BadRequestError,
+    # The uploaded file is larger than the endpoint allows.
+    36009021: _BadRequestError,
+    # The body is in a format the endpoint does not take (JSON for data, multipart for files).
+    36009022: _BadRequestError,
+    # The endpoint takes only a multipart/form-data upload.
+    36009023: _BadRequestError,
+    # The caller's IP address is not on the app's IP allow list.
+    36009033: ErrorCode(
+        "PermissionDeniedError",
+        retry=False,
+        refresh_token=False,
+        hint="Add this machine's public IP address to the app's allow list in the Partner Center.",
+    ),
+    # The responsible person's name is not valid.
+    38023022: _BadRequestError,
+    # The responsible person's address is not valid.
+    38023024: _BadRequestError,
+    # TikTok failed internally; repeat the call later.
+    38023025: _ServerError_retry,
+    # The EU country is not valid.
+    38023026: _BadRequestError,
+    # Too many responsible persons are given.
+    38023027: _BadRequestError,
+    # The EU phone country code is not valid.
+    38023028: _BadRequestError,
+    # Too many manufacturers are given.
+    38023032: _BadRequestError,
+    # The manufacturer's name is not valid.
+    38023033: _BadRequestError,
+    # The manufacturer's address is not valid.
+    38023034: _BadRequestError,
+    # The manufacturer's registered trade name is not valid.
+    38023037: _BadRequestError,
+    # The phone number is too short or too long.
+    38023041: _BadRequestError,
+    # The email address is badly formed.
+    38023042: _BadRequestError,
+    # The address is too short or too long.
+    38023043: _BadRequestError,
+    # The name is too short or too long.
+    38023044: _BadRequestError,
+    # The registered trade name is too short or too long.
+    38023045: _BadRequestError,
+    # The phone country code is badly formed.
+    38023046: _BadRequestError,
+    # The page size is not valid.
+    38023047: _BadRequestError,
+    # The page token is not valid.
+    38023048: _BadRequestError,
+    # More IDs were sent than the page size.
+    38023049: _BadRequestError,
+    # Global sellers cannot use this operation.
+    38023050: _BadRequestError,
+    # The requested item was not found.
+    38023051: _NotFoundError,
+    # The seller may not access this item.
+    38023052: _PermissionDeniedError,
+    # The locale is not supported.
+    38023057: _BadRequestError,
+    # The phone number availability must be AVAILABLE or UNAVAILABLE.
+    38023060: _BadRequestError,
+    # This provider is not on the allow list for sending package details back.
+    39003015: _PermissionDeniedError,
+    # Some package details are not valid; the response says which.
+    39003016: _BadRequestError,
+    # TikTok failed to save the warehouse package details; repeat the call later.
+    39003017: _ServerError_retry,
+    # The package list is empty.
+    39003018: _BadRequestError,
+    # TikTok does not recognise this warehouse provider ID.
+    39003019: _BadRequestError,
+    # The provider ID does not belong to this app's key.
+    39003020: _PermissionDeniedError,
+    # TikTok failed internally (one page also lists it for a bad parameter); repeat the call later.
+    45101001: _ServerError_retry,
+    # The RETURN_REFUND_CARD message does not meet its conditions.
+    45101002: _BadRequestError,
+    # No record matches these parameters.
+    45101003: _NotFoundError,
+    # The daily quota of 10,000 queries is used up; call again tomorrow.
+    45101004: _RateLimitError,
+    # The message holds content that is not allowed.
+    45101006: _BadRequestError,
+    # TikTok failed internally; repeat the call later.
+    45101008: _ServerError_retry,
+    # The user's privacy settings do not allow this operation.
+    45101021: _PermissionDeniedError,
+    # TikTok could not open the conversation (its data may be damaged); repeat the call later.
+    45102007: _ServerError_retry,
+    # The conversation's rules do not allow sending this message now.
+    45109001: _BadRequestError,
+    # The shop does not meet the conditions for starting a conversation.
+    45109003: _BadRequestError,
+    # This is not supported.
+    45111001: _BadRequestError,
+    # Coupon card messages were sent too often (the limit is one every 2 seconds).
+    45111012: _RateLimitError_retry,
+    # The COUPON_CARD message does not meet its conditions.
+    45111017: _BadRequestError,
+    # This target collaboration is closed to the seller.
+    50001700: _PermissionDeniedError,
+    # The target collaboration is past its end date.
+    50001701: _BadRequestError,
+    # The invitation names a creator or product that is not available; remove it.
+    50001702: _BadRequestError,
+    # The request contains words that are not allowed.
+    50001703: _BadRequestError,
+    # The message breaks TikTok Shop's content policies; change it.
+    68008004: _BadRequestError,
+    # The shop may not send custom messages now; use a message template.
+    68008016: _BadRequestError,
+    # The shop does not qualify for TikTok's CRM features, so this endpoint is closed to it.
+    68009001: _PermissionDeniedError,
+    # The task has ended, so no more messages can be sent for it.
+    68009002: _BadRequestError,
+    # The user's address is not one TikTok accepts.
+    68009003: _BadRequestError,
+    # The buyer has not ordered from the shop in the last 365 days, so cannot be emailed.
+    68009004: _BadRequestError,
+    # The engagement task could not be created; the response gives details.
+    68009005: _BadRequestError,
+    # A request parameter has a wrong value.
+    98001004: _BadRequestError,
+    # The seller called this function too often; slow down.
+    600001001: _RateLimitError_retry,
+    # Another change to this collaboration is in progress; repeat the call shortly.
+    600001002: _ServerError_retry,
 }
 
 #: Webhook event types by number; an unknown number still parses, as a generic event.

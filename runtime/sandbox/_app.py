@@ -38,6 +38,7 @@ from ._codes import (
     SHOP_CIPHER_NOT_ACCEPTED,
     SHOP_CIPHER_REQUIRED,
     UNKNOWN_SERVICE_ID,
+    WRONG_CONTENT_TYPE,
     ErrorKind,
     SandboxError,
 )
@@ -416,7 +417,7 @@ class App:
             fields, files = parse_form(content_type, request.body)
             return params, validate_form(op.form, op.files, fields, files)
         if request.body.strip() and not content_type.lower().startswith("application/json"):
-            raise SandboxError(INVALID_PARAMETER, "the body must be sent as application/json")
+            raise SandboxError(WRONG_CONTENT_TYPE)
         return params, validate_body(op.body, request.body, loose=op.loose)
 
     def _generic_data(self, op: Operation[Any]) -> Any:

@@ -48,7 +48,7 @@ __all__ = [
 AUTH_CODE_TTL = 30 * 60
 ACCESS_TOKEN_TTL = 7 * 24 * 3600
 REFRESH_TOKEN_TTL = 365 * 24 * 3600
-TIMESTAMP_TOLERANCE = 5 * 60
+TIMESTAMP_TOLERANCE = (5 * 60, 30)  # TikTok: from 5 minutes before to 30 seconds after its clock
 _UNSIGNED = frozenset({"sign", "access_token"})
 GRANTED_SCOPES = (
     "seller.authorization.info",
@@ -82,11 +82,13 @@ def check_signature(app_secret: str, path: str, query: Mapping[str, str], body: 
 
 
 def check_timestamp(query: Mapping[str, str], now: float) -> None:
-    """Raise ``SandboxError`` unless ``query['timestamp']`` is Unix seconds within 5 minutes of ``now``."""
+    """Raise ``SandboxError`` unless ``query['timestamp']`` is Unix seconds from 5 minutes before to
+    30 seconds after ``now`` (TikTok's window)."""
     raw = query.get("timestamp", "")
     if not raw.isdigit():
         raise SandboxError(TIMESTAMP_OUT_OF_RANGE, "timestamp must be Unix seconds")
-    if abs(int(raw) - now) > TIMESTAMP_TOLERANCE:
+    before, after = TIMESTAMP_TOLERANCE
+    if not -before <= int(raw) - now <= after:
         raise SandboxError(TIMESTAMP_OUT_OF_RANGE)
 
 

@@ -30,32 +30,43 @@ def _spec(name: str, code: int, status: int, message: str) -> ErrorKind:
     return ErrorKind(name, code, status, message)
 
 
-# -- codes from the spec --------------------------------------------------------------------------
+# -- codes from the spec (TikTok's published codes, same meanings) -------------------------------
 INVALID_ACCESS_TOKEN = _spec("INVALID_ACCESS_TOKEN", 105001, 401, "The access token is invalid")
 EXPIRED_ACCESS_TOKEN = _spec("EXPIRED_ACCESS_TOKEN", 105002, 401, "The access token has expired")
 INVALID_SIGNATURE = _spec("INVALID_SIGNATURE", 106001, 401, "The signature does not match the request")
 INTERNAL_ERROR = _spec("INTERNAL_ERROR", 36009003, 200, "Internal error, please try again")
-RATE_LIMITED = _spec("RATE_LIMITED", 36009004, 200, "Too many requests, please slow down")
+RATE_LIMITED = _spec("RATE_LIMITED", 36009002, 200, "Too many requests, please slow down")
+# 36009004: credentials and identifying parameters (TikTok answers all of these with one code).
+MISSING_ACCESS_TOKEN = _spec(
+    "MISSING_ACCESS_TOKEN", 36009004, 401, "Invalid credentials: the x-tts-access-token header is missing"
+)
+UNKNOWN_APP_KEY = _spec("UNKNOWN_APP_KEY", 36009004, 401, "Invalid credentials: invalid app_key")
+TIMESTAMP_OUT_OF_RANGE = _spec(
+    "TIMESTAMP_OUT_OF_RANGE",
+    36009004,
+    401,
+    "Invalid timestamp: it must be from 5 minutes before to 30 seconds after the current time",
+)
+MISSING_SIGNATURE = _spec(
+    "MISSING_SIGNATURE", 36009004, 401, "Missing credentials: the sign parameter is missing"
+)
+SHOP_CIPHER_NOT_ACCEPTED = _spec(
+    "SHOP_CIPHER_NOT_ACCEPTED", 36009004, 400, "Unexpected identifier: this endpoint takes no shop_cipher"
+)
+INVALID_SHOP_CIPHER = _spec(
+    "INVALID_SHOP_CIPHER", 36009004, 403, "Invalid identifier: the shop_cipher is unknown or not authorized"
+)
+SHOP_CIPHER_REQUIRED = _spec(
+    "SHOP_CIPHER_REQUIRED", 106013, 400, "Missing identifier: this endpoint needs the shop_cipher parameter"
+)
+NO_SUCH_ROUTE = _spec("NO_SUCH_ROUTE", 36009009, 404, "Invalid path: no endpoint has this method and path")
+WRONG_CONTENT_TYPE = _spec(
+    "WRONG_CONTENT_TYPE", 36009022, 400, "Invalid request format: the body must be application/json"
+)
 
-# -- the sandbox's own codes ----------------------------------------------------------------------
-MISSING_ACCESS_TOKEN = ErrorKind(
-    "MISSING_ACCESS_TOKEN", 105000, 401, "The x-tts-access-token header is missing"
-)
-UNKNOWN_APP_KEY = ErrorKind("UNKNOWN_APP_KEY", 106002, 401, "The app_key is unknown")
-TIMESTAMP_OUT_OF_RANGE = ErrorKind(
-    "TIMESTAMP_OUT_OF_RANGE", 106003, 401, "The timestamp is missing or more than 5 minutes off"
-)
-MISSING_SIGNATURE = ErrorKind("MISSING_SIGNATURE", 106004, 401, "The sign parameter is missing")
-SHOP_CIPHER_REQUIRED = ErrorKind("SHOP_CIPHER_REQUIRED", 36009001, 400, "shop_cipher is required")
-SHOP_CIPHER_NOT_ACCEPTED = ErrorKind(
-    "SHOP_CIPHER_NOT_ACCEPTED", 36009002, 400, "shop_cipher is not accepted by this operation"
-)
-INVALID_SHOP_CIPHER = ErrorKind(
-    "INVALID_SHOP_CIPHER", 36009005, 403, "The shop_cipher is unknown or not authorized for this token"
-)
-INVALID_PARAMETER = ErrorKind("INVALID_PARAMETER", 36009010, 400, "Invalid parameter")
+# -- the sandbox's own codes (TikTok documents these per domain; one code each here) ---------------
+INVALID_PARAMETER = ErrorKind("INVALID_PARAMETER", 36009001, 400, "Invalid parameter")
 NOT_FOUND = ErrorKind("NOT_FOUND", 36009020, 404, "Not found")
-NO_SUCH_ROUTE = ErrorKind("NO_SUCH_ROUTE", 36009021, 404, "No operation has this method and path")
 INVALID_STATE = ErrorKind("INVALID_STATE", 36009030, 400, "The operation is not allowed in the current state")
 INVALID_APP_CREDENTIALS = ErrorKind(
     "INVALID_APP_CREDENTIALS", 36004004, 401, "The app_key or app_secret is invalid"
@@ -90,6 +101,7 @@ ERRORS: dict[str, ErrorKind] = {
         INVALID_PARAMETER,
         NOT_FOUND,
         NO_SUCH_ROUTE,
+        WRONG_CONTENT_TYPE,
         INVALID_STATE,
         INVALID_APP_CREDENTIALS,
         INVALID_AUTH_CODE,

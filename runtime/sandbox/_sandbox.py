@@ -39,7 +39,7 @@ class Sandbox:
     ``/sandbox/callback``); ``webhook_urls`` are subscribed at once. ``rate_limits=True`` enforces
     the spec's per-operation limits (requests per second, per app and per shop); a mapping of op id
     (or ``*``) to requests per second sets them. Over a limit the answer is HTTP 429 with code
-    36009004 and Retry-After.
+    36009002 (too many requests) and Retry-After.
     Raises ``ValueError`` for a host other than 127.0.0.1/localhost or a negative order count.
     """
 

@@ -34,9 +34,9 @@ def _statuses(sandbox: Sandbox, op_id: str) -> list[int]:
 @pytest.mark.parametrize(
     ("kind", "first_status", "first_code"),
     [
-        ("http_429", 429, 36009004),
+        ("http_429", 429, 36009002),
         ("http_5xx", 503, None),
-        ("rate_limit_code", 200, 36009004),
+        ("rate_limit_code", 200, 36009002),
         ("internal_code", 200, 36009003),
     ],
 )
@@ -154,7 +154,7 @@ def test_rate_limits_answer_429_with_retry_after() -> None:
         with pytest.raises(RateLimitError) as info:
             client.order.get_order_list(page_size=1)
         client.authorization.get_authorized_shops()  # other operations are not limited
-    assert info.value.code == 36009004 and info.value.status_code == 429
+    assert info.value.code == 36009002 and info.value.status_code == 429
     assert info.value.retry_after == 1
     time.sleep(0.4)  # one request per 1/3 s comes back
     with sandbox.client(max_retries=0) as client:

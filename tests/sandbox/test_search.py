@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tests.sandbox._raw import code, send
 from tiktokshop import BadRequestError
-from tiktokshop.sandbox import ORDER_STATUSES, Clock, Sandbox
+from tiktokshop.sandbox import ERRORS, ORDER_STATUSES, Clock, Sandbox
 
 START = 1_767_225_600
 DAY = 86400
@@ -122,7 +122,7 @@ def test_paging_is_stable_when_an_order_changes_between_pages(sandbox: Sandbox) 
 
 def test_page_size_over_100_is_refused_by_the_sandbox(sandbox: Sandbox) -> None:
     r = send(sandbox, "POST", "/order/202309/orders/search", {"page_size": "101"})
-    assert code(r) == 36009010
+    assert code(r) == ERRORS["INVALID_PARAMETER"].code
 
 
 RETURNS = Sandbox(orders=3000, seed=5, clock=Clock(START, ticking=False))
