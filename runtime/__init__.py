@@ -27,13 +27,16 @@ from ._errors import (
 )
 from ._files import FileInput
 from ._models import Page, RequestModel, ResponseModel, Timestamp
+from ._options import NOT_GIVEN, NotGiven, RequestEvent, ResponseEvent
 from ._rate_limit import RateLimiter
+from ._response import RawResponse
 from ._signing import sign_request
 from ._token_store import JsonFileTokenStore, MemoryTokenStore, TokenStore, TokenStoreError
 from ._tokens import AccessToken, TokenState
 from ._version import __version__
 
 __all__ = [
+    "NOT_GIVEN",
     "AccessToken",
     "ApiError",
     "AsyncTikTokShop",
@@ -46,12 +49,16 @@ __all__ = [
     "MalformedResponseError",
     "MemoryTokenStore",
     "NotFoundError",
+    "NotGiven",
     "Page",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimiter",
+    "RawResponse",
+    "RequestEvent",
     "RequestModel",
     "RequestTimeoutError",
+    "ResponseEvent",
     "ResponseModel",
     "ServerError",
     "TikTokShop",

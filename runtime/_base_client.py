@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import functools
 import json
 import random
 import re
@@ -32,6 +33,7 @@ from ._errors import (
     RateLimitError,
     RequestTimeoutError,
     ServerError,
+    TikTokShopError,
     TransportError,
     ValidationError,
     class_for_status,
@@ -40,10 +42,30 @@ from ._files import check_file, open_file
 from ._logging import install_redaction, logger, redact
 from ._models import RequestModel, ResponseModel
 from ._operation import ErrorCode, Operation
+from ._options import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    MAX_URL_LENGTH,
+    NO_OPTIONS,
+    CallOptions,
+    ExtraHeaders,
+    RequestEvent,
+    RequestHook,
+    RequestOptions,
+    ResponseEvent,
+    ResponseHook,
+    Timeout,
+    check_options,
+    check_query,
+    check_value,
+    mask_headers,
+    mask_query,
+)
 from ._rate_limit import RateLimiter
+from ._response import RAW_MODE, RawResponse
 from ._signing import sign_request
 from ._token_store import TokenStore, TokenStoreError
 from ._tokens import AccessToken, TokenState
+from ._transport import ACCEPT_ENCODING, asend, send
 from ._version import __version__
 
 __all__ = ["AsyncAPIClient", "BaseClient", "ClientConfig", "PreparedCall", "SyncAPIClient"]
@@ -76,6 +98,9 @@ class ClientConfig:
     backoff_max: float = 8.0
     retry_after_max: float = 60.0
     total_timeout: float | None = 120.0
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    on_request: RequestHook | None = None
+    on_response: ResponseHook | None = None
 
     def __repr__(self) -> str:
         return f"ClientConfig(app_key={self.app_key!r}, base_url={self.base_url!r}, shop_id={self.shop_id!r})"
@@ -94,6 +119,7 @@ class PreparedCall:
     body_in: dict[str, Any]
     form: dict[str, str] | None = None
     files: dict[str, Any] | None = None
+    options: CallOptions = NO_OPTIONS
 
 
 def _wire_value(value: Any) -> str:
@@ -116,27 +142,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _check_text(op_id: str, field: str, value: Any) -> None:
-    """Refuse text that cannot be sent as UTF-8 (lone surrogates), naming the field."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValidationError(
-                f"{op_id}: {field}: text is not valid Unicode (a lone surrogate, perhaps from bytes "
-                "decoded with errors='surrogateescape'); nothing was sent",
-                field=field,
-            ) from None
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            _check_text(op_id, f"{field}.{key}", item)
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            _check_text(op_id, f"{field}.{index}", item)
-
-
 def _short(value: Any) -> str:
-    text = repr(value)
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
+    try:
+        text = repr(value)
+    except Exception:  # a value whose repr fails (or is refused, like a 5,000-digit int)
+        return f"a {type(value).__name__}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -161,6 +173,34 @@ def _validate(op_id: str, model: type[RequestModel], data: dict[str, Any]) -> Re
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
         raise _validation_error(op_id, exc) from None
+
+
+def _json_text(op_id: str, obj: Any) -> str:
+    """The JSON body as sent and signed. Raises ``ValidationError`` for what JSON cannot hold."""
+    try:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        problem = f"{type(exc).__name__}: {_short(str(exc))}"
+    raise ValidationError(f"{op_id}: the body cannot be sent as JSON ({problem}); nothing was sent")
+
+
+def _check_cipher(op_id: str, value: Any) -> None:
+    """A per-call ``shop_cipher``: printable ASCII text. Raises ``ValidationError`` (never echoing it)."""
+    if value is None:
+        return
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > 1024
+        or not value.isascii()
+        or not value.isprintable()
+    ):
+        kind = type(value).__name__ if not isinstance(value, str) else f"text of {len(value)} characters"
+        raise ValidationError(
+            f"{op_id}: shop_cipher must be a shop's cipher (printable ASCII text, as "
+            f"authorization.get_authorized_shops() gives), got {kind}; nothing was sent",
+            field="shop_cipher",
+        )
 
 
 M = TypeVar("M", bound=ResponseModel)
@@ -266,12 +306,20 @@ class BaseClient:
         body: Mapping[str, Any] | None,
         shop_cipher: str | None,
         form: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
     ) -> PreparedCall:
-        """Check every argument and build the path, query and body. Raises ``ValidationError``."""
+        """Check every argument and option and build the path, query and body.
+
+        Raises ``ValidationError`` (or ``ConfigurationError`` for a missing shop cipher).
+        """
+        call_options = check_options(op.id, options)
         body = body or {}
-        for source in (params, body, form or {}):
+        for source in (params, body):
             for name, value in source.items():
-                _check_text(op.id, name, value)
+                check_value(op.id, name, value)
+        for name, value in (form or {}).items():
+            check_value(op.id, name, value, allow_bytes=name in op.files)
+        _check_cipher(op.id, shop_cipher)
         omit = dict(op.omit)
         params_in = {
             k: _plain(v) for k, v in params.items() if v is not None and not (k in omit and omit[k] == v)
@@ -296,17 +344,26 @@ class BaseClient:
                 )
             path = path.replace("{" + name + "}", quote(raw, safe=""))
         query = {key: _wire_value(value) for key, value in wire_params.items()}
+        query.update(call_options.extra_query)
 
         body_text: str | None = None
         if op.body is not None:
             body_obj = _validate(op.id, op.body, body_in).model_dump(
                 mode="json", by_alias=True, exclude_none=True
             )
-            body_text = json.dumps(body_obj, ensure_ascii=False, separators=(",", ":"))
+            body_text = _json_text(op.id, {**body_obj, **call_options.extra_body})
         elif op.loose and op.method != "GET":
-            body_text = json.dumps(body_in, ensure_ascii=False, separators=(",", ":"))
+            body_text = _json_text(op.id, {**body_in, **call_options.extra_body})
         elif body_in:
             raise ValidationError(f"{op.id}: takes no body arguments, got {sorted(body_in)}")
+        elif call_options.extra_body and (op.method == "GET" or op.form is not None):
+            raise ValidationError(
+                f"{op.id}: extra_body: this call sends no JSON body ({op.method}"
+                f"{', multipart' if op.form is not None else ''}); use extra_query",
+                field="extra_body",
+            )
+        elif call_options.extra_body:
+            body_text = _json_text(op.id, dict(call_options.extra_body))
 
         form_fields: dict[str, str] | None = None
         files: dict[str, Any] | None = None
@@ -332,7 +389,77 @@ class BaseClient:
                     f"{op.id} is scoped to a shop and needs a shop_cipher: pass shop_cipher= to "
                     "TikTokShop(...) or to this call (authorization.get_authorized_shops() lists them)"
                 )
-        return PreparedCall(op, path, query, body_text, cipher, params_in, body_in, form_fields, files)
+        return PreparedCall(
+            op, path, query, body_text, cipher, params_in, body_in, form_fields, files, call_options
+        )
+
+    def _prepare_loose(
+        self,
+        method: Any,
+        path: Any,
+        query: Any,
+        body: Any,
+        shop_cipher: Any,
+        timeout: Any,
+        max_retries: Any,
+        extra_headers: Any,
+    ) -> PreparedCall:
+        """Check the arguments of ``request()`` and build the call. Raises ``ValidationError``."""
+        op_id = "request"
+        if not isinstance(method, str) or method.upper() not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            raise ValidationError(f"{op_id}: method must be GET, POST, PUT, PATCH or DELETE", field="method")
+        method = method.upper()
+        if (
+            not isinstance(path, str)
+            or not path.startswith("/")
+            or len(path) > 2048
+            or not path.isascii()
+            or not path.isprintable()
+            or any(c in path for c in "?# ")
+            or any(part in (".", "..") for part in path.split("/"))
+        ):
+            raise ValidationError(
+                f"{op_id}: path must be an API path such as '/order/202309/orders' (printable ASCII, "
+                "starting with '/', no query string, no '.' or '..' parts)",
+                field="path",
+            )
+        op: Operation[ResponseModel] = Operation(
+            id=f"request {method} {path}" if len(path) <= 200 else f"request {method}",
+            method=method,
+            path=path,
+            response=ResponseModel,
+            shop_scoped=False,
+            retry_safe=method == "GET",
+            loose=True,
+        )
+        if query is not None and not isinstance(query, Mapping):
+            raise ValidationError(f"{op.id}: query must be a mapping of names to values", field="query")
+        if body is not None and not isinstance(body, Mapping):
+            raise ValidationError(f"{op.id}: body must be a mapping (a JSON object)", field="body")
+        if body is not None and method == "GET":
+            raise ValidationError(f"{op.id}: a GET sends no body; use query", field="body")
+        options = check_options(op.id, RequestOptions(timeout, max_retries, None, None, extra_headers))
+        query_text = check_query(op.id, query, "query")
+        check_value(op.id, "body", body)
+        body_text = _json_text(op.id, _plain(dict(body))) if body is not None else None
+        if method != "GET" and body_text is None:
+            body_text = "{}"
+        if isinstance(shop_cipher, bool):
+            cipher = self._config.shop_cipher if shop_cipher else None
+        else:
+            _check_cipher(op.id, shop_cipher)
+            cipher = shop_cipher or self._config.shop_cipher
+        params_in = dict(query or {})
+        return PreparedCall(
+            op,
+            path,
+            query_text,
+            body_text,
+            cipher,
+            params_in,
+            dict(body or {}),
+            options=options,
+        )
 
     def _build_request(self, call: PreparedCall) -> tuple[httpx.Request, list[IO[bytes]]]:
         """Sign ``call`` with a fresh timestamp and the current access token.
@@ -351,9 +478,21 @@ class BaseClient:
         query["timestamp"] = str(int(self._clock()))
         if call.shop_cipher is not None:
             query["shop_cipher"] = call.shop_cipher
+        if not token.isascii() or not token.isprintable():
+            raise ConfigurationError(f"{call.op.id}: the access token is not printable ASCII text")
         query["sign"] = sign_request(self._config.app_secret, call.path, query, call.body)
-        headers = {"x-tts-access-token": token, "user-agent": f"tiktokshop-python/{__version__}"}
+        headers = {
+            **call.options.extra_headers,
+            "x-tts-access-token": token,
+            "user-agent": f"tiktokshop-python/{__version__}",
+            "accept-encoding": ACCEPT_ENCODING,
+        }
         url = self._config.base_url + call.path + "?" + urlencode(sorted(query.items()), quote_via=quote)
+        if len(url) > MAX_URL_LENGTH:
+            raise ValidationError(
+                f"{call.op.id}: the request URL would be {len(url)} characters, over the limit of "
+                f"{MAX_URL_LENGTH}: send fewer or shorter query values; nothing was sent"
+            )
         if call.files is not None:
             opened: list[IO[bytes]] = []
             files = []
@@ -442,14 +581,17 @@ class BaseClient:
         A failure that proves nothing reached TikTok (a refused connection) is retried for every
         call; any other failure only for calls the spec marks safe to repeat.
         """
-        if attempt >= self._config.max_retries:
+        max_retries = call.options.max_retries
+        if attempt >= (self._config.max_retries if max_retries is None else max_retries):
             return None
         nothing_sent = isinstance(error, TransportError) and error.nothing_sent
         if not nothing_sent and not call.op.retry_safe:
             return None
         if isinstance(error, ApiError):
+            # The table's retry flag decides for a code it lists (a daily quota is a rate limit
+            # that no retry helps); an unlisted code or a bare HTTP status goes by its class.
             entry = self._error_codes().get(error.code) if error.code is not None else None
-            transient = isinstance(error, (RateLimitError, ServerError)) or bool(entry and entry.retry)
+            transient = entry.retry if entry is not None else isinstance(error, (RateLimitError, ServerError))
             if not transient:
                 return None
         elif not isinstance(error, TransportError):
@@ -458,18 +600,158 @@ class BaseClient:
         delay = random.uniform(0, cap)  # noqa: S311 - jitter, not cryptography
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
-            delay = max(delay, min(float(retry_after), self._config.retry_after_max))
+            # Jitter on top of the wait asked for, so that callers told the same Retry-After
+            # do not all come back at the same instant.
+            wait = min(float(retry_after), self._config.retry_after_max)
+            delay = max(delay, wait + random.uniform(0, max(0.1, 0.25 * wait)))  # noqa: S311
         return delay
 
-    def _transport_error(self, call: PreparedCall, exc: httpx.TransportError) -> TransportError:
-        """Our error for an httpx failure; its message holds no URL (a signed URL is a secret)."""
-        where = f"{call.op.id} ({call.op.method} {call.path})"
-        nothing_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+    def _send_error(self, where: str, exc: BaseException) -> BaseException:
+        """Our error for whatever sending raised: every ``httpx`` error becomes a ``TransportError``
+        (``RequestTimeoutError`` for timeouts) whose text holds no URL; ours pass through."""
+        if isinstance(exc, TikTokShopError):
+            return exc
         if isinstance(exc, httpx.TimeoutException):
+            nothing_sent = isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
             return RequestTimeoutError(
-                f"{where}: no answer in time ({type(exc).__name__})", nothing_sent=nothing_sent
+                f"{where}: no answer in time ({type(exc).__name__}: {_safe_text(exc)})",
+                nothing_sent=nothing_sent,
             )
-        return TransportError(f"{where}: {type(exc).__name__}: {_safe_text(exc)}", nothing_sent=nothing_sent)
+        if isinstance(exc, (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict)):
+            nothing_sent = isinstance(exc, httpx.ConnectError)
+            return TransportError(
+                f"{where}: {type(exc).__name__}: {_safe_text(exc)}", nothing_sent=nothing_sent
+            )
+        return exc  # not from httpx: a user's own hook raised it; it is theirs
+
+    def _mask(self, text: str) -> str:
+        """``text`` with secret query values and the client's secrets themselves replaced by ``***``."""
+        text = redact(text)
+        for secret in (self._config.app_secret, self._tokens.access_token, self._tokens.refresh_token):
+            if secret and len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
+
+    def _scrub(self, exc: BaseException) -> None:
+        """Mask secrets in our error's text, ``args`` and ``body_start``, and cut from its chain every
+        exception that is not ours (an ``httpx`` error holds the signed request)."""
+        seen: set[int] = set()
+        link: BaseException | None = exc
+        while link is not None and id(link) not in seen:
+            seen.add(id(link))
+            if isinstance(link, TikTokShopError):
+                link.args = tuple(self._mask(a) if isinstance(a, str) else a for a in link.args)
+                for attr in ("message", "body_start"):
+                    value = getattr(link, attr, None)
+                    if isinstance(value, str):
+                        setattr(link, attr, self._mask(value))
+            for attr in ("__cause__", "__context__"):
+                nxt = getattr(link, attr)
+                if nxt is not None and not isinstance(nxt, TikTokShopError) and _risky(nxt, self._mask):
+                    setattr(link, attr, None)
+            link = link.__cause__ or link.__context__
+
+    def _raw_answer(
+        self,
+        call: PreparedCall | httpx.Request,
+        response: httpx.Response,
+        request_id: str | None,
+        started: float,
+        attempt: int,
+        error: bool = False,
+    ) -> RawResponse[Any]:
+        """The answer as a ``RawResponse``; an error's body has quoted secrets masked (a proxy page
+        may quote the signed URL), the bytes kept otherwise."""
+        content = response.content
+        if error:
+            text = content.decode("utf-8", "surrogateescape")
+            masked = self._mask(text)
+            if masked != text:
+                content = masked.encode("utf-8", "surrogateescape")
+        return RawResponse(
+            status_code=response.status_code,
+            headers={k: self._mask(v) for k, v in mask_headers(response.headers.multi_items()).items()},
+            content=content,
+            request_id=request_id,
+            method=call.op.method if isinstance(call, PreparedCall) else call.method,
+            path=call.path if isinstance(call, PreparedCall) else call.url.path,
+            elapsed=time.monotonic() - started,
+            retries=attempt,
+        )
+
+    def _emit_request(self, op_id: str, request: httpx.Request, attempt: int) -> None:
+        hook = self._config.on_request
+        if hook is not None:
+            hook(
+                RequestEvent(
+                    operation=op_id,
+                    method=request.method,
+                    path=request.url.path,
+                    query=mask_query(request.url.params.multi_items()),
+                    headers=mask_headers(request.headers.multi_items()),
+                    attempt=attempt + 1,
+                )
+            )
+
+    def _emit_response(
+        self,
+        op_id: str,
+        request: httpx.Request,
+        attempt: int,
+        started: float,
+        response: httpx.Response | None,
+        request_id: str | None,
+        error: BaseException | None,
+    ) -> None:
+        hook = self._config.on_response
+        if hook is not None:
+            hook(
+                ResponseEvent(
+                    operation=op_id,
+                    method=request.method,
+                    path=request.url.path,
+                    attempt=attempt + 1,
+                    status_code=response.status_code if response is not None else None,
+                    elapsed=time.monotonic() - started,
+                    request_id=request_id,
+                    headers={
+                        k: self._mask(v) for k, v in mask_headers(response.headers.multi_items()).items()
+                    }
+                    if response is not None
+                    else {},
+                    error=type(error).__name__ if error is not None else None,
+                )
+            )
+
+    def _redirect_error(self, op_id: str, response: httpx.Response) -> ApiError:
+        status = response.status_code
+        return self._api_error(
+            response,
+            op_id,
+            f"HTTP {status}: the answer is a redirect, which the client never follows (the signed "
+            "request must not go to another host); check base_url",
+        )
+
+    def _read_answer(self, call: PreparedCall, response: httpx.Response, raw: bool) -> tuple[Any, str | None]:
+        """Read one answer: ``(result, request_id)``; ``result`` is the model, or with ``raw`` the
+        envelope's data. Every failure is one of our errors (``MalformedResponseError`` for an
+        answer too deep or undecodable to parse)."""
+        if 300 <= response.status_code < 400:
+            raise self._redirect_error(call.op.id, response)
+        try:
+            if raw:
+                return self._read_envelope(response, call.op.id)
+            result = self._parse_response(call, response)
+            return result, result.request_id
+        except TikTokShopError:
+            raise
+        except Exception as exc:  # RecursionError on a deep answer, a decoding error...
+            problem = type(exc).__name__
+        raise MalformedResponseError(
+            f"{call.op.id}: the answer (HTTP {response.status_code}) could not be read ({problem})",
+            status_code=response.status_code,
+            body_start=self._mask(response.content[:_BODY_PREVIEW].decode("utf-8", "replace")),
+        )
 
     def _is_token_error(self, error: ApiError) -> bool:
         entry = self._error_codes().get(error.code) if error.code is not None else None
@@ -512,6 +794,18 @@ class BaseClient:
 _URL = re.compile(r"https?://\S+")
 
 
+def _risky(exc: BaseException, mask: Callable[[str], str]) -> bool:
+    """Whether an exception in a chain may hold a secret: any ``httpx`` error (it holds the signed
+    request), or one whose text changes when masked."""
+    if isinstance(exc, (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError)):
+        return True
+    try:
+        text = str(exc) + repr(exc.args)
+    except Exception:
+        return True
+    return mask(text) != text
+
+
 def _safe_text(exc: BaseException) -> str:
     """An httpx error's text with any URL (it may be signed, or carry the app secret) removed."""
     return redact(_URL.sub("<url>", str(exc)))[:200]
@@ -519,9 +813,12 @@ def _safe_text(exc: BaseException) -> str:
 
 @dataclass(frozen=True)
 class _Send:
-    """Step: send this request; the driver answers with the response or throws the httpx error."""
+    """Step: send this request and read its answer (within ``limit`` bytes, by the monotonic
+    ``deadline``); the driver answers with the read response or throws what sending raised."""
 
     request: httpx.Request
+    op_id: str = "request"
+    deadline: float | None = None
 
 
 @dataclass(frozen=True)
@@ -553,10 +850,12 @@ class _Steps(BaseClient):
 
     _http_timeout: httpx.Timeout
 
-    def _call_steps(self, call: PreparedCall) -> Steps[Any]:
+    def _call_steps(self, call: PreparedCall, raw: bool = False) -> Steps[Any]:
+        """A call's steps; returns the model, or with ``raw`` its ``RawResponse`` (data kept)."""
         attempt = 0
         refreshed = False
         deadline = _Deadline(self._config.total_timeout)
+        where = f"{call.op.id} ({call.op.method} {call.path})"
         while True:
             if self._token_needs_refresh():
                 yield _Refresh(self._tokens.access_token)
@@ -567,15 +866,19 @@ class _Steps(BaseClient):
             deadline.check(call)
             seen_token = self._tokens.access_token
             request, opened = self._build_request(call)
-            deadline.limit(request, self._http_timeout)
+            deadline.limit(request, call.options.timeout or self._http_timeout)
+            self._emit_request(call.op.id, request, attempt)
             started = time.monotonic()
-            error: Exception
+            error: BaseException
+            response: httpx.Response | None = None
+            request_id: str | None = None
             try:
-                response = yield _Send(request)
-            except httpx.TransportError as exc:
-                error = self._transport_error(call, exc)
+                response = yield _Send(request, call.op.id, deadline.end)
+            except Exception as exc:
+                error = self._send_error(where, exc)
                 logger.debug("%s %s failed: %s", call.op.method, call.path, type(exc).__name__)
             else:
+                assert response is not None
                 logger.debug(
                     "%s %s -> HTTP %s in %.0f ms",
                     call.op.method,
@@ -584,16 +887,38 @@ class _Steps(BaseClient):
                     (time.monotonic() - started) * 1000,
                 )
                 try:
-                    return self._parse_response(call, response)
-                except ApiError as api_error:
-                    if not refreshed and self._is_token_error(api_error) and self._tokens.refresh_token:
-                        refreshed = True
-                        yield _Refresh(seen_token)
-                        continue
-                    error = api_error
+                    result, request_id = self._read_answer(call, response, raw)
+                except (ApiError, MalformedResponseError) as answer_error:
+                    answer_error.response = self._raw_answer(
+                        call, response, None, started, attempt, error=True
+                    )
+                    request_id = answer_error.request_id
+                    error = answer_error
+                else:
+                    self._emit_response(call.op.id, request, attempt, started, response, request_id, None)
+                    if not raw:
+                        return result
+                    answer = self._raw_answer(call, response, request_id, started, attempt)
+                    answer._parse = functools.partial(
+                        _parse_data, call.op.response, result, request_id, answer.status_code, call.op.id
+                    )
+                    answer._data = result
+                    return answer
             finally:
                 for handle in opened:
                     handle.close()
+            self._emit_response(call.op.id, request, attempt, started, response, request_id, error)
+            if not isinstance(error, TikTokShopError):
+                raise error
+            if (
+                isinstance(error, ApiError)
+                and not refreshed
+                and self._is_token_error(error)
+                and self._tokens.refresh_token
+            ):
+                refreshed = True
+                yield _Refresh(seen_token)
+                continue
             delay = self._retry_delay(call, attempt, error)
             if delay is None or not deadline.allows(delay):
                 raise error
@@ -632,12 +957,36 @@ class _Steps(BaseClient):
         return (yield from self._token_steps(request, "auth.get_access_token"))
 
     def _token_steps(self, request: httpx.Request, op_id: str) -> Steps[AccessToken]:
+        deadline = _Deadline(self._config.total_timeout)
+        deadline.limit(request, self._http_timeout)
+        self._emit_request(op_id, request, 0)
+        started = time.monotonic()
         try:
-            response = yield _Send(request)
-        except httpx.TransportError as exc:
-            raise TransportError(f"{op_id}: {type(exc).__name__}: {_safe_text(exc)}") from None
+            response = yield _Send(request, op_id, deadline.end)
+        except Exception as exc:
+            error = self._send_error(op_id, exc)
+            self._emit_response(op_id, request, 0, started, None, None, error)
+            raise error from None
         logger.debug("GET %s -> HTTP %s", request.url.path, response.status_code)
-        token = self._parse_token(response, op_id)
+        try:
+            if 300 <= response.status_code < 400:
+                raise self._redirect_error(op_id, response)
+            token = self._parse_token(response, op_id)
+        except TikTokShopError as exc:
+            if isinstance(exc, (ApiError, MalformedResponseError)):
+                exc.response = self._raw_answer(request, response, exc.request_id, started, 0, error=True)
+            self._emit_response(op_id, request, 0, started, response, getattr(exc, "request_id", None), exc)
+            raise
+        except Exception as exc:  # RecursionError on a deep answer...
+            problem = type(exc).__name__
+        else:
+            problem = ""
+        if problem:
+            raise MalformedResponseError(
+                f"{op_id}: the answer (HTTP {response.status_code}) could not be read ({problem})",
+                status_code=response.status_code,
+            )
+        self._emit_response(op_id, request, 0, started, response, token.request_id, None)
         self._tokens.update(token)
         self._persist()
         return token
@@ -692,12 +1041,46 @@ class SyncAPIClient(_Steps):
         body: Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
         form: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
     ) -> R:
-        """Validate, sign, send (with retries) and parse one call. See ``TikTokShop`` for errors."""
-        call = self._prepare(op, params or {}, body, shop_cipher, form)
-        result: R = self._drive(self._call_steps(call))
+        """Validate, sign, send (with retries) and parse one call. See ``TikTokShop`` for errors.
+
+        Under ``with_raw_response`` it returns the call's ``RawResponse`` instead.
+        """
+        raw = _take_raw_mode()
+        call = self._prepare(op, params or {}, body, shop_cipher, form, options)
+        result: Any = self._drive(self._call_steps(call, raw))
         if op.pagination is not None:
-            result._next_page = lambda token: self._request(op, **self._next_page_args(call, token))
+            _attach_next(result, raw, lambda token: self._request(op, **self._next_page_args(call, token)))
+        out: R = result
+        return out
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        shop_cipher: str | bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> dict[str, Any]:
+        """Call any endpoint, signed, retried and with the token refreshed like every method, and
+        return the envelope's ``data`` as a dict: for endpoints TikTok adds before the spec does.
+
+        ``path`` is the API path (``"/order/202309/orders"``); ``query`` and ``body`` are sent as
+        given (the body as JSON). The client's ``shop_cipher`` is sent unless ``shop_cipher=False``
+        (a call not scoped to a shop) or another one is passed. Only GET is retried after it may
+        have reached TikTok. Raises what the generated methods raise.
+        """
+        raw = _take_raw_mode()
+        call = self._prepare_loose(
+            method, path, query, body, shop_cipher, timeout, max_retries, extra_headers
+        )
+        answer: RawResponse[Any] = self._drive(self._call_steps(call, True))
+        result: dict[str, Any] = answer if raw else _loose_data(call, answer)  # type: ignore[assignment]
         return result
 
     def _drive(self, steps: Steps[T]) -> T:
@@ -714,8 +1097,14 @@ class SyncAPIClient(_Steps):
                 value, error = None, None
                 if isinstance(step, _Send):
                     try:
-                        value = self._http.send(step.request)
-                    except httpx.TransportError as exc:
+                        value = send(
+                            self._http,
+                            step.request,
+                            limit=self._config.max_response_bytes,
+                            deadline=step.deadline,
+                            where=step.op_id,
+                        )
+                    except Exception as exc:  # thrown into the steps, which turn it into our error
                         error = exc
                 elif isinstance(step, _Sleep) and step.pacing and self._limiter is not None:
                     self._limiter.sleep(step.seconds)  # the limiter's own clock paces it
@@ -723,6 +1112,9 @@ class SyncAPIClient(_Steps):
                     self._sleep(step.seconds)
                 else:
                     self._refresh(seen=step.seen)
+        except TikTokShopError as exc:
+            self._scrub(exc)
+            raise
         finally:
             steps.close()
 
@@ -768,12 +1160,40 @@ class AsyncAPIClient(_Steps):
         body: Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
         form: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
     ) -> R:
-        """Validate, sign, send (with retries) and parse one call. See ``AsyncTikTokShop`` for errors."""
-        call = self._prepare(op, params or {}, body, shop_cipher, form)
-        result: R = await self._drive(self._call_steps(call))
+        """Validate, sign, send (with retries) and parse one call. See ``AsyncTikTokShop`` for errors.
+
+        Under ``with_raw_response`` it returns the call's ``RawResponse`` instead.
+        """
+        raw = _take_raw_mode()
+        call = self._prepare(op, params or {}, body, shop_cipher, form, options)
+        result: Any = await self._drive(self._call_steps(call, raw))
         if op.pagination is not None:
-            result._next_page = lambda token: self._request(op, **self._next_page_args(call, token))
+            _attach_next(result, raw, lambda token: self._request(op, **self._next_page_args(call, token)))
+        out: R = result
+        return out
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        shop_cipher: str | bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> dict[str, Any]:
+        """Call any endpoint, signed, retried and token-refreshed; returns the envelope's ``data``
+        as a dict (see ``TikTokShop.request``). Raises what the generated methods raise."""
+        raw = _take_raw_mode()
+        call = self._prepare_loose(
+            method, path, query, body, shop_cipher, timeout, max_retries, extra_headers
+        )
+        answer: RawResponse[Any] = await self._drive(self._call_steps(call, True))
+        result: dict[str, Any] = answer if raw else _loose_data(call, answer)  # type: ignore[assignment]
         return result
 
     async def _drive(self, steps: Steps[T]) -> T:
@@ -790,13 +1210,22 @@ class AsyncAPIClient(_Steps):
                 value, error = None, None
                 if isinstance(step, _Send):
                     try:
-                        value = await self._http.send(step.request)
-                    except httpx.TransportError as exc:
+                        value = await asend(
+                            self._http,
+                            step.request,
+                            limit=self._config.max_response_bytes,
+                            deadline=step.deadline,
+                            where=step.op_id,
+                        )
+                    except Exception as exc:  # thrown into the steps, which turn it into our error
                         error = exc
                 elif isinstance(step, _Sleep):
                     await self._sleep(step.seconds)
                 else:
                     await self._refresh(seen=step.seen)
+        except TikTokShopError as exc:
+            self._scrub(exc)
+            raise
         finally:
             steps.close()
 
@@ -804,6 +1233,43 @@ class AsyncAPIClient(_Steps):
         async with self._token_lock:
             with self._store_lock():
                 return await self._drive(self._refresh_steps(seen))
+
+
+def _take_raw_mode() -> bool:
+    """Whether this call runs under ``with_raw_response`` (then calls it makes do not)."""
+    raw = RAW_MODE.get()
+    if raw:
+        RAW_MODE.set(False)
+    return raw
+
+
+def _attach_next(result: Any, raw: bool, next_page: Callable[[str], Any]) -> None:
+    """Give a page the way to the next one (for a raw answer, the page ``parse()`` returns)."""
+    if not raw:
+        result._next_page = next_page
+        return
+    parse = result._parse
+
+    def parse_page() -> Any:
+        page = parse()
+        page._next_page = next_page
+        return page
+
+    result._parse = parse_page
+
+
+def _loose_data(call: PreparedCall, answer: RawResponse[Any]) -> dict[str, Any]:
+    data = answer._data
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise MalformedResponseError(
+            f"{call.op.id}: the envelope's data is a {type(data).__name__}, not an object "
+            "(use with_raw_response to read it as it came)",
+            status_code=answer.status_code,
+            request_id=answer.request_id,
+        )
+    return data
 
 
 class _Deadline:
@@ -826,16 +1292,18 @@ class _Deadline:
         return left is None or delay < left
 
     def limit(self, request: httpx.Request, timeout: httpx.Timeout) -> None:
-        """Cap the attempt's connect, read, write and pool timeouts at the time left."""
+        """Set the attempt's connect, read, write and pool timeouts, each capped at the time left."""
         left = self.remaining()
-        if left is None:
-            return
         parts = {
             "connect": timeout.connect,
             "read": timeout.read,
             "write": timeout.write,
             "pool": timeout.pool,
         }
+        if left is None:
+            request.extensions["timeout"] = parts
+            return
+        left = max(left, 0.001)
         request.extensions["timeout"] = {k: left if v is None else min(v, left) for k, v in parts.items()}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -22,6 +24,19 @@ from ._base_client import (
 )
 from ._errors import ConfigurationError
 from ._models import _to_unix_seconds
+from ._options import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    NOT_GIVEN,
+    NotGiven,
+    RequestHook,
+    ResponseHook,
+    Timeout,
+    check_client_text,
+    check_max_bytes,
+    check_timeout,
+    positive_seconds,
+    short_repr,
+)
 from ._rate_limit import RateLimiter
 from ._token_store import TokenStore
 from ._tokens import TokenState
@@ -62,6 +77,21 @@ def _url(name: str, value: str | None, default: str) -> str:
     return url
 
 
+def _check_limits(
+    max_retries: Any, total_timeout: Any, max_response_bytes: Any, on_request: Any, on_response: Any
+) -> None:
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ConfigurationError(f"max_retries must be an int >= 0, got {short_repr(max_retries)}")
+    if total_timeout is not None and not positive_seconds(total_timeout):
+        raise ConfigurationError(
+            f"total_timeout must be a positive number of seconds or None, got {short_repr(total_timeout)}"
+        )
+    check_max_bytes(max_response_bytes, ConfigurationError)
+    for name, hook in (("on_request", on_request), ("on_response", on_response)):
+        if hook is not None and not callable(hook):
+            raise ConfigurationError(f"{name} must be a function taking one event, got {type(hook).__name__}")
+
+
 class _ClientOptions:
     """The options and the helpers both clients share (see ``TikTokShop`` for what each means)."""
 
@@ -91,6 +121,9 @@ class _ClientOptions:
         token_store: TokenStore | None = None,
         rate_limiter: RateLimiter | None = None,
         http_client: httpx.Client | httpx.AsyncClient | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        on_request: RequestHook | None = None,
+        on_response: ResponseHook | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Any] | None = None,
     ) -> None:
@@ -100,12 +133,14 @@ class _ClientOptions:
                     f"{name} is required: a non-empty string from the app's page in "
                     "TikTok Shop Partner Center"
                 )
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}")
-        if total_timeout is not None and total_timeout <= 0:
-            raise ConfigurationError(
-                f"total_timeout must be a positive number of seconds or None, got {total_timeout!r}"
-            )
+            check_client_text(name, value, required=True)
+        for name, setting in (("service_id", service_id), ("shop_id", shop_id), ("shop_cipher", shop_cipher)):
+            check_client_text(name, setting)
+        for name, setting in (("access_token", access_token), ("refresh_token", refresh_token)):
+            check_client_text(name, setting, header=True)
+        _check_limits(max_retries, total_timeout, max_response_bytes, on_request, on_response)
+        if timeout is not None:
+            check_timeout(timeout, ConfigurationError)
         self._settings: dict[str, Any] = {
             "app_key": app_key,
             "app_secret": app_secret,
@@ -119,6 +154,9 @@ class _ClientOptions:
             "token_refresh_margin": token_refresh_margin,
             "total_timeout": total_timeout,
             "rate_limiter": rate_limiter,
+            "max_response_bytes": max_response_bytes,
+            "on_request": on_request,
+            "on_response": on_response,
             "clock": clock,
             "sleep": sleep,
         }
@@ -135,6 +173,9 @@ class _ClientOptions:
             max_retries=max_retries,
             token_refresh_margin=token_refresh_margin,
             total_timeout=total_timeout,
+            max_response_bytes=max_response_bytes,
+            on_request=on_request,
+            on_response=on_response,
         )
         tokens = TokenState(
             access_token=access_token,
@@ -207,6 +248,58 @@ class _ClientOptions:
     def _http_pool(self) -> httpx.Client | httpx.AsyncClient:
         raise NotImplementedError
 
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        total_timeout: float | NotGiven | None = NOT_GIVEN,
+        max_response_bytes: int | None = None,
+        on_request: RequestHook | NotGiven | None = NOT_GIVEN,
+        on_response: ResponseHook | NotGiven | None = NOT_GIVEN,
+    ) -> Self:
+        """A copy of this client with other call settings, sharing its connection pool, tokens (a
+        refresh by either is seen by both), token store and rate limiter. Closing it leaves the
+        pool open. Options left out keep this client's values (``total_timeout=None``: no total).
+
+            client.with_options(timeout=5, max_retries=0).order.get_order_list(page_size=10)
+
+        Raises ``ConfigurationError`` for a bad value.
+        """
+        config: Any = self._config
+        total = config.total_timeout if isinstance(total_timeout, NotGiven) else total_timeout
+        retries = config.max_retries if max_retries is None else max_retries
+        limit = config.max_response_bytes if max_response_bytes is None else max_response_bytes
+        hook_in = config.on_request if isinstance(on_request, NotGiven) else on_request
+        hook_out = config.on_response if isinstance(on_response, NotGiven) else on_response
+        _check_limits(retries, total, limit, hook_in, hook_out)
+        http_timeout = check_timeout(timeout, ConfigurationError) if timeout is not None else None
+        clone = copy.copy(self)
+        for name in list(vars(clone)):  # domain namespaces bound to this client are rebuilt lazily
+            if isinstance(getattr(type(clone), name, None), cached_property):
+                del vars(clone)[name]
+        clone._config = dataclasses.replace(
+            config,
+            max_retries=retries,
+            total_timeout=total,
+            max_response_bytes=limit,
+            on_request=hook_in,
+            on_response=hook_out,
+        )
+        clone._settings = {
+            **self._settings,
+            "max_retries": retries,
+            "total_timeout": total,
+            "max_response_bytes": limit,
+            "on_request": hook_in,
+            "on_response": hook_out,
+        }
+        if http_timeout is not None:
+            clone._settings["timeout"] = http_timeout
+            vars(clone)["_http_timeout"] = http_timeout
+        vars(clone)["_owns_http"] = False
+        return clone
+
     @property
     def access_token(self) -> str | None:
         """The access token the client signs with now (it changes when the client refreshes)."""
@@ -237,7 +330,14 @@ class TikTokShop(_ClientOptions, SyncResources):
     ``token_store`` persists the tokens whenever they change (see ``JsonFileTokenStore``);
     ``rate_limiter`` keeps calls under TikTok's limits (see ``RateLimiter``); ``for_shop()``
     makes a client for another seller that shares this one's connection pool.
-    Pass ``http_client`` (an ``httpx.Client``) to share a pool between clients (they do not close it).
+    Pass ``http_client`` (an ``httpx.Client``) to share a pool between clients (they do not close it);
+    its redirect setting is ignored (the client never follows one) and its own ``event_hooks`` see the
+    signed request, so observe calls with ``on_request`` / ``on_response`` instead: they get every
+    attempt's method, path, status, timing and ``request_id`` with every secret masked.
+    ``max_response_bytes`` bounds the size of an answer read (default 50 MB, decompressed).
+    ``with_options()`` gives a copy with other settings sharing the pool and tokens; every method
+    also takes ``timeout``, ``max_retries``, ``extra_query``, ``extra_body``, ``extra_headers``,
+    and ``client.<domain>.with_raw_response.<method>`` returns the answer as it came.
 
     Raises ``ConfigurationError`` for a missing key or secret, a malformed URL or expiry.
     """

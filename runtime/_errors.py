@@ -5,6 +5,11 @@ No message built here ever holds a secret: no app secret, token, ``sign`` or sig
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._response import RawResponse
+
 __all__ = [
     "ApiError",
     "AuthenticationError",
@@ -46,10 +51,12 @@ class ApiError(TikTokShopError):
 
     ``code`` is TikTok's error code (``None`` when the answer had no envelope), ``request_id`` the id
     TikTok support asks for, ``status_code`` the HTTP status, ``retry_after`` the seconds the
-    answer asked to wait (its ``Retry-After`` header), when it said.
+    answer asked to wait (its ``Retry-After`` header), when it said. ``response`` is the answer
+    as it came (``RawResponse``: status, masked headers, body; never the signed URL).
     """
 
     retry_after: float | None = None
+    response: RawResponse[Any] | None = None
 
     def __init__(
         self,
@@ -134,8 +141,11 @@ class MalformedResponseError(TikTokShopError):
     """TikTok's answer is not the JSON envelope expected, or its data does not fit the response model.
 
     Carries the HTTP ``status_code``, the ``request_id`` when one could be read, and the first bytes
-    of the body (``body_start``) to help diagnose a proxy or gateway page.
+    of the body (``body_start``) to help diagnose a proxy or gateway page, and the ``response``
+    (``RawResponse``) when an answer came. Secrets quoted by the answer are masked.
     """
+
+    response: RawResponse[Any] | None = None
 
     def __init__(
         self,

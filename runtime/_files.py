@@ -22,13 +22,28 @@ def check_file(op_id: str, field: str, value: Any) -> None:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return
     if isinstance(value, (str, os.PathLike)):
-        path = Path(value)
-        if not path.is_file():
+        try:
+            path = Path(value)
+            shown = str(path) if len(str(path)) <= 200 else str(path)[:197] + "..."
+            readable = path.is_file() and os.access(path, os.R_OK)
+        except (OSError, ValueError, TypeError) as exc:  # too long, a NUL byte, not text...
+            problem = type(exc).__name__
+        else:
+            if readable:
+                return
+            problem = ""
+        if problem:
             raise ValidationError(
-                f"{op_id}: {field}: no readable file at {str(path)!r}; nothing was sent", field=field
+                f"{op_id}: {field}: not a usable file path ({problem}); nothing was sent", field=field
             )
-        return
+        raise ValidationError(
+            f"{op_id}: {field}: no readable file at {shown!r}; nothing was sent", field=field
+        )
     if callable(getattr(value, "read", None)):
+        if getattr(value, "closed", False):
+            raise ValidationError(
+                f"{op_id}: {field}: the file object is closed; nothing was sent", field=field
+            )
         return
     raise ValidationError(
         f"{op_id}: {field}: expected bytes, a path or a binary file object, got {type(value).__name__}; "

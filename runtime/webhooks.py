@@ -59,15 +59,26 @@ def expected_signature(body: bytes, *, app_key: str, app_secret: str) -> str:
     return hmac.new(app_secret.encode("utf-8"), app_key.encode("utf-8") + body, hashlib.sha256).hexdigest()
 
 
-def verify_signature(body: bytes, signature: str | None, *, app_key: str, app_secret: str) -> bool:
-    """Whether ``signature`` (the ``Authorization`` header) matches ``body``, compared in constant time."""
-    if not signature or not isinstance(body, (bytes, bytearray)):
+def verify_signature(body: bytes, signature: str | bytes | None, *, app_key: str, app_secret: str) -> bool:
+    """Whether ``signature`` (the ``Authorization`` header, text or bytes) matches ``body``, compared in
+    constant time. Never raises on a hostile header: anything malformed is simply not a match."""
+    if isinstance(signature, (bytes, bytearray)):
+        try:
+            signature = bytes(signature).decode("ascii")
+        except UnicodeDecodeError:
+            return False
+    if not signature or not isinstance(signature, str) or not isinstance(body, (bytes, bytearray)):
+        return False
+    given = signature.strip().lower()
+    if not given.isascii():  # hostile header text: a mismatch, never an exception
         return False
     expected = expected_signature(bytes(body), app_key=app_key, app_secret=app_secret)
-    return hmac.compare_digest(expected, signature.strip().lower())
+    return hmac.compare_digest(expected.encode("ascii"), given.encode("ascii"))
 
 
-def construct_event(body: bytes, signature: str | None, *, app_key: str, app_secret: str) -> WebhookEvent:
+def construct_event(
+    body: bytes, signature: str | bytes | None, *, app_key: str, app_secret: str
+) -> WebhookEvent:
     """Verify the signature of a webhook's raw ``body``, then parse it.
 
     Raises ``WebhookSignatureError`` when the signature is missing or wrong (nothing is parsed),

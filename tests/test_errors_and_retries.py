@@ -86,7 +86,7 @@ def test_rate_limit_honours_retry_after(fake: FakeTikTok) -> None:
     fake.on(*SEARCH, lambda s: answers.pop(0))
     sleeps: list[float] = []
     fake.client(sleep=sleeps.append).order.get_order_list(page_size=10)
-    assert sleeps == [7.0]
+    assert len(sleeps) == 1 and 7.0 <= sleeps[0] <= 7.0 * 1.25  # the wait asked for, plus jitter
 
 
 def test_rate_limit_error_carries_retry_after(fake: FakeTikTok) -> None:
@@ -224,3 +224,18 @@ def test_ip_not_on_the_allow_list_is_permission_denied(fake: FakeTikTok) -> None
     with pytest.raises(PermissionDeniedError, match="allow list"):
         fake.client(max_retries=3).authorization.get_authorized_shops()
     assert len(fake.seen) == 1
+
+
+def test_a_listed_code_without_the_retry_flag_is_not_retried(fake: FakeTikTok) -> None:
+    # 45101004 is a daily quota: a RateLimitError, but repeating the call cannot help until tomorrow.
+    fake.on(*SHOPS, lambda s: fake.envelope(None, code=45101004, message="quota used up"))
+    with pytest.raises(RateLimitError) as info:
+        fake.client(max_retries=3, sleep=lambda s: None).authorization.get_authorized_shops()
+    assert info.value.code == 45101004 and len(fake.seen) == 1
+
+
+def test_an_unlisted_server_error_status_is_still_retried(fake: FakeTikTok) -> None:
+    answers = [httpx.Response(503, text="busy")]
+    fake.on(*SHOPS, lambda s: answers.pop(0) if answers else {"shops": []})
+    fake.client(sleep=lambda s: None).authorization.get_authorized_shops()
+    assert len(fake.seen) == 2

@@ -87,7 +87,7 @@ def test_read_is_retried_through_transient_faults(sandbox: Sandbox, kind: str) -
     assert page.orders is not None
     assert _count(sandbox, SEARCH, start) == 3 and len(sleeps) == 2
     if kind == "http_429":
-        assert sleeps == [2.0, 2.0], "Retry-After is honoured"
+        assert all(2.0 <= s <= 2.5 for s in sleeps), "Retry-After is honoured (plus jitter)"
 
 
 def test_read_times_out_then_recovers(sandbox: Sandbox) -> None:

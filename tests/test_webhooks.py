@@ -102,3 +102,31 @@ def test_events_delivered_by_the_sandbox_verify() -> None:
             server.server_close()
     assert {e.type_name for e in received} <= {"ORDER_STATUS_CHANGE", "PACKAGE_UPDATE"}
     assert received and all(e.shop_id for e in received)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "sïgnature",
+        "€" * 64,
+        b"\xff\xfe" * 32,
+        b"abc",
+        bytearray(b"\x80"),
+        "\ud800" * 64,
+        12345,
+        ["x"],
+        " ",
+        "",
+    ],
+)
+def test_hostile_authorization_headers_are_rejected_not_raised(header: Any) -> None:
+    body = _body(1)
+    assert webhooks.verify_signature(body, header, app_key=KEY, app_secret=SECRET) is False
+    with pytest.raises(webhooks.WebhookSignatureError):
+        webhooks.construct_event(body, header, app_key=KEY, app_secret=SECRET)
+
+
+def test_the_signature_as_bytes_is_accepted() -> None:
+    body = _body(1)
+    signature = sign_webhook(KEY, SECRET, body).encode()
+    assert webhooks.verify_signature(body, signature, app_key=KEY, app_secret=SECRET) is True

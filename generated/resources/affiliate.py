@@ -5,14 +5,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate as _t
 
-__all__ = ["OPERATIONS", "AffiliateResource", "AsyncAffiliateResource"]
+__all__ = [
+    "OPERATIONS",
+    "AffiliateResource",
+    "AffiliateResourceWithRawResponse",
+    "AsyncAffiliateResource",
+    "AsyncAffiliateResourceWithRawResponse",
+]
 
 _GET_LIVE_ROOM_INFO: Operation[_t.GetLiveRoomInfoResponse] = Operation(
     id="affiliate.get_live_room_info",
@@ -112,30 +121,52 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AffiliateResource(SyncResource):
     """Creator affiliate calls of the first API versions: profile, live room, showcase and anchor checks."""
 
+    @cached_property
+    def with_raw_response(self) -> AffiliateResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AffiliateResourceWithRawResponse(self)
+
     def get_live_room_info(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomInfoResponse:
         """Get the creator's live room: its id, title, status and start time.
 
         `GET /affiliate/202309/live_rooms`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_INFO,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_creator_profileold(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorProfileoldResponse:
         """Get the authorized creator's profile: user name, avatar, regions, account type and permissions.
 
         `GET /affiliate/202309/profiles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_CREATOR_PROFILEOLD,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_products(
@@ -146,11 +177,17 @@ class AffiliateResource(SyncResource):
         title_keyword: str | None = None,
         sort_field: str | None = None,
         sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShopProductsPage:
         """List shop products the creator can promote, with price, sales and showcase status, one page at a time.
 
         `GET /affiliate/202309/shop_products`.
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -163,22 +200,30 @@ class AffiliateResource(SyncResource):
                 "sort_field": sort_field,
                 "sort_order": sort_order,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_showcase_productsold(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
         `DELETE /affiliate/202309/showcases/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _REMOVE_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_showcase_productsold(
@@ -187,110 +232,182 @@ class AffiliateResource(SyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         origin: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShowcaseProductsoldResponse:
         """List the products in the creator's showcase with price, commission and status, one page at a time.
 
         `GET /affiliate/202309/showcases/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOWCASE_PRODUCTSOLD,
             params={"page_size": page_size, "page_token": page_token, "origin": origin},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def add_showcase_productsold(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AddShowcaseProductsoldResponse:
         """Add products to the creator's showcase by id; products that fail are listed with the reason.
 
         `POST /affiliate/202309/showcases/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _ADD_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def top_showcase_productsold(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
         `POST /affiliate/202309/showcases/products/top`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _TOP_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_anchor_prerequisites(
         self,
         *,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Check whether a product meets the requirements to be attached to content as a product anchor.
 
         `POST /affiliate/202402/anchors/prerequisite_check`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CHECK_ANCHOR_PREREQUISITES,
             body={"product_id": product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_anchor_content(
         self,
         *,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Check whether an anchor title is acceptable before it is used.
 
         `POST /affiliate/202403/anchors/content_check`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CHECK_ANCHOR_CONTENT,
             body={"title": title},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AffiliateResourceWithRawResponse:
+    """`client.affiliate.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AffiliateResource) -> None:
+        self.get_live_room_info = to_raw_response(resource.get_live_room_info)
+        self.get_creator_profileold = to_raw_response(resource.get_creator_profileold)
+        self.get_shop_products = to_raw_response(resource.get_shop_products)
+        self.remove_showcase_productsold = to_raw_response(resource.remove_showcase_productsold)
+        self.get_showcase_productsold = to_raw_response(resource.get_showcase_productsold)
+        self.add_showcase_productsold = to_raw_response(resource.add_showcase_productsold)
+        self.top_showcase_productsold = to_raw_response(resource.top_showcase_productsold)
+        self.check_anchor_prerequisites = to_raw_response(resource.check_anchor_prerequisites)
+        self.check_anchor_content = to_raw_response(resource.check_anchor_content)
 
 
 class AsyncAffiliateResource(AsyncResource):
     """Creator affiliate calls of the first API versions: profile, live room, showcase and anchor checks. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncAffiliateResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAffiliateResourceWithRawResponse(self)
+
     async def get_live_room_info(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomInfoResponse:
         """Get the creator's live room: its id, title, status and start time.
 
         `GET /affiliate/202309/live_rooms`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_INFO,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_creator_profileold(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorProfileoldResponse:
         """Get the authorized creator's profile: user name, avatar, regions, account type and permissions.
 
         `GET /affiliate/202309/profiles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_CREATOR_PROFILEOLD,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_products(
@@ -301,11 +418,17 @@ class AsyncAffiliateResource(AsyncResource):
         title_keyword: str | None = None,
         sort_field: str | None = None,
         sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShopProductsPage:
         """List shop products the creator can promote, with price, sales and showcase status, one page at a time.
 
         `GET /affiliate/202309/shop_products`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -318,22 +441,30 @@ class AsyncAffiliateResource(AsyncResource):
                 "sort_field": sort_field,
                 "sort_order": sort_order,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_showcase_productsold(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
         `DELETE /affiliate/202309/showcases/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _REMOVE_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_showcase_productsold(
@@ -342,78 +473,128 @@ class AsyncAffiliateResource(AsyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         origin: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShowcaseProductsoldResponse:
         """List the products in the creator's showcase with price, commission and status, one page at a time.
 
         `GET /affiliate/202309/showcases/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOWCASE_PRODUCTSOLD,
             params={"page_size": page_size, "page_token": page_token, "origin": origin},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def add_showcase_productsold(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AddShowcaseProductsoldResponse:
         """Add products to the creator's showcase by id; products that fail are listed with the reason.
 
         `POST /affiliate/202309/showcases/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _ADD_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def top_showcase_productsold(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
         `POST /affiliate/202309/showcases/products/top`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _TOP_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_anchor_prerequisites(
         self,
         *,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Check whether a product meets the requirements to be attached to content as a product anchor.
 
         `POST /affiliate/202402/anchors/prerequisite_check`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CHECK_ANCHOR_PREREQUISITES,
             body={"product_id": product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_anchor_content(
         self,
         *,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Check whether an anchor title is acceptable before it is used.
 
         `POST /affiliate/202403/anchors/content_check`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CHECK_ANCHOR_CONTENT,
             body={"title": title},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncAffiliateResourceWithRawResponse:
+    """`client.affiliate.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAffiliateResource) -> None:
+        self.get_live_room_info = async_to_raw_response(resource.get_live_room_info)
+        self.get_creator_profileold = async_to_raw_response(resource.get_creator_profileold)
+        self.get_shop_products = async_to_raw_response(resource.get_shop_products)
+        self.remove_showcase_productsold = async_to_raw_response(resource.remove_showcase_productsold)
+        self.get_showcase_productsold = async_to_raw_response(resource.get_showcase_productsold)
+        self.add_showcase_productsold = async_to_raw_response(resource.add_showcase_productsold)
+        self.top_showcase_productsold = async_to_raw_response(resource.top_showcase_productsold)
+        self.check_anchor_prerequisites = async_to_raw_response(resource.check_anchor_prerequisites)
+        self.check_anchor_content = async_to_raw_response(resource.check_anchor_content)

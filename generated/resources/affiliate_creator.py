@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_creator as _t
 
-__all__ = ["OPERATIONS", "AffiliateCreatorResource", "AsyncAffiliateCreatorResource"]
+__all__ = [
+    "OPERATIONS",
+    "AffiliateCreatorResource",
+    "AffiliateCreatorResourceWithRawResponse",
+    "AsyncAffiliateCreatorResource",
+    "AsyncAffiliateCreatorResourceWithRawResponse",
+]
 
 _CREATOR_SEARCH_OPEN_COLLABORATION_PRODUCT: Operation[_t.CreatorSearchOpenCollaborationProductPage] = (
     Operation(
@@ -370,6 +379,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AffiliateCreatorResource(SyncResource):
     """The creator side of affiliate: find products, showcase, samples, orders, sharing links and shoppable posts."""
 
+    @cached_property
+    def with_raw_response(self) -> AffiliateCreatorResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AffiliateCreatorResourceWithRawResponse(self)
+
     def creator_search_open_collaboration_product(
         self,
         *,
@@ -385,11 +400,17 @@ class AffiliateCreatorResource(SyncResource):
         | Mapping[str, Any]
         | None = None,
         title_keywords: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorSearchOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
         `POST /affiliate_creator/202405/open_collaborations/products/search`.
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -407,6 +428,7 @@ class AffiliateCreatorResource(SyncResource):
                 "sales_price_range": sales_price_range,
                 "title_keywords": title_keywords,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_creator_affiliate_orders_v202405(
@@ -415,30 +437,45 @@ class AffiliateCreatorResource(SyncResource):
         page_size: int,
         version: float | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCreatorAffiliateOrdersV202405Page:
         """List the creator's affiliate orders with their line items, one page at a time (the 202405 shape).
 
         `POST /affiliate_creator/202405/orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _SEARCH_CREATOR_AFFILIATE_ORDERS_V202405,
             params={"version": version, "page_token": page_token, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_creator_profile_v202405(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorProfileV202405Response:
         """Get the authorized creator's profile: id, avatar, regions, account type, permissions (the 202405 shape).
 
         `GET /affiliate_creator/202405/profiles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_CREATOR_PROFILE_V202405,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_showcase_products(
@@ -447,17 +484,24 @@ class AffiliateCreatorResource(SyncResource):
         page_size: int,
         origin: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShowcaseProductsPage:
         """List the creator's showcase products from one origin, with price, commission and status, page by page.
 
         `GET /affiliate_creator/202405/showcases/products`.
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOWCASE_PRODUCTS,
             params={"page_size": page_size, "page_token": page_token, "origin": origin},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def add_showcase_products(
@@ -466,16 +510,23 @@ class AffiliateCreatorResource(SyncResource):
         add_type: str | None = None,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AddShowcaseProductsResponse:
         """Add products to the creator's showcase by id; products that fail are listed with the reason.
 
         `POST /affiliate_creator/202405/showcases/products/add`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _ADD_SHOWCASE_PRODUCTS,
             body={"add_type": add_type, "product_ids": product_ids, "product_link": product_link},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_creator_target_collaborations(
@@ -486,11 +537,17 @@ class AffiliateCreatorResource(SyncResource):
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
         shop_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCreatorTargetCollaborationsPage:
         """Search the target collaborations offered to the creator, by id or name and shop, one page at a time.
 
         `POST /affiliate_creator/202405/target_collaborations/search`.
         Returns one page; `page.auto_paging_iter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -498,6 +555,7 @@ class AffiliateCreatorResource(SyncResource):
             _SEARCH_CREATOR_TARGET_COLLABORATIONS,
             params={"page_token": page_token, "page_size": page_size},
             body={"keyword": keyword, "keyword_type": keyword_type, "shop_id": shop_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def generate_affiliate_sharing_link_v202407(
@@ -506,16 +564,23 @@ class AffiliateCreatorResource(SyncResource):
         channel: str | None = None,
         material: _t.GenerateAffiliateSharingLinkV202407RequestMaterial | Mapping[str, Any] | None = None,
         tags: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product or other material, one per tag (the 202407 shape).
 
         `POST /affiliate_creator/202407/affiliate_sharing_links/generate_batch`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GENERATE_AFFILIATE_SHARING_LINK_V202407,
             body={"channel": channel, "material": material, "tags": tags},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def creator_search_sample_application_fulfillments(
@@ -527,10 +592,16 @@ class AffiliateCreatorResource(SyncResource):
             Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorSearchSampleApplicationFulfillmentsResponse:
         """Search the fulfillment tasks of the creator's sample applications by status.
 
         `POST /affiliate_creator/202409/sample_applications/fulfillments/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -538,38 +609,53 @@ class AffiliateCreatorResource(SyncResource):
             _CREATOR_SEARCH_SAMPLE_APPLICATION_FULFILLMENTS,
             params={"sort_order": sort_order, "sort_field": sort_field},
             body={"fulfillment_statuses": fulfillment_statuses},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_showcase_products(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
         `DELETE /affiliate_creator/202409/showcases/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _REMOVE_SHOWCASE_PRODUCTS,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def top_showcase_products(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
         `POST /affiliate_creator/202409/showcases/products/top`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _TOP_SHOWCASE_PRODUCTS,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_creator_affiliate_orders(
@@ -579,11 +665,17 @@ class AffiliateCreatorResource(SyncResource):
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCreatorAffiliateOrdersPage:
         """Search the creator's affiliate orders by create time, with commission figures per SKU, page by page.
 
         `POST /affiliate_creator/202410/orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -591,6 +683,7 @@ class AffiliateCreatorResource(SyncResource):
             _SEARCH_CREATOR_AFFILIATE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"create_time_ge": create_time_ge, "create_time_lt": create_time_lt},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_creator_sample_applications(
@@ -599,11 +692,17 @@ class AffiliateCreatorResource(SyncResource):
         page_token: str | None = None,
         page_size: int | None = None,
         application_statuses: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCreatorSampleApplicationsPage:
         """Search the creator's sample applications by status, one page at a time.
 
         `POST /affiliate_creator/202412/sample_applications/search`.
         Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -611,6 +710,7 @@ class AffiliateCreatorResource(SyncResource):
             _SEARCH_CREATOR_SAMPLE_APPLICATIONS,
             params={"page_token": page_token, "page_size": page_size},
             body={"application_statuses": application_statuses},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_creator_sample_application_detail(
@@ -620,10 +720,16 @@ class AffiliateCreatorResource(SyncResource):
         application_type: str | None = None,
         main_order_id: str | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorSampleApplicationDetailResponse:
         """Get one of the creator's sample applications with its sample product and fulfillment state.
 
         `POST /affiliate_creator/202412/sample_applications/single_query`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -635,22 +741,30 @@ class AffiliateCreatorResource(SyncResource):
                 "main_order_id": main_order_id,
                 "product_id": product_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_creator_applicable_sample_label(
         self,
         *,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorApplicableSampleLabelResponse:
         """Get whether the creator can request a sample of a product, and which SKUs can be sampled.
 
         `GET /affiliate_creator/202412/samples/labels`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_CREATOR_APPLICABLE_SAMPLE_LABEL,
             params={"product_id": product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def generate_affiliate_sharing_link(
@@ -659,16 +773,23 @@ class AffiliateCreatorResource(SyncResource):
         channel: str | None = None,
         material: _t.GenerateAffiliateSharingLinkRequestMaterial | Mapping[str, Any] | None = None,
         tags: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product, campaign or other material, one per tag.
 
         `POST /affiliate_creator/202501/affiliate_sharing_links/generate_batch`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GENERATE_AFFILIATE_SHARING_LINK,
             body={"channel": channel, "material": material, "tags": tags},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def creator_select_affiliate_product(
@@ -678,11 +799,17 @@ class AffiliateCreatorResource(SyncResource):
         page_size: int | None = None,
         filter_params: _t.CreatorSelectAffiliateProductRequestFilterParams | Mapping[str, Any] | None = None,
         sort_params: _t.CreatorSelectAffiliateProductRequestSortParams | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorSelectAffiliateProductPage:
         """Search products to promote by category, price, commission, sales and shop rating, one page at a time.
 
         `POST /affiliate_creator/202501/selection/products/search`.
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -690,6 +817,7 @@ class AffiliateCreatorResource(SyncResource):
             _CREATOR_SELECT_AFFILIATE_PRODUCT,
             params={"page_token": page_token, "page_size": page_size},
             body={"filter_params": filter_params, "sort_params": sort_params},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def creator_generate_publisher_link(
@@ -698,10 +826,16 @@ class AffiliateCreatorResource(SyncResource):
         *,
         campaign_id: str | None = None,
         material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorGeneratePublisherLinkResponse:
         """Generate sharing links for a batch of materials on behalf of one publisher.
 
         `POST /affiliate_creator/202504/affiliate_sharing_links/publisher/{publisher_id}/generate_batch`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -709,6 +843,7 @@ class AffiliateCreatorResource(SyncResource):
             _CREATOR_GENERATE_PUBLISHER_LINK,
             params={"publisher_id": publisher_id},
             body={"campaign_id": campaign_id, "material": material},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def creator_generate_general_link(
@@ -716,16 +851,23 @@ class AffiliateCreatorResource(SyncResource):
         *,
         campaign_id: str | None = None,
         material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorGenerateGeneralLinkResponse:
         """Generate general-publisher sharing links for a batch of materials, optionally within a campaign.
 
         `POST /affiliate_creator/202505/affiliate_sharing_links/general_publishers/generate_batch`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
             body={"campaign_id": campaign_id, "material": material},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def creator_search_affiliate_trace_orders(
@@ -736,11 +878,17 @@ class AffiliateCreatorResource(SyncResource):
         time_ge: int | datetime | None = None,
         time_lt: int | datetime | None = None,
         time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorSearchAffiliateTraceOrdersPage:
         """Search the creator's affiliate orders by time, with the content each sale is traced to, page by page.
 
         `POST /affiliate_creator/202505/orders/trace/search`.
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -748,46 +896,68 @@ class AffiliateCreatorResource(SyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_shoppable_video_file(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadShoppableVideoFileResponse:
         """Upload a video file for a shoppable video post; returns its file id.
 
         `POST /affiliate_creator/202505/videos/video_files`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _UPLOAD_SHOPPABLE_VIDEO_FILE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_creator_profile(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorProfileResponse:
         """Get the authorized creator's profile: id, avatar, regions, account type and permissions.
 
         `GET /affiliate_creator/202508/profiles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_CREATOR_PROFILE,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_open_collaboration_product_list_by_product_ids(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetOpenCollaborationProductListByProductIdsResponse:
         """Get open-collaboration products by id, with shop, prices, commission and sales.
 
         `POST /affiliate_creator/202509/open_collaborations/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -795,6 +965,7 @@ class AffiliateCreatorResource(SyncResource):
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
             body={},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_products(
@@ -805,11 +976,17 @@ class AffiliateCreatorResource(SyncResource):
         sort_field: Literal["PRICE", "PRODUCT_ID", "SALE"] | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShopProductsPage:
         """List shop products the creator can promote, by title keyword, sorted by price, id or sales, page by page.
 
         `GET /affiliate_creator/202509/shop_products`.
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -822,38 +999,54 @@ class AffiliateCreatorResource(SyncResource):
                 "page_size": page_size,
                 "page_token": page_token,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shoppable_video_status(
         self,
         video_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShoppableVideoStatusResponse:
         """Get the posting status and post time of a shoppable video.
 
         `GET /affiliate_creator/202509/videos/{video_id}/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOPPABLE_VIDEO_STATUS,
             params={"video_id": video_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_shoppable_photo_file(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadShoppablePhotoFileResponse:
         """Upload a photo file for a shoppable photo post; returns its photo URI.
 
         `POST /affiliate_creator/202511/photos/photo_files`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _UPLOAD_SHOPPABLE_PHOTO_FILE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_video_precheck_task(
@@ -861,31 +1054,46 @@ class AffiliateCreatorResource(SyncResource):
         *,
         video_info: _t.CreateVideoPrecheckTaskRequestVideoInfo | Mapping[str, Any],
         product_link_info: _t.ProductLinkInfoInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateVideoPrecheckTaskResponse:
         """Start a precheck of an uploaded video and its product link; returns the task id to poll.
 
         `POST /affiliate_creator/202511/videos/precheck_task`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shoppable_video_precheck_result(
         self,
         task_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShoppableVideoPrecheckResultResponse:
         """Get the result of a video precheck task: policy and quality issues, with suggestions.
 
         `GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT,
             params={"task_id": task_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def post_shoppable_video(
@@ -893,48 +1101,69 @@ class AffiliateCreatorResource(SyncResource):
         *,
         video_info: _t.PostShoppableVideoRequestVideoInfo | Mapping[str, Any],
         product_link_info: _t.ProductLinkInfoInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PostShoppableVideoResponse:
         """Publish an uploaded video as a shoppable video linked to a product.
 
         `POST /affiliate_creator/202603/videos`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _POST_SHOPPABLE_VIDEO,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def map_tokopedia_to_tik_tok_shop_product_i_ds(
         self,
         *,
         toko_pids: Sequence[int] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.MapTokopediaToTikTokShopProductIDsResponse:
         """Map Tokopedia product ids to the matching TikTok Shop product ids.
 
         `GET /affiliate_creator/202606/toko_product_mappers`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS,
             body={"toko_pids": toko_pids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_tokopedia_and_tik_tok_shop_product_id_mappings(
         self,
         *,
         toko_pids: Sequence[int] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetTokopediaAndTikTokShopProductIdMappingsResponse:
         """Look up the TikTok Shop product ids that match a list of Tokopedia product ids.
 
         `POST /affiliate_creator/202607/map_toko_product`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_TOKOPEDIA_AND_TIK_TOK_SHOP_PRODUCT_ID_MAPPINGS,
             body={"toko_pids": toko_pids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def post_shoppable_photos(
@@ -945,10 +1174,16 @@ class AffiliateCreatorResource(SyncResource):
         title: str | None = None,
         link_info: _t.PostShoppablePhotosRequestLinkInfo | Mapping[str, Any] | None = None,
         is_ai_generated: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PostShoppablePhotosResponse:
         """Publish uploaded photos as a shoppable photo post linked to products or a shop.
 
         `POST /affiliate_creator/202610/photos`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -961,11 +1196,79 @@ class AffiliateCreatorResource(SyncResource):
                 "link_info": link_info,
                 "is_ai_generated": is_ai_generated,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AffiliateCreatorResourceWithRawResponse:
+    """`client.affiliate_creator.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AffiliateCreatorResource) -> None:
+        self.creator_search_open_collaboration_product = to_raw_response(
+            resource.creator_search_open_collaboration_product
+        )
+        self.search_creator_affiliate_orders_v202405 = to_raw_response(
+            resource.search_creator_affiliate_orders_v202405
+        )
+        self.get_creator_profile_v202405 = to_raw_response(resource.get_creator_profile_v202405)
+        self.get_showcase_products = to_raw_response(resource.get_showcase_products)
+        self.add_showcase_products = to_raw_response(resource.add_showcase_products)
+        self.search_creator_target_collaborations = to_raw_response(
+            resource.search_creator_target_collaborations
+        )
+        self.generate_affiliate_sharing_link_v202407 = to_raw_response(
+            resource.generate_affiliate_sharing_link_v202407
+        )
+        self.creator_search_sample_application_fulfillments = to_raw_response(
+            resource.creator_search_sample_application_fulfillments
+        )
+        self.remove_showcase_products = to_raw_response(resource.remove_showcase_products)
+        self.top_showcase_products = to_raw_response(resource.top_showcase_products)
+        self.search_creator_affiliate_orders = to_raw_response(resource.search_creator_affiliate_orders)
+        self.search_creator_sample_applications = to_raw_response(resource.search_creator_sample_applications)
+        self.get_creator_sample_application_detail = to_raw_response(
+            resource.get_creator_sample_application_detail
+        )
+        self.get_creator_applicable_sample_label = to_raw_response(
+            resource.get_creator_applicable_sample_label
+        )
+        self.generate_affiliate_sharing_link = to_raw_response(resource.generate_affiliate_sharing_link)
+        self.creator_select_affiliate_product = to_raw_response(resource.creator_select_affiliate_product)
+        self.creator_generate_publisher_link = to_raw_response(resource.creator_generate_publisher_link)
+        self.creator_generate_general_link = to_raw_response(resource.creator_generate_general_link)
+        self.creator_search_affiliate_trace_orders = to_raw_response(
+            resource.creator_search_affiliate_trace_orders
+        )
+        self.upload_shoppable_video_file = to_raw_response(resource.upload_shoppable_video_file)
+        self.get_creator_profile = to_raw_response(resource.get_creator_profile)
+        self.get_open_collaboration_product_list_by_product_ids = to_raw_response(
+            resource.get_open_collaboration_product_list_by_product_ids
+        )
+        self.get_shop_products = to_raw_response(resource.get_shop_products)
+        self.get_shoppable_video_status = to_raw_response(resource.get_shoppable_video_status)
+        self.upload_shoppable_photo_file = to_raw_response(resource.upload_shoppable_photo_file)
+        self.create_video_precheck_task = to_raw_response(resource.create_video_precheck_task)
+        self.get_shoppable_video_precheck_result = to_raw_response(
+            resource.get_shoppable_video_precheck_result
+        )
+        self.post_shoppable_video = to_raw_response(resource.post_shoppable_video)
+        self.map_tokopedia_to_tik_tok_shop_product_i_ds = to_raw_response(
+            resource.map_tokopedia_to_tik_tok_shop_product_i_ds
+        )
+        self.get_tokopedia_and_tik_tok_shop_product_id_mappings = to_raw_response(
+            resource.get_tokopedia_and_tik_tok_shop_product_id_mappings
+        )
+        self.post_shoppable_photos = to_raw_response(resource.post_shoppable_photos)
 
 
 class AsyncAffiliateCreatorResource(AsyncResource):
     """The creator side of affiliate: find products, showcase, samples, orders, sharing links and shoppable posts. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncAffiliateCreatorResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAffiliateCreatorResourceWithRawResponse(self)
 
     async def creator_search_open_collaboration_product(
         self,
@@ -982,11 +1285,17 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         | Mapping[str, Any]
         | None = None,
         title_keywords: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorSearchOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
         `POST /affiliate_creator/202405/open_collaborations/products/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1004,6 +1313,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
                 "sales_price_range": sales_price_range,
                 "title_keywords": title_keywords,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_creator_affiliate_orders_v202405(
@@ -1012,30 +1322,45 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         page_size: int,
         version: float | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCreatorAffiliateOrdersV202405Page:
         """List the creator's affiliate orders with their line items, one page at a time (the 202405 shape).
 
         `POST /affiliate_creator/202405/orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _SEARCH_CREATOR_AFFILIATE_ORDERS_V202405,
             params={"version": version, "page_token": page_token, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_creator_profile_v202405(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorProfileV202405Response:
         """Get the authorized creator's profile: id, avatar, regions, account type, permissions (the 202405 shape).
 
         `GET /affiliate_creator/202405/profiles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_CREATOR_PROFILE_V202405,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_showcase_products(
@@ -1044,17 +1369,24 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         page_size: int,
         origin: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShowcaseProductsPage:
         """List the creator's showcase products from one origin, with price, commission and status, page by page.
 
         `GET /affiliate_creator/202405/showcases/products`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOWCASE_PRODUCTS,
             params={"page_size": page_size, "page_token": page_token, "origin": origin},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def add_showcase_products(
@@ -1063,16 +1395,23 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         add_type: str | None = None,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AddShowcaseProductsResponse:
         """Add products to the creator's showcase by id; products that fail are listed with the reason.
 
         `POST /affiliate_creator/202405/showcases/products/add`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _ADD_SHOWCASE_PRODUCTS,
             body={"add_type": add_type, "product_ids": product_ids, "product_link": product_link},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_creator_target_collaborations(
@@ -1083,11 +1422,17 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
         shop_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCreatorTargetCollaborationsPage:
         """Search the target collaborations offered to the creator, by id or name and shop, one page at a time.
 
         `POST /affiliate_creator/202405/target_collaborations/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1095,6 +1440,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _SEARCH_CREATOR_TARGET_COLLABORATIONS,
             params={"page_token": page_token, "page_size": page_size},
             body={"keyword": keyword, "keyword_type": keyword_type, "shop_id": shop_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def generate_affiliate_sharing_link_v202407(
@@ -1103,16 +1449,23 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         channel: str | None = None,
         material: _t.GenerateAffiliateSharingLinkV202407RequestMaterial | Mapping[str, Any] | None = None,
         tags: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product or other material, one per tag (the 202407 shape).
 
         `POST /affiliate_creator/202407/affiliate_sharing_links/generate_batch`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GENERATE_AFFILIATE_SHARING_LINK_V202407,
             body={"channel": channel, "material": material, "tags": tags},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def creator_search_sample_application_fulfillments(
@@ -1124,10 +1477,16 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorSearchSampleApplicationFulfillmentsResponse:
         """Search the fulfillment tasks of the creator's sample applications by status.
 
         `POST /affiliate_creator/202409/sample_applications/fulfillments/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1135,38 +1494,53 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _CREATOR_SEARCH_SAMPLE_APPLICATION_FULFILLMENTS,
             params={"sort_order": sort_order, "sort_field": sort_field},
             body={"fulfillment_statuses": fulfillment_statuses},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_showcase_products(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
         `DELETE /affiliate_creator/202409/showcases/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _REMOVE_SHOWCASE_PRODUCTS,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def top_showcase_products(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
         `POST /affiliate_creator/202409/showcases/products/top`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _TOP_SHOWCASE_PRODUCTS,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_creator_affiliate_orders(
@@ -1176,11 +1550,17 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCreatorAffiliateOrdersPage:
         """Search the creator's affiliate orders by create time, with commission figures per SKU, page by page.
 
         `POST /affiliate_creator/202410/orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1188,6 +1568,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _SEARCH_CREATOR_AFFILIATE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"create_time_ge": create_time_ge, "create_time_lt": create_time_lt},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_creator_sample_applications(
@@ -1196,11 +1577,17 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         page_token: str | None = None,
         page_size: int | None = None,
         application_statuses: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCreatorSampleApplicationsPage:
         """Search the creator's sample applications by status, one page at a time.
 
         `POST /affiliate_creator/202412/sample_applications/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1208,6 +1595,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _SEARCH_CREATOR_SAMPLE_APPLICATIONS,
             params={"page_token": page_token, "page_size": page_size},
             body={"application_statuses": application_statuses},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_creator_sample_application_detail(
@@ -1217,10 +1605,16 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         application_type: str | None = None,
         main_order_id: str | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorSampleApplicationDetailResponse:
         """Get one of the creator's sample applications with its sample product and fulfillment state.
 
         `POST /affiliate_creator/202412/sample_applications/single_query`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1232,22 +1626,30 @@ class AsyncAffiliateCreatorResource(AsyncResource):
                 "main_order_id": main_order_id,
                 "product_id": product_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_creator_applicable_sample_label(
         self,
         *,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorApplicableSampleLabelResponse:
         """Get whether the creator can request a sample of a product, and which SKUs can be sampled.
 
         `GET /affiliate_creator/202412/samples/labels`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_CREATOR_APPLICABLE_SAMPLE_LABEL,
             params={"product_id": product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def generate_affiliate_sharing_link(
@@ -1256,16 +1658,23 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         channel: str | None = None,
         material: _t.GenerateAffiliateSharingLinkRequestMaterial | Mapping[str, Any] | None = None,
         tags: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product, campaign or other material, one per tag.
 
         `POST /affiliate_creator/202501/affiliate_sharing_links/generate_batch`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GENERATE_AFFILIATE_SHARING_LINK,
             body={"channel": channel, "material": material, "tags": tags},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def creator_select_affiliate_product(
@@ -1275,11 +1684,17 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         page_size: int | None = None,
         filter_params: _t.CreatorSelectAffiliateProductRequestFilterParams | Mapping[str, Any] | None = None,
         sort_params: _t.CreatorSelectAffiliateProductRequestSortParams | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorSelectAffiliateProductPage:
         """Search products to promote by category, price, commission, sales and shop rating, one page at a time.
 
         `POST /affiliate_creator/202501/selection/products/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1287,6 +1702,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _CREATOR_SELECT_AFFILIATE_PRODUCT,
             params={"page_token": page_token, "page_size": page_size},
             body={"filter_params": filter_params, "sort_params": sort_params},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def creator_generate_publisher_link(
@@ -1295,10 +1711,16 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         *,
         campaign_id: str | None = None,
         material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorGeneratePublisherLinkResponse:
         """Generate sharing links for a batch of materials on behalf of one publisher.
 
         `POST /affiliate_creator/202504/affiliate_sharing_links/publisher/{publisher_id}/generate_batch`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1306,6 +1728,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _CREATOR_GENERATE_PUBLISHER_LINK,
             params={"publisher_id": publisher_id},
             body={"campaign_id": campaign_id, "material": material},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def creator_generate_general_link(
@@ -1313,16 +1736,23 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         *,
         campaign_id: str | None = None,
         material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorGenerateGeneralLinkResponse:
         """Generate general-publisher sharing links for a batch of materials, optionally within a campaign.
 
         `POST /affiliate_creator/202505/affiliate_sharing_links/general_publishers/generate_batch`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
             body={"campaign_id": campaign_id, "material": material},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def creator_search_affiliate_trace_orders(
@@ -1333,11 +1763,17 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         time_ge: int | datetime | None = None,
         time_lt: int | datetime | None = None,
         time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorSearchAffiliateTraceOrdersPage:
         """Search the creator's affiliate orders by time, with the content each sale is traced to, page by page.
 
         `POST /affiliate_creator/202505/orders/trace/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1345,46 +1781,68 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_shoppable_video_file(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadShoppableVideoFileResponse:
         """Upload a video file for a shoppable video post; returns its file id.
 
         `POST /affiliate_creator/202505/videos/video_files`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _UPLOAD_SHOPPABLE_VIDEO_FILE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_creator_profile(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorProfileResponse:
         """Get the authorized creator's profile: id, avatar, regions, account type and permissions.
 
         `GET /affiliate_creator/202508/profiles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_CREATOR_PROFILE,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_open_collaboration_product_list_by_product_ids(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetOpenCollaborationProductListByProductIdsResponse:
         """Get open-collaboration products by id, with shop, prices, commission and sales.
 
         `POST /affiliate_creator/202509/open_collaborations/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1392,6 +1850,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
             body={},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_products(
@@ -1402,11 +1861,17 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         sort_field: Literal["PRICE", "PRODUCT_ID", "SALE"] | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShopProductsPage:
         """List shop products the creator can promote, by title keyword, sorted by price, id or sales, page by page.
 
         `GET /affiliate_creator/202509/shop_products`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1419,38 +1884,54 @@ class AsyncAffiliateCreatorResource(AsyncResource):
                 "page_size": page_size,
                 "page_token": page_token,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shoppable_video_status(
         self,
         video_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShoppableVideoStatusResponse:
         """Get the posting status and post time of a shoppable video.
 
         `GET /affiliate_creator/202509/videos/{video_id}/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOPPABLE_VIDEO_STATUS,
             params={"video_id": video_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_shoppable_photo_file(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadShoppablePhotoFileResponse:
         """Upload a photo file for a shoppable photo post; returns its photo URI.
 
         `POST /affiliate_creator/202511/photos/photo_files`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _UPLOAD_SHOPPABLE_PHOTO_FILE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_video_precheck_task(
@@ -1458,31 +1939,46 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         *,
         video_info: _t.CreateVideoPrecheckTaskRequestVideoInfo | Mapping[str, Any],
         product_link_info: _t.ProductLinkInfoInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateVideoPrecheckTaskResponse:
         """Start a precheck of an uploaded video and its product link; returns the task id to poll.
 
         `POST /affiliate_creator/202511/videos/precheck_task`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shoppable_video_precheck_result(
         self,
         task_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShoppableVideoPrecheckResultResponse:
         """Get the result of a video precheck task: policy and quality issues, with suggestions.
 
         `GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT,
             params={"task_id": task_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def post_shoppable_video(
@@ -1490,48 +1986,69 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         *,
         video_info: _t.PostShoppableVideoRequestVideoInfo | Mapping[str, Any],
         product_link_info: _t.ProductLinkInfoInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PostShoppableVideoResponse:
         """Publish an uploaded video as a shoppable video linked to a product.
 
         `POST /affiliate_creator/202603/videos`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _POST_SHOPPABLE_VIDEO,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def map_tokopedia_to_tik_tok_shop_product_i_ds(
         self,
         *,
         toko_pids: Sequence[int] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.MapTokopediaToTikTokShopProductIDsResponse:
         """Map Tokopedia product ids to the matching TikTok Shop product ids.
 
         `GET /affiliate_creator/202606/toko_product_mappers`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS,
             body={"toko_pids": toko_pids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_tokopedia_and_tik_tok_shop_product_id_mappings(
         self,
         *,
         toko_pids: Sequence[int] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetTokopediaAndTikTokShopProductIdMappingsResponse:
         """Look up the TikTok Shop product ids that match a list of Tokopedia product ids.
 
         `POST /affiliate_creator/202607/map_toko_product`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_TOKOPEDIA_AND_TIK_TOK_SHOP_PRODUCT_ID_MAPPINGS,
             body={"toko_pids": toko_pids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def post_shoppable_photos(
@@ -1542,10 +2059,16 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         title: str | None = None,
         link_info: _t.PostShoppablePhotosRequestLinkInfo | Mapping[str, Any] | None = None,
         is_ai_generated: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PostShoppablePhotosResponse:
         """Publish uploaded photos as a shoppable photo post linked to products or a shop.
 
         `POST /affiliate_creator/202610/photos`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1558,4 +2081,70 @@ class AsyncAffiliateCreatorResource(AsyncResource):
                 "link_info": link_info,
                 "is_ai_generated": is_ai_generated,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncAffiliateCreatorResourceWithRawResponse:
+    """`client.affiliate_creator.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAffiliateCreatorResource) -> None:
+        self.creator_search_open_collaboration_product = async_to_raw_response(
+            resource.creator_search_open_collaboration_product
+        )
+        self.search_creator_affiliate_orders_v202405 = async_to_raw_response(
+            resource.search_creator_affiliate_orders_v202405
+        )
+        self.get_creator_profile_v202405 = async_to_raw_response(resource.get_creator_profile_v202405)
+        self.get_showcase_products = async_to_raw_response(resource.get_showcase_products)
+        self.add_showcase_products = async_to_raw_response(resource.add_showcase_products)
+        self.search_creator_target_collaborations = async_to_raw_response(
+            resource.search_creator_target_collaborations
+        )
+        self.generate_affiliate_sharing_link_v202407 = async_to_raw_response(
+            resource.generate_affiliate_sharing_link_v202407
+        )
+        self.creator_search_sample_application_fulfillments = async_to_raw_response(
+            resource.creator_search_sample_application_fulfillments
+        )
+        self.remove_showcase_products = async_to_raw_response(resource.remove_showcase_products)
+        self.top_showcase_products = async_to_raw_response(resource.top_showcase_products)
+        self.search_creator_affiliate_orders = async_to_raw_response(resource.search_creator_affiliate_orders)
+        self.search_creator_sample_applications = async_to_raw_response(
+            resource.search_creator_sample_applications
+        )
+        self.get_creator_sample_application_detail = async_to_raw_response(
+            resource.get_creator_sample_application_detail
+        )
+        self.get_creator_applicable_sample_label = async_to_raw_response(
+            resource.get_creator_applicable_sample_label
+        )
+        self.generate_affiliate_sharing_link = async_to_raw_response(resource.generate_affiliate_sharing_link)
+        self.creator_select_affiliate_product = async_to_raw_response(
+            resource.creator_select_affiliate_product
+        )
+        self.creator_generate_publisher_link = async_to_raw_response(resource.creator_generate_publisher_link)
+        self.creator_generate_general_link = async_to_raw_response(resource.creator_generate_general_link)
+        self.creator_search_affiliate_trace_orders = async_to_raw_response(
+            resource.creator_search_affiliate_trace_orders
+        )
+        self.upload_shoppable_video_file = async_to_raw_response(resource.upload_shoppable_video_file)
+        self.get_creator_profile = async_to_raw_response(resource.get_creator_profile)
+        self.get_open_collaboration_product_list_by_product_ids = async_to_raw_response(
+            resource.get_open_collaboration_product_list_by_product_ids
+        )
+        self.get_shop_products = async_to_raw_response(resource.get_shop_products)
+        self.get_shoppable_video_status = async_to_raw_response(resource.get_shoppable_video_status)
+        self.upload_shoppable_photo_file = async_to_raw_response(resource.upload_shoppable_photo_file)
+        self.create_video_precheck_task = async_to_raw_response(resource.create_video_precheck_task)
+        self.get_shoppable_video_precheck_result = async_to_raw_response(
+            resource.get_shoppable_video_precheck_result
+        )
+        self.post_shoppable_video = async_to_raw_response(resource.post_shoppable_video)
+        self.map_tokopedia_to_tik_tok_shop_product_i_ds = async_to_raw_response(
+            resource.map_tokopedia_to_tik_tok_shop_product_i_ds
+        )
+        self.get_tokopedia_and_tik_tok_shop_product_id_mappings = async_to_raw_response(
+            resource.get_tokopedia_and_tik_tok_shop_product_id_mappings
+        )
+        self.post_shoppable_photos = async_to_raw_response(resource.post_shoppable_photos)

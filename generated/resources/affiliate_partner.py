@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_partner as _t
 
-__all__ = ["OPERATIONS", "AffiliatePartnerResource", "AsyncAffiliatePartnerResource"]
+__all__ = [
+    "OPERATIONS",
+    "AffiliatePartnerResource",
+    "AffiliatePartnerResourceWithRawResponse",
+    "AsyncAffiliatePartnerResource",
+    "AsyncAffiliatePartnerResourceWithRawResponse",
+]
 
 _GET_AFFILIATE_PARTNER_CAMPAIGN_LIST: Operation[_t.GetAffiliatePartnerCampaignListPage] = Operation(
     id="affiliate_partner.get_affiliate_partner_campaign_list",
@@ -307,6 +316,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AffiliatePartnerResource(SyncResource):
     """Affiliate partners (agencies): campaigns, their products and links, creator results and commission orders."""
 
+    @cached_property
+    def with_raw_response(self) -> AffiliatePartnerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AffiliatePartnerResourceWithRawResponse(self)
+
     def get_affiliate_partner_campaign_list(
         self,
         *,
@@ -316,11 +331,17 @@ class AffiliatePartnerResource(SyncResource):
         status: str | None = None,
         type: str | None = None,
         query_type_filter: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignListPage:
         """List the partner's campaigns, filtered by status and type, one page at a time.
 
         `GET /affiliate_partner/202405/campaigns`.
         Returns one page; `page.auto_paging_iter()` yields the `campaigns` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -334,6 +355,7 @@ class AffiliatePartnerResource(SyncResource):
                 "type": type,
                 "query_type_filter": query_type_filter,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_affiliate_partner_campaign(
@@ -350,10 +372,16 @@ class AffiliatePartnerResource(SyncResource):
         registration_start_time: int | datetime | None = None,
         target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateAffiliatePartnerCampaignResponse:
         """Create a partner campaign with its dates, commission rate, target sellers and contact details.
 
         `POST /affiliate_partner/202405/campaigns`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -372,6 +400,7 @@ class AffiliatePartnerResource(SyncResource):
                 "target_seller_types": target_seller_types,
                 "target_shop_codes": target_shop_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_partner_campaign_detail(
@@ -379,16 +408,23 @@ class AffiliatePartnerResource(SyncResource):
         campaign_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignDetailResponse:
         """Get one partner campaign: dates, commission rate, target shops, contact details and status.
 
         `GET /affiliate_partner/202405/campaigns/{campaign_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_AFFILIATE_PARTNER_CAMPAIGN_DETAIL,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def edit_affiliate_partner_campaign(
@@ -406,10 +442,16 @@ class AffiliatePartnerResource(SyncResource):
         registration_start_time: int | datetime | None = None,
         target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change some fields of a partner campaign, such as its dates, commission rate or target shops.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -428,6 +470,7 @@ class AffiliatePartnerResource(SyncResource):
                 "target_seller_types": target_seller_types,
                 "target_shop_codes": target_shop_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_partner_campaign_product_list(
@@ -442,11 +485,17 @@ class AffiliatePartnerResource(SyncResource):
         product_id: str | None = None,
         shop_name: str | None = None,
         category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignProductListPage:
         """List the products sellers put in a campaign, filtered by review status, name, shop or category.
 
         `GET /affiliate_partner/202405/campaigns/{campaign_id}/products`.
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -463,6 +512,7 @@ class AffiliatePartnerResource(SyncResource):
                 "shop_name": shop_name,
                 "category_id": category_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def generate_affiliate_partner_campaign_product_link(
@@ -472,10 +522,16 @@ class AffiliatePartnerResource(SyncResource):
         *,
         category_asset_cipher: str,
         creator_commission_rate: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliatePartnerCampaignProductLinkResponse:
         """Generate a promotion link for one campaign product at a given creator commission rate.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -487,6 +543,7 @@ class AffiliatePartnerResource(SyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             body={"creator_commission_rate": creator_commission_rate},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def review_affiliate_partner_campaign_product(
@@ -505,10 +562,16 @@ class AffiliatePartnerResource(SyncResource):
         ]
         | None = None,
         review_result: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Approve or reject a product registered in a campaign, with the reasons for a rejection.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -520,6 +583,7 @@ class AffiliatePartnerResource(SyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             body={"reject_reasons": reject_reasons, "review_result": review_result},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def publish_affiliate_partner_campaign(
@@ -527,16 +591,23 @@ class AffiliatePartnerResource(SyncResource):
         campaign_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Publish a partner campaign so that it goes live.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/publish`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _PUBLISH_AFFILIATE_PARTNER_CAMPAIGN,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_tap_affiliate_orders_v202411(
@@ -548,11 +619,17 @@ class AffiliatePartnerResource(SyncResource):
         campaign_id: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchTapAffiliateOrdersV202411Page:
         """Search affiliate orders from the partner's campaigns by create time, page by page (the 202411 shape).
 
         `POST /affiliate_partner/202411/orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -568,6 +645,7 @@ class AffiliatePartnerResource(SyncResource):
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_campaign_creator_fulfillment_status_list(
@@ -576,17 +654,24 @@ class AffiliatePartnerResource(SyncResource):
         *,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusListPage:
         """List a campaign's products with creator, sample and sales figures, one page at a time.
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance`.
         Returns one page; `page.auto_paging_iter()` yields the `campaign_product_statistics` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST,
             params={"campaign_id": campaign_id, "page_size": page_size, "page_token": page_token},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_campaign_creator_product_content_statistics_v202501(
@@ -597,10 +682,16 @@ class AffiliatePartnerResource(SyncResource):
         *,
         affiliate_product_id: str,
         content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -613,6 +704,7 @@ class AffiliatePartnerResource(SyncResource):
                 "affiliate_product_id": affiliate_product_id,
                 "content_type": content_type,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_campaign_creator_product_sample_status_v202501(
@@ -620,16 +712,24 @@ class AffiliatePartnerResource(SyncResource):
         campaign_id: str,
         product_id: str,
         creator_temp_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501,
             params={"campaign_id": campaign_id, "product_id": product_id, "creator_temp_id": creator_temp_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_campaign_creator_fulfillment_status_info(
@@ -639,11 +739,17 @@ class AffiliatePartnerResource(SyncResource):
         *,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusInfoPage:
         """List the creators promoting one campaign product, with sample status, content and sales, page by page.
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance`.
         Returns one page; `page.auto_paging_iter()` yields the `promotion_creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -655,6 +761,7 @@ class AffiliatePartnerResource(SyncResource):
                 "page_size": page_size,
                 "page_token": page_token,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_cap_affiliate_orders_v202504(
@@ -662,21 +769,28 @@ class AffiliatePartnerResource(SyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
         `POST /affiliate_partner/202504/cap_order/search`.
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def partner_generate_multi_affiliate_campaign_product_link(
@@ -685,10 +799,16 @@ class AffiliatePartnerResource(SyncResource):
         *,
         category_asset_cipher: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse:
         """Generate promotion links for several campaign products at once; products that fail are listed.
 
         `POST /affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -696,6 +816,7 @@ class AffiliatePartnerResource(SyncResource):
             _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_campaign_creator_product_content_statistics(
@@ -707,10 +828,16 @@ class AffiliatePartnerResource(SyncResource):
         affiliate_product_id: str,
         category_asset_cipher: str,
         content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes, comments and sales of a creator's content for one campaign product.
 
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -724,6 +851,7 @@ class AffiliatePartnerResource(SyncResource):
                 "content_type": content_type,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_campaign_creator_product_sample_status(
@@ -733,10 +861,16 @@ class AffiliatePartnerResource(SyncResource):
         creator_temp_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product: carrier, delivery dates and tracking events.
 
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -748,6 +882,7 @@ class AffiliatePartnerResource(SyncResource):
                 "creator_temp_id": creator_temp_id,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_creator_performance_for_campaign_product(
@@ -758,11 +893,17 @@ class AffiliatePartnerResource(SyncResource):
         category_asset_cipher: str,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorPerformanceForCampaignProductPage:
         """List the creators promoting one campaign product, with sample status, content counts and sales, page by page.
 
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance`.
         Returns one page; `page.auto_paging_iter()` yields the `promotion_creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -775,6 +916,7 @@ class AffiliatePartnerResource(SyncResource):
                 "page_token": page_token,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_cap_affiliate_orders(
@@ -788,11 +930,17 @@ class AffiliatePartnerResource(SyncResource):
         settle_status: int | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCapAffiliateOrdersPage:
         """Search creator agency (CAP) affiliate orders by time, order or product, with commissions and taxes per SKU.
 
         `POST /affiliate_partner/202603/cap_order/search`.
         Returns one page; `page.auto_paging_iter()` yields the `sku_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -810,6 +958,7 @@ class AffiliatePartnerResource(SyncResource):
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_tap_affiliate_orders(
@@ -821,11 +970,17 @@ class AffiliatePartnerResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         campaign_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchTapAffiliateOrdersPage:
         """Search affiliate orders from the partner's campaigns by create time, with commissions per SKU.
 
         `POST /affiliate_partner/202603/orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `sku_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -841,11 +996,74 @@ class AffiliatePartnerResource(SyncResource):
                 "create_time_lt": create_time_lt,
                 "campaign_id": campaign_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AffiliatePartnerResourceWithRawResponse:
+    """`client.affiliate_partner.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AffiliatePartnerResource) -> None:
+        self.get_affiliate_partner_campaign_list = to_raw_response(
+            resource.get_affiliate_partner_campaign_list
+        )
+        self.create_affiliate_partner_campaign = to_raw_response(resource.create_affiliate_partner_campaign)
+        self.get_affiliate_partner_campaign_detail = to_raw_response(
+            resource.get_affiliate_partner_campaign_detail
+        )
+        self.edit_affiliate_partner_campaign = to_raw_response(resource.edit_affiliate_partner_campaign)
+        self.get_affiliate_partner_campaign_product_list = to_raw_response(
+            resource.get_affiliate_partner_campaign_product_list
+        )
+        self.generate_affiliate_partner_campaign_product_link = to_raw_response(
+            resource.generate_affiliate_partner_campaign_product_link
+        )
+        self.review_affiliate_partner_campaign_product = to_raw_response(
+            resource.review_affiliate_partner_campaign_product
+        )
+        self.publish_affiliate_partner_campaign = to_raw_response(resource.publish_affiliate_partner_campaign)
+        self.search_tap_affiliate_orders_v202411 = to_raw_response(
+            resource.search_tap_affiliate_orders_v202411
+        )
+        self.get_affiliate_campaign_creator_fulfillment_status_list = to_raw_response(
+            resource.get_affiliate_campaign_creator_fulfillment_status_list
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics_v202501 = to_raw_response(
+            resource.get_affiliate_campaign_creator_product_content_statistics_v202501
+        )
+        self.get_affiliate_campaign_creator_product_sample_status_v202501 = to_raw_response(
+            resource.get_affiliate_campaign_creator_product_sample_status_v202501
+        )
+        self.get_affiliate_campaign_creator_fulfillment_status_info = to_raw_response(
+            resource.get_affiliate_campaign_creator_fulfillment_status_info
+        )
+        self.search_cap_affiliate_orders_v202504 = to_raw_response(
+            resource.search_cap_affiliate_orders_v202504
+        )
+        self.partner_generate_multi_affiliate_campaign_product_link = to_raw_response(
+            resource.partner_generate_multi_affiliate_campaign_product_link
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics = to_raw_response(
+            resource.get_affiliate_campaign_creator_product_content_statistics
+        )
+        self.get_affiliate_campaign_creator_product_sample_status = to_raw_response(
+            resource.get_affiliate_campaign_creator_product_sample_status
+        )
+        self.get_creator_performance_for_campaign_product = to_raw_response(
+            resource.get_creator_performance_for_campaign_product
+        )
+        self.search_cap_affiliate_orders = to_raw_response(resource.search_cap_affiliate_orders)
+        self.search_tap_affiliate_orders = to_raw_response(resource.search_tap_affiliate_orders)
 
 
 class AsyncAffiliatePartnerResource(AsyncResource):
     """Affiliate partners (agencies): campaigns, their products and links, creator results and commission orders. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncAffiliatePartnerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAffiliatePartnerResourceWithRawResponse(self)
 
     async def get_affiliate_partner_campaign_list(
         self,
@@ -856,11 +1074,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         status: str | None = None,
         type: str | None = None,
         query_type_filter: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignListPage:
         """List the partner's campaigns, filtered by status and type, one page at a time.
 
         `GET /affiliate_partner/202405/campaigns`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `campaigns` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -874,6 +1098,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "type": type,
                 "query_type_filter": query_type_filter,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_affiliate_partner_campaign(
@@ -890,10 +1115,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         registration_start_time: int | datetime | None = None,
         target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateAffiliatePartnerCampaignResponse:
         """Create a partner campaign with its dates, commission rate, target sellers and contact details.
 
         `POST /affiliate_partner/202405/campaigns`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -912,6 +1143,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "target_seller_types": target_seller_types,
                 "target_shop_codes": target_shop_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_partner_campaign_detail(
@@ -919,16 +1151,23 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignDetailResponse:
         """Get one partner campaign: dates, commission rate, target shops, contact details and status.
 
         `GET /affiliate_partner/202405/campaigns/{campaign_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_AFFILIATE_PARTNER_CAMPAIGN_DETAIL,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def edit_affiliate_partner_campaign(
@@ -946,10 +1185,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         registration_start_time: int | datetime | None = None,
         target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change some fields of a partner campaign, such as its dates, commission rate or target shops.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -968,6 +1213,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "target_seller_types": target_seller_types,
                 "target_shop_codes": target_shop_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_partner_campaign_product_list(
@@ -982,11 +1228,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         product_id: str | None = None,
         shop_name: str | None = None,
         category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignProductListPage:
         """List the products sellers put in a campaign, filtered by review status, name, shop or category.
 
         `GET /affiliate_partner/202405/campaigns/{campaign_id}/products`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1003,6 +1255,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "shop_name": shop_name,
                 "category_id": category_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def generate_affiliate_partner_campaign_product_link(
@@ -1012,10 +1265,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         category_asset_cipher: str,
         creator_commission_rate: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliatePartnerCampaignProductLinkResponse:
         """Generate a promotion link for one campaign product at a given creator commission rate.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1027,6 +1286,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             body={"creator_commission_rate": creator_commission_rate},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def review_affiliate_partner_campaign_product(
@@ -1045,10 +1305,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         ]
         | None = None,
         review_result: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Approve or reject a product registered in a campaign, with the reasons for a rejection.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1060,6 +1326,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             body={"reject_reasons": reject_reasons, "review_result": review_result},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def publish_affiliate_partner_campaign(
@@ -1067,16 +1334,23 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Publish a partner campaign so that it goes live.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/publish`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _PUBLISH_AFFILIATE_PARTNER_CAMPAIGN,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_tap_affiliate_orders_v202411(
@@ -1088,11 +1362,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchTapAffiliateOrdersV202411Page:
         """Search affiliate orders from the partner's campaigns by create time, page by page (the 202411 shape).
 
         `POST /affiliate_partner/202411/orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1108,6 +1388,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_campaign_creator_fulfillment_status_list(
@@ -1116,17 +1397,24 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusListPage:
         """List a campaign's products with creator, sample and sales figures, one page at a time.
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `campaign_product_statistics` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST,
             params={"campaign_id": campaign_id, "page_size": page_size, "page_token": page_token},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_campaign_creator_product_content_statistics_v202501(
@@ -1137,10 +1425,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         affiliate_product_id: str,
         content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1153,6 +1447,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "affiliate_product_id": affiliate_product_id,
                 "content_type": content_type,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_campaign_creator_product_sample_status_v202501(
@@ -1160,16 +1455,24 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str,
         product_id: str,
         creator_temp_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501,
             params={"campaign_id": campaign_id, "product_id": product_id, "creator_temp_id": creator_temp_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_campaign_creator_fulfillment_status_info(
@@ -1179,11 +1482,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusInfoPage:
         """List the creators promoting one campaign product, with sample status, content and sales, page by page.
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `promotion_creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1195,6 +1504,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "page_size": page_size,
                 "page_token": page_token,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_cap_affiliate_orders_v202504(
@@ -1202,21 +1512,28 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
         `POST /affiliate_partner/202504/cap_order/search`.
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def partner_generate_multi_affiliate_campaign_product_link(
@@ -1225,10 +1542,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         category_asset_cipher: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse:
         """Generate promotion links for several campaign products at once; products that fail are listed.
 
         `POST /affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1236,6 +1559,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_campaign_creator_product_content_statistics(
@@ -1247,10 +1571,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         affiliate_product_id: str,
         category_asset_cipher: str,
         content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes, comments and sales of a creator's content for one campaign product.
 
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1264,6 +1594,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "content_type": content_type,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_campaign_creator_product_sample_status(
@@ -1273,10 +1604,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         creator_temp_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product: carrier, delivery dates and tracking events.
 
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1288,6 +1625,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "creator_temp_id": creator_temp_id,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_creator_performance_for_campaign_product(
@@ -1298,11 +1636,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         category_asset_cipher: str,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorPerformanceForCampaignProductPage:
         """List the creators promoting one campaign product, with sample status, content counts and sales, page by page.
 
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `promotion_creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1315,6 +1659,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "page_token": page_token,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_cap_affiliate_orders(
@@ -1328,11 +1673,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         settle_status: int | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCapAffiliateOrdersPage:
         """Search creator agency (CAP) affiliate orders by time, order or product, with commissions and taxes per SKU.
 
         `POST /affiliate_partner/202603/cap_order/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sku_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1350,6 +1701,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_tap_affiliate_orders(
@@ -1361,11 +1713,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         campaign_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchTapAffiliateOrdersPage:
         """Search affiliate orders from the partner's campaigns by create time, with commissions per SKU.
 
         `POST /affiliate_partner/202603/orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sku_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1381,4 +1739,65 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "create_time_lt": create_time_lt,
                 "campaign_id": campaign_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncAffiliatePartnerResourceWithRawResponse:
+    """`client.affiliate_partner.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAffiliatePartnerResource) -> None:
+        self.get_affiliate_partner_campaign_list = async_to_raw_response(
+            resource.get_affiliate_partner_campaign_list
+        )
+        self.create_affiliate_partner_campaign = async_to_raw_response(
+            resource.create_affiliate_partner_campaign
+        )
+        self.get_affiliate_partner_campaign_detail = async_to_raw_response(
+            resource.get_affiliate_partner_campaign_detail
+        )
+        self.edit_affiliate_partner_campaign = async_to_raw_response(resource.edit_affiliate_partner_campaign)
+        self.get_affiliate_partner_campaign_product_list = async_to_raw_response(
+            resource.get_affiliate_partner_campaign_product_list
+        )
+        self.generate_affiliate_partner_campaign_product_link = async_to_raw_response(
+            resource.generate_affiliate_partner_campaign_product_link
+        )
+        self.review_affiliate_partner_campaign_product = async_to_raw_response(
+            resource.review_affiliate_partner_campaign_product
+        )
+        self.publish_affiliate_partner_campaign = async_to_raw_response(
+            resource.publish_affiliate_partner_campaign
+        )
+        self.search_tap_affiliate_orders_v202411 = async_to_raw_response(
+            resource.search_tap_affiliate_orders_v202411
+        )
+        self.get_affiliate_campaign_creator_fulfillment_status_list = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_fulfillment_status_list
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics_v202501 = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_product_content_statistics_v202501
+        )
+        self.get_affiliate_campaign_creator_product_sample_status_v202501 = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_product_sample_status_v202501
+        )
+        self.get_affiliate_campaign_creator_fulfillment_status_info = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_fulfillment_status_info
+        )
+        self.search_cap_affiliate_orders_v202504 = async_to_raw_response(
+            resource.search_cap_affiliate_orders_v202504
+        )
+        self.partner_generate_multi_affiliate_campaign_product_link = async_to_raw_response(
+            resource.partner_generate_multi_affiliate_campaign_product_link
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_product_content_statistics
+        )
+        self.get_affiliate_campaign_creator_product_sample_status = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_product_sample_status
+        )
+        self.get_creator_performance_for_campaign_product = async_to_raw_response(
+            resource.get_creator_performance_for_campaign_product
+        )
+        self.search_cap_affiliate_orders = async_to_raw_response(resource.search_cap_affiliate_orders)
+        self.search_tap_affiliate_orders = async_to_raw_response(resource.search_tap_affiliate_orders)

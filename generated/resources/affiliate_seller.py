@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_seller as _t
 
-__all__ = ["OPERATIONS", "AffiliateSellerResource", "AsyncAffiliateSellerResource"]
+__all__ = [
+    "OPERATIONS",
+    "AffiliateSellerResource",
+    "AffiliateSellerResourceWithRawResponse",
+    "AsyncAffiliateSellerResource",
+    "AsyncAffiliateSellerResourceWithRawResponse",
+]
 
 _EDIT_OPEN_COLLABORATION_SETTINGS: Operation[ResponseModel] = Operation(
     id="affiliate_seller.edit_open_collaboration_settings",
@@ -773,17 +782,29 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AffiliateSellerResource(SyncResource):
     """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders."""
 
+    @cached_property
+    def with_raw_response(self) -> AffiliateSellerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AffiliateSellerResourceWithRawResponse(self)
+
     def edit_open_collaboration_settings(
         self,
         *,
         auto_add_product: _t.EditOpenCollaborationSettingsRequestAutoAddProduct
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the shop's open collaboration settings, such as adding new products automatically at a set rate.
 
         `POST /affiliate_seller/202405/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -791,6 +812,7 @@ class AffiliateSellerResource(SyncResource):
             _EDIT_OPEN_COLLABORATION_SETTINGS,
             body={"auto_add_product": auto_add_product},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_open_collaboration_v202405(
@@ -799,11 +821,17 @@ class AffiliateSellerResource(SyncResource):
         commission_rate: float | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate, optionally with seller approval (the 202405 shape).
 
         `POST /affiliate_seller/202405/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -815,6 +843,7 @@ class AffiliateSellerResource(SyncResource):
                 "require_seller_approve_creator": require_seller_approve_creator,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_affiliate_open_collaboration_product(
@@ -834,12 +863,18 @@ class AffiliateSellerResource(SyncResource):
         | Mapping[str, Any]
         | None = None,
         title_keywords: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchAffiliateOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
         `POST /affiliate_seller/202405/open_collaborations/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -858,6 +893,7 @@ class AffiliateSellerResource(SyncResource):
                 "title_keywords": title_keywords,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_creator_from_open_collaboration(
@@ -866,11 +902,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_user_id: str | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator from the open collaboration of one product.
 
         `POST /affiliate_seller/202405/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -879,6 +921,7 @@ class AffiliateSellerResource(SyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_id": creator_user_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_seller_affiliate_orders_v202405(
@@ -887,12 +930,18 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         version: float | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersV202405Page:
         """List the shop's affiliate orders, one page at a time (the 202405 shape).
 
         `POST /affiliate_seller/202405/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -900,17 +949,24 @@ class AffiliateSellerResource(SyncResource):
             _SEARCH_SELLER_AFFILIATE_ORDERS_V202405,
             params={"version": version, "page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def generate_affiliate_product_promotion_link(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateAffiliateProductPromotionLinkResponse:
         """Generate an affiliate promotion link for one of the shop's products.
 
         `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -918,6 +974,7 @@ class AffiliateSellerResource(SyncResource):
             _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_target_collaboration_v202405(
@@ -933,11 +990,17 @@ class AffiliateSellerResource(SyncResource):
         products: Sequence[_t.CreateTargetCollaborationV202405RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationV202405Response:
         """Invite chosen creators to promote products at set commission rates, with sample rules (the 202405 shape).
 
         `POST /affiliate_seller/202405/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -953,6 +1016,7 @@ class AffiliateSellerResource(SyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_creatoron_marketplace_v202406(
@@ -967,12 +1031,18 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplaceV202406Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
 
         `POST /affiliate_seller/202406/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -987,17 +1057,24 @@ class AffiliateSellerResource(SyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_marketplace_creator_performance_v202406(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202406Response:
         """Get a marketplace creator's profile and sales and content performance (the 202406 shape).
 
         `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1005,33 +1082,47 @@ class AffiliateSellerResource(SyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202406,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_open_collaboration_settings(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSettingsResponse:
         """Get the shop's open collaboration settings, such as automatic adding of new products.
 
         `GET /affiliate_seller/202409/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_OPEN_COLLABORATION_SETTINGS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_open_collaboration(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveOpenCollaborationResponse:
         """End the open collaboration of one product; returns when the end takes effect.
 
         `DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1039,6 +1130,7 @@ class AffiliateSellerResource(SyncResource):
             _REMOVE_OPEN_COLLABORATION,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_open_collaboration_v202409(
@@ -1051,12 +1143,18 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         keyword_type: str | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationV202409Page:
         """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `open_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1074,6 +1172,7 @@ class AffiliateSellerResource(SyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_sample_applications_v202409(
@@ -1088,12 +1187,18 @@ class AffiliateSellerResource(SyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsV202409Page:
         """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1110,6 +1215,7 @@ class AffiliateSellerResource(SyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_sample_applications_fulfillments(
@@ -1117,11 +1223,17 @@ class AffiliateSellerResource(SyncResource):
         application_id: str,
         *,
         content_format: Literal["LIVE", "VIDEO"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsFulfillmentsResponse:
         """List the videos or lives a creator posted for one sample request, filtered by content format.
 
         `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1130,6 +1242,7 @@ class AffiliateSellerResource(SyncResource):
             params={"application_id": application_id},
             body={"content_format": content_format},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_review_sample_applications_v202409(
@@ -1138,11 +1251,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         reject_reason: str | None = None,
         review_result: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request (the 202409 shape).
 
         `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1151,6 +1270,7 @@ class AffiliateSellerResource(SyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_target_collaborations_v202409(
@@ -1165,12 +1285,18 @@ class AffiliateSellerResource(SyncResource):
         search_param: _t.SearchTargetCollaborationsV202409RequestSearchParam
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsV202409Page:
         """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1185,17 +1311,24 @@ class AffiliateSellerResource(SyncResource):
                 "search_param": search_param,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_target_collaboration(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End one of the shop's target collaborations.
 
         `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1203,17 +1336,24 @@ class AffiliateSellerResource(SyncResource):
             _REMOVE_TARGET_COLLABORATION,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_target_collaboration_detail_v202409(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202409Response:
         """Get one target collaboration with its products, creators and sample rules (the 202409 shape).
 
         `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1221,6 +1361,7 @@ class AffiliateSellerResource(SyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202409,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_target_collaboration_v202409(
@@ -1236,11 +1377,17 @@ class AffiliateSellerResource(SyncResource):
         products: Sequence[_t.UpdateTargetCollaborationV202409RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationV202409Response:
         """Update a target collaboration's name, end time, products, creators and samples (the 202409 shape).
 
         `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1256,17 +1403,24 @@ class AffiliateSellerResource(SyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_open_collaboration_sample_rules(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSampleRulesResponse:
         """Get the free sample rules of open-collaboration products: quota, period and creator thresholds.
 
         `GET /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1274,6 +1428,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OPEN_COLLABORATION_SAMPLE_RULES,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def edit_open_collaboration_sample_rule(
@@ -1281,11 +1436,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         product_id: str | None = None,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the free sample rule of an open-collaboration product: quota, period and creator thresholds.
 
         `POST /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1293,6 +1454,7 @@ class AffiliateSellerResource(SyncResource):
             _EDIT_OPEN_COLLABORATION_SAMPLE_RULE,
             body={"product_id": product_id, "sample_rule": sample_rule},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_seller_affiliate_orders(
@@ -1303,12 +1465,18 @@ class AffiliateSellerResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersPage:
         """Search the shop's affiliate orders by create time or program, one page at a time.
 
         `POST /affiliate_seller/202410/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1321,6 +1489,7 @@ class AffiliateSellerResource(SyncResource):
                 "program_id": program_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_messageinthe_conversation(
@@ -1329,12 +1498,18 @@ class AffiliateSellerResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMessageintheConversationPage:
         """List the messages of one conversation with a creator, one page at a time.
 
         `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `messages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1342,6 +1517,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_MESSAGEINTHE_CONVERSATION,
             params={"conversation_id": conversation_id, "page_size": page_size, "page_token": page_token},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_conversation_list_v202412(
@@ -1352,12 +1528,18 @@ class AffiliateSellerResource(SyncResource):
         only_need_conversation_id: bool | None = None,
         conversation_status: str | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
 
         `GET /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1371,6 +1553,7 @@ class AffiliateSellerResource(SyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_conversationwithcreator(
@@ -1378,11 +1561,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_id: str | None = None,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationwithcreatorResponse:
         """Open a conversation with a creator, or get the one that already exists.
 
         `POST /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1390,22 +1579,30 @@ class AffiliateSellerResource(SyncResource):
             _CREATE_CONVERSATIONWITHCREATOR,
             body={"creator_id": creator_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_latest_unread_messages(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLatestUnreadMessagesResponse:
         """Get the newest unread message of each conversation with creators.
 
         `GET /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LATEST_UNREAD_MESSAGES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_newest_conversation_messages(
@@ -1413,6 +1610,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get the newest unread messages of creator conversations by POST; arguments and answer are untyped.
@@ -1420,16 +1622,18 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_NEWEST_CONVERSATION_MESSAGES,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def send_im_message(
@@ -1447,11 +1651,17 @@ class AffiliateSellerResource(SyncResource):
             "TEXT",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendImMessageResponse:
         """Send a message to a creator: text, image, or a product, sample or collaboration card.
 
         `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1460,17 +1670,24 @@ class AffiliateSellerResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={"content": content, "msg_type": msg_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def mark_conversation_read(
         self,
         *,
         conversation_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkConversationReadResponse:
         """Mark conversations with creators as read; the ids that could not be marked are returned.
 
         `POST /affiliate_seller/202412/conversatons/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1478,6 +1695,7 @@ class AffiliateSellerResource(SyncResource):
             _MARK_CONVERSATION_READ,
             body={"conversation_ids": conversation_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_open_collaboration(
@@ -1485,11 +1703,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         commission_rate: int | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
 
         `POST /affiliate_seller/202412/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1497,6 +1721,7 @@ class AffiliateSellerResource(SyncResource):
             _CREATE_OPEN_COLLABORATION,
             body={"commission_rate": commission_rate, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_open_collaboration_creator_content_detail(
@@ -1505,12 +1730,18 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailPage:
         """List the creators promoting a product through open collaboration, with their videos, lives and status.
 
         `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creator_content_details` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1518,6 +1749,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_open_collaboration(
@@ -1530,12 +1762,18 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         keyword_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationPage:
         """Search the shop's open collaborations by product id or name and category, one page at a time.
 
         `POST /affiliate_seller/202412/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `open_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1553,17 +1791,24 @@ class AffiliateSellerResource(SyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_target_collaboration_detail_v202412(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202412Response:
         """Get one target collaboration with its products, creators and sample rules (the 202412 shape).
 
         `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1571,6 +1816,7 @@ class AffiliateSellerResource(SyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202412,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_conversation_list(
@@ -1580,12 +1826,18 @@ class AffiliateSellerResource(SyncResource):
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListPage:
         """List the shop's conversations with creators, one page at a time.
 
         `GET /affiliate_seller/202505/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1598,6 +1850,7 @@ class AffiliateSellerResource(SyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_creatoron_marketplace(
@@ -1612,12 +1865,18 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplacePage:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
 
         `POST /affiliate_seller/202505/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1632,17 +1891,24 @@ class AffiliateSellerResource(SyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_marketplace_creator_performance_v202505(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202505Response:
         """Get a marketplace creator's profile and sales and content performance (the 202505 shape).
 
         `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1650,6 +1916,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_sample_applications(
@@ -1664,12 +1931,18 @@ class AffiliateSellerResource(SyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator or order, one page at a time.
 
         `POST /affiliate_seller/202507/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1686,6 +1959,7 @@ class AffiliateSellerResource(SyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_review_sample_applications(
@@ -1694,11 +1968,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
         review_result: Literal["APPROVE", "REJECT"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
 
         `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1707,6 +1987,7 @@ class AffiliateSellerResource(SyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_or_create_creator_conversation(
@@ -1714,11 +1995,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_open_id: str,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrCreateCreatorConversationResponse:
         """Get the conversation with a creator, opening one if none exists yet.
 
         `POST /affiliate_seller/202508/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1726,6 +2013,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_open_collaboration_creator_content_details(
@@ -1734,12 +2022,18 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailsPage:
         """List the creators promoting a product through open collaboration, with content counts and status.
 
         `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creator_content_details` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1747,6 +2041,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_creator_from_open_collaboration_product(
@@ -1755,11 +2050,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_user_open_id: str,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator, by open id, from the open collaboration of one product.
 
         `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1768,6 +2069,7 @@ class AffiliateSellerResource(SyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_open_id": creator_user_open_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_sample_applications(
@@ -1799,12 +2101,18 @@ class AffiliateSellerResource(SyncResource):
             "WITHDRAW_CANCELLED",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator, order or target collaboration, page by page.
 
         `POST /affiliate_seller/202508/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1821,6 +2129,7 @@ class AffiliateSellerResource(SyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_target_collaboration(
@@ -1834,11 +2143,17 @@ class AffiliateSellerResource(SyncResource):
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
         preferred_content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
 
         `POST /affiliate_seller/202508/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1855,6 +2170,7 @@ class AffiliateSellerResource(SyncResource):
                 "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_target_collaborations(
@@ -1867,12 +2183,18 @@ class AffiliateSellerResource(SyncResource):
         free_sample_setting: str | None = None,
         search_param: _t.SearchTargetCollaborationsRequestSearchParam | Mapping[str, Any] | None = None,
         creator_user_open_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsPage:
         """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
 
         `POST /affiliate_seller/202508/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1887,17 +2209,24 @@ class AffiliateSellerResource(SyncResource):
                 "creator_user_open_id": creator_user_open_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_target_collaboration_detail(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailResponse:
         """Get one target collaboration with its products, creators and sample rules.
 
         `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1905,6 +2234,7 @@ class AffiliateSellerResource(SyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_target_collaboration(
@@ -1917,11 +2247,17 @@ class AffiliateSellerResource(SyncResource):
         creator_user_open_ids: Sequence[str],
         seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationResponse:
         """Update a target collaboration's name, end time, products, creators and sample rules.
 
         `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1937,17 +2273,24 @@ class AffiliateSellerResource(SyncResource):
                 "free_sample_rule": free_sample_rule,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def generate_target_collaboration_link(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateTargetCollaborationLinkResponse:
         """Generate a shareable link to a target collaboration invitation.
 
         `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1956,23 +2299,31 @@ class AffiliateSellerResource(SyncResource):
             params={"target_collaboration_id": target_collaboration_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_message_image(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadMessageImageResponse:
         """Upload an image to send in creator messages; returns its URL and size.
 
         `POST /affiliate_seller/202511/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _UPLOAD_MESSAGE_IMAGE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_get_sample_request_deeplink(
@@ -1983,11 +2334,17 @@ class AffiliateSellerResource(SyncResource):
         campaign_id: str | None = None,
         collaboration_id: str | None = None,
         valid_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerGetSampleRequestDeeplinkResponse:
         """Get a deep link creators can open to request a sample of one product SKU.
 
         `GET /affiliate_seller/202512/sample_applications/deeplink` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2001,6 +2358,7 @@ class AffiliateSellerResource(SyncResource):
                 "valid_days": valid_days,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_compass_offline_export_task(
@@ -2010,11 +2368,17 @@ class AffiliateSellerResource(SyncResource):
         window_type: Literal["PAST_24H", "PAST_30_DAYS", "PAST_7_DAYS"] | None = None,
         end_day: int | None = None,
         plan_type: Literal["ALL", "OPEN", "PARTNER", "TARGET"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateCompassOfflineExportTaskResponse:
         """Start an export of affiliate analytics for a time window and plan type; returns the task id.
 
         `POST /affiliate_seller/202603/compass/offline_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2027,17 +2391,24 @@ class AffiliateSellerResource(SyncResource):
                 "plan_type": plan_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_compass_task_list(
         self,
         *,
         doc_type: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCompassTaskListResponse:
         """List the shop's affiliate analytics export tasks of one document type, with their status.
 
         `GET /affiliate_seller/202603/compass/offline_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2045,17 +2416,24 @@ class AffiliateSellerResource(SyncResource):
             _GET_COMPASS_TASK_LIST,
             params={"doc_type": doc_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def download_compass_task_file(
         self,
         task_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DownloadCompassTaskFileResponse:
         """Download the file of a finished analytics export task, as base64 text.
 
         `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2063,6 +2441,7 @@ class AffiliateSellerResource(SyncResource):
             _DOWNLOAD_COMPASS_TASK_FILE,
             params={"task_id": task_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_target_collaboration_conflicts(
@@ -2070,11 +2449,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_open_id_list: Sequence[str],
         product_id_list: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTargetCollaborationConflictsResponse:
         """Check whether creators are already paired with products in another target collaboration.
 
         `POST /affiliate_seller/202605/target_collaborations/conflicts/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2082,6 +2467,7 @@ class AffiliateSellerResource(SyncResource):
             _CHECK_TARGET_COLLABORATION_CONFLICTS,
             body={"creator_open_id_list": creator_open_id_list, "product_id_list": product_id_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def resolve_target_collaboration_conflicts(
@@ -2090,11 +2476,17 @@ class AffiliateSellerResource(SyncResource):
         conflict_items: Sequence[
             _t.ResolveTargetCollaborationConflictsRequestConflictItem | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ResolveTargetCollaborationConflictsResponse:
         """Resolve conflicts by releasing creators from the target collaborations they already belong to.
 
         `POST /affiliate_seller/202605/target_collaborations/conflicts/resolve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2102,38 +2494,53 @@ class AffiliateSellerResource(SyncResource):
             _RESOLVE_TARGET_COLLABORATION_CONFLICTS,
             body={"conflict_items": conflict_items},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_weekly_creator_outreach_quota(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachQuotaResponse:
         """Get the shop's weekly creator outreach quota and how much of it is used.
 
         `GET /affiliate_seller/202607/creator_outreach/quota` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_WEEKLY_CREATOR_OUTREACH_QUOTA,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_inbox_category_counts(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetInboxCategoryCountsResponse:
         """Count the shop's creator conversations in each inbox category.
 
         `GET /affiliate_seller/202608/conversations/group_counts` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_INBOX_CATEGORY_COUNTS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_conversation_status(
@@ -2141,11 +2548,17 @@ class AffiliateSellerResource(SyncResource):
         conversation_id: str,
         *,
         action: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Apply an action to a conversation with a creator, changing its status.
 
         `POST /affiliate_seller/202608/conversations/{conversation_id}/status` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2154,6 +2567,7 @@ class AffiliateSellerResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={"action": action},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_weekly_creator_outreach_records(
@@ -2161,11 +2575,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         page_index: int,
         page_size: int,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachRecordsResponse:
         """List the creators the shop reached out to this week, with invitation and message flags.
 
         `POST /affiliate_seller/202608/creator_outreach/records/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2173,6 +2593,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_WEEKLY_CREATOR_OUTREACH_RECORDS,
             body={"page_index": page_index, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_creators_in_creator_marketplace(
@@ -2199,12 +2620,18 @@ class AffiliateSellerResource(SyncResource):
         | Mapping[str, Any]
         | None = None,
         data_groups: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCreatorsInCreatorMarketplacePage:
         """Search the creator marketplace by category, audience, content, sales and advanced filters, page by page.
 
         `POST /affiliate_seller/202608/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2224,6 +2651,7 @@ class AffiliateSellerResource(SyncResource):
                 "data_groups": data_groups,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_creator_marketplace_advanced_search_filters(
@@ -2231,11 +2659,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         options: Sequence[_t.GetCreatorMarketplaceAdvancedSearchFiltersRequestOption | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCreatorMarketplaceAdvancedSearchFiltersResponse:
         """Get the options available for advanced creator marketplace filters and sorting.
 
         `POST /affiliate_seller/202608/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2243,6 +2677,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS,
             body={"options": options},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_marketplace_creator_performance(
@@ -2259,11 +2694,17 @@ class AffiliateSellerResource(SyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceResponse:
         """Get a marketplace creator's profile, sales, content and follower figures, by chosen data groups.
 
         `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2271,18 +2712,25 @@ class AffiliateSellerResource(SyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE,
             params={"creator_user_id": creator_user_id, "data_groups": data_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_message_image_v2(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadMessageImageV2Response:
         """Upload an image for creator messages through the newer media endpoint; returns its URL and size.
 
         `POST /affiliate_seller/202608/media/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2290,6 +2738,7 @@ class AffiliateSellerResource(SyncResource):
             _UPLOAD_MESSAGE_IMAGE_V2,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_creator_promotion_details_in_target_collaboration(
@@ -2303,11 +2752,17 @@ class AffiliateSellerResource(SyncResource):
         product_filter: _t.QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryCreatorPromotionDetailsInTargetCollaborationResponse:
         """Get how a creator promotes each product of a target collaboration invitation.
 
         `POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2322,17 +2777,24 @@ class AffiliateSellerResource(SyncResource):
                 "product_filter": product_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_creator_outreach_eligibility(
         self,
         *,
         creator_infos: Sequence[_t.CheckCreatorOutreachEligibilityRequestCreatorInfo | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckCreatorOutreachEligibilityResponse:
         """Check whether creators can be contacted under the shop's outreach rules and quota.
 
         `POST /affiliate_seller/202610/creator_outreach/eligibility/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2340,11 +2802,144 @@ class AffiliateSellerResource(SyncResource):
             _CHECK_CREATOR_OUTREACH_ELIGIBILITY,
             body={"creator_infos": creator_infos},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AffiliateSellerResourceWithRawResponse:
+    """`client.affiliate_seller.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AffiliateSellerResource) -> None:
+        self.edit_open_collaboration_settings = to_raw_response(resource.edit_open_collaboration_settings)
+        self.create_open_collaboration_v202405 = to_raw_response(resource.create_open_collaboration_v202405)
+        self.seller_search_affiliate_open_collaboration_product = to_raw_response(
+            resource.seller_search_affiliate_open_collaboration_product
+        )
+        self.remove_creator_from_open_collaboration = to_raw_response(
+            resource.remove_creator_from_open_collaboration
+        )
+        self.search_seller_affiliate_orders_v202405 = to_raw_response(
+            resource.search_seller_affiliate_orders_v202405
+        )
+        self.generate_affiliate_product_promotion_link = to_raw_response(
+            resource.generate_affiliate_product_promotion_link
+        )
+        self.create_target_collaboration_v202405 = to_raw_response(
+            resource.create_target_collaboration_v202405
+        )
+        self.seller_search_creatoron_marketplace_v202406 = to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202406
+        )
+        self.get_marketplace_creator_performance_v202406 = to_raw_response(
+            resource.get_marketplace_creator_performance_v202406
+        )
+        self.get_open_collaboration_settings = to_raw_response(resource.get_open_collaboration_settings)
+        self.remove_open_collaboration = to_raw_response(resource.remove_open_collaboration)
+        self.search_open_collaboration_v202409 = to_raw_response(resource.search_open_collaboration_v202409)
+        self.seller_search_sample_applications_v202409 = to_raw_response(
+            resource.seller_search_sample_applications_v202409
+        )
+        self.seller_search_sample_applications_fulfillments = to_raw_response(
+            resource.seller_search_sample_applications_fulfillments
+        )
+        self.seller_review_sample_applications_v202409 = to_raw_response(
+            resource.seller_review_sample_applications_v202409
+        )
+        self.search_target_collaborations_v202409 = to_raw_response(
+            resource.search_target_collaborations_v202409
+        )
+        self.remove_target_collaboration = to_raw_response(resource.remove_target_collaboration)
+        self.query_target_collaboration_detail_v202409 = to_raw_response(
+            resource.query_target_collaboration_detail_v202409
+        )
+        self.update_target_collaboration_v202409 = to_raw_response(
+            resource.update_target_collaboration_v202409
+        )
+        self.get_open_collaboration_sample_rules = to_raw_response(
+            resource.get_open_collaboration_sample_rules
+        )
+        self.edit_open_collaboration_sample_rule = to_raw_response(
+            resource.edit_open_collaboration_sample_rule
+        )
+        self.search_seller_affiliate_orders = to_raw_response(resource.search_seller_affiliate_orders)
+        self.get_messageinthe_conversation = to_raw_response(resource.get_messageinthe_conversation)
+        self.get_conversation_list_v202412 = to_raw_response(resource.get_conversation_list_v202412)
+        self.create_conversationwithcreator = to_raw_response(resource.create_conversationwithcreator)
+        self.get_latest_unread_messages = to_raw_response(resource.get_latest_unread_messages)
+        self.get_newest_conversation_messages = to_raw_response(resource.get_newest_conversation_messages)
+        self.send_im_message = to_raw_response(resource.send_im_message)
+        self.mark_conversation_read = to_raw_response(resource.mark_conversation_read)
+        self.create_open_collaboration = to_raw_response(resource.create_open_collaboration)
+        self.get_open_collaboration_creator_content_detail = to_raw_response(
+            resource.get_open_collaboration_creator_content_detail
+        )
+        self.search_open_collaboration = to_raw_response(resource.search_open_collaboration)
+        self.query_target_collaboration_detail_v202412 = to_raw_response(
+            resource.query_target_collaboration_detail_v202412
+        )
+        self.get_conversation_list = to_raw_response(resource.get_conversation_list)
+        self.seller_search_creatoron_marketplace = to_raw_response(
+            resource.seller_search_creatoron_marketplace
+        )
+        self.get_marketplace_creator_performance_v202505 = to_raw_response(
+            resource.get_marketplace_creator_performance_v202505
+        )
+        self.seller_search_sample_applications = to_raw_response(resource.seller_search_sample_applications)
+        self.seller_review_sample_applications = to_raw_response(resource.seller_review_sample_applications)
+        self.get_or_create_creator_conversation = to_raw_response(resource.get_or_create_creator_conversation)
+        self.get_open_collaboration_creator_content_details = to_raw_response(
+            resource.get_open_collaboration_creator_content_details
+        )
+        self.remove_creator_from_open_collaboration_product = to_raw_response(
+            resource.remove_creator_from_open_collaboration_product
+        )
+        self.search_sample_applications = to_raw_response(resource.search_sample_applications)
+        self.create_target_collaboration = to_raw_response(resource.create_target_collaboration)
+        self.search_target_collaborations = to_raw_response(resource.search_target_collaborations)
+        self.query_target_collaboration_detail = to_raw_response(resource.query_target_collaboration_detail)
+        self.update_target_collaboration = to_raw_response(resource.update_target_collaboration)
+        self.generate_target_collaboration_link = to_raw_response(resource.generate_target_collaboration_link)
+        self.upload_message_image = to_raw_response(resource.upload_message_image)
+        self.seller_get_sample_request_deeplink = to_raw_response(resource.seller_get_sample_request_deeplink)
+        self.create_compass_offline_export_task = to_raw_response(resource.create_compass_offline_export_task)
+        self.get_compass_task_list = to_raw_response(resource.get_compass_task_list)
+        self.download_compass_task_file = to_raw_response(resource.download_compass_task_file)
+        self.check_target_collaboration_conflicts = to_raw_response(
+            resource.check_target_collaboration_conflicts
+        )
+        self.resolve_target_collaboration_conflicts = to_raw_response(
+            resource.resolve_target_collaboration_conflicts
+        )
+        self.get_weekly_creator_outreach_quota = to_raw_response(resource.get_weekly_creator_outreach_quota)
+        self.get_inbox_category_counts = to_raw_response(resource.get_inbox_category_counts)
+        self.update_conversation_status = to_raw_response(resource.update_conversation_status)
+        self.get_weekly_creator_outreach_records = to_raw_response(
+            resource.get_weekly_creator_outreach_records
+        )
+        self.search_creators_in_creator_marketplace = to_raw_response(
+            resource.search_creators_in_creator_marketplace
+        )
+        self.get_creator_marketplace_advanced_search_filters = to_raw_response(
+            resource.get_creator_marketplace_advanced_search_filters
+        )
+        self.get_marketplace_creator_performance = to_raw_response(
+            resource.get_marketplace_creator_performance
+        )
+        self.upload_message_image_v2 = to_raw_response(resource.upload_message_image_v2)
+        self.query_creator_promotion_details_in_target_collaboration = to_raw_response(
+            resource.query_creator_promotion_details_in_target_collaboration
+        )
+        self.check_creator_outreach_eligibility = to_raw_response(resource.check_creator_outreach_eligibility)
 
 
 class AsyncAffiliateSellerResource(AsyncResource):
     """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncAffiliateSellerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAffiliateSellerResourceWithRawResponse(self)
 
     async def edit_open_collaboration_settings(
         self,
@@ -2352,11 +2947,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         auto_add_product: _t.EditOpenCollaborationSettingsRequestAutoAddProduct
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the shop's open collaboration settings, such as adding new products automatically at a set rate.
 
         `POST /affiliate_seller/202405/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2364,6 +2965,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _EDIT_OPEN_COLLABORATION_SETTINGS,
             body={"auto_add_product": auto_add_product},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_open_collaboration_v202405(
@@ -2372,11 +2974,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         commission_rate: float | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate, optionally with seller approval (the 202405 shape).
 
         `POST /affiliate_seller/202405/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2388,6 +2996,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "require_seller_approve_creator": require_seller_approve_creator,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_affiliate_open_collaboration_product(
@@ -2407,12 +3016,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         | Mapping[str, Any]
         | None = None,
         title_keywords: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchAffiliateOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
         `POST /affiliate_seller/202405/open_collaborations/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2431,6 +3046,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "title_keywords": title_keywords,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_creator_from_open_collaboration(
@@ -2439,11 +3055,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_user_id: str | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator from the open collaboration of one product.
 
         `POST /affiliate_seller/202405/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2452,6 +3074,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_id": creator_user_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_seller_affiliate_orders_v202405(
@@ -2460,12 +3083,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         version: float | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersV202405Page:
         """List the shop's affiliate orders, one page at a time (the 202405 shape).
 
         `POST /affiliate_seller/202405/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2473,17 +3102,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _SEARCH_SELLER_AFFILIATE_ORDERS_V202405,
             params={"version": version, "page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def generate_affiliate_product_promotion_link(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateAffiliateProductPromotionLinkResponse:
         """Generate an affiliate promotion link for one of the shop's products.
 
         `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2491,6 +3127,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_target_collaboration_v202405(
@@ -2506,11 +3143,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         products: Sequence[_t.CreateTargetCollaborationV202405RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationV202405Response:
         """Invite chosen creators to promote products at set commission rates, with sample rules (the 202405 shape).
 
         `POST /affiliate_seller/202405/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2526,6 +3169,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_creatoron_marketplace_v202406(
@@ -2540,12 +3184,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplaceV202406Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
 
         `POST /affiliate_seller/202406/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2560,17 +3210,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_marketplace_creator_performance_v202406(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202406Response:
         """Get a marketplace creator's profile and sales and content performance (the 202406 shape).
 
         `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2578,33 +3235,47 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202406,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_open_collaboration_settings(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSettingsResponse:
         """Get the shop's open collaboration settings, such as automatic adding of new products.
 
         `GET /affiliate_seller/202409/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_OPEN_COLLABORATION_SETTINGS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_open_collaboration(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveOpenCollaborationResponse:
         """End the open collaboration of one product; returns when the end takes effect.
 
         `DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2612,6 +3283,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _REMOVE_OPEN_COLLABORATION,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_open_collaboration_v202409(
@@ -2624,12 +3296,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         keyword_type: str | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationV202409Page:
         """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `open_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2647,6 +3325,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_sample_applications_v202409(
@@ -2661,12 +3340,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsV202409Page:
         """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2683,6 +3368,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_sample_applications_fulfillments(
@@ -2690,11 +3376,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         application_id: str,
         *,
         content_format: Literal["LIVE", "VIDEO"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsFulfillmentsResponse:
         """List the videos or lives a creator posted for one sample request, filtered by content format.
 
         `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2703,6 +3395,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"application_id": application_id},
             body={"content_format": content_format},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_review_sample_applications_v202409(
@@ -2711,11 +3404,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         reject_reason: str | None = None,
         review_result: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request (the 202409 shape).
 
         `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2724,6 +3423,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_target_collaborations_v202409(
@@ -2738,12 +3438,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         search_param: _t.SearchTargetCollaborationsV202409RequestSearchParam
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsV202409Page:
         """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2758,17 +3464,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "search_param": search_param,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_target_collaboration(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End one of the shop's target collaborations.
 
         `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2776,17 +3489,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _REMOVE_TARGET_COLLABORATION,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_target_collaboration_detail_v202409(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202409Response:
         """Get one target collaboration with its products, creators and sample rules (the 202409 shape).
 
         `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2794,6 +3514,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202409,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_target_collaboration_v202409(
@@ -2809,11 +3530,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         products: Sequence[_t.UpdateTargetCollaborationV202409RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationV202409Response:
         """Update a target collaboration's name, end time, products, creators and samples (the 202409 shape).
 
         `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2829,17 +3556,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_open_collaboration_sample_rules(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSampleRulesResponse:
         """Get the free sample rules of open-collaboration products: quota, period and creator thresholds.
 
         `GET /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2847,6 +3581,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OPEN_COLLABORATION_SAMPLE_RULES,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def edit_open_collaboration_sample_rule(
@@ -2854,11 +3589,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         product_id: str | None = None,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the free sample rule of an open-collaboration product: quota, period and creator thresholds.
 
         `POST /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2866,6 +3607,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _EDIT_OPEN_COLLABORATION_SAMPLE_RULE,
             body={"product_id": product_id, "sample_rule": sample_rule},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_seller_affiliate_orders(
@@ -2876,12 +3618,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersPage:
         """Search the shop's affiliate orders by create time or program, one page at a time.
 
         `POST /affiliate_seller/202410/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2894,6 +3642,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "program_id": program_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_messageinthe_conversation(
@@ -2902,12 +3651,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMessageintheConversationPage:
         """List the messages of one conversation with a creator, one page at a time.
 
         `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `messages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2915,6 +3670,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MESSAGEINTHE_CONVERSATION,
             params={"conversation_id": conversation_id, "page_size": page_size, "page_token": page_token},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_conversation_list_v202412(
@@ -2925,12 +3681,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         only_need_conversation_id: bool | None = None,
         conversation_status: str | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
 
         `GET /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2944,6 +3706,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_conversationwithcreator(
@@ -2951,11 +3714,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_id: str | None = None,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationwithcreatorResponse:
         """Open a conversation with a creator, or get the one that already exists.
 
         `POST /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2963,22 +3732,30 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CREATE_CONVERSATIONWITHCREATOR,
             body={"creator_id": creator_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_latest_unread_messages(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLatestUnreadMessagesResponse:
         """Get the newest unread message of each conversation with creators.
 
         `GET /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LATEST_UNREAD_MESSAGES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_newest_conversation_messages(
@@ -2986,6 +3763,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get the newest unread messages of creator conversations by POST; arguments and answer are untyped.
@@ -2993,16 +3775,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_NEWEST_CONVERSATION_MESSAGES,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def send_im_message(
@@ -3020,11 +3804,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
             "TEXT",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendImMessageResponse:
         """Send a message to a creator: text, image, or a product, sample or collaboration card.
 
         `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3033,17 +3823,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={"content": content, "msg_type": msg_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def mark_conversation_read(
         self,
         *,
         conversation_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkConversationReadResponse:
         """Mark conversations with creators as read; the ids that could not be marked are returned.
 
         `POST /affiliate_seller/202412/conversatons/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3051,6 +3848,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _MARK_CONVERSATION_READ,
             body={"conversation_ids": conversation_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_open_collaboration(
@@ -3058,11 +3856,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         commission_rate: int | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
 
         `POST /affiliate_seller/202412/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3070,6 +3874,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CREATE_OPEN_COLLABORATION,
             body={"commission_rate": commission_rate, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_open_collaboration_creator_content_detail(
@@ -3078,12 +3883,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailPage:
         """List the creators promoting a product through open collaboration, with their videos, lives and status.
 
         `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creator_content_details` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3091,6 +3902,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_open_collaboration(
@@ -3103,12 +3915,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         keyword_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationPage:
         """Search the shop's open collaborations by product id or name and category, one page at a time.
 
         `POST /affiliate_seller/202412/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `open_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3126,17 +3944,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_target_collaboration_detail_v202412(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202412Response:
         """Get one target collaboration with its products, creators and sample rules (the 202412 shape).
 
         `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3144,6 +3969,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202412,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_conversation_list(
@@ -3153,12 +3979,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListPage:
         """List the shop's conversations with creators, one page at a time.
 
         `GET /affiliate_seller/202505/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3171,6 +4003,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_creatoron_marketplace(
@@ -3185,12 +4018,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplacePage:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
 
         `POST /affiliate_seller/202505/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3205,17 +4044,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_marketplace_creator_performance_v202505(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202505Response:
         """Get a marketplace creator's profile and sales and content performance (the 202505 shape).
 
         `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3223,6 +4069,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_sample_applications(
@@ -3237,12 +4084,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator or order, one page at a time.
 
         `POST /affiliate_seller/202507/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3259,6 +4112,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_review_sample_applications(
@@ -3267,11 +4121,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
         review_result: Literal["APPROVE", "REJECT"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
 
         `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3280,6 +4140,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_or_create_creator_conversation(
@@ -3287,11 +4148,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_open_id: str,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrCreateCreatorConversationResponse:
         """Get the conversation with a creator, opening one if none exists yet.
 
         `POST /affiliate_seller/202508/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3299,6 +4166,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_open_collaboration_creator_content_details(
@@ -3307,12 +4175,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailsPage:
         """List the creators promoting a product through open collaboration, with content counts and status.
 
         `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creator_content_details` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3320,6 +4194,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_creator_from_open_collaboration_product(
@@ -3328,11 +4203,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_user_open_id: str,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator, by open id, from the open collaboration of one product.
 
         `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3341,6 +4222,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_open_id": creator_user_open_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_sample_applications(
@@ -3372,12 +4254,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
             "WITHDRAW_CANCELLED",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator, order or target collaboration, page by page.
 
         `POST /affiliate_seller/202508/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3394,6 +4282,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_target_collaboration(
@@ -3407,11 +4296,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
         preferred_content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
 
         `POST /affiliate_seller/202508/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3428,6 +4323,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_target_collaborations(
@@ -3440,12 +4336,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         free_sample_setting: str | None = None,
         search_param: _t.SearchTargetCollaborationsRequestSearchParam | Mapping[str, Any] | None = None,
         creator_user_open_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsPage:
         """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
 
         `POST /affiliate_seller/202508/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3460,17 +4362,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "creator_user_open_id": creator_user_open_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_target_collaboration_detail(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailResponse:
         """Get one target collaboration with its products, creators and sample rules.
 
         `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3478,6 +4387,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_target_collaboration(
@@ -3490,11 +4400,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         creator_user_open_ids: Sequence[str],
         seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationResponse:
         """Update a target collaboration's name, end time, products, creators and sample rules.
 
         `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3510,17 +4426,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "free_sample_rule": free_sample_rule,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def generate_target_collaboration_link(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateTargetCollaborationLinkResponse:
         """Generate a shareable link to a target collaboration invitation.
 
         `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3529,23 +4452,31 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"target_collaboration_id": target_collaboration_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_message_image(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadMessageImageResponse:
         """Upload an image to send in creator messages; returns its URL and size.
 
         `POST /affiliate_seller/202511/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _UPLOAD_MESSAGE_IMAGE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_get_sample_request_deeplink(
@@ -3556,11 +4487,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         campaign_id: str | None = None,
         collaboration_id: str | None = None,
         valid_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerGetSampleRequestDeeplinkResponse:
         """Get a deep link creators can open to request a sample of one product SKU.
 
         `GET /affiliate_seller/202512/sample_applications/deeplink` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3574,6 +4511,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "valid_days": valid_days,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_compass_offline_export_task(
@@ -3583,11 +4521,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         window_type: Literal["PAST_24H", "PAST_30_DAYS", "PAST_7_DAYS"] | None = None,
         end_day: int | None = None,
         plan_type: Literal["ALL", "OPEN", "PARTNER", "TARGET"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateCompassOfflineExportTaskResponse:
         """Start an export of affiliate analytics for a time window and plan type; returns the task id.
 
         `POST /affiliate_seller/202603/compass/offline_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3600,17 +4544,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "plan_type": plan_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_compass_task_list(
         self,
         *,
         doc_type: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCompassTaskListResponse:
         """List the shop's affiliate analytics export tasks of one document type, with their status.
 
         `GET /affiliate_seller/202603/compass/offline_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3618,17 +4569,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_COMPASS_TASK_LIST,
             params={"doc_type": doc_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def download_compass_task_file(
         self,
         task_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DownloadCompassTaskFileResponse:
         """Download the file of a finished analytics export task, as base64 text.
 
         `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3636,6 +4594,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _DOWNLOAD_COMPASS_TASK_FILE,
             params={"task_id": task_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_target_collaboration_conflicts(
@@ -3643,11 +4602,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_open_id_list: Sequence[str],
         product_id_list: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTargetCollaborationConflictsResponse:
         """Check whether creators are already paired with products in another target collaboration.
 
         `POST /affiliate_seller/202605/target_collaborations/conflicts/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3655,6 +4620,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CHECK_TARGET_COLLABORATION_CONFLICTS,
             body={"creator_open_id_list": creator_open_id_list, "product_id_list": product_id_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def resolve_target_collaboration_conflicts(
@@ -3663,11 +4629,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         conflict_items: Sequence[
             _t.ResolveTargetCollaborationConflictsRequestConflictItem | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ResolveTargetCollaborationConflictsResponse:
         """Resolve conflicts by releasing creators from the target collaborations they already belong to.
 
         `POST /affiliate_seller/202605/target_collaborations/conflicts/resolve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3675,38 +4647,53 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _RESOLVE_TARGET_COLLABORATION_CONFLICTS,
             body={"conflict_items": conflict_items},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_weekly_creator_outreach_quota(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachQuotaResponse:
         """Get the shop's weekly creator outreach quota and how much of it is used.
 
         `GET /affiliate_seller/202607/creator_outreach/quota` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_WEEKLY_CREATOR_OUTREACH_QUOTA,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_inbox_category_counts(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetInboxCategoryCountsResponse:
         """Count the shop's creator conversations in each inbox category.
 
         `GET /affiliate_seller/202608/conversations/group_counts` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_INBOX_CATEGORY_COUNTS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_conversation_status(
@@ -3714,11 +4701,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         conversation_id: str,
         *,
         action: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Apply an action to a conversation with a creator, changing its status.
 
         `POST /affiliate_seller/202608/conversations/{conversation_id}/status` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3727,6 +4720,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={"action": action},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_weekly_creator_outreach_records(
@@ -3734,11 +4728,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         page_index: int,
         page_size: int,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachRecordsResponse:
         """List the creators the shop reached out to this week, with invitation and message flags.
 
         `POST /affiliate_seller/202608/creator_outreach/records/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3746,6 +4746,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_WEEKLY_CREATOR_OUTREACH_RECORDS,
             body={"page_index": page_index, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_creators_in_creator_marketplace(
@@ -3772,12 +4773,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         | Mapping[str, Any]
         | None = None,
         data_groups: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCreatorsInCreatorMarketplacePage:
         """Search the creator marketplace by category, audience, content, sales and advanced filters, page by page.
 
         `POST /affiliate_seller/202608/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3797,6 +4804,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "data_groups": data_groups,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_creator_marketplace_advanced_search_filters(
@@ -3804,11 +4812,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         options: Sequence[_t.GetCreatorMarketplaceAdvancedSearchFiltersRequestOption | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCreatorMarketplaceAdvancedSearchFiltersResponse:
         """Get the options available for advanced creator marketplace filters and sorting.
 
         `POST /affiliate_seller/202608/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3816,6 +4830,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS,
             body={"options": options},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_marketplace_creator_performance(
@@ -3832,11 +4847,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceResponse:
         """Get a marketplace creator's profile, sales, content and follower figures, by chosen data groups.
 
         `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3844,18 +4865,25 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE,
             params={"creator_user_id": creator_user_id, "data_groups": data_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_message_image_v2(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadMessageImageV2Response:
         """Upload an image for creator messages through the newer media endpoint; returns its URL and size.
 
         `POST /affiliate_seller/202608/media/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3863,6 +4891,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _UPLOAD_MESSAGE_IMAGE_V2,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_creator_promotion_details_in_target_collaboration(
@@ -3876,11 +4905,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         product_filter: _t.QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryCreatorPromotionDetailsInTargetCollaborationResponse:
         """Get how a creator promotes each product of a target collaboration invitation.
 
         `POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3895,17 +4930,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "product_filter": product_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_creator_outreach_eligibility(
         self,
         *,
         creator_infos: Sequence[_t.CheckCreatorOutreachEligibilityRequestCreatorInfo | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckCreatorOutreachEligibilityResponse:
         """Check whether creators can be contacted under the shop's outreach rules and quota.
 
         `POST /affiliate_seller/202610/creator_outreach/eligibility/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3913,4 +4955,157 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CHECK_CREATOR_OUTREACH_ELIGIBILITY,
             body={"creator_infos": creator_infos},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncAffiliateSellerResourceWithRawResponse:
+    """`client.affiliate_seller.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAffiliateSellerResource) -> None:
+        self.edit_open_collaboration_settings = async_to_raw_response(
+            resource.edit_open_collaboration_settings
+        )
+        self.create_open_collaboration_v202405 = async_to_raw_response(
+            resource.create_open_collaboration_v202405
+        )
+        self.seller_search_affiliate_open_collaboration_product = async_to_raw_response(
+            resource.seller_search_affiliate_open_collaboration_product
+        )
+        self.remove_creator_from_open_collaboration = async_to_raw_response(
+            resource.remove_creator_from_open_collaboration
+        )
+        self.search_seller_affiliate_orders_v202405 = async_to_raw_response(
+            resource.search_seller_affiliate_orders_v202405
+        )
+        self.generate_affiliate_product_promotion_link = async_to_raw_response(
+            resource.generate_affiliate_product_promotion_link
+        )
+        self.create_target_collaboration_v202405 = async_to_raw_response(
+            resource.create_target_collaboration_v202405
+        )
+        self.seller_search_creatoron_marketplace_v202406 = async_to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202406
+        )
+        self.get_marketplace_creator_performance_v202406 = async_to_raw_response(
+            resource.get_marketplace_creator_performance_v202406
+        )
+        self.get_open_collaboration_settings = async_to_raw_response(resource.get_open_collaboration_settings)
+        self.remove_open_collaboration = async_to_raw_response(resource.remove_open_collaboration)
+        self.search_open_collaboration_v202409 = async_to_raw_response(
+            resource.search_open_collaboration_v202409
+        )
+        self.seller_search_sample_applications_v202409 = async_to_raw_response(
+            resource.seller_search_sample_applications_v202409
+        )
+        self.seller_search_sample_applications_fulfillments = async_to_raw_response(
+            resource.seller_search_sample_applications_fulfillments
+        )
+        self.seller_review_sample_applications_v202409 = async_to_raw_response(
+            resource.seller_review_sample_applications_v202409
+        )
+        self.search_target_collaborations_v202409 = async_to_raw_response(
+            resource.search_target_collaborations_v202409
+        )
+        self.remove_target_collaboration = async_to_raw_response(resource.remove_target_collaboration)
+        self.query_target_collaboration_detail_v202409 = async_to_raw_response(
+            resource.query_target_collaboration_detail_v202409
+        )
+        self.update_target_collaboration_v202409 = async_to_raw_response(
+            resource.update_target_collaboration_v202409
+        )
+        self.get_open_collaboration_sample_rules = async_to_raw_response(
+            resource.get_open_collaboration_sample_rules
+        )
+        self.edit_open_collaboration_sample_rule = async_to_raw_response(
+            resource.edit_open_collaboration_sample_rule
+        )
+        self.search_seller_affiliate_orders = async_to_raw_response(resource.search_seller_affiliate_orders)
+        self.get_messageinthe_conversation = async_to_raw_response(resource.get_messageinthe_conversation)
+        self.get_conversation_list_v202412 = async_to_raw_response(resource.get_conversation_list_v202412)
+        self.create_conversationwithcreator = async_to_raw_response(resource.create_conversationwithcreator)
+        self.get_latest_unread_messages = async_to_raw_response(resource.get_latest_unread_messages)
+        self.get_newest_conversation_messages = async_to_raw_response(
+            resource.get_newest_conversation_messages
+        )
+        self.send_im_message = async_to_raw_response(resource.send_im_message)
+        self.mark_conversation_read = async_to_raw_response(resource.mark_conversation_read)
+        self.create_open_collaboration = async_to_raw_response(resource.create_open_collaboration)
+        self.get_open_collaboration_creator_content_detail = async_to_raw_response(
+            resource.get_open_collaboration_creator_content_detail
+        )
+        self.search_open_collaboration = async_to_raw_response(resource.search_open_collaboration)
+        self.query_target_collaboration_detail_v202412 = async_to_raw_response(
+            resource.query_target_collaboration_detail_v202412
+        )
+        self.get_conversation_list = async_to_raw_response(resource.get_conversation_list)
+        self.seller_search_creatoron_marketplace = async_to_raw_response(
+            resource.seller_search_creatoron_marketplace
+        )
+        self.get_marketplace_creator_performance_v202505 = async_to_raw_response(
+            resource.get_marketplace_creator_performance_v202505
+        )
+        self.seller_search_sample_applications = async_to_raw_response(
+            resource.seller_search_sample_applications
+        )
+        self.seller_review_sample_applications = async_to_raw_response(
+            resource.seller_review_sample_applications
+        )
+        self.get_or_create_creator_conversation = async_to_raw_response(
+            resource.get_or_create_creator_conversation
+        )
+        self.get_open_collaboration_creator_content_details = async_to_raw_response(
+            resource.get_open_collaboration_creator_content_details
+        )
+        self.remove_creator_from_open_collaboration_product = async_to_raw_response(
+            resource.remove_creator_from_open_collaboration_product
+        )
+        self.search_sample_applications = async_to_raw_response(resource.search_sample_applications)
+        self.create_target_collaboration = async_to_raw_response(resource.create_target_collaboration)
+        self.search_target_collaborations = async_to_raw_response(resource.search_target_collaborations)
+        self.query_target_collaboration_detail = async_to_raw_response(
+            resource.query_target_collaboration_detail
+        )
+        self.update_target_collaboration = async_to_raw_response(resource.update_target_collaboration)
+        self.generate_target_collaboration_link = async_to_raw_response(
+            resource.generate_target_collaboration_link
+        )
+        self.upload_message_image = async_to_raw_response(resource.upload_message_image)
+        self.seller_get_sample_request_deeplink = async_to_raw_response(
+            resource.seller_get_sample_request_deeplink
+        )
+        self.create_compass_offline_export_task = async_to_raw_response(
+            resource.create_compass_offline_export_task
+        )
+        self.get_compass_task_list = async_to_raw_response(resource.get_compass_task_list)
+        self.download_compass_task_file = async_to_raw_response(resource.download_compass_task_file)
+        self.check_target_collaboration_conflicts = async_to_raw_response(
+            resource.check_target_collaboration_conflicts
+        )
+        self.resolve_target_collaboration_conflicts = async_to_raw_response(
+            resource.resolve_target_collaboration_conflicts
+        )
+        self.get_weekly_creator_outreach_quota = async_to_raw_response(
+            resource.get_weekly_creator_outreach_quota
+        )
+        self.get_inbox_category_counts = async_to_raw_response(resource.get_inbox_category_counts)
+        self.update_conversation_status = async_to_raw_response(resource.update_conversation_status)
+        self.get_weekly_creator_outreach_records = async_to_raw_response(
+            resource.get_weekly_creator_outreach_records
+        )
+        self.search_creators_in_creator_marketplace = async_to_raw_response(
+            resource.search_creators_in_creator_marketplace
+        )
+        self.get_creator_marketplace_advanced_search_filters = async_to_raw_response(
+            resource.get_creator_marketplace_advanced_search_filters
+        )
+        self.get_marketplace_creator_performance = async_to_raw_response(
+            resource.get_marketplace_creator_performance
+        )
+        self.upload_message_image_v2 = async_to_raw_response(resource.upload_message_image_v2)
+        self.query_creator_promotion_details_in_target_collaboration = async_to_raw_response(
+            resource.query_creator_promotion_details_in_target_collaboration
+        )
+        self.check_creator_outreach_eligibility = async_to_raw_response(
+            resource.check_creator_outreach_eligibility
         )

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import analytics as _t
 
-__all__ = ["OPERATIONS", "AnalyticsResource", "AsyncAnalyticsResource"]
+__all__ = [
+    "OPERATIONS",
+    "AnalyticsResource",
+    "AnalyticsResourceWithRawResponse",
+    "AsyncAnalyticsResource",
+    "AsyncAnalyticsResourceWithRawResponse",
+]
 
 _GET_VIDEO_PERFORMANCES: Operation[_t.GetVideoPerformancesResponse] = Operation(
     id="analytics.get_video_performances",
@@ -473,28 +482,46 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AnalyticsResource(SyncResource):
     """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score."""
 
+    @cached_property
+    def with_raw_response(self) -> AnalyticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AnalyticsResourceWithRawResponse(self)
+
     def get_video_performances(
         self,
         *,
         video_ids: str,
         start_time_ge: int | datetime,
         end_time_le: int | datetime,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetVideoPerformancesResponse:
         """Get performance figures of the given videos over a time range.
 
         `GET /analytics/202403/videos/performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_VIDEO_PERFORMANCES,
             params={"video_ids": video_ids, "start_time_ge": start_time_ge, "end_time_le": end_time_le},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_performance_v202405(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get the shop's overall performance over a date range (the 202405 shape).
@@ -502,21 +529,28 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202405/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_product_performance_list_v202405(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's products over a date range (the 202405 shape).
@@ -524,15 +558,17 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202405/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_product_performance_detail_v202405(
@@ -540,6 +576,11 @@ class AnalyticsResource(SyncResource):
         product_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one product's performance over a date range (the 202405 shape).
@@ -547,19 +588,26 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202405/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**(query or {}), "product_id": product_id},
+            params={**loose_mapping("query", query), "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_sku_performance_list_v202406(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
@@ -567,15 +615,17 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202406/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_sku_performance_detail_v202406(
@@ -583,6 +633,11 @@ class AnalyticsResource(SyncResource):
         sku_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one SKU's performance over a date range (the 202406 shape).
@@ -590,19 +645,26 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**(query or {}), "sku_id": sku_id},
+            params={**loose_mapping("query", query), "sku_id": sku_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_overview_v202409(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get an overview of how the shop's videos perform (the 202409 shape).
@@ -610,21 +672,28 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202409/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_list_v202409(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's videos (the 202409 shape).
@@ -632,15 +701,17 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202409/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_details_v202409(
@@ -648,6 +719,11 @@ class AnalyticsResource(SyncResource):
         video_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one video's performance (the 202409 shape).
@@ -655,13 +731,15 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202409/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_product_performance_list_v202409(
@@ -669,6 +747,11 @@ class AnalyticsResource(SyncResource):
         video_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the products shown in one video (the 202409 shape).
@@ -676,118 +759,176 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_core_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomCoreStatsResponse:
         """Get the key figures of a LIVE session: sales, orders, viewers, clicks and new followers.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/core_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_CORE_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_gmv_and_order_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomGmvAndOrderTrendsResponse:
         """Get how a LIVE session's GMV and orders evolved over time.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_interactive_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomInteractiveTrendsResponse:
         """Get how viewer interactions evolved over a LIVE session, one series per kind of interaction.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_INTERACTIVE_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_product_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomProductStatsResponse:
         """Get sales figures for each product shown in a LIVE session.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/product_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_PRODUCT_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_traffic_performance(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomTrafficPerformanceResponse:
         """Get where a LIVE session's views came from, by traffic source and sub-source.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_user_portraits(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomUserPortraitsResponse:
         """Get the audience profile of a LIVE session: age, gender, region and share of followers.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/user_portraits`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_USER_PORTRAITS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_view_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomViewTrendsResponse:
         """Get how a LIVE session's views evolved over time.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_VIEW_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_product_performance_detail(
@@ -798,11 +939,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceDetailResponse:
         """Get one product's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -816,6 +963,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_sku_performance_list(
@@ -831,12 +979,18 @@ class AnalyticsResource(SyncResource):
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceListPage:
         """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202509/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `skus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -855,6 +1009,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_sku_performance_detail(
@@ -865,11 +1020,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceDetailResponse:
         """Get one SKU's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -883,6 +1044,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_details(
@@ -893,11 +1055,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceDetailsResponse:
         """Get one video's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -911,6 +1079,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_product_performance_list(
@@ -924,12 +1093,18 @@ class AnalyticsResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoProductPerformanceListPage:
         """List the performance of the products shown in one video between two dates, one page at a time.
 
         `GET /analytics/202509/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -946,6 +1121,7 @@ class AnalyticsResource(SyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_performance_per_hour(
@@ -953,11 +1129,17 @@ class AnalyticsResource(SyncResource):
         date: str,
         *,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformancePerHourResponse:
         """Get the shop's performance hour by hour for one day.
 
         `GET /analytics/202510/shop/performance/{date}/performance_per_hour` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -965,6 +1147,7 @@ class AnalyticsResource(SyncResource):
             _GET_SHOP_PERFORMANCE_PER_HOUR,
             params={"date": date, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_minute_performance(
@@ -973,11 +1156,17 @@ class AnalyticsResource(SyncResource):
         *,
         page_token: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveMinutePerformanceResponse:
         """Get a LIVE session's performance minute by minute, one page at a time.
 
         `GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -985,6 +1174,7 @@ class AnalyticsResource(SyncResource):
             _GET_SHOP_LIVE_MINUTE_PERFORMANCE,
             params={"live_id": live_id, "page_token": page_token, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_bestselling_creators(
@@ -994,11 +1184,17 @@ class AnalyticsResource(SyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         author_type: Literal["AFFILIATE", "ALL", "CHANNEL", "OFFICIAL"],
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingCreatorsResponse:
         """Rank the best-selling creators over the 1, 7 or 30 days up to a date, by kind of account.
 
         `GET /analytics/202511/creators/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1006,6 +1202,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_CREATORS,
             params={"date": date, "time_slot": time_slot, "author_type": author_type, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_bestselling_live_sessions(
@@ -1014,11 +1211,17 @@ class AnalyticsResource(SyncResource):
         date: str | None = None,
         time_slot: Literal["1D", "7D", "30D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingLiveSessionsResponse:
         """Rank the best-selling LIVE sessions over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/lives/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1026,6 +1229,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_LIVE_SESSIONS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_bestselling_products(
@@ -1035,11 +1239,17 @@ class AnalyticsResource(SyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         category_id: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingProductsResponse:
         """Rank the best-selling products, optionally of one category, over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/products/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1047,6 +1257,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_PRODUCTS,
             params={"category_id": category_id, "date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_bestselling_videos(
@@ -1055,11 +1266,17 @@ class AnalyticsResource(SyncResource):
         date: str,
         time_slot: Literal["1D", "7D", "30D"],
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingVideosResponse:
         """Rank the best-selling videos over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/videos/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1067,6 +1284,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_VIDEOS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_products_performance_list(
@@ -1086,11 +1304,17 @@ class AnalyticsResource(SyncResource):
         ]
         | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveProductsPerformanceListResponse:
         """List the performance of each product featured in one of the shop's LIVE sessions.
 
         `GET /analytics/202512/shop/{live_id}/products_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1103,6 +1327,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_product_performance_list(
@@ -1117,12 +1342,18 @@ class AnalyticsResource(SyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceListPage:
         """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202605/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1140,6 +1371,7 @@ class AnalyticsResource(SyncResource):
                 "product_status_filter": product_status_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_list(
@@ -1164,12 +1396,18 @@ class AnalyticsResource(SyncResource):
         page_token: str | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceListPage:
         """List the performance of the shop's videos between two dates, one page at a time.
 
         `GET /analytics/202605/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `videos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1186,17 +1424,24 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_metrics(
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricsResponse:
         """List the metrics behind the shop's performance score, with their values, status and benchmarks.
 
         `GET /analytics/202606/shop_performances/metrics` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1204,6 +1449,7 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_METRICS,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_metric_diagnosis(
@@ -1212,11 +1458,17 @@ class AnalyticsResource(SyncResource):
         *,
         locale: str | None = None,
         trend_duration_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricDiagnosisResponse:
         """Diagnose one metric of the shop's performance score: value, trend, benchmarks and analyses.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1224,6 +1476,7 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_METRIC_DIAGNOSIS,
             params={"metric_code": metric_code, "locale": locale, "trend_duration_days": trend_duration_days},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_metric_problem_details(
@@ -1233,11 +1486,17 @@ class AnalyticsResource(SyncResource):
         locale: str | None = None,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricProblemDetailsResponse:
         """List the orders or chats that hurt one metric of the shop's performance score, one page at a time.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1250,6 +1509,7 @@ class AnalyticsResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_metric_top_items(
@@ -1257,11 +1517,17 @@ class AnalyticsResource(SyncResource):
         metric_code: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricTopItemsResponse:
         """List the products, carriers or after-sales types that weigh most on one performance score metric.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1269,17 +1535,24 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_METRIC_TOP_ITEMS,
             params={"metric_code": metric_code, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_overview(
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsOverviewResponse:
         """Get the shop's performance score: score, tier, dimensions, benefits and top issues.
 
         `GET /analytics/202606/shop_performances/overview` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1287,6 +1560,7 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_OVERVIEW,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_performance(
@@ -1296,11 +1570,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformanceResponse:
         """Get the shop's overall performance between two dates, day by day or in total.
 
         `GET /analytics/202609/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1313,6 +1593,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_performance_overview(
@@ -1324,11 +1605,17 @@ class AnalyticsResource(SyncResource):
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "LINKED_ACCOUNTS"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewResponse:
         """Get an overview of how the shop's LIVE sessions perform between two dates or today.
 
         `GET /analytics/202609/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1343,6 +1630,7 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_performance_list(
@@ -1364,12 +1652,18 @@ class AnalyticsResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceListPage:
         """List the performance of the shop's LIVE sessions between two dates, one page at a time.
 
         `GET /analytics/202609/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1386,6 +1680,7 @@ class AnalyticsResource(SyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_videos_performance_details(
@@ -1396,11 +1691,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideosPerformanceDetailsResponse:
         """Get the performance of several videos between two dates, day by day or in total.
 
         `GET /analytics/202609/shop_videos/batch_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1414,6 +1715,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_overview(
@@ -1426,11 +1728,17 @@ class AnalyticsResource(SyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceOverviewResponse:
         """Get an overview of how the shop's videos perform between two dates or today.
 
         `GET /analytics/202609/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1445,11 +1753,91 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AnalyticsResourceWithRawResponse:
+    """`client.analytics.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AnalyticsResource) -> None:
+        self.get_video_performances = to_raw_response(resource.get_video_performances)
+        self.get_shop_performance_v202405 = to_raw_response(resource.get_shop_performance_v202405)
+        self.get_shop_product_performance_list_v202405 = to_raw_response(
+            resource.get_shop_product_performance_list_v202405
+        )
+        self.get_shop_product_performance_detail_v202405 = to_raw_response(
+            resource.get_shop_product_performance_detail_v202405
+        )
+        self.get_shop_sku_performance_list_v202406 = to_raw_response(
+            resource.get_shop_sku_performance_list_v202406
+        )
+        self.get_shop_sku_performance_detail_v202406 = to_raw_response(
+            resource.get_shop_sku_performance_detail_v202406
+        )
+        self.get_shop_video_performance_overview_v202409 = to_raw_response(
+            resource.get_shop_video_performance_overview_v202409
+        )
+        self.get_shop_video_performance_list_v202409 = to_raw_response(
+            resource.get_shop_video_performance_list_v202409
+        )
+        self.get_shop_video_performance_details_v202409 = to_raw_response(
+            resource.get_shop_video_performance_details_v202409
+        )
+        self.get_shop_video_product_performance_list_v202409 = to_raw_response(
+            resource.get_shop_video_product_performance_list_v202409
+        )
+        self.get_live_room_core_stats = to_raw_response(resource.get_live_room_core_stats)
+        self.get_live_room_gmv_and_order_trends = to_raw_response(resource.get_live_room_gmv_and_order_trends)
+        self.get_live_room_interactive_trends = to_raw_response(resource.get_live_room_interactive_trends)
+        self.get_live_room_product_stats = to_raw_response(resource.get_live_room_product_stats)
+        self.get_live_room_traffic_performance = to_raw_response(resource.get_live_room_traffic_performance)
+        self.get_live_room_user_portraits = to_raw_response(resource.get_live_room_user_portraits)
+        self.get_live_room_view_trends = to_raw_response(resource.get_live_room_view_trends)
+        self.get_shop_product_performance_detail = to_raw_response(
+            resource.get_shop_product_performance_detail
+        )
+        self.get_shop_sku_performance_list = to_raw_response(resource.get_shop_sku_performance_list)
+        self.get_shop_sku_performance_detail = to_raw_response(resource.get_shop_sku_performance_detail)
+        self.get_shop_video_performance_details = to_raw_response(resource.get_shop_video_performance_details)
+        self.get_shop_video_product_performance_list = to_raw_response(
+            resource.get_shop_video_product_performance_list
+        )
+        self.get_shop_performance_per_hour = to_raw_response(resource.get_shop_performance_per_hour)
+        self.get_shop_live_minute_performance = to_raw_response(resource.get_shop_live_minute_performance)
+        self.get_bestselling_creators = to_raw_response(resource.get_bestselling_creators)
+        self.get_bestselling_live_sessions = to_raw_response(resource.get_bestselling_live_sessions)
+        self.get_bestselling_products = to_raw_response(resource.get_bestselling_products)
+        self.get_bestselling_videos = to_raw_response(resource.get_bestselling_videos)
+        self.get_shop_live_products_performance_list = to_raw_response(
+            resource.get_shop_live_products_performance_list
+        )
+        self.get_shop_product_performance_list = to_raw_response(resource.get_shop_product_performance_list)
+        self.get_shop_video_performance_list = to_raw_response(resource.get_shop_video_performance_list)
+        self.get_sps_metrics = to_raw_response(resource.get_sps_metrics)
+        self.get_sps_metric_diagnosis = to_raw_response(resource.get_sps_metric_diagnosis)
+        self.get_sps_metric_problem_details = to_raw_response(resource.get_sps_metric_problem_details)
+        self.get_sps_metric_top_items = to_raw_response(resource.get_sps_metric_top_items)
+        self.get_sps_overview = to_raw_response(resource.get_sps_overview)
+        self.get_shop_performance = to_raw_response(resource.get_shop_performance)
+        self.get_shop_live_performance_overview = to_raw_response(resource.get_shop_live_performance_overview)
+        self.get_shop_live_performance_list = to_raw_response(resource.get_shop_live_performance_list)
+        self.get_shop_videos_performance_details = to_raw_response(
+            resource.get_shop_videos_performance_details
+        )
+        self.get_shop_video_performance_overview = to_raw_response(
+            resource.get_shop_video_performance_overview
         )
 
 
 class AsyncAnalyticsResource(AsyncResource):
     """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncAnalyticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAnalyticsResourceWithRawResponse(self)
 
     async def get_video_performances(
         self,
@@ -1457,22 +1845,34 @@ class AsyncAnalyticsResource(AsyncResource):
         video_ids: str,
         start_time_ge: int | datetime,
         end_time_le: int | datetime,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetVideoPerformancesResponse:
         """Get performance figures of the given videos over a time range.
 
         `GET /analytics/202403/videos/performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_VIDEO_PERFORMANCES,
             params={"video_ids": video_ids, "start_time_ge": start_time_ge, "end_time_le": end_time_le},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_performance_v202405(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get the shop's overall performance over a date range (the 202405 shape).
@@ -1480,21 +1880,28 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202405/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_product_performance_list_v202405(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's products over a date range (the 202405 shape).
@@ -1502,15 +1909,17 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202405/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_product_performance_detail_v202405(
@@ -1518,6 +1927,11 @@ class AsyncAnalyticsResource(AsyncResource):
         product_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one product's performance over a date range (the 202405 shape).
@@ -1525,19 +1939,26 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202405/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**(query or {}), "product_id": product_id},
+            params={**loose_mapping("query", query), "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_sku_performance_list_v202406(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
@@ -1545,15 +1966,17 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202406/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_sku_performance_detail_v202406(
@@ -1561,6 +1984,11 @@ class AsyncAnalyticsResource(AsyncResource):
         sku_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one SKU's performance over a date range (the 202406 shape).
@@ -1568,19 +1996,26 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**(query or {}), "sku_id": sku_id},
+            params={**loose_mapping("query", query), "sku_id": sku_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_overview_v202409(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get an overview of how the shop's videos perform (the 202409 shape).
@@ -1588,21 +2023,28 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202409/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_list_v202409(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's videos (the 202409 shape).
@@ -1610,15 +2052,17 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202409/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_details_v202409(
@@ -1626,6 +2070,11 @@ class AsyncAnalyticsResource(AsyncResource):
         video_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one video's performance (the 202409 shape).
@@ -1633,13 +2082,15 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202409/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_product_performance_list_v202409(
@@ -1647,6 +2098,11 @@ class AsyncAnalyticsResource(AsyncResource):
         video_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the products shown in one video (the 202409 shape).
@@ -1654,118 +2110,176 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_core_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomCoreStatsResponse:
         """Get the key figures of a LIVE session: sales, orders, viewers, clicks and new followers.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/core_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_CORE_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_gmv_and_order_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomGmvAndOrderTrendsResponse:
         """Get how a LIVE session's GMV and orders evolved over time.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_interactive_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomInteractiveTrendsResponse:
         """Get how viewer interactions evolved over a LIVE session, one series per kind of interaction.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_INTERACTIVE_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_product_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomProductStatsResponse:
         """Get sales figures for each product shown in a LIVE session.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/product_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_PRODUCT_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_traffic_performance(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomTrafficPerformanceResponse:
         """Get where a LIVE session's views came from, by traffic source and sub-source.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_user_portraits(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomUserPortraitsResponse:
         """Get the audience profile of a LIVE session: age, gender, region and share of followers.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/user_portraits`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_USER_PORTRAITS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_view_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomViewTrendsResponse:
         """Get how a LIVE session's views evolved over time.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_VIEW_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_product_performance_detail(
@@ -1776,11 +2290,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceDetailResponse:
         """Get one product's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1794,6 +2314,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_sku_performance_list(
@@ -1809,12 +2330,18 @@ class AsyncAnalyticsResource(AsyncResource):
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceListPage:
         """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202509/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `skus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1833,6 +2360,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_sku_performance_detail(
@@ -1843,11 +2371,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceDetailResponse:
         """Get one SKU's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1861,6 +2395,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_details(
@@ -1871,11 +2406,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceDetailsResponse:
         """Get one video's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1889,6 +2430,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_product_performance_list(
@@ -1902,12 +2444,18 @@ class AsyncAnalyticsResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoProductPerformanceListPage:
         """List the performance of the products shown in one video between two dates, one page at a time.
 
         `GET /analytics/202509/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1924,6 +2472,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_performance_per_hour(
@@ -1931,11 +2480,17 @@ class AsyncAnalyticsResource(AsyncResource):
         date: str,
         *,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformancePerHourResponse:
         """Get the shop's performance hour by hour for one day.
 
         `GET /analytics/202510/shop/performance/{date}/performance_per_hour` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1943,6 +2498,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SHOP_PERFORMANCE_PER_HOUR,
             params={"date": date, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_minute_performance(
@@ -1951,11 +2507,17 @@ class AsyncAnalyticsResource(AsyncResource):
         *,
         page_token: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveMinutePerformanceResponse:
         """Get a LIVE session's performance minute by minute, one page at a time.
 
         `GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1963,6 +2525,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SHOP_LIVE_MINUTE_PERFORMANCE,
             params={"live_id": live_id, "page_token": page_token, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_bestselling_creators(
@@ -1972,11 +2535,17 @@ class AsyncAnalyticsResource(AsyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         author_type: Literal["AFFILIATE", "ALL", "CHANNEL", "OFFICIAL"],
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingCreatorsResponse:
         """Rank the best-selling creators over the 1, 7 or 30 days up to a date, by kind of account.
 
         `GET /analytics/202511/creators/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1984,6 +2553,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_CREATORS,
             params={"date": date, "time_slot": time_slot, "author_type": author_type, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_bestselling_live_sessions(
@@ -1992,11 +2562,17 @@ class AsyncAnalyticsResource(AsyncResource):
         date: str | None = None,
         time_slot: Literal["1D", "7D", "30D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingLiveSessionsResponse:
         """Rank the best-selling LIVE sessions over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/lives/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2004,6 +2580,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_LIVE_SESSIONS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_bestselling_products(
@@ -2013,11 +2590,17 @@ class AsyncAnalyticsResource(AsyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         category_id: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingProductsResponse:
         """Rank the best-selling products, optionally of one category, over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/products/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2025,6 +2608,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_PRODUCTS,
             params={"category_id": category_id, "date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_bestselling_videos(
@@ -2033,11 +2617,17 @@ class AsyncAnalyticsResource(AsyncResource):
         date: str,
         time_slot: Literal["1D", "7D", "30D"],
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingVideosResponse:
         """Rank the best-selling videos over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/videos/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2045,6 +2635,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_VIDEOS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_products_performance_list(
@@ -2064,11 +2655,17 @@ class AsyncAnalyticsResource(AsyncResource):
         ]
         | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveProductsPerformanceListResponse:
         """List the performance of each product featured in one of the shop's LIVE sessions.
 
         `GET /analytics/202512/shop/{live_id}/products_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2081,6 +2678,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_product_performance_list(
@@ -2095,12 +2693,18 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceListPage:
         """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202605/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2118,6 +2722,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "product_status_filter": product_status_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_list(
@@ -2142,12 +2747,18 @@ class AsyncAnalyticsResource(AsyncResource):
         page_token: str | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceListPage:
         """List the performance of the shop's videos between two dates, one page at a time.
 
         `GET /analytics/202605/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `videos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2164,17 +2775,24 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_metrics(
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricsResponse:
         """List the metrics behind the shop's performance score, with their values, status and benchmarks.
 
         `GET /analytics/202606/shop_performances/metrics` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2182,6 +2800,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_METRICS,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_metric_diagnosis(
@@ -2190,11 +2809,17 @@ class AsyncAnalyticsResource(AsyncResource):
         *,
         locale: str | None = None,
         trend_duration_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricDiagnosisResponse:
         """Diagnose one metric of the shop's performance score: value, trend, benchmarks and analyses.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2202,6 +2827,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_METRIC_DIAGNOSIS,
             params={"metric_code": metric_code, "locale": locale, "trend_duration_days": trend_duration_days},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_metric_problem_details(
@@ -2211,11 +2837,17 @@ class AsyncAnalyticsResource(AsyncResource):
         locale: str | None = None,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricProblemDetailsResponse:
         """List the orders or chats that hurt one metric of the shop's performance score, one page at a time.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2228,6 +2860,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_metric_top_items(
@@ -2235,11 +2868,17 @@ class AsyncAnalyticsResource(AsyncResource):
         metric_code: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricTopItemsResponse:
         """List the products, carriers or after-sales types that weigh most on one performance score metric.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2247,17 +2886,24 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_METRIC_TOP_ITEMS,
             params={"metric_code": metric_code, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_overview(
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsOverviewResponse:
         """Get the shop's performance score: score, tier, dimensions, benefits and top issues.
 
         `GET /analytics/202606/shop_performances/overview` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2265,6 +2911,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_OVERVIEW,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_performance(
@@ -2274,11 +2921,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformanceResponse:
         """Get the shop's overall performance between two dates, day by day or in total.
 
         `GET /analytics/202609/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2291,6 +2944,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_performance_overview(
@@ -2302,11 +2956,17 @@ class AsyncAnalyticsResource(AsyncResource):
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "LINKED_ACCOUNTS"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewResponse:
         """Get an overview of how the shop's LIVE sessions perform between two dates or today.
 
         `GET /analytics/202609/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2321,6 +2981,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_performance_list(
@@ -2342,12 +3003,18 @@ class AsyncAnalyticsResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceListPage:
         """List the performance of the shop's LIVE sessions between two dates, one page at a time.
 
         `GET /analytics/202609/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2364,6 +3031,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_videos_performance_details(
@@ -2374,11 +3042,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideosPerformanceDetailsResponse:
         """Get the performance of several videos between two dates, day by day or in total.
 
         `GET /analytics/202609/shop_videos/batch_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2392,6 +3066,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_overview(
@@ -2404,11 +3079,17 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceOverviewResponse:
         """Get an overview of how the shop's videos perform between two dates or today.
 
         `GET /analytics/202609/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2423,4 +3104,92 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncAnalyticsResourceWithRawResponse:
+    """`client.analytics.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAnalyticsResource) -> None:
+        self.get_video_performances = async_to_raw_response(resource.get_video_performances)
+        self.get_shop_performance_v202405 = async_to_raw_response(resource.get_shop_performance_v202405)
+        self.get_shop_product_performance_list_v202405 = async_to_raw_response(
+            resource.get_shop_product_performance_list_v202405
+        )
+        self.get_shop_product_performance_detail_v202405 = async_to_raw_response(
+            resource.get_shop_product_performance_detail_v202405
+        )
+        self.get_shop_sku_performance_list_v202406 = async_to_raw_response(
+            resource.get_shop_sku_performance_list_v202406
+        )
+        self.get_shop_sku_performance_detail_v202406 = async_to_raw_response(
+            resource.get_shop_sku_performance_detail_v202406
+        )
+        self.get_shop_video_performance_overview_v202409 = async_to_raw_response(
+            resource.get_shop_video_performance_overview_v202409
+        )
+        self.get_shop_video_performance_list_v202409 = async_to_raw_response(
+            resource.get_shop_video_performance_list_v202409
+        )
+        self.get_shop_video_performance_details_v202409 = async_to_raw_response(
+            resource.get_shop_video_performance_details_v202409
+        )
+        self.get_shop_video_product_performance_list_v202409 = async_to_raw_response(
+            resource.get_shop_video_product_performance_list_v202409
+        )
+        self.get_live_room_core_stats = async_to_raw_response(resource.get_live_room_core_stats)
+        self.get_live_room_gmv_and_order_trends = async_to_raw_response(
+            resource.get_live_room_gmv_and_order_trends
+        )
+        self.get_live_room_interactive_trends = async_to_raw_response(
+            resource.get_live_room_interactive_trends
+        )
+        self.get_live_room_product_stats = async_to_raw_response(resource.get_live_room_product_stats)
+        self.get_live_room_traffic_performance = async_to_raw_response(
+            resource.get_live_room_traffic_performance
+        )
+        self.get_live_room_user_portraits = async_to_raw_response(resource.get_live_room_user_portraits)
+        self.get_live_room_view_trends = async_to_raw_response(resource.get_live_room_view_trends)
+        self.get_shop_product_performance_detail = async_to_raw_response(
+            resource.get_shop_product_performance_detail
+        )
+        self.get_shop_sku_performance_list = async_to_raw_response(resource.get_shop_sku_performance_list)
+        self.get_shop_sku_performance_detail = async_to_raw_response(resource.get_shop_sku_performance_detail)
+        self.get_shop_video_performance_details = async_to_raw_response(
+            resource.get_shop_video_performance_details
+        )
+        self.get_shop_video_product_performance_list = async_to_raw_response(
+            resource.get_shop_video_product_performance_list
+        )
+        self.get_shop_performance_per_hour = async_to_raw_response(resource.get_shop_performance_per_hour)
+        self.get_shop_live_minute_performance = async_to_raw_response(
+            resource.get_shop_live_minute_performance
+        )
+        self.get_bestselling_creators = async_to_raw_response(resource.get_bestselling_creators)
+        self.get_bestselling_live_sessions = async_to_raw_response(resource.get_bestselling_live_sessions)
+        self.get_bestselling_products = async_to_raw_response(resource.get_bestselling_products)
+        self.get_bestselling_videos = async_to_raw_response(resource.get_bestselling_videos)
+        self.get_shop_live_products_performance_list = async_to_raw_response(
+            resource.get_shop_live_products_performance_list
+        )
+        self.get_shop_product_performance_list = async_to_raw_response(
+            resource.get_shop_product_performance_list
+        )
+        self.get_shop_video_performance_list = async_to_raw_response(resource.get_shop_video_performance_list)
+        self.get_sps_metrics = async_to_raw_response(resource.get_sps_metrics)
+        self.get_sps_metric_diagnosis = async_to_raw_response(resource.get_sps_metric_diagnosis)
+        self.get_sps_metric_problem_details = async_to_raw_response(resource.get_sps_metric_problem_details)
+        self.get_sps_metric_top_items = async_to_raw_response(resource.get_sps_metric_top_items)
+        self.get_sps_overview = async_to_raw_response(resource.get_sps_overview)
+        self.get_shop_performance = async_to_raw_response(resource.get_shop_performance)
+        self.get_shop_live_performance_overview = async_to_raw_response(
+            resource.get_shop_live_performance_overview
+        )
+        self.get_shop_live_performance_list = async_to_raw_response(resource.get_shop_live_performance_list)
+        self.get_shop_videos_performance_details = async_to_raw_response(
+            resource.get_shop_videos_performance_details
+        )
+        self.get_shop_video_performance_overview = async_to_raw_response(
+            resource.get_shop_video_performance_overview
         )

@@ -4,14 +4,23 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import authorization as _t
 
-__all__ = ["OPERATIONS", "AsyncAuthorizationResource", "AuthorizationResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncAuthorizationResource",
+    "AsyncAuthorizationResourceWithRawResponse",
+    "AuthorizationResource",
+    "AuthorizationResourceWithRawResponse",
+]
 
 _GET_AUTHORIZED_SHOPS: Operation[_t.GetAuthorizedShopsResponse] = Operation(
     id="authorization.get_authorized_shops",
@@ -69,154 +78,262 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AuthorizationResource(SyncResource):
     """The shops that have authorized the app."""
 
+    @cached_property
+    def with_raw_response(self) -> AuthorizationResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AuthorizationResourceWithRawResponse(self)
+
     def get_authorized_shops(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAuthorizedShopsResponse:
         """List the shops that authorized the app, with the cipher each shop-scoped call needs.
 
         `GET /authorization/202309/shops`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_AUTHORIZED_SHOPS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_widget_token_v202312(
         self,
         *,
         shop_id: float | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop (the 202312 shape).
 
         `GET /authorization/202312/widget_token`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_WIDGET_TOKEN_V202312,
             params={"shop_id": shop_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_widget_token(
         self,
         *,
         shop_id: float | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop.
 
         `GET /authorization/202401/widget_token`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_WIDGET_TOKEN,
             params={"shop_id": shop_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def deauthorize_shop(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Revoke the app's authorization for the shop.
 
         `DELETE /authorization/202403/shops` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _DEAUTHORIZE_SHOP,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_authorized_category_assets(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAuthorizedCategoryAssetsResponse:
         """List the category assets that authorized the app, with the cipher each one's calls need.
 
         `GET /authorization/202405/category_assets`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_AUTHORIZED_CATEGORY_ASSETS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AuthorizationResourceWithRawResponse:
+    """`client.authorization.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AuthorizationResource) -> None:
+        self.get_authorized_shops = to_raw_response(resource.get_authorized_shops)
+        self.get_widget_token_v202312 = to_raw_response(resource.get_widget_token_v202312)
+        self.get_widget_token = to_raw_response(resource.get_widget_token)
+        self.deauthorize_shop = to_raw_response(resource.deauthorize_shop)
+        self.get_authorized_category_assets = to_raw_response(resource.get_authorized_category_assets)
 
 
 class AsyncAuthorizationResource(AsyncResource):
     """The shops that have authorized the app. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncAuthorizationResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAuthorizationResourceWithRawResponse(self)
+
     async def get_authorized_shops(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAuthorizedShopsResponse:
         """List the shops that authorized the app, with the cipher each shop-scoped call needs.
 
         `GET /authorization/202309/shops`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_AUTHORIZED_SHOPS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_widget_token_v202312(
         self,
         *,
         shop_id: float | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop (the 202312 shape).
 
         `GET /authorization/202312/widget_token`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_WIDGET_TOKEN_V202312,
             params={"shop_id": shop_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_widget_token(
         self,
         *,
         shop_id: float | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop.
 
         `GET /authorization/202401/widget_token`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_WIDGET_TOKEN,
             params={"shop_id": shop_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def deauthorize_shop(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Revoke the app's authorization for the shop.
 
         `DELETE /authorization/202403/shops` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _DEAUTHORIZE_SHOP,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_authorized_category_assets(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAuthorizedCategoryAssetsResponse:
         """List the category assets that authorized the app, with the cipher each one's calls need.
 
         `GET /authorization/202405/category_assets`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_AUTHORIZED_CATEGORY_ASSETS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncAuthorizationResourceWithRawResponse:
+    """`client.authorization.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAuthorizationResource) -> None:
+        self.get_authorized_shops = async_to_raw_response(resource.get_authorized_shops)
+        self.get_widget_token_v202312 = async_to_raw_response(resource.get_widget_token_v202312)
+        self.get_widget_token = async_to_raw_response(resource.get_widget_token)
+        self.deauthorize_shop = async_to_raw_response(resource.deauthorize_shop)
+        self.get_authorized_category_assets = async_to_raw_response(resource.get_authorized_category_assets)

@@ -6,13 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import customer_engagement as _t
 
-__all__ = ["OPERATIONS", "AsyncCustomerEngagementResource", "CustomerEngagementResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncCustomerEngagementResource",
+    "AsyncCustomerEngagementResourceWithRawResponse",
+    "CustomerEngagementResource",
+    "CustomerEngagementResourceWithRawResponse",
+]
 
 _CREATE_ENGAGEMENT_TASK: Operation[_t.CreateEngagementTaskResponse] = Operation(
     id="customer_engagement.create_engagement_task",
@@ -84,6 +93,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class CustomerEngagementResource(SyncResource):
     """Marketing messages to buyers: engagement tasks, templates, sending and results."""
 
+    @cached_property
+    def with_raw_response(self) -> CustomerEngagementResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return CustomerEngagementResourceWithRawResponse(self)
+
     def create_engagement_task(
         self,
         *,
@@ -94,11 +109,17 @@ class CustomerEngagementResource(SyncResource):
         channel: str,
         product_ids: Sequence[str] | None = None,
         coupon_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateEngagementTaskResponse:
         """Create a task that messages buyers from a template, with optional products and coupons.
 
         `POST /customer_engagement/202412/engagement_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -114,17 +135,24 @@ class CustomerEngagementResource(SyncResource):
                 "coupon_ids": coupon_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_message_templates(
         self,
         *,
         locale: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMessageTemplatesResponse:
         """List the message templates that engagement tasks can use.
 
         `GET /customer_engagement/202412/message_templates` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -132,6 +160,7 @@ class CustomerEngagementResource(SyncResource):
             _GET_MESSAGE_TEMPLATES,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def send_engagement_message(
@@ -139,11 +168,17 @@ class CustomerEngagementResource(SyncResource):
         *,
         buyer_emails: Sequence[str],
         task_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendEngagementMessageResponse:
         """Send an engagement task's message to buyers, given their email addresses.
 
         `POST /customer_engagement/202412/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -151,17 +186,24 @@ class CustomerEngagementResource(SyncResource):
             _SEND_ENGAGEMENT_MESSAGE,
             body={"buyer_emails": buyer_emails, "task_id": task_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_engagement_task_performances(
         self,
         *,
         task_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEngagementTaskPerformancesResponse:
         """Get the results of engagement tasks: recipients reached and reading, orders, sales and coupons claimed.
 
         `POST /customer_engagement/202412/performances` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -169,6 +211,7 @@ class CustomerEngagementResource(SyncResource):
             _GET_ENGAGEMENT_TASK_PERFORMANCES,
             body={"task_ids": task_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_custom_engagement_task(
@@ -181,11 +224,17 @@ class CustomerEngagementResource(SyncResource):
         product_ids: Sequence[str] | None = None,
         coupon_ids: Sequence[str] | None = None,
         custom_message: _t.CreateCustomEngagementTaskRequestCustomMessage | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateCustomEngagementTaskResponse:
         """Create a task that messages buyers with the seller's own text, with optional products and coupons.
 
         `POST /customer_engagement/202502/engagement_tasks/custom` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -201,27 +250,53 @@ class CustomerEngagementResource(SyncResource):
                 "custom_message": custom_message,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_engagement_feature_permissions(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEngagementFeaturePermissionsResponse:
         """Check which engagement features the shop is allowed to use.
 
         `GET /customer_engagement/202502/permissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_ENGAGEMENT_FEATURE_PERMISSIONS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class CustomerEngagementResourceWithRawResponse:
+    """`client.customer_engagement.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: CustomerEngagementResource) -> None:
+        self.create_engagement_task = to_raw_response(resource.create_engagement_task)
+        self.get_message_templates = to_raw_response(resource.get_message_templates)
+        self.send_engagement_message = to_raw_response(resource.send_engagement_message)
+        self.get_engagement_task_performances = to_raw_response(resource.get_engagement_task_performances)
+        self.create_custom_engagement_task = to_raw_response(resource.create_custom_engagement_task)
+        self.get_engagement_feature_permissions = to_raw_response(resource.get_engagement_feature_permissions)
 
 
 class AsyncCustomerEngagementResource(AsyncResource):
     """Marketing messages to buyers: engagement tasks, templates, sending and results. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncCustomerEngagementResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncCustomerEngagementResourceWithRawResponse(self)
 
     async def create_engagement_task(
         self,
@@ -233,11 +308,17 @@ class AsyncCustomerEngagementResource(AsyncResource):
         channel: str,
         product_ids: Sequence[str] | None = None,
         coupon_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateEngagementTaskResponse:
         """Create a task that messages buyers from a template, with optional products and coupons.
 
         `POST /customer_engagement/202412/engagement_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -253,17 +334,24 @@ class AsyncCustomerEngagementResource(AsyncResource):
                 "coupon_ids": coupon_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_message_templates(
         self,
         *,
         locale: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMessageTemplatesResponse:
         """List the message templates that engagement tasks can use.
 
         `GET /customer_engagement/202412/message_templates` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -271,6 +359,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
             _GET_MESSAGE_TEMPLATES,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def send_engagement_message(
@@ -278,11 +367,17 @@ class AsyncCustomerEngagementResource(AsyncResource):
         *,
         buyer_emails: Sequence[str],
         task_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendEngagementMessageResponse:
         """Send an engagement task's message to buyers, given their email addresses.
 
         `POST /customer_engagement/202412/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -290,17 +385,24 @@ class AsyncCustomerEngagementResource(AsyncResource):
             _SEND_ENGAGEMENT_MESSAGE,
             body={"buyer_emails": buyer_emails, "task_id": task_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_engagement_task_performances(
         self,
         *,
         task_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEngagementTaskPerformancesResponse:
         """Get the results of engagement tasks: recipients reached and reading, orders, sales and coupons claimed.
 
         `POST /customer_engagement/202412/performances` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -308,6 +410,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
             _GET_ENGAGEMENT_TASK_PERFORMANCES,
             body={"task_ids": task_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_custom_engagement_task(
@@ -320,11 +423,17 @@ class AsyncCustomerEngagementResource(AsyncResource):
         product_ids: Sequence[str] | None = None,
         coupon_ids: Sequence[str] | None = None,
         custom_message: _t.CreateCustomEngagementTaskRequestCustomMessage | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateCustomEngagementTaskResponse:
         """Create a task that messages buyers with the seller's own text, with optional products and coupons.
 
         `POST /customer_engagement/202502/engagement_tasks/custom` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -340,20 +449,44 @@ class AsyncCustomerEngagementResource(AsyncResource):
                 "custom_message": custom_message,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_engagement_feature_permissions(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEngagementFeaturePermissionsResponse:
         """Check which engagement features the shop is allowed to use.
 
         `GET /customer_engagement/202502/permissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_ENGAGEMENT_FEATURE_PERMISSIONS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncCustomerEngagementResourceWithRawResponse:
+    """`client.customer_engagement.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncCustomerEngagementResource) -> None:
+        self.create_engagement_task = async_to_raw_response(resource.create_engagement_task)
+        self.get_message_templates = async_to_raw_response(resource.get_message_templates)
+        self.send_engagement_message = async_to_raw_response(resource.send_engagement_message)
+        self.get_engagement_task_performances = async_to_raw_response(
+            resource.get_engagement_task_performances
+        )
+        self.create_custom_engagement_task = async_to_raw_response(resource.create_custom_engagement_task)
+        self.get_engagement_feature_permissions = async_to_raw_response(
+            resource.get_engagement_feature_permissions
         )

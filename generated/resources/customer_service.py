@@ -5,15 +5,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import customer_service as _t
 
-__all__ = ["OPERATIONS", "AsyncCustomerServiceResource", "CustomerServiceResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncCustomerServiceResource",
+    "AsyncCustomerServiceResourceWithRawResponse",
+    "CustomerServiceResource",
+    "CustomerServiceResourceWithRawResponse",
+]
 
 _GET_AGENT_SETTINGS: Operation[_t.GetAgentSettingsResponse] = Operation(
     id="customer_service.get_agent_settings",
@@ -159,31 +168,50 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class CustomerServiceResource(SyncResource):
     """Chats with buyers: conversations, messages, sessions, agent settings and service performance."""
 
+    @cached_property
+    def with_raw_response(self) -> CustomerServiceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return CustomerServiceResourceWithRawResponse(self)
+
     def get_agent_settings(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAgentSettingsResponse:
         """Check whether the current customer service agent accepts new chats.
 
         `GET /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_AGENT_SETTINGS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_agent_settings(
         self,
         *,
         can_accept_chat: bool,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Turn on or off whether the current customer service agent accepts new chats.
 
         `PUT /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -191,6 +219,7 @@ class CustomerServiceResource(SyncResource):
             _UPDATE_AGENT_SETTINGS,
             body={"can_accept_chat": can_accept_chat},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_conversations(
@@ -217,12 +246,18 @@ class CustomerServiceResource(SyncResource):
         | None = None,
         need_session_id: bool | None = None,
         need_session_info: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationsPage:
         """List the shop's conversations with buyers, one page at a time.
 
         `GET /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -236,17 +271,24 @@ class CustomerServiceResource(SyncResource):
                 "need_session_info": need_session_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_conversation(
         self,
         *,
         buyer_user_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationResponse:
         """Start a conversation with a buyer and get its id.
 
         `POST /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -254,6 +296,7 @@ class CustomerServiceResource(SyncResource):
             _CREATE_CONVERSATION,
             body={"buyer_user_id": buyer_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_conversation_messages(
@@ -284,12 +327,18 @@ class CustomerServiceResource(SyncResource):
         need_data: bool | None = None,
         need_plaintext: bool | None = None,
         time_zone: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationMessagesPage:
         """List the messages of a conversation, one page at a time.
 
         `GET /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `messages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -307,17 +356,24 @@ class CustomerServiceResource(SyncResource):
                 "time_zone": time_zone,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def mark_buyer_messages_as_read(
         self,
         conversation_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Mark the buyer's messages in a conversation as read.
 
         `POST /customer_service/202309/conversations/{conversation_id}/messages/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -326,18 +382,25 @@ class CustomerServiceResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_image_for_buyer_messages(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadImageForBuyerMessagesResponse:
         """Upload an image to send in a conversation and get its URL and size.
 
         `POST /customer_service/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -345,6 +408,7 @@ class CustomerServiceResource(SyncResource):
             _UPLOAD_IMAGE_FOR_BUYER_MESSAGES,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_customer_service_performance(
@@ -352,11 +416,17 @@ class CustomerServiceResource(SyncResource):
         *,
         support_date_ge: str,
         support_date_lt: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCustomerServicePerformanceResponse:
         """Get the shop's chat service figures between two dates: sessions, response rate and time, satisfaction, sales.
 
         `GET /customer_service/202407/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -364,6 +434,7 @@ class CustomerServiceResource(SyncResource):
             _GET_CUSTOMER_SERVICE_PERFORMANCE,
             params={"support_date_ge": support_date_ge, "support_date_lt": support_date_lt},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_conversation(
@@ -372,11 +443,17 @@ class CustomerServiceResource(SyncResource):
         *,
         need_session_id: bool | None = None,
         need_session_info: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationResponse:
         """Get one conversation with a buyer, optionally with its current session.
 
         `GET /customer_service/202601/conversations/{conversation_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -388,6 +465,7 @@ class CustomerServiceResource(SyncResource):
                 "need_session_info": need_session_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_sessions(
@@ -399,12 +477,18 @@ class CustomerServiceResource(SyncResource):
         page_token: str | None = None,
         locale: str | None = None,
         buyer_nickname: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSessionsPage:
         """Search chat sessions by start time and buyer nickname, one page at a time.
 
         `POST /customer_service/202602/sessions/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -417,6 +501,7 @@ class CustomerServiceResource(SyncResource):
                 "buyer_nickname": buyer_nickname,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def end_session(
@@ -424,11 +509,17 @@ class CustomerServiceResource(SyncResource):
         conversation_id: str,
         session_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End a chat session of a conversation.
 
         `POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -437,6 +528,7 @@ class CustomerServiceResource(SyncResource):
             params={"conversation_id": conversation_id, "session_id": session_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def send_message(
@@ -455,11 +547,17 @@ class CustomerServiceResource(SyncResource):
         ],
         content: str,
         sender_role: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendMessageResponse:
         """Send a message in a conversation: text, image, video, or a product, order, coupon or other card.
 
         `POST /customer_service/202606/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -468,37 +566,75 @@ class CustomerServiceResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={"type": type, "content": content, "sender_role": sender_role},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class CustomerServiceResourceWithRawResponse:
+    """`client.customer_service.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: CustomerServiceResource) -> None:
+        self.get_agent_settings = to_raw_response(resource.get_agent_settings)
+        self.update_agent_settings = to_raw_response(resource.update_agent_settings)
+        self.get_conversations = to_raw_response(resource.get_conversations)
+        self.create_conversation = to_raw_response(resource.create_conversation)
+        self.get_conversation_messages = to_raw_response(resource.get_conversation_messages)
+        self.mark_buyer_messages_as_read = to_raw_response(resource.mark_buyer_messages_as_read)
+        self.upload_image_for_buyer_messages = to_raw_response(resource.upload_image_for_buyer_messages)
+        self.get_customer_service_performance = to_raw_response(resource.get_customer_service_performance)
+        self.get_conversation = to_raw_response(resource.get_conversation)
+        self.search_sessions = to_raw_response(resource.search_sessions)
+        self.end_session = to_raw_response(resource.end_session)
+        self.send_message = to_raw_response(resource.send_message)
 
 
 class AsyncCustomerServiceResource(AsyncResource):
     """Chats with buyers: conversations, messages, sessions, agent settings and service performance. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncCustomerServiceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncCustomerServiceResourceWithRawResponse(self)
+
     async def get_agent_settings(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAgentSettingsResponse:
         """Check whether the current customer service agent accepts new chats.
 
         `GET /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_AGENT_SETTINGS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_agent_settings(
         self,
         *,
         can_accept_chat: bool,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Turn on or off whether the current customer service agent accepts new chats.
 
         `PUT /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -506,6 +642,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             _UPDATE_AGENT_SETTINGS,
             body={"can_accept_chat": can_accept_chat},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_conversations(
@@ -532,12 +669,18 @@ class AsyncCustomerServiceResource(AsyncResource):
         | None = None,
         need_session_id: bool | None = None,
         need_session_info: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationsPage:
         """List the shop's conversations with buyers, one page at a time.
 
         `GET /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -551,17 +694,24 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "need_session_info": need_session_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_conversation(
         self,
         *,
         buyer_user_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationResponse:
         """Start a conversation with a buyer and get its id.
 
         `POST /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -569,6 +719,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             _CREATE_CONVERSATION,
             body={"buyer_user_id": buyer_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_conversation_messages(
@@ -599,12 +750,18 @@ class AsyncCustomerServiceResource(AsyncResource):
         need_data: bool | None = None,
         need_plaintext: bool | None = None,
         time_zone: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationMessagesPage:
         """List the messages of a conversation, one page at a time.
 
         `GET /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `messages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -622,17 +779,24 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "time_zone": time_zone,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def mark_buyer_messages_as_read(
         self,
         conversation_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Mark the buyer's messages in a conversation as read.
 
         `POST /customer_service/202309/conversations/{conversation_id}/messages/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -641,18 +805,25 @@ class AsyncCustomerServiceResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_image_for_buyer_messages(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadImageForBuyerMessagesResponse:
         """Upload an image to send in a conversation and get its URL and size.
 
         `POST /customer_service/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -660,6 +831,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             _UPLOAD_IMAGE_FOR_BUYER_MESSAGES,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_customer_service_performance(
@@ -667,11 +839,17 @@ class AsyncCustomerServiceResource(AsyncResource):
         *,
         support_date_ge: str,
         support_date_lt: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCustomerServicePerformanceResponse:
         """Get the shop's chat service figures between two dates: sessions, response rate and time, satisfaction, sales.
 
         `GET /customer_service/202407/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -679,6 +857,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             _GET_CUSTOMER_SERVICE_PERFORMANCE,
             params={"support_date_ge": support_date_ge, "support_date_lt": support_date_lt},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_conversation(
@@ -687,11 +866,17 @@ class AsyncCustomerServiceResource(AsyncResource):
         *,
         need_session_id: bool | None = None,
         need_session_info: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationResponse:
         """Get one conversation with a buyer, optionally with its current session.
 
         `GET /customer_service/202601/conversations/{conversation_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -703,6 +888,7 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "need_session_info": need_session_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_sessions(
@@ -714,12 +900,18 @@ class AsyncCustomerServiceResource(AsyncResource):
         page_token: str | None = None,
         locale: str | None = None,
         buyer_nickname: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSessionsPage:
         """Search chat sessions by start time and buyer nickname, one page at a time.
 
         `POST /customer_service/202602/sessions/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -732,6 +924,7 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "buyer_nickname": buyer_nickname,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def end_session(
@@ -739,11 +932,17 @@ class AsyncCustomerServiceResource(AsyncResource):
         conversation_id: str,
         session_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End a chat session of a conversation.
 
         `POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -752,6 +951,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             params={"conversation_id": conversation_id, "session_id": session_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def send_message(
@@ -770,11 +970,17 @@ class AsyncCustomerServiceResource(AsyncResource):
         ],
         content: str,
         sender_role: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendMessageResponse:
         """Send a message in a conversation: text, image, video, or a product, order, coupon or other card.
 
         `POST /customer_service/202606/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -783,4 +989,25 @@ class AsyncCustomerServiceResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={"type": type, "content": content, "sender_role": sender_role},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncCustomerServiceResourceWithRawResponse:
+    """`client.customer_service.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncCustomerServiceResource) -> None:
+        self.get_agent_settings = async_to_raw_response(resource.get_agent_settings)
+        self.update_agent_settings = async_to_raw_response(resource.update_agent_settings)
+        self.get_conversations = async_to_raw_response(resource.get_conversations)
+        self.create_conversation = async_to_raw_response(resource.create_conversation)
+        self.get_conversation_messages = async_to_raw_response(resource.get_conversation_messages)
+        self.mark_buyer_messages_as_read = async_to_raw_response(resource.mark_buyer_messages_as_read)
+        self.upload_image_for_buyer_messages = async_to_raw_response(resource.upload_image_for_buyer_messages)
+        self.get_customer_service_performance = async_to_raw_response(
+            resource.get_customer_service_performance
+        )
+        self.get_conversation = async_to_raw_response(resource.get_conversation)
+        self.search_sessions = async_to_raw_response(resource.search_sessions)
+        self.end_session = async_to_raw_response(resource.end_session)
+        self.send_message = async_to_raw_response(resource.send_message)

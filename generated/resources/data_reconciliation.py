@@ -5,13 +5,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import data_reconciliation as _t
 
-__all__ = ["OPERATIONS", "AsyncDataReconciliationResource", "DataReconciliationResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncDataReconciliationResource",
+    "AsyncDataReconciliationResourceWithRawResponse",
+    "DataReconciliationResource",
+    "DataReconciliationResourceWithRawResponse",
+]
 
 _ORDER_STATUS_DATA_EXCHANGE: Operation[_t.OrderStatusDataExchangeResponse] = Operation(
     id="data_reconciliation.order_status_data_exchange",
@@ -55,15 +64,27 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class DataReconciliationResource(SyncResource):
     """Order status from other channels, sent to TikTok to reconcile with its own."""
 
+    @cached_property
+    def with_raw_response(self) -> DataReconciliationResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return DataReconciliationResourceWithRawResponse(self)
+
     def order_status_data_exchange(
         self,
         *,
         shop_id: float | None = None,
         orders: Sequence[_t.OrderStatusDataExchangeRequestOrder | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.OrderStatusDataExchangeResponse:
         """Report orders' status in another sales channel so TikTok can compare it with its own.
 
         `POST /data_reconciliation/202309/orders/sync`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -71,6 +92,7 @@ class DataReconciliationResource(SyncResource):
             _ORDER_STATUS_DATA_EXCHANGE,
             params={"shop_id": shop_id},
             body={"orders": orders},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def quality_factory_order_data_import_api_v202310(
@@ -78,11 +100,17 @@ class DataReconciliationResource(SyncResource):
         *,
         orders: Sequence[_t.QualityFactoryOrderDataImportApiV202310RequestOrder | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks (the 202310 shape).
 
         `POST /data_reconciliation/202310/orders/import` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -90,17 +118,24 @@ class DataReconciliationResource(SyncResource):
             _QUALITY_FACTORY_ORDER_DATA_IMPORT_API_V202310,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def quality_factory_order_data_import_api(
         self,
         *,
         orders: Sequence[_t.QualityFactoryOrderDataImportApiRequestOrder | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks.
 
         `POST /data_reconciliation/202401/orders/import` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -108,21 +143,47 @@ class DataReconciliationResource(SyncResource):
             _QUALITY_FACTORY_ORDER_DATA_IMPORT_API,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class DataReconciliationResourceWithRawResponse:
+    """`client.data_reconciliation.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: DataReconciliationResource) -> None:
+        self.order_status_data_exchange = to_raw_response(resource.order_status_data_exchange)
+        self.quality_factory_order_data_import_api_v202310 = to_raw_response(
+            resource.quality_factory_order_data_import_api_v202310
+        )
+        self.quality_factory_order_data_import_api = to_raw_response(
+            resource.quality_factory_order_data_import_api
         )
 
 
 class AsyncDataReconciliationResource(AsyncResource):
     """Order status from other channels, sent to TikTok to reconcile with its own. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncDataReconciliationResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncDataReconciliationResourceWithRawResponse(self)
+
     async def order_status_data_exchange(
         self,
         *,
         shop_id: float | None = None,
         orders: Sequence[_t.OrderStatusDataExchangeRequestOrder | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.OrderStatusDataExchangeResponse:
         """Report orders' status in another sales channel so TikTok can compare it with its own.
 
         `POST /data_reconciliation/202309/orders/sync`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -130,6 +191,7 @@ class AsyncDataReconciliationResource(AsyncResource):
             _ORDER_STATUS_DATA_EXCHANGE,
             params={"shop_id": shop_id},
             body={"orders": orders},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def quality_factory_order_data_import_api_v202310(
@@ -137,11 +199,17 @@ class AsyncDataReconciliationResource(AsyncResource):
         *,
         orders: Sequence[_t.QualityFactoryOrderDataImportApiV202310RequestOrder | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks (the 202310 shape).
 
         `POST /data_reconciliation/202310/orders/import` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -149,17 +217,24 @@ class AsyncDataReconciliationResource(AsyncResource):
             _QUALITY_FACTORY_ORDER_DATA_IMPORT_API_V202310,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def quality_factory_order_data_import_api(
         self,
         *,
         orders: Sequence[_t.QualityFactoryOrderDataImportApiRequestOrder | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks.
 
         `POST /data_reconciliation/202401/orders/import` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -167,4 +242,18 @@ class AsyncDataReconciliationResource(AsyncResource):
             _QUALITY_FACTORY_ORDER_DATA_IMPORT_API,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncDataReconciliationResourceWithRawResponse:
+    """`client.data_reconciliation.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncDataReconciliationResource) -> None:
+        self.order_status_data_exchange = async_to_raw_response(resource.order_status_data_exchange)
+        self.quality_factory_order_data_import_api_v202310 = async_to_raw_response(
+            resource.quality_factory_order_data_import_api_v202310
+        )
+        self.quality_factory_order_data_import_api = async_to_raw_response(
+            resource.quality_factory_order_data_import_api
         )

@@ -4,14 +4,23 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import event as _t
 
-__all__ = ["OPERATIONS", "AsyncEventResource", "EventResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncEventResource",
+    "AsyncEventResourceWithRawResponse",
+    "EventResource",
+    "EventResourceWithRawResponse",
+]
 
 _DELETE_SHOP_WEBHOOK: Operation[ResponseModel] = Operation(
     id="event.delete_shop_webhook",
@@ -51,6 +60,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class EventResource(SyncResource):
     """Webhook subscriptions of the shop."""
 
+    @cached_property
+    def with_raw_response(self) -> EventResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return EventResourceWithRawResponse(self)
+
     def delete_shop_webhook(
         self,
         *,
@@ -74,11 +89,17 @@ class EventResource(SyncResource):
             "UPCOMING_AUTHORIZATION_EXPIRATION",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Stop sending one event type to the shop's webhook.
 
         `DELETE /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -86,22 +107,30 @@ class EventResource(SyncResource):
             _DELETE_SHOP_WEBHOOK,
             body={"event_type": event_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_webhooks(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopWebhooksResponse:
         """List the shop's webhooks, each an event type and the address it is sent to.
 
         `GET /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_WEBHOOKS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_shop_webhook(
@@ -128,11 +157,17 @@ class EventResource(SyncResource):
             "UPCOMING_AUTHORIZATION_EXPIRATION",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the address that one event type is sent to for the shop.
 
         `PUT /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -140,11 +175,27 @@ class EventResource(SyncResource):
             _UPDATE_SHOP_WEBHOOK,
             body={"address": address, "event_type": event_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class EventResourceWithRawResponse:
+    """`client.event.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: EventResource) -> None:
+        self.delete_shop_webhook = to_raw_response(resource.delete_shop_webhook)
+        self.get_shop_webhooks = to_raw_response(resource.get_shop_webhooks)
+        self.update_shop_webhook = to_raw_response(resource.update_shop_webhook)
 
 
 class AsyncEventResource(AsyncResource):
     """Webhook subscriptions of the shop. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncEventResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncEventResourceWithRawResponse(self)
 
     async def delete_shop_webhook(
         self,
@@ -169,11 +220,17 @@ class AsyncEventResource(AsyncResource):
             "UPCOMING_AUTHORIZATION_EXPIRATION",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Stop sending one event type to the shop's webhook.
 
         `DELETE /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -181,22 +238,30 @@ class AsyncEventResource(AsyncResource):
             _DELETE_SHOP_WEBHOOK,
             body={"event_type": event_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_webhooks(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopWebhooksResponse:
         """List the shop's webhooks, each an event type and the address it is sent to.
 
         `GET /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_WEBHOOKS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_shop_webhook(
@@ -223,11 +288,17 @@ class AsyncEventResource(AsyncResource):
             "UPCOMING_AUTHORIZATION_EXPIRATION",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the address that one event type is sent to for the shop.
 
         `PUT /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -235,4 +306,14 @@ class AsyncEventResource(AsyncResource):
             _UPDATE_SHOP_WEBHOOK,
             body={"address": address, "event_type": event_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncEventResourceWithRawResponse:
+    """`client.event.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncEventResource) -> None:
+        self.delete_shop_webhook = async_to_raw_response(resource.delete_shop_webhook)
+        self.get_shop_webhooks = async_to_raw_response(resource.get_shop_webhooks)
+        self.update_shop_webhook = async_to_raw_response(resource.update_shop_webhook)

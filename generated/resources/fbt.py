@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import fbt as _t
 
-__all__ = ["OPERATIONS", "AsyncFbtResource", "FbtResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncFbtResource",
+    "AsyncFbtResourceWithRawResponse",
+    "FbtResource",
+    "FbtResourceWithRawResponse",
+]
 
 _SEARCH_FBT_INVENTORY: Operation[_t.SearchFbtInventoryPage] = Operation(
     id="fbt.search_fbt_inventory",
@@ -259,6 +268,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class FbtResource(SyncResource):
     """Fulfilled by TikTok: warehouse stock, goods, inbound shipments and multi-channel orders."""
 
+    @cached_property
+    def with_raw_response(self) -> FbtResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return FbtResourceWithRawResponse(self)
+
     def search_fbt_inventory(
         self,
         *,
@@ -267,12 +282,18 @@ class FbtResource(SyncResource):
         goods_ids: Sequence[str] | None = None,
         fbt_warehouse_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchFbtInventoryPage:
         """Search the shop's stock in TikTok's fulfillment warehouses by goods, SKU or warehouse, one page at a time.
 
         `POST /fbt/202408/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `inventory` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -281,38 +302,53 @@ class FbtResource(SyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"goods_ids": goods_ids, "fbt_warehouse_ids": fbt_warehouse_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_fbt_warehouse_list(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtWarehouseListResponse:
         """List the TikTok fulfillment warehouses available to the shop.
 
         `GET /fbt/202408/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_FBT_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_fbt_merchant_onboarded_regions(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtMerchantOnboardedRegionsResponse:
         """List the regions where the seller has joined Fulfilled by TikTok.
 
         `GET /fbt/202409/merchants/onboarded_regions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_FBT_MERCHANT_ONBOARDED_REGIONS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_fbt_inventory_record(
@@ -324,12 +360,18 @@ class FbtResource(SyncResource):
         fbt_warehouse_ids: Sequence[str] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchFbtInventoryRecordPage:
         """Search the history of stock changes in TikTok's fulfillment warehouses, one page at a time.
 
         `POST /fbt/202410/inventory_records/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `inventory_records` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -343,17 +385,24 @@ class FbtResource(SyncResource):
                 "create_time_le": create_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_goods_inventory_for_mcf(
         self,
         *,
         goods: Sequence[_t.QueryGoodsInventoryForMcfRequestGood | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryGoodsInventoryForMcfResponse:
         """Get how much of each given goods is available for multi-channel fulfillment orders.
 
         `POST /fbt/202601/mcf/goods/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -361,17 +410,24 @@ class FbtResource(SyncResource):
             _QUERY_GOODS_INVENTORY_FOR_MCF,
             body={"goods": goods},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_fbtmcf_order_status(
         self,
         *,
         mcf_order_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtmcfOrderStatusResponse:
         """Get the status of a multi-channel fulfillment order and its shipments.
 
         `GET /fbt/202601/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -379,6 +435,7 @@ class FbtResource(SyncResource):
             _GET_FBTMCF_ORDER_STATUS,
             params={"mcf_order_id": mcf_order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def cancel_fbtmcf_order(
@@ -386,11 +443,17 @@ class FbtResource(SyncResource):
         *,
         mcf_order_id: str,
         consign_orders: Sequence[_t.CancelFbtmcfOrderRequestConsignOrder | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelFbtmcfOrderResponse:
         """Cancel a multi-channel fulfillment order, or some of its shipments.
 
         `POST /fbt/202601/mcf_outbound_orders/cancel` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -398,22 +461,30 @@ class FbtResource(SyncResource):
             _CANCEL_FBTMCF_ORDER,
             body={"mcf_order_id": mcf_order_id, "consign_orders": consign_orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_fbt_merchant_mcf_status(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtMerchantMcfStatusResponse:
         """Check whether the seller can use multi-channel fulfillment.
 
         `GET /fbt/202601/merchants/mcf_status` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_FBT_MERCHANT_MCF_STATUS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_or_update_inbound_plan(
@@ -423,11 +494,17 @@ class FbtResource(SyncResource):
         idempotent_key: str | None = None,
         goods_items: Sequence[_t.CreateOrUpdateInboundPlanRequestGoodsItem | Mapping[str, Any]] | None = None,
         cartons: Sequence[_t.CartonInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOrUpdateInboundPlanResponse:
         """Create or change a plan for sending goods, packed in cartons, to TikTok's fulfillment warehouses.
 
         `POST /fbt/202602/create_update_inbound_plan` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -440,6 +517,7 @@ class FbtResource(SyncResource):
                 "cartons": cartons,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_inbound_method_detail(
@@ -448,11 +526,17 @@ class FbtResource(SyncResource):
         plan_id: str,
         inbound_method: Literal["D2FC", "ONE_HUB"],
         estimate_arrival_time: _t.EstimateArrivalTimeInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetInboundMethodDetailResponse:
         """Get the warehouse placement options and estimated fees of an inbound plan for one inbound method.
 
         `POST /fbt/202602/inbound_method_detail` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -464,6 +548,7 @@ class FbtResource(SyncResource):
                 "estimate_arrival_time": estimate_arrival_time,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_fbt_inbound_order_details(
@@ -471,11 +556,17 @@ class FbtResource(SyncResource):
         *,
         order_ids: Sequence[str],
         include_carton_details: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtInboundOrderDetailsResponse:
         """Get the detail of inbound orders by id, optionally with their cartons.
 
         `GET /fbt/202602/inbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -483,6 +574,7 @@ class FbtResource(SyncResource):
             _GET_FBT_INBOUND_ORDER_DETAILS,
             params={"order_ids": order_ids, "include_carton_details": include_carton_details},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def cancel_inbound_order(
@@ -490,11 +582,17 @@ class FbtResource(SyncResource):
         *,
         order_id: str,
         cancel_reason: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Cancel an inbound order, giving a reason.
 
         `POST /fbt/202602/inbound_orders/cancel` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -502,6 +600,7 @@ class FbtResource(SyncResource):
             _CANCEL_INBOUND_ORDER,
             body={"order_id": order_id, "cancel_reason": cancel_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def print_inbound_order_labels(
@@ -512,11 +611,17 @@ class FbtResource(SyncResource):
         | None = None,
         carton_label_format: Literal["A4_4UP", "DEFAULT_1UP"] | None = None,
         barcode_format: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PrintInboundOrderLabelsResponse:
         """Get a download link to the carton labels, barcodes or packing list of an inbound order.
 
         `POST /fbt/202602/inbound_orders/label_print` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -529,6 +634,7 @@ class FbtResource(SyncResource):
                 "barcode_format": barcode_format,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_inbound_order_tracking(
@@ -539,11 +645,17 @@ class FbtResource(SyncResource):
             _t.UpdateInboundOrderTrackingRequestParcelTrackingInfo | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the carrier and tracking number of each carton of an inbound order.
 
         `POST /fbt/202602/inbound_orders/tracking_update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -551,17 +663,24 @@ class FbtResource(SyncResource):
             _UPDATE_INBOUND_ORDER_TRACKING,
             body={"order_id": order_id, "parcel_tracking_info": parcel_tracking_info},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def list_available_inbound_methods(
         self,
         *,
         plan_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListAvailableInboundMethodsResponse:
         """List the inbound methods open to an inbound plan, with their time windows, warehouses and fees.
 
         `POST /fbt/202602/list_available_inbound_method` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -569,6 +688,7 @@ class FbtResource(SyncResource):
             _LIST_AVAILABLE_INBOUND_METHODS,
             body={"plan_id": plan_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def confirm_inbound_method(
@@ -578,11 +698,17 @@ class FbtResource(SyncResource):
         placement_option_id: str,
         inbound_method: Literal["D2FC", "ONE_HUB"],
         estimate_arrival_time: _t.EstimateArrivalTimeInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ConfirmInboundMethodResponse:
         """Confirm an inbound plan's method, placement option and arrival window, creating its inbound orders.
 
         `POST /fbt/202603/confirm_inbound_method` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -595,17 +721,24 @@ class FbtResource(SyncResource):
                 "estimate_arrival_time": estimate_arrival_time,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_goods_hazmat_and_expiration_info(
         self,
         *,
         tts_sku_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchGoodsHazmatAndExpirationInfoResponse:
         """Get the hazardous-material and expiry-date settings of the goods linked to the given SKUs.
 
         `POST /fbt/202603/goods/hazmat_and_expiration_info/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -613,6 +746,7 @@ class FbtResource(SyncResource):
             _SEARCH_GOODS_HAZMAT_AND_EXPIRATION_INFO,
             body={"tts_sku_ids": tts_sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_goods_sku_relations(
@@ -622,11 +756,17 @@ class FbtResource(SyncResource):
             _t.UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList | Mapping[str, Any]
         ],
         operation_type: Literal["BIND", "UN_BIND"],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateGoodsSkuRelationsResponse:
         """Link goods to the shop's SKUs, or unlink them.
 
         `POST /fbt/202603/goods/update_goods_sku_relation` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -637,6 +777,7 @@ class FbtResource(SyncResource):
                 "operation_type": operation_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def ship_inbound_order(
@@ -645,11 +786,17 @@ class FbtResource(SyncResource):
         inbound_order_id: str,
         shipment_option: _t.ShipInboundOrderRequestShipmentOption | Mapping[str, Any],
         cartons: Sequence[_t.CartonInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ShipInboundOrderResponse:
         """Ship an inbound order to the warehouse by freight or small parcel, with its cartons.
 
         `POST /fbt/202603/ship_inbound_order` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -661,17 +808,24 @@ class FbtResource(SyncResource):
                 "cartons": cartons,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_fbt_goods(
         self,
         *,
         create_goods_dto_list: Sequence[_t.CreateFbtGoodsRequestCreateGoodsDtoList | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFbtGoodsResponse:
         """Register SKUs as goods stored by TikTok, with size, weight, handling of returns and other settings.
 
         `POST /fbt/202607/goods/create_goods` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -679,6 +833,7 @@ class FbtResource(SyncResource):
             _CREATE_FBT_GOODS,
             body={"create_goods_dto_list": create_goods_dto_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_goods_info(
@@ -690,12 +845,18 @@ class FbtResource(SyncResource):
         product_ids: Sequence[str] | None = None,
         reference_codes: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchGoodsInfoPage:
         """Search goods by goods, product or SKU id or by reference code, one page at a time.
 
         `POST /fbt/202607/goods/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `goods` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -709,17 +870,24 @@ class FbtResource(SyncResource):
                 "sku_ids": sku_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_fbt_goods_info(
         self,
         *,
         update_goods_dto: _t.UpdateFbtGoodsInfoRequestUpdateGoodsDto | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateFbtGoodsInfoResponse:
         """Change the name, image, size, weight and handling settings of one goods.
 
         `POST /fbt/202607/goods/update_goods_info` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -727,6 +895,7 @@ class FbtResource(SyncResource):
             _UPDATE_FBT_GOODS_INFO,
             body={"update_goods_dto": update_goods_dto},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_fbtmcf_order(
@@ -735,11 +904,17 @@ class FbtResource(SyncResource):
         external_order_id: str,
         goods: Sequence[_t.CreateFbtmcfOrderRequestGood | Mapping[str, Any]],
         consignee: _t.CreateFbtmcfOrderRequestConsignee | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFbtmcfOrderResponse:
         """Create a multi-channel fulfillment order shipping goods from TikTok's warehouses to a consignee.
 
         `POST /fbt/202607/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -747,11 +922,49 @@ class FbtResource(SyncResource):
             _CREATE_FBTMCF_ORDER,
             body={"external_order_id": external_order_id, "goods": goods, "consignee": consignee},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class FbtResourceWithRawResponse:
+    """`client.fbt.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: FbtResource) -> None:
+        self.search_fbt_inventory = to_raw_response(resource.search_fbt_inventory)
+        self.get_fbt_warehouse_list = to_raw_response(resource.get_fbt_warehouse_list)
+        self.get_fbt_merchant_onboarded_regions = to_raw_response(resource.get_fbt_merchant_onboarded_regions)
+        self.search_fbt_inventory_record = to_raw_response(resource.search_fbt_inventory_record)
+        self.query_goods_inventory_for_mcf = to_raw_response(resource.query_goods_inventory_for_mcf)
+        self.get_fbtmcf_order_status = to_raw_response(resource.get_fbtmcf_order_status)
+        self.cancel_fbtmcf_order = to_raw_response(resource.cancel_fbtmcf_order)
+        self.get_fbt_merchant_mcf_status = to_raw_response(resource.get_fbt_merchant_mcf_status)
+        self.create_or_update_inbound_plan = to_raw_response(resource.create_or_update_inbound_plan)
+        self.get_inbound_method_detail = to_raw_response(resource.get_inbound_method_detail)
+        self.get_fbt_inbound_order_details = to_raw_response(resource.get_fbt_inbound_order_details)
+        self.cancel_inbound_order = to_raw_response(resource.cancel_inbound_order)
+        self.print_inbound_order_labels = to_raw_response(resource.print_inbound_order_labels)
+        self.update_inbound_order_tracking = to_raw_response(resource.update_inbound_order_tracking)
+        self.list_available_inbound_methods = to_raw_response(resource.list_available_inbound_methods)
+        self.confirm_inbound_method = to_raw_response(resource.confirm_inbound_method)
+        self.search_goods_hazmat_and_expiration_info = to_raw_response(
+            resource.search_goods_hazmat_and_expiration_info
+        )
+        self.update_goods_sku_relations = to_raw_response(resource.update_goods_sku_relations)
+        self.ship_inbound_order = to_raw_response(resource.ship_inbound_order)
+        self.create_fbt_goods = to_raw_response(resource.create_fbt_goods)
+        self.search_goods_info = to_raw_response(resource.search_goods_info)
+        self.update_fbt_goods_info = to_raw_response(resource.update_fbt_goods_info)
+        self.create_fbtmcf_order = to_raw_response(resource.create_fbtmcf_order)
 
 
 class AsyncFbtResource(AsyncResource):
     """Fulfilled by TikTok: warehouse stock, goods, inbound shipments and multi-channel orders. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncFbtResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncFbtResourceWithRawResponse(self)
 
     async def search_fbt_inventory(
         self,
@@ -761,12 +974,18 @@ class AsyncFbtResource(AsyncResource):
         goods_ids: Sequence[str] | None = None,
         fbt_warehouse_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchFbtInventoryPage:
         """Search the shop's stock in TikTok's fulfillment warehouses by goods, SKU or warehouse, one page at a time.
 
         `POST /fbt/202408/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `inventory` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -775,38 +994,53 @@ class AsyncFbtResource(AsyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"goods_ids": goods_ids, "fbt_warehouse_ids": fbt_warehouse_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_fbt_warehouse_list(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtWarehouseListResponse:
         """List the TikTok fulfillment warehouses available to the shop.
 
         `GET /fbt/202408/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_FBT_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_fbt_merchant_onboarded_regions(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtMerchantOnboardedRegionsResponse:
         """List the regions where the seller has joined Fulfilled by TikTok.
 
         `GET /fbt/202409/merchants/onboarded_regions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_FBT_MERCHANT_ONBOARDED_REGIONS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_fbt_inventory_record(
@@ -818,12 +1052,18 @@ class AsyncFbtResource(AsyncResource):
         fbt_warehouse_ids: Sequence[str] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchFbtInventoryRecordPage:
         """Search the history of stock changes in TikTok's fulfillment warehouses, one page at a time.
 
         `POST /fbt/202410/inventory_records/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `inventory_records` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -837,17 +1077,24 @@ class AsyncFbtResource(AsyncResource):
                 "create_time_le": create_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_goods_inventory_for_mcf(
         self,
         *,
         goods: Sequence[_t.QueryGoodsInventoryForMcfRequestGood | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryGoodsInventoryForMcfResponse:
         """Get how much of each given goods is available for multi-channel fulfillment orders.
 
         `POST /fbt/202601/mcf/goods/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -855,17 +1102,24 @@ class AsyncFbtResource(AsyncResource):
             _QUERY_GOODS_INVENTORY_FOR_MCF,
             body={"goods": goods},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_fbtmcf_order_status(
         self,
         *,
         mcf_order_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtmcfOrderStatusResponse:
         """Get the status of a multi-channel fulfillment order and its shipments.
 
         `GET /fbt/202601/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -873,6 +1127,7 @@ class AsyncFbtResource(AsyncResource):
             _GET_FBTMCF_ORDER_STATUS,
             params={"mcf_order_id": mcf_order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def cancel_fbtmcf_order(
@@ -880,11 +1135,17 @@ class AsyncFbtResource(AsyncResource):
         *,
         mcf_order_id: str,
         consign_orders: Sequence[_t.CancelFbtmcfOrderRequestConsignOrder | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelFbtmcfOrderResponse:
         """Cancel a multi-channel fulfillment order, or some of its shipments.
 
         `POST /fbt/202601/mcf_outbound_orders/cancel` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -892,22 +1153,30 @@ class AsyncFbtResource(AsyncResource):
             _CANCEL_FBTMCF_ORDER,
             body={"mcf_order_id": mcf_order_id, "consign_orders": consign_orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_fbt_merchant_mcf_status(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtMerchantMcfStatusResponse:
         """Check whether the seller can use multi-channel fulfillment.
 
         `GET /fbt/202601/merchants/mcf_status` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_FBT_MERCHANT_MCF_STATUS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_or_update_inbound_plan(
@@ -917,11 +1186,17 @@ class AsyncFbtResource(AsyncResource):
         idempotent_key: str | None = None,
         goods_items: Sequence[_t.CreateOrUpdateInboundPlanRequestGoodsItem | Mapping[str, Any]] | None = None,
         cartons: Sequence[_t.CartonInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOrUpdateInboundPlanResponse:
         """Create or change a plan for sending goods, packed in cartons, to TikTok's fulfillment warehouses.
 
         `POST /fbt/202602/create_update_inbound_plan` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -934,6 +1209,7 @@ class AsyncFbtResource(AsyncResource):
                 "cartons": cartons,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_inbound_method_detail(
@@ -942,11 +1218,17 @@ class AsyncFbtResource(AsyncResource):
         plan_id: str,
         inbound_method: Literal["D2FC", "ONE_HUB"],
         estimate_arrival_time: _t.EstimateArrivalTimeInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetInboundMethodDetailResponse:
         """Get the warehouse placement options and estimated fees of an inbound plan for one inbound method.
 
         `POST /fbt/202602/inbound_method_detail` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -958,6 +1240,7 @@ class AsyncFbtResource(AsyncResource):
                 "estimate_arrival_time": estimate_arrival_time,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_fbt_inbound_order_details(
@@ -965,11 +1248,17 @@ class AsyncFbtResource(AsyncResource):
         *,
         order_ids: Sequence[str],
         include_carton_details: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtInboundOrderDetailsResponse:
         """Get the detail of inbound orders by id, optionally with their cartons.
 
         `GET /fbt/202602/inbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -977,6 +1266,7 @@ class AsyncFbtResource(AsyncResource):
             _GET_FBT_INBOUND_ORDER_DETAILS,
             params={"order_ids": order_ids, "include_carton_details": include_carton_details},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def cancel_inbound_order(
@@ -984,11 +1274,17 @@ class AsyncFbtResource(AsyncResource):
         *,
         order_id: str,
         cancel_reason: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Cancel an inbound order, giving a reason.
 
         `POST /fbt/202602/inbound_orders/cancel` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -996,6 +1292,7 @@ class AsyncFbtResource(AsyncResource):
             _CANCEL_INBOUND_ORDER,
             body={"order_id": order_id, "cancel_reason": cancel_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def print_inbound_order_labels(
@@ -1006,11 +1303,17 @@ class AsyncFbtResource(AsyncResource):
         | None = None,
         carton_label_format: Literal["A4_4UP", "DEFAULT_1UP"] | None = None,
         barcode_format: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PrintInboundOrderLabelsResponse:
         """Get a download link to the carton labels, barcodes or packing list of an inbound order.
 
         `POST /fbt/202602/inbound_orders/label_print` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1023,6 +1326,7 @@ class AsyncFbtResource(AsyncResource):
                 "barcode_format": barcode_format,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_inbound_order_tracking(
@@ -1033,11 +1337,17 @@ class AsyncFbtResource(AsyncResource):
             _t.UpdateInboundOrderTrackingRequestParcelTrackingInfo | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the carrier and tracking number of each carton of an inbound order.
 
         `POST /fbt/202602/inbound_orders/tracking_update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1045,17 +1355,24 @@ class AsyncFbtResource(AsyncResource):
             _UPDATE_INBOUND_ORDER_TRACKING,
             body={"order_id": order_id, "parcel_tracking_info": parcel_tracking_info},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def list_available_inbound_methods(
         self,
         *,
         plan_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListAvailableInboundMethodsResponse:
         """List the inbound methods open to an inbound plan, with their time windows, warehouses and fees.
 
         `POST /fbt/202602/list_available_inbound_method` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1063,6 +1380,7 @@ class AsyncFbtResource(AsyncResource):
             _LIST_AVAILABLE_INBOUND_METHODS,
             body={"plan_id": plan_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def confirm_inbound_method(
@@ -1072,11 +1390,17 @@ class AsyncFbtResource(AsyncResource):
         placement_option_id: str,
         inbound_method: Literal["D2FC", "ONE_HUB"],
         estimate_arrival_time: _t.EstimateArrivalTimeInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ConfirmInboundMethodResponse:
         """Confirm an inbound plan's method, placement option and arrival window, creating its inbound orders.
 
         `POST /fbt/202603/confirm_inbound_method` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1089,17 +1413,24 @@ class AsyncFbtResource(AsyncResource):
                 "estimate_arrival_time": estimate_arrival_time,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_goods_hazmat_and_expiration_info(
         self,
         *,
         tts_sku_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchGoodsHazmatAndExpirationInfoResponse:
         """Get the hazardous-material and expiry-date settings of the goods linked to the given SKUs.
 
         `POST /fbt/202603/goods/hazmat_and_expiration_info/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1107,6 +1438,7 @@ class AsyncFbtResource(AsyncResource):
             _SEARCH_GOODS_HAZMAT_AND_EXPIRATION_INFO,
             body={"tts_sku_ids": tts_sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_goods_sku_relations(
@@ -1116,11 +1448,17 @@ class AsyncFbtResource(AsyncResource):
             _t.UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList | Mapping[str, Any]
         ],
         operation_type: Literal["BIND", "UN_BIND"],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateGoodsSkuRelationsResponse:
         """Link goods to the shop's SKUs, or unlink them.
 
         `POST /fbt/202603/goods/update_goods_sku_relation` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1131,6 +1469,7 @@ class AsyncFbtResource(AsyncResource):
                 "operation_type": operation_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def ship_inbound_order(
@@ -1139,11 +1478,17 @@ class AsyncFbtResource(AsyncResource):
         inbound_order_id: str,
         shipment_option: _t.ShipInboundOrderRequestShipmentOption | Mapping[str, Any],
         cartons: Sequence[_t.CartonInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ShipInboundOrderResponse:
         """Ship an inbound order to the warehouse by freight or small parcel, with its cartons.
 
         `POST /fbt/202603/ship_inbound_order` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1155,17 +1500,24 @@ class AsyncFbtResource(AsyncResource):
                 "cartons": cartons,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_fbt_goods(
         self,
         *,
         create_goods_dto_list: Sequence[_t.CreateFbtGoodsRequestCreateGoodsDtoList | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFbtGoodsResponse:
         """Register SKUs as goods stored by TikTok, with size, weight, handling of returns and other settings.
 
         `POST /fbt/202607/goods/create_goods` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1173,6 +1525,7 @@ class AsyncFbtResource(AsyncResource):
             _CREATE_FBT_GOODS,
             body={"create_goods_dto_list": create_goods_dto_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_goods_info(
@@ -1184,12 +1537,18 @@ class AsyncFbtResource(AsyncResource):
         product_ids: Sequence[str] | None = None,
         reference_codes: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchGoodsInfoPage:
         """Search goods by goods, product or SKU id or by reference code, one page at a time.
 
         `POST /fbt/202607/goods/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `goods` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1203,17 +1562,24 @@ class AsyncFbtResource(AsyncResource):
                 "sku_ids": sku_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_fbt_goods_info(
         self,
         *,
         update_goods_dto: _t.UpdateFbtGoodsInfoRequestUpdateGoodsDto | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateFbtGoodsInfoResponse:
         """Change the name, image, size, weight and handling settings of one goods.
 
         `POST /fbt/202607/goods/update_goods_info` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1221,6 +1587,7 @@ class AsyncFbtResource(AsyncResource):
             _UPDATE_FBT_GOODS_INFO,
             body={"update_goods_dto": update_goods_dto},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_fbtmcf_order(
@@ -1229,11 +1596,17 @@ class AsyncFbtResource(AsyncResource):
         external_order_id: str,
         goods: Sequence[_t.CreateFbtmcfOrderRequestGood | Mapping[str, Any]],
         consignee: _t.CreateFbtmcfOrderRequestConsignee | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFbtmcfOrderResponse:
         """Create a multi-channel fulfillment order shipping goods from TikTok's warehouses to a consignee.
 
         `POST /fbt/202607/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1241,4 +1614,38 @@ class AsyncFbtResource(AsyncResource):
             _CREATE_FBTMCF_ORDER,
             body={"external_order_id": external_order_id, "goods": goods, "consignee": consignee},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncFbtResourceWithRawResponse:
+    """`client.fbt.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncFbtResource) -> None:
+        self.search_fbt_inventory = async_to_raw_response(resource.search_fbt_inventory)
+        self.get_fbt_warehouse_list = async_to_raw_response(resource.get_fbt_warehouse_list)
+        self.get_fbt_merchant_onboarded_regions = async_to_raw_response(
+            resource.get_fbt_merchant_onboarded_regions
+        )
+        self.search_fbt_inventory_record = async_to_raw_response(resource.search_fbt_inventory_record)
+        self.query_goods_inventory_for_mcf = async_to_raw_response(resource.query_goods_inventory_for_mcf)
+        self.get_fbtmcf_order_status = async_to_raw_response(resource.get_fbtmcf_order_status)
+        self.cancel_fbtmcf_order = async_to_raw_response(resource.cancel_fbtmcf_order)
+        self.get_fbt_merchant_mcf_status = async_to_raw_response(resource.get_fbt_merchant_mcf_status)
+        self.create_or_update_inbound_plan = async_to_raw_response(resource.create_or_update_inbound_plan)
+        self.get_inbound_method_detail = async_to_raw_response(resource.get_inbound_method_detail)
+        self.get_fbt_inbound_order_details = async_to_raw_response(resource.get_fbt_inbound_order_details)
+        self.cancel_inbound_order = async_to_raw_response(resource.cancel_inbound_order)
+        self.print_inbound_order_labels = async_to_raw_response(resource.print_inbound_order_labels)
+        self.update_inbound_order_tracking = async_to_raw_response(resource.update_inbound_order_tracking)
+        self.list_available_inbound_methods = async_to_raw_response(resource.list_available_inbound_methods)
+        self.confirm_inbound_method = async_to_raw_response(resource.confirm_inbound_method)
+        self.search_goods_hazmat_and_expiration_info = async_to_raw_response(
+            resource.search_goods_hazmat_and_expiration_info
+        )
+        self.update_goods_sku_relations = async_to_raw_response(resource.update_goods_sku_relations)
+        self.ship_inbound_order = async_to_raw_response(resource.ship_inbound_order)
+        self.create_fbt_goods = async_to_raw_response(resource.create_fbt_goods)
+        self.search_goods_info = async_to_raw_response(resource.search_goods_info)
+        self.update_fbt_goods_info = async_to_raw_response(resource.update_fbt_goods_info)
+        self.create_fbtmcf_order = async_to_raw_response(resource.create_fbtmcf_order)

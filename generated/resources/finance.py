@@ -6,13 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import finance as _t
 
-__all__ = ["OPERATIONS", "AsyncFinanceResource", "FinanceResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncFinanceResource",
+    "AsyncFinanceResourceWithRawResponse",
+    "FinanceResource",
+    "FinanceResourceWithRawResponse",
+]
 
 _GET_TRANSACTIONSBY_ORDER_V202309: Operation[_t.GetTransactionsbyOrderV202309Response] = Operation(
     id="finance.get_transactionsby_order_v202309",
@@ -147,15 +156,27 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class FinanceResource(SyncResource):
     """Money: statements, their transactions, payments, withdrawals and unsettled order amounts."""
 
+    @cached_property
+    def with_raw_response(self) -> FinanceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return FinanceResourceWithRawResponse(self)
+
     def get_transactionsby_order_v202309(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderV202309Response:
         """List the statement transactions (revenue, fees, shipping, adjustments) of one order (the 202309 shape).
 
         `GET /finance/202309/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -163,6 +184,7 @@ class FinanceResource(SyncResource):
             _GET_TRANSACTIONSBY_ORDER_V202309,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_payments_v202309(
@@ -174,12 +196,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsV202309Page:
         """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
 
         `GET /finance/202309/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `payments` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -194,6 +222,7 @@ class FinanceResource(SyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_statements(
@@ -206,12 +235,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         statement_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetStatementsPage:
         """List the shop's statements by statement time and payment status, one page at a time.
 
         `GET /finance/202309/statements` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `statements` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -227,6 +262,7 @@ class FinanceResource(SyncResource):
                 "statement_time_ge": statement_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_transactionsby_statement_v202309(
@@ -237,12 +273,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
 
         `GET /finance/202309/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `statement_transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -256,6 +298,7 @@ class FinanceResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_withdrawals(
@@ -266,12 +309,18 @@ class FinanceResource(SyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWithdrawalsPage:
         """List the seller's withdrawals and other balance movements of the given types, one page at a time.
 
         `GET /finance/202309/withdrawals` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `withdrawals` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -285,17 +334,24 @@ class FinanceResource(SyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_transactionsby_order(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderResponse:
         """Get how one order settles: revenue, fees and taxes, shipping costs and each SKU's transactions.
 
         `GET /finance/202501/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -303,6 +359,7 @@ class FinanceResource(SyncResource):
             _GET_TRANSACTIONSBY_ORDER,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_transactionsby_statement(
@@ -313,12 +370,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
 
         `GET /finance/202501/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -332,6 +395,7 @@ class FinanceResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_unsettled_transactions(
@@ -343,12 +407,18 @@ class FinanceResource(SyncResource):
         sort_order: str | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetUnsettledTransactionsPage:
         """List order transactions not yet settled, with their estimated amounts, one page at a time.
 
         `GET /finance/202507/orders/unsettled` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -363,6 +433,7 @@ class FinanceResource(SyncResource):
                 "search_time_lt": search_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_payments(
@@ -374,12 +445,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsPage:
         """List the payments made to the seller's bank account by creation time, one page at a time.
 
         `GET /finance/202605/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `payments` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -394,17 +471,24 @@ class FinanceResource(SyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_trade_in_supplier_account_balance(
         self,
         *,
         currency: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInSupplierAccountBalanceResponse:
         """Get the available balance of the seller's trade-in supplier account.
 
         `GET /finance/202609/account_balances` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -412,6 +496,7 @@ class FinanceResource(SyncResource):
             _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE,
             params={"currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_trade_in_account_transactions(
@@ -422,12 +507,18 @@ class FinanceResource(SyncResource):
         end_time: str | None = None,
         flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInAccountTransactionsPage:
         """List the top-ups, reversals and withdrawals of the trade-in account in a time range, one page at a time.
 
         `GET /finance/202609/account_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `flows` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -441,21 +532,55 @@ class FinanceResource(SyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class FinanceResourceWithRawResponse:
+    """`client.finance.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: FinanceResource) -> None:
+        self.get_transactionsby_order_v202309 = to_raw_response(resource.get_transactionsby_order_v202309)
+        self.get_payments_v202309 = to_raw_response(resource.get_payments_v202309)
+        self.get_statements = to_raw_response(resource.get_statements)
+        self.get_transactionsby_statement_v202309 = to_raw_response(
+            resource.get_transactionsby_statement_v202309
+        )
+        self.get_withdrawals = to_raw_response(resource.get_withdrawals)
+        self.get_transactionsby_order = to_raw_response(resource.get_transactionsby_order)
+        self.get_transactionsby_statement = to_raw_response(resource.get_transactionsby_statement)
+        self.get_unsettled_transactions = to_raw_response(resource.get_unsettled_transactions)
+        self.get_payments = to_raw_response(resource.get_payments)
+        self.get_trade_in_supplier_account_balance = to_raw_response(
+            resource.get_trade_in_supplier_account_balance
+        )
+        self.get_trade_in_account_transactions = to_raw_response(resource.get_trade_in_account_transactions)
 
 
 class AsyncFinanceResource(AsyncResource):
     """Money: statements, their transactions, payments, withdrawals and unsettled order amounts. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncFinanceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncFinanceResourceWithRawResponse(self)
+
     async def get_transactionsby_order_v202309(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderV202309Response:
         """List the statement transactions (revenue, fees, shipping, adjustments) of one order (the 202309 shape).
 
         `GET /finance/202309/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -463,6 +588,7 @@ class AsyncFinanceResource(AsyncResource):
             _GET_TRANSACTIONSBY_ORDER_V202309,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_payments_v202309(
@@ -474,12 +600,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsV202309Page:
         """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
 
         `GET /finance/202309/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `payments` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -494,6 +626,7 @@ class AsyncFinanceResource(AsyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_statements(
@@ -506,12 +639,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         statement_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetStatementsPage:
         """List the shop's statements by statement time and payment status, one page at a time.
 
         `GET /finance/202309/statements` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `statements` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -527,6 +666,7 @@ class AsyncFinanceResource(AsyncResource):
                 "statement_time_ge": statement_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_transactionsby_statement_v202309(
@@ -537,12 +677,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
 
         `GET /finance/202309/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `statement_transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -556,6 +702,7 @@ class AsyncFinanceResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_withdrawals(
@@ -566,12 +713,18 @@ class AsyncFinanceResource(AsyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWithdrawalsPage:
         """List the seller's withdrawals and other balance movements of the given types, one page at a time.
 
         `GET /finance/202309/withdrawals` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `withdrawals` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -585,17 +738,24 @@ class AsyncFinanceResource(AsyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_transactionsby_order(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderResponse:
         """Get how one order settles: revenue, fees and taxes, shipping costs and each SKU's transactions.
 
         `GET /finance/202501/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -603,6 +763,7 @@ class AsyncFinanceResource(AsyncResource):
             _GET_TRANSACTIONSBY_ORDER,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_transactionsby_statement(
@@ -613,12 +774,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
 
         `GET /finance/202501/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -632,6 +799,7 @@ class AsyncFinanceResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_unsettled_transactions(
@@ -643,12 +811,18 @@ class AsyncFinanceResource(AsyncResource):
         sort_order: str | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetUnsettledTransactionsPage:
         """List order transactions not yet settled, with their estimated amounts, one page at a time.
 
         `GET /finance/202507/orders/unsettled` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -663,6 +837,7 @@ class AsyncFinanceResource(AsyncResource):
                 "search_time_lt": search_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_payments(
@@ -674,12 +849,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsPage:
         """List the payments made to the seller's bank account by creation time, one page at a time.
 
         `GET /finance/202605/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `payments` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -694,17 +875,24 @@ class AsyncFinanceResource(AsyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_trade_in_supplier_account_balance(
         self,
         *,
         currency: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInSupplierAccountBalanceResponse:
         """Get the available balance of the seller's trade-in supplier account.
 
         `GET /finance/202609/account_balances` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -712,6 +900,7 @@ class AsyncFinanceResource(AsyncResource):
             _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE,
             params={"currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_trade_in_account_transactions(
@@ -722,12 +911,18 @@ class AsyncFinanceResource(AsyncResource):
         end_time: str | None = None,
         flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInAccountTransactionsPage:
         """List the top-ups, reversals and withdrawals of the trade-in account in a time range, one page at a time.
 
         `GET /finance/202609/account_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `flows` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -741,4 +936,30 @@ class AsyncFinanceResource(AsyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncFinanceResourceWithRawResponse:
+    """`client.finance.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncFinanceResource) -> None:
+        self.get_transactionsby_order_v202309 = async_to_raw_response(
+            resource.get_transactionsby_order_v202309
+        )
+        self.get_payments_v202309 = async_to_raw_response(resource.get_payments_v202309)
+        self.get_statements = async_to_raw_response(resource.get_statements)
+        self.get_transactionsby_statement_v202309 = async_to_raw_response(
+            resource.get_transactionsby_statement_v202309
+        )
+        self.get_withdrawals = async_to_raw_response(resource.get_withdrawals)
+        self.get_transactionsby_order = async_to_raw_response(resource.get_transactionsby_order)
+        self.get_transactionsby_statement = async_to_raw_response(resource.get_transactionsby_statement)
+        self.get_unsettled_transactions = async_to_raw_response(resource.get_unsettled_transactions)
+        self.get_payments = async_to_raw_response(resource.get_payments)
+        self.get_trade_in_supplier_account_balance = async_to_raw_response(
+            resource.get_trade_in_supplier_account_balance
+        )
+        self.get_trade_in_account_transactions = async_to_raw_response(
+            resource.get_trade_in_account_transactions
         )

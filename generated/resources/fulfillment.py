@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import fulfillment as _t
 
-__all__ = ["OPERATIONS", "AsyncFulfillmentResource", "FulfillmentResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncFulfillmentResource",
+    "AsyncFulfillmentResourceWithRawResponse",
+    "FulfillmentResource",
+    "FulfillmentResourceWithRawResponse",
+]
 
 _SEARCH_COMBINABLE_PACKAGES: Operation[_t.SearchCombinablePackagesPage] = Operation(
     id="fulfillment.search_combinable_packages",
@@ -397,17 +406,29 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class FulfillmentResource(SyncResource):
     """Packages: handover, shipping and shipping documents."""
 
+    @cached_property
+    def with_raw_response(self) -> FulfillmentResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return FulfillmentResourceWithRawResponse(self)
+
     def search_combinable_packages(
         self,
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCombinablePackagesPage:
         """List the packages that can be combined into one shipment, one page at a time.
 
         `GET /fulfillment/202309/combinable_packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `combinable_packages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -415,6 +436,7 @@ class FulfillmentResource(SyncResource):
             _SEARCH_COMBINABLE_PACKAGES,
             params={"page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def fulfillment_upload_delivery_file(
@@ -422,12 +444,18 @@ class FulfillmentResource(SyncResource):
         *,
         data: FileInput,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryFileResponse:
         """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
 
         `POST /fulfillment/202309/files/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -435,18 +463,25 @@ class FulfillmentResource(SyncResource):
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def fulfillment_upload_delivery_image(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryImageResponse:
         """Upload an image, such as a proof of delivery photo, and get its URL and size.
 
         `POST /fulfillment/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -454,17 +489,24 @@ class FulfillmentResource(SyncResource):
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_order_split_attributes(
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderSplitAttributesResponse:
         """Check whether each of the given orders can or must be split into several packages, and why.
 
         `GET /fulfillment/202309/orders/split_attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -472,6 +514,7 @@ class FulfillmentResource(SyncResource):
             _GET_ORDER_SPLIT_ATTRIBUTES,
             params={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_handover_timeslots(
@@ -479,11 +522,17 @@ class FulfillmentResource(SyncResource):
         order_id: str,
         *,
         order_line_item_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetHandoverTimeslotsResponse:
         """List the pickup and drop-off options for some items of an order, with their pickup time slots.
 
         `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -491,6 +540,7 @@ class FulfillmentResource(SyncResource):
             _GET_HANDOVER_TIMESLOTS,
             params={"order_id": order_id, "order_line_item_ids": order_line_item_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def mark_package_as_shipped_v202309(
@@ -500,11 +550,17 @@ class FulfillmentResource(SyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
 
         `POST /fulfillment/202309/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -517,6 +573,7 @@ class FulfillmentResource(SyncResource):
                 "tracking_number": tracking_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_shipping_info(
@@ -525,11 +582,17 @@ class FulfillmentResource(SyncResource):
         *,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of an order the seller ships itself.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -538,6 +601,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_eligible_shipping_service(
@@ -547,11 +611,17 @@ class FulfillmentResource(SyncResource):
         dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEligibleShippingServiceResponse:
         """List the shipping services available for an order's items, given the package weight and size.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -560,6 +630,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"dimension": dimension, "order_line_item_ids": order_line_item_ids, "weight": weight},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def split_orders(
@@ -567,11 +638,17 @@ class FulfillmentResource(SyncResource):
         order_id: str,
         *,
         splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SplitOrdersResponse:
         """Split an order into several packages, one per group of line items.
 
         `POST /fulfillment/202309/orders/{order_id}/split` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -580,17 +657,24 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"splittable_groups": splittable_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_tracking(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTrackingResponse:
         """Get the carrier's tracking events for an order's shipment.
 
         `GET /fulfillment/202309/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -598,6 +682,7 @@ class FulfillmentResource(SyncResource):
             _GET_TRACKING,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_packages_v202309(
@@ -608,11 +693,17 @@ class FulfillmentResource(SyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
 
         `POST /fulfillment/202309/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -626,6 +717,7 @@ class FulfillmentResource(SyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def combine_package(
@@ -633,11 +725,17 @@ class FulfillmentResource(SyncResource):
         *,
         combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CombinePackageResponse:
         """Combine several combinable packages so that they ship together.
 
         `POST /fulfillment/202309/packages/combine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -645,17 +743,24 @@ class FulfillmentResource(SyncResource):
             _COMBINE_PACKAGE,
             body={"combinable_packages": combinable_packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_package_delivery_status(
         self,
         *,
         packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdatePackageDeliveryStatusResponse:
         """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
 
         `POST /fulfillment/202309/packages/deliver` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -663,6 +768,7 @@ class FulfillmentResource(SyncResource):
             _UPDATE_PACKAGE_DELIVERY_STATUS,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def schedule_package_handover(
@@ -672,11 +778,17 @@ class FulfillmentResource(SyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SchedulePackageHandoverResponse:
         """Schedule how an order's items reach the carrier: pickup in a time slot or drop-off.
 
         `POST /fulfillment/202309/packages/schedule` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -689,6 +801,7 @@ class FulfillmentResource(SyncResource):
                 "pickup_slot": pickup_slot,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_package(
@@ -704,12 +817,18 @@ class FulfillmentResource(SyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPackagePage:
         """Search the shop's packages by status and create or update time, one page at a time.
 
         `POST /fulfillment/202309/packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `packages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -729,17 +848,24 @@ class FulfillmentResource(SyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def batch_ship_packages(
         self,
         *,
         packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.BatchShipPackagesResponse:
         """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
 
         `POST /fulfillment/202309/packages/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -747,17 +873,24 @@ class FulfillmentResource(SyncResource):
             _BATCH_SHIP_PACKAGES,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_package_detail(
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageDetailResponse:
         """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
 
         `GET /fulfillment/202309/packages/{package_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -765,17 +898,24 @@ class FulfillmentResource(SyncResource):
             _GET_PACKAGE_DETAIL,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_package_handover_time_slots(
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageHandoverTimeSlotsResponse:
         """List the pickup and drop-off options of a package, with its pickup time slots.
 
         `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -783,6 +923,7 @@ class FulfillmentResource(SyncResource):
             _GET_PACKAGE_HANDOVER_TIME_SLOTS,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def ship_package(
@@ -792,11 +933,17 @@ class FulfillmentResource(SyncResource):
         handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Ship a package: by carrier pickup in a time slot, by drop-off, or by the seller's own shipment.
 
         `POST /fulfillment/202309/packages/{package_id}/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -809,6 +956,7 @@ class FulfillmentResource(SyncResource):
                 "self_shipment": self_shipment,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_package_shipping_document(
@@ -820,11 +968,17 @@ class FulfillmentResource(SyncResource):
         ],
         document_size: str | None = None,
         document_format: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageShippingDocumentResponse:
         """Get a URL to a package's shipping label or packing slip.
 
         `GET /fulfillment/202309/packages/{package_id}/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -837,6 +991,7 @@ class FulfillmentResource(SyncResource):
                 "document_format": document_format,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_package_shipping_info_v202309(
@@ -845,11 +1000,17 @@ class FulfillmentResource(SyncResource):
         *,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
 
         `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -858,6 +1019,7 @@ class FulfillmentResource(SyncResource):
             params={"package_id": package_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def uncombine_packages(
@@ -865,11 +1027,17 @@ class FulfillmentResource(SyncResource):
         package_id: str,
         *,
         order_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UncombinePackagesResponse:
         """Take some orders out of a combined package so that they ship on their own.
 
         `POST /fulfillment/202309/packages/{package_id}/uncombine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -878,6 +1046,7 @@ class FulfillmentResource(SyncResource):
             params={"package_id": package_id},
             body={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_first_mile_bundle(
@@ -888,10 +1057,16 @@ class FulfillmentResource(SyncResource):
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateFirstMileBundleResponse:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number.
 
         `POST /fulfillment/202407/bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -904,17 +1079,24 @@ class FulfillmentResource(SyncResource):
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_invoice(
         self,
         *,
         invoices: Sequence[_t.UploadInvoiceRequestInvoice | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadInvoiceResponse:
         """Upload XML invoices for orders or packages; failures are reported per invoice.
 
         `POST /fulfillment/202502/invoice/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -922,17 +1104,24 @@ class FulfillmentResource(SyncResource):
             _UPLOAD_INVOICE,
             body={"invoices": invoices},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_tik_tok_shipping_and_collection_by_tik_tok_coverage(
         self,
         *,
         tracking_number: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse:
         """Check whether a tracking number is covered by TikTok Shipping and by collection by TikTok.
 
         `GET /fulfillment/202508/tts_tracking_validation` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -940,6 +1129,7 @@ class FulfillmentResource(SyncResource):
             _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
             params={"tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_first_mile_bundle_v2(
@@ -950,11 +1140,17 @@ class FulfillmentResource(SyncResource):
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
         phone_tail_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFirstMileBundleV2Response:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number (newer endpoint).
 
         `POST /fulfillment/202510/first_mile_bundle` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -968,6 +1164,7 @@ class FulfillmentResource(SyncResource):
                 "phone_tail_number": phone_tail_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_packages(
@@ -980,11 +1177,17 @@ class FulfillmentResource(SyncResource):
         dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesResponse:
         """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
 
         `POST /fulfillment/202512/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1000,6 +1203,7 @@ class FulfillmentResource(SyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def submit_redemption_information(
@@ -1007,11 +1211,17 @@ class FulfillmentResource(SyncResource):
         *,
         order_id: str,
         order_info_list: Sequence[_t.SubmitRedemptionInformationRequestOrderInfoList | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitRedemptionInformationResponse:
         """Submit how the buyer redeems each line of an order, such as a voucher code and instructions.
 
         `POST /fulfillment/202601/redeem_info/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1019,6 +1229,7 @@ class FulfillmentResource(SyncResource):
             _SUBMIT_REDEMPTION_INFORMATION,
             body={"order_id": order_id, "order_info_list": order_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_pod_customization_details(
@@ -1026,11 +1237,17 @@ class FulfillmentResource(SyncResource):
         *,
         main_order_id: str,
         query_order_lines: Sequence[_t.GetPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPodCustomizationDetailsResponse:
         """Get the buyer's print-on-demand customization of some lines of an order.
 
         `POST /fulfillment/202606/pod_details/get` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1038,22 +1255,30 @@ class FulfillmentResource(SyncResource):
             _GET_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_order_customs_requirements(
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetOrderCustomsRequirementsResponse:
         """Check which orders need customs clearance information and for which items.
 
         `POST /fulfillment/202607/orders/customs_info/query`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_ORDER_CUSTOMS_REQUIREMENTS,
             body={"order_ids": order_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def submit_customs_clearance_information(
@@ -1061,16 +1286,23 @@ class FulfillmentResource(SyncResource):
         *,
         order_list: Sequence[_t.SubmitCustomsClearanceInformationRequestOrderList | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Submit customs clearance details for the items of one or more orders.
 
         `POST /fulfillment/202607/orders/customs_info/submit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
             body={"order_list": order_list},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def tracking_status_update(
@@ -1081,11 +1313,17 @@ class FulfillmentResource(SyncResource):
         tracks: Sequence[_t.TrackingStatusUpdateRequestTrack | Mapping[str, Any]],
         provider_id: str,
         external_tracking_url: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.TrackingStatusUpdateResponse:
         """Report tracking events (status, time, place, proof) of an order delivered by the seller's own carrier.
 
         `POST /fulfillment/202609/order/sof/track/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1099,6 +1337,7 @@ class FulfillmentResource(SyncResource):
                 "external_tracking_url": external_tracking_url,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def mark_package_as_shipped(
@@ -1108,11 +1347,17 @@ class FulfillmentResource(SyncResource):
         order_line_list: Sequence[_t.MarkPackageAsShippedRequestOrderLineList | Mapping[str, Any]]
         | None = None,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedResponse:
         """Mark an order's items as shipped with one or more of the seller's own carriers and tracking numbers.
 
         `POST /fulfillment/202610/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1121,6 +1366,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"order_line_list": order_line_list, "shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_package_shipping_info(
@@ -1128,11 +1374,17 @@ class FulfillmentResource(SyncResource):
         package_id: str,
         *,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carriers and tracking numbers of a package the seller ships itself.
 
         `POST /fulfillment/202610/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1141,23 +1393,82 @@ class FulfillmentResource(SyncResource):
             params={"package_id": package_id},
             body={"shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class FulfillmentResourceWithRawResponse:
+    """`client.fulfillment.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: FulfillmentResource) -> None:
+        self.search_combinable_packages = to_raw_response(resource.search_combinable_packages)
+        self.fulfillment_upload_delivery_file = to_raw_response(resource.fulfillment_upload_delivery_file)
+        self.fulfillment_upload_delivery_image = to_raw_response(resource.fulfillment_upload_delivery_image)
+        self.get_order_split_attributes = to_raw_response(resource.get_order_split_attributes)
+        self.get_handover_timeslots = to_raw_response(resource.get_handover_timeslots)
+        self.mark_package_as_shipped_v202309 = to_raw_response(resource.mark_package_as_shipped_v202309)
+        self.update_shipping_info = to_raw_response(resource.update_shipping_info)
+        self.get_eligible_shipping_service = to_raw_response(resource.get_eligible_shipping_service)
+        self.split_orders = to_raw_response(resource.split_orders)
+        self.get_tracking = to_raw_response(resource.get_tracking)
+        self.create_packages_v202309 = to_raw_response(resource.create_packages_v202309)
+        self.combine_package = to_raw_response(resource.combine_package)
+        self.update_package_delivery_status = to_raw_response(resource.update_package_delivery_status)
+        self.schedule_package_handover = to_raw_response(resource.schedule_package_handover)
+        self.search_package = to_raw_response(resource.search_package)
+        self.batch_ship_packages = to_raw_response(resource.batch_ship_packages)
+        self.get_package_detail = to_raw_response(resource.get_package_detail)
+        self.get_package_handover_time_slots = to_raw_response(resource.get_package_handover_time_slots)
+        self.ship_package = to_raw_response(resource.ship_package)
+        self.get_package_shipping_document = to_raw_response(resource.get_package_shipping_document)
+        self.update_package_shipping_info_v202309 = to_raw_response(
+            resource.update_package_shipping_info_v202309
+        )
+        self.uncombine_packages = to_raw_response(resource.uncombine_packages)
+        self.create_first_mile_bundle = to_raw_response(resource.create_first_mile_bundle)
+        self.upload_invoice = to_raw_response(resource.upload_invoice)
+        self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = to_raw_response(
+            resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage
+        )
+        self.create_first_mile_bundle_v2 = to_raw_response(resource.create_first_mile_bundle_v2)
+        self.create_packages = to_raw_response(resource.create_packages)
+        self.submit_redemption_information = to_raw_response(resource.submit_redemption_information)
+        self.get_pod_customization_details = to_raw_response(resource.get_pod_customization_details)
+        self.get_order_customs_requirements = to_raw_response(resource.get_order_customs_requirements)
+        self.submit_customs_clearance_information = to_raw_response(
+            resource.submit_customs_clearance_information
+        )
+        self.tracking_status_update = to_raw_response(resource.tracking_status_update)
+        self.mark_package_as_shipped = to_raw_response(resource.mark_package_as_shipped)
+        self.update_package_shipping_info = to_raw_response(resource.update_package_shipping_info)
 
 
 class AsyncFulfillmentResource(AsyncResource):
     """Packages: handover, shipping and shipping documents. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncFulfillmentResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncFulfillmentResourceWithRawResponse(self)
 
     async def search_combinable_packages(
         self,
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCombinablePackagesPage:
         """List the packages that can be combined into one shipment, one page at a time.
 
         `GET /fulfillment/202309/combinable_packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `combinable_packages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1165,6 +1476,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _SEARCH_COMBINABLE_PACKAGES,
             params={"page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def fulfillment_upload_delivery_file(
@@ -1172,12 +1484,18 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         data: FileInput,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryFileResponse:
         """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
 
         `POST /fulfillment/202309/files/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1185,18 +1503,25 @@ class AsyncFulfillmentResource(AsyncResource):
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def fulfillment_upload_delivery_image(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryImageResponse:
         """Upload an image, such as a proof of delivery photo, and get its URL and size.
 
         `POST /fulfillment/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1204,17 +1529,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_order_split_attributes(
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderSplitAttributesResponse:
         """Check whether each of the given orders can or must be split into several packages, and why.
 
         `GET /fulfillment/202309/orders/split_attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1222,6 +1554,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_ORDER_SPLIT_ATTRIBUTES,
             params={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_handover_timeslots(
@@ -1229,11 +1562,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_id: str,
         *,
         order_line_item_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetHandoverTimeslotsResponse:
         """List the pickup and drop-off options for some items of an order, with their pickup time slots.
 
         `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1241,6 +1580,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_HANDOVER_TIMESLOTS,
             params={"order_id": order_id, "order_line_item_ids": order_line_item_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def mark_package_as_shipped_v202309(
@@ -1250,11 +1590,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
 
         `POST /fulfillment/202309/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1267,6 +1613,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "tracking_number": tracking_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_shipping_info(
@@ -1275,11 +1622,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of an order the seller ships itself.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1288,6 +1641,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_eligible_shipping_service(
@@ -1297,11 +1651,17 @@ class AsyncFulfillmentResource(AsyncResource):
         dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEligibleShippingServiceResponse:
         """List the shipping services available for an order's items, given the package weight and size.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1310,6 +1670,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"dimension": dimension, "order_line_item_ids": order_line_item_ids, "weight": weight},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def split_orders(
@@ -1317,11 +1678,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_id: str,
         *,
         splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SplitOrdersResponse:
         """Split an order into several packages, one per group of line items.
 
         `POST /fulfillment/202309/orders/{order_id}/split` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1330,17 +1697,24 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"splittable_groups": splittable_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_tracking(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTrackingResponse:
         """Get the carrier's tracking events for an order's shipment.
 
         `GET /fulfillment/202309/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1348,6 +1722,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_TRACKING,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_packages_v202309(
@@ -1358,11 +1733,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
 
         `POST /fulfillment/202309/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1376,6 +1757,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def combine_package(
@@ -1383,11 +1765,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CombinePackageResponse:
         """Combine several combinable packages so that they ship together.
 
         `POST /fulfillment/202309/packages/combine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1395,17 +1783,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _COMBINE_PACKAGE,
             body={"combinable_packages": combinable_packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_package_delivery_status(
         self,
         *,
         packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdatePackageDeliveryStatusResponse:
         """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
 
         `POST /fulfillment/202309/packages/deliver` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1413,6 +1808,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _UPDATE_PACKAGE_DELIVERY_STATUS,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def schedule_package_handover(
@@ -1422,11 +1818,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SchedulePackageHandoverResponse:
         """Schedule how an order's items reach the carrier: pickup in a time slot or drop-off.
 
         `POST /fulfillment/202309/packages/schedule` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1439,6 +1841,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "pickup_slot": pickup_slot,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_package(
@@ -1454,12 +1857,18 @@ class AsyncFulfillmentResource(AsyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPackagePage:
         """Search the shop's packages by status and create or update time, one page at a time.
 
         `POST /fulfillment/202309/packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `packages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1479,17 +1888,24 @@ class AsyncFulfillmentResource(AsyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def batch_ship_packages(
         self,
         *,
         packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.BatchShipPackagesResponse:
         """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
 
         `POST /fulfillment/202309/packages/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1497,17 +1913,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _BATCH_SHIP_PACKAGES,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_package_detail(
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageDetailResponse:
         """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
 
         `GET /fulfillment/202309/packages/{package_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1515,17 +1938,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_PACKAGE_DETAIL,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_package_handover_time_slots(
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageHandoverTimeSlotsResponse:
         """List the pickup and drop-off options of a package, with its pickup time slots.
 
         `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1533,6 +1963,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_PACKAGE_HANDOVER_TIME_SLOTS,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def ship_package(
@@ -1542,11 +1973,17 @@ class AsyncFulfillmentResource(AsyncResource):
         handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Ship a package: by carrier pickup in a time slot, by drop-off, or by the seller's own shipment.
 
         `POST /fulfillment/202309/packages/{package_id}/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1559,6 +1996,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "self_shipment": self_shipment,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_package_shipping_document(
@@ -1570,11 +2008,17 @@ class AsyncFulfillmentResource(AsyncResource):
         ],
         document_size: str | None = None,
         document_format: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageShippingDocumentResponse:
         """Get a URL to a package's shipping label or packing slip.
 
         `GET /fulfillment/202309/packages/{package_id}/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1587,6 +2031,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "document_format": document_format,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_package_shipping_info_v202309(
@@ -1595,11 +2040,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
 
         `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1608,6 +2059,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"package_id": package_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def uncombine_packages(
@@ -1615,11 +2067,17 @@ class AsyncFulfillmentResource(AsyncResource):
         package_id: str,
         *,
         order_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UncombinePackagesResponse:
         """Take some orders out of a combined package so that they ship on their own.
 
         `POST /fulfillment/202309/packages/{package_id}/uncombine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1628,6 +2086,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"package_id": package_id},
             body={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_first_mile_bundle(
@@ -1638,10 +2097,16 @@ class AsyncFulfillmentResource(AsyncResource):
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateFirstMileBundleResponse:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number.
 
         `POST /fulfillment/202407/bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1654,17 +2119,24 @@ class AsyncFulfillmentResource(AsyncResource):
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_invoice(
         self,
         *,
         invoices: Sequence[_t.UploadInvoiceRequestInvoice | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadInvoiceResponse:
         """Upload XML invoices for orders or packages; failures are reported per invoice.
 
         `POST /fulfillment/202502/invoice/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1672,17 +2144,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _UPLOAD_INVOICE,
             body={"invoices": invoices},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_tik_tok_shipping_and_collection_by_tik_tok_coverage(
         self,
         *,
         tracking_number: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse:
         """Check whether a tracking number is covered by TikTok Shipping and by collection by TikTok.
 
         `GET /fulfillment/202508/tts_tracking_validation` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1690,6 +2169,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
             params={"tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_first_mile_bundle_v2(
@@ -1700,11 +2180,17 @@ class AsyncFulfillmentResource(AsyncResource):
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
         phone_tail_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFirstMileBundleV2Response:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number (newer endpoint).
 
         `POST /fulfillment/202510/first_mile_bundle` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1718,6 +2204,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "phone_tail_number": phone_tail_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_packages(
@@ -1730,11 +2217,17 @@ class AsyncFulfillmentResource(AsyncResource):
         dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesResponse:
         """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
 
         `POST /fulfillment/202512/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1750,6 +2243,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def submit_redemption_information(
@@ -1757,11 +2251,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         order_id: str,
         order_info_list: Sequence[_t.SubmitRedemptionInformationRequestOrderInfoList | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitRedemptionInformationResponse:
         """Submit how the buyer redeems each line of an order, such as a voucher code and instructions.
 
         `POST /fulfillment/202601/redeem_info/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1769,6 +2269,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _SUBMIT_REDEMPTION_INFORMATION,
             body={"order_id": order_id, "order_info_list": order_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_pod_customization_details(
@@ -1776,11 +2277,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         main_order_id: str,
         query_order_lines: Sequence[_t.GetPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPodCustomizationDetailsResponse:
         """Get the buyer's print-on-demand customization of some lines of an order.
 
         `POST /fulfillment/202606/pod_details/get` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1788,22 +2295,30 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_order_customs_requirements(
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetOrderCustomsRequirementsResponse:
         """Check which orders need customs clearance information and for which items.
 
         `POST /fulfillment/202607/orders/customs_info/query`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_ORDER_CUSTOMS_REQUIREMENTS,
             body={"order_ids": order_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def submit_customs_clearance_information(
@@ -1811,16 +2326,23 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         order_list: Sequence[_t.SubmitCustomsClearanceInformationRequestOrderList | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Submit customs clearance details for the items of one or more orders.
 
         `POST /fulfillment/202607/orders/customs_info/submit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
             body={"order_list": order_list},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def tracking_status_update(
@@ -1831,11 +2353,17 @@ class AsyncFulfillmentResource(AsyncResource):
         tracks: Sequence[_t.TrackingStatusUpdateRequestTrack | Mapping[str, Any]],
         provider_id: str,
         external_tracking_url: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.TrackingStatusUpdateResponse:
         """Report tracking events (status, time, place, proof) of an order delivered by the seller's own carrier.
 
         `POST /fulfillment/202609/order/sof/track/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1849,6 +2377,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "external_tracking_url": external_tracking_url,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def mark_package_as_shipped(
@@ -1858,11 +2387,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_line_list: Sequence[_t.MarkPackageAsShippedRequestOrderLineList | Mapping[str, Any]]
         | None = None,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedResponse:
         """Mark an order's items as shipped with one or more of the seller's own carriers and tracking numbers.
 
         `POST /fulfillment/202610/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1871,6 +2406,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"order_line_list": order_line_list, "shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_package_shipping_info(
@@ -1878,11 +2414,17 @@ class AsyncFulfillmentResource(AsyncResource):
         package_id: str,
         *,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carriers and tracking numbers of a package the seller ships itself.
 
         `POST /fulfillment/202610/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1891,4 +2433,55 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"package_id": package_id},
             body={"shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncFulfillmentResourceWithRawResponse:
+    """`client.fulfillment.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncFulfillmentResource) -> None:
+        self.search_combinable_packages = async_to_raw_response(resource.search_combinable_packages)
+        self.fulfillment_upload_delivery_file = async_to_raw_response(
+            resource.fulfillment_upload_delivery_file
+        )
+        self.fulfillment_upload_delivery_image = async_to_raw_response(
+            resource.fulfillment_upload_delivery_image
+        )
+        self.get_order_split_attributes = async_to_raw_response(resource.get_order_split_attributes)
+        self.get_handover_timeslots = async_to_raw_response(resource.get_handover_timeslots)
+        self.mark_package_as_shipped_v202309 = async_to_raw_response(resource.mark_package_as_shipped_v202309)
+        self.update_shipping_info = async_to_raw_response(resource.update_shipping_info)
+        self.get_eligible_shipping_service = async_to_raw_response(resource.get_eligible_shipping_service)
+        self.split_orders = async_to_raw_response(resource.split_orders)
+        self.get_tracking = async_to_raw_response(resource.get_tracking)
+        self.create_packages_v202309 = async_to_raw_response(resource.create_packages_v202309)
+        self.combine_package = async_to_raw_response(resource.combine_package)
+        self.update_package_delivery_status = async_to_raw_response(resource.update_package_delivery_status)
+        self.schedule_package_handover = async_to_raw_response(resource.schedule_package_handover)
+        self.search_package = async_to_raw_response(resource.search_package)
+        self.batch_ship_packages = async_to_raw_response(resource.batch_ship_packages)
+        self.get_package_detail = async_to_raw_response(resource.get_package_detail)
+        self.get_package_handover_time_slots = async_to_raw_response(resource.get_package_handover_time_slots)
+        self.ship_package = async_to_raw_response(resource.ship_package)
+        self.get_package_shipping_document = async_to_raw_response(resource.get_package_shipping_document)
+        self.update_package_shipping_info_v202309 = async_to_raw_response(
+            resource.update_package_shipping_info_v202309
+        )
+        self.uncombine_packages = async_to_raw_response(resource.uncombine_packages)
+        self.create_first_mile_bundle = async_to_raw_response(resource.create_first_mile_bundle)
+        self.upload_invoice = async_to_raw_response(resource.upload_invoice)
+        self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = async_to_raw_response(
+            resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage
+        )
+        self.create_first_mile_bundle_v2 = async_to_raw_response(resource.create_first_mile_bundle_v2)
+        self.create_packages = async_to_raw_response(resource.create_packages)
+        self.submit_redemption_information = async_to_raw_response(resource.submit_redemption_information)
+        self.get_pod_customization_details = async_to_raw_response(resource.get_pod_customization_details)
+        self.get_order_customs_requirements = async_to_raw_response(resource.get_order_customs_requirements)
+        self.submit_customs_clearance_information = async_to_raw_response(
+            resource.submit_customs_clearance_information
+        )
+        self.tracking_status_update = async_to_raw_response(resource.tracking_status_update)
+        self.mark_package_as_shipped = async_to_raw_response(resource.mark_package_as_shipped)
+        self.update_package_shipping_info = async_to_raw_response(resource.update_package_shipping_info)

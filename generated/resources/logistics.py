@@ -5,13 +5,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import logistics as _t
 
-__all__ = ["OPERATIONS", "AsyncLogisticsResource", "LogisticsResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncLogisticsResource",
+    "AsyncLogisticsResourceWithRawResponse",
+    "LogisticsResource",
+    "LogisticsResourceWithRawResponse",
+]
 
 _GET_SHIPPING_PROVIDERS: Operation[_t.GetShippingProvidersResponse] = Operation(
     id="logistics.get_shipping_providers",
@@ -93,15 +102,27 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class LogisticsResource(SyncResource):
     """Warehouses, delivery options, shipping providers and shipping templates of the shop."""
 
+    @cached_property
+    def with_raw_response(self) -> LogisticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return LogisticsResourceWithRawResponse(self)
+
     def get_shipping_providers(
         self,
         delivery_option_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShippingProvidersResponse:
         """List the shipping providers available for a delivery option.
 
         `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -109,35 +130,51 @@ class LogisticsResource(SyncResource):
             _GET_SHIPPING_PROVIDERS,
             params={"delivery_option_id": delivery_option_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_seller_warehouse(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalSellerWarehouseResponse:
         """List the global seller's warehouses.
 
         `GET /logistics/202309/global_warehouses`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GLOBAL_SELLER_WAREHOUSE,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_warehouse_list(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWarehouseListResponse:
         """List the shop's warehouses with their address and status.
 
         `GET /logistics/202309/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_warehouse_delivery_options(
@@ -145,11 +182,17 @@ class LogisticsResource(SyncResource):
         warehouse_id: str,
         *,
         scope: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWarehouseDeliveryOptionsResponse:
         """List the delivery options a warehouse offers.
 
         `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -157,6 +200,7 @@ class LogisticsResource(SyncResource):
             _GET_WAREHOUSE_DELIVERY_OPTIONS,
             params={"warehouse_id": warehouse_id, "scope": scope},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shipping_template_availability(
@@ -165,11 +209,17 @@ class LogisticsResource(SyncResource):
         product_attribute: _t.GetShippingTemplateAvailabilityRequestProductAttribute
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShippingTemplateAvailabilityResponse:
         """List the shop's shipping templates and whether each fits a package of the given size.
 
         `GET /logistics/202510/seller_templates` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -177,17 +227,24 @@ class LogisticsResource(SyncResource):
             _GET_SHIPPING_TEMPLATE_AVAILABILITY,
             body={"product_attribute": product_attribute},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_logistics_tracking(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLogisticsTrackingResponse:
         """Get the tracking events of an order's shipments.
 
         `GET /logistics/202604/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -195,6 +252,7 @@ class LogisticsResource(SyncResource):
             _GET_LOGISTICS_TRACKING,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_shipping_template_existence(
@@ -203,11 +261,17 @@ class LogisticsResource(SyncResource):
         access_token: str,
         biz_warehouse_id: int,
         shop_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckShippingTemplateExistenceResponse:
         """Check whether a warehouse has a shipping template.
 
         `GET /logistics/202606/seller_template/template_exist` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -215,21 +279,47 @@ class LogisticsResource(SyncResource):
             _CHECK_SHIPPING_TEMPLATE_EXISTENCE,
             params={"access_token": access_token, "shop_id": shop_id, "biz_warehouse_id": biz_warehouse_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class LogisticsResourceWithRawResponse:
+    """`client.logistics.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: LogisticsResource) -> None:
+        self.get_shipping_providers = to_raw_response(resource.get_shipping_providers)
+        self.get_global_seller_warehouse = to_raw_response(resource.get_global_seller_warehouse)
+        self.get_warehouse_list = to_raw_response(resource.get_warehouse_list)
+        self.get_warehouse_delivery_options = to_raw_response(resource.get_warehouse_delivery_options)
+        self.get_shipping_template_availability = to_raw_response(resource.get_shipping_template_availability)
+        self.get_logistics_tracking = to_raw_response(resource.get_logistics_tracking)
+        self.check_shipping_template_existence = to_raw_response(resource.check_shipping_template_existence)
 
 
 class AsyncLogisticsResource(AsyncResource):
     """Warehouses, delivery options, shipping providers and shipping templates of the shop. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncLogisticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncLogisticsResourceWithRawResponse(self)
+
     async def get_shipping_providers(
         self,
         delivery_option_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShippingProvidersResponse:
         """List the shipping providers available for a delivery option.
 
         `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -237,35 +327,51 @@ class AsyncLogisticsResource(AsyncResource):
             _GET_SHIPPING_PROVIDERS,
             params={"delivery_option_id": delivery_option_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_seller_warehouse(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalSellerWarehouseResponse:
         """List the global seller's warehouses.
 
         `GET /logistics/202309/global_warehouses`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GLOBAL_SELLER_WAREHOUSE,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_warehouse_list(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWarehouseListResponse:
         """List the shop's warehouses with their address and status.
 
         `GET /logistics/202309/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_warehouse_delivery_options(
@@ -273,11 +379,17 @@ class AsyncLogisticsResource(AsyncResource):
         warehouse_id: str,
         *,
         scope: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWarehouseDeliveryOptionsResponse:
         """List the delivery options a warehouse offers.
 
         `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -285,6 +397,7 @@ class AsyncLogisticsResource(AsyncResource):
             _GET_WAREHOUSE_DELIVERY_OPTIONS,
             params={"warehouse_id": warehouse_id, "scope": scope},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shipping_template_availability(
@@ -293,11 +406,17 @@ class AsyncLogisticsResource(AsyncResource):
         product_attribute: _t.GetShippingTemplateAvailabilityRequestProductAttribute
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShippingTemplateAvailabilityResponse:
         """List the shop's shipping templates and whether each fits a package of the given size.
 
         `GET /logistics/202510/seller_templates` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -305,17 +424,24 @@ class AsyncLogisticsResource(AsyncResource):
             _GET_SHIPPING_TEMPLATE_AVAILABILITY,
             body={"product_attribute": product_attribute},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_logistics_tracking(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLogisticsTrackingResponse:
         """Get the tracking events of an order's shipments.
 
         `GET /logistics/202604/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -323,6 +449,7 @@ class AsyncLogisticsResource(AsyncResource):
             _GET_LOGISTICS_TRACKING,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_shipping_template_existence(
@@ -331,11 +458,17 @@ class AsyncLogisticsResource(AsyncResource):
         access_token: str,
         biz_warehouse_id: int,
         shop_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckShippingTemplateExistenceResponse:
         """Check whether a warehouse has a shipping template.
 
         `GET /logistics/202606/seller_template/template_exist` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -343,4 +476,22 @@ class AsyncLogisticsResource(AsyncResource):
             _CHECK_SHIPPING_TEMPLATE_EXISTENCE,
             params={"access_token": access_token, "shop_id": shop_id, "biz_warehouse_id": biz_warehouse_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncLogisticsResourceWithRawResponse:
+    """`client.logistics.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncLogisticsResource) -> None:
+        self.get_shipping_providers = async_to_raw_response(resource.get_shipping_providers)
+        self.get_global_seller_warehouse = async_to_raw_response(resource.get_global_seller_warehouse)
+        self.get_warehouse_list = async_to_raw_response(resource.get_warehouse_list)
+        self.get_warehouse_delivery_options = async_to_raw_response(resource.get_warehouse_delivery_options)
+        self.get_shipping_template_availability = async_to_raw_response(
+            resource.get_shipping_template_availability
+        )
+        self.get_logistics_tracking = async_to_raw_response(resource.get_logistics_tracking)
+        self.check_shipping_template_existence = async_to_raw_response(
+            resource.check_shipping_template_existence
         )

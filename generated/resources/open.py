@@ -4,13 +4,22 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import open as _t
 
-__all__ = ["OPERATIONS", "AsyncOpenResource", "OpenResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncOpenResource",
+    "AsyncOpenResourceWithRawResponse",
+    "OpenResource",
+    "OpenResourceWithRawResponse",
+]
 
 _UPLOAD_FILE_INIT: Operation[_t.UploadFileInitResponse] = Operation(
     id="open.upload_file_init",
@@ -30,6 +39,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (_UPLOAD_FILE_INIT,)
 class OpenResource(SyncResource):
     """Chunked file uploads to TikTok Shop."""
 
+    @cached_property
+    def with_raw_response(self) -> OpenResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return OpenResourceWithRawResponse(self)
+
     def upload_file_init(
         self,
         *,
@@ -40,10 +55,16 @@ class OpenResource(SyncResource):
         target_path: str,
         shop_cipher: str | None = None,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadFileInitResponse:
         """Start a chunked file upload and get the URL and token to send the chunks with.
 
         `POST /open/202512/file/init`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -57,11 +78,25 @@ class OpenResource(SyncResource):
                 "total_chunk_count": total_chunk_count,
                 "target_path": target_path,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class OpenResourceWithRawResponse:
+    """`client.open.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: OpenResource) -> None:
+        self.upload_file_init = to_raw_response(resource.upload_file_init)
 
 
 class AsyncOpenResource(AsyncResource):
     """Chunked file uploads to TikTok Shop. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncOpenResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncOpenResourceWithRawResponse(self)
 
     async def upload_file_init(
         self,
@@ -73,10 +108,16 @@ class AsyncOpenResource(AsyncResource):
         target_path: str,
         shop_cipher: str | None = None,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadFileInitResponse:
         """Start a chunked file upload and get the URL and token to send the chunks with.
 
         `POST /open/202512/file/init`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -90,4 +131,12 @@ class AsyncOpenResource(AsyncResource):
                 "total_chunk_count": total_chunk_count,
                 "target_path": target_path,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncOpenResourceWithRawResponse:
+    """`client.open.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncOpenResource) -> None:
+        self.upload_file_init = async_to_raw_response(resource.upload_file_init)

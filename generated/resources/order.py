@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import order as _t
 
-__all__ = ["OPERATIONS", "AsyncOrderResource", "OrderResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncOrderResource",
+    "AsyncOrderResourceWithRawResponse",
+    "OrderResource",
+    "OrderResourceWithRawResponse",
+]
 
 _GET_ORDER_DETAIL_V202309: Operation[_t.GetOrderDetailV202309Response] = Operation(
     id="order.get_order_detail_v202309",
@@ -122,15 +131,27 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class OrderResource(SyncResource):
     """Orders of the shop: search, detail and price breakdown."""
 
+    @cached_property
+    def with_raw_response(self) -> OrderResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return OrderResourceWithRawResponse(self)
+
     def get_order_detail_v202309(
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderDetailV202309Response:
         """Get the full detail of up to 50 orders by id (the 202309 shape).
 
         `GET /order/202309/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -138,6 +159,7 @@ class OrderResource(SyncResource):
             _GET_ORDER_DETAIL_V202309,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_order_list(
@@ -168,12 +190,18 @@ class OrderResource(SyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         warehouse_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderListPage:
         """Search the shop's orders by status and create or update time, one page at a time.
 
         `POST /order/202309/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -197,6 +225,7 @@ class OrderResource(SyncResource):
                 "warehouse_ids": warehouse_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_orders_by_external_order_reference(
@@ -215,11 +244,17 @@ class OrderResource(SyncResource):
             "WOOCOMMERCE",
         ],
         external_order_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOrdersByExternalOrderReferenceResponse:
         """Find the orders linked to an order id of an external platform.
 
         `POST /order/202406/orders/external_order_search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -228,17 +263,24 @@ class OrderResource(SyncResource):
             params={"platform": platform, "external_order_id": external_order_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def add_external_order_references(
         self,
         *,
         orders: Sequence[_t.AddExternalOrderReferencesRequestOrder | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AddExternalOrderReferencesResponse:
         """Link orders and their line items to the matching order on an external platform.
 
         `POST /order/202406/orders/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -246,6 +288,7 @@ class OrderResource(SyncResource):
             _ADD_EXTERNAL_ORDER_REFERENCES,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_external_order_references(
@@ -264,11 +307,17 @@ class OrderResource(SyncResource):
             "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetExternalOrderReferencesResponse:
         """Get the external platform order linked to an order.
 
         `GET /order/202406/orders/{order_id}/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -276,17 +325,24 @@ class OrderResource(SyncResource):
             _GET_EXTERNAL_ORDER_REFERENCES,
             params={"order_id": order_id, "platform": platform},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_price_detail(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPriceDetailResponse:
         """Get how one order's price is made up: item prices, discounts, shipping, taxes.
 
         `GET /order/202407/orders/{order_id}/price_detail` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -294,17 +350,24 @@ class OrderResource(SyncResource):
             _GET_PRICE_DETAIL,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_order_detail(
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderDetailResponse:
         """Get the full detail of up to 50 orders by id.
 
         `GET /order/202507/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -312,6 +375,7 @@ class OrderResource(SyncResource):
             _GET_ORDER_DETAIL,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_the_blind_box_opening_results(
@@ -326,11 +390,17 @@ class OrderResource(SyncResource):
             _t.UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Report which product each blind box in an order turned out to hold.
 
         `POST /order/202605/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -342,6 +412,7 @@ class OrderResource(SyncResource):
                 "blind_batch_box_results": blind_batch_box_results,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_pod_customization_details(
@@ -351,11 +422,17 @@ class OrderResource(SyncResource):
         query_order_lines: Sequence[
             _t.SearchPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPodCustomizationDetailsResponse:
         """Get the print-on-demand customization details of an order's lines.
 
         `POST /order/202606/pod_details/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -363,21 +440,53 @@ class OrderResource(SyncResource):
             _SEARCH_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class OrderResourceWithRawResponse:
+    """`client.order.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: OrderResource) -> None:
+        self.get_order_detail_v202309 = to_raw_response(resource.get_order_detail_v202309)
+        self.get_order_list = to_raw_response(resource.get_order_list)
+        self.search_orders_by_external_order_reference = to_raw_response(
+            resource.search_orders_by_external_order_reference
+        )
+        self.add_external_order_references = to_raw_response(resource.add_external_order_references)
+        self.get_external_order_references = to_raw_response(resource.get_external_order_references)
+        self.get_price_detail = to_raw_response(resource.get_price_detail)
+        self.get_order_detail = to_raw_response(resource.get_order_detail)
+        self.update_the_blind_box_opening_results = to_raw_response(
+            resource.update_the_blind_box_opening_results
+        )
+        self.search_pod_customization_details = to_raw_response(resource.search_pod_customization_details)
 
 
 class AsyncOrderResource(AsyncResource):
     """Orders of the shop: search, detail and price breakdown. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncOrderResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncOrderResourceWithRawResponse(self)
+
     async def get_order_detail_v202309(
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderDetailV202309Response:
         """Get the full detail of up to 50 orders by id (the 202309 shape).
 
         `GET /order/202309/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -385,6 +494,7 @@ class AsyncOrderResource(AsyncResource):
             _GET_ORDER_DETAIL_V202309,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_order_list(
@@ -415,12 +525,18 @@ class AsyncOrderResource(AsyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         warehouse_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderListPage:
         """Search the shop's orders by status and create or update time, one page at a time.
 
         `POST /order/202309/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -444,6 +560,7 @@ class AsyncOrderResource(AsyncResource):
                 "warehouse_ids": warehouse_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_orders_by_external_order_reference(
@@ -462,11 +579,17 @@ class AsyncOrderResource(AsyncResource):
             "WOOCOMMERCE",
         ],
         external_order_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOrdersByExternalOrderReferenceResponse:
         """Find the orders linked to an order id of an external platform.
 
         `POST /order/202406/orders/external_order_search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -475,17 +598,24 @@ class AsyncOrderResource(AsyncResource):
             params={"platform": platform, "external_order_id": external_order_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def add_external_order_references(
         self,
         *,
         orders: Sequence[_t.AddExternalOrderReferencesRequestOrder | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AddExternalOrderReferencesResponse:
         """Link orders and their line items to the matching order on an external platform.
 
         `POST /order/202406/orders/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -493,6 +623,7 @@ class AsyncOrderResource(AsyncResource):
             _ADD_EXTERNAL_ORDER_REFERENCES,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_external_order_references(
@@ -511,11 +642,17 @@ class AsyncOrderResource(AsyncResource):
             "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetExternalOrderReferencesResponse:
         """Get the external platform order linked to an order.
 
         `GET /order/202406/orders/{order_id}/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -523,17 +660,24 @@ class AsyncOrderResource(AsyncResource):
             _GET_EXTERNAL_ORDER_REFERENCES,
             params={"order_id": order_id, "platform": platform},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_price_detail(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPriceDetailResponse:
         """Get how one order's price is made up: item prices, discounts, shipping, taxes.
 
         `GET /order/202407/orders/{order_id}/price_detail` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -541,17 +685,24 @@ class AsyncOrderResource(AsyncResource):
             _GET_PRICE_DETAIL,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_order_detail(
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderDetailResponse:
         """Get the full detail of up to 50 orders by id.
 
         `GET /order/202507/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -559,6 +710,7 @@ class AsyncOrderResource(AsyncResource):
             _GET_ORDER_DETAIL,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_the_blind_box_opening_results(
@@ -573,11 +725,17 @@ class AsyncOrderResource(AsyncResource):
             _t.UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Report which product each blind box in an order turned out to hold.
 
         `POST /order/202605/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -589,6 +747,7 @@ class AsyncOrderResource(AsyncResource):
                 "blind_batch_box_results": blind_batch_box_results,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_pod_customization_details(
@@ -598,11 +757,17 @@ class AsyncOrderResource(AsyncResource):
         query_order_lines: Sequence[
             _t.SearchPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPodCustomizationDetailsResponse:
         """Get the print-on-demand customization details of an order's lines.
 
         `POST /order/202606/pod_details/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -610,4 +775,26 @@ class AsyncOrderResource(AsyncResource):
             _SEARCH_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncOrderResourceWithRawResponse:
+    """`client.order.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncOrderResource) -> None:
+        self.get_order_detail_v202309 = async_to_raw_response(resource.get_order_detail_v202309)
+        self.get_order_list = async_to_raw_response(resource.get_order_list)
+        self.search_orders_by_external_order_reference = async_to_raw_response(
+            resource.search_orders_by_external_order_reference
+        )
+        self.add_external_order_references = async_to_raw_response(resource.add_external_order_references)
+        self.get_external_order_references = async_to_raw_response(resource.get_external_order_references)
+        self.get_price_detail = async_to_raw_response(resource.get_price_detail)
+        self.get_order_detail = async_to_raw_response(resource.get_order_detail)
+        self.update_the_blind_box_opening_results = async_to_raw_response(
+            resource.update_the_blind_box_opening_results
+        )
+        self.search_pod_customization_details = async_to_raw_response(
+            resource.search_pod_customization_details
         )

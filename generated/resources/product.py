@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import product as _t
 
-__all__ = ["OPERATIONS", "AsyncProductResource", "ProductResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncProductResource",
+    "AsyncProductResourceWithRawResponse",
+    "ProductResource",
+    "ProductResourceWithRawResponse",
+]
 
 _GET_BRANDS: Operation[_t.GetBrandsPage] = Operation(
     id="product.get_brands",
@@ -897,6 +906,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class ProductResource(SyncResource):
     """Products and the catalogue they are listed in: categories, brands, attributes."""
 
+    @cached_property
+    def with_raw_response(self) -> ProductResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return ProductResourceWithRawResponse(self)
+
     def get_brands(
         self,
         *,
@@ -906,12 +921,18 @@ class ProductResource(SyncResource):
         brand_name: str | None = None,
         page_token: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBrandsPage:
         """List the brands usable in a category, one page at a time.
 
         `GET /product/202309/brands` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `brands` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -926,22 +947,30 @@ class ProductResource(SyncResource):
                 "category_version": category_version,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_custom_brands(
         self,
         *,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateCustomBrandsResponse:
         """Create a custom brand for the shop and get its id.
 
         `POST /product/202309/brands`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CREATE_CUSTOM_BRANDS,
             body={"name": name},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_categories(
@@ -952,11 +981,17 @@ class ProductResource(SyncResource):
         category_version: str | None = None,
         listing_platform: str | None = None,
         include_prohibited_categories: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoriesResponse:
         """List the categories the shop can list products in.
 
         `GET /product/202309/categories` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -970,6 +1005,7 @@ class ProductResource(SyncResource):
                 "include_prohibited_categories": include_prohibited_categories,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def recommend_category(
@@ -981,11 +1017,17 @@ class ProductResource(SyncResource):
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendCategoryResponse:
         """Suggest the leaf category that fits a product, from its title, description and images.
 
         `POST /product/202309/categories/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1000,6 +1042,7 @@ class ProductResource(SyncResource):
                 "product_title": product_title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_attributes(
@@ -1008,11 +1051,17 @@ class ProductResource(SyncResource):
         *,
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAttributesResponse:
         """List the product and sales attributes of a leaf category.
 
         `GET /product/202309/categories/{category_id}/attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1020,6 +1069,7 @@ class ProductResource(SyncResource):
             _GET_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_attributes(
@@ -1028,16 +1078,23 @@ class ProductResource(SyncResource):
         *,
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalAttributesResponse:
         """List the product and sales attributes of a global leaf category.
 
         `GET /product/202309/categories/{category_id}/global_attributes`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GLOBAL_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_category_rules(
@@ -1046,16 +1103,23 @@ class ProductResource(SyncResource):
         *,
         category_version: str | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalCategoryRulesResponse:
         """Get what a global category requires of its products, such as certifications and a size chart.
 
         `GET /product/202309/categories/{category_id}/global_rules`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GLOBAL_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_category_rules(
@@ -1064,11 +1128,17 @@ class ProductResource(SyncResource):
         *,
         category_version: str | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoryRulesResponse:
         """Get what a category requires of its products, such as certifications, size chart and package size.
 
         `GET /product/202309/categories/{category_id}/rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1076,6 +1146,7 @@ class ProductResource(SyncResource):
             _GET_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_product_file(
@@ -1083,17 +1154,24 @@ class ProductResource(SyncResource):
         *,
         data: FileInput,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadProductFileResponse:
         """Upload a file, such as a certificate, to use in product listings.
 
         `POST /product/202309/files/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _UPLOAD_PRODUCT_FILE,
             form={"data": data, "name": name},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_categories(
@@ -1102,16 +1180,23 @@ class ProductResource(SyncResource):
         locale: str | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalCategoriesResponse:
         """List the global categories the seller can list global products in.
 
         `GET /product/202309/global_categories`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GLOBAL_CATEGORIES,
             params={"locale": locale, "keyword": keyword, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def recommend_global_categories(
@@ -1121,10 +1206,16 @@ class ProductResource(SyncResource):
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.RecommendGlobalCategoriesResponse:
         """Suggest the global leaf category that fits a product, from its title, description and images.
 
         `POST /product/202309/global_categories/recommend`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1136,22 +1227,30 @@ class ProductResource(SyncResource):
                 "images": images,
                 "product_title": product_title,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def delete_global_products(
         self,
         *,
         global_product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.DeleteGlobalProductsResponse:
         """Delete global products by id.
 
         `DELETE /product/202309/global_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _DELETE_GLOBAL_PRODUCTS,
             body={"global_product_ids": global_product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_global_product(
@@ -1202,10 +1301,16 @@ class ProductResource(SyncResource):
         | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateGlobalProductResponse:
         """Create a global product, the shared template that local products in each market are published from.
 
         `POST /product/202309/global_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1231,6 +1336,7 @@ class ProductResource(SyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_global_products_v202309(
@@ -1244,11 +1350,17 @@ class ProductResource(SyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchGlobalProductsV202309Page:
         """Search the seller's global products by status, SKU and time, one page at a time (the 202309 shape).
 
         `POST /product/202309/global_products/search`.
         Returns one page; `page.auto_paging_iter()` yields the `global_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1263,21 +1375,30 @@ class ProductResource(SyncResource):
                 "update_time_ge": update_time_ge,
                 "update_time_le": update_time_le,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_product(
         self,
         global_product_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalProductResponse:
         """Get one global product with its SKUs, images and attributes.
 
         `GET /product/202309/global_products/{global_product_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def edit_global_product(
@@ -1301,10 +1422,16 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.EditGlobalProductResponse:
         """Edit a global product in full and get the result of publishing the change to each market.
 
         `PUT /product/202309/global_products/{global_product_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1330,6 +1457,7 @@ class ProductResource(SyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_global_inventory(
@@ -1337,10 +1465,16 @@ class ProductResource(SyncResource):
         global_product_id: str,
         *,
         global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Set the stock of a global product's SKUs in each warehouse.
 
         `POST /product/202309/global_products/{global_product_id}/inventory/update`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1348,6 +1482,7 @@ class ProductResource(SyncResource):
             _UPDATE_GLOBAL_INVENTORY,
             params={"global_product_id": global_product_id},
             body={"global_skus": global_skus},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def publish_global_product(
@@ -1356,10 +1491,16 @@ class ProductResource(SyncResource):
         *,
         publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PublishGlobalProductResponse:
         """Publish a global product to the seller's shops in other markets.
 
         `POST /product/202309/global_products/{global_product_id}/publish`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1367,6 +1508,7 @@ class ProductResource(SyncResource):
             _PUBLISH_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
             body={"publish_target": publish_target},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_product_image(
@@ -1374,17 +1516,24 @@ class ProductResource(SyncResource):
         *,
         data: FileInput,
         use_case: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadProductImageResponse:
         """Upload an image to use in product listings and get its URI and URL.
 
         `POST /product/202309/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _UPLOAD_PRODUCT_IMAGE,
             form={"data": data, "use_case": use_case},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def inventory_search(
@@ -1392,11 +1541,17 @@ class ProductResource(SyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.InventorySearchResponse:
         """Get the stock of products or SKUs by id, warehouse by warehouse.
 
         `POST /product/202309/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1404,33 +1559,47 @@ class ProductResource(SyncResource):
             _INVENTORY_SEARCH,
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_listing_prerequisites_v202309(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesV202309Response:
         """Check whether the shop meets the conditions to list products (the 202309 shape).
 
         `GET /product/202309/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CHECK_LISTING_PREREQUISITES_V202309,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def delete_products(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeleteProductsResponse:
         """Delete products by id.
 
         `DELETE /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1438,6 +1607,7 @@ class ProductResource(SyncResource):
             _DELETE_PRODUCTS,
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_product(
@@ -1469,11 +1639,17 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateProductResponse:
         """Create a product with its SKUs, images and attributes.
 
         `POST /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1508,6 +1684,7 @@ class ProductResource(SyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def activate_product(
@@ -1515,11 +1692,17 @@ class ProductResource(SyncResource):
         *,
         listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ActivateProductResponse:
         """Put deactivated products back on sale by id, on the chosen listing platforms.
 
         `POST /product/202309/products/activate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1527,6 +1710,7 @@ class ProductResource(SyncResource):
             _ACTIVATE_PRODUCT,
             body={"listing_platforms": listing_platforms, "product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def deactivate_products(
@@ -1534,11 +1718,17 @@ class ProductResource(SyncResource):
         *,
         listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateProductsResponse:
         """Take products off sale by id, on the chosen listing platforms.
 
         `POST /product/202309/products/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1546,6 +1736,7 @@ class ProductResource(SyncResource):
             _DEACTIVATE_PRODUCTS,
             body={"listing_platforms": listing_platforms, "product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_product_listing(
@@ -1574,11 +1765,17 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckProductListingResponse:
         """Check a product before listing it and get the failures, warnings and listing quality found.
 
         `POST /product/202309/products/listing_check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1610,17 +1807,24 @@ class ProductResource(SyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def recover_products(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecoverProductsResponse:
         """Restore deleted products by id.
 
         `POST /product/202309/products/recover` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1628,6 +1832,7 @@ class ProductResource(SyncResource):
             _RECOVER_PRODUCTS,
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_products_v202309(
@@ -1642,12 +1847,18 @@ class ProductResource(SyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsV202309Page:
         """Search the shop's products by status, SKU and time, one page at a time (the 202309 shape).
 
         `POST /product/202309/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1663,6 +1874,7 @@ class ProductResource(SyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_product(
@@ -1672,11 +1884,17 @@ class ProductResource(SyncResource):
         return_under_review_version: bool | None = None,
         return_draft_version: bool | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductResponse:
         """Get one product with its SKUs, images and attributes.
 
         `GET /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1689,6 +1907,7 @@ class ProductResource(SyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def edit_product_v202309(
@@ -1719,11 +1938,17 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductV202309Response:
         """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
 
         `PUT /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1757,6 +1982,7 @@ class ProductResource(SyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_inventory(
@@ -1764,11 +1990,17 @@ class ProductResource(SyncResource):
         product_id: str,
         *,
         skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateInventoryResponse:
         """Set the stock of a product's SKUs in each warehouse.
 
         `POST /product/202309/products/{product_id}/inventory/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1777,6 +2009,7 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def partial_edit_product_v202309(
@@ -1801,11 +2034,17 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductV202309Response:
         """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
 
         `POST /product/202309/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1833,6 +2072,7 @@ class ProductResource(SyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_price(
@@ -1840,11 +2080,17 @@ class ProductResource(SyncResource):
         product_id: str,
         *,
         skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the prices of a product's SKUs.
 
         `POST /product/202309/products/{product_id}/prices/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1853,6 +2099,7 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_global_products(
@@ -1866,11 +2113,17 @@ class ProductResource(SyncResource):
         status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchGlobalProductsPage:
         """Search the seller's global products by status, SKU and time, one page at a time.
 
         `POST /product/202312/global_products/search`.
         Returns one page; `page.auto_paging_iter()` yields the `global_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1885,22 +2138,30 @@ class ProductResource(SyncResource):
                 "update_time_ge": update_time_ge,
                 "update_time_le": update_time_le,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_listing_prerequisites(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesResponse:
         """Check, condition by condition, whether the shop may list products.
 
         `GET /product/202312/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CHECK_LISTING_PREREQUISITES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_products_v202312(
@@ -1919,12 +2180,18 @@ class ProductResource(SyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsV202312Page:
         """Search the shop's products by status, audit, SKU and time, one page at a time (the 202312 shape).
 
         `POST /product/202312/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1945,6 +2212,7 @@ class ProductResource(SyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def listing_schemas_v202401(
@@ -1953,27 +2221,40 @@ class ProductResource(SyncResource):
         category_ids: Sequence[float],
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ListingSchemasV202401Response:
         """Get the listing schemas of categories, the fields a product in each one needs (the 202401 shape).
 
         `GET /product/202401/listing_schemas`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _LISTING_SCHEMAS_V202401,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def optimized_images(
         self,
         *,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.OptimizedImagesResponse:
         """Make optimized copies of product images, such as with a white background.
 
         `POST /product/202404/images/optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1981,17 +2262,24 @@ class ProductResource(SyncResource):
             _OPTIMIZED_IMAGES,
             body={"images": images},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def product_information_issue_diagnosis(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ProductInformationIssueDiagnosisResponse:
         """Get the issues found in products' listings and how to fix them.
 
         `GET /product/202405/products/diagnoses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1999,17 +2287,24 @@ class ProductResource(SyncResource):
             _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_products_seo_words(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductsSeoWordsResponse:
         """Get suggested search keywords for products.
 
         `GET /product/202405/products/seo_words` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2017,17 +2312,24 @@ class ProductResource(SyncResource):
             _GET_PRODUCTS_SEO_WORDS,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_recommended_product_title_and_description(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRecommendedProductTitleAndDescriptionResponse:
         """Get suggested titles and descriptions for products.
 
         `GET /product/202405/products/suggestions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2035,6 +2337,7 @@ class ProductResource(SyncResource):
             _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def listing_schemas(
@@ -2043,32 +2346,46 @@ class ProductResource(SyncResource):
         category_ids: Sequence[float],
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ListingSchemasResponse:
         """Get the listing schemas of categories, the fields a product in each one needs.
 
         `GET /product/202407/listing_schemas`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _LISTING_SCHEMAS,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_category_upgrade_task(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Start moving the shop's products to the newer version of the category tree.
 
         `POST /product/202407/products/category_upgrade_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CREATE_CATEGORY_UPGRADE_TASK,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_size_charts(
@@ -2079,11 +2396,17 @@ class ProductResource(SyncResource):
         locales: Sequence[str] | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchSizeChartsPage:
         """Search the shop's size chart templates by id or keyword, one page at a time.
 
         `POST /product/202407/sizecharts/search`.
         Returns one page; `page.auto_paging_iter()` yields the `size_chart` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2091,6 +2414,7 @@ class ProductResource(SyncResource):
             _SEARCH_SIZE_CHARTS,
             params={"page_size": page_size, "page_token": page_token, "locales": locales},
             body={"ids": ids, "keyword": keyword},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_manufacturer(
@@ -2102,10 +2426,16 @@ class ProductResource(SyncResource):
         name: str | None = None,
         phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateManufacturerResponse:
         """Add a manufacturer's contact details for product compliance and get its id.
 
         `POST /product/202409/compliance/manufacturers`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2119,6 +2449,7 @@ class ProductResource(SyncResource):
                 "phone_number": phone_number,
                 "registered_trade_name": registered_trade_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_manufacturers_v202409(
@@ -2128,11 +2459,17 @@ class ProductResource(SyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchManufacturersV202409Page:
         """Search the shop's manufacturers by id or keyword, one page at a time (the 202409 shape).
 
         `POST /product/202409/compliance/manufacturers/search`.
         Returns one page; `page.auto_paging_iter()` yields the `manufacturers` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2140,6 +2477,7 @@ class ProductResource(SyncResource):
             _SEARCH_MANUFACTURERS_V202409,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "manufacturer_ids": manufacturer_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def partial_edit_manufacturer(
@@ -2152,10 +2490,16 @@ class ProductResource(SyncResource):
         name: str | None = None,
         phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change the given contact details of a manufacturer.
 
         `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2170,6 +2514,7 @@ class ProductResource(SyncResource):
                 "phone_number": phone_number,
                 "registered_trade_name": registered_trade_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_responsible_person(
@@ -2180,10 +2525,16 @@ class ProductResource(SyncResource):
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
         name: str | None = None,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateResponsiblePersonResponse:
         """Add a responsible person's contact details for product compliance and get its id.
 
         `POST /product/202409/compliance/responsible_persons`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2196,6 +2547,7 @@ class ProductResource(SyncResource):
                 "name": name,
                 "phone_number": phone_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_responsible_persons_v202409(
@@ -2205,11 +2557,17 @@ class ProductResource(SyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         responsible_person_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchResponsiblePersonsV202409Page:
         """Search the shop's responsible persons by id or keyword, one page at a time (the 202409 shape).
 
         `POST /product/202409/compliance/responsible_persons/search`.
         Returns one page; `page.auto_paging_iter()` yields the `responsible_persons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2217,6 +2575,7 @@ class ProductResource(SyncResource):
             _SEARCH_RESPONSIBLE_PERSONS_V202409,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "responsible_person_ids": responsible_person_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def partial_edit_responsible_person(
@@ -2228,10 +2587,16 @@ class ProductResource(SyncResource):
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
         name: str | None = None,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change the given contact details of a responsible person.
 
         `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2245,6 +2610,7 @@ class ProductResource(SyncResource):
                 "name": name,
                 "phone_number": phone_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def diagnoseand_optimize_product(
@@ -2259,11 +2625,17 @@ class ProductResource(SyncResource):
         product_id: str | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DiagnoseandOptimizeProductResponse:
         """Diagnose a product's content and get suggested fixes for its title, description and images.
 
         `POST /product/202411/products/diagnose_optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2281,6 +2653,7 @@ class ProductResource(SyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_manufacturers(
@@ -2291,11 +2664,17 @@ class ProductResource(SyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchManufacturersPage:
         """Search the shop's manufacturers by id, keyword or locale, one page at a time.
 
         `POST /product/202501/compliance/manufacturers/search`.
         Returns one page; `page.auto_paging_iter()` yields the `manufacturers` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2303,6 +2682,7 @@ class ProductResource(SyncResource):
             _SEARCH_MANUFACTURERS,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "manufacturer_ids": manufacturer_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_responsible_persons(
@@ -2313,11 +2693,17 @@ class ProductResource(SyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchResponsiblePersonsPage:
         """Search the shop's responsible persons by id, keyword or locale, one page at a time.
 
         `POST /product/202501/compliance/responsible_persons/search`.
         Returns one page; `page.auto_paging_iter()` yields the `responsible_persons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2325,6 +2711,7 @@ class ProductResource(SyncResource):
             _SEARCH_RESPONSIBLE_PERSONS,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "responsible_person_ids": responsible_person_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_products(
@@ -2356,12 +2743,18 @@ class ProductResource(SyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsPage:
         """Search the shop's products by status, audit, SKU, quality tier and time, one page at a time.
 
         `POST /product/202502/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2384,17 +2777,24 @@ class ProductResource(SyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_image_translation_tasks(
         self,
         *,
         images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateImageTranslationTasksResponse:
         """Start translating the text in product images into other languages.
 
         `POST /product/202505/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2402,17 +2802,24 @@ class ProductResource(SyncResource):
             _CREATE_IMAGE_TRANSLATION_TASKS,
             body={"images": images},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_image_translation_tasks(
         self,
         *,
         translation_task_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetImageTranslationTasksResponse:
         """Get the status and results of image translation tasks by id.
 
         `GET /product/202506/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2420,22 +2827,30 @@ class ProductResource(SyncResource):
             _GET_IMAGE_TRANSLATION_TASKS,
             params={"translation_task_ids": translation_task_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_listing_rules(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalListingRulesResponse:
         """Get how the global seller may list products, such as listing methods and stock allocation.
 
         `GET /product/202507/global_listing_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GLOBAL_LISTING_RULES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def replicate_product(
@@ -2444,11 +2859,17 @@ class ProductResource(SyncResource):
         *,
         replicate_target: Sequence[_t.ReplicateProductRequestReplicateTarget | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReplicateProductResponse:
         """Copy a product to the seller's shops in other markets.
 
         `POST /product/202507/products/{product_id}/global_replicate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2457,17 +2878,24 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"replicate_target": replicate_target},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_replicated_products(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalReplicatedProductsResponse:
         """List the copies of a product made in other markets, with their status.
 
         `GET /product/202507/products/{product_id}/replicated_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2475,6 +2903,7 @@ class ProductResource(SyncResource):
             _GET_GLOBAL_REPLICATED_PRODUCTS,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def partial_edit_global_product(
@@ -2502,10 +2931,16 @@ class ProductResource(SyncResource):
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         external_global_product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PartialEditGlobalProductResponse:
         """Change only the given fields of a global product and get the result in each market.
 
         `PUT /product/202509/global_products/{global_product_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2531,6 +2966,7 @@ class ProductResource(SyncResource):
                 "category_version": category_version,
                 "external_global_product_id": external_global_product_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def edit_product(
@@ -2597,11 +3033,17 @@ class ProductResource(SyncResource):
         selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
         is_live_quick: bool | None = None,
         is_blind_box: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductResponse:
         """Edit a product in full, replacing its SKUs, images and attributes.
 
         `PUT /product/202509/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2648,6 +3090,7 @@ class ProductResource(SyncResource):
                 "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def partial_edit_product(
@@ -2710,11 +3153,17 @@ class ProductResource(SyncResource):
         title: str | None = None,
         video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
         is_blind_box: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductResponse:
         """Change only the given fields of a product and leave the rest as it is.
 
         `POST /product/202509/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2752,6 +3201,7 @@ class ProductResource(SyncResource):
                 "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_products_for_compliance_auditing(
@@ -2767,11 +3217,17 @@ class ProductResource(SyncResource):
         category_ids: Sequence[str] | None = None,
         brand_ids: Sequence[str] | None = None,
         seller_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchProductsForComplianceAuditingPage:
         """Search listed products by title, id, category, brand or seller for a compliance audit.
 
         `POST /product/202601/compliance/auditing/research`.
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2791,6 +3247,7 @@ class ProductResource(SyncResource):
                 "brand_ids": brand_ids,
                 "seller_name": seller_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_product_package_recommendations(
@@ -2799,12 +3256,18 @@ class ProductResource(SyncResource):
         page_size: int,
         page_token: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductPackageRecommendationsPage:
         """Get suggested package weight and dimensions for products whose package data looks wrong.
 
         `POST /product/202602/packages/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2813,6 +3276,7 @@ class ProductResource(SyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def submit_size_chart_appeal(
@@ -2820,11 +3284,17 @@ class ProductResource(SyncResource):
         *,
         product_id: int,
         appeal_message: _t.SubmitSizeChartAppealRequestAppealMessage | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Appeal against a size chart issue flagged on a product.
 
         `POST /product/202604/appeals/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2832,6 +3302,7 @@ class ProductResource(SyncResource):
             _SUBMIT_SIZE_CHART_APPEAL,
             body={"product_id": product_id, "appeal_message": appeal_message},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def list_opportunities(
@@ -2845,11 +3316,17 @@ class ProductResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         tag_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListOpportunitiesResponse:
         """List product opportunities (products in demand) by type, category, tag and time, one page at a time.
 
         `POST /product/202604/opportunities/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2864,6 +3341,7 @@ class ProductResource(SyncResource):
                 "tag_codes": tag_codes,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_submission_records(
@@ -2876,11 +3354,17 @@ class ProductResource(SyncResource):
         submit_time_ge: int | datetime | None = None,
         submit_time_lt: int | datetime | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSubmissionRecordsResponse:
         """List the products submitted to opportunities, by status, product and time, one page at a time.
 
         `GET /product/202604/opportunities/submissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2896,6 +3380,7 @@ class ProductResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_opportunity_detail(
@@ -2903,11 +3388,17 @@ class ProductResource(SyncResource):
         opportunity_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpportunityDetailResponse:
         """Get the detail of one product opportunity.
 
         `GET /product/202604/opportunities/{opportunity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2915,6 +3406,7 @@ class ProductResource(SyncResource):
             _GET_OPPORTUNITY_DETAIL,
             params={"opportunity_id": opportunity_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def submit_product_via_opportunity(
@@ -2922,11 +3414,17 @@ class ProductResource(SyncResource):
         opportunity_id: str,
         *,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitProductViaOpportunityResponse:
         """Submit a product in answer to a product opportunity.
 
         `POST /product/202604/opportunities/{opportunity_id}/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2935,20 +3433,29 @@ class ProductResource(SyncResource):
             params={"opportunity_id": opportunity_id},
             body={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_gpa_upgrade_task(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Start the task that upgrades the seller's products to global product association (GPA).
 
         `POST /product/202604/products/gpa_upgrade_task`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CREATE_GPA_UPGRADE_TASK,
             body={},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def list_product_skpp_statuses(
@@ -2959,11 +3466,17 @@ class ProductResource(SyncResource):
         skpp_status: str | None = None,
         page_size: int | None = None,
         page_no: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListProductSkppStatusesResponse:
         """List products' status in the SKPP incentive program, by product or status, page by page.
 
         `POST /product/202606/skpps/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2977,22 +3490,30 @@ class ProductResource(SyncResource):
                 "page_no": page_no,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_skpp_summary(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkppSummaryResponse:
         """Get the shop's totals in the SKPP program, such as qualified products and ad credit earned.
 
         `GET /product/202606/skpps/sum` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_SKPP_SUMMARY,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_product_skpp_detail(
@@ -3003,11 +3524,17 @@ class ProductResource(SyncResource):
             "de-DE", "en", "en-GB", "id-ID", "it-IT", "ja-JP", "ms-MY", "pt-BR", "th-TH", "vi-VN", "zh-CN"
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductSkppDetailResponse:
         """Get a product's SKPP score, tasks and rewards.
 
         `GET /product/202606/skpps/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3015,6 +3542,7 @@ class ProductResource(SyncResource):
             _GET_PRODUCT_SKPP_DETAIL,
             params={"product_id": product_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_stock_operation_settings(
@@ -3025,11 +3553,17 @@ class ProductResource(SyncResource):
         stock_operation_setting: _t.UpdateStockOperationSettingsRequestStockOperationSetting
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateStockOperationSettingsResponse:
         """Turn automatic restocking on or off for SKUs.
 
         `POST /product/202608/inventory/operation/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3041,6 +3575,7 @@ class ProductResource(SyncResource):
                 "stock_operation_setting": stock_operation_setting,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def suggest_brands(
@@ -3050,11 +3585,17 @@ class ProductResource(SyncResource):
         category_id: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SuggestBrandsResponse:
         """Suggest brands for a product from its title, category, description and images.
 
         `POST /product/202609/brands/suggest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3067,17 +3608,24 @@ class ProductResource(SyncResource):
                 "images": images,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def predict_product_package_dimensions_and_weight(
         self,
         *,
         category_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PredictProductPackageDimensionsAndWeightResponse:
         """Predict the package dimensions and weight of a product in a category.
 
         `POST /product/202609/products/package/predict` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3085,6 +3633,7 @@ class ProductResource(SyncResource):
             _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT,
             body={"category_id": category_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def recommend_required_product_properties(
@@ -3100,11 +3649,17 @@ class ProductResource(SyncResource):
         ]
         | None = None,
         target_property_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendRequiredProductPropertiesResponse:
         """Suggest values for a category's required attributes from a product's title, text and images.
 
         `POST /product/202609/products/properties/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3119,6 +3674,7 @@ class ProductResource(SyncResource):
                 "target_property_ids": target_property_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def submit_strikethrough_price(
@@ -3127,11 +3683,17 @@ class ProductResource(SyncResource):
         *,
         external_product_id: str,
         skus: Sequence[_t.SubmitStrikethroughPriceRequestSku | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitStrikethroughPriceResponse:
         """Submit SKUs' retail and sale prices from other channels, to show a struck-through price.
 
         `POST /product/202609/products/{product_id}/strikethrough_price/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3140,6 +3702,7 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"external_product_id": external_product_id, "skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_size_chart_v2(
@@ -3149,11 +3712,17 @@ class ProductResource(SyncResource):
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
         size_chart_mode: str,
         template_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateSizeChartV2Response:
         """Create a size chart template for a category and get its id.
 
         `POST /product/202610/size_charts` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3166,6 +3735,7 @@ class ProductResource(SyncResource):
                 "template_name": template_name,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def edit_size_chart_v2(
@@ -3174,11 +3744,17 @@ class ProductResource(SyncResource):
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
         size_chart_id: str,
         template_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditSizeChartV2Response:
         """Change a size chart template's name or data.
 
         `POST /product/202610/size_charts/edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3190,11 +3766,118 @@ class ProductResource(SyncResource):
                 "template_name": template_name,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class ProductResourceWithRawResponse:
+    """`client.product.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: ProductResource) -> None:
+        self.get_brands = to_raw_response(resource.get_brands)
+        self.create_custom_brands = to_raw_response(resource.create_custom_brands)
+        self.get_categories = to_raw_response(resource.get_categories)
+        self.recommend_category = to_raw_response(resource.recommend_category)
+        self.get_attributes = to_raw_response(resource.get_attributes)
+        self.get_global_attributes = to_raw_response(resource.get_global_attributes)
+        self.get_global_category_rules = to_raw_response(resource.get_global_category_rules)
+        self.get_category_rules = to_raw_response(resource.get_category_rules)
+        self.upload_product_file = to_raw_response(resource.upload_product_file)
+        self.get_global_categories = to_raw_response(resource.get_global_categories)
+        self.recommend_global_categories = to_raw_response(resource.recommend_global_categories)
+        self.delete_global_products = to_raw_response(resource.delete_global_products)
+        self.create_global_product = to_raw_response(resource.create_global_product)
+        self.search_global_products_v202309 = to_raw_response(resource.search_global_products_v202309)
+        self.get_global_product = to_raw_response(resource.get_global_product)
+        self.edit_global_product = to_raw_response(resource.edit_global_product)
+        self.update_global_inventory = to_raw_response(resource.update_global_inventory)
+        self.publish_global_product = to_raw_response(resource.publish_global_product)
+        self.upload_product_image = to_raw_response(resource.upload_product_image)
+        self.inventory_search = to_raw_response(resource.inventory_search)
+        self.check_listing_prerequisites_v202309 = to_raw_response(
+            resource.check_listing_prerequisites_v202309
+        )
+        self.delete_products = to_raw_response(resource.delete_products)
+        self.create_product = to_raw_response(resource.create_product)
+        self.activate_product = to_raw_response(resource.activate_product)
+        self.deactivate_products = to_raw_response(resource.deactivate_products)
+        self.check_product_listing = to_raw_response(resource.check_product_listing)
+        self.recover_products = to_raw_response(resource.recover_products)
+        self.search_products_v202309 = to_raw_response(resource.search_products_v202309)
+        self.get_product = to_raw_response(resource.get_product)
+        self.edit_product_v202309 = to_raw_response(resource.edit_product_v202309)
+        self.update_inventory = to_raw_response(resource.update_inventory)
+        self.partial_edit_product_v202309 = to_raw_response(resource.partial_edit_product_v202309)
+        self.update_price = to_raw_response(resource.update_price)
+        self.search_global_products = to_raw_response(resource.search_global_products)
+        self.check_listing_prerequisites = to_raw_response(resource.check_listing_prerequisites)
+        self.search_products_v202312 = to_raw_response(resource.search_products_v202312)
+        self.listing_schemas_v202401 = to_raw_response(resource.listing_schemas_v202401)
+        self.optimized_images = to_raw_response(resource.optimized_images)
+        self.product_information_issue_diagnosis = to_raw_response(
+            resource.product_information_issue_diagnosis
+        )
+        self.get_products_seo_words = to_raw_response(resource.get_products_seo_words)
+        self.get_recommended_product_title_and_description = to_raw_response(
+            resource.get_recommended_product_title_and_description
+        )
+        self.listing_schemas = to_raw_response(resource.listing_schemas)
+        self.create_category_upgrade_task = to_raw_response(resource.create_category_upgrade_task)
+        self.search_size_charts = to_raw_response(resource.search_size_charts)
+        self.create_manufacturer = to_raw_response(resource.create_manufacturer)
+        self.search_manufacturers_v202409 = to_raw_response(resource.search_manufacturers_v202409)
+        self.partial_edit_manufacturer = to_raw_response(resource.partial_edit_manufacturer)
+        self.create_responsible_person = to_raw_response(resource.create_responsible_person)
+        self.search_responsible_persons_v202409 = to_raw_response(resource.search_responsible_persons_v202409)
+        self.partial_edit_responsible_person = to_raw_response(resource.partial_edit_responsible_person)
+        self.diagnoseand_optimize_product = to_raw_response(resource.diagnoseand_optimize_product)
+        self.search_manufacturers = to_raw_response(resource.search_manufacturers)
+        self.search_responsible_persons = to_raw_response(resource.search_responsible_persons)
+        self.search_products = to_raw_response(resource.search_products)
+        self.create_image_translation_tasks = to_raw_response(resource.create_image_translation_tasks)
+        self.get_image_translation_tasks = to_raw_response(resource.get_image_translation_tasks)
+        self.get_global_listing_rules = to_raw_response(resource.get_global_listing_rules)
+        self.replicate_product = to_raw_response(resource.replicate_product)
+        self.get_global_replicated_products = to_raw_response(resource.get_global_replicated_products)
+        self.partial_edit_global_product = to_raw_response(resource.partial_edit_global_product)
+        self.edit_product = to_raw_response(resource.edit_product)
+        self.partial_edit_product = to_raw_response(resource.partial_edit_product)
+        self.search_products_for_compliance_auditing = to_raw_response(
+            resource.search_products_for_compliance_auditing
+        )
+        self.get_product_package_recommendations = to_raw_response(
+            resource.get_product_package_recommendations
+        )
+        self.submit_size_chart_appeal = to_raw_response(resource.submit_size_chart_appeal)
+        self.list_opportunities = to_raw_response(resource.list_opportunities)
+        self.get_submission_records = to_raw_response(resource.get_submission_records)
+        self.get_opportunity_detail = to_raw_response(resource.get_opportunity_detail)
+        self.submit_product_via_opportunity = to_raw_response(resource.submit_product_via_opportunity)
+        self.create_gpa_upgrade_task = to_raw_response(resource.create_gpa_upgrade_task)
+        self.list_product_skpp_statuses = to_raw_response(resource.list_product_skpp_statuses)
+        self.get_shop_skpp_summary = to_raw_response(resource.get_shop_skpp_summary)
+        self.get_product_skpp_detail = to_raw_response(resource.get_product_skpp_detail)
+        self.update_stock_operation_settings = to_raw_response(resource.update_stock_operation_settings)
+        self.suggest_brands = to_raw_response(resource.suggest_brands)
+        self.predict_product_package_dimensions_and_weight = to_raw_response(
+            resource.predict_product_package_dimensions_and_weight
+        )
+        self.recommend_required_product_properties = to_raw_response(
+            resource.recommend_required_product_properties
+        )
+        self.submit_strikethrough_price = to_raw_response(resource.submit_strikethrough_price)
+        self.create_size_chart_v2 = to_raw_response(resource.create_size_chart_v2)
+        self.edit_size_chart_v2 = to_raw_response(resource.edit_size_chart_v2)
 
 
 class AsyncProductResource(AsyncResource):
     """Products and the catalogue they are listed in: categories, brands, attributes. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncProductResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncProductResourceWithRawResponse(self)
 
     async def get_brands(
         self,
@@ -3205,12 +3888,18 @@ class AsyncProductResource(AsyncResource):
         brand_name: str | None = None,
         page_token: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBrandsPage:
         """List the brands usable in a category, one page at a time.
 
         `GET /product/202309/brands` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `brands` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3225,22 +3914,30 @@ class AsyncProductResource(AsyncResource):
                 "category_version": category_version,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_custom_brands(
         self,
         *,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateCustomBrandsResponse:
         """Create a custom brand for the shop and get its id.
 
         `POST /product/202309/brands`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CREATE_CUSTOM_BRANDS,
             body={"name": name},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_categories(
@@ -3251,11 +3948,17 @@ class AsyncProductResource(AsyncResource):
         category_version: str | None = None,
         listing_platform: str | None = None,
         include_prohibited_categories: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoriesResponse:
         """List the categories the shop can list products in.
 
         `GET /product/202309/categories` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3269,6 +3972,7 @@ class AsyncProductResource(AsyncResource):
                 "include_prohibited_categories": include_prohibited_categories,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def recommend_category(
@@ -3280,11 +3984,17 @@ class AsyncProductResource(AsyncResource):
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendCategoryResponse:
         """Suggest the leaf category that fits a product, from its title, description and images.
 
         `POST /product/202309/categories/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3299,6 +4009,7 @@ class AsyncProductResource(AsyncResource):
                 "product_title": product_title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_attributes(
@@ -3307,11 +4018,17 @@ class AsyncProductResource(AsyncResource):
         *,
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAttributesResponse:
         """List the product and sales attributes of a leaf category.
 
         `GET /product/202309/categories/{category_id}/attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3319,6 +4036,7 @@ class AsyncProductResource(AsyncResource):
             _GET_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_attributes(
@@ -3327,16 +4045,23 @@ class AsyncProductResource(AsyncResource):
         *,
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalAttributesResponse:
         """List the product and sales attributes of a global leaf category.
 
         `GET /product/202309/categories/{category_id}/global_attributes`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GLOBAL_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_category_rules(
@@ -3345,16 +4070,23 @@ class AsyncProductResource(AsyncResource):
         *,
         category_version: str | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalCategoryRulesResponse:
         """Get what a global category requires of its products, such as certifications and a size chart.
 
         `GET /product/202309/categories/{category_id}/global_rules`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GLOBAL_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_category_rules(
@@ -3363,11 +4095,17 @@ class AsyncProductResource(AsyncResource):
         *,
         category_version: str | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoryRulesResponse:
         """Get what a category requires of its products, such as certifications, size chart and package size.
 
         `GET /product/202309/categories/{category_id}/rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3375,6 +4113,7 @@ class AsyncProductResource(AsyncResource):
             _GET_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_product_file(
@@ -3382,17 +4121,24 @@ class AsyncProductResource(AsyncResource):
         *,
         data: FileInput,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadProductFileResponse:
         """Upload a file, such as a certificate, to use in product listings.
 
         `POST /product/202309/files/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _UPLOAD_PRODUCT_FILE,
             form={"data": data, "name": name},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_categories(
@@ -3401,16 +4147,23 @@ class AsyncProductResource(AsyncResource):
         locale: str | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalCategoriesResponse:
         """List the global categories the seller can list global products in.
 
         `GET /product/202309/global_categories`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GLOBAL_CATEGORIES,
             params={"locale": locale, "keyword": keyword, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def recommend_global_categories(
@@ -3420,10 +4173,16 @@ class AsyncProductResource(AsyncResource):
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.RecommendGlobalCategoriesResponse:
         """Suggest the global leaf category that fits a product, from its title, description and images.
 
         `POST /product/202309/global_categories/recommend`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3435,22 +4194,30 @@ class AsyncProductResource(AsyncResource):
                 "images": images,
                 "product_title": product_title,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def delete_global_products(
         self,
         *,
         global_product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.DeleteGlobalProductsResponse:
         """Delete global products by id.
 
         `DELETE /product/202309/global_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _DELETE_GLOBAL_PRODUCTS,
             body={"global_product_ids": global_product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_global_product(
@@ -3501,10 +4268,16 @@ class AsyncProductResource(AsyncResource):
         | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateGlobalProductResponse:
         """Create a global product, the shared template that local products in each market are published from.
 
         `POST /product/202309/global_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3530,6 +4303,7 @@ class AsyncProductResource(AsyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_global_products_v202309(
@@ -3543,11 +4317,17 @@ class AsyncProductResource(AsyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchGlobalProductsV202309Page:
         """Search the seller's global products by status, SKU and time, one page at a time (the 202309 shape).
 
         `POST /product/202309/global_products/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `global_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3562,21 +4342,30 @@ class AsyncProductResource(AsyncResource):
                 "update_time_ge": update_time_ge,
                 "update_time_le": update_time_le,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_product(
         self,
         global_product_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalProductResponse:
         """Get one global product with its SKUs, images and attributes.
 
         `GET /product/202309/global_products/{global_product_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def edit_global_product(
@@ -3600,10 +4389,16 @@ class AsyncProductResource(AsyncResource):
         skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.EditGlobalProductResponse:
         """Edit a global product in full and get the result of publishing the change to each market.
 
         `PUT /product/202309/global_products/{global_product_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3629,6 +4424,7 @@ class AsyncProductResource(AsyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_global_inventory(
@@ -3636,10 +4432,16 @@ class AsyncProductResource(AsyncResource):
         global_product_id: str,
         *,
         global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Set the stock of a global product's SKUs in each warehouse.
 
         `POST /product/202309/global_products/{global_product_id}/inventory/update`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3647,6 +4449,7 @@ class AsyncProductResource(AsyncResource):
             _UPDATE_GLOBAL_INVENTORY,
             params={"global_product_id": global_product_id},
             body={"global_skus": global_skus},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def publish_global_product(
@@ -3655,10 +4458,16 @@ class AsyncProductResource(AsyncResource):
         *,
         publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PublishGlobalProductResponse:
         """Publish a global product to the seller's shops in other markets.
 
         `POST /product/202309/global_products/{global_product_id}/publish`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3666,6 +4475,7 @@ class AsyncProductResource(AsyncResource):
             _PUBLISH_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
             body={"publish_target": publish_target},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_product_image(
@@ -3673,17 +4483,24 @@ class AsyncProductResource(AsyncResource):
         *,
         data: FileInput,
         use_case: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadProductImageResponse:
         """Upload an image to use in product listings and get its URI and URL.
 
         `POST /product/202309/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _UPLOAD_PRODUCT_IMAGE,
             form={"data": data, "use_case": use_case},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def inventory_search(
@@ -3691,11 +4508,17 @@ class AsyncProductResource(AsyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.InventorySearchResponse:
         """Get the stock of products or SKUs by id, warehouse by warehouse.
 
         `POST /product/202309/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3703,33 +4526,47 @@ class AsyncProductResource(AsyncResource):
             _INVENTORY_SEARCH,
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_listing_prerequisites_v202309(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesV202309Response:
         """Check whether the shop meets the conditions to list products (the 202309 shape).
 
         `GET /product/202309/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CHECK_LISTING_PREREQUISITES_V202309,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def delete_products(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeleteProductsResponse:
         """Delete products by id.
 
         `DELETE /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3737,6 +4574,7 @@ class AsyncProductResource(AsyncResource):
             _DELETE_PRODUCTS,
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_product(
@@ -3768,11 +4606,17 @@ class AsyncProductResource(AsyncResource):
         skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateProductResponse:
         """Create a product with its SKUs, images and attributes.
 
         `POST /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3807,6 +4651,7 @@ class AsyncProductResource(AsyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def activate_product(
@@ -3814,11 +4659,17 @@ class AsyncProductResource(AsyncResource):
         *,
         listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ActivateProductResponse:
         """Put deactivated products back on sale by id, on the chosen listing platforms.
 
         `POST /product/202309/products/activate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3826,6 +4677,7 @@ class AsyncProductResource(AsyncResource):
             _ACTIVATE_PRODUCT,
             body={"listing_platforms": listing_platforms, "product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def deactivate_products(
@@ -3833,11 +4685,17 @@ class AsyncProductResource(AsyncResource):
         *,
         listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateProductsResponse:
         """Take products off sale by id, on the chosen listing platforms.
 
         `POST /product/202309/products/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3845,6 +4703,7 @@ class AsyncProductResource(AsyncResource):
             _DEACTIVATE_PRODUCTS,
             body={"listing_platforms": listing_platforms, "product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_product_listing(
@@ -3873,11 +4732,17 @@ class AsyncProductResource(AsyncResource):
         skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckProductListingResponse:
         """Check a product before listing it and get the failures, warnings and listing quality found.
 
         `POST /product/202309/products/listing_check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3909,17 +4774,24 @@ class AsyncProductResource(AsyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def recover_products(
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecoverProductsResponse:
         """Restore deleted products by id.
 
         `POST /product/202309/products/recover` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3927,6 +4799,7 @@ class AsyncProductResource(AsyncResource):
             _RECOVER_PRODUCTS,
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_products_v202309(
@@ -3941,12 +4814,18 @@ class AsyncProductResource(AsyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsV202309Page:
         """Search the shop's products by status, SKU and time, one page at a time (the 202309 shape).
 
         `POST /product/202309/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3962,6 +4841,7 @@ class AsyncProductResource(AsyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_product(
@@ -3971,11 +4851,17 @@ class AsyncProductResource(AsyncResource):
         return_under_review_version: bool | None = None,
         return_draft_version: bool | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductResponse:
         """Get one product with its SKUs, images and attributes.
 
         `GET /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3988,6 +4874,7 @@ class AsyncProductResource(AsyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def edit_product_v202309(
@@ -4018,11 +4905,17 @@ class AsyncProductResource(AsyncResource):
         skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductV202309Response:
         """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
 
         `PUT /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4056,6 +4949,7 @@ class AsyncProductResource(AsyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_inventory(
@@ -4063,11 +4957,17 @@ class AsyncProductResource(AsyncResource):
         product_id: str,
         *,
         skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateInventoryResponse:
         """Set the stock of a product's SKUs in each warehouse.
 
         `POST /product/202309/products/{product_id}/inventory/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4076,6 +4976,7 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def partial_edit_product_v202309(
@@ -4100,11 +5001,17 @@ class AsyncProductResource(AsyncResource):
         skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductV202309Response:
         """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
 
         `POST /product/202309/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4132,6 +5039,7 @@ class AsyncProductResource(AsyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_price(
@@ -4139,11 +5047,17 @@ class AsyncProductResource(AsyncResource):
         product_id: str,
         *,
         skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the prices of a product's SKUs.
 
         `POST /product/202309/products/{product_id}/prices/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4152,6 +5066,7 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_global_products(
@@ -4165,11 +5080,17 @@ class AsyncProductResource(AsyncResource):
         status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchGlobalProductsPage:
         """Search the seller's global products by status, SKU and time, one page at a time.
 
         `POST /product/202312/global_products/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `global_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4184,22 +5105,30 @@ class AsyncProductResource(AsyncResource):
                 "update_time_ge": update_time_ge,
                 "update_time_le": update_time_le,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_listing_prerequisites(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesResponse:
         """Check, condition by condition, whether the shop may list products.
 
         `GET /product/202312/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CHECK_LISTING_PREREQUISITES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_products_v202312(
@@ -4218,12 +5147,18 @@ class AsyncProductResource(AsyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsV202312Page:
         """Search the shop's products by status, audit, SKU and time, one page at a time (the 202312 shape).
 
         `POST /product/202312/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4244,6 +5179,7 @@ class AsyncProductResource(AsyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def listing_schemas_v202401(
@@ -4252,27 +5188,40 @@ class AsyncProductResource(AsyncResource):
         category_ids: Sequence[float],
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ListingSchemasV202401Response:
         """Get the listing schemas of categories, the fields a product in each one needs (the 202401 shape).
 
         `GET /product/202401/listing_schemas`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _LISTING_SCHEMAS_V202401,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def optimized_images(
         self,
         *,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.OptimizedImagesResponse:
         """Make optimized copies of product images, such as with a white background.
 
         `POST /product/202404/images/optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4280,17 +5229,24 @@ class AsyncProductResource(AsyncResource):
             _OPTIMIZED_IMAGES,
             body={"images": images},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def product_information_issue_diagnosis(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ProductInformationIssueDiagnosisResponse:
         """Get the issues found in products' listings and how to fix them.
 
         `GET /product/202405/products/diagnoses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4298,17 +5254,24 @@ class AsyncProductResource(AsyncResource):
             _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_products_seo_words(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductsSeoWordsResponse:
         """Get suggested search keywords for products.
 
         `GET /product/202405/products/seo_words` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4316,17 +5279,24 @@ class AsyncProductResource(AsyncResource):
             _GET_PRODUCTS_SEO_WORDS,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_recommended_product_title_and_description(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRecommendedProductTitleAndDescriptionResponse:
         """Get suggested titles and descriptions for products.
 
         `GET /product/202405/products/suggestions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4334,6 +5304,7 @@ class AsyncProductResource(AsyncResource):
             _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def listing_schemas(
@@ -4342,32 +5313,46 @@ class AsyncProductResource(AsyncResource):
         category_ids: Sequence[float],
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ListingSchemasResponse:
         """Get the listing schemas of categories, the fields a product in each one needs.
 
         `GET /product/202407/listing_schemas`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _LISTING_SCHEMAS,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_category_upgrade_task(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Start moving the shop's products to the newer version of the category tree.
 
         `POST /product/202407/products/category_upgrade_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CREATE_CATEGORY_UPGRADE_TASK,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_size_charts(
@@ -4378,11 +5363,17 @@ class AsyncProductResource(AsyncResource):
         locales: Sequence[str] | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchSizeChartsPage:
         """Search the shop's size chart templates by id or keyword, one page at a time.
 
         `POST /product/202407/sizecharts/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `size_chart` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4390,6 +5381,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_SIZE_CHARTS,
             params={"page_size": page_size, "page_token": page_token, "locales": locales},
             body={"ids": ids, "keyword": keyword},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_manufacturer(
@@ -4401,10 +5393,16 @@ class AsyncProductResource(AsyncResource):
         name: str | None = None,
         phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateManufacturerResponse:
         """Add a manufacturer's contact details for product compliance and get its id.
 
         `POST /product/202409/compliance/manufacturers`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4418,6 +5416,7 @@ class AsyncProductResource(AsyncResource):
                 "phone_number": phone_number,
                 "registered_trade_name": registered_trade_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_manufacturers_v202409(
@@ -4427,11 +5426,17 @@ class AsyncProductResource(AsyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchManufacturersV202409Page:
         """Search the shop's manufacturers by id or keyword, one page at a time (the 202409 shape).
 
         `POST /product/202409/compliance/manufacturers/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `manufacturers` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4439,6 +5444,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_MANUFACTURERS_V202409,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "manufacturer_ids": manufacturer_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def partial_edit_manufacturer(
@@ -4451,10 +5457,16 @@ class AsyncProductResource(AsyncResource):
         name: str | None = None,
         phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change the given contact details of a manufacturer.
 
         `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4469,6 +5481,7 @@ class AsyncProductResource(AsyncResource):
                 "phone_number": phone_number,
                 "registered_trade_name": registered_trade_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_responsible_person(
@@ -4479,10 +5492,16 @@ class AsyncProductResource(AsyncResource):
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
         name: str | None = None,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateResponsiblePersonResponse:
         """Add a responsible person's contact details for product compliance and get its id.
 
         `POST /product/202409/compliance/responsible_persons`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4495,6 +5514,7 @@ class AsyncProductResource(AsyncResource):
                 "name": name,
                 "phone_number": phone_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_responsible_persons_v202409(
@@ -4504,11 +5524,17 @@ class AsyncProductResource(AsyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         responsible_person_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchResponsiblePersonsV202409Page:
         """Search the shop's responsible persons by id or keyword, one page at a time (the 202409 shape).
 
         `POST /product/202409/compliance/responsible_persons/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `responsible_persons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4516,6 +5542,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_RESPONSIBLE_PERSONS_V202409,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "responsible_person_ids": responsible_person_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def partial_edit_responsible_person(
@@ -4527,10 +5554,16 @@ class AsyncProductResource(AsyncResource):
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
         name: str | None = None,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change the given contact details of a responsible person.
 
         `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4544,6 +5577,7 @@ class AsyncProductResource(AsyncResource):
                 "name": name,
                 "phone_number": phone_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def diagnoseand_optimize_product(
@@ -4558,11 +5592,17 @@ class AsyncProductResource(AsyncResource):
         product_id: str | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DiagnoseandOptimizeProductResponse:
         """Diagnose a product's content and get suggested fixes for its title, description and images.
 
         `POST /product/202411/products/diagnose_optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4580,6 +5620,7 @@ class AsyncProductResource(AsyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_manufacturers(
@@ -4590,11 +5631,17 @@ class AsyncProductResource(AsyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchManufacturersPage:
         """Search the shop's manufacturers by id, keyword or locale, one page at a time.
 
         `POST /product/202501/compliance/manufacturers/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `manufacturers` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4602,6 +5649,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_MANUFACTURERS,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "manufacturer_ids": manufacturer_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_responsible_persons(
@@ -4612,11 +5660,17 @@ class AsyncProductResource(AsyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchResponsiblePersonsPage:
         """Search the shop's responsible persons by id, keyword or locale, one page at a time.
 
         `POST /product/202501/compliance/responsible_persons/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `responsible_persons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4624,6 +5678,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_RESPONSIBLE_PERSONS,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "responsible_person_ids": responsible_person_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_products(
@@ -4655,12 +5710,18 @@ class AsyncProductResource(AsyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsPage:
         """Search the shop's products by status, audit, SKU, quality tier and time, one page at a time.
 
         `POST /product/202502/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4683,17 +5744,24 @@ class AsyncProductResource(AsyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_image_translation_tasks(
         self,
         *,
         images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateImageTranslationTasksResponse:
         """Start translating the text in product images into other languages.
 
         `POST /product/202505/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4701,17 +5769,24 @@ class AsyncProductResource(AsyncResource):
             _CREATE_IMAGE_TRANSLATION_TASKS,
             body={"images": images},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_image_translation_tasks(
         self,
         *,
         translation_task_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetImageTranslationTasksResponse:
         """Get the status and results of image translation tasks by id.
 
         `GET /product/202506/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4719,22 +5794,30 @@ class AsyncProductResource(AsyncResource):
             _GET_IMAGE_TRANSLATION_TASKS,
             params={"translation_task_ids": translation_task_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_listing_rules(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalListingRulesResponse:
         """Get how the global seller may list products, such as listing methods and stock allocation.
 
         `GET /product/202507/global_listing_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GLOBAL_LISTING_RULES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def replicate_product(
@@ -4743,11 +5826,17 @@ class AsyncProductResource(AsyncResource):
         *,
         replicate_target: Sequence[_t.ReplicateProductRequestReplicateTarget | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReplicateProductResponse:
         """Copy a product to the seller's shops in other markets.
 
         `POST /product/202507/products/{product_id}/global_replicate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4756,17 +5845,24 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"replicate_target": replicate_target},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_replicated_products(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalReplicatedProductsResponse:
         """List the copies of a product made in other markets, with their status.
 
         `GET /product/202507/products/{product_id}/replicated_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4774,6 +5870,7 @@ class AsyncProductResource(AsyncResource):
             _GET_GLOBAL_REPLICATED_PRODUCTS,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def partial_edit_global_product(
@@ -4801,10 +5898,16 @@ class AsyncProductResource(AsyncResource):
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         external_global_product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PartialEditGlobalProductResponse:
         """Change only the given fields of a global product and get the result in each market.
 
         `PUT /product/202509/global_products/{global_product_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4830,6 +5933,7 @@ class AsyncProductResource(AsyncResource):
                 "category_version": category_version,
                 "external_global_product_id": external_global_product_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def edit_product(
@@ -4896,11 +6000,17 @@ class AsyncProductResource(AsyncResource):
         selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
         is_live_quick: bool | None = None,
         is_blind_box: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductResponse:
         """Edit a product in full, replacing its SKUs, images and attributes.
 
         `PUT /product/202509/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4947,6 +6057,7 @@ class AsyncProductResource(AsyncResource):
                 "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def partial_edit_product(
@@ -5009,11 +6120,17 @@ class AsyncProductResource(AsyncResource):
         title: str | None = None,
         video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
         is_blind_box: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductResponse:
         """Change only the given fields of a product and leave the rest as it is.
 
         `POST /product/202509/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5051,6 +6168,7 @@ class AsyncProductResource(AsyncResource):
                 "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_products_for_compliance_auditing(
@@ -5066,11 +6184,17 @@ class AsyncProductResource(AsyncResource):
         category_ids: Sequence[str] | None = None,
         brand_ids: Sequence[str] | None = None,
         seller_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchProductsForComplianceAuditingPage:
         """Search listed products by title, id, category, brand or seller for a compliance audit.
 
         `POST /product/202601/compliance/auditing/research`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5090,6 +6214,7 @@ class AsyncProductResource(AsyncResource):
                 "brand_ids": brand_ids,
                 "seller_name": seller_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_product_package_recommendations(
@@ -5098,12 +6223,18 @@ class AsyncProductResource(AsyncResource):
         page_size: int,
         page_token: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductPackageRecommendationsPage:
         """Get suggested package weight and dimensions for products whose package data looks wrong.
 
         `POST /product/202602/packages/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5112,6 +6243,7 @@ class AsyncProductResource(AsyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def submit_size_chart_appeal(
@@ -5119,11 +6251,17 @@ class AsyncProductResource(AsyncResource):
         *,
         product_id: int,
         appeal_message: _t.SubmitSizeChartAppealRequestAppealMessage | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Appeal against a size chart issue flagged on a product.
 
         `POST /product/202604/appeals/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5131,6 +6269,7 @@ class AsyncProductResource(AsyncResource):
             _SUBMIT_SIZE_CHART_APPEAL,
             body={"product_id": product_id, "appeal_message": appeal_message},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def list_opportunities(
@@ -5144,11 +6283,17 @@ class AsyncProductResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         tag_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListOpportunitiesResponse:
         """List product opportunities (products in demand) by type, category, tag and time, one page at a time.
 
         `POST /product/202604/opportunities/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5163,6 +6308,7 @@ class AsyncProductResource(AsyncResource):
                 "tag_codes": tag_codes,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_submission_records(
@@ -5175,11 +6321,17 @@ class AsyncProductResource(AsyncResource):
         submit_time_ge: int | datetime | None = None,
         submit_time_lt: int | datetime | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSubmissionRecordsResponse:
         """List the products submitted to opportunities, by status, product and time, one page at a time.
 
         `GET /product/202604/opportunities/submissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5195,6 +6347,7 @@ class AsyncProductResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_opportunity_detail(
@@ -5202,11 +6355,17 @@ class AsyncProductResource(AsyncResource):
         opportunity_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpportunityDetailResponse:
         """Get the detail of one product opportunity.
 
         `GET /product/202604/opportunities/{opportunity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5214,6 +6373,7 @@ class AsyncProductResource(AsyncResource):
             _GET_OPPORTUNITY_DETAIL,
             params={"opportunity_id": opportunity_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def submit_product_via_opportunity(
@@ -5221,11 +6381,17 @@ class AsyncProductResource(AsyncResource):
         opportunity_id: str,
         *,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitProductViaOpportunityResponse:
         """Submit a product in answer to a product opportunity.
 
         `POST /product/202604/opportunities/{opportunity_id}/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5234,20 +6400,29 @@ class AsyncProductResource(AsyncResource):
             params={"opportunity_id": opportunity_id},
             body={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_gpa_upgrade_task(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Start the task that upgrades the seller's products to global product association (GPA).
 
         `POST /product/202604/products/gpa_upgrade_task`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CREATE_GPA_UPGRADE_TASK,
             body={},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def list_product_skpp_statuses(
@@ -5258,11 +6433,17 @@ class AsyncProductResource(AsyncResource):
         skpp_status: str | None = None,
         page_size: int | None = None,
         page_no: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListProductSkppStatusesResponse:
         """List products' status in the SKPP incentive program, by product or status, page by page.
 
         `POST /product/202606/skpps/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5276,22 +6457,30 @@ class AsyncProductResource(AsyncResource):
                 "page_no": page_no,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_skpp_summary(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkppSummaryResponse:
         """Get the shop's totals in the SKPP program, such as qualified products and ad credit earned.
 
         `GET /product/202606/skpps/sum` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_SKPP_SUMMARY,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_product_skpp_detail(
@@ -5302,11 +6491,17 @@ class AsyncProductResource(AsyncResource):
             "de-DE", "en", "en-GB", "id-ID", "it-IT", "ja-JP", "ms-MY", "pt-BR", "th-TH", "vi-VN", "zh-CN"
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductSkppDetailResponse:
         """Get a product's SKPP score, tasks and rewards.
 
         `GET /product/202606/skpps/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5314,6 +6509,7 @@ class AsyncProductResource(AsyncResource):
             _GET_PRODUCT_SKPP_DETAIL,
             params={"product_id": product_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_stock_operation_settings(
@@ -5324,11 +6520,17 @@ class AsyncProductResource(AsyncResource):
         stock_operation_setting: _t.UpdateStockOperationSettingsRequestStockOperationSetting
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateStockOperationSettingsResponse:
         """Turn automatic restocking on or off for SKUs.
 
         `POST /product/202608/inventory/operation/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5340,6 +6542,7 @@ class AsyncProductResource(AsyncResource):
                 "stock_operation_setting": stock_operation_setting,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def suggest_brands(
@@ -5349,11 +6552,17 @@ class AsyncProductResource(AsyncResource):
         category_id: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SuggestBrandsResponse:
         """Suggest brands for a product from its title, category, description and images.
 
         `POST /product/202609/brands/suggest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5366,17 +6575,24 @@ class AsyncProductResource(AsyncResource):
                 "images": images,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def predict_product_package_dimensions_and_weight(
         self,
         *,
         category_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PredictProductPackageDimensionsAndWeightResponse:
         """Predict the package dimensions and weight of a product in a category.
 
         `POST /product/202609/products/package/predict` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5384,6 +6600,7 @@ class AsyncProductResource(AsyncResource):
             _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT,
             body={"category_id": category_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def recommend_required_product_properties(
@@ -5399,11 +6616,17 @@ class AsyncProductResource(AsyncResource):
         ]
         | None = None,
         target_property_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendRequiredProductPropertiesResponse:
         """Suggest values for a category's required attributes from a product's title, text and images.
 
         `POST /product/202609/products/properties/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5418,6 +6641,7 @@ class AsyncProductResource(AsyncResource):
                 "target_property_ids": target_property_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def submit_strikethrough_price(
@@ -5426,11 +6650,17 @@ class AsyncProductResource(AsyncResource):
         *,
         external_product_id: str,
         skus: Sequence[_t.SubmitStrikethroughPriceRequestSku | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitStrikethroughPriceResponse:
         """Submit SKUs' retail and sale prices from other channels, to show a struck-through price.
 
         `POST /product/202609/products/{product_id}/strikethrough_price/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5439,6 +6669,7 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"external_product_id": external_product_id, "skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_size_chart_v2(
@@ -5448,11 +6679,17 @@ class AsyncProductResource(AsyncResource):
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
         size_chart_mode: str,
         template_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateSizeChartV2Response:
         """Create a size chart template for a category and get its id.
 
         `POST /product/202610/size_charts` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5465,6 +6702,7 @@ class AsyncProductResource(AsyncResource):
                 "template_name": template_name,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def edit_size_chart_v2(
@@ -5473,11 +6711,17 @@ class AsyncProductResource(AsyncResource):
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
         size_chart_id: str,
         template_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditSizeChartV2Response:
         """Change a size chart template's name or data.
 
         `POST /product/202610/size_charts/edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5489,4 +6733,107 @@ class AsyncProductResource(AsyncResource):
                 "template_name": template_name,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncProductResourceWithRawResponse:
+    """`client.product.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncProductResource) -> None:
+        self.get_brands = async_to_raw_response(resource.get_brands)
+        self.create_custom_brands = async_to_raw_response(resource.create_custom_brands)
+        self.get_categories = async_to_raw_response(resource.get_categories)
+        self.recommend_category = async_to_raw_response(resource.recommend_category)
+        self.get_attributes = async_to_raw_response(resource.get_attributes)
+        self.get_global_attributes = async_to_raw_response(resource.get_global_attributes)
+        self.get_global_category_rules = async_to_raw_response(resource.get_global_category_rules)
+        self.get_category_rules = async_to_raw_response(resource.get_category_rules)
+        self.upload_product_file = async_to_raw_response(resource.upload_product_file)
+        self.get_global_categories = async_to_raw_response(resource.get_global_categories)
+        self.recommend_global_categories = async_to_raw_response(resource.recommend_global_categories)
+        self.delete_global_products = async_to_raw_response(resource.delete_global_products)
+        self.create_global_product = async_to_raw_response(resource.create_global_product)
+        self.search_global_products_v202309 = async_to_raw_response(resource.search_global_products_v202309)
+        self.get_global_product = async_to_raw_response(resource.get_global_product)
+        self.edit_global_product = async_to_raw_response(resource.edit_global_product)
+        self.update_global_inventory = async_to_raw_response(resource.update_global_inventory)
+        self.publish_global_product = async_to_raw_response(resource.publish_global_product)
+        self.upload_product_image = async_to_raw_response(resource.upload_product_image)
+        self.inventory_search = async_to_raw_response(resource.inventory_search)
+        self.check_listing_prerequisites_v202309 = async_to_raw_response(
+            resource.check_listing_prerequisites_v202309
+        )
+        self.delete_products = async_to_raw_response(resource.delete_products)
+        self.create_product = async_to_raw_response(resource.create_product)
+        self.activate_product = async_to_raw_response(resource.activate_product)
+        self.deactivate_products = async_to_raw_response(resource.deactivate_products)
+        self.check_product_listing = async_to_raw_response(resource.check_product_listing)
+        self.recover_products = async_to_raw_response(resource.recover_products)
+        self.search_products_v202309 = async_to_raw_response(resource.search_products_v202309)
+        self.get_product = async_to_raw_response(resource.get_product)
+        self.edit_product_v202309 = async_to_raw_response(resource.edit_product_v202309)
+        self.update_inventory = async_to_raw_response(resource.update_inventory)
+        self.partial_edit_product_v202309 = async_to_raw_response(resource.partial_edit_product_v202309)
+        self.update_price = async_to_raw_response(resource.update_price)
+        self.search_global_products = async_to_raw_response(resource.search_global_products)
+        self.check_listing_prerequisites = async_to_raw_response(resource.check_listing_prerequisites)
+        self.search_products_v202312 = async_to_raw_response(resource.search_products_v202312)
+        self.listing_schemas_v202401 = async_to_raw_response(resource.listing_schemas_v202401)
+        self.optimized_images = async_to_raw_response(resource.optimized_images)
+        self.product_information_issue_diagnosis = async_to_raw_response(
+            resource.product_information_issue_diagnosis
+        )
+        self.get_products_seo_words = async_to_raw_response(resource.get_products_seo_words)
+        self.get_recommended_product_title_and_description = async_to_raw_response(
+            resource.get_recommended_product_title_and_description
+        )
+        self.listing_schemas = async_to_raw_response(resource.listing_schemas)
+        self.create_category_upgrade_task = async_to_raw_response(resource.create_category_upgrade_task)
+        self.search_size_charts = async_to_raw_response(resource.search_size_charts)
+        self.create_manufacturer = async_to_raw_response(resource.create_manufacturer)
+        self.search_manufacturers_v202409 = async_to_raw_response(resource.search_manufacturers_v202409)
+        self.partial_edit_manufacturer = async_to_raw_response(resource.partial_edit_manufacturer)
+        self.create_responsible_person = async_to_raw_response(resource.create_responsible_person)
+        self.search_responsible_persons_v202409 = async_to_raw_response(
+            resource.search_responsible_persons_v202409
+        )
+        self.partial_edit_responsible_person = async_to_raw_response(resource.partial_edit_responsible_person)
+        self.diagnoseand_optimize_product = async_to_raw_response(resource.diagnoseand_optimize_product)
+        self.search_manufacturers = async_to_raw_response(resource.search_manufacturers)
+        self.search_responsible_persons = async_to_raw_response(resource.search_responsible_persons)
+        self.search_products = async_to_raw_response(resource.search_products)
+        self.create_image_translation_tasks = async_to_raw_response(resource.create_image_translation_tasks)
+        self.get_image_translation_tasks = async_to_raw_response(resource.get_image_translation_tasks)
+        self.get_global_listing_rules = async_to_raw_response(resource.get_global_listing_rules)
+        self.replicate_product = async_to_raw_response(resource.replicate_product)
+        self.get_global_replicated_products = async_to_raw_response(resource.get_global_replicated_products)
+        self.partial_edit_global_product = async_to_raw_response(resource.partial_edit_global_product)
+        self.edit_product = async_to_raw_response(resource.edit_product)
+        self.partial_edit_product = async_to_raw_response(resource.partial_edit_product)
+        self.search_products_for_compliance_auditing = async_to_raw_response(
+            resource.search_products_for_compliance_auditing
+        )
+        self.get_product_package_recommendations = async_to_raw_response(
+            resource.get_product_package_recommendations
+        )
+        self.submit_size_chart_appeal = async_to_raw_response(resource.submit_size_chart_appeal)
+        self.list_opportunities = async_to_raw_response(resource.list_opportunities)
+        self.get_submission_records = async_to_raw_response(resource.get_submission_records)
+        self.get_opportunity_detail = async_to_raw_response(resource.get_opportunity_detail)
+        self.submit_product_via_opportunity = async_to_raw_response(resource.submit_product_via_opportunity)
+        self.create_gpa_upgrade_task = async_to_raw_response(resource.create_gpa_upgrade_task)
+        self.list_product_skpp_statuses = async_to_raw_response(resource.list_product_skpp_statuses)
+        self.get_shop_skpp_summary = async_to_raw_response(resource.get_shop_skpp_summary)
+        self.get_product_skpp_detail = async_to_raw_response(resource.get_product_skpp_detail)
+        self.update_stock_operation_settings = async_to_raw_response(resource.update_stock_operation_settings)
+        self.suggest_brands = async_to_raw_response(resource.suggest_brands)
+        self.predict_product_package_dimensions_and_weight = async_to_raw_response(
+            resource.predict_product_package_dimensions_and_weight
+        )
+        self.recommend_required_product_properties = async_to_raw_response(
+            resource.recommend_required_product_properties
+        )
+        self.submit_strikethrough_price = async_to_raw_response(resource.submit_strikethrough_price)
+        self.create_size_chart_v2 = async_to_raw_response(resource.create_size_chart_v2)
+        self.edit_size_chart_v2 = async_to_raw_response(resource.edit_size_chart_v2)

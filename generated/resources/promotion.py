@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import promotion as _t
 
-__all__ = ["OPERATIONS", "AsyncPromotionResource", "PromotionResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncPromotionResource",
+    "AsyncPromotionResourceWithRawResponse",
+    "PromotionResource",
+    "PromotionResourceWithRawResponse",
+]
 
 _CREATE_ACTIVITY: Operation[_t.CreateActivityResponse] = Operation(
     id="promotion.create_activity",
@@ -149,6 +158,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class PromotionResource(SyncResource):
     """Promotions of the shop: discount activities and coupons."""
 
+    @cached_property
+    def with_raw_response(self) -> PromotionResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return PromotionResourceWithRawResponse(self)
+
     def create_activity(
         self,
         *,
@@ -169,11 +184,17 @@ class PromotionResource(SyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateActivityResponse:
         """Create a promotion activity, such as a discount or flash sale, and get its id.
 
         `POST /promotion/202309/activities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -190,6 +211,7 @@ class PromotionResource(SyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_activities(
@@ -209,12 +231,18 @@ class PromotionResource(SyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchActivitiesPage:
         """Search the shop's promotion activities by title, type and status, one page at a time.
 
         `POST /promotion/202309/activities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `activities` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -228,17 +256,24 @@ class PromotionResource(SyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_activity(
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetActivityResponse:
         """Get one promotion activity with its discount, schedule and products.
 
         `GET /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -246,6 +281,7 @@ class PromotionResource(SyncResource):
             _GET_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_activity(
@@ -259,11 +295,17 @@ class PromotionResource(SyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: str | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityResponse:
         """Change a promotion activity's title, schedule or discount.
 
         `PUT /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -280,17 +322,24 @@ class PromotionResource(SyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def deactivate_activity(
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateActivityResponse:
         """End a promotion activity before its scheduled end.
 
         `POST /promotion/202309/activities/{activity_id}/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -298,6 +347,7 @@ class PromotionResource(SyncResource):
             _DEACTIVATE_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_activity_product(
@@ -306,11 +356,17 @@ class PromotionResource(SyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveActivityProductResponse:
         """Remove products or SKUs from a promotion activity.
 
         `DELETE /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -319,6 +375,7 @@ class PromotionResource(SyncResource):
             params={"activity_id": activity_id},
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_activity_product(
@@ -327,11 +384,17 @@ class PromotionResource(SyncResource):
         *,
         body_activity_id: str | None = None,
         products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityProductResponse:
         """Add products to a promotion activity or change their promotion prices.
 
         `PUT /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -340,6 +403,7 @@ class PromotionResource(SyncResource):
             params={"activity_id": activity_id},
             body={"activity_id": body_activity_id, "products": products},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_coupons_delete(
@@ -347,6 +411,11 @@ class PromotionResource(SyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Search the shop's coupons with DELETE, as one source lists it; prefer search_coupons.
@@ -354,16 +423,18 @@ class PromotionResource(SyncResource):
         `DELETE /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _SEARCH_COUPONS_DELETE,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_coupons(
@@ -374,12 +445,18 @@ class PromotionResource(SyncResource):
         display_type: Sequence[str] | None = None,
         status: Sequence[str] | None = None,
         title_keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCouponsPage:
         """Search the shop's coupons by status, display type and title, one page at a time.
 
         `POST /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `coupons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -388,17 +465,24 @@ class PromotionResource(SyncResource):
             params={"page_token": page_token, "page_size": page_size},
             body={"display_type": display_type, "status": status, "title_keyword": title_keyword},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_coupon(
         self,
         coupon_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCouponResponse:
         """Get one coupon with its discount, threshold, validity and usage limits.
 
         `GET /promotion/202406/coupons/{coupon_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -406,6 +490,7 @@ class PromotionResource(SyncResource):
             _GET_COUPON,
             params={"coupon_id": coupon_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def republish_activity(
@@ -414,11 +499,17 @@ class PromotionResource(SyncResource):
         *,
         end_time: int | datetime | None = None,
         begin_time: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RepublishActivityResponse:
         """Run a promotion activity again with a new start and end time.
 
         `POST /promotion/202607/activities/{activity_id}/republish` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -427,11 +518,35 @@ class PromotionResource(SyncResource):
             params={"activity_id": activity_id},
             body={"end_time": end_time, "begin_time": begin_time},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class PromotionResourceWithRawResponse:
+    """`client.promotion.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: PromotionResource) -> None:
+        self.create_activity = to_raw_response(resource.create_activity)
+        self.search_activities = to_raw_response(resource.search_activities)
+        self.get_activity = to_raw_response(resource.get_activity)
+        self.update_activity = to_raw_response(resource.update_activity)
+        self.deactivate_activity = to_raw_response(resource.deactivate_activity)
+        self.remove_activity_product = to_raw_response(resource.remove_activity_product)
+        self.update_activity_product = to_raw_response(resource.update_activity_product)
+        self.search_coupons_delete = to_raw_response(resource.search_coupons_delete)
+        self.search_coupons = to_raw_response(resource.search_coupons)
+        self.get_coupon = to_raw_response(resource.get_coupon)
+        self.republish_activity = to_raw_response(resource.republish_activity)
 
 
 class AsyncPromotionResource(AsyncResource):
     """Promotions of the shop: discount activities and coupons. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncPromotionResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncPromotionResourceWithRawResponse(self)
 
     async def create_activity(
         self,
@@ -453,11 +568,17 @@ class AsyncPromotionResource(AsyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateActivityResponse:
         """Create a promotion activity, such as a discount or flash sale, and get its id.
 
         `POST /promotion/202309/activities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -474,6 +595,7 @@ class AsyncPromotionResource(AsyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_activities(
@@ -493,12 +615,18 @@ class AsyncPromotionResource(AsyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchActivitiesPage:
         """Search the shop's promotion activities by title, type and status, one page at a time.
 
         `POST /promotion/202309/activities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `activities` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -512,17 +640,24 @@ class AsyncPromotionResource(AsyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_activity(
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetActivityResponse:
         """Get one promotion activity with its discount, schedule and products.
 
         `GET /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -530,6 +665,7 @@ class AsyncPromotionResource(AsyncResource):
             _GET_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_activity(
@@ -543,11 +679,17 @@ class AsyncPromotionResource(AsyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: str | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityResponse:
         """Change a promotion activity's title, schedule or discount.
 
         `PUT /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -564,17 +706,24 @@ class AsyncPromotionResource(AsyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def deactivate_activity(
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateActivityResponse:
         """End a promotion activity before its scheduled end.
 
         `POST /promotion/202309/activities/{activity_id}/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -582,6 +731,7 @@ class AsyncPromotionResource(AsyncResource):
             _DEACTIVATE_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_activity_product(
@@ -590,11 +740,17 @@ class AsyncPromotionResource(AsyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveActivityProductResponse:
         """Remove products or SKUs from a promotion activity.
 
         `DELETE /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -603,6 +759,7 @@ class AsyncPromotionResource(AsyncResource):
             params={"activity_id": activity_id},
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_activity_product(
@@ -611,11 +768,17 @@ class AsyncPromotionResource(AsyncResource):
         *,
         body_activity_id: str | None = None,
         products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityProductResponse:
         """Add products to a promotion activity or change their promotion prices.
 
         `PUT /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -624,6 +787,7 @@ class AsyncPromotionResource(AsyncResource):
             params={"activity_id": activity_id},
             body={"activity_id": body_activity_id, "products": products},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_coupons_delete(
@@ -631,6 +795,11 @@ class AsyncPromotionResource(AsyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Search the shop's coupons with DELETE, as one source lists it; prefer search_coupons.
@@ -638,16 +807,18 @@ class AsyncPromotionResource(AsyncResource):
         `DELETE /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _SEARCH_COUPONS_DELETE,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_coupons(
@@ -658,12 +829,18 @@ class AsyncPromotionResource(AsyncResource):
         display_type: Sequence[str] | None = None,
         status: Sequence[str] | None = None,
         title_keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCouponsPage:
         """Search the shop's coupons by status, display type and title, one page at a time.
 
         `POST /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `coupons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -672,17 +849,24 @@ class AsyncPromotionResource(AsyncResource):
             params={"page_token": page_token, "page_size": page_size},
             body={"display_type": display_type, "status": status, "title_keyword": title_keyword},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_coupon(
         self,
         coupon_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCouponResponse:
         """Get one coupon with its discount, threshold, validity and usage limits.
 
         `GET /promotion/202406/coupons/{coupon_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -690,6 +874,7 @@ class AsyncPromotionResource(AsyncResource):
             _GET_COUPON,
             params={"coupon_id": coupon_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def republish_activity(
@@ -698,11 +883,17 @@ class AsyncPromotionResource(AsyncResource):
         *,
         end_time: int | datetime | None = None,
         begin_time: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RepublishActivityResponse:
         """Run a promotion activity again with a new start and end time.
 
         `POST /promotion/202607/activities/{activity_id}/republish` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -711,4 +902,22 @@ class AsyncPromotionResource(AsyncResource):
             params={"activity_id": activity_id},
             body={"end_time": end_time, "begin_time": begin_time},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncPromotionResourceWithRawResponse:
+    """`client.promotion.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncPromotionResource) -> None:
+        self.create_activity = async_to_raw_response(resource.create_activity)
+        self.search_activities = async_to_raw_response(resource.search_activities)
+        self.get_activity = async_to_raw_response(resource.get_activity)
+        self.update_activity = async_to_raw_response(resource.update_activity)
+        self.deactivate_activity = async_to_raw_response(resource.deactivate_activity)
+        self.remove_activity_product = async_to_raw_response(resource.remove_activity_product)
+        self.update_activity_product = async_to_raw_response(resource.update_activity_product)
+        self.search_coupons_delete = async_to_raw_response(resource.search_coupons_delete)
+        self.search_coupons = async_to_raw_response(resource.search_coupons)
+        self.get_coupon = async_to_raw_response(resource.get_coupon)
+        self.republish_activity = async_to_raw_response(resource.republish_activity)

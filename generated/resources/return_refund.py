@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import return_refund as _t
 
-__all__ = ["OPERATIONS", "AsyncReturnRefundResource", "ReturnRefundResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncReturnRefundResource",
+    "AsyncReturnRefundResourceWithRawResponse",
+    "ReturnRefundResource",
+    "ReturnRefundResourceWithRawResponse",
+]
 
 _CANCEL_ORDER_V202309: Operation[_t.CancelOrderV202309Response] = Operation(
     id="return_refund.cancel_order_v202309",
@@ -312,6 +321,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class ReturnRefundResource(SyncResource):
     """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions."""
 
+    @cached_property
+    def with_raw_response(self) -> ReturnRefundResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return ReturnRefundResourceWithRawResponse(self)
+
     def cancel_order_v202309(
         self,
         *,
@@ -319,11 +334,17 @@ class ReturnRefundResource(SyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
 
         `POST /return_refund/202309/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -336,6 +357,7 @@ class ReturnRefundResource(SyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_cancellations_v202309(
@@ -355,12 +377,18 @@ class ReturnRefundResource(SyncResource):
         order_ids: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsV202309Page:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `cancellations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -385,6 +413,7 @@ class ReturnRefundResource(SyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def approve_cancellation(
@@ -392,11 +421,17 @@ class ReturnRefundResource(SyncResource):
         cancel_id: str,
         *,
         idempotency_key: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Accept a buyer's request to cancel an order.
 
         `POST /return_refund/202309/cancellations/{cancel_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -404,6 +439,7 @@ class ReturnRefundResource(SyncResource):
             _APPROVE_CANCELLATION,
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def reject_cancellation(
@@ -414,11 +450,17 @@ class ReturnRefundResource(SyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         reject_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Refuse a buyer's request to cancel an order, with a reason, a comment and images.
 
         `POST /return_refund/202309/cancellations/{cancel_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -427,6 +469,7 @@ class ReturnRefundResource(SyncResource):
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_aftersale_eligibility_v202309(
@@ -434,11 +477,17 @@ class ReturnRefundResource(SyncResource):
         order_id: str,
         *,
         initiate_aftersale_user: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
 
         `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -446,6 +495,7 @@ class ReturnRefundResource(SyncResource):
             _GET_AFTERSALE_ELIGIBILITY_V202309,
             params={"order_id": order_id, "initiate_aftersale_user": initiate_aftersale_user},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def calculate_refund_v202309(
@@ -458,11 +508,17 @@ class ReturnRefundResource(SyncResource):
         request_type: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
 
         `POST /return_refund/202309/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -478,6 +534,7 @@ class ReturnRefundResource(SyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_reject_reasons(
@@ -485,11 +542,17 @@ class ReturnRefundResource(SyncResource):
         *,
         return_or_cancel_id: str,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRejectReasonsResponse:
         """List the reasons the seller may give to reject a return or cancellation.
 
         `GET /return_refund/202309/reject_reasons` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -497,6 +560,7 @@ class ReturnRefundResource(SyncResource):
             _GET_REJECT_REASONS,
             params={"locale": locale, "return_or_cancel_id": return_or_cancel_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_return_v202309(
@@ -512,11 +576,17 @@ class ReturnRefundResource(SyncResource):
         return_type: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
 
         `POST /return_refund/202309/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -535,6 +605,7 @@ class ReturnRefundResource(SyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_returns_v202309(
@@ -556,12 +627,18 @@ class ReturnRefundResource(SyncResource):
         seller_proposed_return_type: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsV202309Page:
         """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -588,6 +665,7 @@ class ReturnRefundResource(SyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def approve_return(
@@ -607,11 +685,17 @@ class ReturnRefundResource(SyncResource):
         ]
         | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve a return or refund request, in full or with a partial refund.
 
         `POST /return_refund/202309/returns/{return_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -620,6 +704,7 @@ class ReturnRefundResource(SyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"buyer_keep_item": buyer_keep_item, "decision": decision, "partial_refund": partial_refund},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_return_records(
@@ -627,11 +712,17 @@ class ReturnRefundResource(SyncResource):
         return_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetReturnRecordsResponse:
         """Get the history of events of a return request.
 
         `GET /return_refund/202309/returns/{return_id}/records` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -639,6 +730,7 @@ class ReturnRefundResource(SyncResource):
             _GET_RETURN_RECORDS,
             params={"return_id": return_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def reject_return_v202309(
@@ -650,11 +742,17 @@ class ReturnRefundResource(SyncResource):
         decision: str | None = None,
         images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
         reject_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
 
         `POST /return_refund/202309/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -663,6 +761,7 @@ class ReturnRefundResource(SyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "decision": decision, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_return_shipping_information(
@@ -674,12 +773,18 @@ class ReturnRefundResource(SyncResource):
         return_shipping_label: FileInput,
         return_qr_code: FileInput,
         return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
 
         `POST /return_refund/202405/returns/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -693,6 +798,7 @@ class ReturnRefundResource(SyncResource):
                 "return_qr_code": return_qr_code,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_decision_eligibility(
@@ -718,11 +824,17 @@ class ReturnRefundResource(SyncResource):
         ]
         | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetDecisionEligibilityResponse:
         """Check which decisions the seller may take on a return or cancellation request.
 
         `GET /return_refund/202601/decision_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -734,6 +846,7 @@ class ReturnRefundResource(SyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def cancel_order(
@@ -744,11 +857,17 @@ class ReturnRefundResource(SyncResource):
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderResponse:
         """Cancel an order, or some of its items or lines, as the seller, giving a reason.
 
         `POST /return_refund/202602/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -762,6 +881,7 @@ class ReturnRefundResource(SyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_cancellations(
@@ -789,12 +909,18 @@ class ReturnRefundResource(SyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsPage:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `cancellations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -819,6 +945,7 @@ class ReturnRefundResource(SyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_aftersale_eligibility(
@@ -827,11 +954,17 @@ class ReturnRefundResource(SyncResource):
         *,
         initiate_aftersale_user: Literal["BUYER", "SELLER"] | None = None,
         request_types: Sequence[Literal["CANCEL", "REFUND", "RETURN_AND_REFUND"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityResponse:
         """Check which items of an order can still be cancelled, refunded or returned, and by whom.
 
         `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -843,6 +976,7 @@ class ReturnRefundResource(SyncResource):
                 "request_types": request_types,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def calculate_refund(
@@ -856,11 +990,17 @@ class ReturnRefundResource(SyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundResponse:
         """Work out how much would be refunded for a cancellation or return, without creating it.
 
         `POST /return_refund/202602/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -877,6 +1017,7 @@ class ReturnRefundResource(SyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_return(
@@ -893,11 +1034,17 @@ class ReturnRefundResource(SyncResource):
         shipment_type: str | None = None,
         handover_method: str | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnResponse:
         """Open a return or refund request for some items or lines of an order.
 
         `POST /return_refund/202602/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -917,6 +1064,7 @@ class ReturnRefundResource(SyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_returns(
@@ -962,12 +1110,18 @@ class ReturnRefundResource(SyncResource):
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsPage:
         """Search return and refund requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -994,6 +1148,7 @@ class ReturnRefundResource(SyncResource):
                 "create_time_lt": create_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_aftersales_requests(
@@ -1007,12 +1162,18 @@ class ReturnRefundResource(SyncResource):
         filters: _t.SearchAftersalesRequestsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchAftersalesRequestsPage:
         """Search after-sales requests (refunds, returns, replacements, exchanges) with filters, one page at a time.
 
         `POST /return_refund/202603/aftersales/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `aftersales_requests` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1026,6 +1187,7 @@ class ReturnRefundResource(SyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_return_merchandise_authorizations(
@@ -1036,12 +1198,18 @@ class ReturnRefundResource(SyncResource):
         filters: _t.SearchReturnMerchandiseAuthorizationsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnMerchandiseAuthorizationsPage:
         """Search return merchandise authorizations (RMAs) with filters, one page at a time.
 
         `POST /return_refund/202604/rma/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `return_merchandise_authorizations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1055,6 +1223,7 @@ class ReturnRefundResource(SyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def reject_return(
@@ -1073,11 +1242,17 @@ class ReturnRefundResource(SyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, or offer a partial refund, with a reason, comment and images.
 
         `POST /return_refund/202606/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1092,6 +1267,7 @@ class ReturnRefundResource(SyncResource):
                 "partial_refund_amount": partial_refund_amount,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_available_review_decisions(
@@ -1120,11 +1296,17 @@ class ReturnRefundResource(SyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAvailableReviewDecisionsResponse:
         """List the decisions the seller may take on each line of a return or cancellation request.
 
         `GET /return_refund/202606/review_decision` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1137,6 +1319,7 @@ class ReturnRefundResource(SyncResource):
                 "check_decisions": check_decisions,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def review_aftersales_requests(
@@ -1146,11 +1329,17 @@ class ReturnRefundResource(SyncResource):
             _t.ReviewAftersalesRequestsRequestAftersalesRequestDecision | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReviewAftersalesRequestsResponse:
         """Record the seller's decision on each line of one or more after-sales requests.
 
         `POST /return_refund/202609/aftersales/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1158,11 +1347,51 @@ class ReturnRefundResource(SyncResource):
             _REVIEW_AFTERSALES_REQUESTS,
             body={"aftersales_request_decisions": aftersales_request_decisions},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class ReturnRefundResourceWithRawResponse:
+    """`client.return_refund.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: ReturnRefundResource) -> None:
+        self.cancel_order_v202309 = to_raw_response(resource.cancel_order_v202309)
+        self.search_cancellations_v202309 = to_raw_response(resource.search_cancellations_v202309)
+        self.approve_cancellation = to_raw_response(resource.approve_cancellation)
+        self.reject_cancellation = to_raw_response(resource.reject_cancellation)
+        self.get_aftersale_eligibility_v202309 = to_raw_response(resource.get_aftersale_eligibility_v202309)
+        self.calculate_refund_v202309 = to_raw_response(resource.calculate_refund_v202309)
+        self.get_reject_reasons = to_raw_response(resource.get_reject_reasons)
+        self.create_return_v202309 = to_raw_response(resource.create_return_v202309)
+        self.search_returns_v202309 = to_raw_response(resource.search_returns_v202309)
+        self.approve_return = to_raw_response(resource.approve_return)
+        self.get_return_records = to_raw_response(resource.get_return_records)
+        self.reject_return_v202309 = to_raw_response(resource.reject_return_v202309)
+        self.upload_return_shipping_information = to_raw_response(resource.upload_return_shipping_information)
+        self.get_decision_eligibility = to_raw_response(resource.get_decision_eligibility)
+        self.cancel_order = to_raw_response(resource.cancel_order)
+        self.search_cancellations = to_raw_response(resource.search_cancellations)
+        self.get_aftersale_eligibility = to_raw_response(resource.get_aftersale_eligibility)
+        self.calculate_refund = to_raw_response(resource.calculate_refund)
+        self.create_return = to_raw_response(resource.create_return)
+        self.search_returns = to_raw_response(resource.search_returns)
+        self.search_aftersales_requests = to_raw_response(resource.search_aftersales_requests)
+        self.search_return_merchandise_authorizations = to_raw_response(
+            resource.search_return_merchandise_authorizations
+        )
+        self.reject_return = to_raw_response(resource.reject_return)
+        self.get_available_review_decisions = to_raw_response(resource.get_available_review_decisions)
+        self.review_aftersales_requests = to_raw_response(resource.review_aftersales_requests)
 
 
 class AsyncReturnRefundResource(AsyncResource):
     """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncReturnRefundResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncReturnRefundResourceWithRawResponse(self)
 
     async def cancel_order_v202309(
         self,
@@ -1171,11 +1400,17 @@ class AsyncReturnRefundResource(AsyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
 
         `POST /return_refund/202309/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1188,6 +1423,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_cancellations_v202309(
@@ -1207,12 +1443,18 @@ class AsyncReturnRefundResource(AsyncResource):
         order_ids: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsV202309Page:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `cancellations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1237,6 +1479,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def approve_cancellation(
@@ -1244,11 +1487,17 @@ class AsyncReturnRefundResource(AsyncResource):
         cancel_id: str,
         *,
         idempotency_key: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Accept a buyer's request to cancel an order.
 
         `POST /return_refund/202309/cancellations/{cancel_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1256,6 +1505,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _APPROVE_CANCELLATION,
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def reject_cancellation(
@@ -1266,11 +1516,17 @@ class AsyncReturnRefundResource(AsyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         reject_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Refuse a buyer's request to cancel an order, with a reason, a comment and images.
 
         `POST /return_refund/202309/cancellations/{cancel_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1279,6 +1535,7 @@ class AsyncReturnRefundResource(AsyncResource):
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_aftersale_eligibility_v202309(
@@ -1286,11 +1543,17 @@ class AsyncReturnRefundResource(AsyncResource):
         order_id: str,
         *,
         initiate_aftersale_user: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
 
         `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1298,6 +1561,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _GET_AFTERSALE_ELIGIBILITY_V202309,
             params={"order_id": order_id, "initiate_aftersale_user": initiate_aftersale_user},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def calculate_refund_v202309(
@@ -1310,11 +1574,17 @@ class AsyncReturnRefundResource(AsyncResource):
         request_type: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
 
         `POST /return_refund/202309/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1330,6 +1600,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_reject_reasons(
@@ -1337,11 +1608,17 @@ class AsyncReturnRefundResource(AsyncResource):
         *,
         return_or_cancel_id: str,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRejectReasonsResponse:
         """List the reasons the seller may give to reject a return or cancellation.
 
         `GET /return_refund/202309/reject_reasons` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1349,6 +1626,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _GET_REJECT_REASONS,
             params={"locale": locale, "return_or_cancel_id": return_or_cancel_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_return_v202309(
@@ -1364,11 +1642,17 @@ class AsyncReturnRefundResource(AsyncResource):
         return_type: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
 
         `POST /return_refund/202309/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1387,6 +1671,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_returns_v202309(
@@ -1408,12 +1693,18 @@ class AsyncReturnRefundResource(AsyncResource):
         seller_proposed_return_type: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsV202309Page:
         """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1440,6 +1731,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def approve_return(
@@ -1459,11 +1751,17 @@ class AsyncReturnRefundResource(AsyncResource):
         ]
         | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve a return or refund request, in full or with a partial refund.
 
         `POST /return_refund/202309/returns/{return_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1472,6 +1770,7 @@ class AsyncReturnRefundResource(AsyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"buyer_keep_item": buyer_keep_item, "decision": decision, "partial_refund": partial_refund},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_return_records(
@@ -1479,11 +1778,17 @@ class AsyncReturnRefundResource(AsyncResource):
         return_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetReturnRecordsResponse:
         """Get the history of events of a return request.
 
         `GET /return_refund/202309/returns/{return_id}/records` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1491,6 +1796,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _GET_RETURN_RECORDS,
             params={"return_id": return_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def reject_return_v202309(
@@ -1502,11 +1808,17 @@ class AsyncReturnRefundResource(AsyncResource):
         decision: str | None = None,
         images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
         reject_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
 
         `POST /return_refund/202309/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1515,6 +1827,7 @@ class AsyncReturnRefundResource(AsyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "decision": decision, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_return_shipping_information(
@@ -1526,12 +1839,18 @@ class AsyncReturnRefundResource(AsyncResource):
         return_shipping_label: FileInput,
         return_qr_code: FileInput,
         return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
 
         `POST /return_refund/202405/returns/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1545,6 +1864,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "return_qr_code": return_qr_code,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_decision_eligibility(
@@ -1570,11 +1890,17 @@ class AsyncReturnRefundResource(AsyncResource):
         ]
         | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetDecisionEligibilityResponse:
         """Check which decisions the seller may take on a return or cancellation request.
 
         `GET /return_refund/202601/decision_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1586,6 +1912,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def cancel_order(
@@ -1596,11 +1923,17 @@ class AsyncReturnRefundResource(AsyncResource):
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderResponse:
         """Cancel an order, or some of its items or lines, as the seller, giving a reason.
 
         `POST /return_refund/202602/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1614,6 +1947,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_cancellations(
@@ -1641,12 +1975,18 @@ class AsyncReturnRefundResource(AsyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsPage:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `cancellations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1671,6 +2011,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_aftersale_eligibility(
@@ -1679,11 +2020,17 @@ class AsyncReturnRefundResource(AsyncResource):
         *,
         initiate_aftersale_user: Literal["BUYER", "SELLER"] | None = None,
         request_types: Sequence[Literal["CANCEL", "REFUND", "RETURN_AND_REFUND"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityResponse:
         """Check which items of an order can still be cancelled, refunded or returned, and by whom.
 
         `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1695,6 +2042,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "request_types": request_types,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def calculate_refund(
@@ -1708,11 +2056,17 @@ class AsyncReturnRefundResource(AsyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundResponse:
         """Work out how much would be refunded for a cancellation or return, without creating it.
 
         `POST /return_refund/202602/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1729,6 +2083,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_return(
@@ -1745,11 +2100,17 @@ class AsyncReturnRefundResource(AsyncResource):
         shipment_type: str | None = None,
         handover_method: str | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnResponse:
         """Open a return or refund request for some items or lines of an order.
 
         `POST /return_refund/202602/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1769,6 +2130,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_returns(
@@ -1814,12 +2176,18 @@ class AsyncReturnRefundResource(AsyncResource):
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsPage:
         """Search return and refund requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1846,6 +2214,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "create_time_lt": create_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_aftersales_requests(
@@ -1859,12 +2228,18 @@ class AsyncReturnRefundResource(AsyncResource):
         filters: _t.SearchAftersalesRequestsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchAftersalesRequestsPage:
         """Search after-sales requests (refunds, returns, replacements, exchanges) with filters, one page at a time.
 
         `POST /return_refund/202603/aftersales/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `aftersales_requests` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1878,6 +2253,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_return_merchandise_authorizations(
@@ -1888,12 +2264,18 @@ class AsyncReturnRefundResource(AsyncResource):
         filters: _t.SearchReturnMerchandiseAuthorizationsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnMerchandiseAuthorizationsPage:
         """Search return merchandise authorizations (RMAs) with filters, one page at a time.
 
         `POST /return_refund/202604/rma/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_merchandise_authorizations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1907,6 +2289,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def reject_return(
@@ -1925,11 +2308,17 @@ class AsyncReturnRefundResource(AsyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, or offer a partial refund, with a reason, comment and images.
 
         `POST /return_refund/202606/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1944,6 +2333,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "partial_refund_amount": partial_refund_amount,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_available_review_decisions(
@@ -1972,11 +2362,17 @@ class AsyncReturnRefundResource(AsyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAvailableReviewDecisionsResponse:
         """List the decisions the seller may take on each line of a return or cancellation request.
 
         `GET /return_refund/202606/review_decision` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1989,6 +2385,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "check_decisions": check_decisions,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def review_aftersales_requests(
@@ -1998,11 +2395,17 @@ class AsyncReturnRefundResource(AsyncResource):
             _t.ReviewAftersalesRequestsRequestAftersalesRequestDecision | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReviewAftersalesRequestsResponse:
         """Record the seller's decision on each line of one or more after-sales requests.
 
         `POST /return_refund/202609/aftersales/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2010,4 +2413,42 @@ class AsyncReturnRefundResource(AsyncResource):
             _REVIEW_AFTERSALES_REQUESTS,
             body={"aftersales_request_decisions": aftersales_request_decisions},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncReturnRefundResourceWithRawResponse:
+    """`client.return_refund.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncReturnRefundResource) -> None:
+        self.cancel_order_v202309 = async_to_raw_response(resource.cancel_order_v202309)
+        self.search_cancellations_v202309 = async_to_raw_response(resource.search_cancellations_v202309)
+        self.approve_cancellation = async_to_raw_response(resource.approve_cancellation)
+        self.reject_cancellation = async_to_raw_response(resource.reject_cancellation)
+        self.get_aftersale_eligibility_v202309 = async_to_raw_response(
+            resource.get_aftersale_eligibility_v202309
+        )
+        self.calculate_refund_v202309 = async_to_raw_response(resource.calculate_refund_v202309)
+        self.get_reject_reasons = async_to_raw_response(resource.get_reject_reasons)
+        self.create_return_v202309 = async_to_raw_response(resource.create_return_v202309)
+        self.search_returns_v202309 = async_to_raw_response(resource.search_returns_v202309)
+        self.approve_return = async_to_raw_response(resource.approve_return)
+        self.get_return_records = async_to_raw_response(resource.get_return_records)
+        self.reject_return_v202309 = async_to_raw_response(resource.reject_return_v202309)
+        self.upload_return_shipping_information = async_to_raw_response(
+            resource.upload_return_shipping_information
+        )
+        self.get_decision_eligibility = async_to_raw_response(resource.get_decision_eligibility)
+        self.cancel_order = async_to_raw_response(resource.cancel_order)
+        self.search_cancellations = async_to_raw_response(resource.search_cancellations)
+        self.get_aftersale_eligibility = async_to_raw_response(resource.get_aftersale_eligibility)
+        self.calculate_refund = async_to_raw_response(resource.calculate_refund)
+        self.create_return = async_to_raw_response(resource.create_return)
+        self.search_returns = async_to_raw_response(resource.search_returns)
+        self.search_aftersales_requests = async_to_raw_response(resource.search_aftersales_requests)
+        self.search_return_merchandise_authorizations = async_to_raw_response(
+            resource.search_return_merchandise_authorizations
+        )
+        self.reject_return = async_to_raw_response(resource.reject_return)
+        self.get_available_review_decisions = async_to_raw_response(resource.get_available_review_decisions)
+        self.review_aftersales_requests = async_to_raw_response(resource.review_aftersales_requests)

@@ -4,13 +4,22 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import seller as _t
 
-__all__ = ["OPERATIONS", "AsyncSellerResource", "SellerResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncSellerResource",
+    "AsyncSellerResourceWithRawResponse",
+    "SellerResource",
+    "SellerResourceWithRawResponse",
+]
 
 _GET_SELLER_PERMISSIONS: Operation[_t.GetSellerPermissionsResponse] = Operation(
     id="seller.get_seller_permissions",
@@ -48,84 +57,164 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class SellerResource(SyncResource):
     """The seller's shops and permissions."""
 
+    @cached_property
+    def with_raw_response(self) -> SellerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return SellerResourceWithRawResponse(self)
+
     def get_seller_permissions(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetSellerPermissionsResponse:
         """List the permissions of the seller's account.
 
         `GET /seller/202309/permissions`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SELLER_PERMISSIONS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_active_shops(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetActiveShopsResponse:
         """List the seller's active shops and their regions.
 
         `GET /seller/202309/shops`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_ACTIVE_SHOPS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_group_and_related_shops(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShopGroupAndRelatedShopsResponse:
         """Get the seller's shop group and the shops in it.
 
         `GET /seller/202601/shop_groups`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_GROUP_AND_RELATED_SHOPS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class SellerResourceWithRawResponse:
+    """`client.seller.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: SellerResource) -> None:
+        self.get_seller_permissions = to_raw_response(resource.get_seller_permissions)
+        self.get_active_shops = to_raw_response(resource.get_active_shops)
+        self.get_shop_group_and_related_shops = to_raw_response(resource.get_shop_group_and_related_shops)
 
 
 class AsyncSellerResource(AsyncResource):
     """The seller's shops and permissions. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncSellerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncSellerResourceWithRawResponse(self)
+
     async def get_seller_permissions(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetSellerPermissionsResponse:
         """List the permissions of the seller's account.
 
         `GET /seller/202309/permissions`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SELLER_PERMISSIONS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_active_shops(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetActiveShopsResponse:
         """List the seller's active shops and their regions.
 
         `GET /seller/202309/shops`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_ACTIVE_SHOPS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_group_and_related_shops(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShopGroupAndRelatedShopsResponse:
         """Get the seller's shop group and the shops in it.
 
         `GET /seller/202601/shop_groups`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_GROUP_AND_RELATED_SHOPS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncSellerResourceWithRawResponse:
+    """`client.seller.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncSellerResource) -> None:
+        self.get_seller_permissions = async_to_raw_response(resource.get_seller_permissions)
+        self.get_active_shops = async_to_raw_response(resource.get_active_shops)
+        self.get_shop_group_and_related_shops = async_to_raw_response(
+            resource.get_shop_group_and_related_shops
         )

@@ -5,13 +5,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import supply_chain as _t
 
-__all__ = ["OPERATIONS", "AsyncSupplyChainResource", "SupplyChainResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncSupplyChainResource",
+    "AsyncSupplyChainResourceWithRawResponse",
+    "SupplyChainResource",
+    "SupplyChainResourceWithRawResponse",
+]
 
 _CONFIRM_PACKAGE_SHIPMENT: Operation[_t.ConfirmPackageShipmentResponse] = Operation(
     id="supply_chain.confirm_package_shipment",
@@ -30,40 +39,80 @@ OPERATIONS: tuple[Operation[Any], ...] = (_CONFIRM_PACKAGE_SHIPMENT,)
 class SupplyChainResource(SyncResource):
     """Shipments reported by warehouse providers."""
 
+    @cached_property
+    def with_raw_response(self) -> SupplyChainResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return SupplyChainResourceWithRawResponse(self)
+
     def confirm_package_shipment(
         self,
         *,
         packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]] | None = None,
         warehouse_provider_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ConfirmPackageShipmentResponse:
         """Report packages shipped by a warehouse provider, with tracking, size and SKU details.
 
         `POST /supply_chain/202309/packages/sync`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CONFIRM_PACKAGE_SHIPMENT,
             body={"packages": packages, "warehouse_provider_id": warehouse_provider_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class SupplyChainResourceWithRawResponse:
+    """`client.supply_chain.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: SupplyChainResource) -> None:
+        self.confirm_package_shipment = to_raw_response(resource.confirm_package_shipment)
 
 
 class AsyncSupplyChainResource(AsyncResource):
     """Shipments reported by warehouse providers. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncSupplyChainResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncSupplyChainResourceWithRawResponse(self)
 
     async def confirm_package_shipment(
         self,
         *,
         packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]] | None = None,
         warehouse_provider_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ConfirmPackageShipmentResponse:
         """Report packages shipped by a warehouse provider, with tracking, size and SKU details.
 
         `POST /supply_chain/202309/packages/sync`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CONFIRM_PACKAGE_SHIPMENT,
             body={"packages": packages, "warehouse_provider_id": warehouse_provider_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncSupplyChainResourceWithRawResponse:
+    """`client.supply_chain.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncSupplyChainResource) -> None:
+        self.confirm_package_shipment = async_to_raw_response(resource.confirm_package_shipment)
