@@ -181,6 +181,7 @@ class ErrorSpec(_Strict):
     meaning: str
     retry: bool = False
     refresh_token: bool = False
+    reauthorize: bool = False
     hint: str | None = None  # what to check, appended to the exception's message
     operations: list[str] | None = None  # "METHOD /path" of the endpoints that document the code
 

@@ -7,6 +7,8 @@
 Importing this package loads the core only; each API domain loads on first use.
 """
 
+from typing import TYPE_CHECKING
+
 from . import webhooks
 from ._auth import AuthorizationLink
 from ._client import AsyncTikTokShop, TikTokShop
@@ -19,6 +21,8 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RateLimitWaitError,
+    ReauthorizationRequired,
     RequestTimeoutError,
     ServerError,
     TikTokShopError,
@@ -28,12 +32,33 @@ from ._errors import (
 from ._files import FileInput
 from ._models import Page, RequestModel, ResponseModel, Timestamp
 from ._options import NOT_GIVEN, NotGiven, RequestEvent, ResponseEvent
-from ._rate_limit import RateLimiter
+from ._rate_limit import Limiter, RateLimiter
 from ._response import RawResponse
 from ._signing import sign_request
-from ._token_store import JsonFileTokenStore, MemoryTokenStore, TokenStore, TokenStoreError
-from ._tokens import AccessToken, TokenState
+from ._token_store import (
+    JsonFileTokenStore,
+    MemoryTokenStore,
+    SqliteTokenStore,
+    TokenStore,
+    TokenStoreError,
+)
+from ._tokens import AccessToken, AuthorizedShop, SellerRecord, TokenState
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._redis import RedisRateLimiter, RedisTokenStore
+
+_REDIS = ("RedisRateLimiter", "RedisTokenStore")
+
+
+def __getattr__(name: str) -> object:
+    # The Redis classes load redis-py only when used (it is the optional extra tiktokshop[redis]).
+    if name in _REDIS:
+        from . import _redis
+
+        return getattr(_redis, name)
+    raise AttributeError(f"module 'tiktokshop' has no attribute {name!r}")
+
 
 __all__ = [
     "NOT_GIVEN",
@@ -42,10 +67,12 @@ __all__ = [
     "AsyncTikTokShop",
     "AuthenticationError",
     "AuthorizationLink",
+    "AuthorizedShop",
     "BadRequestError",
     "ConfigurationError",
     "FileInput",
     "JsonFileTokenStore",
+    "Limiter",
     "MalformedResponseError",
     "MemoryTokenStore",
     "NotFoundError",
@@ -53,14 +80,20 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitWaitError",
     "RateLimiter",
     "RawResponse",
+    "ReauthorizationRequired",
+    "RedisRateLimiter",
+    "RedisTokenStore",
     "RequestEvent",
     "RequestModel",
     "RequestTimeoutError",
     "ResponseEvent",
     "ResponseModel",
+    "SellerRecord",
     "ServerError",
+    "SqliteTokenStore",
     "TikTokShop",
     "TikTokShopError",
     "Timestamp",

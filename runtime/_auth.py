@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from ._errors import ConfigurationError, ValidationError
-from ._tokens import AccessToken
+from ._tokens import AccessToken, AuthorizedShop
 
 if TYPE_CHECKING:
     from ._base_client import AsyncAPIClient, BaseClient, SyncAPIClient
@@ -40,6 +40,22 @@ def _link(client: BaseClient, state: str | None, service_id: str | None, us: boo
     )
 
 
+def _shops(result: object) -> tuple[AuthorizedShop, ...]:
+    shops = []
+    for shop in getattr(result, "shops", None) or ():
+        if shop.id and shop.cipher:
+            shops.append(
+                AuthorizedShop(
+                    id=str(shop.id),
+                    cipher=str(shop.cipher),
+                    region=getattr(shop, "region", None),
+                    name=getattr(shop, "name", None),
+                    code=getattr(shop, "code", None),
+                )
+            )
+    return tuple(shops)
+
+
 def _check_code(auth_code: str) -> None:
     if not isinstance(auth_code, str) or not auth_code.strip():
         raise ValidationError(
@@ -64,17 +80,37 @@ class AuthResource:
         """
         return _link(self._client, state, service_id, us)
 
-    def get_access_token(self, auth_code: str) -> AccessToken:
+    def get_access_token(self, auth_code: str, *, load_shops: bool = False) -> AccessToken:
         """Exchange the ``code`` from the authorization callback for tokens; the client then uses them.
 
-        Raises ``ValidationError`` for an empty code, ``AuthenticationError`` (or another ``ApiError``)
-        when TikTok refuses it (codes work once and expire after 30 minutes), ``TransportError``,
-        ``TokenStoreError`` when the tokens cannot be saved (they are still set on the client).
+        The answer's ``open_id`` names the seller: the client now serves that seller and its token
+        store keeps the tokens under it. ``load_shops=True`` also lists the seller's shops into the
+        store (``load_shops()``). Raises ``ValidationError`` for an empty code, ``AuthenticationError``
+        (or another ``ApiError``) when TikTok refuses it (codes work once and expire after 30
+        minutes), ``TransportError``, ``TokenStoreError`` when the tokens cannot be saved (they are
+        still set on the client).
         """
         _check_code(auth_code)
         client = self._client
-        with client._token_lock, client._store_lock():
-            return client._drive(client._exchange_steps(auth_code))
+        with client._token_lock:
+            token = client._drive(client._exchange_steps(auth_code))
+        if load_shops:
+            self.load_shops()
+        return token
+
+    def load_shops(self) -> tuple[AuthorizedShop, ...]:
+        """List the seller's authorized shops (``authorization.get_authorized_shops``), keep them in
+        the client and its token store, and return them (id, cipher, region, name, code).
+
+        Raises ``ApiError``, ``TransportError``, ``TokenStoreError``.
+        """
+        client = self._client
+        shops = _shops(cast(Any, client).authorization.get_authorized_shops())
+        with client._token_lock:
+            client._seller.shops = shops
+            if client._store is not None:
+                client._drive(client._save_steps())
+        return shops
 
     def refresh_access_token(self) -> AccessToken:
         """Refresh the access token now; the client then uses the new tokens (a rotated refresh
@@ -103,16 +139,30 @@ class AsyncAuthResource:
         """
         return _link(self._client, state, service_id, us)
 
-    async def get_access_token(self, auth_code: str) -> AccessToken:
-        """Exchange the callback's ``code`` for tokens; the client then uses them.
+    async def get_access_token(self, auth_code: str, *, load_shops: bool = False) -> AccessToken:
+        """Exchange the callback's ``code`` for tokens; the client then serves the seller the
+        answer's ``open_id`` names (see ``AuthResource.get_access_token``).
 
         Raises ``ValidationError``, ``ApiError``, ``TransportError``, ``TokenStoreError``.
         """
         _check_code(auth_code)
         client = self._client
         async with client._token_lock:
-            with client._store_lock():
-                return await client._drive(client._exchange_steps(auth_code))
+            token = await client._drive(client._exchange_steps(auth_code))
+        if load_shops:
+            await self.load_shops()
+        return token
+
+    async def load_shops(self) -> tuple[AuthorizedShop, ...]:
+        """List the seller's authorized shops, keep them in the client and its token store, and
+        return them. Raises ``ApiError``, ``TransportError``, ``TokenStoreError``."""
+        client = self._client
+        shops = _shops(await cast(Any, client).authorization.get_authorized_shops())
+        async with client._token_lock:
+            client._seller.shops = shops
+            if client._store is not None:
+                await client._drive(client._save_steps())
+        return shops
 
     async def refresh_access_token(self) -> AccessToken:
         """Refresh the access token now; the client then uses the new tokens.
@@ -120,6 +170,5 @@ class AsyncAuthResource:
         Raises ``ConfigurationError``, ``ApiError``, ``TransportError``, ``TokenStoreError``.
         """
         client = self._client
-        async with client._token_lock:
-            with client._store_lock():
-                return await client._drive(client._refresh_now_steps())
+        async with client._token_lock, client._store_alock():
+            return await client._drive(client._refresh_now_steps())

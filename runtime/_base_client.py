@@ -31,6 +31,8 @@ from ._errors import (
     ConfigurationError,
     MalformedResponseError,
     RateLimitError,
+    RateLimitWaitError,
+    ReauthorizationRequired,
     RequestTimeoutError,
     ServerError,
     TikTokShopError,
@@ -60,11 +62,11 @@ from ._options import (
     mask_headers,
     mask_query,
 )
-from ._rate_limit import RateLimiter
+from ._rate_limit import Limiter
 from ._response import RAW_MODE, RawResponse
 from ._signing import sign_request
 from ._token_store import TokenStore, TokenStoreError
-from ._tokens import AccessToken, TokenState
+from ._tokens import DEFAULT_SELLER, AccessToken, AuthorizedShop, SellerRecord, TokenState
 from ._transport import ACCEPT_ENCODING, asend, send
 from ._version import __version__
 
@@ -237,6 +239,34 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+class SellerSession:
+    """One seller's credentials as the clients of that seller share them (``client.for_shop``).
+
+    ``seller`` is TikTok's ``open_id`` (or the key the user chose, or ``"default"``); ``tokens`` the
+    one token pair of the seller's authorization; ``shops`` the shops it covers; ``lock`` the
+    in-process lock of a refresh (a thread lock for the sync client, an asyncio lock for the async).
+    """
+
+    def __init__(self, seller: str | None, tokens: TokenState, lock: Any) -> None:
+        self.seller = seller or DEFAULT_SELLER
+        self.tokens = tokens
+        self.lock = lock
+        self.name: str | None = None
+        self.region: str | None = None
+        self.shops: tuple[AuthorizedShop, ...] = ()
+        self.loaded = False
+
+    def record(self) -> SellerRecord:
+        """What a store keeps of this seller now (copies)."""
+        return SellerRecord(self.seller, self.tokens.copy(), self.name, self.region, self.shops)
+
+    def take(self, record: SellerRecord) -> None:
+        """Adopt a stored record's seller details (not its tokens: see ``BaseClient._adopt``)."""
+        self.name = record.name or self.name
+        self.region = record.region or self.region
+        self.shops = record.shops or self.shops
+
+
 class BaseClient:
     """Transport-independent logic of the client. Not used directly: see ``TikTokShop``."""
 
@@ -247,55 +277,60 @@ class BaseClient:
         *,
         clock: Callable[[], float] = time.time,
         token_store: TokenStore | None = None,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: Limiter | None = None,
+        session: SellerSession | None = None,
+        seller: str | None = None,
     ) -> None:
         self._config = config
-        self._tokens = tokens
         self._clock = clock
         self._store = token_store
         self._limiter = rate_limiter
+        self._seller = session if session is not None else SellerSession(seller, tokens, self._new_lock())
+        self._tokens = self._seller.tokens
+        self._token_lock = self._seller.lock
         install_redaction()
-        if token_store is not None:
-            self._adopt_stored(initial=True)
+
+    @staticmethod
+    def _new_lock() -> Any:
+        raise NotImplementedError
 
     # -- token persistence -----------------------------------------------------------------------
 
-    def _adopt_stored(self, *, initial: bool = False) -> None:
-        """Take the store's tokens when they are newer than ours (another process refreshed)."""
-        assert self._store is not None
-        try:
-            stored = self._store.load()
-        except TokenStoreError:
-            raise
-        except Exception as exc:
-            raise TokenStoreError(f"cannot load tokens: {type(exc).__name__}") from exc
+    def _adopt(self, stored: SellerRecord | None, *, initial: bool = False) -> bool:
+        """Take the stored tokens when they are newer than ours (another worker refreshed).
+        Returns whether ours should be saved (a first client bringing tokens the store lacks)."""
+        self._seller.loaded = True
         mine = self._tokens
-        if stored is None or not stored.access_token:
-            if initial and mine.access_token:
-                self._persist()
-            return
-        if stored.access_token == mine.access_token and stored.refresh_token == mine.refresh_token:
-            return
-        if not mine.access_token or (stored.access_token_expire or 0) >= (mine.access_token_expire or 0):
-            mine.assign(stored)
-        elif initial:
-            self._persist()
+        if stored is None or not stored.tokens.access_token:
+            return initial and bool(mine.access_token)
+        self._seller.take(stored)
+        theirs = stored.tokens
+        if theirs.access_token == mine.access_token and theirs.refresh_token == mine.refresh_token:
+            return False
+        if not mine.access_token or (theirs.access_token_expire or 0) >= (mine.access_token_expire or 0):
+            mine.assign(theirs)
+            return False
+        return initial
 
-    def _persist(self) -> None:
-        """Save the current tokens; a failure is raised, never swallowed (the tokens stay in memory)."""
+    def _load_steps(self, *, initial: bool = False) -> Steps[None]:
+        """Read the seller's record and adopt it (saving ours when the store has nothing newer)."""
         if self._store is None:
             return
-        try:
-            self._store.save(self._tokens.copy())
-        except TokenStoreError:
-            raise
-        except Exception as exc:
-            raise TokenStoreError(
-                f"the new tokens could not be saved ({type(exc).__name__}); they are still in this client"
-            ) from exc
+        stored = yield _Load(self._seller.seller)
+        if self._adopt(stored, initial=initial):
+            yield _Save(self._seller.record())
+
+    def _save_steps(self) -> Steps[None]:
+        """Write the seller's record now."""
+        yield _Save(self._seller.record())
 
     def _store_lock(self) -> contextlib.AbstractContextManager[None]:
-        return self._store.lock() if self._store is not None else contextlib.nullcontext()
+        return self._store.lock(self._seller.seller) if self._store is not None else contextlib.nullcontext()
+
+    def _store_alock(self) -> contextlib.AbstractAsyncContextManager[None]:
+        if self._store is None:
+            return contextlib.nullcontext()
+        return self._store.alock(self._seller.seller)
 
     # -- building a call -------------------------------------------------------------------------
 
@@ -501,6 +536,12 @@ class BaseClient:
                 files.append((name, spec))
                 if handle is not None:
                     opened.append(handle)
+            if not files:
+                # An upload whose file parts are all optional and absent is still multipart
+                # (httpx would send its text fields url-encoded).
+                text_parts: list[tuple[str, Any]] = [(k, (None, v)) for k, v in (call.form or {}).items()]
+                request = httpx.Request(call.op.method, url, headers=headers, files=text_parts)
+                return request, opened
             request = httpx.Request(call.op.method, url, headers=headers, data=call.form, files=files)
             return request, opened
         headers["content-type"] = "application/json"
@@ -775,10 +816,26 @@ class BaseClient:
             )
         expire = self._tokens.refresh_token_expire
         if expire is not None and self._clock() >= expire:
-            raise ConfigurationError(
-                "the refresh token has expired: the seller must authorize the app again "
-                "(client.auth.authorization_url())"
+            raise ReauthorizationRequired(
+                "the refresh token has expired; send the seller to client.auth.authorization_url()",
+                seller=self._seller.seller,
+                operation="auth.refresh_access_token",
             )
+
+    def _reauthorization(self, error: ApiError) -> ApiError:
+        """A refused refresh as ``ReauthorizationRequired`` when its code says the refresh token is
+        expired, revoked or replaced (the spec's ``reauthorize`` codes); other errors unchanged."""
+        entry = self._error_codes().get(error.code) if error.code is not None else None
+        if entry is None or not getattr(entry, "reauthorize", False):
+            return error
+        return ReauthorizationRequired(
+            error.message,
+            seller=self._seller.seller,
+            code=error.code,
+            request_id=error.request_id,
+            status_code=error.status_code,
+            operation=error.operation,
+        )
 
     def _token_request(self, path: str, grant: dict[str, str]) -> httpx.Request:
         """The unsigned GET to the auth host. Its URL carries the app secret: never log it."""
@@ -830,13 +887,37 @@ class _Sleep:
 
 
 @dataclass(frozen=True)
+class _Load:
+    """Step: read the seller's record from the token store (the driver answers with it or ``None``)."""
+
+    seller: str
+
+
+@dataclass(frozen=True)
+class _Save:
+    """Step: write the seller's record to the token store."""
+
+    record: SellerRecord
+
+
+@dataclass(frozen=True)
+class _Acquire:
+    """Step: reserve a rate-limiter slot and wait for it, unless it lies beyond ``max_wait``
+    seconds; the driver answers whether the call may go (a slot not waited for is handed back)."""
+
+    op: Operation[Any]
+    shop: str | None
+    max_wait: float | None
+
+
+@dataclass(frozen=True)
 class _Refresh:
     """Step: refresh the tokens unless someone already replaced ``seen`` (under the driver's locks)."""
 
     seen: str | None
 
 
-_Step = _Send | _Sleep | _Refresh
+_Step = _Send | _Sleep | _Refresh | _Load | _Save | _Acquire
 T = TypeVar("T")
 Steps = Generator[_Step, Any, T]
 
@@ -856,13 +937,19 @@ class _Steps(BaseClient):
         refreshed = False
         deadline = _Deadline(self._config.total_timeout)
         where = f"{call.op.id} ({call.op.method} {call.path})"
+        if self._store is not None and not self._seller.loaded:
+            yield from self._load_steps(initial=True)
         while True:
             if self._token_needs_refresh():
                 yield _Refresh(self._tokens.access_token)
             if self._limiter is not None:
-                shop = call.shop_cipher or self._config.shop_id
-                while (wait := self._limiter.try_acquire(call.op, shop)) > 0:
-                    yield _Sleep(wait, pacing=True)
+                shop = call.shop_cipher or (self._config.shop_id if call.op.shop_scoped else None)
+                left = deadline.remaining()
+                if not (yield _Acquire(call.op, shop, None if left is None else max(0.0, left))):
+                    raise RateLimitWaitError(
+                        f"{call.op.id}: the rate limiter had no free slot within the call's total of "
+                        f"{deadline.total:g} s; nothing was sent"
+                    )
             deadline.check(call)
             seen_token = self._tokens.access_token
             request, opened = self._build_request(call)
@@ -935,11 +1022,18 @@ class _Steps(BaseClient):
     def _refresh_steps(self, seen: str | None) -> Steps[AccessToken | None]:
         """Refresh unless another caller (a thread, a task, or a process sharing the token store)
         already replaced ``seen``: concurrent callers share one refresh. The driver holds the locks."""
-        if self._store is not None:
-            self._adopt_stored()
+        yield from self._load_steps()
         if self._tokens.access_token != seen and not self._token_needs_refresh():
             return None
-        return (yield from self._refresh_now_steps())
+        spent = self._tokens.refresh_token
+        try:
+            return (yield from self._refresh_now_steps())
+        except ReauthorizationRequired:
+            # Another worker may have refreshed after all (its lock outlived): take its tokens.
+            yield from self._load_steps()
+            if self._store is not None and self._tokens.refresh_token != spent:
+                return None
+            raise
 
     def _refresh_now_steps(self) -> Steps[AccessToken]:
         self._check_refresh_possible()
@@ -976,6 +1070,8 @@ class _Steps(BaseClient):
             if isinstance(exc, (ApiError, MalformedResponseError)):
                 exc.response = self._raw_answer(request, response, exc.request_id, started, 0, error=True)
             self._emit_response(op_id, request, 0, started, response, getattr(exc, "request_id", None), exc)
+            if isinstance(exc, ApiError) and op_id == "auth.refresh_access_token":
+                raise self._reauthorization(exc) from None
             raise
         except Exception as exc:  # RecursionError on a deep answer...
             problem = type(exc).__name__
@@ -987,8 +1083,15 @@ class _Steps(BaseClient):
                 status_code=response.status_code,
             )
         self._emit_response(op_id, request, 0, started, response, token.request_id, None)
+        session = self._seller
+        if op_id == "auth.get_access_token" and token.open_id and token.open_id != session.seller:
+            # The code tells whose authorization this is: the client now serves that seller.
+            session.seller, session.shops, session.loaded = token.open_id, (), True
+        session.name = token.seller_name or session.name
+        session.region = token.seller_base_region or session.region
         self._tokens.update(token)
-        self._persist()
+        if self._store is not None:
+            yield _Save(session.record())
         return token
 
     @staticmethod
@@ -1017,16 +1120,31 @@ class SyncAPIClient(_Steps):
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         token_store: TokenStore | None = None,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: Limiter | None = None,
+        session: SellerSession | None = None,
+        seller: str | None = None,
     ) -> None:
-        self._token_lock = threading.RLock()
-        super().__init__(config, tokens, clock=clock, token_store=token_store, rate_limiter=rate_limiter)
+        super().__init__(
+            config,
+            tokens,
+            clock=clock,
+            token_store=token_store,
+            rate_limiter=rate_limiter,
+            session=session,
+            seller=seller,
+        )
         self._sleep = sleep
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
             timeout=_timeout(timeout), follow_redirects=False, limits=httpx.Limits(max_connections=100)
         )
         self._http_timeout = self._http.timeout
+        if token_store is not None and not self._seller.loaded:
+            self._drive(self._load_steps(initial=True))
+
+    @staticmethod
+    def _new_lock() -> Any:
+        return threading.RLock()
 
     def close(self) -> None:
         """Close the connection pool (not one passed in as ``http_client``)."""
@@ -1106,10 +1224,14 @@ class SyncAPIClient(_Steps):
                         )
                     except Exception as exc:  # thrown into the steps, which turn it into our error
                         error = exc
-                elif isinstance(step, _Sleep) and step.pacing and self._limiter is not None:
-                    self._limiter.sleep(step.seconds)  # the limiter's own clock paces it
                 elif isinstance(step, _Sleep):
                     self._sleep(step.seconds)
+                elif isinstance(step, _Acquire):
+                    value = self._acquire(step)
+                elif isinstance(step, _Load):
+                    value = _store_call(self._store, "load", step.seller)
+                elif isinstance(step, _Save):
+                    _store_call(self._store, "save", step.record)
                 else:
                     self._refresh(seen=step.seen)
         except TikTokShopError as exc:
@@ -1117,6 +1239,20 @@ class SyncAPIClient(_Steps):
             raise
         finally:
             steps.close()
+
+    def _acquire(self, step: _Acquire) -> bool:
+        limiter = self._limiter
+        assert limiter is not None
+        wait = limiter.reserve(step.op, step.shop, step.max_wait, app=self._config.app_key)
+        if wait is None:
+            return False
+        if wait > 0:
+            try:
+                limiter.sleep(wait)  # the limiter's own clock paces it
+            except BaseException:
+                limiter.refund(step.op, step.shop, app=self._config.app_key)
+                raise
+        return True
 
     def _refresh(self, *, seen: str | None) -> AccessToken | None:
         with self._token_lock, self._store_lock():
@@ -1136,16 +1272,29 @@ class AsyncAPIClient(_Steps):
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         token_store: TokenStore | None = None,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: Limiter | None = None,
+        session: SellerSession | None = None,
+        seller: str | None = None,
     ) -> None:
-        self._token_lock = asyncio.Lock()
-        super().__init__(config, tokens, clock=clock, token_store=token_store, rate_limiter=rate_limiter)
+        super().__init__(
+            config,
+            tokens,
+            clock=clock,
+            token_store=token_store,
+            rate_limiter=rate_limiter,
+            session=session,
+            seller=seller,
+        )
         self._sleep = sleep
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
             timeout=_timeout(timeout), follow_redirects=False, limits=httpx.Limits(max_connections=100)
         )
         self._http_timeout = self._http.timeout
+
+    @staticmethod
+    def _new_lock() -> Any:
+        return asyncio.Lock()
 
     async def close(self) -> None:
         """Close the connection pool (not one passed in as ``http_client``)."""
@@ -1221,6 +1370,12 @@ class AsyncAPIClient(_Steps):
                         error = exc
                 elif isinstance(step, _Sleep):
                     await self._sleep(step.seconds)
+                elif isinstance(step, _Acquire):
+                    value = await self._acquire(step)
+                elif isinstance(step, _Load):
+                    value = await _astore_call(self._store, "aload", step.seller)
+                elif isinstance(step, _Save):
+                    await _astore_call(self._store, "asave", step.record)
                 else:
                     await self._refresh(seen=step.seen)
         except TikTokShopError as exc:
@@ -1229,10 +1384,52 @@ class AsyncAPIClient(_Steps):
         finally:
             steps.close()
 
+    async def _acquire(self, step: _Acquire) -> bool:
+        limiter = self._limiter
+        assert limiter is not None
+        wait = await limiter.areserve(step.op, step.shop, step.max_wait, app=self._config.app_key)
+        if wait is None:
+            return False
+        if wait > 0:
+            try:
+                await self._sleep(wait)
+            except BaseException:  # cancelled while waiting: the slot goes back
+                await asyncio.shield(limiter.arefund(step.op, step.shop, app=self._config.app_key))
+                raise
+        return True
+
     async def _refresh(self, *, seen: str | None) -> AccessToken | None:
-        async with self._token_lock:
-            with self._store_lock():
-                return await self._drive(self._refresh_steps(seen))
+        async with self._token_lock, self._store_alock():
+            return await self._drive(self._refresh_steps(seen))
+
+
+def _store_call(store: TokenStore | None, method: str, arg: Any) -> Any:
+    """Run a store method; any failure is a ``TokenStoreError`` (tokens stay in memory)."""
+    assert store is not None
+    try:
+        return getattr(store, method)(arg)
+    except TokenStoreError:
+        raise
+    except Exception as exc:
+        raise _store_error(method, exc) from exc
+
+
+async def _astore_call(store: TokenStore | None, method: str, arg: Any) -> Any:
+    assert store is not None
+    try:
+        return await getattr(store, method)(arg)
+    except TokenStoreError:
+        raise
+    except Exception as exc:
+        raise _store_error(method, exc) from exc
+
+
+def _store_error(method: str, exc: Exception) -> TokenStoreError:
+    if "save" in method:
+        return TokenStoreError(
+            f"the new tokens could not be saved ({type(exc).__name__}); they are still in this client"
+        )
+    return TokenStoreError(f"cannot load tokens: {type(exc).__name__}")
 
 
 def _take_raw_mode() -> bool:

@@ -21,6 +21,7 @@ from ._base_client import (
     DEFAULT_TOKEN_REFRESH_MARGIN,
     DEFAULT_TOTAL_TIMEOUT,
     ClientConfig,
+    SellerSession,
 )
 from ._errors import ConfigurationError
 from ._models import _to_unix_seconds
@@ -37,9 +38,9 @@ from ._options import (
     positive_seconds,
     short_repr,
 )
-from ._rate_limit import RateLimiter
+from ._rate_limit import Limiter
 from ._token_store import TokenStore
-from ._tokens import TokenState
+from ._tokens import AuthorizedShop, SellerRecord, TokenState
 from .resources import AsyncResources, SyncResources
 from .resources._api import API_BASE_URL, AUTH_BASE_URL, AUTHORIZE_URL, US_AUTHORIZE_URL
 
@@ -97,6 +98,8 @@ class _ClientOptions:
 
     _tokens: TokenState
     _config: ClientConfig
+    _seller: SellerSession
+    _store: TokenStore | None
 
     def __init__(
         self,
@@ -104,6 +107,7 @@ class _ClientOptions:
         app_key: str,
         app_secret: str,
         service_id: str | None = None,
+        seller: str | None = None,
         shop_id: str | None = None,
         shop_cipher: str | None = None,
         access_token: str | None = None,
@@ -119,13 +123,14 @@ class _ClientOptions:
         token_refresh_margin: int = DEFAULT_TOKEN_REFRESH_MARGIN,
         total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT,
         token_store: TokenStore | None = None,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: Limiter | None = None,
         http_client: httpx.Client | httpx.AsyncClient | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         on_request: RequestHook | None = None,
         on_response: ResponseHook | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Any] | None = None,
+        _session: SellerSession | None = None,
     ) -> None:
         for name, value in (("app_key", app_key), ("app_secret", app_secret)):
             if not isinstance(value, str) or not value:
@@ -141,6 +146,10 @@ class _ClientOptions:
         _check_limits(max_retries, total_timeout, max_response_bytes, on_request, on_response)
         if timeout is not None:
             check_timeout(timeout, ConfigurationError)
+        if seller is not None and (not isinstance(seller, str) or not seller):
+            raise ConfigurationError(
+                f"seller must be the seller's open_id (a non-empty string), got {short_repr(seller)}"
+            )
         self._settings: dict[str, Any] = {
             "app_key": app_key,
             "app_secret": app_secret,
@@ -189,6 +198,8 @@ class _ClientOptions:
             "clock": clock,
             "token_store": token_store,
             "rate_limiter": rate_limiter,
+            "session": _session,
+            "seller": seller,
         }
         if sleep is not None:
             options["sleep"] = sleep
@@ -216,8 +227,66 @@ class _ClientOptions:
                 raise ConfigurationError(f"{name} is missing: set the environment variable {_ENV[name]}")
         return cls(**kwargs)
 
+    @property
+    def seller_id(self) -> str:
+        """The seller this client calls for: TikTok's ``open_id`` (``"default"`` when not known)."""
+        return self._seller.seller
+
+    @property
+    def shops(self) -> tuple[AuthorizedShop, ...]:
+        """The seller's shops as last loaded (``auth.load_shops()``) or read from the token store."""
+        return self._seller.shops
+
+    def _shop(self, shop: str | AuthorizedShop | None, shop_cipher: str | None, shop_id: str | None) -> Any:
+        if isinstance(shop, AuthorizedShop):
+            return shop.id, shop.cipher
+        if shop is None:
+            if not shop_cipher and not shop_id:
+                raise ConfigurationError("for_shop needs a shop: its id, cipher or code, or shop_cipher=")
+            if shop_cipher is None and shop_id is not None:
+                found = self._seller_record().shop(shop_id)
+                shop_cipher = found.cipher if found else None
+            return shop_id, shop_cipher
+        found = self._seller_record().shop(shop)
+        if found is None:
+            known = ", ".join(s.id for s in self._seller.shops) or "none known"
+            raise ConfigurationError(
+                f"seller {self._seller.seller} has no shop {shop!r} (its shops: {known}); load them with "
+                "client.auth.load_shops(), or pass shop_cipher= and shop_id="
+            )
+        return found.id, found.cipher
+
+    def _seller_record(self) -> SellerRecord:
+        return self._seller.record()
+
     def for_shop(
         self,
+        shop: str | AuthorizedShop | None = None,
+        *,
+        shop_cipher: str | None = None,
+        shop_id: str | None = None,
+    ) -> Self:
+        """A client for one shop of this client's seller: the same tokens (one refresh serves every
+        shop), token store, connection pool and rate limiter. ``shop`` is an ``AuthorizedShop`` or a
+        shop's id, cipher or code among ``client.shops``; or pass ``shop_cipher=`` (and ``shop_id=``).
+        Closing it leaves the pool open.
+
+        Raises ``ConfigurationError`` when the shop is not among the seller's known shops.
+        """
+        shop_id, shop_cipher = self._shop(shop, shop_cipher, shop_id)
+        return type(self)(
+            **self._settings,
+            seller=self._seller.seller,
+            shop_cipher=shop_cipher,
+            shop_id=shop_id,
+            token_store=self._store,
+            http_client=self._http_pool(),
+            _session=self._seller,
+        )
+
+    def for_seller(
+        self,
+        seller: str,
         *,
         shop_cipher: str | None = None,
         shop_id: str | None = None,
@@ -227,21 +296,23 @@ class _ClientOptions:
         refresh_token_expire: int | datetime | None = None,
         token_store: TokenStore | None = None,
     ) -> Self:
-        """A client for another seller's shop that shares this one's app settings, connection pool
-        and rate limiter, with its own tokens (and token store). Closing it leaves the pool open.
+        """A client for another seller (``seller``: its ``open_id``) that shares this one's app
+        settings, connection pool, rate limiter and token store (or ``token_store``). Its tokens
+        come from the store, or from the arguments. Closing it leaves the pool open.
 
-        Raises ``ConfigurationError`` for malformed expiry times, ``TokenStoreError`` when the
-        store cannot be read.
+        Raises ``ConfigurationError`` for a bad seller or malformed expiry times,
+        ``TokenStoreError`` when the store cannot be read.
         """
         return type(self)(
             **self._settings,
+            seller=seller,
             shop_cipher=shop_cipher,
             shop_id=shop_id,
             access_token=access_token,
             refresh_token=refresh_token,
             access_token_expire=access_token_expire,
             refresh_token_expire=refresh_token_expire,
-            token_store=token_store,
+            token_store=token_store if token_store is not None else self._store,
             http_client=self._http_pool(),
         )
 
@@ -327,9 +398,11 @@ class TikTokShop(_ClientOptions, SyncResources):
     timestamp or an aware ``datetime``. ``timeout`` is seconds per attempt (default 30, connect 10)
     or an ``httpx.Timeout``; ``max_retries`` bounds the retries of one call (default 2) and
     ``total_timeout`` its whole time, waits included (default 120 s; ``None`` for none).
-    ``token_store`` persists the tokens whenever they change (see ``JsonFileTokenStore``);
-    ``rate_limiter`` keeps calls under TikTok's limits (see ``RateLimiter``); ``for_shop()``
-    makes a client for another seller that shares this one's connection pool.
+    ``seller`` is the seller's ``open_id``: the key of its tokens and shops in ``token_store``,
+    which persists them whenever they change and shares refreshes between workers (see
+    ``JsonFileTokenStore``, ``RedisTokenStore``); ``rate_limiter`` keeps calls under TikTok's limits
+    (see ``RateLimiter``, ``RedisRateLimiter``). ``for_shop()`` makes a client for another shop of
+    the same seller (same tokens), ``for_seller()`` one for another seller, both on this pool.
     Pass ``http_client`` (an ``httpx.Client``) to share a pool between clients (they do not close it);
     its redirect setting is ignored (the client never follows one) and its own ``event_hooks`` see the
     signed request, so observe calls with ``on_request`` / ``on_response`` instead: they get every
@@ -351,6 +424,14 @@ class TikTokShop(_ClientOptions, SyncResources):
 
     def _http_pool(self) -> httpx.Client:
         return self._http
+
+    def load_seller(self) -> SellerRecord | None:
+        """Read the seller's record (tokens, shops) from the token store and adopt it; return it,
+        or ``None`` without a store or record. Raises ``TokenStoreError``."""
+        if self._store is None:
+            return None
+        self._drive(self._load_steps())
+        return self._store.load(self._seller.seller)
 
     @cached_property
     def auth(self) -> AuthResource:
@@ -381,6 +462,14 @@ class AsyncTikTokShop(_ClientOptions, AsyncResources):
 
     def _http_pool(self) -> httpx.AsyncClient:
         return self._http
+
+    async def load_seller(self) -> SellerRecord | None:
+        """Read the seller's record (tokens, shops) from the token store and adopt it; return it,
+        or ``None`` without a store or record. Raises ``TokenStoreError``."""
+        if self._store is None:
+            return None
+        await self._drive(self._load_steps())
+        return await self._store.aload(self._seller.seller)
 
     @cached_property
     def auth(self) -> AsyncAuthResource:

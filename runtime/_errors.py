@@ -19,6 +19,8 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitWaitError",
+    "ReauthorizationRequired",
     "RequestTimeoutError",
     "ServerError",
     "TikTokShopError",
@@ -101,6 +103,57 @@ class AuthenticationError(ApiError):
     """The access token, the app key or the signature was refused."""
 
 
+class ReauthorizationRequired(AuthenticationError):
+    """The seller must authorize the app again: the refresh token expired, was revoked or was
+    replaced, so no call can be made for this seller until a new authorization code is exchanged.
+
+    ``seller`` is the seller (TikTok's ``open_id``, or the store key the client was given). ``code``
+    and ``status_code`` are TikTok's when TikTok said so, ``None`` when the client knew it in advance.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        seller: str | None = None,
+        code: int | None = None,
+        request_id: str | None = None,
+        status_code: int | None = None,
+        operation: str | None = None,
+    ) -> None:
+        self.seller = seller
+        super().__init__(
+            message, code=code, request_id=request_id, status_code=status_code, operation=operation
+        )
+
+    def _describe(self) -> str:
+        return f"seller {self.seller or '(unnamed)'} must authorize the app again: {super()._describe()}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_reauthorization,
+            (self.message, self.seller, self.code, self.request_id, self.status_code, self.operation),
+        )
+
+
+def _rebuild_reauthorization(
+    message: str,
+    seller: str | None,
+    code: int | None,
+    request_id: str | None,
+    status_code: int | None,
+    operation: str | None,
+) -> ReauthorizationRequired:
+    return ReauthorizationRequired(
+        message,
+        seller=seller,
+        code=code,
+        request_id=request_id,
+        status_code=status_code,
+        operation=operation,
+    )
+
+
 class PermissionDeniedError(ApiError):
     """The app or the seller lacks the permission or scope the call needs."""
 
@@ -135,6 +188,17 @@ class TransportError(TikTokShopError):
 
 class RequestTimeoutError(TransportError):
     """No answer came in time."""
+
+
+class RateLimitWaitError(RequestTimeoutError):
+    """The rate limiter had no free slot before the call's deadline (``total_timeout``): the call
+    was not sent (``nothing_sent`` is true) and took no slot, so repeating it later is safe."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, nothing_sent=True)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self),))
 
 
 class MalformedResponseError(TikTokShopError):

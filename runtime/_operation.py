@@ -31,6 +31,7 @@ class ErrorCode:
     error: str
     retry: bool = False
     refresh_token: bool = False
+    reauthorize: bool = False
     hint: str | None = None
 
 

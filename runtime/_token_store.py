@@ -1,116 +1,283 @@
-"""Where a seller's tokens live between processes: the ``TokenStore`` protocol and two stores.
+"""Where sellers' tokens live between processes: the ``TokenStore`` protocol and its stores.
 
-The client calls ``save`` whenever its tokens change (exchange, refresh, rotation) and, before it
-refreshes, takes ``lock()`` and ``load()``s: if another process refreshed meanwhile, the client
-adopts that result instead of spending the (rotated) refresh token again.
+A store is keyed by seller (TikTok's ``open_id``: one authorization, one token pair, many shops)
+and keeps a ``SellerRecord`` per seller. The client ``save``s whenever a seller's tokens change
+(exchange, refresh, rotation) and, before it refreshes, takes ``lock(seller)`` and ``load``s: if
+another thread, task, process or machine refreshed meanwhile, the client adopts that result instead
+of spending the (rotated) refresh token again.
+
+Each store has a sync side (``load``, ``save``, ``lock``, ``sellers``) for ``TikTokShop`` and an
+async side (``aload``, ``asave``, ``alock``, ``asellers``) for ``AsyncTikTokShop`` that never
+blocks the event loop. ``RedisTokenStore`` (``tiktokshop[redis]``) shares them across machines.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from ._errors import TikTokShopError
-from ._tokens import TokenState
+from ._tokens import DEFAULT_SELLER, SellerRecord
 
-try:  # POSIX: an advisory lock shared by every process that uses the same file
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: within one process only
-    fcntl = None  # type: ignore[assignment]
+__all__ = [
+    "DEFAULT_SELLER",
+    "JsonFileTokenStore",
+    "MemoryTokenStore",
+    "SqliteTokenStore",
+    "TokenStore",
+    "TokenStoreError",
+]
 
-__all__ = ["JsonFileTokenStore", "MemoryTokenStore", "TokenStore", "TokenStoreError"]
+DEFAULT_LOCK_TIMEOUT = 60.0
+_POLL = 0.01
+_POLL_MAX = 0.1
 
 
 class TokenStoreError(TikTokShopError):
-    """Tokens could not be loaded or saved. After a refresh, the new tokens are still in the client
-    (``client.access_token``), but they are not persisted: save them yourself or retry."""
+    """Tokens could not be loaded, saved or locked. After a refresh, the new tokens are still in the
+    client (``client.access_token``), but they are not persisted: save them yourself or retry."""
 
 
 @runtime_checkable
 class TokenStore(Protocol):
-    """Persistence of one seller's tokens."""
+    """Persistence of sellers' tokens and shops, keyed by seller, with a sync and an async side."""
 
-    def load(self) -> TokenState | None:
-        """The stored tokens, or ``None`` when nothing is stored yet."""
+    def load(self, seller: str) -> SellerRecord | None:
+        """The seller's record, or ``None`` when nothing is stored for it yet."""
 
-    def save(self, tokens: TokenState) -> None:
-        """Store ``tokens``, replacing what was there. Raise on failure (never fail silently)."""
+    def save(self, record: SellerRecord) -> None:
+        """Store ``record`` under ``record.seller``, replacing what was there. Raise on failure."""
 
-    def lock(self) -> contextlib.AbstractContextManager[None]:
-        """A critical section around load, refresh and save, across threads (and processes)."""
+    def lock(self, seller: str) -> contextlib.AbstractContextManager[None]:
+        """A critical section around load, refresh and save of one seller, across every thread
+        and process (and machine, for a shared store) that uses this store."""
 
+    def sellers(self) -> list[str]:
+        """Every seller with a stored record."""
 
-class MemoryTokenStore:
-    """Tokens kept in memory: for tests, and for clients that share tokens within one process."""
+    async def aload(self, seller: str) -> SellerRecord | None:
+        """``load`` without blocking the event loop."""
 
-    def __init__(self, tokens: TokenState | None = None) -> None:
-        self._tokens = tokens.copy() if tokens else None
-        self._lock = threading.RLock()
+    async def asave(self, record: SellerRecord) -> None:
+        """``save`` without blocking the event loop."""
 
-    def load(self) -> TokenState | None:
-        """The stored tokens (a copy), or ``None``."""
-        return self._tokens.copy() if self._tokens else None
+    def alock(self, seller: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """``lock`` for tasks: waiting for it never blocks the event loop."""
 
-    def save(self, tokens: TokenState) -> None:
-        """Keep a copy of ``tokens``."""
-        self._tokens = tokens.copy()
-
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """A re-entrant lock for the threads of this process."""
-        with self._lock:
-            yield
-
-    def __repr__(self) -> str:
-        return f"MemoryTokenStore({self._tokens!r})"
+    async def asellers(self) -> list[str]:
+        """``sellers`` without blocking the event loop."""
 
 
-class JsonFileTokenStore:
-    """Tokens in a JSON file, written atomically, shared safely by several processes.
+class _BlockingStore:
+    """The async side of a store whose sync side does (short) blocking I/O: run it in a thread.
 
-    A save writes a temporary file beside the target, flushes it to disk and renames it over the
-    target, so a crash mid-write leaves the old file whole. ``lock()`` holds an exclusive
-    ``flock`` on ``<path>.lock`` (POSIX) plus a thread lock, so one process refreshes at a time.
-    ``key`` lets one file hold the tokens of several shops.
+    Subclasses give ``load``, ``save``, ``sellers`` and ``_try_lock(seller)`` (take the seller's
+    lock without waiting: a release function, or ``None`` when someone else holds it).
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, key: str = "default") -> None:
-        self.path = Path(path)
-        self.key = key
-        self._thread_lock = threading.RLock()
-        self._local = threading.local()
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 
-    def load(self) -> TokenState | None:
-        """The stored tokens, or ``None``. Raises ``TokenStoreError`` for an unreadable file."""
-        entry = self._read().get(self.key)
+    def load(self, seller: str) -> SellerRecord | None:
+        raise NotImplementedError
+
+    def save(self, record: SellerRecord) -> None:
+        raise NotImplementedError
+
+    def sellers(self) -> list[str]:
+        raise NotImplementedError
+
+    def _try_lock(self, seller: str) -> Any:
+        raise NotImplementedError
+
+    def _timeout(self, seller: str) -> TokenStoreError:
+        return TokenStoreError(
+            f"{self!r}: the lock of seller {seller} was not free within {self.lock_timeout:g} s"
+        )
+
+    @contextlib.contextmanager
+    def lock(self, seller: str) -> Iterator[None]:
+        """Hold the seller's lock (blocking, polling). Raises ``TokenStoreError`` after ``lock_timeout``."""
+        end = time.monotonic() + self.lock_timeout
+        pause = _POLL
+        while (release := self._try_lock(seller)) is None:
+            if time.monotonic() >= end:
+                raise self._timeout(seller)
+            time.sleep(pause)
+            pause = min(pause * 2, _POLL_MAX)
+        try:
+            yield
+        finally:
+            release()
+
+    async def aload(self, seller: str) -> SellerRecord | None:
+        """``load`` in a worker thread."""
+        return await asyncio.to_thread(self.load, seller)
+
+    async def asave(self, record: SellerRecord) -> None:
+        """``save`` in a worker thread."""
+        await asyncio.to_thread(self.save, record)
+
+    async def asellers(self) -> list[str]:
+        """``sellers`` in a worker thread."""
+        return await asyncio.to_thread(self.sellers)
+
+    @contextlib.asynccontextmanager
+    async def alock(self, seller: str) -> AsyncIterator[None]:
+        """Hold the seller's lock: each try runs in a worker thread and never waits there, so
+        neither the event loop nor the thread pool is ever blocked by a lock someone else holds."""
+        end = time.monotonic() + self.lock_timeout
+        pause = _POLL
+        while (release := await asyncio.to_thread(self._try_lock, seller)) is None:
+            if time.monotonic() >= end:
+                raise self._timeout(seller)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _POLL_MAX)
+        try:
+            yield
+        finally:
+            await asyncio.shield(asyncio.to_thread(release))
+
+
+class MemoryTokenStore(_BlockingStore):
+    """Records kept in memory: for tests, and for clients that share tokens within one process."""
+
+    def __init__(self, *records: SellerRecord) -> None:
+        self._records = {r.seller: r.copy() for r in records}
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    def load(self, seller: str) -> SellerRecord | None:
+        """The seller's record (a copy), or ``None``."""
+        with self._guard:
+            record = self._records.get(seller)
+            return record.copy() if record else None
+
+    def save(self, record: SellerRecord) -> None:
+        """Keep a copy of ``record``."""
+        with self._guard:
+            self._records[record.seller] = record.copy()
+
+    def sellers(self) -> list[str]:
+        """The sellers held."""
+        with self._guard:
+            return sorted(self._records)
+
+    def _try_lock(self, seller: str) -> Any:
+        with self._guard:
+            lock = self._locks.setdefault(seller, threading.Lock())
+        return lock.release if lock.acquire(blocking=False) else None
+
+    async def aload(self, seller: str) -> SellerRecord | None:
+        """``load`` (no I/O: runs on the loop)."""
+        return self.load(seller)
+
+    async def asave(self, record: SellerRecord) -> None:
+        """``save`` (no I/O: runs on the loop)."""
+        self.save(record)
+
+    def __repr__(self) -> str:
+        return f"MemoryTokenStore({len(self._records)} sellers)"
+
+
+def _lock_name(seller: str) -> str:
+    return hashlib.sha256(seller.encode()).hexdigest()[:24] + ".lock"
+
+
+class JsonFileTokenStore(_BlockingStore):
+    """Every seller's record in one JSON file (mode 0600), shared safely by threads, tasks and
+    processes on one machine.
+
+    A save takes the file's lock (``<path>.lock``, a ``filelock`` lock: flock on POSIX, a locked
+    region on Windows), rereads the file, writes a temporary file beside it, flushes it to disk and
+    renames it over the file: a crash mid-write leaves the old file whole, and the temporary files
+    an interrupted save leaves behind are removed the next time a store opens the file. Each
+    seller's refresh lock is a file of its own in ``<path>.locks/``, so sellers refresh in parallel.
+    A lock the OS sees released (its holder died) is free at once. ``lock_timeout`` bounds a wait.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        self._locks_dir = self.path.parent / (self.path.name + ".locks")
+        self._swept = False
+
+    def _file_lock(self, path: Path) -> Any:
+        from filelock import FileLock
+
+        # A fresh lock object (and descriptor) per use: it excludes other threads of this
+        # process as well as other processes, and may be released from another thread.
+        return FileLock(str(path), thread_local=False)
+
+    @contextlib.contextmanager
+    def _data_lock(self) -> Iterator[None]:
+        from filelock import Timeout
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock = self._file_lock(self.path.parent / (self.path.name + ".lock"))
+            lock.acquire(timeout=self.lock_timeout)
+        except Timeout:
+            raise TokenStoreError(f"cannot lock {self.path}: busy for {self.lock_timeout:g} s") from None
+        except OSError as exc:
+            raise TokenStoreError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
+        try:
+            if not self._swept:
+                self._sweep()
+            yield
+        finally:
+            lock.release()
+
+    def _sweep(self) -> None:
+        """Remove temporary files of saves that were interrupted (the data lock is held: any
+        temporary file present now belongs to no running save)."""
+        with contextlib.suppress(OSError):
+            for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+        self._swept = True
+
+    def open(self) -> None:
+        """Take the file's lock once and remove what interrupted saves left behind. Optional: the
+        first save does it too. Raises ``TokenStoreError`` when the file cannot be locked."""
+        with self._data_lock():
+            pass
+
+    def load(self, seller: str) -> SellerRecord | None:
+        """The seller's record, or ``None``. Raises ``TokenStoreError`` for an unreadable file."""
+        entry = self._read().get(seller)
         if entry is None:
             return None
         try:
-            return TokenState(**{k: entry.get(k) for k in _FIELDS})
-        except TypeError as exc:
-            raise TokenStoreError(f"{self.path}: the entry {self.key!r} is not a token record") from exc
+            return SellerRecord.from_dict(seller, entry)
+        except ValueError as exc:
+            raise TokenStoreError(f"{self.path}: the entry of seller {seller} is {exc}") from None
 
-    def save(self, tokens: TokenState) -> None:
-        """Write ``tokens`` atomically. Raises ``TokenStoreError`` when the file cannot be written."""
-        with self.lock():
+    def sellers(self) -> list[str]:
+        """Every seller in the file."""
+        return sorted(self._read())
+
+    def save(self, record: SellerRecord) -> None:
+        """Write ``record`` atomically. Raises ``TokenStoreError`` when the file cannot be written."""
+        with self._data_lock():
             data = self._read()
-            data[self.key] = {k: getattr(tokens, k) for k in _FIELDS}
-            text = json.dumps(data, indent=2, sort_keys=True)
+            data[record.seller] = record.to_dict()
+            text = json.dumps(data, indent=1, sort_keys=True)
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
                 try:
-                    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp: mode 0600
                         handle.write(text)
                         handle.flush()
                         os.fsync(handle.fileno())
-                    os.chmod(tmp, 0o600)
                     os.replace(tmp, self.path)
                 finally:
                     if os.path.exists(tmp):
@@ -119,30 +286,18 @@ class JsonFileTokenStore:
             except OSError as exc:
                 raise TokenStoreError(f"cannot save tokens to {self.path}: {exc.strerror or exc}") from None
 
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the store exclusively (re-entrant within a thread)."""
-        with self._thread_lock:
-            depth = getattr(self._local, "depth", 0)
-            if depth or fcntl is None:
-                self._local.depth = depth + 1
-                try:
-                    yield
-                finally:
-                    self._local.depth = depth
-                return
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                handle = open(f"{self.path}.lock", "a+b")  # noqa: SIM115 - held for the block
-            except OSError as exc:
-                raise TokenStoreError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-                self._local.depth = 1
-                yield
-            finally:
-                self._local.depth = 0
-                handle.close()  # closing releases the flock
+    def _try_lock(self, seller: str) -> Any:
+        from filelock import Timeout
+
+        try:
+            self._locks_dir.mkdir(parents=True, exist_ok=True)
+            lock = self._file_lock(self._locks_dir / _lock_name(seller))
+            lock.acquire(timeout=0)
+        except Timeout:
+            return None
+        except OSError as exc:
+            raise TokenStoreError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
+        return lock.release
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -160,10 +315,88 @@ class JsonFileTokenStore:
         return data
 
     def __repr__(self) -> str:
-        return f"JsonFileTokenStore({str(self.path)!r}, key={self.key!r})"
+        return f"JsonFileTokenStore({str(self.path)!r})"
 
 
-_FIELDS = ("access_token", "access_token_expire", "refresh_token", "refresh_token_expire")
+class SqliteTokenStore(_BlockingStore):
+    """Records in a SQLite database (one row per seller), for many sellers on one machine.
+
+    Every save is one transaction; SQLite's own locking makes it safe for threads and processes.
+    The refresh lock is a row with an expiry (``lock_ttl`` seconds), so a crashed holder blocks
+    the others for at most that long.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        lock_ttl: float = 30.0,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
+        self.path = Path(path)
+        self.lock_ttl = lock_ttl
+        self.lock_timeout = lock_timeout
+        self._local = threading.local()
+        with self._db() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS sellers (seller TEXT PRIMARY KEY, record TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS locks (seller TEXT PRIMARY KEY, owner TEXT, until REAL)")
+        with contextlib.suppress(OSError):
+            os.chmod(self.path, 0o600)
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[Any]:
+        import sqlite3
+
+        try:
+            db = getattr(self._local, "db", None)
+            if db is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = self._local.db = sqlite3.connect(self.path, timeout=self.lock_timeout)
+            with db:
+                yield db
+        except sqlite3.Error as exc:
+            raise TokenStoreError(f"{self.path}: {type(exc).__name__}: {exc}") from None
+
+    def load(self, seller: str) -> SellerRecord | None:
+        """The seller's record, or ``None``. Raises ``TokenStoreError``."""
+        with self._db() as db:
+            row = db.execute("SELECT record FROM sellers WHERE seller = ?", (seller,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return SellerRecord.from_dict(seller, json.loads(row[0]))
+        except ValueError as exc:
+            raise TokenStoreError(f"{self.path}: the record of seller {seller} is {exc}") from None
+
+    def save(self, record: SellerRecord) -> None:
+        """Store ``record`` in one transaction. Raises ``TokenStoreError``."""
+        text = json.dumps(record.to_dict(), sort_keys=True)
+        with self._db() as db:
+            db.execute("INSERT OR REPLACE INTO sellers (seller, record) VALUES (?, ?)", (record.seller, text))
+
+    def sellers(self) -> list[str]:
+        """Every seller stored."""
+        with self._db() as db:
+            return [row[0] for row in db.execute("SELECT seller FROM sellers ORDER BY seller")]
+
+    def _try_lock(self, seller: str) -> Any:
+        owner = os.urandom(12).hex()
+        now = time.time()
+        with self._db() as db:
+            db.execute("DELETE FROM locks WHERE seller = ? AND until < ?", (seller, now))
+            taken = db.execute(
+                "INSERT OR IGNORE INTO locks (seller, owner, until) VALUES (?, ?, ?)",
+                (seller, owner, now + self.lock_ttl),
+            ).rowcount
+
+        def release() -> None:
+            with self._db() as db:
+                db.execute("DELETE FROM locks WHERE seller = ? AND owner = ?", (seller, owner))
+
+        return release if taken else None
+
+    def __repr__(self) -> str:
+        return f"SqliteTokenStore({str(self.path)!r})"
 
 
 def _fsync_dir(path: Path) -> None:

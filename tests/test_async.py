@@ -146,7 +146,7 @@ def test_against_the_sandbox_over_http() -> None:
             assert len(ids) > 20 and len(set(ids)) == len(ids)
             detail = await client.order.get_order_detail(ids=ids[:1])
             package = (detail.orders or [])[0].packages[0].id  # type: ignore[index]
-            other = client.for_shop(shop_cipher=sb.shop_cipher, access_token=sb.access_token)
+            other = client.for_shop(shop_cipher=sb.shop_cipher)  # same seller, same tokens
             assert other._http is client._http
             await other.fulfillment.ship_package(package, handover_method="DROP_OFF")
             sb.faults.inject("order.get_order_list", "http_5xx", times=1)

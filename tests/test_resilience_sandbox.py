@@ -207,7 +207,9 @@ def test_two_processes_share_one_refresh_through_the_token_store(tmp_path: Path)
             p.join(30)
         assert [r[0] for r in results] == ["ok", "ok"], results
         assert _count(sb, REFRESH, start) == 1
-        assert results[0][1] == results[1][1] == JsonFileTokenStore(store).load().refresh_token  # type: ignore[union-attr]
+        assert (
+            results[0][1] == results[1][1] == JsonFileTokenStore(store).load("default").tokens.refresh_token
+        )  # type: ignore[union-attr]
 
 
 # -- rate limiting ------------------------------------------------------------------------------
@@ -215,7 +217,7 @@ def test_two_processes_share_one_refresh_through_the_token_store(tmp_path: Path)
 
 def test_burst_of_1000_calls_at_50_qps_gets_no_429() -> None:
     with Sandbox(orders=50, seed=8, rate_limits={"*": 50}) as sb:
-        limiter = RateLimiter(per_app=50, per_shop=None)
+        limiter = RateLimiter(per_app=None, per_shop=50)
         client = sb.client(rate_limiter=limiter, max_retries=0)
         start = len(sb.requests)
         errors: list[BaseException] = []

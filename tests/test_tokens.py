@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from tests.fake import FakeTikTok
-from tiktokshop import AuthenticationError, ConfigurationError
+from tiktokshop import AuthenticationError, ReauthorizationRequired
 
 SHOPS = ("GET", "/authorization/202309/shops")
 
@@ -50,9 +50,10 @@ def test_refused_again_after_refresh_raises(fake: FakeTikTok) -> None:
 def test_expired_refresh_token_is_a_clear_error(fake: FakeTikTok) -> None:
     now = int(fake.now())
     client = fake.client(access_token_expire=now - 10, refresh_token_expire=now - 5)
-    with pytest.raises(ConfigurationError, match="authorize the app again"):
+    with pytest.raises(ReauthorizationRequired, match="authorize the app again") as info:
         client.authorization.get_authorized_shops()
     assert fake.seen == [] and fake.token_calls == []
+    assert isinstance(info.value, AuthenticationError) and info.value.seller == client.seller_id
 
 
 def test_concurrent_callers_share_one_refresh(fake: FakeTikTok) -> None:

@@ -13,12 +13,16 @@ US_AUTHORIZE_URL = "https://services.us.tiktokshop.com/open/authorize"
 SANDBOX_API_BASE_URL = "https://open-api-sandbox.tiktokglobalshop.com"
 SANDBOX_AUTH_BASE_URL = "https://auth-sandbox.tiktok-shops.com"
 
-#: Client-side rate limits when neither the operation nor the limiter names one:
-#: (requests per second per app, per shop) for each endpoint. TikTok does not publish one number.
-DEFAULT_RATE_LIMIT: tuple[float | None, float | None] = (50.0, 10.0)
+#: Rate limits when neither the operation nor the limiter names one, in requests per second per
+#: endpoint: (calls that name no shop, per app; calls to a shop, per app+shop pair). TikTok's
+#: reference: 50 QPS per API by default, per app and shop.
+DEFAULT_RATE_LIMIT: tuple[float | None, float | None] = (50.0, 50.0)
 
 # Rows without a hint share one ErrorCode per (exception, retry, refresh) (a cheap import).
 _AuthenticationError = ErrorCode("AuthenticationError", retry=False, refresh_token=False)
+_AuthenticationError_reauthorize = ErrorCode(
+    "AuthenticationError", retry=False, refresh_token=False, reauthorize=True
+)
 _AuthenticationError_refresh = ErrorCode("AuthenticationError", retry=False, refresh_token=True)
 _BadRequestError = ErrorCode("BadRequestError", retry=False, refresh_token=False)
 _NotFoundError = ErrorCode("NotFoundError", retry=False, refresh_token=False)
@@ -1431,6 +1435,10 @@ ERROR_CODES: dict[int, ErrorCode] = {
     33001002: _ServerError_retry,
     # TikTok's database failed; repeat the call later.
     35003001: _ServerError_retry,
+    # The refresh token is invalid, revoked or was replaced by a newer one.
+    36004014: _AuthenticationError_reauthorize,
+    # The refresh token has expired.
+    36004016: _AuthenticationError_reauthorize,
     # Too many requests for this endpoint in a short time (HTTP 429).
     36009002: ErrorCode(
         "RateLimitError",

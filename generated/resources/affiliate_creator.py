@@ -220,6 +220,15 @@ _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS: Operation[_t.CreatorSearchAffiliateTrace
     body=_t.CreatorSearchAffiliateTraceOrdersRequest,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
+_POST_SHOPPABLE_VIDEO_V202505: Operation[_t.PostShoppableVideoV202505Response] = Operation(
+    id="affiliate_creator.post_shoppable_video_v202505",
+    method="POST",
+    path="/affiliate_creator/202505/videos",
+    response=_t.PostShoppableVideoV202505Response,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.PostShoppableVideoV202505Request,
+)
 _UPLOAD_SHOPPABLE_VIDEO_FILE: Operation[_t.UploadShoppableVideoFileResponse] = Operation(
     id="affiliate_creator.upload_shoppable_video_file",
     method="POST",
@@ -248,7 +257,6 @@ _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS: Operation[
     shop_scoped=False,
     retry_safe=True,
     params=_t.GetOpenCollaborationProductListByProductIdsParams,
-    body=_t.GetOpenCollaborationProductListByProductIdsRequest,
 )
 _GET_SHOP_PRODUCTS: Operation[_t.GetShopProductsPage] = Operation(
     id="affiliate_creator.get_shop_products",
@@ -288,6 +296,27 @@ _CREATE_VIDEO_PRECHECK_TASK: Operation[_t.CreateVideoPrecheckTaskResponse] = Ope
     shop_scoped=False,
     retry_safe=False,
     body=_t.CreateVideoPrecheckTaskRequest,
+)
+_GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511: Operation[_t.GetShoppableVideoPrecheckResultV202511Response] = (
+    Operation(
+        id="affiliate_creator.get_shoppable_video_precheck_result_v202511",
+        method="GET",
+        path="/affiliate_creator/202511/videos/precheck_tasks/{task_id}",
+        response=_t.GetShoppableVideoPrecheckResultV202511Response,
+        shop_scoped=False,
+        retry_safe=True,
+        params=_t.GetShoppableVideoPrecheckResultV202511Params,
+        path_params=("task_id",),
+    )
+)
+_CREATOR_GET_SAMPLE_REQUEST_DEEPLINK: Operation[_t.CreatorGetSampleRequestDeeplinkResponse] = Operation(
+    id="affiliate_creator.creator_get_sample_request_deeplink",
+    method="GET",
+    path="/affiliate_creator/202512/samples/deeplink",
+    response=_t.CreatorGetSampleRequestDeeplinkResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.CreatorGetSampleRequestDeeplinkParams,
 )
 _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT: Operation[_t.GetShoppableVideoPrecheckResultResponse] = Operation(
     id="affiliate_creator.get_shoppable_video_precheck_result",
@@ -361,6 +390,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _CREATOR_GENERATE_PUBLISHER_LINK,
     _CREATOR_GENERATE_GENERAL_LINK,
     _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
+    _POST_SHOPPABLE_VIDEO_V202505,
     _UPLOAD_SHOPPABLE_VIDEO_FILE,
     _GET_CREATOR_PROFILE,
     _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
@@ -368,6 +398,8 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_SHOPPABLE_VIDEO_STATUS,
     _UPLOAD_SHOPPABLE_PHOTO_FILE,
     _CREATE_VIDEO_PRECHECK_TASK,
+    _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+    _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
     _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT,
     _POST_SHOPPABLE_VIDEO,
     _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS,
@@ -390,8 +422,9 @@ class AffiliateCreatorResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         category: _t.CreatorSearchOpenCollaborationProductRequestCategory | Mapping[str, Any] | None = None,
         commission_rate_range: _t.CreatorSearchOpenCollaborationProductRequestCommissionRateRange
         | Mapping[str, Any]
@@ -435,7 +468,7 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -507,7 +540,7 @@ class AffiliateCreatorResource(SyncResource):
     def add_showcase_products(
         self,
         *,
-        add_type: str | None = None,
+        add_type: str,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
         timeout: Timeout | None = None,
@@ -533,10 +566,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
+        shop_id: str,
         page_token: str | None = None,
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
-        shop_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -586,12 +619,11 @@ class AffiliateCreatorResource(SyncResource):
     def creator_search_sample_application_fulfillments(
         self,
         *,
+        fulfillment_statuses: Sequence[
+            Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        ],
         sort_order: str | None = None,
         sort_field: str | None = None,
-        fulfillment_statuses: Sequence[
-            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
-        ]
-        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -615,7 +647,7 @@ class AffiliateCreatorResource(SyncResource):
     def remove_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -638,7 +670,7 @@ class AffiliateCreatorResource(SyncResource):
     def top_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -716,10 +748,10 @@ class AffiliateCreatorResource(SyncResource):
     def get_creator_sample_application_detail(
         self,
         *,
+        application_type: str,
+        product_id: str,
         application_id: str | None = None,
-        application_type: str | None = None,
         main_order_id: str | None = None,
-        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -824,8 +856,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         publisher_id: str,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
+        category_asset_cipher: str | None = None,
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -841,16 +875,17 @@ class AffiliateCreatorResource(SyncResource):
         """
         return self._client._request(
             _CREATOR_GENERATE_PUBLISHER_LINK,
-            params={"publisher_id": publisher_id},
-            body={"campaign_id": campaign_id, "material": material},
+            params={"publisher_id": publisher_id, "category_asset_cipher": category_asset_cipher},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def creator_generate_general_link(
         self,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -866,7 +901,7 @@ class AffiliateCreatorResource(SyncResource):
         """
         return self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
-            body={"campaign_id": campaign_id, "material": material},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -874,10 +909,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
+        time_ge: int | datetime,
+        time_lt: int | datetime,
         page_token: str | None = None,
-        time_ge: int | datetime | None = None,
-        time_lt: int | datetime | None = None,
-        time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -896,6 +931,32 @@ class AffiliateCreatorResource(SyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def post_shoppable_video_v202505(
+        self,
+        *,
+        product_link_info: _t.PostShoppableVideoV202505RequestProductLinkInfo
+        | Mapping[str, Any]
+        | None = None,
+        video_info: _t.PostShoppableVideoV202505RequestVideoInfo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.PostShoppableVideoV202505Response:
+        """Post a shoppable video, with its products, from an uploaded video file (the 202505 shape).
+
+        `POST /affiliate_creator/202505/videos`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _POST_SHOPPABLE_VIDEO_V202505,
+            body={"product_link_info": product_link_info, "video_info": video_info},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -964,7 +1025,6 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
-            body={},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1070,6 +1130,62 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_shoppable_video_precheck_result_v202511(
+        self,
+        task_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetShoppableVideoPrecheckResultV202511Response:
+        """Get the result of a video precheck task (the 202511 shape).
+
+        `GET /affiliate_creator/202511/videos/precheck_tasks/{task_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+            params={"task_id": task_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def creator_get_sample_request_deeplink(
+        self,
+        *,
+        product_id: str,
+        sku_id: str,
+        campaign_id: str | None = None,
+        collaboration_id: str | None = None,
+        redirect_schema: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreatorGetSampleRequestDeeplinkResponse:
+        """Get the deep link a creator opens to request a product sample.
+
+        `GET /affiliate_creator/202512/samples/deeplink`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
+            params={
+                "campaign_id": campaign_id,
+                "collaboration_id": collaboration_id,
+                "product_id": product_id,
+                "redirect_schema": redirect_schema,
+                "sku_id": sku_id,
+            },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1239,6 +1355,7 @@ class AffiliateCreatorResourceWithRawResponse:
         self.creator_search_affiliate_trace_orders = to_raw_response(
             resource.creator_search_affiliate_trace_orders
         )
+        self.post_shoppable_video_v202505 = to_raw_response(resource.post_shoppable_video_v202505)
         self.upload_shoppable_video_file = to_raw_response(resource.upload_shoppable_video_file)
         self.get_creator_profile = to_raw_response(resource.get_creator_profile)
         self.get_open_collaboration_product_list_by_product_ids = to_raw_response(
@@ -1248,6 +1365,12 @@ class AffiliateCreatorResourceWithRawResponse:
         self.get_shoppable_video_status = to_raw_response(resource.get_shoppable_video_status)
         self.upload_shoppable_photo_file = to_raw_response(resource.upload_shoppable_photo_file)
         self.create_video_precheck_task = to_raw_response(resource.create_video_precheck_task)
+        self.get_shoppable_video_precheck_result_v202511 = to_raw_response(
+            resource.get_shoppable_video_precheck_result_v202511
+        )
+        self.creator_get_sample_request_deeplink = to_raw_response(
+            resource.creator_get_sample_request_deeplink
+        )
         self.get_shoppable_video_precheck_result = to_raw_response(
             resource.get_shoppable_video_precheck_result
         )
@@ -1275,8 +1398,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         category: _t.CreatorSearchOpenCollaborationProductRequestCategory | Mapping[str, Any] | None = None,
         commission_rate_range: _t.CreatorSearchOpenCollaborationProductRequestCommissionRateRange
         | Mapping[str, Any]
@@ -1320,7 +1444,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1392,7 +1516,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def add_showcase_products(
         self,
         *,
-        add_type: str | None = None,
+        add_type: str,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
         timeout: Timeout | None = None,
@@ -1418,10 +1542,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
+        shop_id: str,
         page_token: str | None = None,
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
-        shop_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1471,12 +1595,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def creator_search_sample_application_fulfillments(
         self,
         *,
+        fulfillment_statuses: Sequence[
+            Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        ],
         sort_order: str | None = None,
         sort_field: str | None = None,
-        fulfillment_statuses: Sequence[
-            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
-        ]
-        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1500,7 +1623,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def remove_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1523,7 +1646,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def top_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1601,10 +1724,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def get_creator_sample_application_detail(
         self,
         *,
+        application_type: str,
+        product_id: str,
         application_id: str | None = None,
-        application_type: str | None = None,
         main_order_id: str | None = None,
-        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1709,8 +1832,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         publisher_id: str,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
+        category_asset_cipher: str | None = None,
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1726,16 +1851,17 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         """
         return await self._client._request(
             _CREATOR_GENERATE_PUBLISHER_LINK,
-            params={"publisher_id": publisher_id},
-            body={"campaign_id": campaign_id, "material": material},
+            params={"publisher_id": publisher_id, "category_asset_cipher": category_asset_cipher},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def creator_generate_general_link(
         self,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1751,7 +1877,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         """
         return await self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
-            body={"campaign_id": campaign_id, "material": material},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1759,10 +1885,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
+        time_ge: int | datetime,
+        time_lt: int | datetime,
         page_token: str | None = None,
-        time_ge: int | datetime | None = None,
-        time_lt: int | datetime | None = None,
-        time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1781,6 +1907,32 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def post_shoppable_video_v202505(
+        self,
+        *,
+        product_link_info: _t.PostShoppableVideoV202505RequestProductLinkInfo
+        | Mapping[str, Any]
+        | None = None,
+        video_info: _t.PostShoppableVideoV202505RequestVideoInfo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.PostShoppableVideoV202505Response:
+        """Post a shoppable video, with its products, from an uploaded video file (the 202505 shape).
+
+        `POST /affiliate_creator/202505/videos`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _POST_SHOPPABLE_VIDEO_V202505,
+            body={"product_link_info": product_link_info, "video_info": video_info},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1849,7 +2001,6 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
-            body={},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1955,6 +2106,62 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_shoppable_video_precheck_result_v202511(
+        self,
+        task_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetShoppableVideoPrecheckResultV202511Response:
+        """Get the result of a video precheck task (the 202511 shape).
+
+        `GET /affiliate_creator/202511/videos/precheck_tasks/{task_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+            params={"task_id": task_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def creator_get_sample_request_deeplink(
+        self,
+        *,
+        product_id: str,
+        sku_id: str,
+        campaign_id: str | None = None,
+        collaboration_id: str | None = None,
+        redirect_schema: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreatorGetSampleRequestDeeplinkResponse:
+        """Get the deep link a creator opens to request a product sample.
+
+        `GET /affiliate_creator/202512/samples/deeplink`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
+            params={
+                "campaign_id": campaign_id,
+                "collaboration_id": collaboration_id,
+                "product_id": product_id,
+                "redirect_schema": redirect_schema,
+                "sku_id": sku_id,
+            },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -2128,6 +2335,7 @@ class AsyncAffiliateCreatorResourceWithRawResponse:
         self.creator_search_affiliate_trace_orders = async_to_raw_response(
             resource.creator_search_affiliate_trace_orders
         )
+        self.post_shoppable_video_v202505 = async_to_raw_response(resource.post_shoppable_video_v202505)
         self.upload_shoppable_video_file = async_to_raw_response(resource.upload_shoppable_video_file)
         self.get_creator_profile = async_to_raw_response(resource.get_creator_profile)
         self.get_open_collaboration_product_list_by_product_ids = async_to_raw_response(
@@ -2137,6 +2345,12 @@ class AsyncAffiliateCreatorResourceWithRawResponse:
         self.get_shoppable_video_status = async_to_raw_response(resource.get_shoppable_video_status)
         self.upload_shoppable_photo_file = async_to_raw_response(resource.upload_shoppable_photo_file)
         self.create_video_precheck_task = async_to_raw_response(resource.create_video_precheck_task)
+        self.get_shoppable_video_precheck_result_v202511 = async_to_raw_response(
+            resource.get_shoppable_video_precheck_result_v202511
+        )
+        self.creator_get_sample_request_deeplink = async_to_raw_response(
+            resource.creator_get_sample_request_deeplink
+        )
         self.get_shoppable_video_precheck_result = async_to_raw_response(
             resource.get_shoppable_video_precheck_result
         )

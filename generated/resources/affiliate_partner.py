@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_partner as _t
@@ -145,12 +145,12 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST: Operation[
     ),
 )
 _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501: Operation[
-    _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response
+    _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse
 ] = Operation(
     id="affiliate_partner.get_affiliate_campaign_creator_product_content_statistics_v202501",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics",
-    response=_t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response,
+    response=_t.GetAffiliateCampaignCreatorProductContentStatisticsResponse,
     shop_scoped=False,
     retry_safe=True,
     params=_t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Params,
@@ -161,12 +161,12 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501: Operation[
     ),
 )
 _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501: Operation[
-    _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response
+    _t.GetAffiliateCampaignCreatorProductSampleStatusResponse
 ] = Operation(
     id="affiliate_partner.get_affiliate_campaign_creator_product_sample_status_v202501",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status",
-    response=_t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response,
+    response=_t.GetAffiliateCampaignCreatorProductSampleStatusResponse,
     shop_scoped=False,
     retry_safe=True,
     params=_t.GetAffiliateCampaignCreatorProductSampleStatusV202501Params,
@@ -192,15 +192,16 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO: Operation[
     ),
     pagination=Pagination(items="promotion_creators", token_param="page_token", next_token="next_page_token"),
 )
-_SEARCH_CAP_AFFILIATE_ORDERS_V202504: Operation[ResponseModel] = Operation(
+_SEARCH_CAP_AFFILIATE_ORDERS_V202504: Operation[_t.SearchCapAffiliateOrdersV202504Page] = Operation(
     id="affiliate_partner.search_cap_affiliate_orders_v202504",
     method="POST",
     path="/affiliate_partner/202504/cap_order/search",
-    response=ResponseModel,
+    response=_t.SearchCapAffiliateOrdersV202504Page,
     shop_scoped=False,
     retry_safe=True,
     params=_t.SearchCapAffiliateOrdersV202504Params,
-    loose=True,
+    body=_t.SearchCapAffiliateOrdersV202504Request,
+    pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
 _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK: Operation[
     _t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse
@@ -362,15 +363,15 @@ class AffiliatePartnerResource(SyncResource):
         self,
         *,
         category_asset_cipher: str,
-        campaign_end_time: int | datetime | None = None,
-        campaign_start_time: int | datetime | None = None,
-        commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
-        description: str | None = None,
-        name: str | None = None,
-        registration_end_time: int | datetime | None = None,
-        registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        campaign_end_time: int | datetime,
+        campaign_start_time: int | datetime,
+        commission_rate: int,
+        contact_info: _t.ContactInfoInput | Mapping[str, Any],
+        description: str,
+        name: str,
+        registration_end_time: int | datetime,
+        registration_start_time: int | datetime,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -435,12 +436,12 @@ class AffiliatePartnerResource(SyncResource):
         campaign_end_time: int | datetime | None = None,
         campaign_start_time: int | datetime | None = None,
         commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
+        contact_info: _t.EditAffiliatePartnerCampaignRequestContactInfo | Mapping[str, Any] | None = None,
         description: str | None = None,
         name: str | None = None,
         registration_end_time: int | datetime | None = None,
         registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -521,7 +522,7 @@ class AffiliatePartnerResource(SyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
-        creator_commission_rate: int | None = None,
+        creator_commission_rate: int,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -552,6 +553,7 @@ class AffiliatePartnerResource(SyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
+        review_result: str,
         reject_reasons: Sequence[
             Literal[
                 "COMMISSION_TOO_LOW",
@@ -561,7 +563,6 @@ class AffiliatePartnerResource(SyncResource):
             ]
         ]
         | None = None,
-        review_result: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -687,7 +688,7 @@ class AffiliatePartnerResource(SyncResource):
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
@@ -718,7 +719,7 @@ class AffiliatePartnerResource(SyncResource):
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
@@ -767,19 +768,24 @@ class AffiliatePartnerResource(SyncResource):
     def search_cap_affiliate_orders_v202504(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
+        page_size: int,
+        category_asset_cipher: str,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        order_id: str | None = None,
+        order_status: int | None = None,
+        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> ResponseModel:
+    ) -> _t.SearchCapAffiliateOrdersV202504Page:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
         `POST /affiliate_partner/202504/cap_order/search`.
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -787,9 +793,17 @@ class AffiliatePartnerResource(SyncResource):
         return self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
             params={
-                **loose_mapping("query", query),
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
             },
-            body=loose_mapping("body", body),
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "order_id": order_id,
+                "order_status": order_status,
+                "product_id": product_id,
+            },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1105,15 +1119,15 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         self,
         *,
         category_asset_cipher: str,
-        campaign_end_time: int | datetime | None = None,
-        campaign_start_time: int | datetime | None = None,
-        commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
-        description: str | None = None,
-        name: str | None = None,
-        registration_end_time: int | datetime | None = None,
-        registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        campaign_end_time: int | datetime,
+        campaign_start_time: int | datetime,
+        commission_rate: int,
+        contact_info: _t.ContactInfoInput | Mapping[str, Any],
+        description: str,
+        name: str,
+        registration_end_time: int | datetime,
+        registration_start_time: int | datetime,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1178,12 +1192,12 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_end_time: int | datetime | None = None,
         campaign_start_time: int | datetime | None = None,
         commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
+        contact_info: _t.EditAffiliatePartnerCampaignRequestContactInfo | Mapping[str, Any] | None = None,
         description: str | None = None,
         name: str | None = None,
         registration_end_time: int | datetime | None = None,
         registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1264,7 +1278,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
-        creator_commission_rate: int | None = None,
+        creator_commission_rate: int,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1295,6 +1309,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
+        review_result: str,
         reject_reasons: Sequence[
             Literal[
                 "COMMISSION_TOO_LOW",
@@ -1304,7 +1319,6 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             ]
         ]
         | None = None,
-        review_result: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1430,7 +1444,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
@@ -1461,7 +1475,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
@@ -1510,19 +1524,24 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     async def search_cap_affiliate_orders_v202504(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
+        page_size: int,
+        category_asset_cipher: str,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        order_id: str | None = None,
+        order_status: int | None = None,
+        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> ResponseModel:
+    ) -> _t.SearchCapAffiliateOrdersV202504Page:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
         `POST /affiliate_partner/202504/cap_order/search`.
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -1530,9 +1549,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         return await self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
             params={
-                **loose_mapping("query", query),
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
             },
-            body=loose_mapping("body", body),
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "order_id": order_id,
+                "order_status": order_status,
+                "product_id": product_id,
+            },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 

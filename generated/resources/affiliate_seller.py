@@ -452,6 +452,31 @@ _GET_OR_CREATE_CREATOR_CONVERSATION: Operation[_t.GetOrCreateCreatorConversation
     retry_safe=False,
     body=_t.GetOrCreateCreatorConversationRequest,
 )
+_SELLER_SEARCH_CREATORON_MARKETPLACE_V202508: Operation[_t.SellerSearchCreatoronMarketplaceV202508Page] = (
+    Operation(
+        id="affiliate_seller.seller_search_creatoron_marketplace_v202508",
+        method="POST",
+        path="/affiliate_seller/202508/marketplace_creators/search",
+        response=_t.SellerSearchCreatoronMarketplaceV202508Page,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.SellerSearchCreatoronMarketplaceV202508Params,
+        body=_t.SellerSearchCreatoronMarketplaceV202508Request,
+        pagination=Pagination(items="creators", token_param="page_token", next_token="next_page_token"),
+    )
+)
+_GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508: Operation[
+    _t.GetMarketplaceCreatorPerformanceV202508Response
+] = Operation(
+    id="affiliate_seller.get_marketplace_creator_performance_v202508",
+    method="GET",
+    path="/affiliate_seller/202508/marketplace_creators/{creator_user_id}",
+    response=_t.GetMarketplaceCreatorPerformanceV202508Response,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetMarketplaceCreatorPerformanceV202508Params,
+    path_params=("creator_user_id",),
+)
 _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS: Operation[
     _t.GetOpenCollaborationCreatorContentDetailsPage
 ] = Operation(
@@ -542,7 +567,6 @@ _GENERATE_TARGET_COLLABORATION_LINK: Operation[_t.GenerateTargetCollaborationLin
     retry_safe=False,
     params=_t.GenerateTargetCollaborationLinkParams,
     path_params=("target_collaboration_id",),
-    body=_t.GenerateTargetCollaborationLinkRequest,
 )
 _UPLOAD_MESSAGE_IMAGE: Operation[_t.UploadMessageImageResponse] = Operation(
     id="affiliate_seller.upload_message_image",
@@ -562,6 +586,16 @@ _SELLER_GET_SAMPLE_REQUEST_DEEPLINK: Operation[_t.SellerGetSampleRequestDeeplink
     shop_scoped=True,
     retry_safe=True,
     params=_t.SellerGetSampleRequestDeeplinkParams,
+)
+_GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS: Operation[
+    _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse
+] = Operation(
+    id="affiliate_seller.get_seller_search_creator_marketplace_advanced_filters",
+    method="POST",
+    path="/affiliate_seller/202601/marketplace_creators/search/filter",
+    response=_t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse,
+    shop_scoped=True,
+    retry_safe=True,
 )
 _CREATE_COMPASS_OFFLINE_EXPORT_TASK: Operation[_t.CreateCompassOfflineExportTaskResponse] = Operation(
     id="affiliate_seller.create_compass_offline_export_task",
@@ -751,6 +785,8 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _SELLER_SEARCH_SAMPLE_APPLICATIONS,
     _SELLER_REVIEW_SAMPLE_APPLICATIONS,
     _GET_OR_CREATE_CREATOR_CONVERSATION,
+    _SELLER_SEARCH_CREATORON_MARKETPLACE_V202508,
+    _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
     _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
     _REMOVE_CREATOR_FROM_OPEN_COLLABORATION_PRODUCT,
     _SEARCH_SAMPLE_APPLICATIONS,
@@ -761,6 +797,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GENERATE_TARGET_COLLABORATION_LINK,
     _UPLOAD_MESSAGE_IMAGE,
     _SELLER_GET_SAMPLE_REQUEST_DEEPLINK,
+    _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
     _CREATE_COMPASS_OFFLINE_EXPORT_TASK,
     _GET_COMPASS_TASK_LIST,
     _DOWNLOAD_COMPASS_TASK_FILE,
@@ -818,7 +855,7 @@ class AffiliateSellerResource(SyncResource):
     def create_open_collaboration_v202405(
         self,
         *,
-        commission_rate: float | None = None,
+        commission_rate: int | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
         timeout: Timeout | None = None,
@@ -850,8 +887,9 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         page_size: int,
-        sort_order: str | None = None,
-        sort_field: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
         page_token: str | None = None,
         category: _t.SellerSearchAffiliateOpenCollaborationProductRequestCategory
         | Mapping[str, Any]
@@ -928,7 +966,7 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1434,7 +1472,7 @@ class AffiliateSellerResource(SyncResource):
     def edit_open_collaboration_sample_rule(
         self,
         *,
-        product_id: str | None = None,
+        product_id: str,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1462,6 +1500,7 @@ class AffiliateSellerResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        category_asset_cipher: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
@@ -1482,7 +1521,11 @@ class AffiliateSellerResource(SyncResource):
         """
         return self._client._request(
             _SEARCH_SELLER_AFFILIATE_ORDERS,
-            params={"page_token": page_token, "page_size": page_size},
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
+            },
             body={
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
@@ -1526,7 +1569,7 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
-        conversation_status: str | None = None,
+        conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None,
         body_only_need_conversation_id: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1640,7 +1683,7 @@ class AffiliateSellerResource(SyncResource):
         self,
         conversation_id: str,
         *,
-        content: str | None = None,
+        content: str,
         msg_type: Literal[
             "CRM_TEXT_WITH_IMAGE_CARD",
             "CRM_TEXT_WITH_PRODUCTS_CARD",
@@ -1649,8 +1692,7 @@ class AffiliateSellerResource(SyncResource):
             "PRODUCT_CARD",
             "TARGET_COLLABORATION_CARD",
             "TEXT",
-        ]
-        | None = None,
+        ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1676,7 +1718,7 @@ class AffiliateSellerResource(SyncResource):
     def mark_conversation_read(
         self,
         *,
-        conversation_ids: Sequence[str] | None = None,
+        conversation_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1701,8 +1743,8 @@ class AffiliateSellerResource(SyncResource):
     def create_open_collaboration(
         self,
         *,
-        commission_rate: int | None = None,
-        product_id: str | None = None,
+        commission_rate: int,
+        product_id: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1966,8 +2008,8 @@ class AffiliateSellerResource(SyncResource):
         self,
         application_id: str,
         *,
+        review_result: Literal["APPROVE", "REJECT"],
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
-        review_result: Literal["APPROVE", "REJECT"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2012,6 +2054,87 @@ class AffiliateSellerResource(SyncResource):
         return self._client._request(
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def seller_search_creatoron_marketplace_v202508(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        search_key: str | None = None,
+        keyword: str | None = None,
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
+        | Mapping[str, Any]
+        | None = None,
+        gmv_ranges: Sequence[str] | None = None,
+        units_sold_ranges: Sequence[str] | None = None,
+        advanced_filters: _t.SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters
+        | Mapping[str, Any]
+        | None = None,
+        affiliate_data: _t.SearchCreatorsInCreatorMarketplaceRequestAffiliateData
+        | Mapping[str, Any]
+        | None = None,
+        category: Sequence[_t.SearchCreatorsInCreatorMarketplaceRequestCategory | Mapping[str, Any]]
+        | None = None,
+        content_performance: _t.SearchCreatorsInCreatorMarketplaceRequestContentPerformance
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerSearchCreatoronMarketplaceV202508Page:
+        """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time (the 202508 shape).
+
+        `POST /affiliate_seller/202508/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SELLER_SEARCH_CREATORON_MARKETPLACE_V202508,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "search_key": search_key,
+                "keyword": keyword,
+                "follower_demographics": follower_demographics,
+                "gmv_ranges": gmv_ranges,
+                "units_sold_ranges": units_sold_ranges,
+                "advanced_filters": advanced_filters,
+                "affiliate_data": affiliate_data,
+                "category": category,
+                "content_performance": content_performance,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_marketplace_creator_performance_v202508(
+        self,
+        creator_user_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetMarketplaceCreatorPerformanceV202508Response:
+        """Get one marketplace creator's profile and performance (the 202508 shape).
+
+        `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
+            params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2142,7 +2265,6 @@ class AffiliateSellerResource(SyncResource):
         seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
-        preferred_content_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2167,7 +2289,6 @@ class AffiliateSellerResource(SyncResource):
                 "seller_contact_info": seller_contact_info,
                 "free_sample_rule": free_sample_rule,
                 "message": message,
-                "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2245,7 +2366,7 @@ class AffiliateSellerResource(SyncResource):
         end_time: str,
         products: Sequence[_t.UpdateTargetCollaborationRequestProduct | Mapping[str, Any]],
         creator_user_open_ids: Sequence[str],
-        seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
+        seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -2280,6 +2401,7 @@ class AffiliateSellerResource(SyncResource):
         self,
         target_collaboration_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2296,8 +2418,10 @@ class AffiliateSellerResource(SyncResource):
         """
         return self._client._request(
             _GENERATE_TARGET_COLLABORATION_LINK,
-            params={"target_collaboration_id": target_collaboration_id},
-            body={},
+            params={
+                "target_collaboration_id": target_collaboration_id,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2357,6 +2481,29 @@ class AffiliateSellerResource(SyncResource):
                 "collaboration_id": collaboration_id,
                 "valid_days": valid_days,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_seller_search_creator_marketplace_advanced_filters(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse:
+        """List the advanced filters the creator-marketplace search accepts.
+
+        `POST /affiliate_seller/202601/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2603,7 +2750,7 @@ class AffiliateSellerResource(SyncResource):
         page_token: str | None = None,
         search_key: str | None = None,
         keyword: str | None = None,
-        follower_demographics: _t.SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
         | Mapping[str, Any]
         | None = None,
         gmv_ranges: Sequence[str] | None = None,
@@ -2887,6 +3034,12 @@ class AffiliateSellerResourceWithRawResponse:
         self.seller_search_sample_applications = to_raw_response(resource.seller_search_sample_applications)
         self.seller_review_sample_applications = to_raw_response(resource.seller_review_sample_applications)
         self.get_or_create_creator_conversation = to_raw_response(resource.get_or_create_creator_conversation)
+        self.seller_search_creatoron_marketplace_v202508 = to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202508
+        )
+        self.get_marketplace_creator_performance_v202508 = to_raw_response(
+            resource.get_marketplace_creator_performance_v202508
+        )
         self.get_open_collaboration_creator_content_details = to_raw_response(
             resource.get_open_collaboration_creator_content_details
         )
@@ -2901,6 +3054,9 @@ class AffiliateSellerResourceWithRawResponse:
         self.generate_target_collaboration_link = to_raw_response(resource.generate_target_collaboration_link)
         self.upload_message_image = to_raw_response(resource.upload_message_image)
         self.seller_get_sample_request_deeplink = to_raw_response(resource.seller_get_sample_request_deeplink)
+        self.get_seller_search_creator_marketplace_advanced_filters = to_raw_response(
+            resource.get_seller_search_creator_marketplace_advanced_filters
+        )
         self.create_compass_offline_export_task = to_raw_response(resource.create_compass_offline_export_task)
         self.get_compass_task_list = to_raw_response(resource.get_compass_task_list)
         self.download_compass_task_file = to_raw_response(resource.download_compass_task_file)
@@ -2971,7 +3127,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def create_open_collaboration_v202405(
         self,
         *,
-        commission_rate: float | None = None,
+        commission_rate: int | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
         timeout: Timeout | None = None,
@@ -3003,8 +3159,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         page_size: int,
-        sort_order: str | None = None,
-        sort_field: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
         page_token: str | None = None,
         category: _t.SellerSearchAffiliateOpenCollaborationProductRequestCategory
         | Mapping[str, Any]
@@ -3081,7 +3238,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -3587,7 +3744,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def edit_open_collaboration_sample_rule(
         self,
         *,
-        product_id: str | None = None,
+        product_id: str,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -3615,6 +3772,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        category_asset_cipher: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
@@ -3635,7 +3793,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         """
         return await self._client._request(
             _SEARCH_SELLER_AFFILIATE_ORDERS,
-            params={"page_token": page_token, "page_size": page_size},
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
+            },
             body={
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
@@ -3679,7 +3841,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
-        conversation_status: str | None = None,
+        conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None,
         body_only_need_conversation_id: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -3793,7 +3955,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         conversation_id: str,
         *,
-        content: str | None = None,
+        content: str,
         msg_type: Literal[
             "CRM_TEXT_WITH_IMAGE_CARD",
             "CRM_TEXT_WITH_PRODUCTS_CARD",
@@ -3802,8 +3964,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             "PRODUCT_CARD",
             "TARGET_COLLABORATION_CARD",
             "TEXT",
-        ]
-        | None = None,
+        ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3829,7 +3990,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def mark_conversation_read(
         self,
         *,
-        conversation_ids: Sequence[str] | None = None,
+        conversation_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3854,8 +4015,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def create_open_collaboration(
         self,
         *,
-        commission_rate: int | None = None,
-        product_id: str | None = None,
+        commission_rate: int,
+        product_id: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4119,8 +4280,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         application_id: str,
         *,
+        review_result: Literal["APPROVE", "REJECT"],
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
-        review_result: Literal["APPROVE", "REJECT"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4165,6 +4326,87 @@ class AsyncAffiliateSellerResource(AsyncResource):
         return await self._client._request(
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def seller_search_creatoron_marketplace_v202508(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        search_key: str | None = None,
+        keyword: str | None = None,
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
+        | Mapping[str, Any]
+        | None = None,
+        gmv_ranges: Sequence[str] | None = None,
+        units_sold_ranges: Sequence[str] | None = None,
+        advanced_filters: _t.SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters
+        | Mapping[str, Any]
+        | None = None,
+        affiliate_data: _t.SearchCreatorsInCreatorMarketplaceRequestAffiliateData
+        | Mapping[str, Any]
+        | None = None,
+        category: Sequence[_t.SearchCreatorsInCreatorMarketplaceRequestCategory | Mapping[str, Any]]
+        | None = None,
+        content_performance: _t.SearchCreatorsInCreatorMarketplaceRequestContentPerformance
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerSearchCreatoronMarketplaceV202508Page:
+        """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time (the 202508 shape).
+
+        `POST /affiliate_seller/202508/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SELLER_SEARCH_CREATORON_MARKETPLACE_V202508,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "search_key": search_key,
+                "keyword": keyword,
+                "follower_demographics": follower_demographics,
+                "gmv_ranges": gmv_ranges,
+                "units_sold_ranges": units_sold_ranges,
+                "advanced_filters": advanced_filters,
+                "affiliate_data": affiliate_data,
+                "category": category,
+                "content_performance": content_performance,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_marketplace_creator_performance_v202508(
+        self,
+        creator_user_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetMarketplaceCreatorPerformanceV202508Response:
+        """Get one marketplace creator's profile and performance (the 202508 shape).
+
+        `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
+            params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -4295,7 +4537,6 @@ class AsyncAffiliateSellerResource(AsyncResource):
         seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
-        preferred_content_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4320,7 +4561,6 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "seller_contact_info": seller_contact_info,
                 "free_sample_rule": free_sample_rule,
                 "message": message,
-                "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -4398,7 +4638,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         end_time: str,
         products: Sequence[_t.UpdateTargetCollaborationRequestProduct | Mapping[str, Any]],
         creator_user_open_ids: Sequence[str],
-        seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
+        seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -4433,6 +4673,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         target_collaboration_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4449,8 +4690,10 @@ class AsyncAffiliateSellerResource(AsyncResource):
         """
         return await self._client._request(
             _GENERATE_TARGET_COLLABORATION_LINK,
-            params={"target_collaboration_id": target_collaboration_id},
-            body={},
+            params={
+                "target_collaboration_id": target_collaboration_id,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -4510,6 +4753,29 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "collaboration_id": collaboration_id,
                 "valid_days": valid_days,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_seller_search_creator_marketplace_advanced_filters(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse:
+        """List the advanced filters the creator-marketplace search accepts.
+
+        `POST /affiliate_seller/202601/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -4756,7 +5022,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_token: str | None = None,
         search_key: str | None = None,
         keyword: str | None = None,
-        follower_demographics: _t.SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
         | Mapping[str, Any]
         | None = None,
         gmv_ranges: Sequence[str] | None = None,
@@ -5054,6 +5320,12 @@ class AsyncAffiliateSellerResourceWithRawResponse:
         self.get_or_create_creator_conversation = async_to_raw_response(
             resource.get_or_create_creator_conversation
         )
+        self.seller_search_creatoron_marketplace_v202508 = async_to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202508
+        )
+        self.get_marketplace_creator_performance_v202508 = async_to_raw_response(
+            resource.get_marketplace_creator_performance_v202508
+        )
         self.get_open_collaboration_creator_content_details = async_to_raw_response(
             resource.get_open_collaboration_creator_content_details
         )
@@ -5073,6 +5345,9 @@ class AsyncAffiliateSellerResourceWithRawResponse:
         self.upload_message_image = async_to_raw_response(resource.upload_message_image)
         self.seller_get_sample_request_deeplink = async_to_raw_response(
             resource.seller_get_sample_request_deeplink
+        )
+        self.get_seller_search_creator_marketplace_advanced_filters = async_to_raw_response(
+            resource.get_seller_search_creator_marketplace_advanced_filters
         )
         self.create_compass_offline_export_task = async_to_raw_response(
             resource.create_compass_offline_export_task

@@ -108,7 +108,7 @@ class AuthorizationResource(SyncResource):
     def get_widget_token_v202312(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -131,7 +131,7 @@ class AuthorizationResource(SyncResource):
     def get_widget_token(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -240,7 +240,7 @@ class AsyncAuthorizationResource(AsyncResource):
     async def get_widget_token_v202312(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -263,7 +263,7 @@ class AsyncAuthorizationResource(AsyncResource):
     async def get_widget_token(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,

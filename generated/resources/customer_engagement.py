@@ -60,6 +60,14 @@ _GET_ENGAGEMENT_TASK_PERFORMANCES: Operation[_t.GetEngagementTaskPerformancesRes
     retry_safe=True,
     body=_t.GetEngagementTaskPerformancesRequest,
 )
+_GET_CUSTOMER_TAB_VISIBILITY: Operation[_t.GetCustomerTabVisibilityResponse] = Operation(
+    id="customer_engagement.get_customer_tab_visibility",
+    method="GET",
+    path="/customer_engagement/202501/customer_tab/visibility",
+    response=_t.GetCustomerTabVisibilityResponse,
+    shop_scoped=True,
+    retry_safe=True,
+)
 _CREATE_CUSTOM_ENGAGEMENT_TASK: Operation[_t.CreateCustomEngagementTaskResponse] = Operation(
     id="customer_engagement.create_custom_engagement_task",
     method="POST",
@@ -85,6 +93,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_MESSAGE_TEMPLATES,
     _SEND_ENGAGEMENT_MESSAGE,
     _GET_ENGAGEMENT_TASK_PERFORMANCES,
+    _GET_CUSTOMER_TAB_VISIBILITY,
     _CREATE_CUSTOM_ENGAGEMENT_TASK,
     _GET_ENGAGEMENT_FEATURE_PERMISSIONS,
 )
@@ -214,6 +223,29 @@ class CustomerEngagementResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def get_customer_tab_visibility(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCustomerTabVisibilityResponse:
+        """Tell whether the shop's customer tab is shown to buyers.
+
+        `GET /customer_engagement/202501/customer_tab/visibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_CUSTOMER_TAB_VISIBILITY,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def create_custom_engagement_task(
         self,
         *,
@@ -285,6 +317,7 @@ class CustomerEngagementResourceWithRawResponse:
         self.get_message_templates = to_raw_response(resource.get_message_templates)
         self.send_engagement_message = to_raw_response(resource.send_engagement_message)
         self.get_engagement_task_performances = to_raw_response(resource.get_engagement_task_performances)
+        self.get_customer_tab_visibility = to_raw_response(resource.get_customer_tab_visibility)
         self.create_custom_engagement_task = to_raw_response(resource.create_custom_engagement_task)
         self.get_engagement_feature_permissions = to_raw_response(resource.get_engagement_feature_permissions)
 
@@ -413,6 +446,29 @@ class AsyncCustomerEngagementResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def get_customer_tab_visibility(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCustomerTabVisibilityResponse:
+        """Tell whether the shop's customer tab is shown to buyers.
+
+        `GET /customer_engagement/202501/customer_tab/visibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CUSTOMER_TAB_VISIBILITY,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def create_custom_engagement_task(
         self,
         *,
@@ -486,6 +542,7 @@ class AsyncCustomerEngagementResourceWithRawResponse:
         self.get_engagement_task_performances = async_to_raw_response(
             resource.get_engagement_task_performances
         )
+        self.get_customer_tab_visibility = async_to_raw_response(resource.get_customer_tab_visibility)
         self.create_custom_engagement_task = async_to_raw_response(resource.create_custom_engagement_task)
         self.get_engagement_feature_permissions = async_to_raw_response(
             resource.get_engagement_feature_permissions

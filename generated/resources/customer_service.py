@@ -31,6 +31,7 @@ _GET_AGENT_SETTINGS: Operation[_t.GetAgentSettingsResponse] = Operation(
     response=_t.GetAgentSettingsResponse,
     shop_scoped=True,
     retry_safe=True,
+    params=_t.GetAgentSettingsParams,
 )
 _UPDATE_AGENT_SETTINGS: Operation[ResponseModel] = Operation(
     id="customer_service.update_agent_settings",
@@ -71,6 +72,17 @@ _GET_CONVERSATION_MESSAGES: Operation[_t.GetConversationMessagesPage] = Operatio
     path_params=("conversation_id",),
     pagination=Pagination(items="messages", token_param="page_token", next_token="next_page_token"),
 )
+_SEND_MESSAGE_V202309: Operation[_t.SendMessageV202309Response] = Operation(
+    id="customer_service.send_message_v202309",
+    method="POST",
+    path="/customer_service/202309/conversations/{conversation_id}/messages",
+    response=_t.SendMessageV202309Response,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.SendMessageV202309Params,
+    path_params=("conversation_id",),
+    body=_t.SendMessageV202309Request,
+)
 _MARK_BUYER_MESSAGES_AS_READ: Operation[ResponseModel] = Operation(
     id="customer_service.mark_buyer_messages_as_read",
     method="POST",
@@ -80,7 +92,6 @@ _MARK_BUYER_MESSAGES_AS_READ: Operation[ResponseModel] = Operation(
     retry_safe=False,
     params=_t.MarkBuyerMessagesAsReadParams,
     path_params=("conversation_id",),
-    body=_t.MarkBuyerMessagesAsReadRequest,
 )
 _UPLOAD_IMAGE_FOR_BUYER_MESSAGES: Operation[_t.UploadImageForBuyerMessagesResponse] = Operation(
     id="customer_service.upload_image_for_buyer_messages",
@@ -155,6 +166,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_CONVERSATIONS,
     _CREATE_CONVERSATION,
     _GET_CONVERSATION_MESSAGES,
+    _SEND_MESSAGE_V202309,
     _MARK_BUYER_MESSAGES_AS_READ,
     _UPLOAD_IMAGE_FOR_BUYER_MESSAGES,
     _GET_CUSTOMER_SERVICE_PERFORMANCE,
@@ -177,6 +189,7 @@ class CustomerServiceResource(SyncResource):
     def get_agent_settings(
         self,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -193,6 +206,7 @@ class CustomerServiceResource(SyncResource):
         """
         return self._client._request(
             _GET_AGENT_SETTINGS,
+            params={"category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -244,8 +258,6 @@ class CustomerServiceResource(SyncResource):
             "zh-CN",
         ]
         | None = None,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -263,13 +275,7 @@ class CustomerServiceResource(SyncResource):
         """
         return self._client._request(
             _GET_CONVERSATIONS,
-            params={
-                "page_token": page_token,
-                "page_size": page_size,
-                "locale": locale,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"page_token": page_token, "page_size": page_size, "locale": locale},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -325,8 +331,6 @@ class CustomerServiceResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: str | None = None,
         need_data: bool | None = None,
-        need_plaintext: bool | None = None,
-        time_zone: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -352,9 +356,35 @@ class CustomerServiceResource(SyncResource):
                 "sort_order": sort_order,
                 "sort_field": sort_field,
                 "need_data": need_data,
-                "need_plaintext": need_plaintext,
-                "time_zone": time_zone,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def send_message_v202309(
+        self,
+        conversation_id: str,
+        *,
+        type: str,
+        content: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SendMessageV202309Response:
+        """Send a message (text, image, product or order card) in a buyer conversation (the 202309 shape).
+
+        `POST /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEND_MESSAGE_V202309,
+            params={"conversation_id": conversation_id},
+            body={"type": type, "content": content},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -380,7 +410,6 @@ class CustomerServiceResource(SyncResource):
         return self._client._request(
             _MARK_BUYER_MESSAGES_AS_READ,
             params={"conversation_id": conversation_id},
-            body={},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -441,8 +470,6 @@ class CustomerServiceResource(SyncResource):
         self,
         conversation_id: str,
         *,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -459,11 +486,7 @@ class CustomerServiceResource(SyncResource):
         """
         return self._client._request(
             _GET_CONVERSATION,
-            params={
-                "conversation_id": conversation_id,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"conversation_id": conversation_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -579,6 +602,7 @@ class CustomerServiceResourceWithRawResponse:
         self.get_conversations = to_raw_response(resource.get_conversations)
         self.create_conversation = to_raw_response(resource.create_conversation)
         self.get_conversation_messages = to_raw_response(resource.get_conversation_messages)
+        self.send_message_v202309 = to_raw_response(resource.send_message_v202309)
         self.mark_buyer_messages_as_read = to_raw_response(resource.mark_buyer_messages_as_read)
         self.upload_image_for_buyer_messages = to_raw_response(resource.upload_image_for_buyer_messages)
         self.get_customer_service_performance = to_raw_response(resource.get_customer_service_performance)
@@ -600,6 +624,7 @@ class AsyncCustomerServiceResource(AsyncResource):
     async def get_agent_settings(
         self,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -616,6 +641,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         """
         return await self._client._request(
             _GET_AGENT_SETTINGS,
+            params={"category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -667,8 +693,6 @@ class AsyncCustomerServiceResource(AsyncResource):
             "zh-CN",
         ]
         | None = None,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -686,13 +710,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         """
         return await self._client._request(
             _GET_CONVERSATIONS,
-            params={
-                "page_token": page_token,
-                "page_size": page_size,
-                "locale": locale,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"page_token": page_token, "page_size": page_size, "locale": locale},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -748,8 +766,6 @@ class AsyncCustomerServiceResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: str | None = None,
         need_data: bool | None = None,
-        need_plaintext: bool | None = None,
-        time_zone: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -775,9 +791,35 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "sort_order": sort_order,
                 "sort_field": sort_field,
                 "need_data": need_data,
-                "need_plaintext": need_plaintext,
-                "time_zone": time_zone,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def send_message_v202309(
+        self,
+        conversation_id: str,
+        *,
+        type: str,
+        content: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SendMessageV202309Response:
+        """Send a message (text, image, product or order card) in a buyer conversation (the 202309 shape).
+
+        `POST /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEND_MESSAGE_V202309,
+            params={"conversation_id": conversation_id},
+            body={"type": type, "content": content},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -803,7 +845,6 @@ class AsyncCustomerServiceResource(AsyncResource):
         return await self._client._request(
             _MARK_BUYER_MESSAGES_AS_READ,
             params={"conversation_id": conversation_id},
-            body={},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -864,8 +905,6 @@ class AsyncCustomerServiceResource(AsyncResource):
         self,
         conversation_id: str,
         *,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -882,11 +921,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         """
         return await self._client._request(
             _GET_CONVERSATION,
-            params={
-                "conversation_id": conversation_id,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"conversation_id": conversation_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1002,6 +1037,7 @@ class AsyncCustomerServiceResourceWithRawResponse:
         self.get_conversations = async_to_raw_response(resource.get_conversations)
         self.create_conversation = async_to_raw_response(resource.create_conversation)
         self.get_conversation_messages = async_to_raw_response(resource.get_conversation_messages)
+        self.send_message_v202309 = async_to_raw_response(resource.send_message_v202309)
         self.mark_buyer_messages_as_read = async_to_raw_response(resource.mark_buyer_messages_as_read)
         self.upload_image_for_buyer_messages = async_to_raw_response(resource.upload_image_for_buyer_messages)
         self.get_customer_service_performance = async_to_raw_response(

@@ -73,7 +73,7 @@ class DataReconciliationResource(SyncResource):
     def order_status_data_exchange(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         orders: Sequence[_t.OrderStatusDataExchangeRequestOrder | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -172,7 +172,7 @@ class AsyncDataReconciliationResource(AsyncResource):
     async def order_status_data_exchange(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         orders: Sequence[_t.OrderStatusDataExchangeRequestOrder | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,

@@ -43,6 +43,26 @@ _GET_FBT_WAREHOUSE_LIST: Operation[_t.GetFbtWarehouseListResponse] = Operation(
     shop_scoped=True,
     retry_safe=True,
 )
+_SEARCH_GOODS_INFO_V202409: Operation[_t.SearchGoodsInfoV202409Page] = Operation(
+    id="fbt.search_goods_info_v202409",
+    method="POST",
+    path="/fbt/202409/goods/search",
+    response=_t.SearchGoodsInfoV202409Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.SearchGoodsInfoV202409Params,
+    body=_t.SearchGoodsInfoV202409Request,
+    pagination=Pagination(items="goods", token_param="page_token", next_token="next_page_token"),
+)
+_GET_INBOUND_ORDER: Operation[_t.GetInboundOrderResponse] = Operation(
+    id="fbt.get_inbound_order",
+    method="GET",
+    path="/fbt/202409/inbound_orders",
+    response=_t.GetInboundOrderResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetInboundOrderParams,
+)
 _GET_FBT_MERCHANT_ONBOARDED_REGIONS: Operation[_t.GetFbtMerchantOnboardedRegionsResponse] = Operation(
     id="fbt.get_fbt_merchant_onboarded_regions",
     method="GET",
@@ -79,6 +99,15 @@ _GET_FBTMCF_ORDER_STATUS: Operation[_t.GetFbtmcfOrderStatusResponse] = Operation
     shop_scoped=True,
     retry_safe=True,
     params=_t.GetFbtmcfOrderStatusParams,
+)
+_CREATE_FBTMCF_ORDER_V202601: Operation[_t.CreateFbtmcfOrderV202601Response] = Operation(
+    id="fbt.create_fbtmcf_order_v202601",
+    method="POST",
+    path="/fbt/202601/mcf_outbound_orders",
+    response=_t.CreateFbtmcfOrderV202601Response,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.CreateFbtmcfOrderV202601Request,
 )
 _CANCEL_FBTMCF_ORDER: Operation[_t.CancelFbtmcfOrderResponse] = Operation(
     id="fbt.cancel_fbtmcf_order",
@@ -241,10 +270,13 @@ _CREATE_FBTMCF_ORDER: Operation[_t.CreateFbtmcfOrderResponse] = Operation(
 OPERATIONS: tuple[Operation[Any], ...] = (
     _SEARCH_FBT_INVENTORY,
     _GET_FBT_WAREHOUSE_LIST,
+    _SEARCH_GOODS_INFO_V202409,
+    _GET_INBOUND_ORDER,
     _GET_FBT_MERCHANT_ONBOARDED_REGIONS,
     _SEARCH_FBT_INVENTORY_RECORD,
     _QUERY_GOODS_INVENTORY_FOR_MCF,
     _GET_FBTMCF_ORDER_STATUS,
+    _CREATE_FBTMCF_ORDER_V202601,
     _CANCEL_FBTMCF_ORDER,
     _GET_FBT_MERCHANT_MCF_STATUS,
     _CREATE_OR_UPDATE_INBOUND_PLAN,
@@ -324,6 +356,68 @@ class FbtResource(SyncResource):
         """
         return self._client._request(
             _GET_FBT_WAREHOUSE_LIST,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def search_goods_info_v202409(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        goods_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str] | None = None,
+        reference_codes: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchGoodsInfoV202409Page:
+        """Search the goods (FBT items) known to Fulfilled by TikTok (the 202409 shape).
+
+        `POST /fbt/202409/goods/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `goods` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_GOODS_INFO_V202409,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "goods_ids": goods_ids,
+                "product_ids": product_ids,
+                "reference_codes": reference_codes,
+                "sku_ids": sku_ids,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_inbound_order(
+        self,
+        *,
+        ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetInboundOrderResponse:
+        """Get FBT inbound orders by id (the 202409 shape).
+
+        `GET /fbt/202409/inbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_INBOUND_ORDER,
+            params={"ids": ids},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -434,6 +528,33 @@ class FbtResource(SyncResource):
         return self._client._request(
             _GET_FBTMCF_ORDER_STATUS,
             params={"mcf_order_id": mcf_order_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def create_fbtmcf_order_v202601(
+        self,
+        *,
+        consignee: _t.CreateFbtmcfOrderV202601RequestConsignee | Mapping[str, Any] | None = None,
+        external_order_id: str | None = None,
+        goods: Sequence[_t.CreateFbtmcfOrderV202601RequestGood | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateFbtmcfOrderV202601Response:
+        """Create a multi-channel fulfilment order shipped by FBT from the shop's FBT stock.
+
+        `POST /fbt/202601/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_FBTMCF_ORDER_V202601,
+            body={"consignee": consignee, "external_order_id": external_order_id, "goods": goods},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -932,10 +1053,13 @@ class FbtResourceWithRawResponse:
     def __init__(self, resource: FbtResource) -> None:
         self.search_fbt_inventory = to_raw_response(resource.search_fbt_inventory)
         self.get_fbt_warehouse_list = to_raw_response(resource.get_fbt_warehouse_list)
+        self.search_goods_info_v202409 = to_raw_response(resource.search_goods_info_v202409)
+        self.get_inbound_order = to_raw_response(resource.get_inbound_order)
         self.get_fbt_merchant_onboarded_regions = to_raw_response(resource.get_fbt_merchant_onboarded_regions)
         self.search_fbt_inventory_record = to_raw_response(resource.search_fbt_inventory_record)
         self.query_goods_inventory_for_mcf = to_raw_response(resource.query_goods_inventory_for_mcf)
         self.get_fbtmcf_order_status = to_raw_response(resource.get_fbtmcf_order_status)
+        self.create_fbtmcf_order_v202601 = to_raw_response(resource.create_fbtmcf_order_v202601)
         self.cancel_fbtmcf_order = to_raw_response(resource.cancel_fbtmcf_order)
         self.get_fbt_merchant_mcf_status = to_raw_response(resource.get_fbt_merchant_mcf_status)
         self.create_or_update_inbound_plan = to_raw_response(resource.create_or_update_inbound_plan)
@@ -1016,6 +1140,68 @@ class AsyncFbtResource(AsyncResource):
         """
         return await self._client._request(
             _GET_FBT_WAREHOUSE_LIST,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def search_goods_info_v202409(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        goods_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str] | None = None,
+        reference_codes: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchGoodsInfoV202409Page:
+        """Search the goods (FBT items) known to Fulfilled by TikTok (the 202409 shape).
+
+        `POST /fbt/202409/goods/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `goods` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_GOODS_INFO_V202409,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "goods_ids": goods_ids,
+                "product_ids": product_ids,
+                "reference_codes": reference_codes,
+                "sku_ids": sku_ids,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_inbound_order(
+        self,
+        *,
+        ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetInboundOrderResponse:
+        """Get FBT inbound orders by id (the 202409 shape).
+
+        `GET /fbt/202409/inbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_INBOUND_ORDER,
+            params={"ids": ids},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1126,6 +1312,33 @@ class AsyncFbtResource(AsyncResource):
         return await self._client._request(
             _GET_FBTMCF_ORDER_STATUS,
             params={"mcf_order_id": mcf_order_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def create_fbtmcf_order_v202601(
+        self,
+        *,
+        consignee: _t.CreateFbtmcfOrderV202601RequestConsignee | Mapping[str, Any] | None = None,
+        external_order_id: str | None = None,
+        goods: Sequence[_t.CreateFbtmcfOrderV202601RequestGood | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateFbtmcfOrderV202601Response:
+        """Create a multi-channel fulfilment order shipped by FBT from the shop's FBT stock.
+
+        `POST /fbt/202601/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_FBTMCF_ORDER_V202601,
+            body={"consignee": consignee, "external_order_id": external_order_id, "goods": goods},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1624,12 +1837,15 @@ class AsyncFbtResourceWithRawResponse:
     def __init__(self, resource: AsyncFbtResource) -> None:
         self.search_fbt_inventory = async_to_raw_response(resource.search_fbt_inventory)
         self.get_fbt_warehouse_list = async_to_raw_response(resource.get_fbt_warehouse_list)
+        self.search_goods_info_v202409 = async_to_raw_response(resource.search_goods_info_v202409)
+        self.get_inbound_order = async_to_raw_response(resource.get_inbound_order)
         self.get_fbt_merchant_onboarded_regions = async_to_raw_response(
             resource.get_fbt_merchant_onboarded_regions
         )
         self.search_fbt_inventory_record = async_to_raw_response(resource.search_fbt_inventory_record)
         self.query_goods_inventory_for_mcf = async_to_raw_response(resource.query_goods_inventory_for_mcf)
         self.get_fbtmcf_order_status = async_to_raw_response(resource.get_fbtmcf_order_status)
+        self.create_fbtmcf_order_v202601 = async_to_raw_response(resource.create_fbtmcf_order_v202601)
         self.cancel_fbtmcf_order = async_to_raw_response(resource.cancel_fbtmcf_order)
         self.get_fbt_merchant_mcf_status = async_to_raw_response(resource.get_fbt_merchant_mcf_status)
         self.create_or_update_inbound_plan = async_to_raw_response(resource.create_or_update_inbound_plan)

@@ -97,6 +97,14 @@ _GET_TRANSACTIONSBY_STATEMENT: Operation[_t.GetTransactionsbyStatementPage] = Op
     path_params=("statement_id",),
     pagination=Pagination(items="transactions", token_param="page_token", next_token="next_page_token"),
 )
+_GET_TAX_INFORMATION: Operation[_t.GetTaxInformationResponse] = Operation(
+    id="finance.get_tax_information",
+    method="GET",
+    path="/finance/202504/tax_information",
+    response=_t.GetTaxInformationResponse,
+    shop_scoped=True,
+    retry_safe=True,
+)
 _GET_UNSETTLED_TRANSACTIONS: Operation[_t.GetUnsettledTransactionsPage] = Operation(
     id="finance.get_unsettled_transactions",
     method="GET",
@@ -146,6 +154,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_WITHDRAWALS,
     _GET_TRANSACTIONSBY_ORDER,
     _GET_TRANSACTIONSBY_STATEMENT,
+    _GET_TAX_INFORMATION,
     _GET_UNSETTLED_TRANSACTIONS,
     _GET_PAYMENTS,
     _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE,
@@ -192,9 +201,9 @@ class FinanceResource(SyncResource):
         *,
         sort_field: str,
         create_time_lt: int | datetime | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -230,10 +239,10 @@ class FinanceResource(SyncResource):
         *,
         sort_field: str,
         statement_time_lt: int | datetime | None = None,
-        payment_status: str | None = None,
-        page_size: str | None = None,
+        payment_status: Literal["PAID", "FAILED", "PROCESSING"] | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         statement_time_ge: int | datetime | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -272,7 +281,7 @@ class FinanceResource(SyncResource):
         sort_field: str,
         page_token: str | None = None,
         sort_order: str | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -304,7 +313,7 @@ class FinanceResource(SyncResource):
     def get_withdrawals(
         self,
         *,
-        types: Sequence[str],
+        types: Sequence[Literal["WITHDRAW", "SETTLE", "TRANSFER", "REVERSE"]],
         create_time_lt: int | datetime | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
@@ -368,8 +377,8 @@ class FinanceResource(SyncResource):
         *,
         sort_field: str,
         page_token: str | None = None,
-        sort_order: str | None = None,
-        page_size: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        page_size: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -398,13 +407,36 @@ class FinanceResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def get_tax_information(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTaxInformationResponse:
+        """Get the tax registration details on file for the shop.
+
+        `GET /finance/202504/tax_information` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_TAX_INFORMATION,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def get_unsettled_transactions(
         self,
         *,
         sort_field: str,
         page_token: str | None = None,
         page_size: int | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -549,6 +581,7 @@ class FinanceResourceWithRawResponse:
         self.get_withdrawals = to_raw_response(resource.get_withdrawals)
         self.get_transactionsby_order = to_raw_response(resource.get_transactionsby_order)
         self.get_transactionsby_statement = to_raw_response(resource.get_transactionsby_statement)
+        self.get_tax_information = to_raw_response(resource.get_tax_information)
         self.get_unsettled_transactions = to_raw_response(resource.get_unsettled_transactions)
         self.get_payments = to_raw_response(resource.get_payments)
         self.get_trade_in_supplier_account_balance = to_raw_response(
@@ -596,9 +629,9 @@ class AsyncFinanceResource(AsyncResource):
         *,
         sort_field: str,
         create_time_lt: int | datetime | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -634,10 +667,10 @@ class AsyncFinanceResource(AsyncResource):
         *,
         sort_field: str,
         statement_time_lt: int | datetime | None = None,
-        payment_status: str | None = None,
-        page_size: str | None = None,
+        payment_status: Literal["PAID", "FAILED", "PROCESSING"] | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         statement_time_ge: int | datetime | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -676,7 +709,7 @@ class AsyncFinanceResource(AsyncResource):
         sort_field: str,
         page_token: str | None = None,
         sort_order: str | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -708,7 +741,7 @@ class AsyncFinanceResource(AsyncResource):
     async def get_withdrawals(
         self,
         *,
-        types: Sequence[str],
+        types: Sequence[Literal["WITHDRAW", "SETTLE", "TRANSFER", "REVERSE"]],
         create_time_lt: int | datetime | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
@@ -772,8 +805,8 @@ class AsyncFinanceResource(AsyncResource):
         *,
         sort_field: str,
         page_token: str | None = None,
-        sort_order: str | None = None,
-        page_size: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        page_size: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -802,13 +835,36 @@ class AsyncFinanceResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def get_tax_information(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTaxInformationResponse:
+        """Get the tax registration details on file for the shop.
+
+        `GET /finance/202504/tax_information` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_TAX_INFORMATION,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def get_unsettled_transactions(
         self,
         *,
         sort_field: str,
         page_token: str | None = None,
         page_size: int | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -955,6 +1011,7 @@ class AsyncFinanceResourceWithRawResponse:
         self.get_withdrawals = async_to_raw_response(resource.get_withdrawals)
         self.get_transactionsby_order = async_to_raw_response(resource.get_transactionsby_order)
         self.get_transactionsby_statement = async_to_raw_response(resource.get_transactionsby_statement)
+        self.get_tax_information = async_to_raw_response(resource.get_tax_information)
         self.get_unsettled_transactions = async_to_raw_response(resource.get_unsettled_transactions)
         self.get_payments = async_to_raw_response(resource.get_payments)
         self.get_trade_in_supplier_account_balance = async_to_raw_response(

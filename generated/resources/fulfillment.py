@@ -44,6 +44,7 @@ _FULFILLMENT_UPLOAD_DELIVERY_FILE: Operation[_t.FulfillmentUploadDeliveryFileRes
     response=_t.FulfillmentUploadDeliveryFileResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_t.FulfillmentUploadDeliveryFileParams,
     form=_t.FulfillmentUploadDeliveryFileForm,
     files=("data",),
 )
@@ -54,6 +55,7 @@ _FULFILLMENT_UPLOAD_DELIVERY_IMAGE: Operation[_t.FulfillmentUploadDeliveryImageR
     response=_t.FulfillmentUploadDeliveryImageResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_t.FulfillmentUploadDeliveryImageParams,
     form=_t.FulfillmentUploadDeliveryImageForm,
     files=("data",),
 )
@@ -258,6 +260,15 @@ _CREATE_FIRST_MILE_BUNDLE: Operation[_t.CreateFirstMileBundleResponse] = Operati
     retry_safe=False,
     body=_t.CreateFirstMileBundleRequest,
 )
+_CREATE_LAST_MILE_BUNDLE: Operation[_t.CreateLastMileBundleResponse] = Operation(
+    id="fulfillment.create_last_mile_bundle",
+    method="POST",
+    path="/fulfillment/202408/last_mile_bundles",
+    response=_t.CreateLastMileBundleResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.CreateLastMileBundleRequest,
+)
 _UPLOAD_INVOICE: Operation[_t.UploadInvoiceResponse] = Operation(
     id="fulfillment.upload_invoice",
     method="POST",
@@ -389,6 +400,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _UPDATE_PACKAGE_SHIPPING_INFO_V202309,
     _UNCOMBINE_PACKAGES,
     _CREATE_FIRST_MILE_BUNDLE,
+    _CREATE_LAST_MILE_BUNDLE,
     _UPLOAD_INVOICE,
     _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
     _CREATE_FIRST_MILE_BUNDLE_V2,
@@ -443,7 +455,8 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -461,6 +474,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -470,6 +484,7 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         data: FileInput,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -487,6 +502,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -547,9 +563,9 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
+        shipping_provider_id: str,
+        tracking_number: str,
         order_line_item_ids: Sequence[str] | None = None,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -580,8 +596,8 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -637,7 +653,7 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
-        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -664,6 +680,7 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -680,7 +697,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _GET_TRACKING,
-            params={"order_id": order_id},
+            params={"order_id": order_id, "category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -688,11 +705,11 @@ class FulfillmentResource(SyncResource):
     def create_packages_v202309(
         self,
         *,
-        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
-        order_id: str | None = None,
+        order_id: str,
+        dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
-        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -723,8 +740,7 @@ class FulfillmentResource(SyncResource):
     def combine_package(
         self,
         *,
-        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
-        | None = None,
+        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -749,7 +765,7 @@ class FulfillmentResource(SyncResource):
     def update_package_delivery_status(
         self,
         *,
-        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -808,13 +824,12 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         page_size: int,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
-        package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"]
-        | None = None,
+        package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -854,7 +869,7 @@ class FulfillmentResource(SyncResource):
     def batch_ship_packages(
         self,
         *,
-        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -930,7 +945,7 @@ class FulfillmentResource(SyncResource):
         self,
         package_id: str,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
+        handover_method: Literal["PICKUP", "DROP_OFF"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
@@ -966,8 +981,8 @@ class FulfillmentResource(SyncResource):
         document_type: Literal[
             "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
         ],
-        document_size: str | None = None,
-        document_format: str | None = None,
+        document_size: Literal["A6", "A5"] | None = None,
+        document_format: Literal["PDF", "ZPL"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -998,8 +1013,8 @@ class FulfillmentResource(SyncResource):
         self,
         package_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1052,8 +1067,8 @@ class FulfillmentResource(SyncResource):
     def create_first_mile_bundle(
         self,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
-        order_ids: Sequence[str] | None = None,
+        handover_method: Literal["DROP_OFF", "PICKUP"],
+        order_ids: Sequence[str],
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
@@ -1078,6 +1093,35 @@ class FulfillmentResource(SyncResource):
                 "phone_tail_number": phone_tail_number,
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def create_last_mile_bundle(
+        self,
+        *,
+        fulfillment_unit_ids: Sequence[str] | None = None,
+        last_mile_bundle: _t.CreateLastMileBundleRequestLastMileBundle | Mapping[str, Any] | None = None,
+        logistics_group_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreateLastMileBundleResponse:
+        """Bundle packages for the last-mile carrier (the 202408 shape).
+
+        `POST /fulfillment/202408/last_mile_bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_LAST_MILE_BUNDLE,
+            body={
+                "fulfillment_unit_ids": fulfillment_unit_ids,
+                "last_mile_bundle": last_mile_bundle,
+                "logistics_group_id": logistics_group_id,
             },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1426,6 +1470,7 @@ class FulfillmentResourceWithRawResponse:
         )
         self.uncombine_packages = to_raw_response(resource.uncombine_packages)
         self.create_first_mile_bundle = to_raw_response(resource.create_first_mile_bundle)
+        self.create_last_mile_bundle = to_raw_response(resource.create_last_mile_bundle)
         self.upload_invoice = to_raw_response(resource.upload_invoice)
         self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = to_raw_response(
             resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage
@@ -1483,7 +1528,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1501,6 +1547,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1510,6 +1557,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         data: FileInput,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1527,6 +1575,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1587,9 +1636,9 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
+        shipping_provider_id: str,
+        tracking_number: str,
         order_line_item_ids: Sequence[str] | None = None,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1620,8 +1669,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1677,7 +1726,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
-        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1704,6 +1753,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1720,7 +1770,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _GET_TRACKING,
-            params={"order_id": order_id},
+            params={"order_id": order_id, "category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1728,11 +1778,11 @@ class AsyncFulfillmentResource(AsyncResource):
     async def create_packages_v202309(
         self,
         *,
-        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
-        order_id: str | None = None,
+        order_id: str,
+        dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
-        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1763,8 +1813,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def combine_package(
         self,
         *,
-        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
-        | None = None,
+        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1789,7 +1838,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def update_package_delivery_status(
         self,
         *,
-        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1848,13 +1897,12 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         page_size: int,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
-        package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"]
-        | None = None,
+        package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -1894,7 +1942,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def batch_ship_packages(
         self,
         *,
-        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1970,7 +2018,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         package_id: str,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
+        handover_method: Literal["PICKUP", "DROP_OFF"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
@@ -2006,8 +2054,8 @@ class AsyncFulfillmentResource(AsyncResource):
         document_type: Literal[
             "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
         ],
-        document_size: str | None = None,
-        document_format: str | None = None,
+        document_size: Literal["A6", "A5"] | None = None,
+        document_format: Literal["PDF", "ZPL"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2038,8 +2086,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         package_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2092,8 +2140,8 @@ class AsyncFulfillmentResource(AsyncResource):
     async def create_first_mile_bundle(
         self,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
-        order_ids: Sequence[str] | None = None,
+        handover_method: Literal["DROP_OFF", "PICKUP"],
+        order_ids: Sequence[str],
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
@@ -2118,6 +2166,35 @@ class AsyncFulfillmentResource(AsyncResource):
                 "phone_tail_number": phone_tail_number,
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def create_last_mile_bundle(
+        self,
+        *,
+        fulfillment_unit_ids: Sequence[str] | None = None,
+        last_mile_bundle: _t.CreateLastMileBundleRequestLastMileBundle | Mapping[str, Any] | None = None,
+        logistics_group_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreateLastMileBundleResponse:
+        """Bundle packages for the last-mile carrier (the 202408 shape).
+
+        `POST /fulfillment/202408/last_mile_bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_LAST_MILE_BUNDLE,
+            body={
+                "fulfillment_unit_ids": fulfillment_unit_ids,
+                "last_mile_bundle": last_mile_bundle,
+                "logistics_group_id": logistics_group_id,
             },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2470,6 +2547,7 @@ class AsyncFulfillmentResourceWithRawResponse:
         )
         self.uncombine_packages = async_to_raw_response(resource.uncombine_packages)
         self.create_first_mile_bundle = async_to_raw_response(resource.create_first_mile_bundle)
+        self.create_last_mile_bundle = async_to_raw_response(resource.create_last_mile_bundle)
         self.upload_invoice = async_to_raw_response(resource.upload_invoice)
         self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = async_to_raw_response(
             resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage

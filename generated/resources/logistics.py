@@ -58,6 +58,35 @@ _GET_WAREHOUSE_DELIVERY_OPTIONS: Operation[_t.GetWarehouseDeliveryOptionsRespons
     params=_t.GetWarehouseDeliveryOptionsParams,
     path_params=("warehouse_id",),
 )
+_STANDARDIZE_WAREHOUSE_ADDRESS: Operation[_t.StandardizeWarehouseAddressResponse] = Operation(
+    id="logistics.standardize_warehouse_address",
+    method="POST",
+    path="/logistics/202412/addresses/standardize",
+    response=_t.StandardizeWarehouseAddressResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    body=_t.StandardizeWarehouseAddressRequest,
+)
+_CREATE_WAREHOUSE: Operation[_t.CreateWarehouseResponse] = Operation(
+    id="logistics.create_warehouse",
+    method="POST",
+    path="/logistics/202502/warehouses",
+    response=_t.CreateWarehouseResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.CreateWarehouseRequest,
+)
+_UPDATE_WAREHOUSE: Operation[_t.UpdateWarehouseResponse] = Operation(
+    id="logistics.update_warehouse",
+    method="POST",
+    path="/logistics/202502/warehouses/{warehouse_id}",
+    response=_t.UpdateWarehouseResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.UpdateWarehouseParams,
+    path_params=("warehouse_id",),
+    body=_t.UpdateWarehouseRequest,
+)
 _GET_SHIPPING_TEMPLATE_AVAILABILITY: Operation[_t.GetShippingTemplateAvailabilityResponse] = Operation(
     id="logistics.get_shipping_template_availability",
     method="GET",
@@ -93,6 +122,9 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_GLOBAL_SELLER_WAREHOUSE,
     _GET_WAREHOUSE_LIST,
     _GET_WAREHOUSE_DELIVERY_OPTIONS,
+    _STANDARDIZE_WAREHOUSE_ADDRESS,
+    _CREATE_WAREHOUSE,
+    _UPDATE_WAREHOUSE,
     _GET_SHIPPING_TEMPLATE_AVAILABILITY,
     _GET_LOGISTICS_TRACKING,
     _CHECK_SHIPPING_TEMPLATE_EXISTENCE,
@@ -203,6 +235,83 @@ class LogisticsResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def standardize_warehouse_address(
+        self,
+        *,
+        address: _t.StandardizeWarehouseAddressRequestAddress | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.StandardizeWarehouseAddressResponse:
+        """Check an address and return it in the standard form warehouses use.
+
+        `POST /logistics/202412/addresses/standardize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _STANDARDIZE_WAREHOUSE_ADDRESS,
+            body={"address": address},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def create_warehouse(
+        self,
+        *,
+        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateWarehouseResponse:
+        """Create a warehouse for the shop.
+
+        `POST /logistics/202502/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_WAREHOUSE,
+            body={"warehouse": warehouse},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def update_warehouse(
+        self,
+        warehouse_id: str,
+        *,
+        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateWarehouseResponse:
+        """Update one of the shop's warehouses.
+
+        `POST /logistics/202502/warehouses/{warehouse_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_WAREHOUSE,
+            params={"warehouse_id": warehouse_id},
+            body={"warehouse": warehouse},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def get_shipping_template_availability(
         self,
         *,
@@ -291,6 +400,9 @@ class LogisticsResourceWithRawResponse:
         self.get_global_seller_warehouse = to_raw_response(resource.get_global_seller_warehouse)
         self.get_warehouse_list = to_raw_response(resource.get_warehouse_list)
         self.get_warehouse_delivery_options = to_raw_response(resource.get_warehouse_delivery_options)
+        self.standardize_warehouse_address = to_raw_response(resource.standardize_warehouse_address)
+        self.create_warehouse = to_raw_response(resource.create_warehouse)
+        self.update_warehouse = to_raw_response(resource.update_warehouse)
         self.get_shipping_template_availability = to_raw_response(resource.get_shipping_template_availability)
         self.get_logistics_tracking = to_raw_response(resource.get_logistics_tracking)
         self.check_shipping_template_existence = to_raw_response(resource.check_shipping_template_existence)
@@ -400,6 +512,83 @@ class AsyncLogisticsResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def standardize_warehouse_address(
+        self,
+        *,
+        address: _t.StandardizeWarehouseAddressRequestAddress | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.StandardizeWarehouseAddressResponse:
+        """Check an address and return it in the standard form warehouses use.
+
+        `POST /logistics/202412/addresses/standardize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _STANDARDIZE_WAREHOUSE_ADDRESS,
+            body={"address": address},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def create_warehouse(
+        self,
+        *,
+        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateWarehouseResponse:
+        """Create a warehouse for the shop.
+
+        `POST /logistics/202502/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_WAREHOUSE,
+            body={"warehouse": warehouse},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def update_warehouse(
+        self,
+        warehouse_id: str,
+        *,
+        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateWarehouseResponse:
+        """Update one of the shop's warehouses.
+
+        `POST /logistics/202502/warehouses/{warehouse_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_WAREHOUSE,
+            params={"warehouse_id": warehouse_id},
+            body={"warehouse": warehouse},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def get_shipping_template_availability(
         self,
         *,
@@ -488,6 +677,9 @@ class AsyncLogisticsResourceWithRawResponse:
         self.get_global_seller_warehouse = async_to_raw_response(resource.get_global_seller_warehouse)
         self.get_warehouse_list = async_to_raw_response(resource.get_warehouse_list)
         self.get_warehouse_delivery_options = async_to_raw_response(resource.get_warehouse_delivery_options)
+        self.standardize_warehouse_address = async_to_raw_response(resource.standardize_warehouse_address)
+        self.create_warehouse = async_to_raw_response(resource.create_warehouse)
+        self.update_warehouse = async_to_raw_response(resource.update_warehouse)
         self.get_shipping_template_availability = async_to_raw_response(
             resource.get_shipping_template_availability
         )

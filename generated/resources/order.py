@@ -45,6 +45,15 @@ _GET_ORDER_LIST: Operation[_t.GetOrderListPage] = Operation(
     omit=(("order_status", "ALL"),),
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
+_GET_PRIVILEGED_ORDER_DETAIL: Operation[_t.GetPrivilegedOrderDetailResponse] = Operation(
+    id="order.get_privileged_order_detail",
+    method="GET",
+    path="/order/202309/privileged_orders",
+    response=_t.GetPrivilegedOrderDetailResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetPrivilegedOrderDetailParams,
+)
 _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE: Operation[_t.SearchOrdersByExternalOrderReferenceResponse] = (
     Operation(
         id="order.search_orders_by_external_order_reference",
@@ -54,7 +63,6 @@ _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE: Operation[_t.SearchOrdersByExternalO
         shop_scoped=True,
         retry_safe=True,
         params=_t.SearchOrdersByExternalOrderReferenceParams,
-        body=_t.SearchOrdersByExternalOrderReferenceRequest,
     )
 )
 _ADD_EXTERNAL_ORDER_REFERENCES: Operation[_t.AddExternalOrderReferencesResponse] = Operation(
@@ -95,6 +103,15 @@ _GET_ORDER_DETAIL: Operation[_t.GetOrderDetailResponse] = Operation(
     retry_safe=True,
     params=_t.GetOrderDetailParams,
 )
+_UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511: Operation[ResponseModel] = Operation(
+    id="order.update_the_blind_box_opening_results_v202511",
+    method="POST",
+    path="/order/202511/orders/blind_box_result/callback",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.UpdateTheBlindBoxOpeningResultsV202511Request,
+)
 _UPDATE_THE_BLIND_BOX_OPENING_RESULTS: Operation[ResponseModel] = Operation(
     id="order.update_the_blind_box_opening_results",
     method="POST",
@@ -118,11 +135,13 @@ _SEARCH_POD_CUSTOMIZATION_DETAILS: Operation[_t.SearchPodCustomizationDetailsRes
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_ORDER_DETAIL_V202309,
     _GET_ORDER_LIST,
+    _GET_PRIVILEGED_ORDER_DETAIL,
     _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
     _ADD_EXTERNAL_ORDER_REFERENCES,
     _GET_EXTERNAL_ORDER_REFERENCES,
     _GET_PRICE_DETAIL,
     _GET_ORDER_DETAIL,
+    _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
     _UPDATE_THE_BLIND_BOX_OPENING_RESULTS,
     _SEARCH_POD_CUSTOMIZATION_DETAILS,
 )
@@ -228,20 +247,45 @@ class OrderResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def get_privileged_order_detail(
+        self,
+        *,
+        ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetPrivilegedOrderDetailResponse:
+        """Get the full details of orders the app holds privileged access to (unmasked buyer data).
+
+        `GET /order/202309/privileged_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_PRIVILEGED_ORDER_DETAIL,
+            params={"ids": ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def search_orders_by_external_order_reference(
         self,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         external_order_id: str,
         timeout: Timeout | None = None,
@@ -261,7 +305,6 @@ class OrderResource(SyncResource):
         return self._client._request(
             _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
             params={"platform": platform, "external_order_id": external_order_id},
-            body={},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -296,16 +339,16 @@ class OrderResource(SyncResource):
         order_id: str,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -374,6 +417,35 @@ class OrderResource(SyncResource):
         return self._client._request(
             _GET_ORDER_DETAIL,
             params={"ids": ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def update_the_blind_box_opening_results_v202511(
+        self,
+        *,
+        blind_box_results: Sequence[
+            _t.UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult | Mapping[str, Any]
+        ]
+        | None = None,
+        main_order_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Report which items buyers got when their blind boxes were opened (the 202511 shape).
+
+        `POST /order/202511/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
+            body={"blind_box_results": blind_box_results, "main_order_id": main_order_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -450,6 +522,7 @@ class OrderResourceWithRawResponse:
     def __init__(self, resource: OrderResource) -> None:
         self.get_order_detail_v202309 = to_raw_response(resource.get_order_detail_v202309)
         self.get_order_list = to_raw_response(resource.get_order_list)
+        self.get_privileged_order_detail = to_raw_response(resource.get_privileged_order_detail)
         self.search_orders_by_external_order_reference = to_raw_response(
             resource.search_orders_by_external_order_reference
         )
@@ -457,6 +530,9 @@ class OrderResourceWithRawResponse:
         self.get_external_order_references = to_raw_response(resource.get_external_order_references)
         self.get_price_detail = to_raw_response(resource.get_price_detail)
         self.get_order_detail = to_raw_response(resource.get_order_detail)
+        self.update_the_blind_box_opening_results_v202511 = to_raw_response(
+            resource.update_the_blind_box_opening_results_v202511
+        )
         self.update_the_blind_box_opening_results = to_raw_response(
             resource.update_the_blind_box_opening_results
         )
@@ -563,20 +639,45 @@ class AsyncOrderResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def get_privileged_order_detail(
+        self,
+        *,
+        ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetPrivilegedOrderDetailResponse:
+        """Get the full details of orders the app holds privileged access to (unmasked buyer data).
+
+        `GET /order/202309/privileged_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PRIVILEGED_ORDER_DETAIL,
+            params={"ids": ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def search_orders_by_external_order_reference(
         self,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         external_order_id: str,
         timeout: Timeout | None = None,
@@ -596,7 +697,6 @@ class AsyncOrderResource(AsyncResource):
         return await self._client._request(
             _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
             params={"platform": platform, "external_order_id": external_order_id},
-            body={},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -631,16 +731,16 @@ class AsyncOrderResource(AsyncResource):
         order_id: str,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -709,6 +809,35 @@ class AsyncOrderResource(AsyncResource):
         return await self._client._request(
             _GET_ORDER_DETAIL,
             params={"ids": ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def update_the_blind_box_opening_results_v202511(
+        self,
+        *,
+        blind_box_results: Sequence[
+            _t.UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult | Mapping[str, Any]
+        ]
+        | None = None,
+        main_order_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Report which items buyers got when their blind boxes were opened (the 202511 shape).
+
+        `POST /order/202511/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
+            body={"blind_box_results": blind_box_results, "main_order_id": main_order_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -785,6 +914,7 @@ class AsyncOrderResourceWithRawResponse:
     def __init__(self, resource: AsyncOrderResource) -> None:
         self.get_order_detail_v202309 = async_to_raw_response(resource.get_order_detail_v202309)
         self.get_order_list = async_to_raw_response(resource.get_order_list)
+        self.get_privileged_order_detail = async_to_raw_response(resource.get_privileged_order_detail)
         self.search_orders_by_external_order_reference = async_to_raw_response(
             resource.search_orders_by_external_order_reference
         )
@@ -792,6 +922,9 @@ class AsyncOrderResourceWithRawResponse:
         self.get_external_order_references = async_to_raw_response(resource.get_external_order_references)
         self.get_price_detail = async_to_raw_response(resource.get_price_detail)
         self.get_order_detail = async_to_raw_response(resource.get_order_detail)
+        self.update_the_blind_box_opening_results_v202511 = async_to_raw_response(
+            resource.update_the_blind_box_opening_results_v202511
+        )
         self.update_the_blind_box_opening_results = async_to_raw_response(
             resource.update_the_blind_box_opening_results
         )

@@ -44,6 +44,15 @@ _CREATE_CUSTOM_BRANDS: Operation[_t.CreateCustomBrandsResponse] = Operation(
     retry_safe=False,
     body=_t.CreateCustomBrandsRequest,
 )
+_RECOMMEND_BRAND: Operation[_t.RecommendBrandResponse] = Operation(
+    id="product.recommend_brand",
+    method="POST",
+    path="/product/202309/brands/recommend",
+    response=_t.RecommendBrandResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    body=_t.RecommendBrandRequest,
+)
 _GET_CATEGORIES: Operation[_t.GetCategoriesResponse] = Operation(
     id="product.get_categories",
     method="GET",
@@ -201,6 +210,15 @@ _PUBLISH_GLOBAL_PRODUCT: Operation[_t.PublishGlobalProductResponse] = Operation(
     params=_t.PublishGlobalProductParams,
     path_params=("global_product_id",),
     body=_t.PublishGlobalProductRequest,
+)
+_RECOMMEND_SIZECHART: Operation[_t.RecommendSizechartResponse] = Operation(
+    id="product.recommend_sizechart",
+    method="POST",
+    path="/product/202309/images/size_charts/identify",
+    response=_t.RecommendSizechartResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    body=_t.RecommendSizechartRequest,
 )
 _UPLOAD_PRODUCT_IMAGE: Operation[_t.UploadProductImageResponse] = Operation(
     id="product.upload_product_image",
@@ -388,6 +406,15 @@ _LISTING_SCHEMAS_V202401: Operation[_t.ListingSchemasV202401Response] = Operatio
     retry_safe=True,
     params=_t.ListingSchemasV202401Params,
 )
+_CHECK_GLOBAL_PRODUCT_LISTING: Operation[_t.CheckGlobalProductListingResponse] = Operation(
+    id="product.check_global_product_listing",
+    method="POST",
+    path="/product/202404/global_products/listing_check",
+    response=_t.CheckGlobalProductListingResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    body=_t.CheckGlobalProductListingRequest,
+)
 _OPTIMIZED_IMAGES: Operation[_t.OptimizedImagesResponse] = Operation(
     id="product.optimized_images",
     method="POST",
@@ -395,6 +422,7 @@ _OPTIMIZED_IMAGES: Operation[_t.OptimizedImagesResponse] = Operation(
     response=_t.OptimizedImagesResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_t.OptimizedImagesParams,
     body=_t.OptimizedImagesRequest,
 )
 _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS: Operation[_t.ProductInformationIssueDiagnosisResponse] = Operation(
@@ -453,6 +481,35 @@ _SEARCH_SIZE_CHARTS: Operation[_t.SearchSizeChartsPage] = Operation(
     params=_t.SearchSizeChartsParams,
     body=_t.SearchSizeChartsRequest,
     pagination=Pagination(items="size_chart", token_param="page_token", next_token="next_page_token"),
+)
+_UPLOAD_CANDIDATE_PRODUCTS: Operation[_t.UploadCandidateProductsResponse] = Operation(
+    id="product.upload_candidate_products",
+    method="POST",
+    path="/product/202409/candidate_products/batch",
+    response=_t.UploadCandidateProductsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.UploadCandidateProductsRequest,
+)
+_PARTIAL_EDIT_CANDIDATE_PRODUCTS: Operation[_t.PartialEditCandidateProductsResponse] = Operation(
+    id="product.partial_edit_candidate_products",
+    method="POST",
+    path="/product/202409/candidate_products/partial_edit/batch",
+    response=_t.PartialEditCandidateProductsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.PartialEditCandidateProductsRequest,
+)
+_SEARCH_CANDIDATE_PRODUCTS: Operation[_t.SearchCandidateProductsPage] = Operation(
+    id="product.search_candidate_products",
+    method="POST",
+    path="/product/202409/candidate_products/search",
+    response=_t.SearchCandidateProductsPage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.SearchCandidateProductsParams,
+    body=_t.SearchCandidateProductsRequest,
+    pagination=Pagination(items="candidate_products", token_param="page_token", next_token="next_page_token"),
 )
 _CREATE_MANUFACTURER: Operation[_t.CreateManufacturerResponse] = Operation(
     id="product.create_manufacturer",
@@ -518,6 +575,28 @@ _PARTIAL_EDIT_RESPONSIBLE_PERSON: Operation[ResponseModel] = Operation(
     path_params=("responsible_person_id",),
     body=_t.PartialEditResponsiblePersonRequest,
 )
+_SEARCH_OPPORTUNITIES: Operation[_t.SearchOpportunitiesPage] = Operation(
+    id="product.search_opportunities",
+    method="POST",
+    path="/product/202409/opportunities/search",
+    response=_t.SearchOpportunitiesPage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.SearchOpportunitiesParams,
+    body=_t.SearchOpportunitiesRequest,
+    pagination=Pagination(items="opportunities", token_param="page_token", next_token="next_page_token"),
+)
+_APPLY_OPPORTUNITIES: Operation[_t.ApplyOpportunitiesResponse] = Operation(
+    id="product.apply_opportunities",
+    method="PUT",
+    path="/product/202409/products/{product_id}/opportunities",
+    response=_t.ApplyOpportunitiesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.ApplyOpportunitiesParams,
+    path_params=("product_id",),
+    body=_t.ApplyOpportunitiesRequest,
+)
 _DIAGNOSEAND_OPTIMIZE_PRODUCT: Operation[_t.DiagnoseandOptimizeProductResponse] = Operation(
     id="product.diagnoseand_optimize_product",
     method="POST",
@@ -526,6 +605,15 @@ _DIAGNOSEAND_OPTIMIZE_PRODUCT: Operation[_t.DiagnoseandOptimizeProductResponse] 
     shop_scoped=True,
     retry_safe=True,
     body=_t.DiagnoseandOptimizeProductRequest,
+)
+_CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST: Operation[ResponseModel] = Operation(
+    id="product.create_attribute_recommendation_request",
+    method="POST",
+    path="/product/202501/attribute_recommendation_request",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.CreateAttributeRecommendationRequestRequest,
 )
 _SEARCH_MANUFACTURERS: Operation[_t.SearchManufacturersPage] = Operation(
     id="product.search_manufacturers",
@@ -562,6 +650,28 @@ _SEARCH_PRODUCTS: Operation[_t.SearchProductsPage] = Operation(
     body=_t.SearchProductsRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
+_ENABLE_STRIKETHROUGH_PRICES: Operation[_t.EnableStrikethroughPricesResponse] = Operation(
+    id="product.enable_strikethrough_prices",
+    method="POST",
+    path="/product/202502/products/{product_id}/strikethrough_prices/enable",
+    response=_t.EnableStrikethroughPricesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.EnableStrikethroughPricesParams,
+    path_params=("product_id",),
+    body=_t.EnableStrikethroughPricesRequest,
+)
+_BIND_LOCAL_PRODUCTS: Operation[_t.BindLocalProductsResponse] = Operation(
+    id="product.bind_local_products",
+    method="POST",
+    path="/product/202503/global_products/{global_product_id}/bind_local_products",
+    response=_t.BindLocalProductsResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_t.BindLocalProductsParams,
+    path_params=("global_product_id",),
+    body=_t.BindLocalProductsRequest,
+)
 _CREATE_IMAGE_TRANSLATION_TASKS: Operation[_t.CreateImageTranslationTasksResponse] = Operation(
     id="product.create_image_translation_tasks",
     method="POST",
@@ -569,7 +679,30 @@ _CREATE_IMAGE_TRANSLATION_TASKS: Operation[_t.CreateImageTranslationTasksRespons
     response=_t.CreateImageTranslationTasksResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_t.CreateImageTranslationTasksParams,
     body=_t.CreateImageTranslationTasksRequest,
+)
+_SEARCH_COMBINED_LISTING_RECOMMENDATIONS: Operation[_t.SearchCombinedListingRecommendationsPage] = Operation(
+    id="product.search_combined_listing_recommendations",
+    method="POST",
+    path="/product/202506/combined_listing_recommendations/search",
+    response=_t.SearchCombinedListingRecommendationsPage,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.SearchCombinedListingRecommendationsParams,
+    body=_t.SearchCombinedListingRecommendationsRequest,
+    pagination=Pagination(
+        items="combined_listing_recommendations", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_UPLOAD_EXTERNAL_PRODUCT: Operation[ResponseModel] = Operation(
+    id="product.upload_external_product",
+    method="POST",
+    path="/product/202506/external_products",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.UploadExternalProductRequest,
 )
 _GET_IMAGE_TRANSLATION_TASKS: Operation[_t.GetImageTranslationTasksResponse] = Operation(
     id="product.get_image_translation_tasks",
@@ -608,6 +741,16 @@ _GET_GLOBAL_REPLICATED_PRODUCTS: Operation[_t.GetGlobalReplicatedProductsRespons
     retry_safe=True,
     params=_t.GetGlobalReplicatedProductsParams,
     path_params=("product_id",),
+)
+_IMPORT_EXTERNAL_PRODUCT_INFO: Operation[_t.ImportExternalProductInfoResponse] = Operation(
+    id="product.import_external_product_info",
+    method="POST",
+    path="/product/202508/import_external",
+    response=_t.ImportExternalProductInfoResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    form=_t.ImportExternalProductInfoForm,
+    files=("data",),
 )
 _PARTIAL_EDIT_GLOBAL_PRODUCT: Operation[_t.PartialEditGlobalProductResponse] = Operation(
     id="product.partial_edit_global_product",
@@ -822,6 +965,7 @@ _EDIT_SIZE_CHART_V2: Operation[_t.EditSizeChartV2Response] = Operation(
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_BRANDS,
     _CREATE_CUSTOM_BRANDS,
+    _RECOMMEND_BRAND,
     _GET_CATEGORIES,
     _RECOMMEND_CATEGORY,
     _GET_ATTRIBUTES,
@@ -838,6 +982,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _EDIT_GLOBAL_PRODUCT,
     _UPDATE_GLOBAL_INVENTORY,
     _PUBLISH_GLOBAL_PRODUCT,
+    _RECOMMEND_SIZECHART,
     _UPLOAD_PRODUCT_IMAGE,
     _INVENTORY_SEARCH,
     _CHECK_LISTING_PREREQUISITES_V202309,
@@ -857,6 +1002,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _CHECK_LISTING_PREREQUISITES,
     _SEARCH_PRODUCTS_V202312,
     _LISTING_SCHEMAS_V202401,
+    _CHECK_GLOBAL_PRODUCT_LISTING,
     _OPTIMIZED_IMAGES,
     _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
     _GET_PRODUCTS_SEO_WORDS,
@@ -864,21 +1010,32 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _LISTING_SCHEMAS,
     _CREATE_CATEGORY_UPGRADE_TASK,
     _SEARCH_SIZE_CHARTS,
+    _UPLOAD_CANDIDATE_PRODUCTS,
+    _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
+    _SEARCH_CANDIDATE_PRODUCTS,
     _CREATE_MANUFACTURER,
     _SEARCH_MANUFACTURERS_V202409,
     _PARTIAL_EDIT_MANUFACTURER,
     _CREATE_RESPONSIBLE_PERSON,
     _SEARCH_RESPONSIBLE_PERSONS_V202409,
     _PARTIAL_EDIT_RESPONSIBLE_PERSON,
+    _SEARCH_OPPORTUNITIES,
+    _APPLY_OPPORTUNITIES,
     _DIAGNOSEAND_OPTIMIZE_PRODUCT,
+    _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
     _SEARCH_MANUFACTURERS,
     _SEARCH_RESPONSIBLE_PERSONS,
     _SEARCH_PRODUCTS,
+    _ENABLE_STRIKETHROUGH_PRICES,
+    _BIND_LOCAL_PRODUCTS,
     _CREATE_IMAGE_TRANSLATION_TASKS,
+    _SEARCH_COMBINED_LISTING_RECOMMENDATIONS,
+    _UPLOAD_EXTERNAL_PRODUCT,
     _GET_IMAGE_TRANSLATION_TASKS,
     _GET_GLOBAL_LISTING_RULES,
     _REPLICATE_PRODUCT,
     _GET_GLOBAL_REPLICATED_PRODUCTS,
+    _IMPORT_EXTERNAL_PRODUCT_INFO,
     _PARTIAL_EDIT_GLOBAL_PRODUCT,
     _EDIT_PRODUCT,
     _PARTIAL_EDIT_PRODUCT,
@@ -953,7 +1110,7 @@ class ProductResource(SyncResource):
     def create_custom_brands(
         self,
         *,
-        name: str | None = None,
+        name: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -973,13 +1130,54 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def recommend_brand(
+        self,
+        *,
+        language: str | None = None,
+        product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.RecommendBrandResponse:
+        """Suggest brands for a product from its title, description and category.
+
+        `POST /product/202309/brands/recommend`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _RECOMMEND_BRAND,
+            body={"language": language, "product_title": product_title},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def get_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
-        listing_platform: str | None = None,
+        listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         include_prohibited_categories: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1011,12 +1209,12 @@ class ProductResource(SyncResource):
     def recommend_category(
         self,
         *,
+        product_title: str,
         category_version: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
-        product_title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1049,7 +1247,24 @@ class ProductResource(SyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1076,7 +1291,23 @@ class ProductResource(SyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1102,7 +1333,23 @@ class ProductResource(SyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1127,7 +1374,24 @@ class ProductResource(SyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1153,7 +1417,7 @@ class ProductResource(SyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1177,7 +1441,23 @@ class ProductResource(SyncResource):
     def get_global_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -1202,10 +1482,10 @@ class ProductResource(SyncResource):
     def recommend_global_categories(
         self,
         *,
+        product_title: str,
         category_version: Literal["v1", "v2"] | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
-        product_title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1233,7 +1513,7 @@ class ProductResource(SyncResource):
     def delete_global_products(
         self,
         *,
-        global_product_ids: Sequence[str] | None = None,
+        global_product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1256,21 +1536,22 @@ class ProductResource(SyncResource):
     def create_global_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]] | None = None,
         source_locale: Literal[
             "cs-CZ",
             "de-AT",
@@ -1299,7 +1580,6 @@ class ProductResource(SyncResource):
             "zh-CN",
         ]
         | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1405,22 +1685,22 @@ class ProductResource(SyncResource):
         self,
         global_product_id: str,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1464,7 +1744,7 @@ class ProductResource(SyncResource):
         self,
         global_product_id: str,
         *,
-        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1489,8 +1769,7 @@ class ProductResource(SyncResource):
         self,
         global_product_id: str,
         *,
-        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
-        | None = None,
+        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1511,11 +1790,37 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def recommend_sizechart(
+        self,
+        *,
+        images: Sequence[_t.RecommendSizechartRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.RecommendSizechartResponse:
+        """Read a size-chart image and suggest a matching size-chart template.
+
+        `POST /product/202309/images/size_charts/identify`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _RECOMMEND_SIZECHART,
+            body={"images": images},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def upload_product_image(
         self,
         *,
         data: FileInput,
-        use_case: str | None = None,
+        use_case: Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1588,7 +1893,7 @@ class ProductResource(SyncResource):
     def delete_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1613,32 +1918,33 @@ class ProductResource(SyncResource):
     def create_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         idempotency_key: str | None = None,
         is_cod_allowed: bool | None = None,
         is_not_for_sale: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1682,6 +1988,7 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1690,8 +1997,8 @@ class ProductResource(SyncResource):
     def activate_product(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1716,8 +2023,8 @@ class ProductResource(SyncResource):
     def deactivate_products(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1742,29 +2049,31 @@ class ProductResource(SyncResource):
     def check_product_listing(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         is_diagnosis_required: bool | None = None,
         brand_id: str | None = None,
-        category_id: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        option: _t.CheckProductListingRequestOption | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1805,6 +2114,8 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "option": option,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1813,7 +2124,7 @@ class ProductResource(SyncResource):
     def recover_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1844,7 +2155,18 @@ class ProductResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -1923,21 +2245,26 @@ class ProductResource(SyncResource):
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        shipping_insurance_requirement: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1980,6 +2307,8 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1989,7 +2318,7 @@ class ProductResource(SyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2021,19 +2350,26 @@ class ProductResource(SyncResource):
         description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
-        replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        replicated_products: Sequence[
+            _t.PartialEditProductV202309RequestReplicatedProduct | Mapping[str, Any]
+        ]
+        | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2070,6 +2406,7 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2079,7 +2416,7 @@ class ProductResource(SyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2110,7 +2447,7 @@ class ProductResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
+        status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -2169,15 +2506,26 @@ class ProductResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[str] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        listing_quality_tier: str | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -2218,7 +2566,7 @@ class ProductResource(SyncResource):
     def listing_schemas_v202401(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -2240,9 +2588,63 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def check_global_product_listing(
+        self,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        certifications: Sequence[_t.CheckGlobalProductListingRequestCertification | Mapping[str, Any]]
+        | None = None,
+        description: str | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.CheckGlobalProductListingRequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CheckGlobalProductListingResponse:
+        """Check a global product against listing rules before creating it.
+
+        `POST /product/202404/global_products/listing_check`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CHECK_GLOBAL_PRODUCT_LISTING,
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "certifications": certifications,
+                "description": description,
+                "main_images": main_images,
+                "manufacturer": manufacturer,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def optimized_images(
         self,
         *,
+        category_asset_cipher: str | None = None,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -2260,6 +2662,7 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _OPTIMIZED_IMAGES,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2343,7 +2746,7 @@ class ProductResource(SyncResource):
     def listing_schemas(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -2393,7 +2796,26 @@ class ProductResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        locales: Sequence[str] | None = None,
+        locales: Sequence[
+            Literal[
+                "de-DE",
+                "en-GB",
+                "en-IE",
+                "en-US",
+                "es-ES",
+                "es-MX",
+                "fr-FR",
+                "id-ID",
+                "it-IT",
+                "ja-JP",
+                "ms-MY",
+                "pt-BR",
+                "th-TH",
+                "vi-VN",
+                "zh-CN",
+            ]
+        ]
+        | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
         timeout: Timeout | None = None,
@@ -2417,14 +2839,97 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def upload_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UploadCandidateProductsResponse:
+        """Upload candidate products in bulk for later review and listing.
+
+        `POST /product/202409/candidate_products/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPLOAD_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def partial_edit_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.PartialEditCandidateProductsResponse:
+        """Change some fields of candidate products in bulk.
+
+        `POST /product/202409/candidate_products/partial_edit/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def search_candidate_products(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        external_product_ids: Sequence[str] | None = None,
+        opportunity_matching_statuses: Sequence[Literal["PENDING", "MATCHED", "NOT_MATCHED"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchCandidateProductsPage:
+        """Search the shop's candidate products.
+
+        `POST /product/202409/candidate_products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `candidate_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_CANDIDATE_PRODUCTS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "external_product_ids": external_product_ids,
+                "opportunity_matching_statuses": opportunity_matching_statuses,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def create_manufacturer(
         self,
         *,
-        address: str | None = None,
-        email: str | None = None,
+        address: str,
+        email: str,
+        name: str,
+        phone_number: _t.PhoneNumberInput | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -2520,11 +3025,11 @@ class ProductResource(SyncResource):
     def create_responsible_person(
         self,
         *,
-        address: _t.AddressInput | Mapping[str, Any] | None = None,
-        email: str | None = None,
+        address: _t.AddressInput | Mapping[str, Any],
+        email: str,
+        name: str,
+        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2613,17 +3118,74 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def search_opportunities(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchOpportunitiesPage:
+        """Search the product opportunities TikTok suggests to the shop.
+
+        `POST /product/202409/opportunities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `opportunities` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_OPPORTUNITIES,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def apply_opportunities(
+        self,
+        product_id: str,
+        *,
+        opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ApplyOpportunitiesResponse:
+        """Link a product to the opportunities it answers.
+
+        `PUT /product/202409/products/{product_id}/opportunities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _APPLY_OPPORTUNITIES,
+            params={"product_id": product_id},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def diagnoseand_optimize_product(
         self,
         *,
+        category_id: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         description: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
-        optimization_fields: Sequence[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        optimization_fields: Sequence[Literal["TITLE", "DESCRIPTION", "IMAGE", "ALL", "NONE"]] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         product_id: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -2652,6 +3214,33 @@ class ProductResource(SyncResource):
                 "size_chart": size_chart,
                 "title": title,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def create_attribute_recommendation_request(
+        self,
+        *,
+        external_product: _t.CreateAttributeRecommendationRequestRequestExternalProduct
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Ask TikTok to suggest attribute values for products.
+
+        `POST /product/202501/attribute_recommendation_request` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2719,26 +3308,26 @@ class ProductResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        listing_quality_tiers: Sequence[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tiers: Sequence[Literal["POOR", "FAIR", "GOOD"]] | None = None,
         return_draft_version: bool | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
         sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None,
         status: Literal[
-            "ACTIVATE",
             "ALL",
-            "DELETED",
             "DRAFT",
-            "FAILED",
-            "FREEZE",
             "PENDING",
-            "PLATFORM_DEACTIVATED",
+            "FAILED",
+            "ACTIVATE",
             "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
         ]
         | None = None,
         update_time_ge: int | datetime | None = None,
@@ -2780,10 +3369,64 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def enable_strikethrough_prices(
+        self,
+        product_id: str,
+        *,
+        external_product_id: str | None = None,
+        skus: Sequence[_t.EnableStrikethroughPricesRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EnableStrikethroughPricesResponse:
+        """Show a strikethrough (former) price on a product's SKUs.
+
+        `POST /product/202502/products/{product_id}/strikethrough_prices/enable` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _ENABLE_STRIKETHROUGH_PRICES,
+            params={"product_id": product_id},
+            body={"external_product_id": external_product_id, "skus": skus},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def bind_local_products(
+        self,
+        global_product_id: str,
+        *,
+        local_products: Sequence[_t.BindLocalProductsRequestLocalProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.BindLocalProductsResponse:
+        """Bind existing shop products to a global product.
+
+        `POST /product/202503/global_products/{global_product_id}/bind_local_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _BIND_LOCAL_PRODUCTS,
+            params={"global_product_id": global_product_id},
+            body={"local_products": local_products},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def create_image_translation_tasks(
         self,
         *,
-        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]],
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2800,7 +3443,60 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _CREATE_IMAGE_TRANSLATION_TASKS,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def search_combined_listing_recommendations(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.SearchCombinedListingRecommendationsPage:
+        """Search TikTok's suggestions of products to combine into one listing.
+
+        `POST /product/202506/combined_listing_recommendations/search`.
+        Returns one page; `page.auto_paging_iter()` yields the `combined_listing_recommendations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_COMBINED_LISTING_RECOMMENDATIONS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def upload_external_product(
+        self,
+        *,
+        external_product: _t.UploadExternalProductRequestExternalProduct | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Upload a product listed on another platform for import.
+
+        `POST /product/202506/external_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPLOAD_EXTERNAL_PRODUCT,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2809,6 +3505,7 @@ class ProductResource(SyncResource):
         self,
         *,
         translation_task_ids: Sequence[str] | None = None,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2825,7 +3522,10 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _GET_IMAGE_TRANSLATION_TASKS,
-            params={"translation_task_ids": translation_task_ids},
+            params={
+                "translation_task_ids": translation_task_ids,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2906,6 +3606,30 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def import_external_product_info(
+        self,
+        *,
+        data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.ImportExternalProductInfoResponse:
+        """Import product details from another platform's listing.
+
+        `POST /product/202508/import_external`.
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _IMPORT_EXTERNAL_PRODUCT_INFO,
+            form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def partial_edit_global_product(
         self,
         global_product_id: str,
@@ -2914,19 +3638,15 @@ class ProductResource(SyncResource):
         description: str | None = None,
         category_id: str | None = None,
         brand_id: str | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         skus: Sequence[_t.PartialEditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        certifications: Sequence[_t.PartialEditGlobalProductRequestCertification | Mapping[str, Any]]
-        | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
-        product_attributes: Sequence[_t.PartialEditGlobalProductRequestProductAttribute | Mapping[str, Any]]
-        | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        manufacturer: _t.PartialEditGlobalProductRequestManufacturer | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
@@ -2975,64 +3695,31 @@ class ProductResource(SyncResource):
         *,
         description: str,
         category_id: str,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]],
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
         skus: Sequence[_t.EditProductRequestSku | Mapping[str, Any]],
         title: str,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
         brand_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        certifications: Sequence[_t.EditProductRequestCertification | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
         external_product_id: str | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         category_version: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         is_pre_owned: bool | None = None,
         minimum_order_quantity: int | None = None,
         replicated_products: Sequence[_t.EditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        locale: Literal[
-            "de-DE",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-FR",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "pt-BR",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        auto_translate_enabled: bool | None = None,
-        search_terms: Sequence[str] | None = None,
-        key_product_features: Sequence[str] | None = None,
-        inventory_mode: str | None = None,
-        product_tag_operations: Sequence[_t.EditProductRequestProductTagOperation | Mapping[str, Any]]
-        | None = None,
-        purchase_order_quantity_limit: _t.EditProductRequestPurchaseOrderQuantityLimit
-        | Mapping[str, Any]
-        | None = None,
-        selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
-        is_live_quick: bool | None = None,
-        is_blind_box: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3077,17 +3764,6 @@ class ProductResource(SyncResource):
                 "replicated_products": replicated_products,
                 "subscribe_info_edit": subscribe_info_edit,
                 "shipping_template_id": shipping_template_id,
-                "scheduled_sale": scheduled_sale,
-                "locale": locale,
-                "auto_translate_enabled": auto_translate_enabled,
-                "search_terms": search_terms,
-                "key_product_features": key_product_features,
-                "inventory_mode": inventory_mode,
-                "product_tag_operations": product_tag_operations,
-                "purchase_order_quantity_limit": purchase_order_quantity_limit,
-                "selling_format": selling_format,
-                "is_live_quick": is_live_quick,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -3097,62 +3773,26 @@ class ProductResource(SyncResource):
         self,
         product_id: str,
         *,
-        auto_translate_enabled: bool | None = None,
         brand_id: str | None = None,
-        category_version: str | None = None,
-        certifications: Sequence[_t.PartialEditProductRequestCertification | Mapping[str, Any]] | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         description: str | None = None,
         external_product_id: str | None = None,
-        inventory_mode: str | None = None,
         is_cod_allowed: bool | None = None,
-        key_product_features: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        locale: Literal[
-            "cs-CZ",
-            "de-AT",
-            "de-BE",
-            "de-DE",
-            "el-GR",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-BE",
-            "fr-FR",
-            "hu-HU",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "nl-BE",
-            "nl-NL",
-            "pl-PL",
-            "pt-BR",
-            "pt-PT",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PartialEditProductRequestPackageDimensions | Mapping[str, Any] | None = None,
-        package_weight: _t.PartialEditProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        pod_info: _t.PartialEditProductRequestPodInfo | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         replicated_products: Sequence[_t.PartialEditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        search_terms: Sequence[str] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductRequestSku | Mapping[str, Any]] | None = None,
-        subscribe_info_edit: _t.PartialEditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         title: str | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        is_blind_box: bool | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3171,34 +3811,25 @@ class ProductResource(SyncResource):
             _PARTIAL_EDIT_PRODUCT,
             params={"product_id": product_id},
             body={
-                "auto_translate_enabled": auto_translate_enabled,
                 "brand_id": brand_id,
-                "category_version": category_version,
                 "certifications": certifications,
                 "description": description,
                 "external_product_id": external_product_id,
-                "inventory_mode": inventory_mode,
                 "is_cod_allowed": is_cod_allowed,
-                "key_product_features": key_product_features,
                 "listing_platforms": listing_platforms,
-                "locale": locale,
                 "main_images": main_images,
                 "manufacturer_ids": manufacturer_ids,
                 "package_dimensions": package_dimensions,
                 "package_weight": package_weight,
-                "pod_info": pod_info,
                 "product_attributes": product_attributes,
                 "replicated_products": replicated_products,
                 "responsible_person_ids": responsible_person_ids,
                 "save_mode": save_mode,
-                "scheduled_sale": scheduled_sale,
-                "search_terms": search_terms,
                 "size_chart": size_chart,
                 "skus": skus,
                 "subscribe_info_edit": subscribe_info_edit,
                 "title": title,
                 "video": video,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -3208,8 +3839,6 @@ class ProductResource(SyncResource):
         self,
         *,
         page_size: int,
-        shop_cipher: str | None = None,
-        category_asset_cipher: str | None = None,
         page_token: str | None = None,
         product_title: str | None = None,
         product_ids: Sequence[str] | None = None,
@@ -3233,12 +3862,7 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING,
-            params={
-                "shop_cipher": shop_cipher,
-                "category_asset_cipher": category_asset_cipher,
-                "page_token": page_token,
-                "page_size": page_size,
-            },
+            params={"page_token": page_token, "page_size": page_size},
             body={
                 "product_title": product_title,
                 "product_ids": product_ids,
@@ -3642,8 +4266,7 @@ class ProductResource(SyncResource):
         category_id: str,
         product_title: str,
         description: str | None = None,
-        images: Sequence[_t.PartialEditGlobalProductRequestCertificationImage | Mapping[str, Any]]
-        | None = None,
+        images: Sequence[_t.CertificationInputImage | Mapping[str, Any]] | None = None,
         sales_properties: Sequence[
             _t.RecommendRequiredProductPropertiesRequestSalesProperty | Mapping[str, Any]
         ]
@@ -3776,6 +4399,7 @@ class ProductResourceWithRawResponse:
     def __init__(self, resource: ProductResource) -> None:
         self.get_brands = to_raw_response(resource.get_brands)
         self.create_custom_brands = to_raw_response(resource.create_custom_brands)
+        self.recommend_brand = to_raw_response(resource.recommend_brand)
         self.get_categories = to_raw_response(resource.get_categories)
         self.recommend_category = to_raw_response(resource.recommend_category)
         self.get_attributes = to_raw_response(resource.get_attributes)
@@ -3792,6 +4416,7 @@ class ProductResourceWithRawResponse:
         self.edit_global_product = to_raw_response(resource.edit_global_product)
         self.update_global_inventory = to_raw_response(resource.update_global_inventory)
         self.publish_global_product = to_raw_response(resource.publish_global_product)
+        self.recommend_sizechart = to_raw_response(resource.recommend_sizechart)
         self.upload_product_image = to_raw_response(resource.upload_product_image)
         self.inventory_search = to_raw_response(resource.inventory_search)
         self.check_listing_prerequisites_v202309 = to_raw_response(
@@ -3813,6 +4438,7 @@ class ProductResourceWithRawResponse:
         self.check_listing_prerequisites = to_raw_response(resource.check_listing_prerequisites)
         self.search_products_v202312 = to_raw_response(resource.search_products_v202312)
         self.listing_schemas_v202401 = to_raw_response(resource.listing_schemas_v202401)
+        self.check_global_product_listing = to_raw_response(resource.check_global_product_listing)
         self.optimized_images = to_raw_response(resource.optimized_images)
         self.product_information_issue_diagnosis = to_raw_response(
             resource.product_information_issue_diagnosis
@@ -3824,21 +4450,36 @@ class ProductResourceWithRawResponse:
         self.listing_schemas = to_raw_response(resource.listing_schemas)
         self.create_category_upgrade_task = to_raw_response(resource.create_category_upgrade_task)
         self.search_size_charts = to_raw_response(resource.search_size_charts)
+        self.upload_candidate_products = to_raw_response(resource.upload_candidate_products)
+        self.partial_edit_candidate_products = to_raw_response(resource.partial_edit_candidate_products)
+        self.search_candidate_products = to_raw_response(resource.search_candidate_products)
         self.create_manufacturer = to_raw_response(resource.create_manufacturer)
         self.search_manufacturers_v202409 = to_raw_response(resource.search_manufacturers_v202409)
         self.partial_edit_manufacturer = to_raw_response(resource.partial_edit_manufacturer)
         self.create_responsible_person = to_raw_response(resource.create_responsible_person)
         self.search_responsible_persons_v202409 = to_raw_response(resource.search_responsible_persons_v202409)
         self.partial_edit_responsible_person = to_raw_response(resource.partial_edit_responsible_person)
+        self.search_opportunities = to_raw_response(resource.search_opportunities)
+        self.apply_opportunities = to_raw_response(resource.apply_opportunities)
         self.diagnoseand_optimize_product = to_raw_response(resource.diagnoseand_optimize_product)
+        self.create_attribute_recommendation_request = to_raw_response(
+            resource.create_attribute_recommendation_request
+        )
         self.search_manufacturers = to_raw_response(resource.search_manufacturers)
         self.search_responsible_persons = to_raw_response(resource.search_responsible_persons)
         self.search_products = to_raw_response(resource.search_products)
+        self.enable_strikethrough_prices = to_raw_response(resource.enable_strikethrough_prices)
+        self.bind_local_products = to_raw_response(resource.bind_local_products)
         self.create_image_translation_tasks = to_raw_response(resource.create_image_translation_tasks)
+        self.search_combined_listing_recommendations = to_raw_response(
+            resource.search_combined_listing_recommendations
+        )
+        self.upload_external_product = to_raw_response(resource.upload_external_product)
         self.get_image_translation_tasks = to_raw_response(resource.get_image_translation_tasks)
         self.get_global_listing_rules = to_raw_response(resource.get_global_listing_rules)
         self.replicate_product = to_raw_response(resource.replicate_product)
         self.get_global_replicated_products = to_raw_response(resource.get_global_replicated_products)
+        self.import_external_product_info = to_raw_response(resource.import_external_product_info)
         self.partial_edit_global_product = to_raw_response(resource.partial_edit_global_product)
         self.edit_product = to_raw_response(resource.edit_product)
         self.partial_edit_product = to_raw_response(resource.partial_edit_product)
@@ -3920,7 +4561,7 @@ class AsyncProductResource(AsyncResource):
     async def create_custom_brands(
         self,
         *,
-        name: str | None = None,
+        name: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3940,13 +4581,54 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def recommend_brand(
+        self,
+        *,
+        language: str | None = None,
+        product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.RecommendBrandResponse:
+        """Suggest brands for a product from its title, description and category.
+
+        `POST /product/202309/brands/recommend`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _RECOMMEND_BRAND,
+            body={"language": language, "product_title": product_title},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def get_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
-        listing_platform: str | None = None,
+        listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         include_prohibited_categories: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -3978,12 +4660,12 @@ class AsyncProductResource(AsyncResource):
     async def recommend_category(
         self,
         *,
+        product_title: str,
         category_version: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
-        product_title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4016,7 +4698,24 @@ class AsyncProductResource(AsyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -4043,7 +4742,23 @@ class AsyncProductResource(AsyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -4069,7 +4784,23 @@ class AsyncProductResource(AsyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4094,7 +4825,24 @@ class AsyncProductResource(AsyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4120,7 +4868,7 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4144,7 +4892,23 @@ class AsyncProductResource(AsyncResource):
     async def get_global_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -4169,10 +4933,10 @@ class AsyncProductResource(AsyncResource):
     async def recommend_global_categories(
         self,
         *,
+        product_title: str,
         category_version: Literal["v1", "v2"] | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
-        product_title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4200,7 +4964,7 @@ class AsyncProductResource(AsyncResource):
     async def delete_global_products(
         self,
         *,
-        global_product_ids: Sequence[str] | None = None,
+        global_product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4223,21 +4987,22 @@ class AsyncProductResource(AsyncResource):
     async def create_global_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]] | None = None,
         source_locale: Literal[
             "cs-CZ",
             "de-AT",
@@ -4266,7 +5031,6 @@ class AsyncProductResource(AsyncResource):
             "zh-CN",
         ]
         | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -4372,22 +5136,22 @@ class AsyncProductResource(AsyncResource):
         self,
         global_product_id: str,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -4431,7 +5195,7 @@ class AsyncProductResource(AsyncResource):
         self,
         global_product_id: str,
         *,
-        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4456,8 +5220,7 @@ class AsyncProductResource(AsyncResource):
         self,
         global_product_id: str,
         *,
-        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
-        | None = None,
+        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4478,11 +5241,37 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def recommend_sizechart(
+        self,
+        *,
+        images: Sequence[_t.RecommendSizechartRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.RecommendSizechartResponse:
+        """Read a size-chart image and suggest a matching size-chart template.
+
+        `POST /product/202309/images/size_charts/identify`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _RECOMMEND_SIZECHART,
+            body={"images": images},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def upload_product_image(
         self,
         *,
         data: FileInput,
-        use_case: str | None = None,
+        use_case: Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4555,7 +5344,7 @@ class AsyncProductResource(AsyncResource):
     async def delete_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4580,32 +5369,33 @@ class AsyncProductResource(AsyncResource):
     async def create_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         idempotency_key: str | None = None,
         is_cod_allowed: bool | None = None,
         is_not_for_sale: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4649,6 +5439,7 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -4657,8 +5448,8 @@ class AsyncProductResource(AsyncResource):
     async def activate_product(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4683,8 +5474,8 @@ class AsyncProductResource(AsyncResource):
     async def deactivate_products(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4709,29 +5500,31 @@ class AsyncProductResource(AsyncResource):
     async def check_product_listing(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         is_diagnosis_required: bool | None = None,
         brand_id: str | None = None,
-        category_id: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        option: _t.CheckProductListingRequestOption | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4772,6 +5565,8 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "option": option,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -4780,7 +5575,7 @@ class AsyncProductResource(AsyncResource):
     async def recover_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4811,7 +5606,18 @@ class AsyncProductResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -4890,21 +5696,26 @@ class AsyncProductResource(AsyncResource):
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        shipping_insurance_requirement: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4947,6 +5758,8 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -4956,7 +5769,7 @@ class AsyncProductResource(AsyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4988,19 +5801,26 @@ class AsyncProductResource(AsyncResource):
         description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
-        replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        replicated_products: Sequence[
+            _t.PartialEditProductV202309RequestReplicatedProduct | Mapping[str, Any]
+        ]
+        | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5037,6 +5857,7 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -5046,7 +5867,7 @@ class AsyncProductResource(AsyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5077,7 +5898,7 @@ class AsyncProductResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
+        status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -5136,15 +5957,26 @@ class AsyncProductResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[str] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        listing_quality_tier: str | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -5185,7 +6017,7 @@ class AsyncProductResource(AsyncResource):
     async def listing_schemas_v202401(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -5207,9 +6039,63 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def check_global_product_listing(
+        self,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        certifications: Sequence[_t.CheckGlobalProductListingRequestCertification | Mapping[str, Any]]
+        | None = None,
+        description: str | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.CheckGlobalProductListingRequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CheckGlobalProductListingResponse:
+        """Check a global product against listing rules before creating it.
+
+        `POST /product/202404/global_products/listing_check`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CHECK_GLOBAL_PRODUCT_LISTING,
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "certifications": certifications,
+                "description": description,
+                "main_images": main_images,
+                "manufacturer": manufacturer,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def optimized_images(
         self,
         *,
+        category_asset_cipher: str | None = None,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -5227,6 +6113,7 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _OPTIMIZED_IMAGES,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -5310,7 +6197,7 @@ class AsyncProductResource(AsyncResource):
     async def listing_schemas(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -5360,7 +6247,26 @@ class AsyncProductResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        locales: Sequence[str] | None = None,
+        locales: Sequence[
+            Literal[
+                "de-DE",
+                "en-GB",
+                "en-IE",
+                "en-US",
+                "es-ES",
+                "es-MX",
+                "fr-FR",
+                "id-ID",
+                "it-IT",
+                "ja-JP",
+                "ms-MY",
+                "pt-BR",
+                "th-TH",
+                "vi-VN",
+                "zh-CN",
+            ]
+        ]
+        | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
         timeout: Timeout | None = None,
@@ -5384,14 +6290,97 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def upload_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UploadCandidateProductsResponse:
+        """Upload candidate products in bulk for later review and listing.
+
+        `POST /product/202409/candidate_products/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def partial_edit_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.PartialEditCandidateProductsResponse:
+        """Change some fields of candidate products in bulk.
+
+        `POST /product/202409/candidate_products/partial_edit/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def search_candidate_products(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        external_product_ids: Sequence[str] | None = None,
+        opportunity_matching_statuses: Sequence[Literal["PENDING", "MATCHED", "NOT_MATCHED"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchCandidateProductsPage:
+        """Search the shop's candidate products.
+
+        `POST /product/202409/candidate_products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `candidate_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_CANDIDATE_PRODUCTS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "external_product_ids": external_product_ids,
+                "opportunity_matching_statuses": opportunity_matching_statuses,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def create_manufacturer(
         self,
         *,
-        address: str | None = None,
-        email: str | None = None,
+        address: str,
+        email: str,
+        name: str,
+        phone_number: _t.PhoneNumberInput | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -5487,11 +6476,11 @@ class AsyncProductResource(AsyncResource):
     async def create_responsible_person(
         self,
         *,
-        address: _t.AddressInput | Mapping[str, Any] | None = None,
-        email: str | None = None,
+        address: _t.AddressInput | Mapping[str, Any],
+        email: str,
+        name: str,
+        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5580,17 +6569,74 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def search_opportunities(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchOpportunitiesPage:
+        """Search the product opportunities TikTok suggests to the shop.
+
+        `POST /product/202409/opportunities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `opportunities` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_OPPORTUNITIES,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def apply_opportunities(
+        self,
+        product_id: str,
+        *,
+        opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ApplyOpportunitiesResponse:
+        """Link a product to the opportunities it answers.
+
+        `PUT /product/202409/products/{product_id}/opportunities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _APPLY_OPPORTUNITIES,
+            params={"product_id": product_id},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def diagnoseand_optimize_product(
         self,
         *,
+        category_id: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         description: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
-        optimization_fields: Sequence[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        optimization_fields: Sequence[Literal["TITLE", "DESCRIPTION", "IMAGE", "ALL", "NONE"]] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         product_id: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -5619,6 +6665,33 @@ class AsyncProductResource(AsyncResource):
                 "size_chart": size_chart,
                 "title": title,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def create_attribute_recommendation_request(
+        self,
+        *,
+        external_product: _t.CreateAttributeRecommendationRequestRequestExternalProduct
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Ask TikTok to suggest attribute values for products.
+
+        `POST /product/202501/attribute_recommendation_request` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -5686,26 +6759,26 @@ class AsyncProductResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        listing_quality_tiers: Sequence[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tiers: Sequence[Literal["POOR", "FAIR", "GOOD"]] | None = None,
         return_draft_version: bool | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
         sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None,
         status: Literal[
-            "ACTIVATE",
             "ALL",
-            "DELETED",
             "DRAFT",
-            "FAILED",
-            "FREEZE",
             "PENDING",
-            "PLATFORM_DEACTIVATED",
+            "FAILED",
+            "ACTIVATE",
             "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
         ]
         | None = None,
         update_time_ge: int | datetime | None = None,
@@ -5747,10 +6820,64 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def enable_strikethrough_prices(
+        self,
+        product_id: str,
+        *,
+        external_product_id: str | None = None,
+        skus: Sequence[_t.EnableStrikethroughPricesRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EnableStrikethroughPricesResponse:
+        """Show a strikethrough (former) price on a product's SKUs.
+
+        `POST /product/202502/products/{product_id}/strikethrough_prices/enable` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _ENABLE_STRIKETHROUGH_PRICES,
+            params={"product_id": product_id},
+            body={"external_product_id": external_product_id, "skus": skus},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def bind_local_products(
+        self,
+        global_product_id: str,
+        *,
+        local_products: Sequence[_t.BindLocalProductsRequestLocalProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.BindLocalProductsResponse:
+        """Bind existing shop products to a global product.
+
+        `POST /product/202503/global_products/{global_product_id}/bind_local_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _BIND_LOCAL_PRODUCTS,
+            params={"global_product_id": global_product_id},
+            body={"local_products": local_products},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def create_image_translation_tasks(
         self,
         *,
-        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]],
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5767,7 +6894,60 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _CREATE_IMAGE_TRANSLATION_TASKS,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def search_combined_listing_recommendations(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.SearchCombinedListingRecommendationsPage:
+        """Search TikTok's suggestions of products to combine into one listing.
+
+        `POST /product/202506/combined_listing_recommendations/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `combined_listing_recommendations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_COMBINED_LISTING_RECOMMENDATIONS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def upload_external_product(
+        self,
+        *,
+        external_product: _t.UploadExternalProductRequestExternalProduct | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Upload a product listed on another platform for import.
+
+        `POST /product/202506/external_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_EXTERNAL_PRODUCT,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -5776,6 +6956,7 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         translation_task_ids: Sequence[str] | None = None,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5792,7 +6973,10 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _GET_IMAGE_TRANSLATION_TASKS,
-            params={"translation_task_ids": translation_task_ids},
+            params={
+                "translation_task_ids": translation_task_ids,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -5873,6 +7057,30 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def import_external_product_info(
+        self,
+        *,
+        data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.ImportExternalProductInfoResponse:
+        """Import product details from another platform's listing.
+
+        `POST /product/202508/import_external`.
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _IMPORT_EXTERNAL_PRODUCT_INFO,
+            form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def partial_edit_global_product(
         self,
         global_product_id: str,
@@ -5881,19 +7089,15 @@ class AsyncProductResource(AsyncResource):
         description: str | None = None,
         category_id: str | None = None,
         brand_id: str | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         skus: Sequence[_t.PartialEditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        certifications: Sequence[_t.PartialEditGlobalProductRequestCertification | Mapping[str, Any]]
-        | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
-        product_attributes: Sequence[_t.PartialEditGlobalProductRequestProductAttribute | Mapping[str, Any]]
-        | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        manufacturer: _t.PartialEditGlobalProductRequestManufacturer | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
@@ -5942,64 +7146,31 @@ class AsyncProductResource(AsyncResource):
         *,
         description: str,
         category_id: str,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]],
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
         skus: Sequence[_t.EditProductRequestSku | Mapping[str, Any]],
         title: str,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
         brand_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        certifications: Sequence[_t.EditProductRequestCertification | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
         external_product_id: str | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         category_version: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         is_pre_owned: bool | None = None,
         minimum_order_quantity: int | None = None,
         replicated_products: Sequence[_t.EditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        locale: Literal[
-            "de-DE",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-FR",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "pt-BR",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        auto_translate_enabled: bool | None = None,
-        search_terms: Sequence[str] | None = None,
-        key_product_features: Sequence[str] | None = None,
-        inventory_mode: str | None = None,
-        product_tag_operations: Sequence[_t.EditProductRequestProductTagOperation | Mapping[str, Any]]
-        | None = None,
-        purchase_order_quantity_limit: _t.EditProductRequestPurchaseOrderQuantityLimit
-        | Mapping[str, Any]
-        | None = None,
-        selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
-        is_live_quick: bool | None = None,
-        is_blind_box: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6044,17 +7215,6 @@ class AsyncProductResource(AsyncResource):
                 "replicated_products": replicated_products,
                 "subscribe_info_edit": subscribe_info_edit,
                 "shipping_template_id": shipping_template_id,
-                "scheduled_sale": scheduled_sale,
-                "locale": locale,
-                "auto_translate_enabled": auto_translate_enabled,
-                "search_terms": search_terms,
-                "key_product_features": key_product_features,
-                "inventory_mode": inventory_mode,
-                "product_tag_operations": product_tag_operations,
-                "purchase_order_quantity_limit": purchase_order_quantity_limit,
-                "selling_format": selling_format,
-                "is_live_quick": is_live_quick,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -6064,62 +7224,26 @@ class AsyncProductResource(AsyncResource):
         self,
         product_id: str,
         *,
-        auto_translate_enabled: bool | None = None,
         brand_id: str | None = None,
-        category_version: str | None = None,
-        certifications: Sequence[_t.PartialEditProductRequestCertification | Mapping[str, Any]] | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         description: str | None = None,
         external_product_id: str | None = None,
-        inventory_mode: str | None = None,
         is_cod_allowed: bool | None = None,
-        key_product_features: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        locale: Literal[
-            "cs-CZ",
-            "de-AT",
-            "de-BE",
-            "de-DE",
-            "el-GR",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-BE",
-            "fr-FR",
-            "hu-HU",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "nl-BE",
-            "nl-NL",
-            "pl-PL",
-            "pt-BR",
-            "pt-PT",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PartialEditProductRequestPackageDimensions | Mapping[str, Any] | None = None,
-        package_weight: _t.PartialEditProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        pod_info: _t.PartialEditProductRequestPodInfo | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         replicated_products: Sequence[_t.PartialEditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        search_terms: Sequence[str] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductRequestSku | Mapping[str, Any]] | None = None,
-        subscribe_info_edit: _t.PartialEditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         title: str | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        is_blind_box: bool | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6138,34 +7262,25 @@ class AsyncProductResource(AsyncResource):
             _PARTIAL_EDIT_PRODUCT,
             params={"product_id": product_id},
             body={
-                "auto_translate_enabled": auto_translate_enabled,
                 "brand_id": brand_id,
-                "category_version": category_version,
                 "certifications": certifications,
                 "description": description,
                 "external_product_id": external_product_id,
-                "inventory_mode": inventory_mode,
                 "is_cod_allowed": is_cod_allowed,
-                "key_product_features": key_product_features,
                 "listing_platforms": listing_platforms,
-                "locale": locale,
                 "main_images": main_images,
                 "manufacturer_ids": manufacturer_ids,
                 "package_dimensions": package_dimensions,
                 "package_weight": package_weight,
-                "pod_info": pod_info,
                 "product_attributes": product_attributes,
                 "replicated_products": replicated_products,
                 "responsible_person_ids": responsible_person_ids,
                 "save_mode": save_mode,
-                "scheduled_sale": scheduled_sale,
-                "search_terms": search_terms,
                 "size_chart": size_chart,
                 "skus": skus,
                 "subscribe_info_edit": subscribe_info_edit,
                 "title": title,
                 "video": video,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -6175,8 +7290,6 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         page_size: int,
-        shop_cipher: str | None = None,
-        category_asset_cipher: str | None = None,
         page_token: str | None = None,
         product_title: str | None = None,
         product_ids: Sequence[str] | None = None,
@@ -6200,12 +7313,7 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING,
-            params={
-                "shop_cipher": shop_cipher,
-                "category_asset_cipher": category_asset_cipher,
-                "page_token": page_token,
-                "page_size": page_size,
-            },
+            params={"page_token": page_token, "page_size": page_size},
             body={
                 "product_title": product_title,
                 "product_ids": product_ids,
@@ -6609,8 +7717,7 @@ class AsyncProductResource(AsyncResource):
         category_id: str,
         product_title: str,
         description: str | None = None,
-        images: Sequence[_t.PartialEditGlobalProductRequestCertificationImage | Mapping[str, Any]]
-        | None = None,
+        images: Sequence[_t.CertificationInputImage | Mapping[str, Any]] | None = None,
         sales_properties: Sequence[
             _t.RecommendRequiredProductPropertiesRequestSalesProperty | Mapping[str, Any]
         ]
@@ -6743,6 +7850,7 @@ class AsyncProductResourceWithRawResponse:
     def __init__(self, resource: AsyncProductResource) -> None:
         self.get_brands = async_to_raw_response(resource.get_brands)
         self.create_custom_brands = async_to_raw_response(resource.create_custom_brands)
+        self.recommend_brand = async_to_raw_response(resource.recommend_brand)
         self.get_categories = async_to_raw_response(resource.get_categories)
         self.recommend_category = async_to_raw_response(resource.recommend_category)
         self.get_attributes = async_to_raw_response(resource.get_attributes)
@@ -6759,6 +7867,7 @@ class AsyncProductResourceWithRawResponse:
         self.edit_global_product = async_to_raw_response(resource.edit_global_product)
         self.update_global_inventory = async_to_raw_response(resource.update_global_inventory)
         self.publish_global_product = async_to_raw_response(resource.publish_global_product)
+        self.recommend_sizechart = async_to_raw_response(resource.recommend_sizechart)
         self.upload_product_image = async_to_raw_response(resource.upload_product_image)
         self.inventory_search = async_to_raw_response(resource.inventory_search)
         self.check_listing_prerequisites_v202309 = async_to_raw_response(
@@ -6780,6 +7889,7 @@ class AsyncProductResourceWithRawResponse:
         self.check_listing_prerequisites = async_to_raw_response(resource.check_listing_prerequisites)
         self.search_products_v202312 = async_to_raw_response(resource.search_products_v202312)
         self.listing_schemas_v202401 = async_to_raw_response(resource.listing_schemas_v202401)
+        self.check_global_product_listing = async_to_raw_response(resource.check_global_product_listing)
         self.optimized_images = async_to_raw_response(resource.optimized_images)
         self.product_information_issue_diagnosis = async_to_raw_response(
             resource.product_information_issue_diagnosis
@@ -6791,6 +7901,9 @@ class AsyncProductResourceWithRawResponse:
         self.listing_schemas = async_to_raw_response(resource.listing_schemas)
         self.create_category_upgrade_task = async_to_raw_response(resource.create_category_upgrade_task)
         self.search_size_charts = async_to_raw_response(resource.search_size_charts)
+        self.upload_candidate_products = async_to_raw_response(resource.upload_candidate_products)
+        self.partial_edit_candidate_products = async_to_raw_response(resource.partial_edit_candidate_products)
+        self.search_candidate_products = async_to_raw_response(resource.search_candidate_products)
         self.create_manufacturer = async_to_raw_response(resource.create_manufacturer)
         self.search_manufacturers_v202409 = async_to_raw_response(resource.search_manufacturers_v202409)
         self.partial_edit_manufacturer = async_to_raw_response(resource.partial_edit_manufacturer)
@@ -6799,15 +7912,27 @@ class AsyncProductResourceWithRawResponse:
             resource.search_responsible_persons_v202409
         )
         self.partial_edit_responsible_person = async_to_raw_response(resource.partial_edit_responsible_person)
+        self.search_opportunities = async_to_raw_response(resource.search_opportunities)
+        self.apply_opportunities = async_to_raw_response(resource.apply_opportunities)
         self.diagnoseand_optimize_product = async_to_raw_response(resource.diagnoseand_optimize_product)
+        self.create_attribute_recommendation_request = async_to_raw_response(
+            resource.create_attribute_recommendation_request
+        )
         self.search_manufacturers = async_to_raw_response(resource.search_manufacturers)
         self.search_responsible_persons = async_to_raw_response(resource.search_responsible_persons)
         self.search_products = async_to_raw_response(resource.search_products)
+        self.enable_strikethrough_prices = async_to_raw_response(resource.enable_strikethrough_prices)
+        self.bind_local_products = async_to_raw_response(resource.bind_local_products)
         self.create_image_translation_tasks = async_to_raw_response(resource.create_image_translation_tasks)
+        self.search_combined_listing_recommendations = async_to_raw_response(
+            resource.search_combined_listing_recommendations
+        )
+        self.upload_external_product = async_to_raw_response(resource.upload_external_product)
         self.get_image_translation_tasks = async_to_raw_response(resource.get_image_translation_tasks)
         self.get_global_listing_rules = async_to_raw_response(resource.get_global_listing_rules)
         self.replicate_product = async_to_raw_response(resource.replicate_product)
         self.get_global_replicated_products = async_to_raw_response(resource.get_global_replicated_products)
+        self.import_external_product_info = async_to_raw_response(resource.import_external_product_info)
         self.partial_edit_global_product = async_to_raw_response(resource.partial_edit_global_product)
         self.edit_product = async_to_raw_response(resource.edit_product)
         self.partial_edit_product = async_to_raw_response(resource.partial_edit_product)

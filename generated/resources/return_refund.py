@@ -161,6 +161,16 @@ _UPLOAD_RETURN_SHIPPING_INFORMATION: Operation[ResponseModel] = Operation(
         "return_qr_code",
     ),
 )
+_GET_AFTERSALE_ELIGIBILITY_V202512: Operation[_t.GetAftersaleEligibilityV202512Response] = Operation(
+    id="return_refund.get_aftersale_eligibility_v202512",
+    method="GET",
+    path="/return_refund/202512/orders/{order_id}/aftersale_eligibility",
+    response=_t.GetAftersaleEligibilityV202512Response,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetAftersaleEligibilityV202512Params,
+    path_params=("order_id",),
+)
 _GET_DECISION_ELIGIBILITY: Operation[_t.GetDecisionEligibilityResponse] = Operation(
     id="return_refund.get_decision_eligibility",
     method="GET",
@@ -303,6 +313,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_RETURN_RECORDS,
     _REJECT_RETURN_V202309,
     _UPLOAD_RETURN_SHIPPING_INFORMATION,
+    _GET_AFTERSALE_ELIGIBILITY_V202512,
     _GET_DECISION_ELIGIBILITY,
     _CANCEL_ORDER,
     _SEARCH_CANCELLATIONS,
@@ -330,10 +341,10 @@ class ReturnRefundResource(SyncResource):
     def cancel_order_v202309(
         self,
         *,
-        cancel_reason: str | None = None,
-        order_id: str | None = None,
+        cancel_reason: str,
+        order_id: str,
         order_line_item_ids: Sequence[str] | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -363,14 +374,22 @@ class ReturnRefundResource(SyncResource):
     def search_cancellations_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         cancel_ids: Sequence[str] | None = None,
-        cancel_status: Sequence[str] | None = None,
-        cancel_types: Sequence[str] | None = None,
+        cancel_status: Sequence[
+            Literal[
+                "CANCELLATION_REQUEST_PENDING",
+                "CANCELLATION_REQUEST_SUCCESS",
+                "CANCELLATION_REQUEST_CANCEL",
+                "CANCELLATION_REQUEST_COMPLETE",
+            ]
+        ]
+        | None = None,
+        cancel_types: Sequence[Literal["CANCEL", "BUYER_CANCEL"]] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
@@ -446,10 +465,10 @@ class ReturnRefundResource(SyncResource):
         self,
         cancel_id: str,
         *,
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -476,7 +495,7 @@ class ReturnRefundResource(SyncResource):
         self,
         order_id: str,
         *,
-        initiate_aftersale_user: str | None = None,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -501,13 +520,13 @@ class ReturnRefundResource(SyncResource):
     def calculate_refund_v202309(
         self,
         *,
+        order_id: str,
+        reason_name: str,
+        request_type: str,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
-        reason_name: str | None = None,
-        request_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -566,16 +585,16 @@ class ReturnRefundResource(SyncResource):
     def create_return_v202309(
         self,
         *,
+        order_id: str,
+        return_reason: str,
+        return_type: str,
         idempotency_key: str | None = None,
         currency: str | None = None,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         refund_total: str | None = None,
-        return_reason: str | None = None,
-        return_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -611,20 +630,34 @@ class ReturnRefundResource(SyncResource):
     def search_returns_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
-        arbitration_status: Sequence[str] | None = None,
+        arbitration_status: Sequence[Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"]]
+        | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
         order_ids: Sequence[str] | None = None,
         return_ids: Sequence[str] | None = None,
-        return_status: Sequence[str] | None = None,
-        return_types: Sequence[str] | None = None,
-        seller_proposed_return_type: Sequence[str] | None = None,
+        return_status: Sequence[
+            Literal[
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+                "REFUND_OR_RETURN_REQUEST_REJECT",
+                "AWAITING_BUYER_SHIP",
+                "BUYER_SHIPPED_ITEM",
+                "REJECT_RECEIVE_PACKAGE",
+                "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                "RETURN_OR_REFUND_REQUEST_CANCEL",
+                "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                "AWAITING_BUYER_RESPONSE",
+            ]
+        ]
+        | None = None,
+        return_types: Sequence[Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"]] | None = None,
+        seller_proposed_return_type: Sequence[Literal["PARTIAL_REFUND"]] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -672,18 +705,16 @@ class ReturnRefundResource(SyncResource):
         self,
         return_id: str,
         *,
-        idempotency_key: str | None = None,
-        buyer_keep_item: bool | None = None,
         decision: Literal[
-            "APPROVE_RECEIVED_PACKAGE",
             "APPROVE_REFUND",
-            "APPROVE_REPLACEMENT",
             "APPROVE_RETURN",
-            "DIRECT_REFUND",
+            "APPROVE_RECEIVED_PACKAGE",
+            "APPROVE_REPLACEMENT",
             "ISSUE_REPLACEMENT_REFUND",
             "OFFER_PARTIAL_REFUND",
-        ]
-        | None = None,
+        ],
+        idempotency_key: str | None = None,
+        buyer_keep_item: bool | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -737,11 +768,11 @@ class ReturnRefundResource(SyncResource):
         self,
         return_id: str,
         *,
+        decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"],
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        decision: str | None = None,
-        images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -770,9 +801,8 @@ class ReturnRefundResource(SyncResource):
         return_ids: Sequence[str],
         tracking_number: str,
         return_provider_id: str,
-        return_shipping_label: FileInput,
-        return_qr_code: FileInput,
-        return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        return_shipping_label: FileInput | None = None,
+        return_qr_code: FileInput | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -790,12 +820,43 @@ class ReturnRefundResource(SyncResource):
         """
         return self._client._request(
             _UPLOAD_RETURN_SHIPPING_INFORMATION,
-            params={"return_ids": return_ids, "return_id_type": return_id_type},
+            params={"return_ids": return_ids},
             form={
                 "tracking_number": tracking_number,
                 "return_provider_id": return_provider_id,
                 "return_shipping_label": return_shipping_label,
                 "return_qr_code": return_qr_code,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_aftersale_eligibility_v202512(
+        self,
+        order_id: str,
+        *,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
+        request_types: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetAftersaleEligibilityV202512Response:
+        """Tell which after-sales requests (cancel, return, refund) an order's items are eligible for.
+
+        `GET /return_refund/202512/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_AFTERSALE_ELIGIBILITY_V202512,
+            params={
+                "order_id": order_id,
+                "initiate_aftersale_user": initiate_aftersale_user,
+                "request_types": request_types,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1240,7 +1301,7 @@ class ReturnRefundResource(SyncResource):
         reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1368,6 +1429,7 @@ class ReturnRefundResourceWithRawResponse:
         self.get_return_records = to_raw_response(resource.get_return_records)
         self.reject_return_v202309 = to_raw_response(resource.reject_return_v202309)
         self.upload_return_shipping_information = to_raw_response(resource.upload_return_shipping_information)
+        self.get_aftersale_eligibility_v202512 = to_raw_response(resource.get_aftersale_eligibility_v202512)
         self.get_decision_eligibility = to_raw_response(resource.get_decision_eligibility)
         self.cancel_order = to_raw_response(resource.cancel_order)
         self.search_cancellations = to_raw_response(resource.search_cancellations)
@@ -1396,10 +1458,10 @@ class AsyncReturnRefundResource(AsyncResource):
     async def cancel_order_v202309(
         self,
         *,
-        cancel_reason: str | None = None,
-        order_id: str | None = None,
+        cancel_reason: str,
+        order_id: str,
         order_line_item_ids: Sequence[str] | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1429,14 +1491,22 @@ class AsyncReturnRefundResource(AsyncResource):
     async def search_cancellations_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         cancel_ids: Sequence[str] | None = None,
-        cancel_status: Sequence[str] | None = None,
-        cancel_types: Sequence[str] | None = None,
+        cancel_status: Sequence[
+            Literal[
+                "CANCELLATION_REQUEST_PENDING",
+                "CANCELLATION_REQUEST_SUCCESS",
+                "CANCELLATION_REQUEST_CANCEL",
+                "CANCELLATION_REQUEST_COMPLETE",
+            ]
+        ]
+        | None = None,
+        cancel_types: Sequence[Literal["CANCEL", "BUYER_CANCEL"]] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
@@ -1512,10 +1582,10 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         cancel_id: str,
         *,
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1542,7 +1612,7 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         order_id: str,
         *,
-        initiate_aftersale_user: str | None = None,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1567,13 +1637,13 @@ class AsyncReturnRefundResource(AsyncResource):
     async def calculate_refund_v202309(
         self,
         *,
+        order_id: str,
+        reason_name: str,
+        request_type: str,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
-        reason_name: str | None = None,
-        request_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1632,16 +1702,16 @@ class AsyncReturnRefundResource(AsyncResource):
     async def create_return_v202309(
         self,
         *,
+        order_id: str,
+        return_reason: str,
+        return_type: str,
         idempotency_key: str | None = None,
         currency: str | None = None,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         refund_total: str | None = None,
-        return_reason: str | None = None,
-        return_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1677,20 +1747,34 @@ class AsyncReturnRefundResource(AsyncResource):
     async def search_returns_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
-        arbitration_status: Sequence[str] | None = None,
+        arbitration_status: Sequence[Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"]]
+        | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
         order_ids: Sequence[str] | None = None,
         return_ids: Sequence[str] | None = None,
-        return_status: Sequence[str] | None = None,
-        return_types: Sequence[str] | None = None,
-        seller_proposed_return_type: Sequence[str] | None = None,
+        return_status: Sequence[
+            Literal[
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+                "REFUND_OR_RETURN_REQUEST_REJECT",
+                "AWAITING_BUYER_SHIP",
+                "BUYER_SHIPPED_ITEM",
+                "REJECT_RECEIVE_PACKAGE",
+                "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                "RETURN_OR_REFUND_REQUEST_CANCEL",
+                "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                "AWAITING_BUYER_RESPONSE",
+            ]
+        ]
+        | None = None,
+        return_types: Sequence[Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"]] | None = None,
+        seller_proposed_return_type: Sequence[Literal["PARTIAL_REFUND"]] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -1738,18 +1822,16 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         return_id: str,
         *,
-        idempotency_key: str | None = None,
-        buyer_keep_item: bool | None = None,
         decision: Literal[
-            "APPROVE_RECEIVED_PACKAGE",
             "APPROVE_REFUND",
-            "APPROVE_REPLACEMENT",
             "APPROVE_RETURN",
-            "DIRECT_REFUND",
+            "APPROVE_RECEIVED_PACKAGE",
+            "APPROVE_REPLACEMENT",
             "ISSUE_REPLACEMENT_REFUND",
             "OFFER_PARTIAL_REFUND",
-        ]
-        | None = None,
+        ],
+        idempotency_key: str | None = None,
+        buyer_keep_item: bool | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1803,11 +1885,11 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         return_id: str,
         *,
+        decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"],
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        decision: str | None = None,
-        images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1836,9 +1918,8 @@ class AsyncReturnRefundResource(AsyncResource):
         return_ids: Sequence[str],
         tracking_number: str,
         return_provider_id: str,
-        return_shipping_label: FileInput,
-        return_qr_code: FileInput,
-        return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        return_shipping_label: FileInput | None = None,
+        return_qr_code: FileInput | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1856,12 +1937,43 @@ class AsyncReturnRefundResource(AsyncResource):
         """
         return await self._client._request(
             _UPLOAD_RETURN_SHIPPING_INFORMATION,
-            params={"return_ids": return_ids, "return_id_type": return_id_type},
+            params={"return_ids": return_ids},
             form={
                 "tracking_number": tracking_number,
                 "return_provider_id": return_provider_id,
                 "return_shipping_label": return_shipping_label,
                 "return_qr_code": return_qr_code,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_aftersale_eligibility_v202512(
+        self,
+        order_id: str,
+        *,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
+        request_types: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetAftersaleEligibilityV202512Response:
+        """Tell which after-sales requests (cancel, return, refund) an order's items are eligible for.
+
+        `GET /return_refund/202512/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFTERSALE_ELIGIBILITY_V202512,
+            params={
+                "order_id": order_id,
+                "initiate_aftersale_user": initiate_aftersale_user,
+                "request_types": request_types,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2306,7 +2418,7 @@ class AsyncReturnRefundResource(AsyncResource):
         reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -2437,6 +2549,9 @@ class AsyncReturnRefundResourceWithRawResponse:
         self.reject_return_v202309 = async_to_raw_response(resource.reject_return_v202309)
         self.upload_return_shipping_information = async_to_raw_response(
             resource.upload_return_shipping_information
+        )
+        self.get_aftersale_eligibility_v202512 = async_to_raw_response(
+            resource.get_aftersale_eligibility_v202512
         )
         self.get_decision_eligibility = async_to_raw_response(resource.get_decision_eligibility)
         self.cancel_order = async_to_raw_response(resource.cancel_order)

@@ -48,8 +48,8 @@ class SupplyChainResource(SyncResource):
     def confirm_package_shipment(
         self,
         *,
-        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]] | None = None,
-        warehouse_provider_id: str | None = None,
+        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]],
+        warehouse_provider_id: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -89,8 +89,8 @@ class AsyncSupplyChainResource(AsyncResource):
     async def confirm_package_shipment(
         self,
         *,
-        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]] | None = None,
-        warehouse_provider_id: str | None = None,
+        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]],
+        warehouse_provider_id: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,

@@ -4,9 +4,18 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
+
+
+class AddLiveProductsRequest(RequestModel):
+    product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class AddShowcaseProductsoldRequest(RequestModel):
@@ -35,9 +44,15 @@ class CheckAnchorPrerequisitesRequest(RequestModel):
 
 
 class GetCreatorProfileoldResponseAvatar(ResponseModel):
-    height: float | None = None
+    height: int | None = None
     url: str | None = None
-    width: float | None = None
+    width: int | None = None
+
+
+class GetLiveProductsResponseProductStatus(ResponseModel):
+    added_status: str | None = None
+    inventory_status: str | None = None
+    review_status: str | None = None
 
 
 class GetLiveRoomInfoResponse(ResponseModel):
@@ -75,9 +90,9 @@ class GetShopProductsParams(RequestModel):
 
 
 class GetShopProductsResponseProductImage(ResponseModel):
-    height: float | None = None
+    height: int | None = None
     url: str | None = None
-    width: float | None = None
+    width: int | None = None
 
 
 class GetShopProductsResponseProductPrice(ResponseModel):
@@ -105,20 +120,20 @@ class GetShowcaseProductsoldParams(RequestModel):
 
 
 class GetShowcaseProductsoldResponseProductAdditionCustomizedMainImage(ResponseModel):
-    height: float | None = None
+    height: int | None = None
     url: str | None = None
-    width: float | None = None
+    width: int | None = None
 
 
 class GetShowcaseProductsoldResponseProductCommission(ResponseModel):
-    commission_rate: float | None = None
-    inclusive_reward_commission_rate: float | None = None
+    commission_rate: int | None = None
+    inclusive_reward_commission_rate: int | None = None
 
 
 class GetShowcaseProductsoldResponseProductMainImage(ResponseModel):
-    height: float | None = None
+    height: int | None = None
     url: str | None = None
-    width: float | None = None
+    width: int | None = None
 
 
 class GetShowcaseProductsoldResponseProductPriceOriginalPrice(ResponseModel):
@@ -146,7 +161,32 @@ class GetShowcaseProductsoldResponseProductStatus(ResponseModel):
     review_status: str | None = None
 
 
+class PinLiveProductParams(RequestModel):
+    """
+    Path and query arguments of `pin_live_product`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
+
+
+class RemoveLiveProductsRequest(RequestModel):
+    product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
+
+
 class RemoveShowcaseProductsoldRequest(RequestModel):
+    product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
+
+
+class TopLiveProductsRequest(RequestModel):
     product_ids: list[str] | None = None
     """
     TikTok Shop product ids.
@@ -160,8 +200,19 @@ class TopShowcaseProductsoldRequest(RequestModel):
     """
 
 
+class UnpinLiveProductParams(RequestModel):
+    """
+    Path and query arguments of `unpin_live_product`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
+
+
 class AddShowcaseProductsoldResponseError(ResponseModel):
-    code: float | None = None
+    code: int | None = None
     detail: AddShowcaseProductsoldResponseErrorDetail | None = None
     message: str | None = None
 
@@ -179,7 +230,7 @@ class GetCreatorProfileoldResponse(ResponseModel):
 
 
 class GetShopProductsResponseProduct(ResponseModel):
-    added_status: str | None = None
+    added_status: Literal["ADDABLE", "ADDED", "REJECTED"] | str | None = None
     brand_name: str | None = None
     id: str | None = None
     images: list[GetShopProductsResponseProductImage] | None = None
@@ -200,8 +251,26 @@ class GetShowcaseProductsoldResponseProductPrice(ResponseModel):
     seller_discount_price: GetShowcaseProductsoldResponseProductPriceSellerDiscountPrice | None = None
 
 
+class AddLiveProductsResponse(ResponseModel):
+    errors: list[AddShowcaseProductsoldResponseError] | None = None
+
+
 class AddShowcaseProductsoldResponse(ResponseModel):
     errors: list[AddShowcaseProductsoldResponseError] | None = None
+
+
+class GetLiveProductsResponseProduct(ResponseModel):
+    commission: GetShowcaseProductsoldResponseProductCommission | None = None
+    detail_url: str | None = None
+    id: str | None = None
+    main_images: list[GetShowcaseProductsoldResponseProductMainImage] | None = None
+    original_url: str | None = None
+    price: GetShowcaseProductsoldResponseProductPrice | None = None
+    sale_regions: list[str] | None = None
+    shop_name: str | None = None
+    source: str | None = None
+    status: GetLiveProductsResponseProductStatus | None = None
+    title: str | None = None
 
 
 class GetShopProductsResponse(ResponseModel):
@@ -222,6 +291,11 @@ class GetShowcaseProductsoldResponseProduct(ResponseModel):
     source: str | None = None
     status: GetShowcaseProductsoldResponseProductStatus | None = None
     title: str | None = None
+
+
+class GetLiveProductsResponse(ResponseModel):
+    pinned_product_id: str | None = None
+    products: list[GetLiveProductsResponseProduct] | None = None
 
 
 class GetShowcaseProductsoldResponse(ResponseModel):

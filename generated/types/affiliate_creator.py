@@ -37,7 +37,7 @@ class ActualShopAdsCommission(ResponseModel):
 
 
 class AddShowcaseProductsRequest(RequestModel):
-    add_type: str | None = None
+    add_type: str
     """
     How the product is given (by id or by link).
     """
@@ -75,6 +75,8 @@ class CreateVideoPrecheckTaskResponsePrecheck(ResponseModel):
 class CreatorGenerateGeneralLinkResponseSharingLink(ResponseModel):
     material_id: str | None = None
     sharing_link: str | None = None
+    deep_link: str | None = None
+    one_link: str | None = None
 
 
 class CreatorGeneratePublisherLinkParams(RequestModel):
@@ -86,11 +88,48 @@ class CreatorGeneratePublisherLinkParams(RequestModel):
     """
     Id of the publisher (affiliate partner) the links are made for.
     """
+    category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class CreatorGeneratePublisherLinkResponseSharingLink(ResponseModel):
     material_id: int | None = None
     sharing_link: str | None = None
+    deep_link: str | None = None
+    one_link: str | None = None
+
+
+class CreatorGetSampleRequestDeeplinkParams(RequestModel):
+    """
+    Path and query arguments of `creator_get_sample_request_deeplink`.
+    """
+
+    campaign_id: str | None = None
+    """
+    Id of the affiliate campaign.
+    """
+    collaboration_id: str | None = None
+    """
+    Id of the affiliate collaboration.
+    """
+    product_id: str
+    """
+    TikTok Shop product id.
+    """
+    redirect_schema: str | None = None
+    """
+    App link (deep link) to open.
+    """
+    sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
+
+
+class CreatorGetSampleRequestDeeplinkResponse(ResponseModel):
+    deeplink: str | None = None
 
 
 class CreatorSearchAffiliateTraceOrdersParams(RequestModel):
@@ -112,15 +151,15 @@ class CreatorSearchAffiliateTraceOrdersRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    time_ge: Timestamp | None = None
+    time_ge: Timestamp
     """
     Start of the time window, included (Unix seconds).
     """
-    time_lt: Timestamp | None = None
+    time_lt: Timestamp
     """
     End of the time window, excluded (Unix seconds).
     """
-    time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None
+    time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None
     """
     Which order time the window applies to; CREATE_TIME, PAY_TIME, DELIVERY_TIME or SETTLE_TIME.
     """
@@ -144,11 +183,11 @@ class CreatorSearchOpenCollaborationProductParams(RequestModel):
     """
     Results per page, a positive integer; most searches allow up to 100, some fewer.
     """
-    sort_field: str | None = None
+    sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"] | None = None
     """
     Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
     """
-    sort_order: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     """
     Sort direction; ASC smallest or oldest first, DESC largest or newest first.
     """
@@ -212,12 +251,9 @@ class CreatorSearchSampleApplicationFulfillmentsParams(RequestModel):
 
 
 class CreatorSearchSampleApplicationFulfillmentsRequest(RequestModel):
-    fulfillment_statuses: (
-        list[
-            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
-        ]
-        | None
-    ) = None
+    fulfillment_statuses: list[
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+    ]
     """
     Only sample fulfilments in these states (content PENDING, ONGOING, SUCCEED, OVERDUE, FAILED...).
     """
@@ -251,11 +287,11 @@ class CreatorSelectAffiliateProductParams(RequestModel):
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsCommissionRateRange(RequestModel):
-    rate_ge: float | None = None
+    rate_ge: int | None = None
     """
     Lowest commission rate, included (hundredths of a percent).
     """
-    rate_le: float | None = None
+    rate_le: int | None = None
     """
     Highest commission rate, included (hundredths of a percent).
     """
@@ -273,22 +309,22 @@ class CreatorSelectAffiliateProductRequestFilterParamsPriceRange(RequestModel):
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsShopRatingRange(RequestModel):
-    rating_ge: float | None = None
+    rating_ge: int | None = None
     """
     Lowest shop rating, included.
     """
-    rating_le: float | None = None
+    rating_le: int | None = None
     """
     Highest shop rating, included.
     """
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsSoldQuantityRange(RequestModel):
-    quantity_ge: float | None = None
+    quantity_ge: int | None = None
     """
     Fewest units sold, included.
     """
-    quantity_le: float | None = None
+    quantity_le: int | None = None
     """
     Most units sold, included.
     """
@@ -303,7 +339,7 @@ class CreatorSelectAffiliateProductRequestSortParams(RequestModel):
 
 class CreatorSelectAffiliateProductResponseProductCommission(ResponseModel):
     amount: str | None = None
-    rate: float | None = None
+    rate: int | None = None
 
 
 class CreatorSelectAffiliateProductResponseProductMarketPerformance(ResponseModel):
@@ -426,10 +462,15 @@ class GetCreatorProfileResponseAvatar(ResponseModel):
     url: str | None = None
 
 
-class GetCreatorProfileV202405ResponseAvatar(ResponseModel):
-    height: float | None = None
-    url: str | None = None
-    width: float | None = None
+class GetCreatorProfileV202405Response(ResponseModel):
+    avatar: GetCreatorProfileResponseAvatar | None = None
+    creator_user_id: str | None = None
+    permissions: list[str] | None = None
+    register_region: str | None = None
+    selection_region: str | None = None
+    seller_type: str | None = None
+    user_type: str | None = None
+    username: str | None = None
 
 
 class GetCreatorSampleApplicationDetailRequest(RequestModel):
@@ -437,7 +478,7 @@ class GetCreatorSampleApplicationDetailRequest(RequestModel):
     """
     Id of the creator's sample application.
     """
-    application_type: str | None = None
+    application_type: str
     """
     Kind of sample application.
     """
@@ -445,7 +486,7 @@ class GetCreatorSampleApplicationDetailRequest(RequestModel):
     """
     Id of the main (parent) order.
     """
-    product_id: str | None = None
+    product_id: str
     """
     TikTok Shop product id.
     """
@@ -454,7 +495,11 @@ class GetCreatorSampleApplicationDetailRequest(RequestModel):
 class GetCreatorSampleApplicationDetailResponseSampleApplicationCreatorFulfillment(ResponseModel):
     expiration_time: int | None = None
     id: str | None = None
-    status: str | None = None
+    status: (
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        | str
+        | None
+    ) = None
     total_suspend_duration: int | None = None
 
 
@@ -467,35 +512,6 @@ class GetOpenCollaborationProductListByProductIdsParams(RequestModel):
     """
     TikTok Shop product ids.
     """
-
-
-class GetOpenCollaborationProductListByProductIdsRequest(RequestModel):
-    pass
-
-
-class GetOpenCollaborationProductListByProductIdsResponseProductCategoryChain(ResponseModel):
-    id: str | None = None
-    local_name: str | None = None
-    is_leaf: bool | None = None
-    parent_id: str | None = None
-
-
-class GetOpenCollaborationProductListByProductIdsResponseProductCommission(ResponseModel):
-    rate: int | None = None
-    currency: str | None = None
-    amount: str | None = None
-
-
-class GetOpenCollaborationProductListByProductIdsResponseProductOriginalPrice(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
-
-
-class GetOpenCollaborationProductListByProductIdsResponseProductSalesPrice(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
 
 
 class GetOpenCollaborationProductListByProductIdsResponseProductShopAdsCommission(ResponseModel):
@@ -556,6 +572,23 @@ class GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResultIss
     suggestions: str | None = None
 
 
+class GetShoppableVideoPrecheckResultV202511Params(RequestModel):
+    """
+    Path and query arguments of `get_shoppable_video_precheck_result_v202511`.
+    """
+
+    task_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the task, returned when it was created.
+    """
+
+
+class GetShoppableVideoPrecheckResultV202511ResponsePrecheckTask(ResponseModel):
+    id: str | None = None
+    issues: list[GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResultIssue] | None = None
+    result: str | None = None
+
+
 class GetShoppableVideoStatusParams(RequestModel):
     """
     Path and query arguments of `get_shoppable_video_status`.
@@ -569,7 +602,7 @@ class GetShoppableVideoStatusParams(RequestModel):
 
 class GetShoppableVideoStatusResponseVideo(ResponseModel):
     id: str | None = None
-    post_status: str | None = None
+    post_status: Literal["SUCCESS", "FAIL", "PROCESSING"] | str | None = None
     post_time: int | None = None
 
 
@@ -648,11 +681,11 @@ class MapTokopediaToTikTokShopProductIDsRequest(RequestModel):
 
 
 class MaterialInput(RequestModel):
-    ids: list[str] | None = None
+    ids: list[str]
     """
     Ids of the items the link points at.
     """
-    type: str | None = None
+    type: str
     """
     What the link points at (a product, a LIVE room, a video...).
     """
@@ -728,6 +761,32 @@ class PostShoppableVideoResponseVideo(ResponseModel):
     id: str | None = None
 
 
+class PostShoppableVideoV202505RequestProductLinkInfo(RequestModel):
+    product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
+    title: str | None = None
+    """
+    Title.
+    """
+
+
+class PostShoppableVideoV202505RequestVideoInfo(RequestModel):
+    file_id: str | None = None
+    """
+    Id of the uploaded video file.
+    """
+    title: str | None = None
+    """
+    Title.
+    """
+
+
+class PostShoppableVideoV202505Response(ResponseModel):
+    video: PostShoppableVideoResponseVideo | None = None
+
+
 class Price(ResponseModel):
     amount: str | None = None
     currency: str | None = None
@@ -750,7 +809,7 @@ class ProductLinkInfoInput(RequestModel):
 
 
 class RemoveShowcaseProductsRequest(RequestModel):
-    product_ids: list[str] | None = None
+    product_ids: list[str]
     """
     TikTok Shop product ids.
     """
@@ -803,7 +862,9 @@ class SearchCreatorAffiliateOrdersResponseOrderSku(ResponseModel):
     commission_rate: int | None = None
     commission_tier_setting: str | None = None
     content_id: str | None = None
-    content_type: str | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
     creator_commission_reward_rate: int | None = None
     estimated_bonus_commission: EstimatedBonusCommission | None = None
     estimated_commission: EstimatedCommission | None = None
@@ -829,7 +890,7 @@ class SearchCreatorAffiliateOrdersV202405Params(RequestModel):
     Path and query arguments of `search_creator_affiliate_orders_v202405`.
     """
 
-    version: float | None = None
+    version: int | None = None
     """
     Version of the order data to return.
     """
@@ -871,10 +932,26 @@ class SearchCreatorSampleApplicationsRequest(RequestModel):
 
 
 class SearchCreatorSampleApplicationsResponseSampleApplicationCreatorFulfillment(ResponseModel):
-    bound_product_status: str | None = None
+    bound_product_status: (
+        Literal[
+            "UNKNOWN",
+            "LIVE",
+            "OUT_OF_STOCK",
+            "SELLER_DEACTIVATE",
+            "PLATFORM_DEACTIVATE",
+            "NO_PLAN",
+            "PERMANENT_DELETED",
+        ]
+        | str
+        | None
+    ) = None
     expiration_time: int | None = None
     id: str | None = None
-    status: str | None = None
+    status: (
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        | str
+        | None
+    ) = None
     total_suspend_duration: int | None = None
 
 
@@ -902,7 +979,7 @@ class SearchCreatorTargetCollaborationsRequest(RequestModel):
     """
     What the keyword is matched against; an id or a name of the product or collaboration.
     """
-    shop_id: str | None = None
+    shop_id: str
     """
     Numeric id of the shop on TikTok Shop.
     """
@@ -920,7 +997,7 @@ class Shop(ResponseModel):
 
 
 class TopShowcaseProductsRequest(RequestModel):
-    product_ids: list[str] | None = None
+    product_ids: list[str]
     """
     TikTok Shop product ids.
     """
@@ -983,9 +1060,13 @@ class CreatorGenerateGeneralLinkRequest(RequestModel):
     """
     Id of the affiliate campaign.
     """
-    material: MaterialInput | None = None
+    material: MaterialInput
     """
     What the link points at; a product, a LIVE or a video.
+    """
+    link_type: str | None = None
+    """
+    Kind of link to generate.
     """
 
 
@@ -999,9 +1080,13 @@ class CreatorGeneratePublisherLinkRequest(RequestModel):
     """
     Id of the affiliate campaign.
     """
-    material: MaterialInput | None = None
+    material: MaterialInput
     """
     What the link points at; a product, a LIVE or a video.
+    """
+    link_type: str | None = None
+    """
+    Kind of link to generate.
     """
 
 
@@ -1020,7 +1105,9 @@ class CreatorSearchAffiliateTraceOrdersResponseOrderSku(ResponseModel):
     commission_bonus_rate: int | None = None
     commission_rate: int | None = None
     content_id: str | None = None
-    content_type: str | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
     creator_commission_reward_rate: int | None = None
     delivery_time: int | None = None
     estimated_bonus_commission: EstimatedBonusCommission | None = None
@@ -1142,7 +1229,7 @@ class GenerateAffiliateSharingLinkRequest(RequestModel):
 
 
 class GenerateAffiliateSharingLinkResponseError(ResponseModel):
-    code: float | None = None
+    code: int | None = None
     detail: GenerateAffiliateSharingLinkResponseErrorDetail | None = None
     message: str | None = None
 
@@ -1184,17 +1271,6 @@ class GetCreatorProfileResponse(ResponseModel):
     creator_user_open_id: str | None = None
 
 
-class GetCreatorProfileV202405Response(ResponseModel):
-    avatar: GetCreatorProfileV202405ResponseAvatar | None = None
-    creator_user_id: str | None = None
-    permissions: list[str] | None = None
-    register_region: str | None = None
-    selection_region: str | None = None
-    seller_type: str | None = None
-    user_type: str | None = None
-    username: str | None = None
-
-
 class GetCreatorSampleApplicationDetailResponseSampleApplication(ResponseModel):
     activity_id: str | None = None
     create_time: int | None = None
@@ -1217,12 +1293,10 @@ class GetOpenCollaborationProductListByProductIdsResponseProduct(ResponseModel):
     sale_region: str | None = None
     main_image_url: str | None = None
     detail_link: str | None = None
-    original_price: GetOpenCollaborationProductListByProductIdsResponseProductOriginalPrice | None = None
-    category_chains: list[GetOpenCollaborationProductListByProductIdsResponseProductCategoryChain] | None = (
-        None
-    )
-    commission: GetOpenCollaborationProductListByProductIdsResponseProductCommission | None = None
-    sales_price: GetOpenCollaborationProductListByProductIdsResponseProductSalesPrice | None = None
+    original_price: OriginalPrice | None = None
+    category_chains: list[CreatorSearchOpenCollaborationProductResponseProductCategoryChain] | None = None
+    commission: Commission | None = None
+    sales_price: CreatorSearchOpenCollaborationProductResponseProductSalesPrice | None = None
     shop_ads_commission: (
         GetOpenCollaborationProductListByProductIdsResponseProductShopAdsCommission | None
     ) = None
@@ -1232,7 +1306,7 @@ class GetShopProductsResponseProduct(ResponseModel):
     id: str | None = None
     title: str | None = None
     price: Price | None = None
-    added_status: str | None = None
+    added_status: Literal["ADDABLE", "ADDED", "REJECTED"] | str | None = None
     brand_name: str | None = None
     images: list[GetShopProductsResponseProductImage] | None = None
     sales_count: int | None = None
@@ -1246,6 +1320,10 @@ class GetShoppableVideoPrecheckResultResponsePrecheckTaskGoodQualityCheckResult(
 class GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResult(ResponseModel):
     status: str | None = None
     issues: list[GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResultIssue] | None = None
+
+
+class GetShoppableVideoPrecheckResultV202511Response(ResponseModel):
+    precheck_task: GetShoppableVideoPrecheckResultV202511ResponsePrecheckTask | None = None
 
 
 class GetShoppableVideoStatusResponse(ResponseModel):
@@ -1311,6 +1389,17 @@ class PostShoppableVideoRequest(RequestModel):
 
 class PostShoppableVideoResponse(ResponseModel):
     video: PostShoppableVideoResponseVideo | None = None
+
+
+class PostShoppableVideoV202505Request(RequestModel):
+    product_link_info: PostShoppableVideoV202505RequestProductLinkInfo | None = None
+    """
+    Product to attach to the content.
+    """
+    video_info: PostShoppableVideoV202505RequestVideoInfo | None = None
+    """
+    The video to publish; its file and caption.
+    """
 
 
 class SearchCreatorAffiliateOrdersResponseOrder(ResponseModel):

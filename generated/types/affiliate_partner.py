@@ -17,7 +17,7 @@ class ActualCommissionBase(ResponseModel):
 
 
 class ContactInfoInput(RequestModel):
-    email: str | None = None
+    email: str
     """
     E-mail address.
     """
@@ -58,39 +58,39 @@ class CreateAffiliatePartnerCampaignRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    campaign_end_time: Timestamp | None = None
+    campaign_end_time: Timestamp
     """
     When the campaign ends (Unix seconds).
     """
-    campaign_start_time: Timestamp | None = None
+    campaign_start_time: Timestamp
     """
     When the campaign starts (Unix seconds).
     """
-    commission_rate: int | None = None
+    commission_rate: int
     """
     Commission paid to creators, in hundredths of a percent (1000 = 10%).
     """
-    contact_info: ContactInfoInput | None = None
+    contact_info: ContactInfoInput
     """
     How participants can reach you.
     """
-    description: str | None = None
+    description: str
     """
     Description of the campaign, shown to sellers.
     """
-    name: str | None = None
+    name: str
     """
     Name of the campaign, shown to sellers.
     """
-    registration_end_time: Timestamp | None = None
+    registration_end_time: Timestamp
     """
     When product registration closes (Unix seconds).
     """
-    registration_start_time: Timestamp | None = None
+    registration_start_time: Timestamp
     """
     When sellers can start to register products (Unix seconds).
     """
-    target_seller_types: list[Literal["CROSS_BORDER", "LOCAL"]] | None = None
+    target_seller_types: list[Literal["LOCAL", "CROSS_BORDER"]] | None = None
     """
     Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
     """
@@ -119,49 +119,30 @@ class EditAffiliatePartnerCampaignParams(RequestModel):
     """
 
 
-class EditAffiliatePartnerCampaignRequest(RequestModel):
-    model_config = ConfigDict(
-        arbitrary_types_allowed=True,
-    )
-    campaign_end_time: Timestamp | None = None
+class EditAffiliatePartnerCampaignRequestContactInfo(RequestModel):
+    email: str | None = None
     """
-    When the campaign ends (Unix seconds).
+    E-mail address.
     """
-    campaign_start_time: Timestamp | None = None
+    line: str | None = None
     """
-    When the campaign starts (Unix seconds).
+    LINE messenger id.
     """
-    commission_rate: int | None = None
+    phone: str | None = None
     """
-    Commission paid to creators, in hundredths of a percent (1000 = 10%).
+    Phone number.
     """
-    contact_info: ContactInfoInput | None = None
+    viber: str | None = None
     """
-    How participants can reach you.
+    Viber number.
     """
-    description: str | None = None
+    whatsapp: str | None = None
     """
-    Description of the campaign, shown to sellers.
+    WhatsApp number.
     """
-    name: str | None = None
+    zalo: str | None = None
     """
-    Name of the campaign, shown to sellers.
-    """
-    registration_end_time: Timestamp | None = None
-    """
-    When product registration closes (Unix seconds).
-    """
-    registration_start_time: Timestamp | None = None
-    """
-    When sellers can start to register products (Unix seconds).
-    """
-    target_seller_types: list[Literal["CROSS_BORDER", "LOCAL"]] | None = None
-    """
-    Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
-    """
-    target_shop_codes: list[str] | None = None
-    """
-    Codes of the shops invited to the campaign.
+    Zalo number.
     """
 
 
@@ -190,7 +171,7 @@ class GenerateAffiliatePartnerCampaignProductLinkParams(RequestModel):
 
 
 class GenerateAffiliatePartnerCampaignProductLinkRequest(RequestModel):
-    creator_commission_rate: int | None = None
+    creator_commission_rate: int
     """
     Commission for the creator, in hundredths of a percent (1000 = 10%).
     """
@@ -357,22 +338,6 @@ class GetAffiliateCampaignCreatorProductContentStatisticsV202501Params(RequestMo
     """
 
 
-class GetAffiliateCampaignCreatorProductContentStatisticsV202501ResponseCreatorContentStatistic(
-    ResponseModel
-):
-    comment_num: str | None = None
-    content_end_date: str | None = None
-    content_type: str | None = None
-    cover_img_url: str | None = None
-    like_count: str | None = None
-    linked_tiktok_video: str | None = None
-    paid_amount: str | None = None
-    paid_order_num: str | None = None
-    published_date: str | None = None
-    source_url: str | None = None
-    view_count: str | None = None
-
-
 class GetAffiliateCampaignCreatorProductSampleStatusParams(RequestModel):
     """
     Path and query arguments of `get_affiliate_campaign_creator_product_sample_status`.
@@ -419,12 +384,6 @@ class GetAffiliateCampaignCreatorProductSampleStatusV202501Params(RequestModel):
     """
     Temporary id of the creator within the campaign.
     """
-
-
-class GetAffiliateCampaignCreatorProductSampleStatusV202501ResponseSampleStatusTrackingResult(ResponseModel):
-    tracking_event_description: str | None = None
-    tracking_event_description_extended: str | None = None
-    tracking_event_update_date: str | None = None
 
 
 class GetAffiliatePartnerCampaignDetailParams(RequestModel):
@@ -556,7 +515,11 @@ class GetAffiliatePartnerCampaignProductListResponseProductLowestPrice(ResponseM
 
 
 class GetAffiliatePartnerCampaignProductListResponseProductSkuInformationListBasePrice(ResponseModel):
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+        | str
+        | None
+    ) = None
     list_price: str | None = None
     localized_dutiable_price: str | None = None
     region_code: str | None = None
@@ -573,7 +536,11 @@ class GetAffiliatePartnerCampaignProductListResponseProductSkuInformationListPro
 
 
 class GetAffiliatePartnerCampaignProductListResponseProductSkuInformationListRegionPrice(ResponseModel):
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+        | str
+        | None
+    ) = None
     list_price: str | None = None
     localized_dutiable_price: str | None = None
     region_code: str | None = None
@@ -613,11 +580,6 @@ class GetCreatorPerformanceForCampaignProductResponsePromotionCreatorCreator(Res
     follower_num: int | None = None
     user_name: str | None = None
     creator_open_id: str | None = None
-
-
-class GetCreatorPerformanceForCampaignProductResponsePromotionCreatorPaidAmount(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
 
 
 class PartnerGenerateMultiAffiliateCampaignProductLinkParams(RequestModel):
@@ -701,7 +663,7 @@ class ReviewAffiliatePartnerCampaignProductRequest(RequestModel):
     """
     Why the product is refused; commission too low, product too expensive or hard to promote, no suitable creator.
     """
-    review_result: str | None = None
+    review_result: str
     """
     APPROVE or REJECT.
     """
@@ -867,9 +829,74 @@ class SearchCapAffiliateOrdersV202504Params(RequestModel):
     Path and query arguments of `search_cap_affiliate_orders_v202504`.
     """
 
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+    page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
+    category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
+
+
+class SearchCapAffiliateOrdersV202504Request(RequestModel):
     model_config = ConfigDict(
-        extra="allow",
+        arbitrary_types_allowed=True,
     )
+    create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
+    create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
+    order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
+    order_status: int | None = None
+    """
+    Only orders in this status.
+    """
+    product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusActualCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyBonusCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyShopAdsCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusEstimatedCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusTotalAgencyCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
 
 
 class SearchTapAffiliateOrdersParams(RequestModel):
@@ -1066,6 +1093,52 @@ class SearchTapAffiliateOrdersV202411ResponseOrderSkusEstimatedTapCommission(Res
     currency: str | None = None
 
 
+class EditAffiliatePartnerCampaignRequest(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    campaign_end_time: Timestamp | None = None
+    """
+    When the campaign ends (Unix seconds).
+    """
+    campaign_start_time: Timestamp | None = None
+    """
+    When the campaign starts (Unix seconds).
+    """
+    commission_rate: int | None = None
+    """
+    Commission paid to creators, in hundredths of a percent (1000 = 10%).
+    """
+    contact_info: EditAffiliatePartnerCampaignRequestContactInfo | None = None
+    """
+    How participants can reach you.
+    """
+    description: str | None = None
+    """
+    Description of the campaign, shown to sellers.
+    """
+    name: str | None = None
+    """
+    Name of the campaign, shown to sellers.
+    """
+    registration_end_time: Timestamp | None = None
+    """
+    When product registration closes (Unix seconds).
+    """
+    registration_start_time: Timestamp | None = None
+    """
+    When sellers can start to register products (Unix seconds).
+    """
+    target_seller_types: list[Literal["LOCAL", "CROSS_BORDER"]] | None = None
+    """
+    Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
+    """
+    target_shop_codes: list[str] | None = None
+    """
+    Codes of the shops invited to the campaign.
+    """
+
+
 class GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreator(ResponseModel):
     affiliate_product_id: str | None = None
     commission: str | None = None
@@ -1111,12 +1184,6 @@ class GetAffiliateCampaignCreatorProductContentStatisticsResponse(ResponseModel)
     ) = None
 
 
-class GetAffiliateCampaignCreatorProductContentStatisticsV202501Response(ResponseModel):
-    creator_content_statistics: (
-        list[GetAffiliateCampaignCreatorProductContentStatisticsV202501ResponseCreatorContentStatistic] | None
-    ) = None
-
-
 class GetAffiliateCampaignCreatorProductSampleStatusResponseSampleStatus(ResponseModel):
     shipping_provider_name: str | None = None
     delivery_option: str | None = None
@@ -1125,17 +1192,6 @@ class GetAffiliateCampaignCreatorProductSampleStatusResponseSampleStatus(Respons
     quantity: int | None = None
     tracking_results: (
         list[GetAffiliateCampaignCreatorProductSampleStatusResponseSampleStatusTrackingResult] | None
-    ) = None
-
-
-class GetAffiliateCampaignCreatorProductSampleStatusV202501ResponseSampleStatus(ResponseModel):
-    delivery_option: str | None = None
-    estimated_earliest_delivery_date: str | None = None
-    estimated_latest_delivery_date: str | None = None
-    quantity: int | None = None
-    shipping_provider_name: str | None = None
-    tracking_results: (
-        list[GetAffiliateCampaignCreatorProductSampleStatusV202501ResponseSampleStatusTrackingResult] | None
     ) = None
 
 
@@ -1151,7 +1207,7 @@ class GetAffiliatePartnerCampaignDetailResponse(ResponseModel):
     registration_end_time: int | None = None
     registration_start_time: int | None = None
     status: str | None = None
-    target_seller_types: list[str] | None = None
+    target_seller_types: list[Literal["LOCAL", "CROSS_BORDER"] | str] | None = None
     target_shops: list[GetAffiliatePartnerCampaignDetailResponseTargetShop] | None = None
 
 
@@ -1175,7 +1231,9 @@ class GetAffiliatePartnerCampaignProductListResponseProductSkuInformationList(Re
 
 
 class GetCreatorPerformanceForCampaignProductResponsePromotionCreator(ResponseModel):
-    paid_amount: GetCreatorPerformanceForCampaignProductResponsePromotionCreatorPaidAmount | None = None
+    paid_amount: GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreatorPaidAmount | None = (
+        None
+    )
     room_count: int | None = None
     video_count: int | None = None
     free_sample_status: str | None = None
@@ -1264,6 +1322,53 @@ class SearchCapAffiliateOrdersResponseSkuOrder(ResponseModel):
     is_carousel: bool | None = None
 
 
+class SearchCapAffiliateOrdersV202504ResponseOrderSkus(ResponseModel):
+    actual_bonus_commission: SearchCapAffiliateOrdersResponseSkuOrderActualBonusCommission | None = None
+    actual_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusActualCommission | None = None
+    actual_commission_base: ActualCommissionBase | None = None
+    actual_shop_ads_commission: SearchCapAffiliateOrdersResponseSkuOrderActualShopAdsCommission | None = None
+    agency_bonus_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyBonusCommission | None = (
+        None
+    )
+    agency_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyCommission | None = None
+    agency_commission_rate: str | None = None
+    agency_shop_ads_commission: (
+        SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyShopAdsCommission | None
+    ) = None
+    attribution_type: str | None = None
+    commission_bonus_rate: str | None = None
+    commission_model: str | None = None
+    commission_rate: str | None = None
+    commission_tier_setting: str | None = None
+    content_id: str | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
+    creator_username: str | None = None
+    estimated_bonus_commission: SearchCapAffiliateOrdersResponseSkuOrderEstimatedBonusCommission | None = None
+    estimated_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusEstimatedCommission | None = None
+    estimated_commission_base: EstimatedCommissionBase | None = None
+    estimated_shop_ads_commission: (
+        SearchCapAffiliateOrdersResponseSkuOrderEstimatedShopAdsCommission | None
+    ) = None
+    id: str | None = None
+    isr: str | None = None
+    iva: str | None = None
+    open_collaboration_id: str | None = None
+    price: Price | None = None
+    product_id: str | None = None
+    product_name: str | None = None
+    quantity: int | None = None
+    refunded_quantity: int | None = None
+    returned_quantity: int | None = None
+    shop_ads_commission_rate: str | None = None
+    shop_name: str | None = None
+    target_collaboration_id: str | None = None
+    total_agency_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusTotalAgencyCommission | None = (
+        None
+    )
+
+
 class SearchTapAffiliateOrdersResponseSkuOrder(ResponseModel):
     id: str | None = None
     create_time: int | None = None
@@ -1346,9 +1451,11 @@ class SearchTapAffiliateOrdersV202411ResponseOrderSkus(ResponseModel):
     actual_tap_commission: SearchTapAffiliateOrdersV202411ResponseOrderSkusActualTapCommission | None = None
     campaign_id: str | None = None
     content_id: str | None = None
-    content_type: str | None = None
-    creator_commission_rate: float | None = None
-    creator_commission_reward_rate: float | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
+    creator_commission_rate: int | None = None
+    creator_commission_reward_rate: int | None = None
     creator_username: str | None = None
     estimated_commission_base: EstimatedCommissionBase | None = None
     estimated_creator_commission: (
@@ -1364,14 +1471,14 @@ class SearchTapAffiliateOrdersV202411ResponseOrderSkus(ResponseModel):
         SearchTapAffiliateOrdersV202411ResponseOrderSkusEstimatedTapCommission | None
     ) = None
     id: str | None = None
-    partner_commission_reward_rate: float | None = None
+    partner_commission_reward_rate: int | None = None
     price: Price | None = None
     product_id: str | None = None
     product_name: str | None = None
     quantity: int | None = None
     refunded_quantity: int | None = None
     returned_quantity: int | None = None
-    tap_commission_rate: float | None = None
+    tap_commission_rate: int | None = None
 
 
 class GetAffiliateCampaignCreatorFulfillmentStatusInfoResponse(ResponseModel):
@@ -1396,10 +1503,6 @@ class GetAffiliateCampaignCreatorFulfillmentStatusListResponseCampaignProductSta
 
 class GetAffiliateCampaignCreatorProductSampleStatusResponse(ResponseModel):
     sample_status: GetAffiliateCampaignCreatorProductSampleStatusResponseSampleStatus | None = None
-
-
-class GetAffiliateCampaignCreatorProductSampleStatusV202501Response(ResponseModel):
-    sample_status: GetAffiliateCampaignCreatorProductSampleStatusV202501ResponseSampleStatus | None = None
 
 
 class GetAffiliatePartnerCampaignProductListResponseProduct(ResponseModel):
@@ -1437,6 +1540,15 @@ class SearchCapAffiliateOrdersResponse(ResponseModel):
     total_count: int | None = None
 
 
+class SearchCapAffiliateOrdersV202504ResponseOrder(ResponseModel):
+    create_time: int | None = None
+    delivery_time: int | None = None
+    id: str | None = None
+    skus: SearchCapAffiliateOrdersV202504ResponseOrderSkus | None = None
+    status: str | None = None
+    tags: str | None = None
+
+
 class SearchTapAffiliateOrdersResponse(ResponseModel):
     sku_orders: list[SearchTapAffiliateOrdersResponseSkuOrder] | None = None
     next_page_token: str | None = None
@@ -1462,6 +1574,12 @@ class GetAffiliateCampaignCreatorFulfillmentStatusListResponse(ResponseModel):
 class GetAffiliatePartnerCampaignProductListResponse(ResponseModel):
     next_page_token: str | None = None
     products: list[GetAffiliatePartnerCampaignProductListResponseProduct] | None = None
+    total_count: int | None = None
+
+
+class SearchCapAffiliateOrdersV202504Response(ResponseModel):
+    next_page_token: str | None = None
+    orders: list[SearchCapAffiliateOrdersV202504ResponseOrder] | None = None
     total_count: int | None = None
 
 
@@ -1516,6 +1634,15 @@ class GetAffiliateCampaignCreatorFulfillmentStatusInfoPage(
     """A page of `get_affiliate_campaign_creator_fulfillment_status_info` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "promotion_creators"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchCapAffiliateOrdersV202504Page(
+    SearchCapAffiliateOrdersV202504Response, Page[SearchCapAffiliateOrdersV202504ResponseOrder]
+):
+    """A page of `search_cap_affiliate_orders_v202504` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "orders"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 

@@ -93,11 +93,11 @@ class CreateConversationwithcreatorResponse(ResponseModel):
 
 
 class CreateOpenCollaborationRequest(RequestModel):
-    commission_rate: int | None = None
+    commission_rate: int
     """
     Commission paid to creators, in hundredths of a percent (1000 = 10%).
     """
-    product_id: str | None = None
+    product_id: str
     """
     TikTok Shop product id.
     """
@@ -110,7 +110,7 @@ class CreateOpenCollaborationResponseOpenCollaboration(ResponseModel):
 
 
 class CreateOpenCollaborationV202405Request(RequestModel):
-    commission_rate: float | None = None
+    commission_rate: int | None = None
     """
     Commission paid to creators, in hundredths of a percent (1000 = 10%).
     """
@@ -140,25 +140,9 @@ class CreateTargetCollaborationRequestProduct(RequestModel):
 
 
 class CreateTargetCollaborationRequestSellerContactInfo(RequestModel):
-    email: str | None = None
+    email: str
     """
     E-mail address.
-    """
-    phone_number: str | None = None
-    """
-    Phone number.
-    """
-    whatsapp: str | None = None
-    """
-    WhatsApp number.
-    """
-    telegram: str | None = None
-    """
-    Telegram handle.
-    """
-    line: str | None = None
-    """
-    LINE messenger id.
     """
 
 
@@ -182,7 +166,7 @@ class CreateTargetCollaborationV202405RequestProduct(RequestModel):
     """
     TikTok Shop product id.
     """
-    target_commission_rate: float | None = None
+    target_commission_rate: int | None = None
     """
     Commission for the invited creators, in hundredths of a percent.
     """
@@ -232,11 +216,11 @@ class EditOpenCollaborationSampleRuleRequestSampleRuleThresholds(RequestModel):
 
 
 class EditOpenCollaborationSettingsRequestAutoAddProduct(RequestModel):
-    commission_rate: int | None = None
+    commission_rate: int
     """
     Commission for creators, in hundredths of a percent (1000 = 10%).
     """
-    enable: bool | None = None
+    enable: bool
     """
     True to turn it on, false to turn it off.
     """
@@ -282,10 +266,10 @@ class GenerateTargetCollaborationLinkParams(RequestModel):
     """
     Id of the target collaboration (a plan offered to chosen creators).
     """
-
-
-class GenerateTargetCollaborationLinkRequest(RequestModel):
-    pass
+    category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class GenerateTargetCollaborationLinkResponse(ResponseModel):
@@ -361,7 +345,7 @@ class GetConversationListV202412Params(RequestModel):
     """
     True to return the conversation id only, without messages.
     """
-    conversation_status: str | None = None
+    conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None
     """
     Only conversations in this status.
     """
@@ -398,7 +382,22 @@ class GetLatestUnreadMessagesResponseNewestMessageList(ResponseModel):
     content: str | None = None
     conversation_id: str | None = None
     sender_id: str | None = None
-    type: str | None = None
+    type: (
+        Literal[
+            "TEXT",
+            "PRODUCT_CARD",
+            "TARGET_COLLABORATION_CARD",
+            "FREE_SAMPLE_CARD",
+            "IMAGE",
+            "CRM_TEXT_WITH_IMAGE_CARD",
+            "CRM_TEXT_WITH_PRODUCTS_CARD",
+            "NOTIFICATION",
+            "EMOTICONS",
+            "SYSTEM",
+        ]
+        | str
+        | None
+    ) = None
     unread_message_count: int | None = None
 
 
@@ -534,25 +533,10 @@ class GetMarketplaceCreatorPerformanceV202406Params(RequestModel):
     """
 
 
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgCommissionRateRange(ResponseModel):
-    maximum_amount: float | None = None
-    minimum_amount: float | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyer(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
 class GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyerRange(ResponseModel):
     currency: str | None = None
     maximum_amount: str | None = None
     minimum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpm(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
 
 
 class GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpmRange(ResponseModel):
@@ -561,26 +545,10 @@ class GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpmRange(ResponseMod
     minimum_amount: str | None = None
 
 
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorLiveGpm(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
 class GetMarketplaceCreatorPerformanceV202406ResponseCreatorLiveGpmRange(ResponseModel):
     currency: str | None = None
     maximum_amount: str | None = None
     minimum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorProductOriginalPriceRange(ResponseModel):
-    currency: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorVideoGpm(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
 
 
 class GetMarketplaceCreatorPerformanceV202406ResponseCreatorVideoGpmRange(ResponseModel):
@@ -600,32 +568,15 @@ class GetMarketplaceCreatorPerformanceV202505Params(RequestModel):
     """
 
 
-class GetMarketplaceCreatorPerformanceV202505ResponseCreatorAvgGmvPerBuyerRange(ResponseModel):
-    currency: str | None = None
-    formatted_range: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
+class GetMarketplaceCreatorPerformanceV202508Params(RequestModel):
+    """
+    Path and query arguments of `get_marketplace_creator_performance_v202508`.
+    """
 
-
-class GetMarketplaceCreatorPerformanceV202505ResponseCreatorGpmRange(ResponseModel):
-    currency: str | None = None
-    formatted_range: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202505ResponseCreatorLiveGpmRange(ResponseModel):
-    currency: str | None = None
-    formatted_range: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202505ResponseCreatorVideoGpmRange(ResponseModel):
-    currency: str | None = None
-    formatted_range: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
+    creator_user_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's TikTok account.
+    """
 
 
 class GetMessageintheConversationParams(RequestModel):
@@ -653,7 +604,22 @@ class GetMessageintheConversationResponseMessageMessageBody(ResponseModel):
     create_time: int | None = None
     id: str | None = None
     sender_id: str | None = None
-    type: str | None = None
+    type: (
+        Literal[
+            "TEXT",
+            "PRODUCT_CARD",
+            "TARGET_COLLABORATION_CARD",
+            "FREE_SAMPLE_CARD",
+            "IMAGE",
+            "CRM_TEXT_WITH_IMAGE_CARD",
+            "CRM_TEXT_WITH_PRODUCTS_CARD",
+            "NOTIFICATION",
+            "EMOTICONS",
+            "SYSTEM",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class GetNewestConversationMessagesParams(RequestModel):
@@ -763,6 +729,12 @@ class GetOrCreateCreatorConversationResponse(ResponseModel):
     creator_im_id: str | None = None
 
 
+class GetSellerSearchCreatorMarketplaceAdvancedFiltersResponseAdvancedFilters(ResponseModel):
+    category_pro: list[str] | None = None
+    creator_level: list[str] | None = None
+    language: list[str] | None = None
+
+
 class GetWeeklyCreatorOutreachQuotaResponseDataGmvLevelRuleLeftGmv(ResponseModel):
     amount: str | None = None
     currency: str | None = None
@@ -824,7 +796,7 @@ class LiveGmv(ResponseModel):
 
 
 class MarkConversationReadRequest(RequestModel):
-    conversation_ids: list[str] | None = None
+    conversation_ids: list[str]
     """
     Ids of chat conversations.
     """
@@ -917,12 +889,6 @@ class QueryTargetCollaborationDetailResponseTargetCollaborationProductCommission
     shop_ads_commission_rate: int | None = None
 
 
-class QueryTargetCollaborationDetailResponseTargetCollaborationProductOriginalPrice(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
-
-
 class QueryTargetCollaborationDetailV202409Params(RequestModel):
     """
     Path and query arguments of `query_target_collaboration_detail_v202409`.
@@ -951,11 +917,7 @@ class QueryTargetCollaborationDetailV202409ResponseTargetCollaborationProductCom
     effective_time: str | None = None
     maximum_amount: str | None = None
     minimum_amount: str | None = None
-    rate: float | None = None
-
-
-class QueryTargetCollaborationDetailV202409ResponseTargetCollaborationSellerContactInfo(ResponseModel):
-    email: str | None = None
+    rate: int | None = None
 
 
 class QueryTargetCollaborationDetailV202412Params(RequestModel):
@@ -1158,28 +1120,6 @@ class SearchCreatorsInCreatorMarketplaceRequestContentPerformance(RequestModel):
     """
 
 
-class SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsCountRange(RequestModel):
-    count_ge: int | None = None
-    """
-    Fewest followers, included.
-    """
-    count_le: int | None = None
-    """
-    Most followers, included.
-    """
-
-
-class SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsGenderDistribution(RequestModel):
-    gender: str | None = None
-    """
-    Gender of the followers.
-    """
-    percentage_ge: int | None = None
-    """
-    Least share of followers of that gender, in percent.
-    """
-
-
 class SearchCreatorsInCreatorMarketplaceResponseCreatorCreatorProfile(ResponseModel):
     is_official_recommend: bool | None = None
     creator_bind_mcn_name: str | None = None
@@ -1192,39 +1132,6 @@ class SearchCreatorsInCreatorMarketplaceResponseCreatorCreatorProfile(ResponseMo
     is_eligible_flat_fee: bool | None = None
     is_rising_star: bool | None = None
     creator_level: int | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorGmv(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorGmvRange(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
-    formatted_range: str | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorLiveGmv(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorTopFollowerDemographicsMajorGender(ResponseModel):
-    gender: str | None = None
-    percentage: int | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorUnitsSoldRange(ResponseModel):
-    minimum_amount: int | None = None
-    maximum_amount: int | None = None
-    formatted_range: str | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorVideoGmv(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
 
 
 class SearchOpenCollaborationParams(RequestModel):
@@ -1318,19 +1225,14 @@ class SearchOpenCollaborationV202409Request(RequestModel):
     """
 
 
-class SearchOpenCollaborationV202409ResponseOpenCollaborationCurrentCommission(ResponseModel):
-    end_time: int | None = None
-    rate: float | None = None
-    start_time: int | None = None
-
-
-class SearchOpenCollaborationV202409ResponseOpenCollaborationProduct(ResponseModel):
+class SearchOpenCollaborationV202409ResponseOpenCollaboration(ResponseModel):
+    content_creator_count: int | None = None
+    current_commission: SearchOpenCollaborationResponseOpenCollaborationCurrentCommission | None = None
     id: str | None = None
-    inventory: float | None = None
-    main_image_url: str | None = None
-    original_price: OriginalPrice | None = None
+    product: SearchOpenCollaborationResponseOpenCollaborationProduct | None = None
+    require_seller_approve_creator: bool | None = None
+    showcase_creator_count: int | None = None
     status: str | None = None
-    title: str | None = None
 
 
 class SearchSampleApplicationsParams(RequestModel):
@@ -1410,14 +1312,6 @@ class SearchSampleApplicationsResponseSampleApplicationCreator(ResponseModel):
     ec_video_view: int | None = None
 
 
-class SearchSampleApplicationsResponseSampleApplicationProduct(ResponseModel):
-    id: str | None = None
-    title: str | None = None
-    sku_id: str | None = None
-    sku_image_url: str | None = None
-    sku_name: str | None = None
-
-
 class SearchSellerAffiliateOrdersParams(RequestModel):
     """
     Path and query arguments of `search_seller_affiliate_orders`.
@@ -1430,6 +1324,10 @@ class SearchSellerAffiliateOrdersParams(RequestModel):
     page_size: int
     """
     Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
+    category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
     """
 
 
@@ -1501,7 +1399,7 @@ class SearchSellerAffiliateOrdersV202405Params(RequestModel):
     Path and query arguments of `search_seller_affiliate_orders_v202405`.
     """
 
-    version: float | None = None
+    version: int | None = None
     """
     Version of the order data to return.
     """
@@ -1554,7 +1452,6 @@ class SearchTargetCollaborationsResponseTargetCollaboration(ResponseModel):
     message: str | None = None
     start_time: int | None = None
     end_time: int | None = None
-    create_time: int | None = None
     update_time: int | None = None
     creator_inivited_count: int | None = None
     showcase_creator_count: int | None = None
@@ -1590,27 +1487,14 @@ class SearchTargetCollaborationsV202409RequestSearchParam(RequestModel):
     """
 
 
-class SearchTargetCollaborationsV202409ResponseTargetCollaboration(ResponseModel):
-    content_creator_count: int | None = None
-    creator_inivited_count: int | None = None
-    end_time: int | None = None
-    free_sample_rule: FreeSampleRule | None = None
-    id: str | None = None
-    message: str | None = None
-    name: str | None = None
-    product_count: int | None = None
-    showcase_creator_count: int | None = None
-    start_time: int | None = None
-    type: str | None = None
-    update_time: int | None = None
+class SearchTargetCollaborationsV202409Response(ResponseModel):
+    next_page_token: str | None = None
+    target_collaborations: list[SearchTargetCollaborationsResponseTargetCollaboration] | None = None
+    total_count: int | None = None
 
 
 class SellerContactInfo(ResponseModel):
     email: str | None = None
-    phone_number: str | None = None
-    whatsapp: str | None = None
-    telegram: str | None = None
-    line: str | None = None
 
 
 class SellerContactInfoInput(RequestModel):
@@ -1667,7 +1551,7 @@ class SellerReviewSampleApplicationsRequest(RequestModel):
     """
     Why you refuse the sample: OUT_OF_STOCK, OFFLINE (product no longer sold), NOT_MATCH (creator does not fit), OTHER.
     """
-    review_result: Literal["APPROVE", "REJECT"] | None = None
+    review_result: Literal["APPROVE", "REJECT"]
     """
     APPROVE or REJECT.
     """
@@ -1700,11 +1584,11 @@ class SellerSearchAffiliateOpenCollaborationProductParams(RequestModel):
     Path and query arguments of `seller_search_affiliate_open_collaboration_product`.
     """
 
-    sort_order: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     """
     Sort direction; ASC smallest or oldest first, DESC largest or newest first.
     """
-    sort_field: str | None = None
+    sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"] | None = None
     """
     Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
     """
@@ -1786,11 +1670,11 @@ class SellerSearchCreatoronMarketplaceParams(RequestModel):
 
 
 class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsCountRange(RequestModel):
-    count_ge: float | None = None
+    count_ge: int | None = None
     """
     Fewest followers, included.
     """
-    count_le: float | None = None
+    count_le: int | None = None
     """
     Most followers, included.
     """
@@ -1801,7 +1685,7 @@ class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsGenderDistribut
     """
     Gender of the followers.
     """
-    percentage_ge: float | None = None
+    percentage_ge: int | None = None
     """
     Least share of followers of that gender, in percent.
     """
@@ -1809,7 +1693,7 @@ class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsGenderDistribut
 
 class SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographicsMajorGender(ResponseModel):
     gender: str | None = None
-    percentage: float | None = None
+    percentage: int | None = None
 
 
 class SellerSearchCreatoronMarketplaceV202406Params(RequestModel):
@@ -1834,8 +1718,38 @@ class SellerSearchCreatoronMarketplaceV202406ResponseCreatorGmvRange(ResponseMod
 
 
 class SellerSearchCreatoronMarketplaceV202406ResponseCreatorUnitsSoldRange(ResponseModel):
-    maximum_amount: float | None = None
-    minimum_amount: float | None = None
+    maximum_amount: int | None = None
+    minimum_amount: int | None = None
+
+
+class SellerSearchCreatoronMarketplaceV202508Params(RequestModel):
+    """
+    Path and query arguments of `seller_search_creatoron_marketplace_v202508`.
+    """
+
+    page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+
+
+class SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters(RequestModel):
+    category_pro: list[str] | None = None
+    """
+    Only creators in these category groups.
+    """
+    creator_level: list[str] | None = None
+    """
+    Only creators of these levels.
+    """
+    language: list[str] | None = None
+    """
+    Only creators who post in these languages.
+    """
 
 
 class SellerSearchSampleApplicationsFulfillmentsParams(RequestModel):
@@ -1924,7 +1838,7 @@ class SellerSearchSampleApplicationsRequest(RequestModel):
 class SellerSearchSampleApplicationsResponseSampleApplicationCreator(ResponseModel):
     avatar_url: str | None = None
     content_count: int | None = None
-    ec_video_view: float | None = None
+    ec_video_view: int | None = None
     follower_count: int | None = None
     fulfillment_percentage: str | None = None
     gmv: Gmv | None = None
@@ -1968,22 +1882,19 @@ class SendImMessageParams(RequestModel):
 
 
 class SendImMessageRequest(RequestModel):
-    content: str | None = None
+    content: str
     """
     The message text, or for other kinds the JSON content the kind needs.
     """
-    msg_type: (
-        Literal[
-            "CRM_TEXT_WITH_IMAGE_CARD",
-            "CRM_TEXT_WITH_PRODUCTS_CARD",
-            "FREE_SAMPLE_CARD",
-            "IMAGE",
-            "PRODUCT_CARD",
-            "TARGET_COLLABORATION_CARD",
-            "TEXT",
-        ]
-        | None
-    ) = None
+    msg_type: Literal[
+        "CRM_TEXT_WITH_IMAGE_CARD",
+        "CRM_TEXT_WITH_PRODUCTS_CARD",
+        "FREE_SAMPLE_CARD",
+        "IMAGE",
+        "PRODUCT_CARD",
+        "TARGET_COLLABORATION_CARD",
+        "TEXT",
+    ]
     """
     Kind of message; TEXT, IMAGE, or a card (product, free sample, target collaboration, CRM text with image or products).
     """
@@ -2000,8 +1911,8 @@ class TargetCollaborationConflict(ResponseModel):
 
 class UnitsSoldRange(ResponseModel):
     formatted_range: str | None = None
-    maximum_amount: float | None = None
-    minimum_amount: float | None = None
+    maximum_amount: int | None = None
+    minimum_amount: int | None = None
 
 
 class UpdateConversationStatusParams(RequestModel):
@@ -2048,29 +1959,6 @@ class UpdateTargetCollaborationRequestProduct(RequestModel):
     """
 
 
-class UpdateTargetCollaborationRequestSellerContactInfo(RequestModel):
-    email: str
-    """
-    E-mail address.
-    """
-    phone_number: str | None = None
-    """
-    Phone number.
-    """
-    whatsapp: str | None = None
-    """
-    WhatsApp number.
-    """
-    telegram: str | None = None
-    """
-    Telegram handle.
-    """
-    line: str | None = None
-    """
-    LINE messenger id.
-    """
-
-
 class UpdateTargetCollaborationResponseUpdateFailedAddProducts(ResponseModel):
     id: str | None = None
     commission_rate: int | None = None
@@ -2093,7 +1981,7 @@ class UpdateTargetCollaborationV202409Params(RequestModel):
 
 
 class UpdateTargetCollaborationV202409RequestProduct(RequestModel):
-    commission_rate: float | None = None
+    commission_rate: int | None = None
     """
     Commission for creators, in hundredths of a percent (1000 = 10%).
     """
@@ -2103,14 +1991,15 @@ class UpdateTargetCollaborationV202409RequestProduct(RequestModel):
     """
 
 
-class UpdateTargetCollaborationV202409ResponseUpdateFailedAddProducts(ResponseModel):
-    commission_rate: float | None = None
-    id: str | None = None
-
-
-class UpdateTargetCollaborationV202409ResponseUpdateFailedChangeCommissions(ResponseModel):
-    commission_rate: float | None = None
-    product_id: str | None = None
+class UpdateTargetCollaborationV202409ResponseUpdateFailed(ResponseModel):
+    add_creator_ids: list[str] | None = None
+    add_products: UpdateTargetCollaborationResponseUpdateFailedAddProducts | None = None
+    change_commissions: UpdateTargetCollaborationResponseUpdateFailedChangeCommissions | None = None
+    end_time: int | None = None
+    name: str | None = None
+    remove_creator_ids: list[str] | None = None
+    remove_product_ids: list[str] | None = None
+    seller_contact_info: SellerContactInfo | None = None
 
 
 class UploadMessageImageForm(RequestModel):
@@ -2209,18 +2098,11 @@ class CreateTargetCollaborationRequest(RequestModel):
     """
     Message sent to the creators with the invitation.
     """
-    preferred_content_type: str | None = None
-    """
-    Kind of content you prefer creators to make (video or LIVE).
-    """
 
 
 class CreateTargetCollaborationResponse(ResponseModel):
     target_collaboration: CreateTargetCollaborationResponseTargetCollaboration | None = None
     target_collaboration_conflicts: list[TargetCollaborationConflict] | None = None
-    invalid_open_id_list: list[str] | None = None
-    invalid_product_id_list: list[str] | None = None
-    create_time: int | None = None
 
 
 class CreateTargetCollaborationV202405Request(RequestModel):
@@ -2269,7 +2151,7 @@ class EditOpenCollaborationSampleRuleRequestSampleRule(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    activate_status: str | None = None
+    activate_status: str
     """
     Whether the rule is active.
     """
@@ -2346,9 +2228,9 @@ class GetMarketplaceCreatorPerformanceResponseCreatorCreatorProfileCreatorTrendP
 
 class GetMarketplaceCreatorPerformanceV202406ResponseCreator(ResponseModel):
     avatar: Avatar | None = None
-    avg_commission_rate: float | None = None
+    avg_commission_rate: int | None = None
     avg_commission_rate_range: (
-        GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgCommissionRateRange | None
+        GetMarketplaceCreatorPerformanceResponseCreatorAvgCommissionRateRange | None
     ) = None
     avg_ec_live_comment_count: int | None = None
     avg_ec_live_like_count: int | None = None
@@ -2358,7 +2240,7 @@ class GetMarketplaceCreatorPerformanceV202406ResponseCreator(ResponseModel):
     avg_ec_video_like_count: int | None = None
     avg_ec_video_play_count: int | None = None
     avg_ec_video_share_count: int | None = None
-    avg_gmv_per_buyer: GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyer | None = None
+    avg_gmv_per_buyer: GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyer | None = None
     avg_gmv_per_buyer_range: (
         GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyerRange | None
     ) = None
@@ -2377,32 +2259,32 @@ class GetMarketplaceCreatorPerformanceV202406ResponseCreator(ResponseModel):
     follower_count: int | None = None
     gmv: Gmv | None = None
     gmv_range: SellerSearchCreatoronMarketplaceV202406ResponseCreatorGmvRange | None = None
-    gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpm | None = None
+    gpm: GetMarketplaceCreatorPerformanceResponseCreatorGpm | None = None
     gpm_range: GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpmRange | None = None
     live_gmv: LiveGmv | None = None
-    live_gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorLiveGpm | None = None
+    live_gpm: GetMarketplaceCreatorPerformanceResponseCreatorLiveGpm | None = None
     live_gpm_range: GetMarketplaceCreatorPerformanceV202406ResponseCreatorLiveGpmRange | None = None
     nickname: str | None = None
     product_original_price_range: (
-        GetMarketplaceCreatorPerformanceV202406ResponseCreatorProductOriginalPriceRange | None
+        GetMarketplaceCreatorPerformanceResponseCreatorProductOriginalPriceRange | None
     ) = None
     profile_tt_uri: str | None = None
     promoted_product_num: int | None = None
     selection_region: str | None = None
     top_collaborated_brand_ids: list[str] | None = None
-    units_sold: float | None = None
+    units_sold: int | None = None
     units_sold_range: SellerSearchCreatoronMarketplaceV202406ResponseCreatorUnitsSoldRange | None = None
     username: str | None = None
     video_gmv: VideoGmv | None = None
-    video_gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorVideoGpm | None = None
+    video_gpm: GetMarketplaceCreatorPerformanceResponseCreatorVideoGpm | None = None
     video_gpm_range: GetMarketplaceCreatorPerformanceV202406ResponseCreatorVideoGpmRange | None = None
 
 
 class GetMarketplaceCreatorPerformanceV202505ResponseCreator(ResponseModel):
     avatar: Avatar | None = None
-    avg_commission_rate: float | None = None
+    avg_commission_rate: int | None = None
     avg_commission_rate_range: (
-        GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgCommissionRateRange | None
+        GetMarketplaceCreatorPerformanceResponseCreatorAvgCommissionRateRange | None
     ) = None
     avg_ec_live_comment_count: int | None = None
     avg_ec_live_like_count: int | None = None
@@ -2412,10 +2294,8 @@ class GetMarketplaceCreatorPerformanceV202505ResponseCreator(ResponseModel):
     avg_ec_video_like_count: int | None = None
     avg_ec_video_play_count: int | None = None
     avg_ec_video_share_count: int | None = None
-    avg_gmv_per_buyer: GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyer | None = None
-    avg_gmv_per_buyer_range: (
-        GetMarketplaceCreatorPerformanceV202505ResponseCreatorAvgGmvPerBuyerRange | None
-    ) = None
+    avg_gmv_per_buyer: GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyer | None = None
+    avg_gmv_per_buyer_range: GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyerRange | None = None
     bio_description: str | None = None
     brand_collaboration_count: int | None = None
     category_gmv_distribution: (
@@ -2431,25 +2311,84 @@ class GetMarketplaceCreatorPerformanceV202505ResponseCreator(ResponseModel):
     follower_count: int | None = None
     gmv: Gmv | None = None
     gmv_range: GmvRange | None = None
-    gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpm | None = None
-    gpm_range: GetMarketplaceCreatorPerformanceV202505ResponseCreatorGpmRange | None = None
+    gpm: GetMarketplaceCreatorPerformanceResponseCreatorGpm | None = None
+    gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorGpmRange | None = None
     live_gmv: LiveGmv | None = None
-    live_gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorLiveGpm | None = None
-    live_gpm_range: GetMarketplaceCreatorPerformanceV202505ResponseCreatorLiveGpmRange | None = None
+    live_gpm: GetMarketplaceCreatorPerformanceResponseCreatorLiveGpm | None = None
+    live_gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorLiveGpmRange | None = None
     nickname: str | None = None
     product_original_price_range: (
-        GetMarketplaceCreatorPerformanceV202406ResponseCreatorProductOriginalPriceRange | None
+        GetMarketplaceCreatorPerformanceResponseCreatorProductOriginalPriceRange | None
     ) = None
     profile_tt_uri: str | None = None
     promoted_product_num: int | None = None
     selection_region: str | None = None
     top_collaborated_brand_ids: list[str] | None = None
-    units_sold: float | None = None
+    units_sold: int | None = None
     units_sold_range: UnitsSoldRange | None = None
     username: str | None = None
     video_gmv: VideoGmv | None = None
-    video_gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorVideoGpm | None = None
-    video_gpm_range: GetMarketplaceCreatorPerformanceV202505ResponseCreatorVideoGpmRange | None = None
+    video_gpm: GetMarketplaceCreatorPerformanceResponseCreatorVideoGpm | None = None
+    video_gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorVideoGpmRange | None = None
+
+
+class GetMarketplaceCreatorPerformanceV202508ResponseCreator(ResponseModel):
+    username: str | None = None
+    nickname: str | None = None
+    avatar: Avatar | None = None
+    selection_region: str | None = None
+    bio_description: str | None = None
+    follower_count: int | None = None
+    profile_tt_uri: str | None = None
+    category_ids: list[str] | None = None
+    top_collaborated_brand_ids: list[str] | None = None
+    brand_collaboration_count: int | None = None
+    units_sold: int | None = None
+    units_sold_range: UnitsSoldRange | None = None
+    gmv: Gmv | None = None
+    video_gmv: VideoGmv | None = None
+    live_gmv: LiveGmv | None = None
+    gmv_range: GmvRange | None = None
+    ec_live_engagement_rate: str | None = None
+    category_gmv_distribution: (
+        list[GetMarketplaceCreatorPerformanceResponseCreatorCategoryGmvDistribution] | None
+    ) = None
+    content_gmv_distribution: (
+        list[GetMarketplaceCreatorPerformanceResponseCreatorContentGmvDistribution] | None
+    ) = None
+    product_original_price_range: (
+        GetMarketplaceCreatorPerformanceResponseCreatorProductOriginalPriceRange | None
+    ) = None
+    gpm: GetMarketplaceCreatorPerformanceResponseCreatorGpm | None = None
+    live_gpm: GetMarketplaceCreatorPerformanceResponseCreatorLiveGpm | None = None
+    video_gpm: GetMarketplaceCreatorPerformanceResponseCreatorVideoGpm | None = None
+    gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorGpmRange | None = None
+    video_gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorVideoGpmRange | None = None
+    live_gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorLiveGpmRange | None = None
+    promoted_product_num: int | None = None
+    ec_live_count: int | None = None
+    ec_video_count: int | None = None
+    avg_ec_video_play_count: int | None = None
+    avg_commission_rate: int | None = None
+    avg_commission_rate_range: (
+        GetMarketplaceCreatorPerformanceResponseCreatorAvgCommissionRateRange | None
+    ) = None
+    avg_gmv_per_buyer: GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyer | None = None
+    avg_gmv_per_buyer_range: GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyerRange | None = None
+    avg_ec_live_view_count: int | None = None
+    avg_ec_live_like_count: int | None = None
+    avg_ec_live_comment_count: int | None = None
+    avg_ec_live_share_count: int | None = None
+    avg_ec_video_like_count: int | None = None
+    avg_ec_video_comment_count: int | None = None
+    avg_ec_video_share_count: int | None = None
+    follower_location: list[GetMarketplaceCreatorPerformanceResponseCreatorFollowerLocation] | None = None
+    follower_age: list[GetMarketplaceCreatorPerformanceResponseCreatorFollowerAge] | None = None
+    follower_gender: list[GetMarketplaceCreatorPerformanceResponseCreatorFollowerGender] | None = None
+    pps: str | None = None
+    rating: str | None = None
+    ec_video_engagement_rate: str | None = None
+    post_rate: str | None = None
 
 
 class GetMessageintheConversationResponseMessage(ResponseModel):
@@ -2492,6 +2431,10 @@ class GetOpenCollaborationSettingsResponseOpenCollaborationSettings(ResponseMode
     auto_add_product: GetOpenCollaborationSettingsResponseOpenCollaborationSettingsAutoAddProduct | None = (
         None
     )
+
+
+class GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse(ResponseModel):
+    advanced_filters: GetSellerSearchCreatorMarketplaceAdvancedFiltersResponseAdvancedFilters | None = None
 
 
 class GetWeeklyCreatorOutreachQuotaResponseDataGmvLevelRule(ResponseModel):
@@ -2551,9 +2494,7 @@ class QueryTargetCollaborationDetailResponseTargetCollaborationProduct(ResponseM
     id: str | None = None
     main_image_url: str | None = None
     title: str | None = None
-    original_price: QueryTargetCollaborationDetailResponseTargetCollaborationProductOriginalPrice | None = (
-        None
-    )
+    original_price: OriginalPrice | None = None
     commission: QueryTargetCollaborationDetailResponseTargetCollaborationProductCommission | None = None
     status: str | None = None
     commission_effective_status: str | None = None
@@ -2584,9 +2525,7 @@ class QueryTargetCollaborationDetailV202412ResponseTargetCollaboration(ResponseM
     name: str | None = None
     product_count: int | None = None
     products: list[QueryTargetCollaborationDetailV202409ResponseTargetCollaborationProduct] | None = None
-    seller_contact_info: (
-        QueryTargetCollaborationDetailV202409ResponseTargetCollaborationSellerContactInfo | None
-    ) = None
+    seller_contact_info: SellerContactInfo | None = None
     showcase_creator_count: int | None = None
     start_time: int | None = None
     type: str | None = None
@@ -2622,30 +2561,6 @@ class SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOption(R
     """
 
 
-class SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics(RequestModel):
-    age_ranges: list[str] | None = None
-    """
-    Only creators whose followers are mostly in these age ranges.
-    """
-    count_range: SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsCountRange | None = None
-    """
-    Range of follower counts.
-    """
-    gender_distribution: (
-        SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsGenderDistribution | None
-    ) = None
-    """
-    Only creators whose followers are mostly of this gender.
-    """
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorTopFollowerDemographics(ResponseModel):
-    age_ranges: list[str] | None = None
-    major_gender: (
-        SearchCreatorsInCreatorMarketplaceResponseCreatorTopFollowerDemographicsMajorGender | None
-    ) = None
-
-
 class SearchOpenCollaborationResponseOpenCollaboration(ResponseModel):
     content_creator_count: int | None = None
     current_commission: SearchOpenCollaborationResponseOpenCollaborationCurrentCommission | None = None
@@ -2655,14 +2570,10 @@ class SearchOpenCollaborationResponseOpenCollaboration(ResponseModel):
     status: str | None = None
 
 
-class SearchOpenCollaborationV202409ResponseOpenCollaboration(ResponseModel):
-    content_creator_count: int | None = None
-    current_commission: SearchOpenCollaborationV202409ResponseOpenCollaborationCurrentCommission | None = None
-    id: str | None = None
-    product: SearchOpenCollaborationV202409ResponseOpenCollaborationProduct | None = None
-    require_seller_approve_creator: bool | None = None
-    showcase_creator_count: int | None = None
-    status: str | None = None
+class SearchOpenCollaborationV202409Response(ResponseModel):
+    next_page_token: str | None = None
+    open_collaborations: list[SearchOpenCollaborationV202409ResponseOpenCollaboration] | None = None
+    total_count: int | None = None
 
 
 class SearchSampleApplicationsResponseSampleApplication(ResponseModel):
@@ -2674,12 +2585,16 @@ class SearchSampleApplicationsResponseSampleApplication(ResponseModel):
     approve_expiration_time: int | None = None
     shipment_expiration_time: int | None = None
     tracking_number: str | None = None
-    fulfillment_status: str | None = None
+    fulfillment_status: (
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        | str
+        | None
+    ) = None
     is_approvable: bool | None = None
     disapprovable_reasons: list[str] | None = None
     partner_name: str | None = None
     creator: SearchSampleApplicationsResponseSampleApplicationCreator | None = None
-    product: SearchSampleApplicationsResponseSampleApplicationProduct | None = None
+    product: SellerSearchSampleApplicationsResponseSampleApplicationProduct | None = None
 
 
 class SearchSellerAffiliateOrdersResponseOrderSku(ResponseModel):
@@ -2696,7 +2611,9 @@ class SearchSellerAffiliateOrdersResponseOrderSku(ResponseModel):
     commission_rate: str | None = None
     commission_tier_setting: str | None = None
     content_id: str | None = None
-    content_type: str | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
     creator_username: str | None = None
     estimated_cofunded_creator_bonus_amount: (
         SearchSellerAffiliateOrdersResponseOrderSkuEstimatedCofundedCreatorBonusAmount | None
@@ -2777,12 +2694,6 @@ class SearchTargetCollaborationsV202409Request(RequestModel):
     """
 
 
-class SearchTargetCollaborationsV202409Response(ResponseModel):
-    next_page_token: str | None = None
-    target_collaborations: list[SearchTargetCollaborationsV202409ResponseTargetCollaboration] | None = None
-    total_count: int | None = None
-
-
 class SellerSearchAffiliateOpenCollaborationProductRequest(RequestModel):
     category: SellerSearchAffiliateOpenCollaborationProductRequestCategory | None = None
     """
@@ -2847,7 +2758,7 @@ class SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographics(Res
 
 class SellerSearchCreatoronMarketplaceV202406ResponseCreator(ResponseModel):
     avatar: Avatar | None = None
-    avg_ec_live_uv: float | None = None
+    avg_ec_live_uv: int | None = None
     avg_ec_video_view_count: int | None = None
     category_ids: list[str] | None = None
     follower_count: int | None = None
@@ -2864,6 +2775,65 @@ class SellerSearchCreatoronMarketplaceV202406ResponseCreator(ResponseModel):
     video_gmv: VideoGmv | None = None
 
 
+class SellerSearchCreatoronMarketplaceV202508Request(RequestModel):
+    search_key: str | None = None
+    """
+    Text matched against creator names and handles.
+    """
+    keyword: str | None = None
+    """
+    Search text matched against names.
+    """
+    follower_demographics: SellerSearchCreatoronMarketplaceRequestFollowerDemographics | None = None
+    """
+    Filters on the creators' audience (age, gender, location, count).
+    """
+    gmv_ranges: list[str] | None = None
+    """
+    Only creators whose sales fall in these ranges.
+    """
+    units_sold_ranges: list[str] | None = None
+    """
+    Only creators whose units sold fall in these ranges.
+    """
+    advanced_filters: SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters | None = None
+    """
+    More creator filters, as given by the advanced search filter list.
+    """
+    affiliate_data: SearchCreatorsInCreatorMarketplaceRequestAffiliateData | None = None
+    """
+    Filters on the creators' affiliate figures.
+    """
+    category: list[SearchCreatorsInCreatorMarketplaceRequestCategory] | None = None
+    """
+    Only creators who sell in these product categories.
+    """
+    content_performance: SearchCreatorsInCreatorMarketplaceRequestContentPerformance | None = None
+    """
+    Filters on how the creators' content performs.
+    """
+
+
+class SellerSearchCreatoronMarketplaceV202508ResponseCreator(ResponseModel):
+    username: str | None = None
+    nickname: str | None = None
+    avatar: Avatar | None = None
+    selection_region: str | None = None
+    category_ids: list[str] | None = None
+    avg_ec_live_uv: int | None = None
+    avg_ec_video_view_count: int | None = None
+    follower_count: int | None = None
+    gmv: Gmv | None = None
+    live_gmv: LiveGmv | None = None
+    video_gmv: VideoGmv | None = None
+    gmv_range: GmvRange | None = None
+    units_sold_range: UnitsSoldRange | None = None
+    top_follower_demographics: (
+        SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographics | None
+    ) = None
+    creator_open_id: str | None = None
+
+
 class SellerSearchSampleApplicationsFulfillmentsResponseFulfillment(ResponseModel):
     content: SellerSearchSampleApplicationsFulfillmentsResponseFulfillmentContent | None = None
     product: SellerSearchSampleApplicationsFulfillmentsResponseFulfillmentProduct | None = None
@@ -2875,7 +2845,11 @@ class SellerSearchSampleApplicationsResponseSampleApplication(ResponseModel):
     commission_rate: str | None = None
     creator: SellerSearchSampleApplicationsResponseSampleApplicationCreator | None = None
     disapprovable_reasons: list[str] | None = None
-    fulfillment_status: str | None = None
+    fulfillment_status: (
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        | str
+        | None
+    ) = None
     id: str | None = None
     is_approvable: bool | None = None
     order_id: str | None = None
@@ -2903,7 +2877,7 @@ class UpdateTargetCollaborationRequest(RequestModel):
     """
     Open ids of creators (app-scoped ids of their accounts).
     """
-    seller_contact_info: UpdateTargetCollaborationRequestSellerContactInfo
+    seller_contact_info: CreateTargetCollaborationRequestSellerContactInfo
     """
     How creators can reach you (e-mail, phone and so on).
     """
@@ -2922,8 +2896,6 @@ class UpdateTargetCollaborationResponseUpdateFailed(ResponseModel):
     end_time: int | None = None
     seller_contact_info: SellerContactInfo | None = None
     name: str | None = None
-    invalid_product_id_list: list[str] | None = None
-    invalid_open_id_list: list[str] | None = None
 
 
 class UpdateTargetCollaborationV202409Request(RequestModel):
@@ -2953,21 +2925,15 @@ class UpdateTargetCollaborationV202409Request(RequestModel):
     """
 
 
-class UpdateTargetCollaborationV202409ResponseUpdateFailed(ResponseModel):
-    add_creator_ids: list[str] | None = None
-    add_products: UpdateTargetCollaborationV202409ResponseUpdateFailedAddProducts | None = None
-    change_commissions: UpdateTargetCollaborationV202409ResponseUpdateFailedChangeCommissions | None = None
-    end_time: int | None = None
-    name: str | None = None
-    remove_creator_ids: list[str] | None = None
-    remove_product_ids: list[str] | None = None
-    seller_contact_info: (
-        QueryTargetCollaborationDetailV202409ResponseTargetCollaborationSellerContactInfo | None
+class UpdateTargetCollaborationV202409Response(ResponseModel):
+    target_collaboration_conflicts: (
+        list[CreateTargetCollaborationV202405ResponseTargetCollaborationConflict] | None
     ) = None
+    update_failed: UpdateTargetCollaborationV202409ResponseUpdateFailed | None = None
 
 
 class EditOpenCollaborationSampleRuleRequest(RequestModel):
-    product_id: str | None = None
+    product_id: str
     """
     TikTok Shop product id.
     """
@@ -3019,6 +2985,10 @@ class GetMarketplaceCreatorPerformanceV202406Response(ResponseModel):
 
 class GetMarketplaceCreatorPerformanceV202505Response(ResponseModel):
     creator: GetMarketplaceCreatorPerformanceV202505ResponseCreator | None = None
+
+
+class GetMarketplaceCreatorPerformanceV202508Response(ResponseModel):
+    creator: GetMarketplaceCreatorPerformanceV202508ResponseCreator | None = None
 
 
 class GetMessageintheConversationResponse(ResponseModel):
@@ -3128,9 +3098,7 @@ class QueryTargetCollaborationDetailV202409ResponseTargetCollaboration(ResponseM
     name: str | None = None
     product_count: int | None = None
     products: list[QueryTargetCollaborationDetailV202409ResponseTargetCollaborationProduct] | None = None
-    seller_contact_info: (
-        QueryTargetCollaborationDetailV202409ResponseTargetCollaborationSellerContactInfo | None
-    ) = None
+    seller_contact_info: SellerContactInfo | None = None
     showcase_creator_count: int | None = None
     start_time: int | None = None
     type: str | None = None
@@ -3161,13 +3129,13 @@ class SearchCreatorsInCreatorMarketplaceResponseCreator(ResponseModel):
     avg_ec_live_uv: int | None = None
     avg_ec_video_view_count: int | None = None
     follower_count: int | None = None
-    gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorGmv | None = None
-    live_gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorLiveGmv | None = None
-    video_gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorVideoGmv | None = None
-    gmv_range: SearchCreatorsInCreatorMarketplaceResponseCreatorGmvRange | None = None
-    units_sold_range: SearchCreatorsInCreatorMarketplaceResponseCreatorUnitsSoldRange | None = None
+    gmv: Gmv | None = None
+    live_gmv: LiveGmv | None = None
+    video_gmv: VideoGmv | None = None
+    gmv_range: GmvRange | None = None
+    units_sold_range: UnitsSoldRange | None = None
     top_follower_demographics: (
-        SearchCreatorsInCreatorMarketplaceResponseCreatorTopFollowerDemographics | None
+        SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographics | None
     ) = None
     creator_open_id: str | None = None
     creator_profile: SearchCreatorsInCreatorMarketplaceResponseCreatorCreatorProfile | None = None
@@ -3176,12 +3144,6 @@ class SearchCreatorsInCreatorMarketplaceResponseCreator(ResponseModel):
 class SearchOpenCollaborationResponse(ResponseModel):
     next_page_token: str | None = None
     open_collaborations: list[SearchOpenCollaborationResponseOpenCollaboration] | None = None
-    total_count: int | None = None
-
-
-class SearchOpenCollaborationV202409Response(ResponseModel):
-    next_page_token: str | None = None
-    open_collaborations: list[SearchOpenCollaborationV202409ResponseOpenCollaboration] | None = None
     total_count: int | None = None
 
 
@@ -3236,7 +3198,7 @@ class SellerSearchCreatoronMarketplaceRequest(RequestModel):
 
 class SellerSearchCreatoronMarketplaceResponseCreator(ResponseModel):
     avatar: Avatar | None = None
-    avg_ec_live_uv: float | None = None
+    avg_ec_live_uv: int | None = None
     avg_ec_video_view_count: int | None = None
     category_ids: list[str] | None = None
     follower_count: int | None = None
@@ -3259,6 +3221,12 @@ class SellerSearchCreatoronMarketplaceV202406Response(ResponseModel):
     search_key: str | None = None
 
 
+class SellerSearchCreatoronMarketplaceV202508Response(ResponseModel):
+    next_page_token: str | None = None
+    search_key: str | None = None
+    creators: list[SellerSearchCreatoronMarketplaceV202508ResponseCreator] | None = None
+
+
 class SellerSearchSampleApplicationsFulfillmentsResponse(ResponseModel):
     fulfillments: list[SellerSearchSampleApplicationsFulfillmentsResponseFulfillment] | None = None
 
@@ -3272,13 +3240,6 @@ class SellerSearchSampleApplicationsResponse(ResponseModel):
 class UpdateTargetCollaborationResponse(ResponseModel):
     target_collaboration_conflicts: list[TargetCollaborationConflict] | None = None
     update_failed: UpdateTargetCollaborationResponseUpdateFailed | None = None
-
-
-class UpdateTargetCollaborationV202409Response(ResponseModel):
-    target_collaboration_conflicts: (
-        list[CreateTargetCollaborationV202405ResponseTargetCollaborationConflict] | None
-    ) = None
-    update_failed: UpdateTargetCollaborationV202409ResponseUpdateFailed | None = None
 
 
 class GetCreatorMarketplaceAdvancedSearchFiltersResponseData(ResponseModel):
@@ -3298,11 +3259,11 @@ class GetMarketplaceCreatorPerformanceResponseCreator(ResponseModel):
     top_collaborated_brand_ids: list[str] | None = None
     brand_collaboration_count: int | None = None
     units_sold: int | None = None
-    units_sold_range: SearchCreatorsInCreatorMarketplaceResponseCreatorUnitsSoldRange | None = None
-    gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorGmv | None = None
-    video_gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorVideoGmv | None = None
-    live_gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorLiveGmv | None = None
-    gmv_range: SearchCreatorsInCreatorMarketplaceResponseCreatorGmvRange | None = None
+    units_sold_range: UnitsSoldRange | None = None
+    gmv: Gmv | None = None
+    video_gmv: VideoGmv | None = None
+    live_gmv: LiveGmv | None = None
+    gmv_range: GmvRange | None = None
     ec_live_engagement_rate: str | None = None
     category_gmv_distribution: (
         list[GetMarketplaceCreatorPerformanceResponseCreatorCategoryGmvDistribution] | None
@@ -3428,7 +3389,7 @@ class SearchCreatorsInCreatorMarketplaceRequest(RequestModel):
     """
     Search text matched against names.
     """
-    follower_demographics: SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics | None = None
+    follower_demographics: SellerSearchCreatoronMarketplaceRequestFollowerDemographics | None = None
     """
     Filters on the creators' audience (age, gender, location, count).
     """
@@ -3514,8 +3475,7 @@ class SellerSearchSampleApplicationsV202409Page(
 
 
 class SearchTargetCollaborationsV202409Page(
-    SearchTargetCollaborationsV202409Response,
-    Page[SearchTargetCollaborationsV202409ResponseTargetCollaboration],
+    SearchTargetCollaborationsV202409Response, Page[SearchTargetCollaborationsResponseTargetCollaboration]
 ):
     """A page of `search_target_collaborations_v202409` results; `auto_paging_iter()` walks every page."""
 
@@ -3591,6 +3551,16 @@ class SellerSearchSampleApplicationsPage(
     """A page of `seller_search_sample_applications` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "sample_applications"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SellerSearchCreatoronMarketplaceV202508Page(
+    SellerSearchCreatoronMarketplaceV202508Response,
+    Page[SellerSearchCreatoronMarketplaceV202508ResponseCreator],
+):
+    """A page of `seller_search_creatoron_marketplace_v202508` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "creators"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 

@@ -12,7 +12,7 @@ from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
 
 class AgeDistribution(ResponseModel):
-    age: str | None = None
+    age: Literal["18-24", "25-34", "35-44", "45-54"] | str | None = None
     percentage: str | None = None
 
 
@@ -67,7 +67,7 @@ class DataPoint(ResponseModel):
 
 
 class GenderDistribution(ResponseModel):
-    gender: str | None = None
+    gender: Literal["MALE", "FEMALE"] | str | None = None
     percentage: str | None = None
 
 
@@ -190,6 +190,39 @@ class GetBestsellingVideosResponseVideoProductInfo(ResponseModel):
     product_name: str | None = None
 
 
+class GetGmvTrendPerformancesParams(RequestModel):
+    """
+    Path and query arguments of `get_gmv_trend_performances`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
+
+
+class GetInteractiveTrendPerformancesParams(RequestModel):
+    """
+    Path and query arguments of `get_interactive_trend_performances`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
+
+
+class GetLiveCoreStatsParams(RequestModel):
+    """
+    Path and query arguments of `get_live_core_stats`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
+
+
 class GetLiveRoomCoreStatsParams(RequestModel):
     """
     Path and query arguments of `get_live_room_core_stats`.
@@ -210,11 +243,6 @@ class GetLiveRoomGmvAndOrderTrendsParams(RequestModel):
     """
     Id of the LIVE room (one LIVE session).
     """
-
-
-class GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformanceDataPointGmv(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
 
 
 class GetLiveRoomInteractiveTrendsParams(RequestModel):
@@ -327,6 +355,17 @@ class GetLiveRoomViewTrendsResponseViewTrendPerformance(ResponseModel):
     data_points: list[DataPoint] | None = None
 
 
+class GetProductStatsParams(RequestModel):
+    """
+    Path and query arguments of `get_product_stats`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
+
+
 class GetShopLiveMinutePerformanceParams(RequestModel):
     """
     Path and query arguments of `get_shop_live_minute_performance`.
@@ -370,6 +409,45 @@ class GetShopLiveMinutePerformanceResponsePerformanceIntervalTraffic(ResponseMod
     enter_room_rate: str | None = None
     product_clicks: int | None = None
     impressions: int | None = None
+
+
+class GetShopLivePerformanceListOldParams(RequestModel):
+    """
+    Path and query arguments of `get_shop_live_performance_list_old`.
+    """
+
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    page_size: str | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
+    sort_field: str | None = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
+    sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+    account_type: str | None = None
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
 
 
 class GetShopLivePerformanceListParams(RequestModel):
@@ -467,6 +545,137 @@ class GetShopLivePerformanceListResponseLiveStreamSessionTrafficWatchGpm(Respons
     currency: str | None = None
 
 
+class GetShopLivePerformanceListV202508Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_live_performance_list_v202508`.
+    """
+
+    account_type: str | None = None
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+    sort_field: (
+        Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "unit_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None
+    ) = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
+    sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+
+
+class GetShopLivePerformanceListV202509Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_live_performance_list_v202509`.
+    """
+
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
+    sort_field: (
+        Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "items_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None
+    ) = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
+    sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+    account_type: str | None = None
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
+
+
+class GetShopLivePerformanceOverviewOldParams(RequestModel):
+    """
+    Path and query arguments of `get_shop_live_performance_overview_old`.
+    """
+
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    with_comparison: bool | None = None
+    """
+    True to also get the figures of the previous period of equal length.
+    """
+    granularity: str | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    account_type: str | None = None
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
+
+
 class GetShopLivePerformanceOverviewParams(RequestModel):
     """
     Path and query arguments of `get_shop_live_performance_overview`.
@@ -498,6 +707,68 @@ class GetShopLivePerformanceOverviewParams(RequestModel):
     """
 
 
+class GetShopLivePerformanceOverviewV202508Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_live_performance_overview_v202508`.
+    """
+
+    account_type: str | None = None
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    granularity: str | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    with_comparison: bool | None = None
+    """
+    True to also get the figures of the previous period of equal length.
+    """
+
+
+class GetShopLivePerformanceOverviewV202509Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_live_performance_overview_v202509`.
+    """
+
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    today: bool | None = None
+    """
+    True for today's figures so far instead of the date range.
+    """
+    granularity: str | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    account_type: str | None = None
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
+
+
 class GetShopLiveProductsPerformanceListParams(RequestModel):
     """
     Path and query arguments of `get_shop_live_products_performance_list`.
@@ -513,14 +784,14 @@ class GetShopLiveProductsPerformanceListParams(RequestModel):
     """
     sort_field: (
         Literal[
-            "created_sku_orders",
-            "customers",
-            "gmv",
+            "direct_gmv",
             "items_sold",
-            "main_orders",
-            "product_clicks",
-            "product_impressions",
+            "customers",
+            "created_sku_orders",
             "sku_orders",
+            "main_orders",
+            "product_impressions",
+            "produt_clicks",
         ]
         | None
     ) = None
@@ -531,11 +802,6 @@ class GetShopLiveProductsPerformanceListParams(RequestModel):
     """
     Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
     """
-
-
-class GetShopLiveProductsPerformanceListResponseProductSalesAvgPrice(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
 
 
 class GetShopLiveProductsPerformanceListResponseProductSalesDirectGmv(ResponseModel):
@@ -695,9 +961,85 @@ class GetShopPerformanceV202405Params(RequestModel):
     Path and query arguments of `get_shop_performance_v202405`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    granularity: str | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    with_comparison: bool | None = None
+    """
+    True to also get the figures of the previous period of equal length.
+    """
+
+
+class GetShopPerformanceV202405ResponsePerformanceIntervalAvgProductPageVisitorBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceIntervalBuyerBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceIntervalProductImpressionBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceIntervalProductPageViewBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202509Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_performance_v202509`.
+    """
+
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    granularity: str | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmvOverall(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalSalesGrossRevenueBreakdown(ResponseModel):
+    percentage: str | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalTraffic(ResponseModel):
+    avg_conversation_rate: str | None = None
+    avg_page_views: int | None = None
+    avg_visitors: int | None = None
 
 
 class GetShopProductPerformanceDetailParams(RequestModel):
@@ -743,7 +1085,7 @@ class GetShopProductPerformanceDetailResponsePerformanceIntervalTrafficBreakdown
 
 
 class GetShopProductPerformanceDetailResponsePerformanceRating(ResponseModel):
-    stars: str | None = None
+    stars: Literal["1_STAR", "2_STAR", "3_STAR", "4_STAR", "5_STAR"] | str | None = None
     count: int | None = None
     percentage: str | None = None
 
@@ -753,10 +1095,57 @@ class GetShopProductPerformanceDetailV202405Params(RequestModel):
     Path and query arguments of `get_shop_product_performance_detail_v202405`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    granularity: str | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    with_comparison: bool | None = None
+    """
+    True to also get the figures of the previous period of equal length.
+    """
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalAvgPageVisitorBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalClickThroughRateBreakdown(
+    ResponseModel
+):
+    amount: str | None = None
+    type: str | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalImpressionBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalPageViewBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalUnitSoldBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
 
 
 class GetShopProductPerformanceListParams(RequestModel):
@@ -914,9 +1303,77 @@ class GetShopProductPerformanceListV202405Params(RequestModel):
     Path and query arguments of `get_shop_product_performance_list_v202405`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+    sort_field: str | None = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
+    sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+
+
+class GetShopProductPerformanceListV202509Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_product_performance_list_v202509`.
+    """
+
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+    sort_field: Literal["gmv", "items_sold", "orders"] | None = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
+    sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    category_filter: list[str] | None = None
+    """
+    Only products of these category ids.
+    """
+    product_status_filter: str | None = None
+    """
+    Only products that are LIVE, INACTIVE, or ALL.
+    """
 
 
 class GetShopSkuPerformanceDetailParams(RequestModel):
@@ -962,10 +1419,35 @@ class GetShopSkuPerformanceDetailV202406Params(RequestModel):
     Path and query arguments of `get_shop_sku_performance_detail_v202406`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
     sku_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop SKU id.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    granularity: str | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    with_comparison: bool | None = None
+    """
+    True to also get the figures of the previous period of equal length.
+    """
+
+
+class GetShopSkuPerformanceDetailV202406ResponsePerformanceIntervalUnitsSoldBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
 
 
 class GetShopSkuPerformanceListParams(RequestModel):
@@ -993,7 +1475,7 @@ class GetShopSkuPerformanceListParams(RequestModel):
     """
     Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
     """
-    sort_order: Literal["ASC", "DESC"] | None = None
+    sort_order: Literal["DESC", "ASC"] | None = None
     """
     Sort direction; ASC smallest or oldest first, DESC largest or newest first.
     """
@@ -1020,9 +1502,38 @@ class GetShopSkuPerformanceListV202406Params(RequestModel):
     Path and query arguments of `get_shop_sku_performance_list_v202406`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+    product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
+    sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
+    sort_order: Literal["DESC", "ASC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
 
 
 class GetShopVideoPerformanceDetailsParams(RequestModel):
@@ -1061,7 +1572,7 @@ class GetShopVideoPerformanceDetailsResponsePerformanceIntervalTraffic(ResponseM
 
 
 class GetShopVideoPerformanceDetailsResponsePerformanceViewerProfile(ResponseModel):
-    type: str | None = None
+    type: Literal["NEW_FOLLOWER", "VIEWERS"] | str | None = None
     gender_distribution: list[GenderDistribution] | None = None
     age_distribution: list[AgeDistribution] | None = None
     country_distribution: list[CountryDistribution] | None = None
@@ -1072,10 +1583,37 @@ class GetShopVideoPerformanceDetailsV202409Params(RequestModel):
     Path and query arguments of `get_shop_video_performance_details_v202409`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
     video_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the video.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    granularity: str | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    with_comparison: bool | None = None
+    """
+    True to also get the figures of the previous period of equal length.
+    """
+
+
+class GetShopVideoPerformanceDetailsV202409ResponseEngagementData(ResponseModel):
+    total_likes: int | None = None
+    total_shares: int | None = None
+    total_comments: int | None = None
+    total_views: int | None = None
 
 
 class GetShopVideoPerformanceListParams(RequestModel):
@@ -1150,9 +1688,80 @@ class GetShopVideoPerformanceListV202409Params(RequestModel):
     Path and query arguments of `get_shop_video_performance_list_v202409`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    account_type: str | None = None
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+    sort_field: str | None = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
+    sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+
+
+class GetShopVideoPerformanceListV202509Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_video_performance_list_v202509`.
+    """
+
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
+    sort_field: (
+        Literal["gmv", "gpm", "avg_customers", "sku_orders", "items_sold", "views", "click_through_rate"]
+        | None
+    ) = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
+    sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+    account_type: str | None = None
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
 
 
 class GetShopVideoPerformanceOverviewParams(RequestModel):
@@ -1198,9 +1807,61 @@ class GetShopVideoPerformanceOverviewV202409Params(RequestModel):
     Path and query arguments of `get_shop_video_performance_overview_v202409`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    account_type: str | None = None
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    granularity: str | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    with_comparison: bool | None = None
+    """
+    True to also get the figures of the previous period of equal length.
+    """
+
+
+class GetShopVideoPerformanceOverviewV202509Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_video_performance_overview_v202509`.
+    """
+
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    today: bool | None = None
+    """
+    True for today's figures so far instead of the date range.
+    """
+    granularity: str | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    account_type: str | None = None
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
 
 
 class GetShopVideoProductPerformanceListParams(RequestModel):
@@ -1247,10 +1908,38 @@ class GetShopVideoProductPerformanceListV202409Params(RequestModel):
     Path and query arguments of `get_shop_video_product_performance_list_v202409`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
     video_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the video.
+    """
+    currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
+    end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
+    page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+    sort_field: str | None = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
+    sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
+    start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
 
 
 class GetShopVideosPerformanceDetailsParams(RequestModel):
@@ -1285,19 +1974,14 @@ class GetShopVideosPerformanceDetailsResponseVideoError(ResponseModel):
     message: str | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalTraffic(ResponseModel):
-    comments: int | None = None
-    likes: int | None = None
-    new_followers: int | None = None
-    shares: int | None = None
-    views: int | None = None
+class GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfileAgeDistribution(ResponseModel):
+    age: str | None = None
+    percentage: str | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfile(ResponseModel):
-    age_distribution: list[AgeDistribution] | None = None
-    country_distribution: list[CountryDistribution] | None = None
-    gender_distribution: list[GenderDistribution] | None = None
-    type: str | None = None
+class GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfileGenderDistribution(ResponseModel):
+    gender: str | None = None
+    percentage: str | None = None
 
 
 class GetShopVideosPerformanceDetailsResponseVideoVideo(ResponseModel):
@@ -1550,6 +2234,38 @@ class GetSpsOverviewResponseTopIssuesIssue(ResponseModel):
     rank: int | None = None
 
 
+class GetTrafficPerformancesParams(RequestModel):
+    """
+    Path and query arguments of `get_traffic_performances`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
+
+
+class GetUserPortraitsParams(RequestModel):
+    """
+    Path and query arguments of `get_user_portraits`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
+
+
+class GetUserPortraitsResponse(ResponseModel):
+    all_ads_age_indicators: list[GetLiveRoomUserPortraitsResponseAllAdsAgeIndicator] | None = None
+    all_ads_gender_indicators: list[GetLiveRoomUserPortraitsResponseAllAdsGenderIndicator] | None = None
+    all_fan_indicators: list[GetLiveRoomUserPortraitsResponseAllFanIndicator] | None = None
+    paid_ads_age_indicators: list[GetLiveRoomUserPortraitsResponsePaidAdsAgeIndicator] | None = None
+    paid_ads_gender_indicators: list[GetLiveRoomUserPortraitsResponsePaidAdsGenderIndicator] | None = None
+    paid_fan_indicators: list[GetLiveRoomUserPortraitsResponsePaidFanIndicator] | None = None
+    region_indicators: list[GetLiveRoomUserPortraitsResponseRegionIndicator] | None = None
+
+
 class GetVideoPerformancesParams(RequestModel):
     """
     Path and query arguments of `get_video_performances`.
@@ -1577,9 +2293,30 @@ class GetVideoPerformancesResponseVideoPerformanceTimeRange(ResponseModel):
     end_time: int | None = None
 
 
+class GetViewTrendPerformancesParams(RequestModel):
+    """
+    Path and query arguments of `get_view_trend_performances`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
+
+
+class GetViewTrendPerformancesResponse(ResponseModel):
+    view_trend_performances: list[GetLiveRoomViewTrendsResponseViewTrendPerformance] | None = None
+
+
 class Gmv(ResponseModel):
     amount: str | None = None
     currency: str | None = None
+
+
+class GmvBreakdown(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+    type: str | None = None
 
 
 class Gpm(ResponseModel):
@@ -1590,6 +2327,32 @@ class Gpm(ResponseModel):
 class IndirectGmv(ResponseModel):
     amount: str | None = None
     currency: str | None = None
+
+
+class InteractionPerformance(ResponseModel):
+    acu: int | None = None
+    avg_viewing_duration: str | None = None
+    click_through_rate: str | None = None
+    comments: int | None = None
+    likes: int | None = None
+    new_followers: int | None = None
+    pcu: int | None = None
+    product_clicks: int | None = None
+    product_impressions: int | None = None
+    shares: int | None = None
+    viewers: int | None = None
+    views: int | None = None
+
+
+class Interval(ResponseModel):
+    click_through_rate: str | None = None
+    click_to_order_rate: str | None = None
+    customers: int | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    sku_orders: int | None = None
+    start_date: str | None = None
+    units_sold: int | None = None
 
 
 class LiveAttributedGmv(ResponseModel):
@@ -1632,6 +2395,18 @@ class Refund(ResponseModel):
     currency: str | None = None
 
 
+class SalesPerformance(ResponseModel):
+    avg_price: AvgPrice | None = None
+    click_to_order_rate: str | None = None
+    created_sku_orders: int | None = None
+    customers: int | None = None
+    different_products_sold: int | None = None
+    gmv: Gmv | None = None
+    products_added: int | None = None
+    sku_orders: int | None = None
+    unit_sold: int | None = None
+
+
 class ShippingFee(ResponseModel):
     amount: str | None = None
     currency: str | None = None
@@ -1660,6 +2435,17 @@ class VideoGmv(ResponseModel):
 class VideoIndirectGmv(ResponseModel):
     amount: str | None = None
     currency: str | None = None
+
+
+class ComparisonInterval(ResponseModel):
+    click_through_rate: str | None = None
+    click_to_order_rate: str | None = None
+    customers: int | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    sku_orders: int | None = None
+    start_date: str | None = None
+    units_sold: int | None = None
 
 
 class GetBestsellingCreatorsResponse(ResponseModel):
@@ -1695,6 +2481,12 @@ class GetBestsellingVideosResponseVideo(ResponseModel):
     duration: int | None = None
 
 
+class GetInteractiveTrendPerformancesResponse(ResponseModel):
+    interactive_trend_performances: (
+        list[GetLiveRoomInteractiveTrendsResponseInteractiveTrendPerformance] | None
+    ) = None
+
+
 class GetLiveRoomCoreStatsResponseStats(ResponseModel):
     sales: int | None = None
     local_gmv: LocalGmv | None = None
@@ -1718,7 +2510,7 @@ class GetLiveRoomCoreStatsResponseStats(ResponseModel):
 class GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformanceDataPoint(ResponseModel):
     order_count: int | None = None
     timestamp: int | None = None
-    gmv: GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformanceDataPointGmv | None = None
+    gmv: Gmv | None = None
 
 
 class GetLiveRoomInteractiveTrendsResponse(ResponseModel):
@@ -1764,6 +2556,10 @@ class GetLiveRoomUserPortraitsResponse(ResponseModel):
 
 class GetLiveRoomViewTrendsResponse(ResponseModel):
     view_trend_performances: list[GetLiveRoomViewTrendsResponseViewTrendPerformance] | None = None
+
+
+class GetProductStatsResponse(ResponseModel):
+    product_stats: list[GetLiveRoomProductStatsResponseProductStat] | None = None
 
 
 class GetShopLiveMinutePerformanceResponsePerformanceIntervalConversion(ResponseModel):
@@ -1846,6 +2642,18 @@ class GetShopLivePerformanceListResponseLiveStreamSessionTraffic(ResponseModel):
     watch_gpm: GetShopLivePerformanceListResponseLiveStreamSessionTrafficWatchGpm | None = None
 
 
+class GetShopLivePerformanceListV202509ResponseLiveStreamSessionSalesPerformance(ResponseModel):
+    avg_price: AvgPrice | None = None
+    click_to_order_rate: str | None = None
+    created_sku_orders: int | None = None
+    customers: int | None = None
+    different_products_sold: int | None = None
+    gmv: Gmv | None = None
+    items_sold: int | None = None
+    products_added: int | None = None
+    sku_orders: int | None = None
+
+
 class GetShopLivePerformanceOverviewResponsePerformanceInterval(ResponseModel):
     avg_live_auction_price: AvgLiveAuctionPrice | None = None
     avg_viewing_duration: int | None = None
@@ -1865,12 +2673,23 @@ class GetShopLivePerformanceOverviewResponsePerformanceInterval(ResponseModel):
     views: int | None = None
 
 
+class GetShopLivePerformanceOverviewV202509ResponsePerformanceInterval(ResponseModel):
+    click_through_rate: str | None = None
+    click_to_order_rate: str | None = None
+    customers: int | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    items_sold: int | None = None
+    sku_orders: int | None = None
+    start_date: str | None = None
+
+
 class GetShopLiveProductsPerformanceListResponseProductSales(ResponseModel):
     direct_gmv: GetShopLiveProductsPerformanceListResponseProductSalesDirectGmv | None = None
     items_sold: int | None = None
     customers: int | None = None
     created_sku_orders: int | None = None
-    avg_price: GetShopLiveProductsPerformanceListResponseProductSalesAvgPrice | None = None
+    avg_price: AvgPrice | None = None
     sku_orders: int | None = None
     main_orders: int | None = None
     payment_rate: str | None = None
@@ -1886,41 +2705,17 @@ class GetShopLiveProductsPerformanceListResponseProductTraffic(ResponseModel):
 
 
 class GetShopPerformancePerHourResponsePerformanceInterval(ResponseModel):
-    avg_order_value: AvgOrderValue | None = None
-    avg_sku_order_value: AvgSkuOrderValue | None = None
     customers: int | None = None
-    customers_count: int | None = None
     gmv: Gmv | None = None
     index: int | None = None
     items_sold: int | None = None
-    live_attributed_gmv: LiveAttributedGmv | None = None
-    orders_count: int | None = None
-    product_card_attributed_gmv: ProductCardAttributedGmv | None = None
-    product_clicks: int | None = None
-    product_impressions: int | None = None
-    sku_orders_count: int | None = None
-    unique_clicks: int | None = None
-    unique_product_impressions: int | None = None
-    video_attributed_gmv: VideoAttributedGmv | None = None
     visitors: int | None = None
 
 
 class GetShopPerformancePerHourResponsePerformanceOverall(ResponseModel):
-    avg_order_value: AvgOrderValue | None = None
-    avg_sku_order_value: AvgSkuOrderValue | None = None
     customers: int | None = None
-    customers_count: int | None = None
     gmv: Gmv | None = None
     items_sold: int | None = None
-    live_attributed_gmv: LiveAttributedGmv | None = None
-    orders_count: int | None = None
-    product_card_attributed_gmv: ProductCardAttributedGmv | None = None
-    product_clicks: int | None = None
-    product_impressions: int | None = None
-    sku_orders_count: int | None = None
-    unique_clicks: int | None = None
-    unique_product_impressions: int | None = None
-    video_attributed_gmv: VideoAttributedGmv | None = None
     visitors: int | None = None
 
 
@@ -1994,6 +2789,72 @@ class GetShopPerformanceResponsePerformanceIntervalSales(ResponseModel):
     video_indirect_gmv: VideoIndirectGmv | None = None
 
 
+class GetShopPerformanceV202405ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdowns: list[GmvBreakdown] | None = None
+    sku_orders: int | None = None
+    orders: int | None = None
+    avg_order_value: AvgOrderValue | None = None
+    units_sold: int | None = None
+    buyers: int | None = None
+    buyer_breakdowns: list[GetShopPerformanceV202405ResponsePerformanceIntervalBuyerBreakdown] | None = None
+    product_impressions: int | None = None
+    product_impression_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalProductImpressionBreakdown] | None
+    ) = None
+    product_page_views: int | None = None
+    product_page_view_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalProductPageViewBreakdown] | None
+    ) = None
+    avg_product_page_visitors: int | None = None
+    avg_product_page_visitor_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalAvgProductPageVisitorBreakdown] | None
+    ) = None
+    refunds: Refund | None = None
+    cancellations_and_returns: int | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdowns: list[GmvBreakdown] | None = None
+    sku_orders: int | None = None
+    orders: int | None = None
+    avg_order_value: AvgOrderValue | None = None
+    units_sold: int | None = None
+    buyers: int | None = None
+    buyer_breakdowns: list[GetShopPerformanceV202405ResponsePerformanceIntervalBuyerBreakdown] | None = None
+    product_impressions: int | None = None
+    product_impression_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalProductImpressionBreakdown] | None
+    ) = None
+    product_page_views: int | None = None
+    product_page_view_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalProductPageViewBreakdown] | None
+    ) = None
+    avg_product_page_visitors: int | None = None
+    avg_product_page_visitor_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalAvgProductPageVisitorBreakdown] | None
+    ) = None
+    refunds: Refund | None = None
+    cancellations_and_returns: int | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmvBreakdown(ResponseModel):
+    gmv: Gmv | None = None
+    type: Literal["VIDEO", "LIVE", "PRODUCT_CARD"] | str | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalSalesGrossRevenue(ResponseModel):
+    breakdowns: (
+        list[GetShopPerformanceV202509ResponsePerformanceIntervalSalesGrossRevenueBreakdown] | None
+    ) = None
+    overall: GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmvOverall | None = None
+
+
 class GetShopProductPerformanceDetailResponsePerformanceIntervalSalesBreakdownSales(ResponseModel):
     gmv: Gmv | None = None
     items_sold: int | None = None
@@ -2002,7 +2863,7 @@ class GetShopProductPerformanceDetailResponsePerformanceIntervalSalesBreakdownSa
 
 class GetShopProductPerformanceDetailResponsePerformanceIntervalTrafficBreakdown(ResponseModel):
     traffic: GetShopProductPerformanceDetailResponsePerformanceIntervalTrafficBreakdownTraffic | None = None
-    content_type: str | None = None
+    content_type: Literal["VIDEO", "LIVE", "PRODUCT_CARD"] | str | None = None
 
 
 class GetShopProductPerformanceDetailResponsePerformanceTopContentContent(ResponseModel):
@@ -2017,6 +2878,64 @@ class GetShopProductPerformanceDetailResponsePerformanceTopCreator(ResponseModel
     creator_profile: str | None = None
     gmv: Gmv | None = None
     items_sold: int | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdowns: list[GmvBreakdown] | None = None
+    orders: int | None = None
+    units_sold: int | None = None
+    unit_sold_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalUnitSoldBreakdown] | None
+    ) = None
+    impressions: int | None = None
+    impression_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalImpressionBreakdown] | None
+    ) = None
+    page_views: int | None = None
+    page_view_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalPageViewBreakdown] | None
+    ) = None
+    avg_page_visitors: int | None = None
+    avg_page_visitor_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalAvgPageVisitorBreakdown] | None
+    ) = None
+    click_through_rate: str | None = None
+    click_through_rate_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalClickThroughRateBreakdown]
+        | None
+    ) = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdowns: list[GmvBreakdown] | None = None
+    orders: int | None = None
+    units_sold: int | None = None
+    unit_sold_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalUnitSoldBreakdown] | None
+    ) = None
+    impressions: int | None = None
+    impression_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalImpressionBreakdown] | None
+    ) = None
+    page_views: int | None = None
+    page_view_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalPageViewBreakdown] | None
+    ) = None
+    avg_page_visitors: int | None = None
+    avg_page_visitor_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalAvgPageVisitorBreakdown] | None
+    ) = None
+    click_through_rate: str | None = None
+    click_through_rate_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalClickThroughRateBreakdown]
+        | None
+    ) = None
 
 
 class GetShopProductPerformanceListResponseProductAffiliateLivePerformance(ResponseModel):
@@ -2096,6 +3015,20 @@ class GetShopProductPerformanceListResponseProductTotalPerformance(ResponseModel
     refund_customers: int | None = None
 
 
+class GetShopProductPerformanceListV202405ResponseProduct(ResponseModel):
+    id: int | None = None
+    gmv: Gmv | None = None
+    orders: int | None = None
+    units_sold: int | None = None
+    click_through_rate: str | None = None
+
+
+class GetShopProductPerformanceListV202509ResponseProductOverallPerformance(ResponseModel):
+    gmv: Gmv | None = None
+    items_sold: int | None = None
+    orders: int | None = None
+
+
 class GetShopSkuPerformanceDetailResponsePerformanceInterval(ResponseModel):
     start_date: str | None = None
     end_date: str | None = None
@@ -2104,6 +3037,30 @@ class GetShopSkuPerformanceDetailResponsePerformanceInterval(ResponseModel):
     items_sold: int | None = None
     items_sold_breakdown: (
         list[GetShopSkuPerformanceDetailResponsePerformanceIntervalItemsSoldBreakdown] | None
+    ) = None
+    sku_orders: int | None = None
+
+
+class GetShopSkuPerformanceDetailV202406ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdown: list[GetShopSkuPerformanceDetailResponsePerformanceIntervalGmvBreakdown] | None = None
+    units_sold: int | None = None
+    units_sold_breakdown: (
+        list[GetShopSkuPerformanceDetailV202406ResponsePerformanceIntervalUnitsSoldBreakdown] | None
+    ) = None
+    sku_orders: int | None = None
+
+
+class GetShopSkuPerformanceDetailV202406ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdown: list[GetShopSkuPerformanceDetailResponsePerformanceIntervalGmvBreakdown] | None = None
+    units_sold: int | None = None
+    units_sold_breakdown: (
+        list[GetShopSkuPerformanceDetailV202406ResponsePerformanceIntervalUnitsSoldBreakdown] | None
     ) = None
     sku_orders: int | None = None
 
@@ -2135,6 +3092,24 @@ class GetShopVideoPerformanceDetailsResponsePerformanceIntervalSalesOverall(Resp
     ctr: str | None = None
     product_impressions: int | None = None
     product_clicks: int | None = None
+
+
+class GetShopVideoPerformanceDetailsV202409ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    click_through_rate: str | None = None
+    daily_avg_buyers: str | None = None
+    views: int | None = None
+
+
+class GetShopVideoPerformanceDetailsV202409ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    click_through_rate: str | None = None
+    daily_avg_buyers: str | None = None
+    views: int | None = None
 
 
 class GetShopVideoPerformanceListResponseVideo(ResponseModel):
@@ -2169,6 +3144,36 @@ class GetShopVideoPerformanceListResponseVideo(ResponseModel):
     views: int | None = None
 
 
+class GetShopVideoPerformanceListV202409ResponseVideo(ResponseModel):
+    id: str | None = None
+    title: str | None = None
+    username: str | None = None
+    gmv: Gmv | None = None
+    sku_orders: int | None = None
+    units_sold: int | None = None
+    views: int | None = None
+    click_through_rate: str | None = None
+    products: list[GetShopVideoPerformanceListResponseVideoProduct] | None = None
+    video_post_time: str | None = None
+
+
+class GetShopVideoPerformanceListV202509ResponseVideo(ResponseModel):
+    avg_customers: int | None = None
+    click_through_rate: str | None = None
+    duration: int | None = None
+    gmv: Gmv | None = None
+    gpm: Gpm | None = None
+    hash_tags: list[str] | None = None
+    id: str | None = None
+    items_sold: int | None = None
+    products: list[GetShopVideoPerformanceListResponseVideoProduct] | None = None
+    sku_orders: int | None = None
+    title: str | None = None
+    username: str | None = None
+    video_post_time: str | None = None
+    views: int | None = None
+
+
 class GetShopVideoPerformanceOverviewResponsePerformanceInterval(ResponseModel):
     avg_daily_customers: int | None = None
     ctor_sku_order: str | None = None
@@ -2190,27 +3195,56 @@ class GetShopVideoPerformanceOverviewResponsePerformanceInterval(ResponseModel):
     video_views: int | None = None
 
 
-class GetShopVideoProductPerformanceListResponseProduct(ResponseModel):
-    ctr: str | None = None
-    customers: int | None = None
-    daily_avg_buyers: str | None = None
+class GetShopVideoPerformanceOverviewV202409ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
     gmv: Gmv | None = None
-    gpm: Gpm | None = None
-    id: str | None = None
-    name: str | None = None
-    product_clicks: int | None = None
-    product_impressions: int | None = None
+    click_through_rate: str | None = None
+    sku_orders: int | None = None
     units_sold: int | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSalesOverall(ResponseModel):
-    ctr: str | None = None
-    customers: int | None = None
+class GetShopVideoPerformanceOverviewV202409ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
     gmv: Gmv | None = None
-    gpm: Gpm | None = None
-    items_sold: int | None = None
+    click_through_rate: str | None = None
+    sku_orders: int | None = None
+    units_sold: int | None = None
+
+
+class GetShopVideoPerformanceOverviewV202509ResponsePerformanceInterval(ResponseModel):
+    avg_customers: int | None = None
+    click_through_rate: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
     product_clicks: int | None = None
     product_impressions: int | None = None
+    sku_orders: int | None = None
+    start_date: str | None = None
+
+
+class GetShopVideoProductPerformanceListResponseProduct(ResponseModel):
+    daily_avg_buyers: str | None = None
+    gmv: Gmv | None = None
+    id: str | None = None
+    name: str | None = None
+    units_sold: int | None = None
+
+
+class GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSales(ResponseModel):
+    overall: GetShopVideoPerformanceDetailsResponsePerformanceIntervalSalesOverall | None = None
+
+
+class GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfile(ResponseModel):
+    age_distribution: (
+        list[GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfileAgeDistribution] | None
+    ) = None
+    country_distribution: list[CountryDistribution] | None = None
+    gender_distribution: (
+        list[GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfileGenderDistribution] | None
+    ) = None
+    type: str | None = None
 
 
 class GetSpsMetricDiagnosisResponseTrend(ResponseModel):
@@ -2247,6 +3281,10 @@ class GetSpsOverviewResponseTopIssues(ResponseModel):
     summary: str | None = None
 
 
+class GetTrafficPerformancesResponse(ResponseModel):
+    traffic_performances: list[GetLiveRoomTrafficPerformanceResponseTrafficPerformance] | None = None
+
+
 class GetVideoPerformancesResponseVideoPerformanceMetrics(ResponseModel):
     anchor_display_rate: str | None = None
     click_through_rate: str | None = None
@@ -2255,12 +3293,31 @@ class GetVideoPerformancesResponseVideoPerformanceMetrics(ResponseModel):
     gmv: Gmv | None = None
 
 
+class LiveStreamSession(ResponseModel):
+    end_time: str | None = None
+    id: str | None = None
+    interaction_performance: InteractionPerformance | None = None
+    sales_performance: SalesPerformance | None = None
+    start_time: str | None = None
+    title: str | None = None
+    username: str | None = None
+
+
+class Performance(ResponseModel):
+    comparison_intervals: list[ComparisonInterval] | None = None
+    intervals: list[Interval] | None = None
+
+
 class GetBestsellingProductsResponse(ResponseModel):
     products: list[GetBestsellingProductsResponseProduct] | None = None
 
 
 class GetBestsellingVideosResponse(ResponseModel):
     videos: list[GetBestsellingVideosResponseVideo] | None = None
+
+
+class GetLiveCoreStatsResponse(ResponseModel):
+    stats: GetLiveRoomCoreStatsResponseStats | None = None
 
 
 class GetLiveRoomCoreStatsResponse(ResponseModel):
@@ -2289,6 +3346,13 @@ class GetShopLiveMinutePerformanceResponsePerformanceInterval(ResponseModel):
     conversion: GetShopLiveMinutePerformanceResponsePerformanceIntervalConversion | None = None
 
 
+class GetShopLivePerformanceListOldResponse(ResponseModel):
+    latest_available_date: str | None = None
+    live_stream_sessions: list[LiveStreamSession] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
 class GetShopLivePerformanceListResponseLiveStreamSession(ResponseModel):
     creator: GetShopLivePerformanceListResponseLiveStreamSessionCreator | None = None
     end_time: str | None = None
@@ -2302,8 +3366,41 @@ class GetShopLivePerformanceListResponseLiveStreamSession(ResponseModel):
     traffic: GetShopLivePerformanceListResponseLiveStreamSessionTraffic | None = None
 
 
+class GetShopLivePerformanceListV202508Response(ResponseModel):
+    live_stream_sessions: list[LiveStreamSession] | None = None
+    latest_available_date: str | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class GetShopLivePerformanceListV202509ResponseLiveStreamSession(ResponseModel):
+    end_time: str | None = None
+    id: str | None = None
+    interaction_performance: InteractionPerformance | None = None
+    sales_performance: GetShopLivePerformanceListV202509ResponseLiveStreamSessionSalesPerformance | None = (
+        None
+    )
+    start_time: str | None = None
+    title: str | None = None
+    username: str | None = None
+
+
+class GetShopLivePerformanceOverviewOldResponse(ResponseModel):
+    latest_available_date: str | None = None
+    performance: Performance | None = None
+
+
 class GetShopLivePerformanceOverviewResponsePerformance(ResponseModel):
     intervals: list[GetShopLivePerformanceOverviewResponsePerformanceInterval] | None = None
+
+
+class GetShopLivePerformanceOverviewV202508Response(ResponseModel):
+    performance: Performance | None = None
+    latest_available_date: str | None = None
+
+
+class GetShopLivePerformanceOverviewV202509ResponsePerformance(ResponseModel):
+    intervals: list[GetShopLivePerformanceOverviewV202509ResponsePerformanceInterval] | None = None
 
 
 class GetShopLiveProductsPerformanceListResponseProduct(ResponseModel):
@@ -2332,8 +3429,18 @@ class GetShopPerformanceResponsePerformanceIntervalBreakdowns(ResponseModel):
     shop_tab_and_search: GetShopPerformanceResponsePerformanceIntervalBreakdownsShopTabAndSearch | None = None
 
 
+class GetShopPerformanceV202405ResponsePerformance(ResponseModel):
+    intervals: list[GetShopPerformanceV202405ResponsePerformanceInterval] | None = None
+    comparison_intervals: list[GetShopPerformanceV202405ResponsePerformanceComparisonInterval] | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmv(ResponseModel):
+    breakdowns: list[GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmvBreakdown] | None = None
+    overall: GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmvOverall | None = None
+
+
 class GetShopProductPerformanceDetailResponsePerformanceIntervalSalesBreakdown(ResponseModel):
-    content_type: str | None = None
+    content_type: Literal["VIDEO", "LIVE", "PRODUCT_CARD"] | str | None = None
     sales: GetShopProductPerformanceDetailResponsePerformanceIntervalSalesBreakdownSales | None = None
 
 
@@ -2342,8 +3449,15 @@ class GetShopProductPerformanceDetailResponsePerformanceIntervalTraffic(Response
 
 
 class GetShopProductPerformanceDetailResponsePerformanceTopContent(ResponseModel):
-    type: str | None = None
+    type: Literal["LIVE", "VIDEO"] | str | None = None
     contents: list[GetShopProductPerformanceDetailResponsePerformanceTopContentContent] | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformance(ResponseModel):
+    intervals: list[GetShopProductPerformanceDetailV202405ResponsePerformanceInterval] | None = None
+    comparison_intervals: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceComparisonInterval] | None
+    ) = None
 
 
 class GetShopProductPerformanceListResponseProduct(ResponseModel):
@@ -2366,10 +3480,30 @@ class GetShopProductPerformanceListResponseProduct(ResponseModel):
     shop_tab_performance: GetShopProductPerformanceListResponseProductShopTabPerformance | None = None
 
 
+class GetShopProductPerformanceListV202405Response(ResponseModel):
+    products: list[GetShopProductPerformanceListV202405ResponseProduct] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+    latest_available_date: str | None = None
+
+
+class GetShopProductPerformanceListV202509ResponseProduct(ResponseModel):
+    id: str | None = None
+    overall_performance: GetShopProductPerformanceListV202509ResponseProductOverallPerformance | None = None
+
+
 class GetShopSkuPerformanceDetailResponsePerformance(ResponseModel):
     product_id: int | None = None
     sku_id: str | None = None
     intervals: list[GetShopSkuPerformanceDetailResponsePerformanceInterval] | None = None
+
+
+class GetShopSkuPerformanceDetailV202406ResponsePerformance(ResponseModel):
+    product_id: int | None = None
+    intervals: list[GetShopSkuPerformanceDetailV202406ResponsePerformanceInterval] | None = None
+    comparison_intervals: (
+        list[GetShopSkuPerformanceDetailV202406ResponsePerformanceComparisonInterval] | None
+    ) = None
 
 
 class GetShopSkuPerformanceListResponse(ResponseModel):
@@ -2384,6 +3518,14 @@ class GetShopVideoPerformanceDetailsResponsePerformanceIntervalSales(ResponseMod
     breakdowns: list[GetShopVideoPerformanceDetailsResponsePerformanceIntervalSalesBreakdown] | None = None
 
 
+class GetShopVideoPerformanceDetailsV202409ResponsePerformance(ResponseModel):
+    intervals: list[GetShopVideoPerformanceDetailsV202409ResponsePerformanceInterval] | None = None
+    comparison_intervals: (
+        list[GetShopVideoPerformanceDetailsV202409ResponsePerformanceComparisonInterval] | None
+    ) = None
+    video_post_time: str | None = None
+
+
 class GetShopVideoPerformanceListResponse(ResponseModel):
     latest_available_date: str | None = None
     next_page_token: str | None = None
@@ -2391,8 +3533,33 @@ class GetShopVideoPerformanceListResponse(ResponseModel):
     videos: list[GetShopVideoPerformanceListResponseVideo] | None = None
 
 
+class GetShopVideoPerformanceListV202409Response(ResponseModel):
+    videos: list[GetShopVideoPerformanceListV202409ResponseVideo] | None = None
+    latest_available_date: str | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class GetShopVideoPerformanceListV202509Response(ResponseModel):
+    latest_available_date: str | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+    videos: list[GetShopVideoPerformanceListV202509ResponseVideo] | None = None
+
+
 class GetShopVideoPerformanceOverviewResponsePerformance(ResponseModel):
     intervals: list[GetShopVideoPerformanceOverviewResponsePerformanceInterval] | None = None
+
+
+class GetShopVideoPerformanceOverviewV202409ResponsePerformance(ResponseModel):
+    intervals: list[GetShopVideoPerformanceOverviewV202409ResponsePerformanceInterval] | None = None
+    comparison_intervals: (
+        list[GetShopVideoPerformanceOverviewV202409ResponsePerformanceComparisonInterval] | None
+    ) = None
+
+
+class GetShopVideoPerformanceOverviewV202509ResponsePerformance(ResponseModel):
+    intervals: list[GetShopVideoPerformanceOverviewV202509ResponsePerformanceInterval] | None = None
 
 
 class GetShopVideoProductPerformanceListResponse(ResponseModel):
@@ -2402,8 +3569,11 @@ class GetShopVideoProductPerformanceListResponse(ResponseModel):
     total_count: int | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSales(ResponseModel):
-    overall: GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSalesOverall | None = None
+class GetShopVideosPerformanceDetailsResponseVideoPerformanceInterval(ResponseModel):
+    end_date: str | None = None
+    sales: GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSales | None = None
+    start_date: str | None = None
+    traffic: GetShopVideoPerformanceDetailsResponsePerformanceIntervalTraffic | None = None
 
 
 class GetSpsMetricDiagnosisResponse(ResponseModel):
@@ -2444,6 +3614,10 @@ class GetVideoPerformancesResponseVideoPerformance(ResponseModel):
     metrics: GetVideoPerformancesResponseVideoPerformanceMetrics | None = None
 
 
+class GetGmvTrendPerformancesResponse(ResponseModel):
+    gmv_trend_performances: list[GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformance] | None = None
+
+
 class GetLiveRoomGmvAndOrderTrendsResponse(ResponseModel):
     gmv_trend_performances: list[GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformance] | None = None
 
@@ -2461,10 +3635,22 @@ class GetShopLivePerformanceListResponse(ResponseModel):
     updated_at: str | None = None
 
 
+class GetShopLivePerformanceListV202509Response(ResponseModel):
+    latest_available_date: str | None = None
+    live_stream_sessions: list[GetShopLivePerformanceListV202509ResponseLiveStreamSession] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
 class GetShopLivePerformanceOverviewResponse(ResponseModel):
     latest_available_date: str | None = None
     performance: GetShopLivePerformanceOverviewResponsePerformance | None = None
     updated_at: str | None = None
+
+
+class GetShopLivePerformanceOverviewV202509Response(ResponseModel):
+    latest_available_date: str | None = None
+    performance: GetShopLivePerformanceOverviewV202509ResponsePerformance | None = None
 
 
 class GetShopLiveProductsPerformanceListResponse(ResponseModel):
@@ -2483,11 +3669,31 @@ class GetShopPerformanceResponsePerformanceInterval(ResponseModel):
     traffic: GetShopPerformanceResponsePerformanceIntervalTraffic | None = None
 
 
+class GetShopPerformanceV202405Response(ResponseModel):
+    performance: GetShopPerformanceV202405ResponsePerformance | None = None
+    latest_available_date: str | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalSales(ResponseModel):
+    avg_customers_count: int | None = None
+    gmv: GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmv | None = None
+    gross_revenue: GetShopPerformanceV202509ResponsePerformanceIntervalSalesGrossRevenue | None = None
+    items_sold: int | None = None
+    orders_count: int | None = None
+    refunds: Refund | None = None
+    sku_orders_count: int | None = None
+
+
 class GetShopProductPerformanceDetailResponsePerformanceIntervalSales(ResponseModel):
     gmv: Gmv | None = None
     orders: int | None = None
     items_sold: int | None = None
     breakdowns: list[GetShopProductPerformanceDetailResponsePerformanceIntervalSalesBreakdown] | None = None
+
+
+class GetShopProductPerformanceDetailV202405Response(ResponseModel):
+    performance: GetShopProductPerformanceDetailV202405ResponsePerformance | None = None
+    latest_available_date: str | None = None
 
 
 class GetShopProductPerformanceListResponse(ResponseModel):
@@ -2497,9 +3703,21 @@ class GetShopProductPerformanceListResponse(ResponseModel):
     latest_available_date: str | None = None
 
 
+class GetShopProductPerformanceListV202509Response(ResponseModel):
+    latest_available_date: str | None = None
+    next_page_token: str | None = None
+    products: list[GetShopProductPerformanceListV202509ResponseProduct] | None = None
+    total_count: int | None = None
+
+
 class GetShopSkuPerformanceDetailResponse(ResponseModel):
     latest_available_date: str | None = None
     performance: GetShopSkuPerformanceDetailResponsePerformance | None = None
+
+
+class GetShopSkuPerformanceDetailV202406Response(ResponseModel):
+    latest_available_date: str | None = None
+    performance: GetShopSkuPerformanceDetailV202406ResponsePerformance | None = None
 
 
 class GetShopVideoPerformanceDetailsResponsePerformanceInterval(ResponseModel):
@@ -2509,16 +3727,30 @@ class GetShopVideoPerformanceDetailsResponsePerformanceInterval(ResponseModel):
     traffic: GetShopVideoPerformanceDetailsResponsePerformanceIntervalTraffic | None = None
 
 
+class GetShopVideoPerformanceDetailsV202409Response(ResponseModel):
+    performance: GetShopVideoPerformanceDetailsV202409ResponsePerformance | None = None
+    engagement_data: GetShopVideoPerformanceDetailsV202409ResponseEngagementData | None = None
+    latest_available_date: str | None = None
+
+
 class GetShopVideoPerformanceOverviewResponse(ResponseModel):
     latest_available_date: str | None = None
     performance: GetShopVideoPerformanceOverviewResponsePerformance | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformanceInterval(ResponseModel):
-    end_date: str | None = None
-    sales: GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSales | None = None
-    start_date: str | None = None
-    traffic: GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalTraffic | None = None
+class GetShopVideoPerformanceOverviewV202409Response(ResponseModel):
+    performance: GetShopVideoPerformanceOverviewV202409ResponsePerformance | None = None
+    latest_available_date: str | None = None
+
+
+class GetShopVideoPerformanceOverviewV202509Response(ResponseModel):
+    latest_available_date: str | None = None
+    performance: GetShopVideoPerformanceOverviewV202509ResponsePerformance | None = None
+
+
+class GetShopVideosPerformanceDetailsResponseVideoPerformance(ResponseModel):
+    intervals: list[GetShopVideosPerformanceDetailsResponseVideoPerformanceInterval] | None = None
+    viewer_profile: list[GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfile] | None = None
 
 
 class GetVideoPerformancesResponseVideo(ResponseModel):
@@ -2536,6 +3768,13 @@ class GetShopPerformanceResponsePerformance(ResponseModel):
     intervals: list[GetShopPerformanceResponsePerformanceInterval] | None = None
 
 
+class GetShopPerformanceV202509ResponsePerformanceInterval(ResponseModel):
+    end_date: str | None = None
+    sales: GetShopPerformanceV202509ResponsePerformanceIntervalSales | None = None
+    start_date: str | None = None
+    traffic: GetShopPerformanceV202509ResponsePerformanceIntervalTraffic | None = None
+
+
 class GetShopProductPerformanceDetailResponsePerformanceInterval(ResponseModel):
     start_date: str | None = None
     end_date: str | None = None
@@ -2551,9 +3790,11 @@ class GetShopVideoPerformanceDetailsResponsePerformance(ResponseModel):
     viewer_profile: list[GetShopVideoPerformanceDetailsResponsePerformanceViewerProfile] | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformance(ResponseModel):
-    intervals: list[GetShopVideosPerformanceDetailsResponseVideoPerformanceInterval] | None = None
-    viewer_profile: list[GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfile] | None = None
+class GetShopVideosPerformanceDetailsResponseVideo(ResponseModel):
+    error: GetShopVideosPerformanceDetailsResponseVideoError | None = None
+    performance: GetShopVideosPerformanceDetailsResponseVideoPerformance | None = None
+    video: GetShopVideosPerformanceDetailsResponseVideoVideo | None = None
+    video_id: str | None = None
 
 
 class GetVideoPerformancesResponse(ResponseModel):
@@ -2563,6 +3804,10 @@ class GetVideoPerformancesResponse(ResponseModel):
 class GetShopPerformanceResponse(ResponseModel):
     latest_available_date: str | None = None
     performance: GetShopPerformanceResponsePerformance | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformance(ResponseModel):
+    intervals: list[GetShopPerformanceV202509ResponsePerformanceInterval] | None = None
 
 
 class GetShopProductPerformanceDetailResponsePerformance(ResponseModel):
@@ -2577,11 +3822,14 @@ class GetShopVideoPerformanceDetailsResponse(ResponseModel):
     latest_available_date: str | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideo(ResponseModel):
-    error: GetShopVideosPerformanceDetailsResponseVideoError | None = None
-    performance: GetShopVideosPerformanceDetailsResponseVideoPerformance | None = None
-    video: GetShopVideosPerformanceDetailsResponseVideoVideo | None = None
-    video_id: str | None = None
+class GetShopVideosPerformanceDetailsResponse(ResponseModel):
+    latest_available_date: str | None = None
+    videos: list[GetShopVideosPerformanceDetailsResponseVideo] | None = None
+
+
+class GetShopPerformanceV202509Response(ResponseModel):
+    latest_available_date: str | None = None
+    performance: GetShopPerformanceV202509ResponsePerformance | None = None
 
 
 class GetShopProductPerformanceDetailResponse(ResponseModel):
@@ -2589,9 +3837,75 @@ class GetShopProductPerformanceDetailResponse(ResponseModel):
     latest_available_date: str | None = None
 
 
-class GetShopVideosPerformanceDetailsResponse(ResponseModel):
-    latest_available_date: str | None = None
-    videos: list[GetShopVideosPerformanceDetailsResponseVideo] | None = None
+class GetShopProductPerformanceListV202405Page(
+    GetShopProductPerformanceListV202405Response, Page[GetShopProductPerformanceListV202405ResponseProduct]
+):
+    """A page of `get_shop_product_performance_list_v202405` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopSkuPerformanceListV202406Page(
+    GetShopSkuPerformanceListResponse, Page[GetShopSkuPerformanceListResponseSku]
+):
+    """A page of `get_shop_sku_performance_list_v202406` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "skus"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopVideoPerformanceListV202409Page(
+    GetShopVideoPerformanceListV202409Response, Page[GetShopVideoPerformanceListV202409ResponseVideo]
+):
+    """A page of `get_shop_video_performance_list_v202409` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "videos"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopVideoProductPerformanceListV202409Page(
+    GetShopVideoProductPerformanceListResponse, Page[GetShopVideoProductPerformanceListResponseProduct]
+):
+    """A page of `get_shop_video_product_performance_list_v202409` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopLivePerformanceListOldPage(GetShopLivePerformanceListOldResponse, Page[LiveStreamSession]):
+    """A page of `get_shop_live_performance_list_old` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "live_stream_sessions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopLivePerformanceListV202508Page(
+    GetShopLivePerformanceListV202508Response, Page[LiveStreamSession]
+):
+    """A page of `get_shop_live_performance_list_v202508` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "live_stream_sessions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopLivePerformanceListV202509Page(
+    GetShopLivePerformanceListV202509Response,
+    Page[GetShopLivePerformanceListV202509ResponseLiveStreamSession],
+):
+    """A page of `get_shop_live_performance_list_v202509` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "live_stream_sessions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopProductPerformanceListV202509Page(
+    GetShopProductPerformanceListV202509Response, Page[GetShopProductPerformanceListV202509ResponseProduct]
+):
+    """A page of `get_shop_product_performance_list_v202509` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
 
 
 class GetShopSkuPerformanceListPage(
@@ -2600,6 +3914,15 @@ class GetShopSkuPerformanceListPage(
     """A page of `get_shop_sku_performance_list` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "skus"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopVideoPerformanceListV202509Page(
+    GetShopVideoPerformanceListV202509Response, Page[GetShopVideoPerformanceListV202509ResponseVideo]
+):
+    """A page of `get_shop_video_performance_list_v202509` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "videos"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel, ResponseModel
 
 
@@ -18,7 +20,7 @@ class GetAuthorizedShopsResponseShop(ResponseModel):
     id: str | None = None
     name: str | None = None
     region: str | None = None
-    seller_type: str | None = None
+    seller_type: Literal["CROSS_BORDER", "LOCAL"] | str | None = None
 
 
 class GetWidgetTokenParams(RequestModel):
@@ -26,7 +28,7 @@ class GetWidgetTokenParams(RequestModel):
     Path and query arguments of `get_widget_token`.
     """
 
-    shop_id: float | None = None
+    shop_id: int | None = None
     """
     Numeric id of the shop on TikTok Shop.
     """
@@ -42,7 +44,7 @@ class GetWidgetTokenV202312Params(RequestModel):
     Path and query arguments of `get_widget_token_v202312`.
     """
 
-    shop_id: float | None = None
+    shop_id: int | None = None
     """
     Numeric id of the shop on TikTok Shop.
     """

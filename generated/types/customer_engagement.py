@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import ConfigDict
 
 from tiktokshop._models import RequestModel, ResponseModel, Timestamp
@@ -80,8 +82,12 @@ class CreateEngagementTaskResponse(ResponseModel):
     task_id: str | None = None
 
 
+class GetCustomerTabVisibilityResponse(ResponseModel):
+    is_visible: bool | None = None
+
+
 class GetEngagementFeaturePermissionsResponseFeature(ResponseModel):
-    name: str | None = None
+    name: Literal["FUNDAMENTAL", "CUSTOM_MSG"] | str | None = None
     is_authorized: bool | None = None
 
 
@@ -116,7 +122,7 @@ class GetMessageTemplatesParams(RequestModel):
 class GetMessageTemplatesResponseMessageTemplateCouponCardRules(ResponseModel):
     min_count: int | None = None
     max_count: int | None = None
-    coupon_type: list[str] | None = None
+    coupon_type: list[Literal["REGULAR_ALL"] | str] | None = None
 
 
 class GetMessageTemplatesResponseMessageTemplateProductCardRules(ResponseModel):

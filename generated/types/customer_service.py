@@ -22,11 +22,6 @@ class CreateConversationResponse(ResponseModel):
     conversation_id: str | None = None
 
 
-class CurSession(ResponseModel):
-    id: str | None = None
-    phase: str | None = None
-
-
 class EndSessionParams(RequestModel):
     """
     Path and query arguments of `end_session`.
@@ -44,6 +39,17 @@ class EndSessionParams(RequestModel):
 
 class EndSessionRequest(RequestModel):
     pass
+
+
+class GetAgentSettingsParams(RequestModel):
+    """
+    Path and query arguments of `get_agent_settings`.
+    """
+
+    category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class GetAgentSettingsResponse(ResponseModel):
@@ -101,21 +107,6 @@ class GetConversationMessagesParams(RequestModel):
     """
     True to return the message's data too.
     """
-    need_plaintext: bool | None = None
-    """
-    True to return message texts as plain text.
-    """
-    time_zone: str | None = None
-    """
-    IANA time zone name used to show times, such as America/Los_Angeles.
-    """
-
-
-class GetConversationMessagesResponseMessageSender(ResponseModel):
-    im_user_id: str | None = None
-    role: str | None = None
-    nickname: str | None = None
-    avatar: str | None = None
 
 
 class GetConversationParams(RequestModel):
@@ -126,14 +117,6 @@ class GetConversationParams(RequestModel):
     conversation_id: Annotated[str, Field(min_length=1)]
     """
     Id of the chat conversation.
-    """
-    need_session_id: bool | None = None
-    """
-    True to return the id of the current session too.
-    """
-    need_session_info: bool | None = None
-    """
-    True to return details of the current session too.
     """
 
 
@@ -181,14 +164,6 @@ class GetConversationsParams(RequestModel):
     """
     Language and region of the returned texts, as a BCP 47 tag such as en-US.
     """
-    need_session_id: bool | None = None
-    """
-    True to return the id of the current session too.
-    """
-    need_session_info: bool | None = None
-    """
-    True to return details of the current session too.
-    """
 
 
 class GetConversationsResponseConversationLatestMessageSender(ResponseModel):
@@ -227,9 +202,6 @@ class GetCustomerServicePerformanceResponsePerformance(ResponseModel):
     response_percentage: str | None = None
     satisfaction_percentage: str | None = None
     response_time_mins: str | None = None
-    conversion_rate: str | None = None
-    cs_guided_gmv: str | None = None
-    currency: str | None = None
 
 
 class MarkBuyerMessagesAsReadParams(RequestModel):
@@ -241,10 +213,6 @@ class MarkBuyerMessagesAsReadParams(RequestModel):
     """
     Id of the chat conversation.
     """
-
-
-class MarkBuyerMessagesAsReadRequest(RequestModel):
-    pass
 
 
 class SearchSessionsParams(RequestModel):
@@ -336,6 +304,32 @@ class SendMessageResponse(ResponseModel):
     message_id: str | None = None
 
 
+class SendMessageV202309Params(RequestModel):
+    """
+    Path and query arguments of `send_message_v202309`.
+    """
+
+    conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
+
+
+class SendMessageV202309Request(RequestModel):
+    type: str
+    """
+    Kind of message; TEXT, IMAGE, VIDEO, or a card: PRODUCT_CARD, ORDER_CARD, COUPON_CARD, LOGISTICS_CARD, RETURN_REFUND_CARD.
+    """
+    content: str
+    """
+    The message as a JSON string; for TEXT {"content": ...}, for an image its url, width and height, for a card its id.
+    """
+
+
+class SendMessageV202309Response(ResponseModel):
+    message_id: str | None = None
+
+
 class UpdateAgentSettingsRequest(RequestModel):
     can_accept_chat: bool
     """
@@ -366,10 +360,9 @@ class GetConversationMessagesResponseMessage(ResponseModel):
     content: str | None = None
     create_time: int | None = None
     is_visible: bool | None = None
-    sender: GetConversationMessagesResponseMessageSender | None = None
+    sender: GetConversationsResponseConversationLatestMessageSender | None = None
     index: str | None = None
     data: str | None = None
-    plaintext: str | None = None
 
 
 class GetConversationResponseConversation(ResponseModel):
@@ -378,8 +371,6 @@ class GetConversationResponseConversation(ResponseModel):
     participants: list[GetConversationResponseConversationParticipant] | None = None
     create_time: int | None = None
     unread_count: int | None = None
-    cur_session_id: str | None = None
-    cur_session: CurSession | None = None
 
 
 class GetConversationsResponseConversationLatestMessage(ResponseModel):
@@ -419,8 +410,6 @@ class GetConversationsResponseConversation(ResponseModel):
     create_time: int | None = None
     participants: list[GetConversationsResponseConversationParticipant] | None = None
     latest_message: GetConversationsResponseConversationLatestMessage | None = None
-    cur_session_id: str | None = None
-    cur_session: CurSession | None = None
 
 
 class GetConversationsResponse(ResponseModel):

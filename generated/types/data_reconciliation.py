@@ -17,7 +17,7 @@ class OrderStatusDataExchangeParams(RequestModel):
     Path and query arguments of `order_status_data_exchange`.
     """
 
-    shop_id: float | None = None
+    shop_id: int | None = None
     """
     Numeric id of the shop on TikTok Shop.
     """

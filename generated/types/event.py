@@ -10,28 +10,25 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 
 class DeleteShopWebhookRequest(RequestModel):
-    event_type: (
-        Literal[
-            "CANCELLATION_STATUS_CHANGE",
-            "INVOICE_STATUS_CHANGE",
-            "NEW_CONVERSATION",
-            "NEW_MESSAGE",
-            "NEW_MESSAGE_LISTENER",
-            "ORDER_STATUS_CHANGE",
-            "PACKAGE_UPDATE",
-            "PRODUCT_AUDIT_STATUS_CHANGE",
-            "PRODUCT_CATEGORY_CHANGE",
-            "PRODUCT_CREATION",
-            "PRODUCT_INFORMATION_CHANGE",
-            "PRODUCT_STATUS_CHANGE",
-            "RECIPIENT_ADDRESS_UPDATE",
-            "RETURN_STATUS_CHANGE",
-            "REVERSE_STATUS_UPDATE",
-            "SELLER_DEAUTHORIZATION",
-            "UPCOMING_AUTHORIZATION_EXPIRATION",
-        ]
-        | None
-    ) = None
+    event_type: Literal[
+        "ORDER_STATUS_CHANGE",
+        "RECIPIENT_ADDRESS_UPDATE",
+        "PACKAGE_UPDATE",
+        "PRODUCT_STATUS_CHANGE",
+        "SELLER_DEAUTHORIZATION",
+        "UPCOMING_AUTHORIZATION_EXPIRATION",
+        "CANCELLATION_STATUS_CHANGE",
+        "RETURN_STATUS_CHANGE",
+        "NEW_CONVERSATION",
+        "NEW_MESSAGE",
+        "PRODUCT_INFORMATION_CHANGE",
+        "PRODUCT_CREATION",
+        "PRODUCT_CATEGORY_CHANGE",
+        "NEW_MESSAGE_LISTENER",
+        "INVOICE_STATUS_CHANGE",
+        "PRODUCT_AUDIT_STATUS_CHANGE",
+        "REVERSE_STATUS_UPDATE",
+    ]
     """
     Kind of webhook event (one of the listed names, such as ORDER_STATUS_CHANGE).
     """
@@ -40,37 +37,56 @@ class DeleteShopWebhookRequest(RequestModel):
 class GetShopWebhooksResponseWebhook(ResponseModel):
     address: str | None = None
     create_time: int | None = None
-    event_type: str | None = None
+    event_type: (
+        Literal[
+            "ORDER_STATUS_CHANGE",
+            "RECIPIENT_ADDRESS_UPDATE",
+            "PACKAGE_UPDATE",
+            "PRODUCT_STATUS_CHANGE",
+            "SELLER_DEAUTHORIZATION",
+            "UPCOMING_AUTHORIZATION_EXPIRATION",
+            "CANCELLATION_STATUS_CHANGE",
+            "RETURN_STATUS_CHANGE",
+            "NEW_CONVERSATION",
+            "NEW_MESSAGE",
+            "PRODUCT_INFORMATION_CHANGE",
+            "PRODUCT_CREATION",
+            "PRODUCT_CATEGORY_CHANGE",
+            "NEW_MESSAGE_LISTENER",
+            "INVOICE_STATUS_CHANGE",
+            "PRODUCT_AUDIT_STATUS_CHANGE",
+            "REVERSE_STATUS_UPDATE",
+        ]
+        | str
+        | None
+    ) = None
     update_time: int | None = None
 
 
 class UpdateShopWebhookRequest(RequestModel):
-    address: str | None = None
+    address: str
     """
     HTTPS address where TikTok sends the events.
     """
-    event_type: (
-        Literal[
-            "CANCELLATION_STATUS_CHANGE",
-            "INVOICE_STATUS_CHANGE",
-            "NEW_CONVERSATION",
-            "NEW_MESSAGE",
-            "NEW_MESSAGE_LISTENER",
-            "ORDER_STATUS_CHANGE",
-            "PACKAGE_UPDATE",
-            "PRODUCT_AUDIT_STATUS_CHANGE",
-            "PRODUCT_CATEGORY_CHANGE",
-            "PRODUCT_CREATION",
-            "PRODUCT_INFORMATION_CHANGE",
-            "PRODUCT_STATUS_CHANGE",
-            "RECIPIENT_ADDRESS_UPDATE",
-            "RETURN_STATUS_CHANGE",
-            "REVERSE_STATUS_UPDATE",
-            "SELLER_DEAUTHORIZATION",
-            "UPCOMING_AUTHORIZATION_EXPIRATION",
-        ]
-        | None
-    ) = None
+    event_type: Literal[
+        "ORDER_STATUS_CHANGE",
+        "RECIPIENT_ADDRESS_UPDATE",
+        "PACKAGE_UPDATE",
+        "PRODUCT_STATUS_CHANGE",
+        "SELLER_DEAUTHORIZATION",
+        "UPCOMING_AUTHORIZATION_EXPIRATION",
+        "CANCELLATION_STATUS_CHANGE",
+        "RETURN_STATUS_CHANGE",
+        "NEW_CONVERSATION",
+        "NEW_MESSAGE",
+        "PRODUCT_INFORMATION_CHANGE",
+        "PRODUCT_CREATION",
+        "PRODUCT_CATEGORY_CHANGE",
+        "NEW_MESSAGE_LISTENER",
+        "INVOICE_STATUS_CHANGE",
+        "PRODUCT_AUDIT_STATUS_CHANGE",
+        "REVERSE_STATUS_UPDATE",
+    ]
     """
     Kind of webhook event (one of the listed names, such as ORDER_STATUS_CHANGE).
     """

@@ -224,6 +224,52 @@ class CreateFbtmcfOrderResponseMcfOrder(ResponseModel):
     create_time: int | None = None
 
 
+class CreateFbtmcfOrderV202601RequestConsigneeAddress(RequestModel):
+    address_line_1: str | None = None
+    """
+    First line of the street address.
+    """
+    address_line_2: str | None = None
+    """
+    Second line of the street address.
+    """
+    city: str | None = None
+    """
+    City.
+    """
+    country_code: str | None = None
+    """
+    Country calling code or two-letter country code.
+    """
+    district_or_county: str | None = None
+    """
+    District or county.
+    """
+    postal_code: str | None = None
+    """
+    Postal code.
+    """
+    state_or_region: str | None = None
+    """
+    State or region.
+    """
+
+
+class CreateFbtmcfOrderV202601RequestGood(RequestModel):
+    id: str | None = None
+    """
+    Id of the FBT goods.
+    """
+    quantity: int | None = None
+    """
+    Number of units.
+    """
+
+
+class CreateFbtmcfOrderV202601Response(ResponseModel):
+    mcf_order: CreateFbtmcfOrderResponseMcfOrder | None = None
+
+
 class CreateOrUpdateInboundPlanRequestGoodsItem(RequestModel):
     goods_id: str
     """
@@ -395,6 +441,67 @@ class GetInboundMethodDetailResponseInfoAllocationShipmentGoodsItem(ResponseMode
 
 class GetInboundMethodDetailResponseInfoAllocationShipmentShipmentOption(ResponseModel):
     shipping_method: str | None = None
+
+
+class GetInboundOrderParams(RequestModel):
+    """
+    Path and query arguments of `get_inbound_order`.
+    """
+
+    ids: list[str]
+    """
+    Ids of the FBT inbound orders to fetch.
+    """
+
+
+class GetInboundOrderResponseInboundOrderCarrier(ResponseModel):
+    carrier_name: str | None = None
+    tracking_number: str | None = None
+
+
+class GetInboundOrderResponseInboundOrderOrderOperationLog(ResponseModel):
+    operate_time: int | None = None
+    order_status: (
+        Literal[
+            "WORKING",
+            "READY_TO_SHIP",
+            "TO_BE_RECEIVED",
+            "ARRIVED_HUB",
+            "INTERNAL_TRANSFER",
+            "RECEIVING",
+            "PARTIALLY_RECEIVED",
+            "RECEIVED",
+            "CANCELLED",
+            "DELIVERED",
+        ]
+        | str
+        | None
+    ) = None
+
+
+class GetInboundOrderResponseInboundOrderPlannedGood(ResponseModel):
+    id: str | None = None
+    reference_code: str | None = None
+    name: str | None = None
+    quantity: int | None = None
+    sku_ids: list[str] | None = None
+
+
+class GetInboundOrderResponseInboundOrderReceivedBatch(ResponseModel):
+    id: str | None = None
+    goods_id: str | None = None
+    normal_quantity: int | None = None
+    defective_quantity: int | None = None
+    product_ids: list[str] | None = None
+    sku_ids: list[str] | None = None
+    total_quantity: int | None = None
+
+
+class GetInboundOrderResponseInboundOrderWarehouse(ResponseModel):
+    fbt_warehouse_id: str | None = None
+    warehouse_ids: list[str] | None = None
+    name: str | None = None
+    type: Literal["PLATFORM_WAREHOUSE"] | str | None = None
 
 
 class GoodsSafetyAttributeInput(RequestModel):
@@ -582,7 +689,22 @@ class SearchFbtInventoryRecordResponseInventoryRecordGoods(ResponseModel):
 
 class SearchFbtInventoryRecordResponseInventoryRecordOrder(ResponseModel):
     id: str | None = None
-    type: str | None = None
+    type: (
+        Literal[
+            "INBOUND_ORDER",
+            "RETURN_TO_SUPPLIER_ORDER",
+            "DISPOSAL",
+            "INVENTORY_STATUS_ADJUSTMENT_ORDER",
+            "CONSIGN_ORDER",
+            "INVENTORY_COUNT_ORDER",
+            "FAILED_DELIVERY",
+            "CUSTOMER_RETURN",
+            "INVENTORY_QUANTITY_ADJUSTMENT_ORDER",
+            "INVENTORY_TRANSFER_ORDER",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class SearchFbtInventoryRequest(RequestModel):
@@ -737,6 +859,77 @@ class SearchGoodsInfoResponseGoodSkuProduct(ResponseModel):
 class SearchGoodsInfoResponseGoodWarehouseConfirmationInfo(ResponseModel):
     weight: SearchGoodsInfoResponseGoodMerchantDeclarationInfoWeight | None = None
     dimension: SearchGoodsInfoResponseGoodMerchantDeclarationInfoDimension | None = None
+
+
+class SearchGoodsInfoV202409Params(RequestModel):
+    """
+    Path and query arguments of `search_goods_info_v202409`.
+    """
+
+    page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+
+
+class SearchGoodsInfoV202409Request(RequestModel):
+    goods_ids: list[str] | None = None
+    """
+    Ids of FBT goods (items stored in TikTok's warehouses).
+    """
+    product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
+    reference_codes: list[str] | None = None
+    """
+    Your own reference codes of the goods.
+    """
+    sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
+
+
+class SearchGoodsInfoV202409ResponseGoodBarcode(ResponseModel):
+    code: str | None = None
+    type: Literal["UPC", "EAN", "GTIN", "ASIN", "MERCHANT", "FBT"] | str | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodLotExpirationInfoAddresses(ResponseModel):
+    name: str | None = None
+    phone_number: str | None = None
+    postal_code: str | None = None
+    region_code: str | None = None
+    state: str | None = None
+    district: str | None = None
+    city: str | None = None
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    address_line_3: str | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfoDimension(ResponseModel):
+    width: str | None = None
+    length: str | None = None
+    height: str | None = None
+    unit: Literal["MILLIMETER", "CENTIMETER", "METER", "FOOT", "INCH", "MICROMETER"] | str | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfoWeight(ResponseModel):
+    value: str | None = None
+    unit: Literal["MILLIGRAM", "GRAM", "KILOGRAM", "POUND", "OUNCE"] | str | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodWarehouseConfirmationInfoDimension(ResponseModel):
+    width: str | None = None
+    length: str | None = None
+    height: str | None = None
+    unit: Literal["MILLIMETER", "CENTIMETER", "METER", "FOOT", "INCH", "MICRO"] | str | None = None
 
 
 class ShelfLifeAttributeInfoInput(RequestModel):
@@ -940,6 +1133,25 @@ class CreateFbtmcfOrderResponse(ResponseModel):
     mcf_order: CreateFbtmcfOrderResponseMcfOrder | None = None
 
 
+class CreateFbtmcfOrderV202601RequestConsignee(RequestModel):
+    address: CreateFbtmcfOrderV202601RequestConsigneeAddress | None = None
+    """
+    Postal address.
+    """
+    email: str | None = None
+    """
+    E-mail address.
+    """
+    name: str | None = None
+    """
+    Full name of the recipient.
+    """
+    phone_number: str | None = None
+    """
+    Phone number.
+    """
+
+
 class CreateOrUpdateInboundPlanRequest(RequestModel):
     plan_id: str | None = None
     """
@@ -982,7 +1194,7 @@ class GetFbtWarehouseListResponseWarehouse(ResponseModel):
     fbt_warehouse_id: str | None = None
     warehouse_ids: list[str] | None = None
     name: str | None = None
-    type: str | None = None
+    type: Literal["PLATFORM_WAREHOUSE"] | str | None = None
     subscribed: bool | None = None
     addresses: list[GetFbtWarehouseListResponseWarehouseAddress] | None = None
     logistics_services: list[GetFbtWarehouseListResponseWarehouseLogisticsService] | None = None
@@ -1005,6 +1217,21 @@ class GetInboundMethodDetailResponseInfoAllocationShipmentCarton(ResponseModel):
     quantity: int | None = None
     carton_nums: list[str] | None = None
     box_measurements: BoxMeasurement | None = None
+
+
+class GetInboundOrderResponseInboundOrder(ResponseModel):
+    id: str | None = None
+    type: Literal["REPLENISHMENT"] | str | None = None
+    merchant: GetFbtInboundOrderDetailsResponseInboundOrderMerchant | None = None
+    create_time: int | None = None
+    ship_time: int | None = None
+    expect_arrive_time: int | None = None
+    actual_arrive_time: int | None = None
+    warehouse: GetInboundOrderResponseInboundOrderWarehouse | None = None
+    planned_goods: list[GetInboundOrderResponseInboundOrderPlannedGood] | None = None
+    received_batches: list[GetInboundOrderResponseInboundOrderReceivedBatch] | None = None
+    order_operation_logs: list[GetInboundOrderResponseInboundOrderOrderOperationLog] | None = None
+    carriers: list[GetInboundOrderResponseInboundOrderCarrier] | None = None
 
 
 class ListAvailableInboundMethodsResponseAvailableInboundMethodList(ResponseModel):
@@ -1034,7 +1261,7 @@ class SearchFbtInventoryRecordResponseInventoryRecord(ResponseModel):
     fbt_warehouse_id: str | None = None
     order: SearchFbtInventoryRecordResponseInventoryRecordOrder | None = None
     create_time: int | None = None
-    inventory_goods_type: str | None = None
+    inventory_goods_type: Literal["NORMAL", "DEFECTIVE"] | str | None = None
     initial_on_hand_quantity: int | None = None
     final_on_hand_quantity: int | None = None
     changed_quantity: int | None = None
@@ -1084,6 +1311,30 @@ class SearchGoodsInfoResponseGoodSku(ResponseModel):
     product: SearchGoodsInfoResponseGoodSkuProduct | None = None
     regions: list[str] | None = None
     matched: bool | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodLotExpirationInfo(ResponseModel):
+    is_lot_control: bool | None = None
+    is_expiration_management: bool | None = None
+    shelf_life_days: int | None = None
+    inbound_cutoff_days: int | None = None
+    expiration_alert_days: int | None = None
+    sales_cutoff_days: int | None = None
+    handling_method: (
+        Literal["TURN_INTO_DEFECTIVE_INVENTORY", "RETURN_TO_SUPPLIER", "DISPOSE"] | str | None
+    ) = None
+    return_cycle: Literal["ONCE_A_WEEK", "ONCE_A_MONTH", "ONCE_A_QUARTER"] | str | None = None
+    addresses: SearchGoodsInfoV202409ResponseGoodLotExpirationInfoAddresses | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfo(ResponseModel):
+    weight: SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfoWeight | None = None
+    dimension: SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfoDimension | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodWarehouseConfirmationInfo(ResponseModel):
+    weight: SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfoWeight | None = None
+    dimension: SearchGoodsInfoV202409ResponseGoodWarehouseConfirmationInfoDimension | None = None
 
 
 class ShipInboundOrderRequest(RequestModel):
@@ -1313,6 +1564,21 @@ class CreateFbtmcfOrderRequest(RequestModel):
     """
 
 
+class CreateFbtmcfOrderV202601Request(RequestModel):
+    consignee: CreateFbtmcfOrderV202601RequestConsignee | None = None
+    """
+    Who receives the shipment, and where.
+    """
+    external_order_id: str | None = None
+    """
+    Id of the order on your own or an external system.
+    """
+    goods: list[CreateFbtmcfOrderV202601RequestGood] | None = None
+    """
+    Goods and quantities.
+    """
+
+
 class GetFbtInboundOrderDetailsResponseInboundOrder(ResponseModel):
     order_id: str | None = None
     order_id_string: str | None = None
@@ -1347,6 +1613,10 @@ class GetInboundMethodDetailResponseInfoAllocationShipment(ResponseModel):
     goods_items: list[GetInboundMethodDetailResponseInfoAllocationShipmentGoodsItem] | None = None
     cartons: list[GetInboundMethodDetailResponseInfoAllocationShipmentCarton] | None = None
     shipment_options: list[GetInboundMethodDetailResponseInfoAllocationShipmentShipmentOption] | None = None
+
+
+class GetInboundOrderResponse(ResponseModel):
+    inbound_orders: list[GetInboundOrderResponseInboundOrder] | None = None
 
 
 class ListAvailableInboundMethodsResponse(ResponseModel):
@@ -1393,6 +1663,18 @@ class SearchGoodsInfoResponseGood(ResponseModel):
     goods_safety_attributes: SearchGoodsInfoResponseGoodGoodsSafetyAttributes | None = None
     is_sioc: bool | None = None
     sioc_attribute: SearchGoodsInfoResponseGoodSiocAttribute | None = None
+
+
+class SearchGoodsInfoV202409ResponseGood(ResponseModel):
+    id: str | None = None
+    name: str | None = None
+    barcodes: list[SearchGoodsInfoV202409ResponseGoodBarcode] | None = None
+    reference_code: str | None = None
+    image_url: str | None = None
+    merchant_declaration_info: SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfo | None = None
+    warehouse_confirmation_info: SearchGoodsInfoV202409ResponseGoodWarehouseConfirmationInfo | None = None
+    skus: list[SearchGoodsInfoResponseGoodSku] | None = None
+    lot_expiration_info: SearchGoodsInfoV202409ResponseGoodLotExpirationInfo | None = None
 
 
 class UpdateFbtGoodsInfoRequest(RequestModel):
@@ -1446,6 +1728,12 @@ class SearchGoodsInfoResponse(ResponseModel):
     goods: list[SearchGoodsInfoResponseGood] | None = None
 
 
+class SearchGoodsInfoV202409Response(ResponseModel):
+    next_page_token: str | None = None
+    total_count: int | None = None
+    goods: list[SearchGoodsInfoV202409ResponseGood] | None = None
+
+
 class GetInboundMethodDetailResponse(ResponseModel):
     info: list[GetInboundMethodDetailResponseInfo] | None = None
     placement_task_status: str | None = None
@@ -1462,6 +1750,13 @@ class SearchFbtInventoryPage(SearchFbtInventoryResponse, Page[SearchFbtInventory
     """A page of `search_fbt_inventory` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "inventory"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchGoodsInfoV202409Page(SearchGoodsInfoV202409Response, Page[SearchGoodsInfoV202409ResponseGood]):
+    """A page of `search_goods_info_v202409` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "goods"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 

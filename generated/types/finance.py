@@ -41,6 +41,9 @@ class Fee(ResponseModel):
     tsp_commission_amount: str | None = None
     vn_fix_infrastructure_fee: str | None = None
     voucher_xtra_service_fee_amount: str | None = None
+    shipping_fee_guarantee_service_fee: str | None = None
+    installation_service_fee: str | None = None
+    campaign_resource_fee: str | None = None
 
 
 class GetPaymentsParams(RequestModel):
@@ -104,7 +107,7 @@ class GetPaymentsV202309Params(RequestModel):
     """
     Only records created before this time (Unix seconds).
     """
-    page_size: str | None = None
+    page_size: int | None = None
     """
     Results per page, 1 to 100.
     """
@@ -116,7 +119,7 @@ class GetPaymentsV202309Params(RequestModel):
     """
     Field the payments are sorted by; create_time.
     """
-    sort_order: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     """
     Sort direction; ASC smallest or oldest first, DESC largest or newest first.
     """
@@ -126,22 +129,7 @@ class GetPaymentsV202309Params(RequestModel):
     """
 
 
-class GetPaymentsV202309ResponsePaymentAmount(ResponseModel):
-    currency: str | None = None
-    value: str | None = None
-
-
-class GetPaymentsV202309ResponsePaymentPaymentAmountBeforeExchange(ResponseModel):
-    currency: str | None = None
-    value: str | None = None
-
-
 class GetPaymentsV202309ResponsePaymentReserveAmount(ResponseModel):
-    currency: str | None = None
-    value: str | None = None
-
-
-class GetPaymentsV202309ResponsePaymentSettlementAmount(ResponseModel):
     currency: str | None = None
     value: str | None = None
 
@@ -158,11 +146,11 @@ class GetStatementsParams(RequestModel):
     """
     Only statements generated before this time (Unix seconds).
     """
-    payment_status: str | None = None
+    payment_status: Literal["PAID", "FAILED", "PROCESSING"] | None = None
     """
     Only statements whose payout is in this state; PAID, FAILED or PROCESSING.
     """
-    page_size: str | None = None
+    page_size: int | None = None
     """
     Results per page, 1 to 100.
     """
@@ -174,7 +162,7 @@ class GetStatementsParams(RequestModel):
     """
     Field the statements are sorted by; statement_time.
     """
-    sort_order: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     """
     Sort direction; ASC smallest or oldest first, DESC largest or newest first.
     """
@@ -191,11 +179,32 @@ class GetStatementsResponseStatement(ResponseModel):
     id: str | None = None
     net_sales_amount: str | None = None
     payment_id: str | None = None
-    payment_status: str | None = None
+    payment_status: Literal["PAID", "FAILED", "PROCESSING"] | str | None = None
     revenue_amount: str | None = None
     settlement_amount: str | None = None
     shipping_cost_amount: str | None = None
     statement_time: int | None = None
+    payment_time: int | None = None
+
+
+class GetTaxInformationResponseTaxInformationBusinessEntity(ResponseModel):
+    address: str | None = None
+    branch_number: str | None = None
+    business_name: str | None = None
+    fiscal_regime: str | None = None
+    organization_level: str | None = None
+    postal_code: str | None = None
+
+
+class GetTaxInformationResponseTaxInformationOverallStatus(ResponseModel):
+    is_tax_infomation_complete: bool | None = None
+    is_tax_number_submitted: bool | None = None
+
+
+class GetTaxInformationResponseTaxInformationTaxNumberRecentAudit(ResponseModel):
+    rejection_reasons: list[str] | None = None
+    status: str | None = None
+    tax_number: str | None = None
 
 
 class GetTradeInAccountTransactionsParams(RequestModel):
@@ -345,11 +354,11 @@ class GetTransactionsbyStatementParams(RequestModel):
     """
     Field the transactions are sorted by; order_create_time.
     """
-    sort_order: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     """
     Sort direction; ASC smallest or oldest first, DESC largest or newest first.
     """
-    page_size: str | None = None
+    page_size: int | None = None
     """
     Results per page, 1 to 100.
     """
@@ -360,6 +369,22 @@ class GetTransactionsbyStatementResponseTotalSettlementBreakdown(ResponseModel):
     total_fee_tax_amount: str | None = None
     total_revenue_amount: str | None = None
     total_shipping_cost_amount: str | None = None
+
+
+class GetTransactionsbyStatementResponseTransactionShippingCostBreakdownSupplementaryComponent(ResponseModel):
+    customer_shipping_fee_offset_amount: str | None = None
+    fbm_shipping_cost_amount: str | None = None
+    fbt_fulfillment_fee_amount: str | None = None
+    fbt_fulfillment_fee_reimbursement_amount: str | None = None
+    fbt_shipping_cost_amount: str | None = None
+    platform_shipping_fee_discount_amount: str | None = None
+    promo_shipping_incentive_amount: str | None = None
+    refunded_customer_shipping_fee_amount: str | None = None
+    return_refund_subsidy_amount: str | None = None
+    seller_shipping_fee_discount_amount: str | None = None
+    shipping_fee_subsidy_amount: str | None = None
+    customer_shipping_fee: str | None = None
+    refund_customer_shipping_fee: str | None = None
 
 
 class GetTransactionsbyStatementResponseTransactionSupplementaryComponent(ResponseModel):
@@ -400,7 +425,7 @@ class GetTransactionsbyStatementV202309Params(RequestModel):
     """
     Sort direction; ASC smallest or oldest first, DESC largest or newest first.
     """
-    page_size: str | None = None
+    page_size: int | None = None
     """
     Results per page, 1 to 100.
     """
@@ -466,7 +491,32 @@ class GetTransactionsbyStatementV202309ResponseStatementTransaction(ResponseMode
     shipping_insurance_fee_amount: str | None = None
     signature_confirmation_fee_amount: str | None = None
     transaction_fee_amount: str | None = None
-    type: str | None = None
+    type: (
+        Literal[
+            "SHIPPING_FEE_ADJUSTMENT",
+            "SHIPPING_FEE_COMPENSATION",
+            "CHARGE_BACK",
+            "CUSTOMER_SERVICE_COMPENSATION",
+            "PROMOTION_ADJUSTMENT",
+            "PLATFORM_COMPENSATION",
+            "PLATFORM_PENALTY",
+            "SAMPLE_SHIPPING_FEE",
+            "LOGISTICS_REIMBURSEMENT",
+            "PLATFORM_REIMBURSEMENT",
+            "Platform",
+            "DEDUCTIONS_INCURRED_BY_SELLER",
+            "When",
+            "SHIPPING_FEE_REBATE",
+            "PLATFORM_COMMISSION_ADJUSTMENT",
+            "PLATFORM_COMMISSION_COMPENSATION",
+            "OTHER_ADJUSTMENT",
+            "FBT_WAREHOUSE_SERVICE_FEE",
+            "GMV_PAYMENT_FOR_ADS",
+            "REBATE",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class GetUnsettledTransactionsParams(RequestModel):
@@ -489,7 +539,7 @@ class GetUnsettledTransactionsParams(RequestModel):
     """
     Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
     """
-    sort_order: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     """
     Sort direction; ASC smallest or oldest first, DESC largest or newest first.
     """
@@ -558,7 +608,7 @@ class GetWithdrawalsParams(RequestModel):
     """
     Only records created before this time (Unix seconds).
     """
-    types: list[str]
+    types: list[Literal["WITHDRAW", "SETTLE", "TRANSFER", "REVERSE"]]
     """
     Only withdrawals of these kinds; WITHDRAW, SETTLE, TRANSFER or REVERSE.
     """
@@ -581,7 +631,7 @@ class GetWithdrawalsResponseWithdrawal(ResponseModel):
     create_time: int | None = None
     currency: str | None = None
     id: str | None = None
-    status: str | None = None
+    status: Literal["PROCESSING", "SUCCESS", "FAILED"] | str | None = None
     type: str | None = None
 
 
@@ -606,6 +656,7 @@ class SupplementaryComponent(ResponseModel):
     return_refund_subsidy_amount: str | None = None
     seller_shipping_fee_discount_amount: str | None = None
     shipping_fee_subsidy_amount: str | None = None
+    shipping_fee_guarantee_reimbursement: str | None = None
 
 
 class Tax(ResponseModel):
@@ -640,21 +691,29 @@ class GetPaymentsResponsePayment(ResponseModel):
 
 
 class GetPaymentsV202309ResponsePayment(ResponseModel):
-    amount: GetPaymentsV202309ResponsePaymentAmount | None = None
+    amount: GetPaymentsResponsePaymentAmount | None = None
     bank_account: str | None = None
     create_time: int | None = None
     exchange_rate: str | None = None
     id: str | None = None
     paid_time: int | None = None
-    payment_amount_before_exchange: GetPaymentsV202309ResponsePaymentPaymentAmountBeforeExchange | None = None
+    payment_amount_before_exchange: GetPaymentsResponsePaymentPaymentAmountBeforeExchange | None = None
     reserve_amount: GetPaymentsV202309ResponsePaymentReserveAmount | None = None
-    settlement_amount: GetPaymentsV202309ResponsePaymentSettlementAmount | None = None
-    status: str | None = None
+    settlement_amount: GetPaymentsResponsePaymentSettlementAmount | None = None
+    status: Literal["PAID", "FAILED", "PROCESSING"] | str | None = None
 
 
 class GetStatementsResponse(ResponseModel):
     next_page_token: str | None = None
     statements: list[GetStatementsResponseStatement] | None = None
+
+
+class GetTaxInformationResponseTaxInformationTaxNumber(ResponseModel):
+    recent_audit: GetTaxInformationResponseTaxInformationTaxNumberRecentAudit | None = None
+    registration_status: str | None = None
+    tax_form_audit_status: str | None = None
+    tax_number: str | None = None
+    type: str | None = None
 
 
 class GetTradeInAccountTransactionsResponseFlow(ResponseModel):
@@ -735,6 +794,28 @@ class GetTransactionsbyOrderV202309ResponseStatementTransaction(ResponseModel):
     transaction_fee_amount: str | None = None
 
 
+class GetTransactionsbyStatementResponseTransactionShippingCostBreakdown(ResponseModel):
+    actual_shipping_fee_amount: str | None = None
+    customer_paid_shipping_fee_amount: str | None = None
+    exchange_shipping_fee_amount: str | None = None
+    failed_delivery_subsidy_amount: str | None = None
+    fbt_fulfillment_fee_reimbursement_amount: str | None = None
+    replacement_shipping_fee_amount: str | None = None
+    return_shipping_fee_amount: str | None = None
+    return_shipping_fee_paid_buyer_amount: str | None = None
+    return_shipping_label_fee_amount: str | None = None
+    seller_self_shipping_service_fee_amount: str | None = None
+    shipping_fee_discount_amount: str | None = None
+    shipping_insurance_fee_amount: str | None = None
+    signature_confirmation_fee_amount: str | None = None
+    supplementary_component: (
+        GetTransactionsbyStatementResponseTransactionShippingCostBreakdownSupplementaryComponent | None
+    ) = None
+    shipping_fee_guarantee_reimbursement: str | None = None
+    fbt_free_shipping_fee_amount: str | None = None
+    free_return_subsidy_amount: str | None = None
+
+
 class GetTransactionsbyStatementV202309Response(ResponseModel):
     adjustment_amount: str | None = None
     currency: str | None = None
@@ -790,6 +871,8 @@ class ShippingCostBreakdown(ResponseModel):
     shipping_insurance_fee_amount: str | None = None
     signature_confirmation_fee_amount: str | None = None
     supplementary_component: SupplementaryComponent | None = None
+    fbt_free_shipping_fee_amount: str | None = None
+    free_return_subsidy_amount: str | None = None
 
 
 class GetPaymentsResponse(ResponseModel):
@@ -800,6 +883,12 @@ class GetPaymentsResponse(ResponseModel):
 class GetPaymentsV202309Response(ResponseModel):
     next_page_token: str | None = None
     payments: list[GetPaymentsV202309ResponsePayment] | None = None
+
+
+class GetTaxInformationResponseTaxInformation(ResponseModel):
+    business_entity: GetTaxInformationResponseTaxInformationBusinessEntity | None = None
+    overall_status: GetTaxInformationResponseTaxInformationOverallStatus | None = None
+    tax_numbers: list[GetTaxInformationResponseTaxInformationTaxNumber] | None = None
 
 
 class GetTradeInAccountTransactionsResponse(ResponseModel):
@@ -843,12 +932,12 @@ class GetTransactionsbyStatementResponseTransaction(ResponseModel):
     order_id: str | None = None
     reserve_amount: str | None = None
     reserve_id: str | None = None
-    reserve_status: str | None = None
+    reserve_status: Literal["COLLECTED", "RELEASED"] | str | None = None
     revenue_amount: str | None = None
     revenue_breakdown: RevenueBreakdown | None = None
     settlement_amount: str | None = None
     shipping_cost_amount: str | None = None
-    shipping_cost_breakdown: ShippingCostBreakdown | None = None
+    shipping_cost_breakdown: GetTransactionsbyStatementResponseTransactionShippingCostBreakdown | None = None
     supplementary_component: GetTransactionsbyStatementResponseTransactionSupplementaryComponent | None = None
     type: str | None = None
 
@@ -873,6 +962,10 @@ class GetUnsettledTransactionsResponseTransaction(ResponseModel):
     status: str | None = None
     type: str | None = None
     unsettled_reason: str | None = None
+
+
+class GetTaxInformationResponse(ResponseModel):
+    tax_information: GetTaxInformationResponseTaxInformation | None = None
 
 
 class GetTransactionsbyOrderResponse(ResponseModel):

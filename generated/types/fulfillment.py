@@ -28,7 +28,7 @@ class CheckTikTokShippingAndCollectionByTikTokCoverageResponse(ResponseModel):
 
 
 class CombinePackageRequestCombinablePackage(RequestModel):
-    id: str | None = None
+    id: str
     """
     Id of a package to merge.
     """
@@ -39,11 +39,11 @@ class CombinePackageRequestCombinablePackage(RequestModel):
 
 
 class CreateFirstMileBundleRequest(RequestModel):
-    handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
+    handover_method: Literal["DROP_OFF", "PICKUP"]
     """
     How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
     """
-    order_ids: list[str] | None = None
+    order_ids: list[str]
     """
     TikTok Shop order ids.
     """
@@ -88,10 +88,38 @@ class CreateFirstMileBundleV2Request(RequestModel):
     """
 
 
-class CreateFirstMileBundleV2ResponseError(ResponseModel):
-    code: int | None = None
-    message: str | None = None
-    detail: CreateFirstMileBundleResponseErrorDetail | None = None
+class CreateLastMileBundleRequestLastMileBundleDimensions(RequestModel):
+    height: int | None = None
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
+    length: int | None = None
+    """
+    Length in the given unit.
+    """
+    unit: str | None = None
+    """
+    Unit of the value (one of the listed values).
+    """
+    width: int | None = None
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
+
+
+class CreateLastMileBundleRequestLastMileBundleWeight(RequestModel):
+    unit: str | None = None
+    """
+    Weight unit (one of the listed values, such as KILOGRAM or POUND).
+    """
+    value: int | None = None
+    """
+    Weight as a decimal string in the given unit.
+    """
+
+
+class CreateLastMileBundleResponse(ResponseModel):
+    last_mile_bundle_id: str | None = None
 
 
 class CreatePackagesRequestDimension(RequestModel):
@@ -118,10 +146,6 @@ class CreatePackagesRequestOrderLineItem(RequestModel):
     """
     Id of the order line item.
     """
-    sub_item_id: str | None = None
-    """
-    Id of the sub line item.
-    """
 
 
 class CreatePackagesRequestWeight(RequestModel):
@@ -135,13 +159,6 @@ class CreatePackagesRequestWeight(RequestModel):
     """
 
 
-class CreatePackagesResponseDimension(ResponseModel):
-    length: str | None = None
-    width: str | None = None
-    height: str | None = None
-    unit: str | None = None
-
-
 class CreatePackagesResponseShippingServiceInfo(ResponseModel):
     id: str | None = None
     name: str | None = None
@@ -153,20 +170,27 @@ class CreatePackagesResponseShippingServiceInfo(ResponseModel):
     shipping_provider_name: str | None = None
 
 
-class CreatePackagesResponseWeight(ResponseModel):
-    value: str | None = None
-    unit: str | None = None
-
-
-class CreatePackagesV202309ResponseShippingServiceInfo(ResponseModel):
-    currency: str | None = None
-    earliest_delivery_days: int | None = None
-    id: str | None = None
-    latest_delivery_days: int | None = None
-    name: str | None = None
-    price: str | None = None
-    shipping_provider_id: str | None = None
-    shipping_provider_name: str | None = None
+class CreatePackagesV202309Request(RequestModel):
+    dimension: CreatePackagesRequestDimension | None = None
+    """
+    Parcel size; length, width, height and their unit.
+    """
+    order_id: str
+    """
+    TikTok Shop order id.
+    """
+    order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
+    shipping_service_id: str | None = None
+    """
+    Id of the shipping service, from the shipping services query.
+    """
+    weight: CreatePackagesRequestWeight | None = None
+    """
+    Parcel weight; a value and its unit.
+    """
 
 
 class Detail(ResponseModel):
@@ -181,19 +205,19 @@ class Dimension(ResponseModel):
 
 
 class DimensionInput(RequestModel):
-    height: str | None = None
+    height: str
     """
     Height in the given unit (a whole number for lengths; pixels for images).
     """
-    length: str | None = None
+    length: str
     """
     Length in the given unit.
     """
-    unit: str | None = None
+    unit: str
     """
     Length unit (one of the listed values, such as CENTIMETER or INCH).
     """
-    width: str | None = None
+    width: str
     """
     Width in the given unit (a whole number for lengths; pixels for images).
     """
@@ -214,9 +238,20 @@ class FulfillmentUploadDeliveryFileForm(RequestModel):
     """
     The file's bytes, a path or a binary file object (a PDF document).
     """
-    name: str | None = None
+    name: str
     """
     File name with its extension, such as invoice.pdf.
+    """
+
+
+class FulfillmentUploadDeliveryFileParams(RequestModel):
+    """
+    Path and query arguments of `fulfillment_upload_delivery_file`.
+    """
+
+    category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
     """
 
 
@@ -233,6 +268,17 @@ class FulfillmentUploadDeliveryImageForm(RequestModel):
     data: Any
     """
     The image's bytes, a path or a binary file object (such as a proof of delivery photo).
+    """
+
+
+class FulfillmentUploadDeliveryImageParams(RequestModel):
+    """
+    Path and query arguments of `fulfillment_upload_delivery_image`.
+    """
+
+    category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
     """
 
 
@@ -322,8 +368,15 @@ class GetPackageDetailParams(RequestModel):
     """
 
 
+class GetPackageDetailResponseDimension(ResponseModel):
+    height: str | None = None
+    length: str | None = None
+    unit: Literal["CM", "INCH"] | str | None = None
+    width: str | None = None
+
+
 class GetPackageDetailResponseInsurance(ResponseModel):
-    claim_status: str | None = None
+    claim_status: Literal["NOT_STARTED", "CLAIM_PENDING", "APPROVED", "DECLINED"] | str | None = None
     coverage_amount: str | None = None
     is_claim_eligible: bool | None = None
     is_purchased: bool | None = None
@@ -360,6 +413,11 @@ class GetPackageDetailResponseSenderAddress(ResponseModel):
     region_code: str | None = None
 
 
+class GetPackageDetailResponseWeight(ResponseModel):
+    unit: Literal["GRAM", "POUND"] | str | None = None
+    value: str | None = None
+
+
 class GetPackageHandoverTimeSlotsParams(RequestModel):
     """
     Path and query arguments of `get_package_handover_time_slots`.
@@ -386,11 +444,11 @@ class GetPackageShippingDocumentParams(RequestModel):
     """
     Which document: SHIPPING_LABEL, PACKING_SLIP, both in one file, or SHIPPING_LABEL_PICTURE (an image).
     """
-    document_size: str | None = None
+    document_size: Literal["A6", "A5"] | None = None
     """
     Paper size of the label; A6 (the default) or A5.
     """
-    document_format: str | None = None
+    document_format: Literal["PDF", "ZPL"] | None = None
     """
     File format of the document; PDF (the default) or ZPL.
     """
@@ -433,6 +491,10 @@ class GetTrackingParams(RequestModel):
     order_id: Annotated[str, Field(min_length=1)]
     """
     TikTok Shop order id.
+    """
+    category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
     """
 
 
@@ -483,11 +545,11 @@ class MarkPackageAsShippedV202309Request(RequestModel):
     """
     Ids of the order's line items (one per unit sold).
     """
-    shipping_provider_id: str | None = None
+    shipping_provider_id: str
     """
     Id of the shipping carrier, from logistics.get_shipping_providers.
     """
-    tracking_number: str | None = None
+    tracking_number: str
     """
     Carrier tracking number of the shipment.
     """
@@ -573,11 +635,11 @@ class SearchPackageParams(RequestModel):
     """
     Results per page, a positive integer; most searches allow up to 100, some fewer.
     """
-    sort_field: str | None = None
+    sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None
     """
     Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
     """
-    sort_order: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     """
     Sort direction; ASC smallest or oldest first, DESC largest or newest first.
     """
@@ -599,7 +661,7 @@ class SearchPackageRequest(RequestModel):
     """
     Only packages created before this time (Unix seconds).
     """
-    package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"] | None = None
+    package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None
     """
     Only packages in this state; PROCESSING, TO_FULFILL, FULFILLING, COMPLETED or CANCELLED.
     """
@@ -614,11 +676,11 @@ class SearchPackageRequest(RequestModel):
 
 
 class SelfShipmentInput(RequestModel):
-    shipping_provider_id: str | None = None
+    shipping_provider_id: str
     """
     Id of the carrier, from logistics.get_shipping_providers.
     """
-    tracking_number: str | None = None
+    tracking_number: str
     """
     Carrier tracking number.
     """
@@ -636,7 +698,7 @@ class ShipPackageParams(RequestModel):
 
 
 class ShipPackageRequest(RequestModel):
-    handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
+    handover_method: Literal["PICKUP", "DROP_OFF"] | None = None
     """
     How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
     """
@@ -684,11 +746,11 @@ class SplitOrdersParams(RequestModel):
 
 
 class SplitOrdersRequestSplittableGroup(RequestModel):
-    id: str | None = None
+    id: str
     """
     Your id for this group of line items (one new package).
     """
-    order_line_item_ids: list[str] | None = None
+    order_line_item_ids: list[str]
     """
     Ids of the order line items.
     """
@@ -722,10 +784,6 @@ class SubmitRedemptionInformationRequestOrderInfoListRedeemInfo(RequestModel):
     redeem_data: str | None = None
     """
     Redemption data.
-    """
-    redeem_instruction_info: str | None = None
-    """
-    Instructions for redemption.
     """
 
 
@@ -785,21 +843,21 @@ class UncombinePackagesResponse(ResponseModel):
 
 
 class UpdatePackageDeliveryStatusRequestPackage(RequestModel):
-    delivery_type: Literal["DELIVERY_FAILED", "DELIVERY_SUCCESS", "UPDATE_POD"] | None = None
+    delivery_type: Literal["DELIVERY_SUCCESS", "DELIVERY_FAILED", "UPDATE_POD"]
     """
     What happened: DELIVERY_SUCCESS, DELIVERY_FAILED, or UPDATE_POD (new proof of delivery).
     """
     fail_delivery_reason: (
         Literal[
+            "INVALID_ADDRESS",
+            "UNABLE_RECEIVE",
+            "UNABLE_CONTACT_BUYER",
             "BUYER_REFUSED",
             "DELAY_DELIVERY",
-            "FORCE_MAJEURE",
-            "INVALID_ADDRESS",
-            "OTHER",
-            "PACKAGE_DAMAGE",
             "PACKAGE_LOST",
-            "UNABLE_CONTACT_BUYER",
-            "UNABLE_RECEIVE",
+            "PACKAGE_DAMAGE",
+            "FORCE_MAJEURE",
+            "OTHER",
         ]
         | None
     ) = None
@@ -814,7 +872,7 @@ class UpdatePackageDeliveryStatusRequestPackage(RequestModel):
     """
     Address of the proof of delivery file.
     """
-    id: str | None = None
+    id: str
     """
     Id of the package.
     """
@@ -854,11 +912,11 @@ class UpdatePackageShippingInfoV202309Params(RequestModel):
 
 
 class UpdatePackageShippingInfoV202309Request(RequestModel):
-    shipping_provider_id: str | None = None
+    shipping_provider_id: str
     """
     Id of the shipping carrier, from logistics.get_shipping_providers.
     """
-    tracking_number: str | None = None
+    tracking_number: str
     """
     Carrier tracking number of the shipment.
     """
@@ -876,30 +934,30 @@ class UpdateShippingInfoParams(RequestModel):
 
 
 class UpdateShippingInfoRequest(RequestModel):
-    shipping_provider_id: str | None = None
+    shipping_provider_id: str
     """
     Id of the shipping carrier, from logistics.get_shipping_providers.
     """
-    tracking_number: str | None = None
+    tracking_number: str
     """
     Carrier tracking number of the shipment.
     """
 
 
 class UploadInvoiceRequestInvoice(RequestModel):
-    file: str | None = None
+    file: str
     """
     Uploaded file.
     """
-    file_type: Literal["XML"] | None = None
+    file_type: Literal["XML"]
     """
     File format; XML.
     """
-    order_ids: list[str] | None = None
+    order_ids: list[str]
     """
     TikTok Shop order ids.
     """
-    package_id: str | None = None
+    package_id: str
     """
     Id of the package.
     """
@@ -916,22 +974,22 @@ class Weight(ResponseModel):
 
 
 class WeightInput(RequestModel):
-    unit: str | None = None
+    unit: str
     """
     Weight unit (one of the listed values, such as KILOGRAM or POUND).
     """
-    value: str | None = None
+    value: str
     """
     Weight as a decimal string in the given unit.
     """
 
 
 class BatchShipPackagesRequestPackage(RequestModel):
-    handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
+    handover_method: Literal["PICKUP", "DROP_OFF"] | None = None
     """
     How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
     """
-    id: str | None = None
+    id: str
     """
     Id of the package.
     """
@@ -950,7 +1008,7 @@ class BatchShipPackagesResponse(ResponseModel):
 
 
 class CombinePackageRequest(RequestModel):
-    combinable_packages: list[CombinePackageRequestCombinablePackage] | None = None
+    combinable_packages: list[CombinePackageRequestCombinablePackage]
     """
     Packages to merge into one shipment, with their ids.
     """
@@ -970,7 +1028,33 @@ class CreateFirstMileBundleResponseError(ResponseModel):
 class CreateFirstMileBundleV2Response(ResponseModel):
     first_mile_bundle_id: str | None = None
     url: str | None = None
-    errors: list[CreateFirstMileBundleV2ResponseError] | None = None
+    errors: list[CreateFirstMileBundleResponseError] | None = None
+
+
+class CreateLastMileBundleRequestLastMileBundle(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    dimensions: CreateLastMileBundleRequestLastMileBundleDimensions | None = None
+    """
+    Size of the bundle.
+    """
+    external_bundle_id: str | None = None
+    """
+    Your id of the bundle.
+    """
+    fulfillment_unit_count: int | None = None
+    """
+    Number of fulfilment units in the bundle.
+    """
+    outbound_time: Timestamp | None = None
+    """
+    When the bundle leaves the warehouse (Unix seconds).
+    """
+    weight: CreateLastMileBundleRequestLastMileBundleWeight | None = None
+    """
+    Weight; value and unit.
+    """
 
 
 class CreatePackagesRequest(RequestModel):
@@ -1005,44 +1089,21 @@ class CreatePackagesRequest(RequestModel):
 
 
 class CreatePackagesResponse(ResponseModel):
-    dimension: CreatePackagesResponseDimension | None = None
+    dimension: GetPackageDetailResponseDimension | None = None
     shipping_service_info: CreatePackagesResponseShippingServiceInfo | None = None
     package_id: str | None = None
-    weight: CreatePackagesResponseWeight | None = None
+    weight: GetPackageDetailResponseWeight | None = None
     create_time: int | None = None
-
-
-class CreatePackagesV202309Request(RequestModel):
-    dimension: DimensionInput | None = None
-    """
-    Parcel size; length, width, height and their unit.
-    """
-    order_id: str | None = None
-    """
-    TikTok Shop order id.
-    """
-    order_line_item_ids: list[str] | None = None
-    """
-    Ids of the order's line items (one per unit sold).
-    """
-    shipping_service_id: str | None = None
-    """
-    Id of the shipping service, from the shipping services query.
-    """
-    weight: WeightInput | None = None
-    """
-    Parcel weight; a value and its unit.
-    """
 
 
 class CreatePackagesV202309Response(ResponseModel):
     create_time: int | None = None
-    dimension: Dimension | None = None
+    dimension: GetPackageDetailResponseDimension | None = None
     order_id: str | None = None
     order_line_item_ids: list[str] | None = None
     package_id: str | None = None
-    shipping_service_info: CreatePackagesV202309ResponseShippingServiceInfo | None = None
-    weight: Weight | None = None
+    shipping_service_info: CreatePackagesResponseShippingServiceInfo | None = None
+    weight: GetPackageDetailResponseWeight | None = None
 
 
 class GetEligibleShippingServiceRequest(RequestModel):
@@ -1173,13 +1234,13 @@ class SearchPackageResponsePackage(ResponseModel):
     orders: list[Order] | None = None
     shipping_provider_id: str | None = None
     shipping_provider_name: str | None = None
-    status: str | None = None
+    status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | str | None = None
     tracking_number: str | None = None
     update_time: int | None = None
 
 
 class SplitOrdersRequest(RequestModel):
-    splittable_groups: list[SplitOrdersRequestSplittableGroup] | None = None
+    splittable_groups: list[SplitOrdersRequestSplittableGroup]
     """
     How to split; groups of line item ids, one package per group.
     """
@@ -1262,7 +1323,7 @@ class TrackingStatusUpdateResponse(ResponseModel):
 
 
 class UpdatePackageDeliveryStatusRequest(RequestModel):
-    packages: list[UpdatePackageDeliveryStatusRequestPackage] | None = None
+    packages: list[UpdatePackageDeliveryStatusRequestPackage]
     """
     Packages delivered by your own carrier, each with its id and delivery details.
     """
@@ -1282,7 +1343,7 @@ class UploadInvoiceResponseError(ResponseModel):
 
 
 class BatchShipPackagesRequest(RequestModel):
-    packages: list[BatchShipPackagesRequestPackage] | None = None
+    packages: list[BatchShipPackagesRequestPackage]
     """
     Packages to ship, each with its id, handover method and pickup slot or own-carrier details.
     """
@@ -1292,6 +1353,21 @@ class CreateFirstMileBundleResponse(ResponseModel):
     errors: list[CreateFirstMileBundleResponseError] | None = None
     first_mile_bundle_id: str | None = None
     url: str | None = None
+
+
+class CreateLastMileBundleRequest(RequestModel):
+    fulfillment_unit_ids: list[str] | None = None
+    """
+    Ids of fulfillment units.
+    """
+    last_mile_bundle: CreateLastMileBundleRequestLastMileBundle | None = None
+    """
+    The bundle to create; the packages it joins and the carrier that takes it the last mile.
+    """
+    logistics_group_id: int | None = None
+    """
+    Id of the logistics group.
+    """
 
 
 class GetOrderCustomsRequirementsResponseOrderClearanceList(ResponseModel):
@@ -1312,26 +1388,26 @@ class GetPackageDetailResponse(ResponseModel):
     create_time: int | None = None
     delivery_option_id: str | None = None
     delivery_option_name: str | None = None
-    dimension: Dimension | None = None
-    handover_method: str | None = None
+    dimension: GetPackageDetailResponseDimension | None = None
+    handover_method: Literal["PICKUP", "DROP_OFF"] | str | None = None
     has_multi_skus: bool | None = None
     insurance: GetPackageDetailResponseInsurance | None = None
     last_mile_tracking_number: str | None = None
-    note_tag: str | None = None
+    note_tag: Literal["BUYER_UNNOTED", "BUYER_NOTED"] | str | None = None
     order_line_item_ids: list[str] | None = None
     orders: list[Order] | None = None
     package_id: str | None = None
-    package_status: str | None = None
+    package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | str | None = None
     pickup_slot: GetPackageDetailResponsePickupSlot | None = None
     recipient_address: GetPackageDetailResponseRecipientAddress | None = None
     sender_address: GetPackageDetailResponseSenderAddress | None = None
     shipping_provider_id: str | None = None
     shipping_provider_name: str | None = None
-    shipping_type: str | None = None
-    split_and_combine_tag: str | None = None
+    shipping_type: Literal["TIKTOK", "SELLER"] | str | None = None
+    split_and_combine_tag: Literal["DEFAULT", "COMBINE", "SPLIT"] | str | None = None
     tracking_number: str | None = None
     update_time: int | None = None
-    weight: Weight | None = None
+    weight: GetPackageDetailResponseWeight | None = None
 
 
 class SearchPackageResponse(ResponseModel):

@@ -4,11 +4,50 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
+
+
+class AddressInput(RequestModel):
+    address_line_1: str | None = None
+    """
+    First line of the street address.
+    """
+    address_line_2: str | None = None
+    """
+    Second line of the street address.
+    """
+    address_line_3: str | None = None
+    """
+    Third line of the street address.
+    """
+    address_line_4: str | None = None
+    """
+    Fourth line of the street address.
+    """
+    city: str | None = None
+    """
+    City.
+    """
+    district: str | None = None
+    """
+    District.
+    """
+    postcode: str | None = None
+    """
+    Postal code.
+    """
+    region: str | None = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
+    state: str | None = None
+    """
+    State or province.
+    """
 
 
 class CheckShippingTemplateExistenceParams(RequestModel):
@@ -34,10 +73,54 @@ class CheckShippingTemplateExistenceResponse(ResponseModel):
     template_exist: bool | None = None
 
 
+class CoverAddressDetailInput(RequestModel):
+    address_line_1: str | None = None
+    """
+    First line of the street address.
+    """
+    address_line_2: str | None = None
+    """
+    Second line of the street address.
+    """
+    address_line_3: str | None = None
+    """
+    Third line of the street address.
+    """
+    address_line_4: str | None = None
+    """
+    Fourth line of the street address.
+    """
+    city: str | None = None
+    """
+    City.
+    """
+    district: str | None = None
+    """
+    District.
+    """
+    postcode: str | None = None
+    """
+    Postal code.
+    """
+    region: str | None = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
+    state: str | None = None
+    """
+    State or province.
+    """
+
+
+class ErrorList(ResponseModel):
+    code: int | None = None
+    message: str | None = None
+
+
 class GetGlobalSellerWarehouseResponseGlobalWarehouse(ResponseModel):
     id: str | None = None
     name: str | None = None
-    ownership: str | None = None
+    ownership: Literal["SELLER", "PLATFORM_COOPERATION"] | str | None = None
 
 
 class GetLogisticsTrackingParams(RequestModel):
@@ -136,18 +219,146 @@ class GetWarehouseDeliveryOptionsResponseDeliveryOptionDimensionLimit(ResponseMo
     max_height: int | None = None
     max_length: int | None = None
     max_width: int | None = None
-    unit: str | None = None
+    unit: Literal["CM", "INCH"] | str | None = None
 
 
 class GetWarehouseDeliveryOptionsResponseDeliveryOptionWeightLimit(ResponseModel):
     max_weight: int | None = None
     min_weight: int | None = None
-    unit: str | None = None
+    unit: Literal["GRAM", "POUND"] | str | None = None
 
 
 class GetWarehouseListResponseWarehouseAddressGeolocation(ResponseModel):
     latitude: str | None = None
     longitude: str | None = None
+
+
+class StandardizeWarehouseAddressRequestAddress(RequestModel):
+    address_line1: str | None = None
+    """
+    First line of the street address.
+    """
+    address_line2: str | None = None
+    """
+    Second line of the street address.
+    """
+    city: str | None = None
+    """
+    City.
+    """
+    district: str | None = None
+    """
+    District.
+    """
+    postal_code: str | None = None
+    """
+    Postal code.
+    """
+    region_code: str | None = None
+    """
+    Two-letter region (country) code, such as US or GB.
+    """
+    state: str | None = None
+    """
+    State or province.
+    """
+    town: str | None = None
+    """
+    Town.
+    """
+
+
+class StandardizeWarehouseAddressResponseStandardizationResultStandardizedAddress(ResponseModel):
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    district: str | None = None
+    postal_code: str | None = None
+    region_code: str | None = None
+    state: str | None = None
+    town: str | None = None
+
+
+class UpdateWarehouseParams(RequestModel):
+    """
+    Path and query arguments of `update_warehouse`.
+    """
+
+    warehouse_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a seller warehouse.
+    """
+
+
+class UpdateWarehouseResponse(ResponseModel):
+    error_list: list[ErrorList] | None = None
+
+
+class WarehouseInput(RequestModel):
+    address: AddressInput | None = None
+    """
+    Postal address.
+    """
+    contact_person: str | None = None
+    """
+    Name of the warehouse's contact person.
+    """
+    cover_address_detail: list[CoverAddressDetailInput] | None = None
+    """
+    Areas the warehouse delivers to.
+    """
+    cover_region_code: str | None = None
+    """
+    Region the warehouse delivers to.
+    """
+    default_warehouse: bool | None = None
+    """
+    True to make this the default warehouse.
+    """
+    external_warehouse_id: str | None = None
+    """
+    Your own id of the warehouse.
+    """
+    first_name: str | None = None
+    """
+    Contact's first name.
+    """
+    first_name_local_script: str | None = None
+    """
+    Contact's first name in the local script.
+    """
+    last_name: str | None = None
+    """
+    Contact's last name.
+    """
+    last_name_local_script: str | None = None
+    """
+    Contact's last name in the local script.
+    """
+    name: str | None = None
+    """
+    Name of the warehouse.
+    """
+    phone_number: str | None = None
+    """
+    Phone number.
+    """
+    type: str | None = None
+    """
+    Kind of warehouse (sales or return).
+    """
+
+
+class CreateWarehouseRequest(RequestModel):
+    warehouse: WarehouseInput | None = None
+    """
+    Warehouse details.
+    """
+
+
+class CreateWarehouseResponse(ResponseModel):
+    error_list: list[ErrorList] | None = None
+    warehouse_id: str | None = None
 
 
 class GetGlobalSellerWarehouseResponse(ResponseModel):
@@ -187,7 +398,7 @@ class GetWarehouseDeliveryOptionsResponseDeliveryOption(ResponseModel):
     dimension_limit: GetWarehouseDeliveryOptionsResponseDeliveryOptionDimensionLimit | None = None
     id: str | None = None
     name: str | None = None
-    platform: list[str] | None = None
+    platform: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"] | str] | None = None
     type: str | None = None
     weight_limit: GetWarehouseDeliveryOptionsResponseDeliveryOptionWeightLimit | None = None
 
@@ -212,6 +423,27 @@ class GetWarehouseListResponseWarehouseAddress(ResponseModel):
     region_code: str | None = None
     state: str | None = None
     town: str | None = None
+
+
+class StandardizeWarehouseAddressRequest(RequestModel):
+    address: StandardizeWarehouseAddressRequestAddress | None = None
+    """
+    Postal address.
+    """
+
+
+class StandardizeWarehouseAddressResponseStandardizationResult(ResponseModel):
+    standardized_address: (
+        StandardizeWarehouseAddressResponseStandardizationResultStandardizedAddress | None
+    ) = None
+    updated: bool | None = None
+
+
+class UpdateWarehouseRequest(RequestModel):
+    warehouse: WarehouseInput | None = None
+    """
+    Warehouse details.
+    """
 
 
 class GetLogisticsTrackingResponse(ResponseModel):
@@ -245,8 +477,14 @@ class GetWarehouseListResponseWarehouse(ResponseModel):
     id: str | None = None
     is_default: bool | None = None
     name: str | None = None
-    sub_type: str | None = None
-    type: str | None = None
+    sub_type: (
+        Literal["DOMESTIC_WAREHOUSE", "CB_OVERSEA_WAREHOUSE", "CB_DIRECT_SHIPPING_WAREHOUSE"] | str | None
+    ) = None
+    type: Literal["SALES_WAREHOUSE", "RETURN_WAREHOUSE"] | str | None = None
+
+
+class StandardizeWarehouseAddressResponse(ResponseModel):
+    standardization_result: StandardizeWarehouseAddressResponseStandardizationResult | None = None
 
 
 class GetShippingTemplateAvailabilityResponse(ResponseModel):

@@ -42,6 +42,7 @@ class DistrictInfo(ResponseModel):
     address_level: str | None = None
     address_level_name: str | None = None
     address_name: str | None = None
+    iso_code: str | None = None
 
 
 class GetExternalOrderReferencesParams(RequestModel):
@@ -54,16 +55,16 @@ class GetExternalOrderReferencesParams(RequestModel):
     TikTok Shop order id.
     """
     platform: Literal[
-        "AMAZON",
-        "BIGCOMMERCE",
-        "CHANNEL_ADVISOR",
-        "ERP_SYSTEM",
-        "MAGENTO",
-        "ORDER_MANAGEMENT_SYSTEM",
-        "SALESFORCE_COMMERCE_CLOUD",
         "SHOPIFY",
-        "WAREHOUSE_MANAGEMENT_SYSTEM",
         "WOOCOMMERCE",
+        "BIGCOMMERCE",
+        "MAGENTO",
+        "SALESFORCE_COMMERCE_CLOUD",
+        "CHANNEL_ADVISOR",
+        "AMAZON",
+        "ORDER_MANAGEMENT_SYSTEM",
+        "WAREHOUSE_MANAGEMENT_SYSTEM",
+        "ERP_SYSTEM",
     ]
     """
     External platform the order came from (one of the listed values: SHOPIFY, AMAZON, WOOCOMMERCE, ERP_SYSTEM ...).
@@ -206,26 +207,87 @@ class GetPriceDetailResponseLineItem(ResponseModel):
     total: str | None = None
     voucher_deduction_platform: str | None = None
     voucher_deduction_seller: str | None = None
+    distance_fee: str | None = None
+    distance_shipping_fee: str | None = None
 
 
-class HandlingDuration(ResponseModel):
-    days: str | None = None
-    type: str | None = None
+class GetPrivilegedOrderDetailParams(RequestModel):
+    """
+    Path and query arguments of `get_privileged_order_detail`.
+    """
+
+    ids: list[str]
+    """
+    Ids of the orders to fetch; at most 50.
+    """
 
 
-class ItemTax(ResponseModel):
+class GetPrivilegedOrderDetailResponseOrderLineItemCombinedListingSku(ResponseModel):
+    product_id: str | None = None
+    sku_count: int | None = None
+    sku_id: str | None = None
+
+
+class GetPrivilegedOrderDetailResponseOrderLineItemItemTax(ResponseModel):
     tax_amount: str | None = None
     tax_rate: str | None = None
     tax_type: str | None = None
 
 
+class GetPrivilegedOrderDetailResponseOrderPayment(ResponseModel):
+    currency: str | None = None
+    original_shipping_fee: str | None = None
+    original_total_product_price: str | None = None
+    platform_discount: str | None = None
+    product_tax: str | None = None
+    retail_delivery_fee: str | None = None
+    seller_discount: str | None = None
+    shipping_fee: str | None = None
+    shipping_fee_platform_discount: str | None = None
+    shipping_fee_seller_discount: str | None = None
+    shipping_fee_tax: str | None = None
+    small_order_fee: str | None = None
+    sub_total: str | None = None
+    tax: str | None = None
+    total_amount: str | None = None
+
+
+class GetPrivilegedOrderDetailResponseOrderRecipientAddressDistrictInfo(ResponseModel):
+    address_level: str | None = None
+    address_level_name: str | None = None
+    address_name: str | None = None
+
+
+class HandlingDuration(ResponseModel):
+    days: str | None = None
+    type: Literal["CALENDAR_DAY", "BUSINESS_DAY"] | str | None = None
+
+
+class ItemTax(ResponseModel):
+    tax_amount: str | None = None
+    tax_rate: str | None = None
+    tax_type: Literal["SALES_TAX"] | str | None = None
+
+
 class LineItem(ResponseModel):
     buyer_service_fee: str | None = None
     cancel_reason: str | None = None
-    cancel_user: str | None = None
+    cancel_user: Literal["BUYER", "SELLER", "OPERATOR", "SYSTEM"] | str | None = None
     combined_listing_skus: list[CombinedListingSku] | None = None
     currency: str | None = None
-    display_status: str | None = None
+    display_status: (
+        Literal[
+            "UNPAID",
+            "AWAITING_SHIPMENT",
+            "AWAITING_COLLECTION",
+            "IN_TRANSIT",
+            "DELIVERED",
+            "COMPLETED",
+            "CANCELLED",
+        ]
+        | str
+        | None
+    ) = None
     handling_duration_days: str | None = None
     id: str | None = None
     is_dangerous_good: bool | None = None
@@ -234,7 +296,9 @@ class LineItem(ResponseModel):
     needs_prescription: bool | None = None
     original_price: str | None = None
     package_id: str | None = None
-    package_status: str | None = None
+    package_status: (
+        Literal["TO_FULFILL", "PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | str | None
+    ) = None
     pfand_fee: str | None = None
     platform_discount: str | None = None
     product_id: str | None = None
@@ -249,9 +313,16 @@ class LineItem(ResponseModel):
     sku_id: str | None = None
     sku_image: str | None = None
     sku_name: str | None = None
-    sku_type: str | None = None
+    sku_type: (
+        Literal["All", "NORMAL", "ZERO_LOTTERY", "SHOP_PARTNER", "PRE_ORDER", "MADE_TO_ORDER"] | str | None
+    ) = None
     small_order_fee: str | None = None
     tracking_number: str | None = None
+    gift_retail_price: str | None = None
+    distance_fee: str | None = None
+    distance_shipping_fee: str | None = None
+    is_unboxing_item: bool | None = None
+    unboxing_sku_code: str | None = None
 
 
 class Package(ResponseModel):
@@ -279,6 +350,11 @@ class Payment(ResponseModel):
     sub_total: str | None = None
     tax: str | None = None
     total_amount: str | None = None
+    item_insurance_tax: str | None = None
+    distance_fee: str | None = None
+    distance_shipping_fee: str | None = None
+    payment_discount_service_fee: str | None = None
+    payment_platform_discount: str | None = None
 
 
 class RecipientAddress(ResponseModel):
@@ -307,16 +383,16 @@ class SearchOrdersByExternalOrderReferenceParams(RequestModel):
     """
 
     platform: Literal[
-        "AMAZON",
-        "BIGCOMMERCE",
-        "CHANNEL_ADVISOR",
-        "ERP_SYSTEM",
-        "MAGENTO",
-        "ORDER_MANAGEMENT_SYSTEM",
-        "SALESFORCE_COMMERCE_CLOUD",
         "SHOPIFY",
-        "WAREHOUSE_MANAGEMENT_SYSTEM",
         "WOOCOMMERCE",
+        "BIGCOMMERCE",
+        "MAGENTO",
+        "SALESFORCE_COMMERCE_CLOUD",
+        "CHANNEL_ADVISOR",
+        "AMAZON",
+        "ORDER_MANAGEMENT_SYSTEM",
+        "WAREHOUSE_MANAGEMENT_SYSTEM",
+        "ERP_SYSTEM",
     ]
     """
     External platform the order came from (one of the listed values: SHOPIFY, AMAZON, WOOCOMMERCE, ERP_SYSTEM ...).
@@ -325,10 +401,6 @@ class SearchOrdersByExternalOrderReferenceParams(RequestModel):
     """
     Id of the order on your own or an external system.
     """
-
-
-class SearchOrdersByExternalOrderReferenceRequest(RequestModel):
-    pass
 
 
 class SearchOrdersByExternalOrderReferenceResponseOrderExternalOrderLineItem(ResponseModel):
@@ -404,22 +476,33 @@ class UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult(RequestModel):
     """
 
 
+class UpdateTheBlindBoxOpeningResultsV202511Request(RequestModel):
+    blind_box_results: list[UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult] | None = None
+    """
+    For each blind box line item, the SKU the box turned out to hold.
+    """
+    main_order_id: str | None = None
+    """
+    Id of the main (parent) order.
+    """
+
+
 class AddExternalOrderReferencesRequestOrderExternalOrder(RequestModel):
     id: str
     """
     Order id on the external platform.
     """
     platform: Literal[
-        "AMAZON",
-        "BIGCOMMERCE",
-        "CHANNEL_ADVISOR",
-        "ERP_SYSTEM",
-        "MAGENTO",
-        "ORDER_MANAGEMENT_SYSTEM",
-        "SALESFORCE_COMMERCE_CLOUD",
         "SHOPIFY",
-        "WAREHOUSE_MANAGEMENT_SYSTEM",
         "WOOCOMMERCE",
+        "BIGCOMMERCE",
+        "MAGENTO",
+        "SALESFORCE_COMMERCE_CLOUD",
+        "CHANNEL_ADVISOR",
+        "AMAZON",
+        "ORDER_MANAGEMENT_SYSTEM",
+        "WAREHOUSE_MANAGEMENT_SYSTEM",
+        "ERP_SYSTEM",
     ]
     """
     External platform the order came from (one of the listed values).
@@ -452,7 +535,7 @@ class GetOrderDetailResponseOrderLineItem(ResponseModel):
     id: str | None = None
     is_dangerous_good: bool | None = None
     is_gift: bool | None = None
-    item_tax: list[ItemTax] | None = None
+    item_tax: list[GetPrivilegedOrderDetailResponseOrderLineItemItemTax] | None = None
     needs_prescription: bool | None = None
     original_price: str | None = None
     package_id: str | None = None
@@ -470,9 +553,17 @@ class GetOrderDetailResponseOrderLineItem(ResponseModel):
     sku_id: str | None = None
     sku_image: str | None = None
     sku_name: str | None = None
-    sku_type: str | None = None
+    sku_type: (
+        Literal["All", "NORMAL", "ZERO_LOTTERY", "SHOP_PARTNER", "PRE_ORDER", "MADE_TO_ORDER"] | str | None
+    ) = None
     small_order_fee: str | None = None
     tracking_number: str | None = None
+    pfand_fee: str | None = None
+    gift_retail_price: str | None = None
+    distance_fee: str | None = None
+    distance_shipping_fee: str | None = None
+    is_unboxing_item: bool | None = None
+    unboxing_sku_code: str | None = None
 
 
 class GetOrderDetailV202309ResponseOrder(ResponseModel):
@@ -482,11 +573,11 @@ class GetOrderDetailV202309ResponseOrder(ResponseModel):
     cancel_order_sla_time: int | None = None
     cancel_reason: str | None = None
     cancel_time: int | None = None
-    cancellation_initiator: str | None = None
+    cancellation_initiator: Literal["SELLER", "BUYER", "SYSTEM"] | str | None = None
     channel_entity_national_registry_id: str | None = None
     collection_due_time: int | None = None
     collection_time: int | None = None
-    commerce_platform: str | None = None
+    commerce_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | str | None = None
     consultation_id: str | None = None
     cpf: str | None = None
     cpf_name: str | None = None
@@ -499,10 +590,14 @@ class GetOrderDetailV202309ResponseOrder(ResponseModel):
     delivery_time: int | None = None
     delivery_type: str | None = None
     exchange_source_order_id: str | None = None
-    fast_delivery_program: str | None = None
+    fast_delivery_program: Literal["3_DAY_DELIVERY"] | str | None = None
     fast_dispatch_sla_time: int | None = None
-    fulfillment_priority_level: float | None = None
-    fulfillment_type: str | None = None
+    fulfillment_priority_level: int | None = None
+    fulfillment_type: (
+        Literal["FULFILLMENT_BY_SELLER", "FULFILLMENT_BY_TIKTOK", "FULFILLMENT_BY_DILAYANI_TOKOPEDIA"]
+        | str
+        | None
+    ) = None
     handling_duration: HandlingDuration | None = None
     has_updated_recipient_address: bool | None = None
     id: str | None = None
@@ -512,9 +607,11 @@ class GetOrderDetailV202309ResponseOrder(ResponseModel):
     is_on_hold_order: bool | None = None
     is_replacement_order: bool | None = None
     is_sample_order: bool | None = None
-    line_items: list[LineItem] | None = None
+    line_items: list[GetOrderDetailResponseOrderLineItem] | None = None
     need_upload_invoice: str | None = None
-    order_type: str | None = None
+    order_type: (
+        Literal["All", "NORMAL", "ZERO_LOTTERY", "PRE_ORDER", "MADE_TO_ORDER", "BACK_ORDER"] | str | None
+    ) = None
     packages: list[Package] | None = None
     paid_time: int | None = None
     payment: Payment | None = None
@@ -525,7 +622,7 @@ class GetOrderDetailV202309ResponseOrder(ResponseModel):
     pick_up_cut_off_time: int | None = None
     recipient_address: RecipientAddress | None = None
     recommended_shipping_time: int | None = None
-    release_date: float | None = None
+    release_date: int | None = None
     replaced_order_id: str | None = None
     request_cancel_time: int | None = None
     rts_sla_time: int | None = None
@@ -536,12 +633,29 @@ class GetOrderDetailV202309ResponseOrder(ResponseModel):
     shipping_provider_id: str | None = None
     shipping_type: str | None = None
     split_or_combine_tag: str | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "UNPAID",
+            "ON_HOLD",
+            "AWAITING_SHIPMENT",
+            "PARTIALLY_SHIPPING",
+            "AWAITING_COLLECTION",
+            "IN_TRANSIT",
+            "DELIVERED",
+            "COMPLETED",
+            "CANCELLED",
+        ]
+        | str
+        | None
+    ) = None
     tracking_number: str | None = None
     tts_sla_time: int | None = None
     update_time: int | None = None
     user_id: str | None = None
     warehouse_id: str | None = None
+    buyer_avatar: str | None = None
+    buyer_nickname: str | None = None
+    order_rights: list[int] | None = None
 
 
 class GetOrderListResponseOrder(ResponseModel):
@@ -551,26 +665,30 @@ class GetOrderListResponseOrder(ResponseModel):
     cancel_order_sla_time: int | None = None
     cancel_reason: str | None = None
     cancel_time: int | None = None
-    cancellation_initiator: str | None = None
+    cancellation_initiator: Literal["SELLER", "BUYER", "SYSTEM"] | str | None = None
     collection_due_time: int | None = None
     collection_time: int | None = None
-    commerce_platform: str | None = None
+    commerce_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | str | None = None
     consultation_id: str | None = None
     cpf: str | None = None
     cpf_name: str | None = None
     create_time: int | None = None
     delivery_due_time: int | None = None
     delivery_option_id: str | None = None
-    delivery_option_name: str | None = None
+    delivery_option_name: Literal["Economy", "Standard", "Express"] | str | None = None
     delivery_option_required_delivery_time: int | None = None
     delivery_sla_time: int | None = None
     delivery_time: int | None = None
-    delivery_type: str | None = None
+    delivery_type: Literal["HOME_DELIVERY", "COLLECTION_POINT"] | str | None = None
     exchange_source_order_id: str | None = None
-    fast_delivery_program: str | None = None
+    fast_delivery_program: Literal["3_DAY_DELIVERY"] | str | None = None
     fast_dispatch_sla_time: int | None = None
     fulfillment_priority_level: int | None = None
-    fulfillment_type: str | None = None
+    fulfillment_type: (
+        Literal["FULFILLMENT_BY_SELLER", "FULFILLMENT_BY_TIKTOK", "FULFILLMENT_BY_DILAYANI_TOKOPEDIA"]
+        | str
+        | None
+    ) = None
     handling_duration: HandlingDuration | None = None
     has_updated_recipient_address: bool | None = None
     id: str | None = None
@@ -582,7 +700,9 @@ class GetOrderListResponseOrder(ResponseModel):
     is_sample_order: bool | None = None
     line_items: list[LineItem] | None = None
     need_upload_invoice: str | None = None
-    order_type: str | None = None
+    order_type: (
+        Literal["All", "NORMAL", "ZERO_LOTTERY", "PRE_ORDER", "MADE_TO_ORDER", "BACK_ORDER"] | str | None
+    ) = None
     packages: list[Package] | None = None
     paid_time: int | None = None
     payment: Payment | None = None
@@ -599,14 +719,31 @@ class GetOrderListResponseOrder(ResponseModel):
     shipping_due_time: int | None = None
     shipping_provider: str | None = None
     shipping_provider_id: str | None = None
-    shipping_type: str | None = None
+    shipping_type: Literal["TIKTOK", "SELLER"] | str | None = None
     split_or_combine_tag: str | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "UNPAID",
+            "ON_HOLD",
+            "AWAITING_SHIPMENT",
+            "PARTIALLY_SHIPPING",
+            "AWAITING_COLLECTION",
+            "IN_TRANSIT",
+            "DELIVERED",
+            "COMPLETED",
+            "CANCELLED",
+        ]
+        | str
+        | None
+    ) = None
     tracking_number: str | None = None
     tts_sla_time: int | None = None
     update_time: int | None = None
     user_id: str | None = None
     warehouse_id: str | None = None
+    buyer_avatar: str | None = None
+    buyer_nickname: str | None = None
+    order_rights: list[int] | None = None
 
 
 class GetPriceDetailResponse(ResponseModel):
@@ -634,6 +771,55 @@ class GetPriceDetailResponse(ResponseModel):
     total: str | None = None
     voucher_deduction_platform: str | None = None
     voucher_deduction_seller: str | None = None
+    distance_fee: str | None = None
+    distance_shipping_fee: str | None = None
+
+
+class GetPrivilegedOrderDetailResponseOrderLineItem(ResponseModel):
+    cancel_reason: str | None = None
+    cancel_user: str | None = None
+    combined_listing_skus: list[GetPrivilegedOrderDetailResponseOrderLineItemCombinedListingSku] | None = None
+    currency: str | None = None
+    display_status: str | None = None
+    id: str | None = None
+    is_gift: bool | None = None
+    item_tax: list[GetPrivilegedOrderDetailResponseOrderLineItemItemTax] | None = None
+    original_price: str | None = None
+    package_id: str | None = None
+    package_status: str | None = None
+    platform_discount: str | None = None
+    product_id: str | None = None
+    product_name: str | None = None
+    retail_delivery_fee: str | None = None
+    rts_time: int | None = None
+    sale_price: str | None = None
+    seller_discount: str | None = None
+    seller_sku: str | None = None
+    shipping_provider_id: str | None = None
+    shipping_provider_name: str | None = None
+    sku_id: str | None = None
+    sku_image: str | None = None
+    sku_name: str | None = None
+    sku_type: str | None = None
+    small_order_fee: str | None = None
+    tracking_number: str | None = None
+
+
+class GetPrivilegedOrderDetailResponseOrderRecipientAddress(ResponseModel):
+    address_detail: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    address_line3: str | None = None
+    address_line4: str | None = None
+    delivery_preferences: DeliveryPreference | None = None
+    district_info: list[GetPrivilegedOrderDetailResponseOrderRecipientAddressDistrictInfo] | None = None
+    email: str | None = None
+    full_address: str | None = None
+    name: str | None = None
+    phone_number: str | None = None
+    postal_code: str | None = None
+    region_code: str | None = None
+    tokenized_email: str | None = None
 
 
 class SearchOrdersByExternalOrderReferenceResponseOrderExternalOrder(ResponseModel):
@@ -699,11 +885,11 @@ class GetOrderDetailResponseOrder(ResponseModel):
     cancel_order_sla_time: int | None = None
     cancel_reason: str | None = None
     cancel_time: int | None = None
-    cancellation_initiator: str | None = None
+    cancellation_initiator: Literal["SELLER", "BUYER", "SYSTEM"] | str | None = None
     channel_entity_national_registry_id: str | None = None
     collection_due_time: int | None = None
     collection_time: int | None = None
-    commerce_platform: str | None = None
+    commerce_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | str | None = None
     consultation_id: str | None = None
     cpf: str | None = None
     cpf_name: str | None = None
@@ -716,9 +902,13 @@ class GetOrderDetailResponseOrder(ResponseModel):
     delivery_time: int | None = None
     delivery_type: str | None = None
     exchange_source_order_id: str | None = None
-    fast_delivery_program: str | None = None
+    fast_delivery_program: Literal["3_DAY_DELIVERY"] | str | None = None
     fast_dispatch_sla_time: int | None = None
-    fulfillment_type: str | None = None
+    fulfillment_type: (
+        Literal["FULFILLMENT_BY_SELLER", "FULFILLMENT_BY_TIKTOK", "FULFILLMENT_BY_DILAYANI_TOKOPEDIA"]
+        | str
+        | None
+    ) = None
     handling_duration: HandlingDuration | None = None
     has_updated_recipient_address: bool | None = None
     id: str | None = None
@@ -730,7 +920,9 @@ class GetOrderDetailResponseOrder(ResponseModel):
     is_sample_order: bool | None = None
     line_items: list[GetOrderDetailResponseOrderLineItem] | None = None
     need_upload_invoice: str | None = None
-    order_type: str | None = None
+    order_type: (
+        Literal["All", "NORMAL", "ZERO_LOTTERY", "PRE_ORDER", "MADE_TO_ORDER", "BACK_ORDER"] | str | None
+    ) = None
     packages: list[Package] | None = None
     paid_time: int | None = None
     payment: Payment | None = None
@@ -751,12 +943,29 @@ class GetOrderDetailResponseOrder(ResponseModel):
     shipping_provider_id: str | None = None
     shipping_type: str | None = None
     split_or_combine_tag: str | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "UNPAID",
+            "ON_HOLD",
+            "AWAITING_SHIPMENT",
+            "PARTIALLY_SHIPPING",
+            "AWAITING_COLLECTION",
+            "IN_TRANSIT",
+            "DELIVERED",
+            "COMPLETED",
+            "CANCELLED",
+        ]
+        | str
+        | None
+    ) = None
     tracking_number: str | None = None
     tts_sla_time: int | None = None
     update_time: int | None = None
     user_id: str | None = None
     warehouse_id: str | None = None
+    buyer_avatar: str | None = None
+    buyer_nickname: str | None = None
+    order_rights: list[int] | None = None
 
 
 class GetOrderDetailV202309Response(ResponseModel):
@@ -767,6 +976,57 @@ class GetOrderListResponse(ResponseModel):
     next_page_token: str | None = None
     orders: list[GetOrderListResponseOrder] | None = None
     total_count: int | None = None
+
+
+class GetPrivilegedOrderDetailResponseOrder(ResponseModel):
+    buyer_email: str | None = None
+    buyer_message: str | None = None
+    cancel_order_sla_time: int | None = None
+    cancel_reason: str | None = None
+    cancel_time: int | None = None
+    cancellation_initiator: str | None = None
+    collection_due_time: int | None = None
+    collection_time: int | None = None
+    cpf: str | None = None
+    create_time: int | None = None
+    delivery_due_time: int | None = None
+    delivery_option_id: str | None = None
+    delivery_option_name: str | None = None
+    delivery_option_required_delivery_time: int | None = None
+    delivery_sla_time: int | None = None
+    delivery_time: int | None = None
+    fulfillment_type: str | None = None
+    has_updated_recipient_address: bool | None = None
+    id: str | None = None
+    is_buyer_request_cancel: bool | None = None
+    is_cod: bool | None = None
+    is_on_hold_order: bool | None = None
+    is_replacement_order: bool | None = None
+    is_sample_order: bool | None = None
+    line_items: list[GetPrivilegedOrderDetailResponseOrderLineItem] | None = None
+    need_upload_invoice: str | None = None
+    packages: list[Package] | None = None
+    paid_time: int | None = None
+    payment: GetPrivilegedOrderDetailResponseOrderPayment | None = None
+    payment_method_name: str | None = None
+    recipient_address: GetPrivilegedOrderDetailResponseOrderRecipientAddress | None = None
+    replaced_order_id: str | None = None
+    request_cancel_time: int | None = None
+    rts_sla_time: int | None = None
+    rts_time: int | None = None
+    sample_order_payer: str | None = None
+    seller_note: str | None = None
+    shipping_due_time: int | None = None
+    shipping_provider: str | None = None
+    shipping_provider_id: str | None = None
+    shipping_type: str | None = None
+    split_or_combine_tag: str | None = None
+    status: str | None = None
+    tracking_number: str | None = None
+    tts_sla_time: int | None = None
+    update_time: int | None = None
+    user_id: str | None = None
+    warehouse_id: str | None = None
 
 
 class SearchOrdersByExternalOrderReferenceResponseOrder(ResponseModel):
@@ -802,6 +1062,10 @@ class AddExternalOrderReferencesResponse(ResponseModel):
 
 class GetOrderDetailResponse(ResponseModel):
     orders: list[GetOrderDetailResponseOrder] | None = None
+
+
+class GetPrivilegedOrderDetailResponse(ResponseModel):
+    orders: list[GetPrivilegedOrderDetailResponseOrder] | None = None
 
 
 class SearchOrdersByExternalOrderReferenceResponse(ResponseModel):

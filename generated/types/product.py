@@ -12,11 +12,11 @@ from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
 
 class ActivateProductRequest(RequestModel):
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
     """
     Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
     """
-    product_ids: list[str] | None = None
+    product_ids: list[str]
     """
     TikTok Shop product ids.
     """
@@ -32,7 +32,7 @@ class AddressInput(RequestModel):
     """
     City.
     """
-    country: str | None = None
+    country: str
     """
     Country, as a two-letter ISO 3166 code.
     """
@@ -40,7 +40,7 @@ class AddressInput(RequestModel):
     """
     District.
     """
-    postal_code: str | None = None
+    postal_code: str
     """
     Postal code.
     """
@@ -48,7 +48,7 @@ class AddressInput(RequestModel):
     """
     Province or state.
     """
-    street_address_line1: str | None = None
+    street_address_line1: str
     """
     First line of the street address.
     """
@@ -58,9 +58,64 @@ class AddressInput(RequestModel):
     """
 
 
+class ApplyOpportunitiesParams(RequestModel):
+    """
+    Path and query arguments of `apply_opportunities`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
+
+
+class ApplyOpportunitiesRequest(RequestModel):
+    opportunity_ids: list[str] | None = None
+    """
+    Ids of product opportunities.
+    """
+
+
+class ApplyOpportunitiesResponseOpportunityApplication(ResponseModel):
+    id: str | None = None
+    opportunity_id: str | None = None
+    product_id: str | None = None
+    status: Literal["REVIEWING", "APPROVED", "REJECTED"] | str | None = None
+
+
 class Audit(ResponseModel):
-    pre_approved_reasons: list[str] | None = None
-    status: str | None = None
+    pre_approved_reasons: list[Literal["KYC_PENDING", "RESTRICTED_CATEGORY_PENDING"] | str] | None = None
+    status: Literal["NONE", "AUDITING", "FAILED", "PRE_APPROVED", "APPROVED"] | str | None = None
+
+
+class BindLocalProductsParams(RequestModel):
+    """
+    Path and query arguments of `bind_local_products`.
+    """
+
+    global_product_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the global product (a cross-border listing shared by several markets).
+    """
+
+
+class BindLocalProductsRequestLocalProductSkuSalesAttribute(RequestModel):
+    global_id: str | None = None
+    """
+    Id of the global sales attribute.
+    """
+    global_value_id: str | None = None
+    """
+    Id of the global sales attribute value.
+    """
+    id: str | None = None
+    """
+    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
+    """
+    value_id: str | None = None
+    """
+    Id of the attribute value, from the category's attributes; leave out for a custom value.
+    """
 
 
 class Category(ResponseModel):
@@ -68,7 +123,9 @@ class Category(ResponseModel):
     is_leaf: bool | None = None
     local_name: str | None = None
     parent_id: str | None = None
-    permission_statuses: list[str] | None = None
+    permission_statuses: (
+        list[Literal["AVAILABLE", "INVITE_ONLY", "NON_MAIN_CATEGORY", "PROHIBITED"] | str] | None
+    ) = None
 
 
 class CellInput(RequestModel):
@@ -78,8 +135,143 @@ class CellInput(RequestModel):
     """
 
 
+class CertificationInputImage(RequestModel):
+    uri: str
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
+
+
+class CheckGlobalProductListingRequestCertificationFile(RequestModel):
+    format: str | None = None
+    """
+    File format, such as PDF.
+    """
+    id: str | None = None
+    """
+    Id of the uploaded file, from upload_product_file.
+    """
+    name: str | None = None
+    """
+    File name with its extension.
+    """
+
+
+class CheckGlobalProductListingRequestMainImage(RequestModel):
+    uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
+
+
+class CheckGlobalProductListingRequestPackageDimensions(RequestModel):
+    height: str | None = None
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
+    length: str | None = None
+    """
+    Length in the given unit.
+    """
+    unit: str | None = None
+    """
+    Length unit; CENTIMETER or INCH, as the market uses.
+    """
+    width: str | None = None
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
+
+
+class CheckGlobalProductListingRequestPackageWeight(RequestModel):
+    unit: str | None = None
+    """
+    Weight unit; KILOGRAM or POUND, as the market uses.
+    """
+    value: str | None = None
+    """
+    Weight as a decimal string in the given unit.
+    """
+
+
+class CheckGlobalProductListingRequestSizeChartImage(RequestModel):
+    uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
+
+
+class CheckGlobalProductListingRequestSizeChartTemplate(RequestModel):
+    id: str | None = None
+    """
+    Id of the size chart template.
+    """
+
+
+class CheckGlobalProductListingRequestSkuIdentifierCode(RequestModel):
+    code: str | None = None
+    """
+    The code's digits.
+    """
+    type: str | None = None
+    """
+    Kind of code; GTIN, EAN, UPC or ISBN.
+    """
+
+
+class CheckGlobalProductListingRequestSkuInventory(RequestModel):
+    global_warehouse_id: str | None = None
+    """
+    Id of the global warehouse holding the stock.
+    """
+    quantity: int | None = None
+    """
+    Units available in this warehouse.
+    """
+
+
+class CheckGlobalProductListingRequestSkuPrice(RequestModel):
+    amount: str | None = None
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
+    currency: str | None = None
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
+
+
+class CheckGlobalProductListingRequestSkuSalesAttributeSkuImg(RequestModel):
+    uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
+
+
+class CheckGlobalProductListingRequestVideo(RequestModel):
+    id: str | None = None
+    """
+    Id of the uploaded video, from upload_product_file.
+    """
+
+
 class CheckListingPrerequisitesResponseCheckResult(ResponseModel):
-    check_item: str | None = None
+    check_item: (
+        Literal[
+            "SHOP_STATUS",
+            "SHOP_TAX",
+            "PICKUP_WAREHOUSE",
+            "RETURN_WAREHOUSE",
+            "DELIVERY_OPTION",
+            "SHIPPING_TEMPLATE",
+            "PRODUCT_QUANTITY_LIMIT",
+            "EXTENDED_PRODUCER_RESPONSIBILITY",
+            "BANk_ACCOUNT",
+            "CONTACT_INFO",
+        ]
+        | str
+        | None
+    ) = None
     fail_reasons: list[str] | None = None
     is_failed: bool | None = None
 
@@ -107,28 +299,45 @@ class CheckProductListingParams(RequestModel):
     """
 
 
+class CheckProductListingRequestOption(RequestModel):
+    gne_async_check_session_id: str | None = None
+    """
+    Session id of an asynchronous check started earlier, to read its result.
+    """
+    need_trigger_gne_async_check: bool | None = None
+    """
+    True to also start an asynchronous check of the listing.
+    """
+
+
 class CheckProductListingResponseFailReason(ResponseModel):
     code: int | None = None
     message: str | None = None
 
 
+class CheckProductListingResponsePreCheckResultPreCheckDetail(ResponseModel):
+    long_reason: str | None = None
+    related_fields: list[str] | None = None
+    short_reason: str | None = None
+
+
 class CombinedSkuInput(RequestModel):
-    product_id: str | None = None
+    product_id: str
     """
     TikTok Shop product id.
     """
-    sku_count: int | None = None
+    sku_count: int
     """
     Units of that SKU in the bundle.
     """
-    sku_id: str | None = None
+    sku_id: str
     """
     TikTok Shop SKU id.
     """
 
 
 class CreateCustomBrandsRequest(RequestModel):
-    name: str | None = None
+    name: str
     """
     Name of the new brand.
     """
@@ -142,37 +351,23 @@ class CreateGpaUpgradeTaskRequest(RequestModel):
     pass
 
 
+class CreateImageTranslationTasksParams(RequestModel):
+    """
+    Path and query arguments of `create_image_translation_tasks`.
+    """
+
+    category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
+
+
 class CreateImageTranslationTasksRequestImage(RequestModel):
-    image_uri: str | None = None
+    image_uri: str
     """
     Uri of an uploaded image.
     """
-    target_languages: (
-        list[
-            Literal[
-                "cs-CZ",
-                "da-DK",
-                "de-AT",
-                "de-BE",
-                "de-DE",
-                "el-GR",
-                "en-GB",
-                "en-IE",
-                "es-ES",
-                "fi-FI",
-                "fr-BE",
-                "fr-FR",
-                "hu-HU",
-                "it-IT",
-                "nl-BE",
-                "nl-NL",
-                "pl-PL",
-                "pt-PT",
-                "sv-SE",
-            ]
-        ]
-        | None
-    ) = None
+    target_languages: list[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]]
     """
     Languages (BCP 47 tags) to translate the image text into.
     """
@@ -181,11 +376,30 @@ class CreateImageTranslationTasksRequestImage(RequestModel):
 class CreateImageTranslationTasksResponseTranslationTask(ResponseModel):
     id: str | None = None
     image_uri: str | None = None
-    target_language: str | None = None
+    target_language: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
 
 
 class CreateManufacturerResponse(ResponseModel):
     manufacturer_id: str | None = None
+
+
+class CreateProductRequestSkuInventory(RequestModel):
+    quantity: int | None = None
+    """
+    Units available in this warehouse.
+    """
+    warehouse_id: str
+    """
+    Id of the warehouse holding the stock.
+    """
+    backorder_quantity: int | None = None
+    """
+    Units that can be sold beyond stock (on back order).
+    """
+    handling_time: int | None = None
+    """
+    Extra time needed to ship back-ordered units (Unix seconds).
+    """
 
 
 class CreateProductRequestSkuPrice(RequestModel):
@@ -193,9 +407,7 @@ class CreateProductRequestSkuPrice(RequestModel):
     """
     Price as a decimal string in the shop's currency, such as "12.50".
     """
-    currency: (
-        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | None
-    ) = None
+    currency: Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
     """
     Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
     """
@@ -206,11 +418,11 @@ class CreateProductRequestSkuPrice(RequestModel):
 
 
 class CreateResponsiblePersonRequestPhoneNumber(RequestModel):
-    country_code: str | None = None
+    country_code: str
     """
     Country calling code or two-letter country code.
     """
-    local_number: str | None = None
+    local_number: str
     """
     Phone number without the country code.
     """
@@ -225,18 +437,18 @@ class CreateSizeChartV2Response(ResponseModel):
 
 
 class DeactivateProductsRequest(RequestModel):
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
     """
     Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
     """
-    product_ids: list[str] | None = None
+    product_ids: list[str]
     """
     TikTok Shop product ids.
     """
 
 
 class DeleteGlobalProductsRequest(RequestModel):
-    global_product_ids: list[str] | None = None
+    global_product_ids: list[str]
     """
     Ids of global products.
     """
@@ -247,7 +459,7 @@ class DeleteGlobalProductsResponseErrorDetail(ResponseModel):
 
 
 class DeleteProductsRequest(RequestModel):
-    product_ids: list[str] | None = None
+    product_ids: list[str]
     """
     TikTok Shop product ids.
     """
@@ -286,38 +498,11 @@ class EditGlobalProductParams(RequestModel):
 
 
 class EditGlobalProductRequestSkuSalePrice(RequestModel):
-    amount: str | None = None
+    amount: str
     """
     Amount as a decimal string in the given currency, such as "12.50".
     """
-    region: (
-        Literal[
-            "AT",
-            "BE",
-            "CZ",
-            "DE",
-            "ES",
-            "FR",
-            "GB",
-            "GR",
-            "HU",
-            "ID",
-            "IE",
-            "IT",
-            "JP",
-            "MX",
-            "MY",
-            "NL",
-            "PH",
-            "PO",
-            "PT",
-            "SG",
-            "TH",
-            "US",
-            "VN",
-        ]
-        | None
-    ) = None
+    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
     """
     Market of the price (two-letter region code).
     """
@@ -334,34 +519,12 @@ class EditProductParams(RequestModel):
     """
 
 
-class EditProductRequestProductTagOperation(RequestModel):
-    product_tag: Literal["AUCTION"]
-    """
-    Tag to add or remove; AUCTION.
-    """
-    enable: bool
-    """
-    True to turn it on, false to turn it off.
-    """
-
-
-class EditProductRequestPurchaseOrderQuantityLimit(RequestModel):
-    maximum_order_quantity: int | None = None
-    """
-    Most units a buyer may buy in one order.
-    """
-    cumulative_order_quantity: int | None = None
-    """
-    Most units one buyer may buy in total over time.
-    """
-
-
 class EditProductRequestReplicatedProductSkuInventory(RequestModel):
-    warehouse_id: str | None = None
+    warehouse_id: str
     """
     Id of the warehouse holding the stock.
     """
-    quantity: int | None = None
+    quantity: int
     """
     Units available in this warehouse.
     """
@@ -378,36 +541,6 @@ class EditProductRequestReplicatedProductSkuPrice(RequestModel):
     """
 
 
-class EditProductRequestSkuCombinedSku(RequestModel):
-    product_id: str
-    """
-    TikTok Shop product id.
-    """
-    sku_id: str
-    """
-    TikTok Shop SKU id.
-    """
-    sku_count: int
-    """
-    Units of that SKU in the bundle.
-    """
-
-
-class EditProductRequestSkuExternalListPrice(RequestModel):
-    source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
-    """
-    Where the compare-at price comes from; SHOPIFY_COMPARE_AT_PRICE.
-    """
-    amount: str
-    """
-    Amount as a decimal string in the given currency, such as "12.50".
-    """
-    currency: Literal["USD"]
-    """
-    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
-    """
-
-
 class EditProductRequestSkuFee(RequestModel):
     type: str | None = None
     """
@@ -417,98 +550,9 @@ class EditProductRequestSkuFee(RequestModel):
     """
     Fee amount as a decimal string in the shop's currency.
     """
-    additional_attribute: str | None = None
+    additional_attribute: Literal["SINGLE_USE", "REUSABLE", "NOT_APPLICABLE"] | None = None
     """
     Extra information the fee kind needs.
-    """
-
-
-class EditProductRequestSkuInventory(RequestModel):
-    model_config = ConfigDict(
-        arbitrary_types_allowed=True,
-    )
-    warehouse_id: str
-    """
-    Id of the warehouse holding the stock.
-    """
-    quantity: int | None = None
-    """
-    Units available in this warehouse.
-    """
-    backorder_quantity: int | None = None
-    """
-    Units that can be sold beyond stock (on back order).
-    """
-    handling_time: Timestamp | None = None
-    """
-    Extra time needed to ship back-ordered units (Unix seconds).
-    """
-
-
-class EditProductRequestSkuListPrice(RequestModel):
-    amount: str
-    """
-    Amount as a decimal string in the given currency, such as "12.50".
-    """
-    currency: Literal["USD"]
-    """
-    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
-    """
-
-
-class EditProductRequestSkuPrice(RequestModel):
-    currency: Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
-    """
-    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
-    """
-    amount: str | None = None
-    """
-    Price as a decimal string in the shop's currency, such as "12.50".
-    """
-    sale_price: str | None = None
-    """
-    Selling price as a decimal string in the shop's currency, such as "12.50".
-    """
-    starting_bid_price: str | None = None
-    """
-    Starting bid of a LIVE auction, a decimal string in the shop's currency.
-    """
-
-
-class EditProductRequestSkuSalesAttributeSupplementarySkuImage(RequestModel):
-    uri: str
-    """
-    Uri of an uploaded image, as returned by the image upload call.
-    """
-
-
-class EditProductRequestSkuSkuDimensions(RequestModel):
-    length: str
-    """
-    Length in the given unit.
-    """
-    width: str
-    """
-    Width in the given unit (a whole number for lengths; pixels for images).
-    """
-    height: str
-    """
-    Height in the given unit (a whole number for lengths; pixels for images).
-    """
-    unit: str
-    """
-    Length unit (one of the listed values).
-    """
-
-
-class EditProductRequestSkuSkuWeight(RequestModel):
-    value: str
-    """
-    Weight as a decimal string in the given unit.
-    """
-    unit: str
-    """
-    Weight unit (one of the listed values).
     """
 
 
@@ -524,13 +568,13 @@ class EditProductRequestSubscribeInfoEdit(RequestModel):
 
 
 class EditProductResponseAudit(ResponseModel):
-    status: str | None = None
+    status: Literal["NONE", "AUDITING", "APPROVED"] | str | None = None
 
 
 class EditProductResponseSkuFee(ResponseModel):
     type: str | None = None
     amount: str | None = None
-    additional_attribute: str | None = None
+    additional_attribute: Literal["SINGLE_USE", "REUSABLE", "NOT_APPLICABLE"] | str | None = None
 
 
 class EditProductV202309Params(RequestModel):
@@ -544,6 +588,21 @@ class EditProductV202309Params(RequestModel):
     """
 
 
+class EditProductV202309RequestSkuCombinedSku(RequestModel):
+    product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
+    sku_count: int | None = None
+    """
+    Units of that SKU in the bundle.
+    """
+    sku_id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
+
+
 class EditProductV202309RequestSkuExternalListPrice(RequestModel):
     amount: str | None = None
     """
@@ -553,7 +612,7 @@ class EditProductV202309RequestSkuExternalListPrice(RequestModel):
     """
     Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
     """
-    source: str | None = None
+    source: Literal["SHOPIFY_COMPARE_AT_PRICE"] | None = None
     """
     Where the compare-at price comes from; SHOPIFY_COMPARE_AT_PRICE.
     """
@@ -570,23 +629,14 @@ class EditProductV202309RequestSkuListPrice(RequestModel):
     """
 
 
-class EditProductV202309RequestSkuPreSaleFulfillmentType(RequestModel):
-    handling_duration_days: int | None = None
-    """
-    Days needed to ship after the order.
-    """
-    release_date: float | None = None
-    """
-    Date pre-sale units ship (Unix seconds).
-    """
-
-
 class EditProductV202309RequestSkuPrice(RequestModel):
     amount: str | None = None
     """
     Price as a decimal string in the shop's currency, such as "12.50".
     """
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | None
+    ) = None
     """
     Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
     """
@@ -596,8 +646,63 @@ class EditProductV202309RequestSkuPrice(RequestModel):
     """
 
 
+class EditProductV202309RequestSkuSalesAttributeSupplementarySkuImage(RequestModel):
+    uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
+
+
 class EditSizeChartV2Response(ResponseModel):
     size_chart_id: str | None = None
+
+
+class EnableStrikethroughPricesParams(RequestModel):
+    """
+    Path and query arguments of `enable_strikethrough_prices`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
+
+
+class EnableStrikethroughPricesRequestSkuExternalRetailPrice(RequestModel):
+    amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
+    currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
+
+
+class EnableStrikethroughPricesRequestSkuExternalTransactionPrice(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
+    currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
+    image: CheckGlobalProductListingRequestSizeChartImage | None = None
+    """
+    Screenshot proving the price (uploaded image).
+    """
+    transaction_time: Timestamp | None = None
+    """
+    When the sale at that price took place (Unix seconds).
+    """
+
+
+class EnableStrikethroughPricesResponseErrorDetail(ResponseModel):
+    sku_id: str | None = None
 
 
 class Error(ResponseModel):
@@ -609,19 +714,19 @@ class Error(ResponseModel):
 class ExternalListPrice(ResponseModel):
     amount: str | None = None
     currency: str | None = None
-    source: str | None = None
+    source: Literal["SHOPIFY_COMPARE_AT_PRICE"] | str | None = None
 
 
 class ExternalListPriceInput(RequestModel):
-    amount: str | None = None
+    amount: str
     """
     Amount as a decimal string in the given currency, such as "12.50".
     """
-    currency: Literal["USD"] | None = None
+    currency: Literal["USD"]
     """
     Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
     """
-    source: Literal["SHOPIFY_COMPARE_AT_PRICE"] | None = None
+    source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
     """
     Where the compare-at price comes from; SHOPIFY_COMPARE_AT_PRICE.
     """
@@ -639,15 +744,15 @@ class File(ResponseModel):
 
 
 class FileInput(RequestModel):
-    format: str | None = None
+    format: str
     """
     File format, such as PDF.
     """
-    id: str | None = None
+    id: str
     """
     Id of the uploaded file, from upload_product_file.
     """
-    name: str | None = None
+    name: str
     """
     File name with its extension.
     """
@@ -678,7 +783,26 @@ class GetAttributesParams(RequestModel):
     """
     Id of a product category (a leaf category where a product is concerned).
     """
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     """
     Language and region of the returned texts, as a BCP 47 tag such as en-US.
     """
@@ -726,8 +850,8 @@ class GetBrandsParams(RequestModel):
 
 
 class GetBrandsResponseBrand(ResponseModel):
-    authorized_status: str | None = None
-    brand_status: str | None = None
+    authorized_status: Literal["UNAUTHORIEZD", "AUTHORIZED"] | str | None = None
+    brand_status: Literal["AVAILABLE", "UNAVAILABLE"] | str | None = None
     id: str | None = None
     is_t1_brand: bool | None = None
     name: str | None = None
@@ -738,7 +862,26 @@ class GetCategoriesParams(RequestModel):
     Path and query arguments of `get_categories`.
     """
 
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     """
     Language and region of the returned texts, as a BCP 47 tag such as en-US.
     """
@@ -750,7 +893,7 @@ class GetCategoriesParams(RequestModel):
     """
     Category tree; v1 the older tree, v2 the newer one (US shops use v2).
     """
-    listing_platform: str | None = None
+    listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None
     """
     Platform whose category tree is used; TIKTOK_SHOP or TOKOPEDIA.
     """
@@ -777,7 +920,26 @@ class GetCategoryRulesParams(RequestModel):
     """
     Category tree; v1 the older tree, v2 the newer one (US shops use v2).
     """
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     """
     Language and region of the returned texts, as a BCP 47 tag such as en-US.
     """
@@ -788,6 +950,11 @@ class GetCategoryRulesResponseCod(ResponseModel):
 
 
 class GetCategoryRulesResponseEpr(ResponseModel):
+    is_required: bool | None = None
+
+
+class GetCategoryRulesResponseFee(ResponseModel):
+    type: str | None = None
     is_required: bool | None = None
 
 
@@ -816,7 +983,25 @@ class GetGlobalAttributesParams(RequestModel):
     """
     Id of a product category (a leaf category where a product is concerned).
     """
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     """
     Language and region of the returned texts, as a BCP 47 tag such as en-US.
     """
@@ -829,8 +1014,12 @@ class GetGlobalAttributesParams(RequestModel):
 class GetGlobalAttributesResponseAttributeRequirementCondition(ResponseModel):
     attribute_id: str | None = None
     attribute_value_id: str | None = None
-    condition_type: str | None = None
-    region: str | None = None
+    condition_type: Literal["VALUE_ID_MATCH"] | str | None = None
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+        | str
+        | None
+    ) = None
 
 
 class GetGlobalCategoriesParams(RequestModel):
@@ -838,7 +1027,25 @@ class GetGlobalCategoriesParams(RequestModel):
     Path and query arguments of `get_global_categories`.
     """
 
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     """
     Language and region of the returned texts, as a BCP 47 tag such as en-US.
     """
@@ -852,8 +1059,12 @@ class GetGlobalCategoriesParams(RequestModel):
     """
 
 
-class GetGlobalCategoriesResponse(ResponseModel):
-    categories: list[Category] | None = None
+class GetGlobalCategoriesResponseCategory(ResponseModel):
+    id: str | None = None
+    is_leaf: bool | None = None
+    local_name: str | None = None
+    parent_id: str | None = None
+    permission_statuses: list[Literal["AVAILABLE", "NON_MAIN_CATEGORY"] | str] | None = None
 
 
 class GetGlobalCategoryRulesParams(RequestModel):
@@ -869,7 +1080,25 @@ class GetGlobalCategoryRulesParams(RequestModel):
     """
     Category tree; v1 the older tree, v2 the newer one (US shops use v2).
     """
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     """
     Language and region of the returned texts, as a BCP 47 tag such as en-US.
     """
@@ -877,24 +1106,36 @@ class GetGlobalCategoryRulesParams(RequestModel):
 
 class GetGlobalCategoryRulesResponseManufacturer(ResponseModel):
     is_required: bool | None = None
-    optional_regions: list[str] | None = None
-    required_regions: list[str] | None = None
+    optional_regions: list[Literal["DE", "ES", "FR", "IT", "IE"] | str] | None = None
+    required_regions: list[Literal["DE", "ES", "FR", "IT", "IE"] | str] | None = None
 
 
 class GetGlobalCategoryRulesResponseProductCertification(ResponseModel):
     id: str | None = None
     is_required: bool | None = None
     name: str | None = None
-    optional_regions: list[str] | None = None
-    required_regions: list[str] | None = None
+    optional_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+            | str
+        ]
+        | None
+    ) = None
+    required_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+            | str
+        ]
+        | None
+    ) = None
     requirement_conditions: list[GetGlobalAttributesResponseAttributeRequirementCondition] | None = None
     sample_image_url: str | None = None
 
 
 class GetGlobalCategoryRulesResponseResponsiblePerson(ResponseModel):
     is_required: bool | None = None
-    optional_regions: list[str] | None = None
-    required_regions: list[str] | None = None
+    optional_regions: list[Literal["DE", "ES", "FR", "IT", "IE"] | str] | None = None
+    required_regions: list[Literal["DE", "ES", "FR", "IT", "IE"] | str] | None = None
 
 
 class GetGlobalListingRulesResponseInventoryRuleAssociatedWarehouse(ResponseModel):
@@ -953,7 +1194,7 @@ class GetGlobalProductResponseSkuInventory(ResponseModel):
 
 class GetGlobalProductResponseSkuPrice(ResponseModel):
     amount: str | None = None
-    currency: str | None = None
+    currency: Literal["USD", "EUR"] | str | None = None
     unit_price: str | None = None
 
 
@@ -987,6 +1228,10 @@ class GetImageTranslationTasksParams(RequestModel):
     translation_task_ids: list[str] | None = None
     """
     Ids of image translation tasks.
+    """
+    category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
     """
 
 
@@ -1128,7 +1373,7 @@ class GetProductParams(RequestModel):
 
 
 class GetProductResponseAuditFailedReason(ResponseModel):
-    listing_platform: str | None = None
+    listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | str | None = None
     position: str | None = None
     reasons: list[str] | None = None
     suggestions: list[str] | None = None
@@ -1166,6 +1411,11 @@ class GetProductResponseMainImage(ResponseModel):
     uri: str | None = None
     urls: list[str] | None = None
     width: int | None = None
+
+
+class GetProductResponsePackageWeight(ResponseModel):
+    unit: Literal["KILOGRAM", "POUND"] | str | None = None
+    value: str | None = None
 
 
 class GetProductResponsePrescriptionRequirement(ResponseModel):
@@ -1209,8 +1459,19 @@ class GetProductResponseSkuGlobalListingPolicyReplicateSource(ResponseModel):
     sku_id: str | None = None
 
 
+class GetProductResponseSkuInventory(ResponseModel):
+    quantity: int | None = None
+    warehouse_id: str | None = None
+    backorder_quantity: int | None = None
+    handling_time: int | None = None
+
+
 class GetProductResponseSkuPrice(ResponseModel):
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+        | str
+        | None
+    ) = None
     sale_price: str | None = None
     tax_exclusive_price: str | None = None
     unit_price: str | None = None
@@ -1367,7 +1628,7 @@ class HeaderInput(RequestModel):
 
 class IdentifierCode(ResponseModel):
     code: str | None = None
-    type: str | None = None
+    type: Literal["GTIN", "EAN", "UPC", "ISBN", "JAN"] | str | None = None
 
 
 class IdentifierCodeInput(RequestModel):
@@ -1375,7 +1636,7 @@ class IdentifierCodeInput(RequestModel):
     """
     The code's digits.
     """
-    type: str | None = None
+    type: Literal["GTIN", "EAN", "UPC", "ISBN", "JAN"] | None = None
     """
     Kind of code; GTIN, EAN, UPC or ISBN.
     """
@@ -1397,9 +1658,38 @@ class ImageInput(RequestModel):
     """
 
 
+class ImportExternalProductInfoForm(RequestModel):
+    """
+    Multipart fields of `import_external_product_info`.
+    """
+
+    data: Any
+    """
+    The file to import, as bytes, a path or a binary file object.
+    """
+
+
+class ImportExternalProductInfoResponseImportResult(ResponseModel):
+    code: str | None = None
+    message: str | None = None
+
+
 class IntegratedPlatformStatus(ResponseModel):
-    platform: str | None = None
-    status: str | None = None
+    platform: Literal["TOKOPEDIA"] | str | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class Inventory(ResponseModel):
@@ -1408,11 +1698,11 @@ class Inventory(ResponseModel):
 
 
 class InventoryInput(RequestModel):
-    global_warehouse_id: str | None = None
+    global_warehouse_id: str
     """
     Id of the global warehouse holding the stock.
     """
-    quantity: int | None = None
+    quantity: int
     """
     Units available in this warehouse.
     """
@@ -1528,11 +1818,11 @@ class ListPrice(ResponseModel):
 
 
 class ListPriceInput(RequestModel):
-    amount: str | None = None
+    amount: str
     """
     Amount as a decimal string in the given currency, such as "12.50".
     """
-    currency: Literal["USD"] | None = None
+    currency: Literal["USD"]
     """
     Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
     """
@@ -1576,7 +1866,7 @@ class ListProductSkppStatusesResponseProductReward(ResponseModel):
 
 
 class ListingQuality(ResponseModel):
-    current_tier: str | None = None
+    current_tier: Literal["POOR", "FAIR", "GOOD"] | str | None = None
     remaining_recommendations: int | None = None
 
 
@@ -1585,7 +1875,7 @@ class ListingSchemasParams(RequestModel):
     Path and query arguments of `listing_schemas`.
     """
 
-    category_ids: list[float]
+    category_ids: list[int]
     """
     Ids of product categories.
     """
@@ -1600,7 +1890,7 @@ class ListingSchemasParams(RequestModel):
 
 
 class ListingSchemasResponseErrorDetail(ResponseModel):
-    category_id: float | None = None
+    category_id: int | None = None
 
 
 class ListingSchemasResponseListingSchemaFieldComplexValueOption(ResponseModel):
@@ -1618,7 +1908,7 @@ class ListingSchemasV202401Params(RequestModel):
     Path and query arguments of `listing_schemas_v202401`.
     """
 
-    category_ids: list[float]
+    category_ids: list[int]
     """
     Ids of product categories.
     """
@@ -1633,7 +1923,7 @@ class ListingSchemasV202401Params(RequestModel):
 
 
 class MainImageInput(RequestModel):
-    uri: str | None = None
+    uri: str
     """
     Uri of an uploaded image, as returned by the image upload call.
     """
@@ -1658,18 +1948,14 @@ class ManufacturerInput(RequestModel):
     """
 
 
-class MetricValueModuleInfoInput(RequestModel):
-    id: str | None = None
+class OptimizedImagesParams(RequestModel):
     """
-    Id of the measurement value.
+    Path and query arguments of `optimized_images`.
     """
-    value: str | None = None
+
+    category_asset_cipher: str | None = None
     """
-    Measurement value.
-    """
-    unit_id: str | None = None
-    """
-    Id of the measurement unit.
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
     """
 
 
@@ -1686,7 +1972,7 @@ class OptimizedImagesRequestImage(RequestModel):
 
 class OptimizedImagesResponseImage(ResponseModel):
     height: int | None = None
-    optimize_status: str | None = None
+    optimize_status: Literal["SUCCESS", "IGNORE", "PROCESSING"] | str | None = None
     optimized_uri: str | None = None
     optimized_url: str | None = None
     original_uri: str | None = None
@@ -1702,19 +1988,19 @@ class PackageDimension(ResponseModel):
 
 
 class PackageDimensionInput(RequestModel):
-    height: str | None = None
+    height: str
     """
     Height in the given unit (a whole number for lengths; pixels for images).
     """
-    length: str | None = None
+    length: str
     """
     Length in the given unit.
     """
-    unit: str | None = None
+    unit: str
     """
     Length unit; CENTIMETER or INCH, as the market uses.
     """
-    width: str | None = None
+    width: str
     """
     Width in the given unit (a whole number for lengths; pixels for images).
     """
@@ -1726,11 +2012,11 @@ class PackageWeight(ResponseModel):
 
 
 class PackageWeightInput(RequestModel):
-    unit: str | None = None
+    unit: str
     """
     Weight unit; KILOGRAM or POUND, as the market uses.
     """
-    value: str | None = None
+    value: str
     """
     Weight as a decimal string in the given unit.
     """
@@ -1745,136 +2031,6 @@ class PartialEditGlobalProductParams(RequestModel):
     """
     Id of the global product (a cross-border listing shared by several markets).
     """
-
-
-class PartialEditGlobalProductRequestCertificationImage(RequestModel):
-    uri: str
-    """
-    Uri of an uploaded image, as returned by the image upload call.
-    """
-
-
-class PartialEditGlobalProductRequestMainImage(RequestModel):
-    uri: str
-    """
-    Uri of an uploaded image, as returned by the image upload call.
-    """
-
-
-class PartialEditGlobalProductRequestManufacturer(RequestModel):
-    name: str | None = None
-    """
-    Name of the manufacturer.
-    """
-    address: str | None = None
-    """
-    Postal address.
-    """
-    phone_number: str | None = None
-    """
-    Phone number.
-    """
-    email: str | None = None
-    """
-    E-mail address.
-    """
-
-
-class PartialEditGlobalProductRequestPackageDimensions(RequestModel):
-    length: str
-    """
-    Length in the given unit.
-    """
-    width: str
-    """
-    Width in the given unit (a whole number for lengths; pixels for images).
-    """
-    height: str
-    """
-    Height in the given unit (a whole number for lengths; pixels for images).
-    """
-    unit: str
-    """
-    Length unit; CENTIMETER or INCH, as the market uses.
-    """
-
-
-class PartialEditGlobalProductRequestPackageWeight(RequestModel):
-    value: str
-    """
-    Weight as a decimal string in the given unit.
-    """
-    unit: str
-    """
-    Weight unit; KILOGRAM or POUND, as the market uses.
-    """
-
-
-class PartialEditGlobalProductRequestSizeChartImage(RequestModel):
-    uri: str
-    """
-    Uri of an uploaded image, as returned by the image upload call.
-    """
-
-
-class PartialEditGlobalProductRequestSizeChartTemplate(RequestModel):
-    id: str
-    """
-    Id of the size chart template.
-    """
-
-
-class PartialEditGlobalProductRequestSkuInventory(RequestModel):
-    global_warehouse_id: str
-    """
-    Id of the global warehouse holding the stock.
-    """
-    quantity: int
-    """
-    Units available in this warehouse.
-    """
-
-
-class PartialEditGlobalProductRequestSkuPrice(RequestModel):
-    amount: str
-    """
-    Price as a decimal string in the shop's currency, such as "12.50".
-    """
-    currency: Literal["EUR", "USD"]
-    """
-    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
-    """
-
-
-class PartialEditGlobalProductRequestSkuSalePrice(RequestModel):
-    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
-    """
-    Market of the price (two-letter region code).
-    """
-    amount: str
-    """
-    Amount as a decimal string in the given currency, such as "12.50".
-    """
-
-
-class PartialEditGlobalProductRequestSkuSalesAttributeSkuImg(RequestModel):
-    uri: str
-    """
-    Uri of an uploaded image, as returned by the image upload call.
-    """
-
-
-class PartialEditGlobalProductRequestVideo(RequestModel):
-    id: str
-    """
-    Id of the uploaded video, from upload_product_file.
-    """
-
-
-class PartialEditGlobalProductResponsePublishResult(ResponseModel):
-    region: str | None = None
-    status: str | None = None
-    fail_reasons: list[FailReason] | None = None
 
 
 class PartialEditManufacturerParams(RequestModel):
@@ -1899,179 +2055,30 @@ class PartialEditProductParams(RequestModel):
     """
 
 
-class PartialEditProductRequestCertificationFile(RequestModel):
-    format: str
+class PartialEditProductRequestReplicatedProductSku(RequestModel):
+    price: EditProductRequestReplicatedProductSkuPrice
     """
-    File format, such as PDF.
+    Price of the SKU (amount and currency).
     """
-    id: str
+    external_sku_id: str | None = None
     """
-    Id of the uploaded file, from upload_product_file.
+    Your own id of the SKU.
     """
-    name: str
+    id: str | None = None
     """
-    File name with its extension.
+    TikTok Shop SKU id.
     """
-
-
-class PartialEditProductRequestPackageDimensions(RequestModel):
-    height: str
+    inventory: list[EditProductRequestReplicatedProductSkuInventory]
     """
-    Height in the given unit (a whole number for lengths; pixels for images).
+    Stock of the SKU, one entry per warehouse.
     """
-    length: str
+    seller_sku: str | None = None
     """
-    Length in the given unit.
-    """
-    unit: str
-    """
-    Length unit; CENTIMETER or INCH, as the market uses.
-    """
-    width: str
-    """
-    Width in the given unit (a whole number for lengths; pixels for images).
-    """
-
-
-class PartialEditProductRequestPackageWeight(RequestModel):
-    unit: str
-    """
-    Weight unit; KILOGRAM or POUND, as the market uses.
-    """
-    value: str
-    """
-    Weight as a decimal string in the given unit.
-    """
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceBackgroundImage(RequestModel):
-    uri: str | None = None
-    """
-    Uri of an uploaded image, as returned by the image upload call.
-    """
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaAreaPlacement(RequestModel):
-    height: str | None = None
-    """
-    Height in the given unit (a whole number for lengths; pixels for images).
-    """
-    rotate_degree: str | None = None
-    """
-    Rotation in degrees.
-    """
-    width: str | None = None
-    """
-    Width in the given unit (a whole number for lengths; pixels for images).
-    """
-    x_coordinate: str | None = None
-    """
-    Horizontal position.
-    """
-    y_coordinate: str | None = None
-    """
-    Vertical position.
-    """
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageAreaDefaultImage(RequestModel):
-    uri: str | None = None
-    """
-    Uri of an uploaded image, as returned by the image upload call.
-    """
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaTextArea(RequestModel):
-    align_type: str | None = None
-    """
-    Text alignment.
-    """
-    colors: list[str] | None = None
-    """
-    Colours the buyer can choose.
-    """
-    default_text: str | None = None
-    """
-    Text shown before the buyer enters one.
-    """
-    fonts: list[str] | None = None
-    """
-    Fonts the buyer can choose.
-    """
-    max_text_length: int | None = None
-    """
-    Most characters allowed.
-    """
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceMaskImage(RequestModel):
-    uri: str | None = None
-    """
-    Uri of an uploaded image, as returned by the image upload call.
-    """
-
-
-class PartialEditProductRequestReplicatedProductSkuPrice(RequestModel):
-    currency: Literal[
-        "BRL",
-        "CZK",
-        "EUR",
-        "GBP",
-        "HUF",
-        "IDR",
-        "JPY",
-        "MXN",
-        "MYR",
-        "PHP",
-        "PLN",
-        "SGD",
-        "THB",
-        "USD",
-        "VND",
-    ]
-    """
-    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
-    """
-    sale_price: str
-    """
-    Selling price as a decimal string in the shop's currency, such as "12.50".
-    """
-
-
-class PartialEditProductRequestSkuExternalListPrice(RequestModel):
-    amount: str
-    """
-    Amount as a decimal string in the given currency, such as "12.50".
-    """
-    currency: Literal["USD"]
-    """
-    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
-    """
-    source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
-    """
-    Where the compare-at price comes from; SHOPIFY_COMPARE_AT_PRICE.
-    """
-
-
-class PartialEditProductRequestSkuFee(RequestModel):
-    additional_attribute: str | None = None
-    """
-    Extra information the fee kind needs.
-    """
-    amount: str | None = None
-    """
-    Fee amount as a decimal string in the shop's currency.
-    """
-    type: str | None = None
-    """
-    Kind of fee.
+    Your own code of the SKU (seller SKU).
     """
 
 
 class PartialEditProductRequestSkuInventory(RequestModel):
-    model_config = ConfigDict(
-        arbitrary_types_allowed=True,
-    )
     quantity: int
     """
     Units available in this warehouse.
@@ -2084,115 +2091,10 @@ class PartialEditProductRequestSkuInventory(RequestModel):
     """
     Units that can be sold beyond stock (on back order).
     """
-    handling_time: Timestamp | None = None
+    handling_time: int | None = None
     """
     Extra time needed to ship back-ordered units (Unix seconds).
     """
-
-
-class PartialEditProductRequestSkuPrice(RequestModel):
-    currency: Literal[
-        "BRL",
-        "CZK",
-        "EUR",
-        "GBP",
-        "HUF",
-        "IDR",
-        "JPY",
-        "MXN",
-        "MYR",
-        "PHP",
-        "PLN",
-        "SGD",
-        "THB",
-        "USD",
-        "VND",
-    ]
-    """
-    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
-    """
-    amount: str | None = None
-    """
-    Price as a decimal string in the shop's currency, such as "12.50".
-    """
-    sale_price: str | None = None
-    """
-    Selling price as a decimal string in the shop's currency, such as "12.50".
-    """
-
-
-class PartialEditProductRequestSkuSalesAttribute(RequestModel):
-    id: str | None = None
-    """
-    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
-    """
-    name: str | None = None
-    """
-    Name of a custom sales attribute (when no id is given), such as Colour.
-    """
-    sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
-    """
-    Image of this attribute value (an uploaded image uri).
-    """
-    supplementary_sku_images: list[EditProductRequestSkuSalesAttributeSupplementarySkuImage] | None = None
-    """
-    More images of this attribute value.
-    """
-    value_id: str | None = None
-    """
-    Id of the attribute value, from the category's attributes; leave out for a custom value.
-    """
-    value_name: str | None = None
-    """
-    Text of the attribute value (a custom value when no value_id is given).
-    """
-
-
-class PartialEditProductRequestSkuSkuDimensions(RequestModel):
-    height: str
-    """
-    Height in the given unit (a whole number for lengths; pixels for images).
-    """
-    length: str
-    """
-    Length in the given unit.
-    """
-    unit: str
-    """
-    Length unit (one of the listed values).
-    """
-    width: str
-    """
-    Width in the given unit (a whole number for lengths; pixels for images).
-    """
-
-
-class PartialEditProductRequestSkuSkuWeight(RequestModel):
-    unit: str
-    """
-    Weight unit (one of the listed values).
-    """
-    value: str
-    """
-    Weight as a decimal string in the given unit.
-    """
-
-
-class PartialEditProductRequestSubscribeInfoEdit(RequestModel):
-    discount_details: list[DiscountDetailInput] | None = None
-    """
-    Discount for each subscription stage.
-    """
-    subscribe_status: str | None = None
-    """
-    Whether subscription is on.
-    """
-
-
-class PartialEditProductResponseSkuFee(ResponseModel):
-    additional_attribute: str | None = None
-    amount: str | None = None
-    type: str | None = None
 
 
 class PartialEditProductV202309Params(RequestModel):
@@ -2204,6 +2106,11 @@ class PartialEditProductV202309Params(RequestModel):
     """
     TikTok Shop product id.
     """
+
+
+class PartialEditProductV202309ResponseReplicatedProductSku(ResponseModel):
+    external_sku_id: str | None = None
+    id: str | None = None
 
 
 class PartialEditResponsiblePersonParams(RequestModel):
@@ -2246,7 +2153,7 @@ class PhoneNumber(ResponseModel):
 
 
 class PhoneNumberInput(RequestModel):
-    availability: str | None = None
+    availability: Literal["AVAILABLE", "UNAVAILABLE"] | None = None
     """
     When you can be reached.
     """
@@ -2262,7 +2169,7 @@ class PhoneNumberInput(RequestModel):
 
 class PreSale(ResponseModel):
     fulfillment_type: FulfillmentType | None = None
-    type: str | None = None
+    type: Literal["PRE_ORDER", "MADE_TO_ORDER", "CUSTOM"] | str | None = None
 
 
 class PreSaleInput(RequestModel):
@@ -2270,7 +2177,7 @@ class PreSaleInput(RequestModel):
     """
     When pre-sale units ship.
     """
-    type: str | None = None
+    type: Literal["PRE_ORDER", "MADE_TO_ORDER", "CUSTOM"] | None = None
     """
     Pre-sale kind: NONE, PRE_ORDER (ships later), MADE_TO_ORDER (made after purchase), CUSTOM.
     """
@@ -2296,17 +2203,21 @@ class PredictProductPackageDimensionsAndWeightResponsePackageWeight(ResponseMode
 
 
 class Price(ResponseModel):
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+        | str
+        | None
+    ) = None
     sale_price: str | None = None
     tax_exclusive_price: str | None = None
 
 
 class PriceInput(RequestModel):
-    amount: str | None = None
+    amount: str
     """
     Price as a decimal string in the shop's currency, such as "12.50".
     """
-    currency: Literal["EUR", "USD"] | None = None
+    currency: Literal["USD", "EUR"]
     """
     Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
     """
@@ -2359,26 +2270,7 @@ class PublishGlobalProductRequestPublishTargetSkuPrice(RequestModel):
     """
     Price as a decimal string in the shop's currency, such as "12.50".
     """
-    currency: (
-        Literal[
-            "BRL",
-            "CZK",
-            "EUR",
-            "GBP",
-            "HUF",
-            "IDR",
-            "JPY",
-            "MXN",
-            "MYR",
-            "PHP",
-            "PLN",
-            "SGD",
-            "THB",
-            "USD",
-            "VND",
-        ]
-        | None
-    ) = None
+    currency: Literal["EUR", "GBP", "IDR", "JPY", "MYR", "PHP", "SGD", "THB", "USD", "VND", "MXN"]
     """
     Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
     """
@@ -2395,8 +2287,27 @@ class PublishGlobalProductResponseProductSkuSaleAttribute(ResponseModel):
 
 class PublishGlobalProductResponsePublishResult(ResponseModel):
     fail_reasons: list[FailReason] | None = None
-    region: str | None = None
-    status: str | None = None
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+        | str
+        | None
+    ) = None
+    status: Literal["SUCCESS", "DRAFT", "FAILED"] | str | None = None
+
+
+class RecommendBrandRequest(RequestModel):
+    language: str | None = None
+    """
+    Language of the given texts, as a BCP 47 tag such as en-US.
+    """
+    product_title: str | None = None
+    """
+    Title of the product.
+    """
+
+
+class RecommendBrandResponse(ResponseModel):
+    brand: GetProductResponseBrand | None = None
 
 
 class RecommendCategoryRequest(RequestModel):
@@ -2420,7 +2331,7 @@ class RecommendCategoryRequest(RequestModel):
     """
     Platform whose category tree is used; TIKTOK_SHOP or TOKOPEDIA.
     """
-    product_title: str | None = None
+    product_title: str
     """
     Title of the product.
     """
@@ -2431,7 +2342,7 @@ class RecommendCategoryResponseCategory(ResponseModel):
     is_leaf: bool | None = None
     level: int | None = None
     name: str | None = None
-    permission_statuses: list[str] | None = None
+    permission_statuses: list[Literal["AVAILABLE", "INVITE_ONLY", "PROHIBITED"] | str] | None = None
 
 
 class RecommendGlobalCategoriesRequest(RequestModel):
@@ -2447,7 +2358,7 @@ class RecommendGlobalCategoriesRequest(RequestModel):
     """
     Product images (uploaded uris), used to suggest the category.
     """
-    product_title: str | None = None
+    product_title: str
     """
     Title of the product.
     """
@@ -2472,13 +2383,25 @@ class RecommendRequiredProductPropertiesResponseRecommendedPropertyValue(Respons
     name: str | None = None
 
 
+class RecommendSizechartRequestImage(RequestModel):
+    url: str | None = None
+    """
+    Address of the image.
+    """
+
+
+class RecommendSizechartResponseImage(ResponseModel):
+    is_size_chart: bool | None = None
+    url: str | None = None
+
+
 class RecommendedCategory(ResponseModel):
     id: str | None = None
     local_name: str | None = None
 
 
 class RecoverProductsRequest(RequestModel):
-    product_ids: list[str] | None = None
+    product_ids: list[str]
     """
     TikTok Shop product ids.
     """
@@ -2504,7 +2427,7 @@ class ReplicateProductRequestReplicateTargetSkuPrice(RequestModel):
     """
     Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
     """
-    sale_price: str | None = None
+    sale_price: str
     """
     Selling price as a decimal string in the shop's currency, such as "12.50".
     """
@@ -2514,10 +2437,21 @@ class ReplicateProductResponseErrorDetail(ResponseModel):
     region: str | None = None
 
 
+class ReplicatedProductInputSkuPrice(RequestModel):
+    currency: Literal["EUR", "GBP", "IDR", "JPY", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | None = None
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
+    sale_price: str | None = None
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
+
+
 class RequirementCondition(ResponseModel):
     attribute_id: str | None = None
     attribute_value_id: str | None = None
-    condition_type: str | None = None
+    condition_type: Literal["VALUE_ID_MATCH"] | str | None = None
 
 
 class RowInput(RequestModel):
@@ -2539,18 +2473,70 @@ class SalesAttributeMapping(ResponseModel):
     local_value_id: str | None = None
 
 
-class ScheduledSaleInput(RequestModel):
-    model_config = ConfigDict(
-        arbitrary_types_allowed=True,
-    )
-    is_enabled_scheduled_sale: bool
+class SearchCandidateProductsParams(RequestModel):
     """
-    True to put the product on sale at the given time.
+    Path and query arguments of `search_candidate_products`.
     """
-    schedule_sale_time: Timestamp
+
+    page_size: int
     """
-    When the product goes on sale (Unix seconds).
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
     """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+
+
+class SearchCandidateProductsRequest(RequestModel):
+    external_product_ids: list[str] | None = None
+    """
+    Your own product ids.
+    """
+    opportunity_matching_statuses: list[Literal["PENDING", "MATCHED", "NOT_MATCHED"]] | None = None
+    """
+    Only candidates in these states; MATCHED, NOT_MATCHED or PENDING review.
+    """
+
+
+class SearchCandidateProductsResponseCandidateProductImage(ResponseModel):
+    uri: str | None = None
+
+
+class SearchCandidateProductsResponseCandidateProductSkuPrice(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCandidateProductsResponseCandidateProductSkuSalesAttributeSkuImage(ResponseModel):
+    uri: str | None = None
+
+
+class SearchCombinedListingRecommendationsParams(RequestModel):
+    """
+    Path and query arguments of `search_combined_listing_recommendations`.
+    """
+
+    page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+
+
+class SearchCombinedListingRecommendationsRequest(RequestModel):
+    product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
+
+
+class SearchCombinedListingRecommendationsResponseCombinedListingRecommendationProduct(ResponseModel):
+    id: str | None = None
+    option_value: str | None = None
 
 
 class SearchGlobalProductsParams(RequestModel):
@@ -2584,7 +2570,7 @@ class SearchGlobalProductsRequest(RequestModel):
     """
     Your own SKU codes (seller_sku) to search for.
     """
-    status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None
+    status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None
     """
     Only global products in this status; DRAFT, PUBLISHED, UNPUBLISHED or DELETED.
     """
@@ -2648,6 +2634,15 @@ class SearchGlobalProductsV202309Request(RequestModel):
     """
 
 
+class SearchGlobalProductsV202309ResponseGlobalProduct(ResponseModel):
+    create_time: int | None = None
+    id: str | None = None
+    skus: list[SearchGlobalProductsResponseGlobalProductSku] | None = None
+    status: str | None = None
+    title: str | None = None
+    update_time: int | None = None
+
+
 class SearchManufacturersParams(RequestModel):
     """
     Path and query arguments of `search_manufacturers`.
@@ -2679,7 +2674,7 @@ class SearchManufacturersRequest(RequestModel):
 
 
 class SearchManufacturersResponseManufacturerRegionalProfilePhoneNumber(ResponseModel):
-    availability: str | None = None
+    availability: Literal["AVAILABLE", "UNAVAILABLE"] | str | None = None
     country_code: str | None = None
     local_number: str | None = None
 
@@ -2719,19 +2714,45 @@ class SearchManufacturersV202409ResponseManufacturer(ResponseModel):
     registered_trade_name: str | None = None
 
 
+class SearchOpportunitiesParams(RequestModel):
+    """
+    Path and query arguments of `search_opportunities`.
+    """
+
+    page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
+    page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
+
+
+class SearchOpportunitiesRequest(RequestModel):
+    opportunity_ids: list[str] | None = None
+    """
+    Ids of product opportunities.
+    """
+
+
+class SearchOpportunitiesResponseOpportunity(ResponseModel):
+    benefits: list[str] | None = None
+    create_time: int | None = None
+    id: str | None = None
+    tags: (
+        list[Literal["TIKTOKSHOP_HOT_SELLING", "POPULAR_IN_TIKTOKSHOP", "POPULAR_IN_MARKETPLACES"] | str]
+        | None
+    ) = None
+    type: Literal["PRODUCT", "LEAF_CATEGORY"] | str | None = None
+    update_time: int | None = None
+
+
 class SearchProductsForComplianceAuditingParams(RequestModel):
     """
     Path and query arguments of `search_products_for_compliance_auditing`.
     """
 
-    shop_cipher: str | None = None
-    """
-    Cipher of the shop the call acts on, as listed by authorization.get_authorized_shops.
-    """
-    category_asset_cipher: str | None = None
-    """
-    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
-    """
     page_token: str | None = None
     """
     The next_page_token of the previous page; leave out for the first page.
@@ -2800,7 +2821,7 @@ class SearchProductsRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    audit_status: list[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None
+    audit_status: list[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None
     """
     Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
     """
@@ -2816,11 +2837,11 @@ class SearchProductsRequest(RequestModel):
     """
     Only products created at or before this time (Unix seconds).
     """
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
     """
     Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
     """
-    listing_quality_tiers: list[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None
+    listing_quality_tiers: list[Literal["POOR", "FAIR", "GOOD"]] | None = None
     """
     Only products of these listing quality tiers; POOR, FAIR, GOOD or EXCELLENT.
     """
@@ -2842,15 +2863,15 @@ class SearchProductsRequest(RequestModel):
     """
     status: (
         Literal[
-            "ACTIVATE",
             "ALL",
-            "DELETED",
             "DRAFT",
-            "FAILED",
-            "FREEZE",
             "PENDING",
-            "PLATFORM_DEACTIVATED",
+            "FAILED",
+            "ACTIVATE",
             "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
         ]
         | None
     ) = None
@@ -2902,7 +2923,20 @@ class SearchProductsV202309Request(RequestModel):
     """
     Your own SKU codes (seller_sku) to search for.
     """
-    status: str | None = None
+    status: (
+        Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None
+    ) = None
     """
     Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
     """
@@ -2916,11 +2950,12 @@ class SearchProductsV202309Request(RequestModel):
     """
 
 
-class SearchProductsV202309ResponseProductSku(ResponseModel):
-    id: str | None = None
-    inventory: list[Inventory] | None = None
-    price: Price | None = None
-    seller_sku: str | None = None
+class SearchProductsV202309ResponseProductSkuPrice(ResponseModel):
+    currency: (
+        Literal["EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | str | None
+    ) = None
+    sale_price: str | None = None
+    tax_exclusive_price: str | None = None
 
 
 class SearchProductsV202312Params(RequestModel):
@@ -2942,7 +2977,7 @@ class SearchProductsV202312Request(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    audit_status: list[str] | None = None
+    audit_status: list[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None
     """
     Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
     """
@@ -2958,11 +2993,11 @@ class SearchProductsV202312Request(RequestModel):
     """
     Only products created at or before this time (Unix seconds).
     """
-    listing_platforms: list[str] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
     """
     Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
     """
-    listing_quality_tier: str | None = None
+    listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | None = None
     """
     Only products of this listing quality tier.
     """
@@ -2974,7 +3009,20 @@ class SearchProductsV202312Request(RequestModel):
     """
     TikTok Shop SKU ids.
     """
-    status: str | None = None
+    status: (
+        Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None
+    ) = None
     """
     Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
     """
@@ -2995,6 +3043,7 @@ class SearchProductsV202312ResponseProductSku(ResponseModel):
     list_price: ListPrice | None = None
     price: Price | None = None
     seller_sku: str | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
 
 
 class SearchResponsiblePersonsParams(RequestModel):
@@ -3084,7 +3133,28 @@ class SearchSizeChartsParams(RequestModel):
     """
     The next_page_token of the previous page; leave out for the first page.
     """
-    locales: list[str] | None = None
+    locales: (
+        list[
+            Literal[
+                "de-DE",
+                "en-GB",
+                "en-IE",
+                "en-US",
+                "es-ES",
+                "es-MX",
+                "fr-FR",
+                "id-ID",
+                "it-IT",
+                "ja-JP",
+                "ms-MY",
+                "pt-BR",
+                "th-TH",
+                "vi-VN",
+                "zh-CN",
+            ]
+        ]
+        | None
+    ) = None
     """
     Languages (BCP 47 tags such as de-DE) to filter by.
     """
@@ -3117,7 +3187,7 @@ class SizeChart(ResponseModel):
 
 
 class SizeChartInputImage(RequestModel):
-    uri: str | None = None
+    uri: str
     """
     Uri of an uploaded image, as returned by the image upload call.
     """
@@ -3128,6 +3198,14 @@ class Sku(ResponseModel):
     id: str | None = None
     sales_attributes: list[SalesAttribute] | None = None
     seller_sku: str | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
+
+
+class SkuImageInput(RequestModel):
+    uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class SkuImg(ResponseModel):
@@ -3139,28 +3217,24 @@ class SkuImg(ResponseModel):
 
 
 class SkuImgInput(RequestModel):
-    uri: str | None = None
+    uri: str
     """
     Uri of an uploaded image, as returned by the image upload call.
     """
 
 
-class SkuInput(RequestModel):
-    id: str | None = None
+class SkuInputSalesAttribute(RequestModel):
+    name: str | None = None
     """
-    TikTok Shop SKU id.
+    Name of a custom sales attribute (when no id is given), such as Colour.
     """
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    sku_images: list[SkuImageInput] | None = None
     """
-    Stock of the SKU, one entry per warehouse.
+    Images of this attribute value.
     """
-    price: ReplicateProductRequestReplicateTargetSkuPrice | None = None
+    value: str | None = None
     """
-    Price of the SKU (amount and currency).
-    """
-    seller_sku: str | None = None
-    """
-    Your own code of the SKU (seller SKU).
+    The value, as a decimal string.
     """
 
 
@@ -3175,8 +3249,8 @@ class SmartText(ResponseModel):
 
 
 class StatusInfo(ResponseModel):
-    deactivation_source: str | None = None
-    status: str | None = None
+    deactivation_source: Literal["SELLER", "PLATFORM", "COMBO_RELATION"] | str | None = None
+    status: Literal["NORMAL", "DEACTIVATED"] | str | None = None
 
 
 class SubmitProductViaOpportunityParams(RequestModel):
@@ -3248,7 +3322,7 @@ class SubmitStrikethroughPriceRequestSkuExternalTransactionPrice(RequestModel):
     """
     When the sale at that price took place (Unix seconds).
     """
-    image: PartialEditGlobalProductRequestSizeChartImage | None = None
+    image: SizeChartInputImage | None = None
     """
     Screenshot proving the price (uploaded image).
     """
@@ -3290,7 +3364,7 @@ class Suggestion(ResponseModel):
 
 
 class SupplementarySkuImageInput(RequestModel):
-    uri: str | None = None
+    uri: str
     """
     Uri of an uploaded image, as returned by the image upload call.
     """
@@ -3312,7 +3386,7 @@ class Template(ResponseModel):
 
 
 class TemplateInput(RequestModel):
-    id: str | None = None
+    id: str
     """
     Id of the size chart template.
     """
@@ -3330,11 +3404,11 @@ class UpdateGlobalInventoryParams(RequestModel):
 
 
 class UpdateGlobalInventoryRequestGlobalSku(RequestModel):
-    id: str | None = None
+    id: str
     """
     Id of the global SKU.
     """
-    inventory: list[InventoryInput] | None = None
+    inventory: list[InventoryInput]
     """
     Stock of the SKU, one entry per warehouse.
     """
@@ -3351,14 +3425,22 @@ class UpdateInventoryParams(RequestModel):
     """
 
 
-class UpdateInventoryRequestSku(RequestModel):
-    id: str | None = None
+class UpdateInventoryRequestSkuInventory(RequestModel):
+    quantity: int
     """
-    TikTok Shop SKU id.
+    Units available in this warehouse.
     """
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    warehouse_id: str | None = None
     """
-    Stock of the SKU, one entry per warehouse.
+    Id of the warehouse holding the stock.
+    """
+    backorder_quantity: int | None = None
+    """
+    Units that can be sold beyond stock (on back order).
+    """
+    handling_time: int | None = None
+    """
+    Extra time needed to ship back-ordered units (Unix seconds).
     """
 
 
@@ -3384,7 +3466,7 @@ class UpdatePriceRequestSku(RequestModel):
     """
     Compare-at prices of the SKU on other sales channels.
     """
-    id: str | None = None
+    id: str
     """
     TikTok Shop SKU id.
     """
@@ -3392,7 +3474,7 @@ class UpdatePriceRequestSku(RequestModel):
     """
     Compare-at (list) price of the SKU, amount and currency.
     """
-    price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
+    price: CreateProductRequestSkuPrice
     """
     Price of the SKU (amount and currency).
     """
@@ -3410,6 +3492,46 @@ class UpdateStockOperationSettingsResponseStockOperation(ResponseModel):
     success_sku_ids: list[str] | None = None
 
 
+class UploadCandidateProductsResponseErrorDetail(ResponseModel):
+    external_product_id: str | None = None
+
+
+class UploadExternalProductRequestExternalProductFirstImage(RequestModel):
+    url: str | None = None
+    """
+    Address of the image.
+    """
+
+
+class UploadExternalProductRequestExternalProductSkuImage(RequestModel):
+    url: str | None = None
+    """
+    Address of the image.
+    """
+
+
+class UploadExternalProductRequestExternalProductSkuSelectedOption(RequestModel):
+    name: str | None = None
+    """
+    Name of the option chosen (such as Colour).
+    """
+    value: str | None = None
+    """
+    The value, as a decimal string.
+    """
+
+
+class UploadExternalProductRequestExternalProductSkuWeight(RequestModel):
+    unit: str | None = None
+    """
+    Weight unit (one of the listed values, such as KILOGRAM or POUND).
+    """
+    value: str | None = None
+    """
+    Weight as a decimal string in the given unit.
+    """
+
+
 class UploadProductFileForm(RequestModel):
     """
     Multipart fields of `upload_product_file`.
@@ -3419,7 +3541,7 @@ class UploadProductFileForm(RequestModel):
     """
     The file's bytes, a path or a binary file object (PDF or video).
     """
-    name: str | None = None
+    name: str
     """
     File name with its extension, such as manual.pdf.
     """
@@ -3441,7 +3563,12 @@ class UploadProductImageForm(RequestModel):
     """
     The image's bytes, a path or a binary file object (JPG, PNG, WEBP and similar, up to 5 MB).
     """
-    use_case: str | None = None
+    use_case: (
+        Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | None
+    ) = None
     """
     What the image is for; MAIN_IMAGE, ATTRIBUTE_IMAGE, DESCRIPTION_IMAGE, CERTIFICATION_IMAGE or SIZE_CHART_IMAGE.
     """
@@ -3451,7 +3578,13 @@ class UploadProductImageResponse(ResponseModel):
     height: int | None = None
     uri: str | None = None
     url: str | None = None
-    use_case: str | None = None
+    use_case: (
+        Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | str
+        | None
+    ) = None
     width: int | None = None
 
 
@@ -3472,7 +3605,7 @@ class ValueInput(RequestModel):
 
 
 class VideoInput(RequestModel):
-    id: str | None = None
+    id: str
     """
     Id of the uploaded video, from upload_product_file.
     """
@@ -3487,8 +3620,53 @@ class ActivateProductResponseErrorDetail(ResponseModel):
     product_id: str | None = None
 
 
+class ApplyOpportunitiesResponse(ResponseModel):
+    opportunity_applications: list[ApplyOpportunitiesResponseOpportunityApplication] | None = None
+
+
+class BindLocalProductsRequestLocalProductSku(RequestModel):
+    global_sku_id: str | None = None
+    """
+    Id of the global SKU.
+    """
+    id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
+    sales_attributes: list[BindLocalProductsRequestLocalProductSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
+
+
+class BindLocalProductsResponseBindResult(ResponseModel):
+    fail_reasons: list[CheckProductListingResponseFailReason] | None = None
+    local_product_id: str | None = None
+    region: Literal["DE", "ES", "FR", "IE", "IT"] | str | None = None
+    status: Literal["SUCCESS", "FAILED"] | str | None = None
+
+
 class CertificationInput(RequestModel):
     files: list[FileInput] | None = None
+    """
+    Uploaded files (id, name and format).
+    """
+    id: str
+    """
+    Id of the certificate type the category asks for.
+    """
+    images: list[CertificationInputImage] | None = None
+    """
+    Images (uploaded image uris).
+    """
+
+
+class CheckGlobalProductListingRequestCertification(RequestModel):
+    files: list[CheckGlobalProductListingRequestCertificationFile] | None = None
     """
     Uploaded files (id, name and format).
     """
@@ -3500,6 +3678,56 @@ class CertificationInput(RequestModel):
     """
     Images (uploaded image uris).
     """
+
+
+class CheckGlobalProductListingRequestProductAttribute(RequestModel):
+    id: str | None = None
+    """
+    Id of the product attribute, from the category's attributes.
+    """
+    values: list[ValueInput] | None = None
+    """
+    Values of the attribute; ids from the category's attributes or custom texts.
+    """
+
+
+class CheckGlobalProductListingRequestSizeChart(RequestModel):
+    image: CheckGlobalProductListingRequestSizeChartImage | None = None
+    """
+    Image (an uploaded image uri).
+    """
+    template: CheckGlobalProductListingRequestSizeChartTemplate | None = None
+    """
+    Size chart template.
+    """
+
+
+class CheckGlobalProductListingRequestSkuSalesAttribute(RequestModel):
+    id: str | None = None
+    """
+    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
+    """
+    name: str | None = None
+    """
+    Name of a custom sales attribute (when no id is given), such as Colour.
+    """
+    sku_img: CheckGlobalProductListingRequestSkuSalesAttributeSkuImg | None = None
+    """
+    Image of this attribute value (an uploaded image uri).
+    """
+    value_id: str | None = None
+    """
+    Id of the attribute value, from the category's attributes; leave out for a custom value.
+    """
+    value_name: str | None = None
+    """
+    Text of the attribute value (a custom value when no value_id is given).
+    """
+
+
+class CheckGlobalProductListingResponse(ResponseModel):
+    check_result: str | None = None
+    fail_reasons: list[FailReason] | None = None
 
 
 class CheckListingPrerequisitesResponse(ResponseModel):
@@ -3521,8 +3749,20 @@ class CheckProductListingResponseDiagnoseSuggestions(ResponseModel):
     smart_texts: list[SmartText] | None = None
 
 
+class CheckProductListingResponsePreCheckResult(ResponseModel):
+    pre_check_details: list[CheckProductListingResponsePreCheckResultPreCheckDetail] | None = None
+    pre_check_item: str | None = None
+
+
+class CreateAttributeRecommendationRequestRequestExternalProductSku(RequestModel):
+    sales_attributes: list[SkuInputSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
+
+
 class CreateImageTranslationTasksRequest(RequestModel):
-    images: list[CreateImageTranslationTasksRequestImage] | None = None
+    images: list[CreateImageTranslationTasksRequestImage]
     """
     Images (uploaded uris) whose text is to be translated, with the target languages.
     """
@@ -3533,11 +3773,11 @@ class CreateImageTranslationTasksResponse(ResponseModel):
 
 
 class CreateManufacturerRequest(RequestModel):
-    address: str | None = None
+    address: str
     """
     Postal address, one line.
     """
-    email: str | None = None
+    email: str
     """
     Contact e-mail address.
     """
@@ -3545,11 +3785,11 @@ class CreateManufacturerRequest(RequestModel):
     """
     Language and region of the returned texts, as a BCP 47 tag such as en-US.
     """
-    name: str | None = None
+    name: str
     """
     Name of the manufacturer.
     """
-    phone_number: PhoneNumberInput | None = None
+    phone_number: PhoneNumberInput
     """
     Contact phone number, with country code.
     """
@@ -3568,11 +3808,11 @@ class CreateProductRequestCertification(RequestModel):
     """
     Uploaded files (id, name and format).
     """
-    id: str | None = None
+    id: str
     """
     Id of the certificate type the category asks for.
     """
-    images: list[ImageInput] | None = None
+    images: list[CertificationInputImage] | None = None
     """
     Images (uploaded image uris).
     """
@@ -3612,11 +3852,11 @@ class CreateProductResponse(ResponseModel):
 
 
 class CreateResponsiblePersonRequest(RequestModel):
-    address: AddressInput | None = None
+    address: AddressInput
     """
     Postal address, one line.
     """
-    email: str | None = None
+    email: str
     """
     Contact e-mail address.
     """
@@ -3624,11 +3864,11 @@ class CreateResponsiblePersonRequest(RequestModel):
     """
     Language and region of the returned texts, as a BCP 47 tag such as en-US.
     """
-    name: str | None = None
+    name: str
     """
     Name of the responsible person or company in the EU.
     """
-    phone_number: CreateResponsiblePersonRequestPhoneNumber | None = None
+    phone_number: CreateResponsiblePersonRequestPhoneNumber
     """
     Contact phone number, with country code.
     """
@@ -3650,8 +3890,47 @@ class DeleteProductsResponse(ResponseModel):
 
 class Diagnose(ResponseModel):
     diagnosis_results: list[DiagnosisResult] | None = None
-    field: str | None = None
+    field: Literal["TITLE", "DESCRIPTION", "IMAGE", "ATTRIBUTE", "SIZE_CHART"] | str | None = None
     suggestion: Suggestion | None = None
+
+
+class DiagnoseandOptimizeProductRequest(RequestModel):
+    brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
+    category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
+    description: str | None = None
+    """
+    Description (HTML) to diagnose and optimise.
+    """
+    main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
+    optimization_fields: list[Literal["TITLE", "DESCRIPTION", "IMAGE", "ALL", "NONE"]] | None = None
+    """
+    What to optimise; TITLE, DESCRIPTION, IMAGE, ALL or NONE.
+    """
+    product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
+    product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
+    size_chart: CheckGlobalProductListingRequestSizeChart | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
+    title: str | None = None
+    """
+    Title to diagnose and optimise.
+    """
 
 
 class DiagnoseandOptimizeProductResponse(ResponseModel):
@@ -3661,27 +3940,12 @@ class DiagnoseandOptimizeProductResponse(ResponseModel):
 
 class EditGlobalProductResponsePublishResult(ResponseModel):
     fail_reasons: list[FailReason] | None = None
-    region: str | None = None
-    status: str | None = None
-
-
-class EditProductRequestCertification(RequestModel):
-    id: str
-    """
-    Id of the certificate type the category asks for.
-    """
-    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
-    """
-    Images (uploaded image uris).
-    """
-    files: list[Any] | None = None
-    """
-    Uploaded files (id, name and format).
-    """
-    expiration_date: int | None = None
-    """
-    When the certificate expires (Unix seconds).
-    """
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MX", "MY", "PH", "SG", "TH", "US", "VN"]
+        | str
+        | None
+    ) = None
+    status: Literal["SUCCESS", "FAILED"] | str | None = None
 
 
 class EditProductRequestReplicatedProductSku(RequestModel):
@@ -3697,14 +3961,14 @@ class EditProductRequestReplicatedProductSku(RequestModel):
     """
     Your own code of the SKU (seller SKU).
     """
-    inventory: list[EditProductRequestReplicatedProductSkuInventory] | None = None
+    inventory: list[EditProductRequestReplicatedProductSkuInventory]
     """
     Stock of the SKU, one entry per warehouse.
     """
 
 
 class EditProductRequestSkuPreSale(RequestModel):
-    type: Literal["CUSTOM", "MADE_TO_ORDER", "NONE", "PRE_ORDER"] | None = None
+    type: Literal["PRE_ORDER", "MADE_TO_ORDER", "CUSTOM", "NONE"] | None = None
     """
     Pre-sale kind: NONE, PRE_ORDER (ships later), MADE_TO_ORDER (made after purchase), CUSTOM.
     """
@@ -3714,47 +3978,19 @@ class EditProductRequestSkuPreSale(RequestModel):
     """
 
 
-class EditProductRequestSkuSalesAttribute(RequestModel):
-    id: str | None = None
-    """
-    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
-    """
-    name: str | None = None
-    """
-    Name of a custom sales attribute (when no id is given), such as Colour.
-    """
-    value_id: str | None = None
-    """
-    Id of the attribute value, from the category's attributes; leave out for a custom value.
-    """
-    value_name: str | None = None
-    """
-    Text of the attribute value (a custom value when no value_id is given).
-    """
-    sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
-    """
-    Image of this attribute value (an uploaded image uri).
-    """
-    supplementary_sku_images: list[EditProductRequestSkuSalesAttributeSupplementarySkuImage] | None = None
-    """
-    More images of this attribute value.
-    """
-
-
-class EditProductResponseSku(ResponseModel):
-    id: str | None = None
-    seller_sku: str | None = None
-    sales_attributes: list[SalesAttribute] | None = None
-    external_sku_id: str | None = None
-    fees: list[EditProductResponseSkuFee] | None = None
+class EditProductResponse(ResponseModel):
+    product_id: str | None = None
+    skus: list[Sku] | None = None
+    warnings: list[Warning] | None = None
+    audit: EditProductResponseAudit | None = None
 
 
 class EditProductV202309RequestCertification(RequestModel):
-    expiration_date: float | None = None
+    expiration_date: int | None = None
     """
     When the certificate expires (Unix seconds).
     """
-    files: list[FileInput] | None = None
+    files: list[CheckGlobalProductListingRequestCertificationFile] | None = None
     """
     Uploaded files (id, name and format).
     """
@@ -3768,14 +4004,32 @@ class EditProductV202309RequestCertification(RequestModel):
     """
 
 
-class EditProductV202309RequestSkuPreSale(RequestModel):
-    fulfillment_type: EditProductV202309RequestSkuPreSaleFulfillmentType | None = None
+class EditProductV202309RequestSkuSalesAttribute(RequestModel):
+    id: str | None = None
     """
-    When pre-sale units ship.
+    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
     """
-    type: str | None = None
+    name: str | None = None
     """
-    Pre-sale kind: NONE, PRE_ORDER (ships later), MADE_TO_ORDER (made after purchase), CUSTOM.
+    Name of a custom sales attribute (when no id is given), such as Colour.
+    """
+    sku_img: CheckGlobalProductListingRequestSkuSalesAttributeSkuImg | None = None
+    """
+    Image of this attribute value (an uploaded image uri).
+    """
+    supplementary_sku_images: list[EditProductV202309RequestSkuSalesAttributeSupplementarySkuImage] | None = (
+        None
+    )
+    """
+    More images of this attribute value.
+    """
+    value_id: str | None = None
+    """
+    Id of the attribute value, from the category's attributes; leave out for a custom value.
+    """
+    value_name: str | None = None
+    """
+    Text of the attribute value (a custom value when no value_id is given).
     """
 
 
@@ -3786,6 +4040,31 @@ class EditProductV202309Response(ResponseModel):
     warnings: list[Warning] | None = None
 
 
+class EnableStrikethroughPricesRequestSku(RequestModel):
+    external_retail_price: EnableStrikethroughPricesRequestSkuExternalRetailPrice | None = None
+    """
+    Your regular retail price elsewhere (amount and currency).
+    """
+    external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
+    external_transaction_price: EnableStrikethroughPricesRequestSkuExternalTransactionPrice | None = None
+    """
+    A price the product recently sold for elsewhere, with proof.
+    """
+    id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
+
+
+class EnableStrikethroughPricesResponseError(ResponseModel):
+    code: str | None = None
+    detail: EnableStrikethroughPricesResponseErrorDetail | None = None
+    message: str | None = None
+
+
 class GetAttributesResponseAttribute(ResponseModel):
     id: str | None = None
     is_customizable: bool | None = None
@@ -3793,8 +4072,8 @@ class GetAttributesResponseAttribute(ResponseModel):
     is_requried: bool | None = None
     name: str | None = None
     requirement_conditions: list[RequirementCondition] | None = None
-    type: str | None = None
-    value_data_format: str | None = None
+    type: Literal["SALES_PROPERTY", "PRODUCT_PROPERTY"] | str | None = None
+    value_data_format: Literal["POSITIVE_INT_OR_DECIMAL"] | str | None = None
     values: list[GetAttributesResponseAttributeValue] | None = None
 
 
@@ -3820,11 +4099,27 @@ class GetGlobalAttributesResponseAttribute(ResponseModel):
     is_multiple_selection: bool | None = None
     is_requried: bool | None = None
     name: str | None = None
-    optional_regions: list[str] | None = None
-    required_regions: list[str] | None = None
+    optional_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+            | str
+        ]
+        | None
+    ) = None
+    required_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+            | str
+        ]
+        | None
+    ) = None
     requirement_conditions: list[GetGlobalAttributesResponseAttributeRequirementCondition] | None = None
-    type: str | None = None
+    type: Literal["SALES_PROPERTY", "PRODUCT_PROPERTY"] | str | None = None
     values: list[Value] | None = None
+
+
+class GetGlobalCategoriesResponse(ResponseModel):
+    categories: list[GetGlobalCategoriesResponseCategory] | None = None
 
 
 class GetGlobalCategoryRulesResponse(ResponseModel):
@@ -3874,8 +4169,8 @@ class GetImageTranslationTasksResponseTranslationTask(ResponseModel):
     fail_reason: str | None = None
     id: str | None = None
     original_image: GetImageTranslationTasksResponseTranslationTaskOriginalImage | None = None
-    status: str | None = None
-    target_language: str | None = None
+    status: Literal["PROCESSING", "COMPLETED", "FAILED"] | str | None = None
+    target_language: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
     translated_image: GetImageTranslationTasksResponseTranslationTaskTranslatedImage | None = None
 
 
@@ -3930,7 +4225,7 @@ class GetProductResponseSkuCombinedSkuSalesAttribute(ResponseModel):
 
 
 class GetProductResponseSkuGlobalListingPolicy(ResponseModel):
-    inventory_type: str | None = None
+    inventory_type: Literal["SHARED", "EXCLUSIVE"] | str | None = None
     price_sync: bool | None = None
     replicate_source: GetProductResponseSkuGlobalListingPolicyReplicateSource | None = None
 
@@ -3967,7 +4262,7 @@ class GetProductsSeoWordsResponseProduct(ResponseModel):
 
 
 class GetRecommendedProductTitleAndDescriptionResponseProductSuggestion(ResponseModel):
-    field: str | None = None
+    field: Literal["TITLE", "DESCRIPTION"] | str | None = None
     items: list[GetRecommendedProductTitleAndDescriptionResponseProductSuggestionItem] | None = None
 
 
@@ -3986,6 +4281,10 @@ class GlobalSku(ResponseModel):
     id: str | None = None
     sales_attributes: list[SalesAttribute] | None = None
     seller_sku: str | None = None
+
+
+class ImportExternalProductInfoResponse(ResponseModel):
+    import_result: ImportExternalProductInfoResponseImportResult | None = None
 
 
 class InventorySearchResponseInventorySkuTotalAvailableInventoryDistribution(ResponseModel):
@@ -4017,7 +4316,7 @@ class ListProductSkppStatusesResponseProduct(ResponseModel):
 
 
 class ListingSchemasResponseError(ResponseModel):
-    code: float | None = None
+    code: int | None = None
     detail: ListingSchemasResponseErrorDetail | None = None
     message: str | None = None
 
@@ -4037,17 +4336,6 @@ class ListingSchemasV202401ResponseListingSchemaFiled(ResponseModel):
     rules: list[ListingSchemasResponseListingSchemaFieldComplexValueRule] | None = None
 
 
-class MetricStandardInfoInput(RequestModel):
-    id: str | None = None
-    """
-    Id of the measurement standard.
-    """
-    metric_value_module_infos: list[MetricValueModuleInfoInput] | None = None
-    """
-    Measurement values.
-    """
-
-
 class OptimizedImagesRequest(RequestModel):
     images: list[OptimizedImagesRequestImage] | None = None
     """
@@ -4059,71 +4347,9 @@ class OptimizedImagesResponse(ResponseModel):
     images: list[OptimizedImagesResponseImage] | None = None
 
 
-class PartialEditGlobalProductRequestCertification(RequestModel):
-    id: str
-    """
-    Id of the certificate type the category asks for.
-    """
-    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
-    """
-    Images (uploaded image uris).
-    """
-    files: list[Any] | None = None
-    """
-    Uploaded files (id, name and format).
-    """
-
-
-class PartialEditGlobalProductRequestProductAttribute(RequestModel):
-    id: str
-    """
-    Id of the product attribute, from the category's attributes.
-    """
-    values: list[ValueInput]
-    """
-    Values of the attribute; ids from the category's attributes or custom texts.
-    """
-
-
-class PartialEditGlobalProductRequestSizeChart(RequestModel):
-    image: PartialEditGlobalProductRequestSizeChartImage | None = None
-    """
-    Image (an uploaded image uri).
-    """
-    template: PartialEditGlobalProductRequestSizeChartTemplate | None = None
-    """
-    Size chart template.
-    """
-
-
-class PartialEditGlobalProductRequestSkuSalesAttribute(RequestModel):
-    id: str | None = None
-    """
-    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
-    """
-    name: str | None = None
-    """
-    Name of a custom sales attribute (when no id is given), such as Colour.
-    """
-    value_id: str | None = None
-    """
-    Id of the attribute value, from the category's attributes; leave out for a custom value.
-    """
-    value_name: str | None = None
-    """
-    Text of the attribute value (a custom value when no value_id is given).
-    """
-    sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
-    """
-    Image of this attribute value (an uploaded image uri).
-    """
-
-
-class PartialEditGlobalProductResponseGlobalSku(ResponseModel):
-    id: str | None = None
-    seller_sku: str | None = None
-    sales_attributes: list[SalesAttribute] | None = None
-    external_global_sku_id: str | None = None
+class PartialEditGlobalProductResponse(ResponseModel):
+    global_skus: list[GlobalSku] | None = None
+    publish_results: list[EditGlobalProductResponsePublishResult] | None = None
 
 
 class PartialEditManufacturerRequest(RequestModel):
@@ -4153,67 +4379,19 @@ class PartialEditManufacturerRequest(RequestModel):
     """
 
 
-class PartialEditProductRequestCertification(RequestModel):
-    id: str
+class PartialEditProductRequestReplicatedProduct(RequestModel):
+    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
     """
-    Id of the certificate type the category asks for.
+    Market (two-letter region code, such as GB or DE).
     """
-    expiration_date: int | None = None
+    skus: list[PartialEditProductRequestReplicatedProductSku] | None = None
     """
-    When the certificate expires (Unix seconds).
-    """
-    files: list[PartialEditProductRequestCertificationFile] | None = None
-    """
-    Uploaded files (id, name and format).
-    """
-    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
-    """
-    Images (uploaded image uris).
-    """
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageArea(RequestModel):
-    default_image: (
-        PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageAreaDefaultImage | None
-    ) = None
-    """
-    Image shown before the buyer adds one.
-    """
-    min_height: int | None = None
-    """
-    Least image height in pixels.
-    """
-    min_width: int | None = None
-    """
-    Least image width in pixels.
-    """
-
-
-class PartialEditProductRequestReplicatedProductSku(RequestModel):
-    price: PartialEditProductRequestReplicatedProductSkuPrice
-    """
-    Price of the SKU (amount and currency).
-    """
-    external_sku_id: str | None = None
-    """
-    Your own id of the SKU.
-    """
-    id: str | None = None
-    """
-    TikTok Shop SKU id.
-    """
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
-    """
-    Stock of the SKU, one entry per warehouse.
-    """
-    seller_sku: str | None = None
-    """
-    Your own code of the SKU (seller SKU).
+    SKUs of the copy in that market.
     """
 
 
 class PartialEditProductRequestSku(RequestModel):
-    external_list_prices: list[PartialEditProductRequestSkuExternalListPrice] | None = None
+    external_list_prices: list[ExternalListPriceInput] | None = None
     """
     Compare-at prices of the SKU on other sales channels.
     """
@@ -4229,7 +4407,7 @@ class PartialEditProductRequestSku(RequestModel):
     """
     More product codes of the SKU.
     """
-    fees: list[PartialEditProductRequestSkuFee] | None = None
+    fees: list[EditProductRequestSkuFee] | None = None
     """
     Extra fees charged with the SKU (such as a deposit).
     """
@@ -4245,7 +4423,7 @@ class PartialEditProductRequestSku(RequestModel):
     """
     Stock of the SKU, one entry per warehouse.
     """
-    list_price: EditProductRequestSkuListPrice | None = None
+    list_price: ListPriceInput | None = None
     """
     Compare-at (list) price of the SKU, amount and currency.
     """
@@ -4253,11 +4431,11 @@ class PartialEditProductRequestSku(RequestModel):
     """
     Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
     """
-    price: PartialEditProductRequestSkuPrice | None = None
+    price: CreateProductRequestSkuPrice | None = None
     """
     Price of the SKU (amount and currency).
     """
-    sales_attributes: list[PartialEditProductRequestSkuSalesAttribute] | None = None
+    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
     """
     Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
     """
@@ -4265,26 +4443,39 @@ class PartialEditProductRequestSku(RequestModel):
     """
     Your own code of the SKU (seller SKU).
     """
-    sku_dimensions: PartialEditProductRequestSkuSkuDimensions | None = None
-    """
-    Size of the SKU when packed.
-    """
     sku_unit_count: str | None = None
     """
     Units in one SKU (for example 6 for a six-pack), as a string.
     """
-    sku_weight: PartialEditProductRequestSkuSkuWeight | None = None
-    """
-    Weight of the SKU when packed.
-    """
 
 
-class PartialEditProductResponseSku(ResponseModel):
-    external_sku_id: str | None = None
-    fees: list[PartialEditProductResponseSkuFee] | None = None
+class PartialEditProductResponse(ResponseModel):
+    audit: EditProductResponseAudit | None = None
+    product_id: str | None = None
+    skus: list[Sku] | None = None
+
+
+class PartialEditProductV202309RequestReplicatedProductSku(RequestModel):
     id: str | None = None
-    sales_attributes: list[SalesAttribute] | None = None
+    """
+    TikTok Shop SKU id.
+    """
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
+    price: ReplicatedProductInputSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
+    external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
 
 
 class PartialEditProductV202309RequestSku(RequestModel):
@@ -4320,7 +4511,7 @@ class PartialEditProductV202309RequestSku(RequestModel):
     """
     Compare-at (list) price of the SKU, amount and currency.
     """
-    pre_sale: EditProductV202309RequestSkuPreSale | None = None
+    pre_sale: PreSaleInput | None = None
     """
     Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
     """
@@ -4328,7 +4519,7 @@ class PartialEditProductV202309RequestSku(RequestModel):
     """
     Price of the SKU (amount and currency).
     """
-    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    sales_attributes: list[EditProductV202309RequestSkuSalesAttribute] | None = None
     """
     Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
     """
@@ -4340,12 +4531,16 @@ class PartialEditProductV202309RequestSku(RequestModel):
     """
     Units in one SKU (for example 6 for a six-pack), as a string.
     """
+    fees: list[EditProductRequestSkuFee] | None = None
+    """
+    Extra fees charged with the SKU (such as a deposit).
+    """
 
 
-class PartialEditProductV202309Response(ResponseModel):
-    audit: EditProductResponseAudit | None = None
+class PartialEditProductV202309ResponseReplicatedProduct(ResponseModel):
     product_id: str | None = None
-    skus: list[Sku] | None = None
+    region: str | None = None
+    skus: list[PartialEditProductV202309ResponseReplicatedProductSku] | None = None
 
 
 class PredictProductPackageDimensionsAndWeightResponse(ResponseModel):
@@ -4360,11 +4555,11 @@ class ProductAttribute(ResponseModel):
 
 
 class ProductAttributeInput(RequestModel):
-    id: str | None = None
+    id: str
     """
     Id of the product attribute, from the category's attributes.
     """
-    values: list[ValueInput] | None = None
+    values: list[ValueInput]
     """
     Values of the attribute; ids from the category's attributes or custom texts.
     """
@@ -4385,9 +4580,13 @@ class PublishGlobalProductRequestPublishTargetSku(RequestModel):
     """
     Price of the SKU (amount and currency).
     """
-    related_global_sku_id: str | None = None
+    related_global_sku_id: str
     """
     Id of the global SKU this SKU comes from.
+    """
+    fees: list[EditProductRequestSkuFee] | None = None
+    """
+    Extra fees charged with the SKU (such as a deposit).
     """
 
 
@@ -4429,6 +4628,17 @@ class RecommendRequiredProductPropertiesResponseRecommendedProperty(ResponseMode
     values: list[RecommendRequiredProductPropertiesResponseRecommendedPropertyValue] | None = None
 
 
+class RecommendSizechartRequest(RequestModel):
+    images: list[RecommendSizechartRequestImage] | None = None
+    """
+    Size chart images (uploaded uris) to read the table from.
+    """
+
+
+class RecommendSizechartResponse(ResponseModel):
+    images: list[RecommendSizechartResponseImage] | None = None
+
+
 class ReplicateProductRequestReplicateTargetSku(RequestModel):
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
     """
@@ -4450,14 +4660,22 @@ class ReplicateProductResponseError(ResponseModel):
     message: str | None = None
 
 
-class ReplicatedProductInput(RequestModel):
-    region: str | None = None
+class ReplicatedProductInputSku(RequestModel):
+    id: str | None = None
     """
-    Market (two-letter region code, such as GB or DE).
+    TikTok Shop SKU id.
     """
-    skus: list[SkuInput] | None = None
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
     """
-    SKUs of the copy in that market.
+    Stock of the SKU, one entry per warehouse.
+    """
+    price: ReplicatedProductInputSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
+    seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
     """
 
 
@@ -4484,19 +4702,38 @@ class SalesAttributeInput(RequestModel):
     """
 
 
+class SearchCandidateProductsResponseCandidateProductSkuSalesAttribute(ResponseModel):
+    name: str | None = None
+    sku_images: list[SearchCandidateProductsResponseCandidateProductSkuSalesAttributeSkuImage] | None = None
+    value: str | None = None
+
+
+class SearchCombinedListingRecommendationsResponseCombinedListingRecommendation(ResponseModel):
+    option_name: str | None = None
+    products: (
+        list[SearchCombinedListingRecommendationsResponseCombinedListingRecommendationProduct] | None
+    ) = None
+
+
 class SearchGlobalProductsResponseGlobalProduct(ResponseModel):
     create_time: int | None = None
     id: str | None = None
     skus: list[SearchGlobalProductsResponseGlobalProductSku] | None = None
-    status: str | None = None
+    status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | str | None = None
     title: str | None = None
     update_time: int | None = None
+
+
+class SearchGlobalProductsV202309Response(ResponseModel):
+    global_products: list[SearchGlobalProductsV202309ResponseGlobalProduct] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
 
 
 class SearchManufacturersResponseManufacturerRegionalProfile(ResponseModel):
     address: str | None = None
     email: str | None = None
-    locale: str | None = None
+    locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
     name: str | None = None
     phone_number: SearchManufacturersResponseManufacturerRegionalProfilePhoneNumber | None = None
     registered_trade_name: str | None = None
@@ -4505,6 +4742,12 @@ class SearchManufacturersResponseManufacturerRegionalProfile(ResponseModel):
 class SearchManufacturersV202409Response(ResponseModel):
     manufacturers: list[SearchManufacturersV202409ResponseManufacturer] | None = None
     next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class SearchOpportunitiesResponse(ResponseModel):
+    next_page_token: str | None = None
+    opportunities: list[SearchOpportunitiesResponseOpportunity] | None = None
     total_count: int | None = None
 
 
@@ -4526,24 +4769,21 @@ class SearchProductsForComplianceAuditingResponseProduct(ResponseModel):
 class SearchProductsResponseProductSku(ResponseModel):
     external_list_prices: list[ExternalListPrice] | None = None
     id: str | None = None
-    inventory: list[Inventory] | None = None
+    inventory: list[GetProductResponseSkuInventory] | None = None
     list_price: ListPrice | None = None
     pre_sale: PreSale | None = None
     price: Price | None = None
     seller_sku: str | None = None
     status_info: StatusInfo | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
 
 
-class SearchProductsV202309ResponseProduct(ResponseModel):
-    create_time: int | None = None
+class SearchProductsV202309ResponseProductSku(ResponseModel):
     id: str | None = None
-    product_sync_fail_reasons: list[str] | None = None
-    recommended_categories: list[RecommendedCategory] | None = None
-    sales_regions: list[str] | None = None
-    skus: list[SearchProductsV202309ResponseProductSku] | None = None
-    status: str | None = None
-    title: str | None = None
-    update_time: int | None = None
+    inventory: list[Inventory] | None = None
+    price: SearchProductsV202309ResponseProductSkuPrice | None = None
+    seller_sku: str | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
 
 
 class SearchProductsV202312ResponseProduct(ResponseModel):
@@ -4552,12 +4792,33 @@ class SearchProductsV202312ResponseProduct(ResponseModel):
     id: str | None = None
     integrated_platform_statuses: list[IntegratedPlatformStatus] | None = None
     is_not_for_sale: bool | None = None
-    listing_quality_tier: str | None = None
+    listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | str | None = None
     product_sync_fail_reasons: list[str] | None = None
     recommended_categories: list[RecommendedCategory] | None = None
-    sales_regions: list[str] | None = None
+    sales_regions: (
+        list[
+            Literal[
+                "BR", "DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MX", "MY", "PH", "SG", "TH", "US", "VN"
+            ]
+            | str
+        ]
+        | None
+    ) = None
     skus: list[SearchProductsV202312ResponseProductSku] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
     title: str | None = None
     update_time: int | None = None
 
@@ -4565,7 +4826,7 @@ class SearchProductsV202312ResponseProduct(ResponseModel):
 class SearchResponsiblePersonsResponseResponsiblePersonRegionalProfile(ResponseModel):
     address: SearchResponsiblePersonsResponseResponsiblePersonRegionalProfileAddress | None = None
     email: str | None = None
-    locale: str | None = None
+    locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
     name: str | None = None
     phone_number: PhoneNumber | None = None
 
@@ -4617,6 +4878,17 @@ class SizeChartInput(RequestModel):
     template: TemplateInput | None = None
     """
     Size chart template.
+    """
+
+
+class SkuInput(RequestModel):
+    price: CheckGlobalProductListingRequestSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
+    sales_attributes: list[SkuInputSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
     """
 
 
@@ -4673,16 +4945,20 @@ class SuggestBrandsResponse(ResponseModel):
 
 
 class UpdateGlobalInventoryRequest(RequestModel):
-    global_skus: list[UpdateGlobalInventoryRequestGlobalSku] | None = None
+    global_skus: list[UpdateGlobalInventoryRequestGlobalSku]
     """
     SKUs of the global product with their inventory per warehouse.
     """
 
 
-class UpdateInventoryRequest(RequestModel):
-    skus: list[UpdateInventoryRequestSku] | None = None
+class UpdateInventoryRequestSku(RequestModel):
+    id: str
     """
-    SKUs whose stock changes, each with its id and the new quantity per warehouse.
+    TikTok Shop SKU id.
+    """
+    inventory: list[UpdateInventoryRequestSkuInventory]
+    """
+    Stock of the SKU, one entry per warehouse.
     """
 
 
@@ -4692,7 +4968,7 @@ class UpdateInventoryResponseErrorDetail(ResponseModel):
 
 
 class UpdatePriceRequest(RequestModel):
-    skus: list[UpdatePriceRequestSku] | None = None
+    skus: list[UpdatePriceRequestSku]
     """
     SKUs whose price changes, each with its id and new price (a decimal string in the shop's currency).
     """
@@ -4717,58 +4993,147 @@ class UpdateStockOperationSettingsResponse(ResponseModel):
     stock_operation: UpdateStockOperationSettingsResponseStockOperation | None = None
 
 
+class UploadCandidateProductsResponseError(ResponseModel):
+    code: int | None = None
+    detail: UploadCandidateProductsResponseErrorDetail | None = None
+    message: str | None = None
+
+
+class UploadExternalProductRequestExternalProductSku(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    create_time: Timestamp | None = None
+    """
+    Window of creation times.
+    """
+    external_list_price: str | None = None
+    """
+    Compare-at price on your system, a decimal string.
+    """
+    external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
+    image: UploadExternalProductRequestExternalProductSkuImage | None = None
+    """
+    Image (an uploaded image uri).
+    """
+    inventory_quantity: int | None = None
+    """
+    Units in stock.
+    """
+    price: str | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
+    selected_options: list[UploadExternalProductRequestExternalProductSkuSelectedOption] | None = None
+    """
+    Options that make up the SKU (such as colour and size).
+    """
+    status: str | None = None
+    """
+    Status of the SKU on your system.
+    """
+    taxable: bool | None = None
+    """
+    True if the SKU is taxable.
+    """
+    title: str | None = None
+    """
+    Title.
+    """
+    update_time: Timestamp | None = None
+    """
+    Window of update times.
+    """
+    weight: UploadExternalProductRequestExternalProductSkuWeight | None = None
+    """
+    Weight; value and unit.
+    """
+
+
 class ActivateProductResponseError(ResponseModel):
     code: int | None = None
     detail: ActivateProductResponseErrorDetail | None = None
     message: str | None = None
 
 
-class CheckListingPrerequisitesV202309Response(ResponseModel):
-    shop: CheckListingPrerequisitesV202309ResponseShop | None = None
+class BindLocalProductsRequestLocalProduct(RequestModel):
+    id: str | None = None
+    """
+    Id of the local product to bind.
+    """
+    inventory_add_type: str | None = None
+    """
+    How the local product's stock is added to the global product.
+    """
+    inventory_mode: str | None = None
+    """
+    How stock is shared between markets.
+    """
+    skus: list[BindLocalProductsRequestLocalProductSku] | None = None
+    """
+    SKUs concerned.
+    """
 
 
-class CheckProductListingRequestSku(RequestModel):
-    combined_skus: list[CombinedSkuInput] | None = None
+class BindLocalProductsResponse(ResponseModel):
+    bind_results: list[BindLocalProductsResponseBindResult] | None = None
+
+
+class CandidateProductInput(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    description: str | None = None
     """
-    SKUs sold together as this bundle SKU, with their counts.
+    Description of the event.
     """
-    external_list_prices: list[ExternalListPriceInput] | None = None
+    external_category_name: str | None = None
     """
-    Compare-at prices of the SKU on other sales channels.
+    Name of the product's category on your own system.
     """
-    external_sku_id: str | None = None
+    external_product_id: str | None = None
     """
-    Your own id of the SKU.
+    Your own id of the product.
     """
-    external_urls: list[str] | None = None
+    images: list[ImageInput] | None = None
     """
-    Links to the product on other sites.
+    Images (uploaded image uris).
     """
-    extra_identifier_codes: list[str] | None = None
+    opportunity_matching_end_time: Timestamp | None = None
     """
-    More product codes of the SKU.
+    When matching against opportunities stops (Unix seconds).
     """
-    identifier_code: IdentifierCodeInput | None = None
+    skus: list[SkuInput] | None = None
+    """
+    SKUs concerned.
+    """
+    title: str | None = None
+    """
+    Title.
+    """
+
+
+class CheckGlobalProductListingRequestSku(RequestModel):
+    global_quantity: int | None = None
+    """
+    Units available across markets.
+    """
+    identifier_code: CheckGlobalProductListingRequestSkuIdentifierCode | None = None
     """
     Product code of the SKU (GTIN, EAN, UPC or ISBN).
     """
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    inventory: list[CheckGlobalProductListingRequestSkuInventory] | None = None
     """
     Stock of the SKU, one entry per warehouse.
     """
-    list_price: ListPriceInput | None = None
-    """
-    Compare-at (list) price of the SKU, amount and currency.
-    """
-    pre_sale: PreSaleInput | None = None
-    """
-    Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
-    """
-    price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
+    price: CheckGlobalProductListingRequestSkuPrice | None = None
     """
     Price of the SKU (amount and currency).
     """
-    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    sales_attributes: list[CheckGlobalProductListingRequestSkuSalesAttribute] | None = None
     """
     Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
     """
@@ -4782,10 +5147,57 @@ class CheckProductListingRequestSku(RequestModel):
     """
 
 
+class CheckListingPrerequisitesV202309Response(ResponseModel):
+    shop: CheckListingPrerequisitesV202309ResponseShop | None = None
+
+
 class CheckProductListingResponseDiagnose(ResponseModel):
     diagnosis_results: list[DiagnosisResult] | None = None
-    field: str | None = None
+    field: Literal["TITLE", "DESCRIPTION", "IMAGE", "ATTRIBUTE", "SIZE_CHART"] | str | None = None
     suggestions: CheckProductListingResponseDiagnoseSuggestions | None = None
+
+
+class CreateAttributeRecommendationRequestRequestExternalProduct(RequestModel):
+    description: str | None = None
+    """
+    Description of the event.
+    """
+    external_product_id: str | None = None
+    """
+    Your own id of the product.
+    """
+    images: list[ImageInput] | None = None
+    """
+    Images (uploaded image uris).
+    """
+    is_existing_product: bool | None = None
+    """
+    True if the product is already listed on TikTok Shop.
+    """
+    other_product_data: str | None = None
+    """
+    Other product data, as text.
+    """
+    skus: list[CreateAttributeRecommendationRequestRequestExternalProductSku] | None = None
+    """
+    SKUs concerned.
+    """
+    title: str | None = None
+    """
+    Title.
+    """
+    tts_category_id: str | None = None
+    """
+    TikTok Shop category id of the product.
+    """
+    vendor_name: str | None = None
+    """
+    Name of the product's vendor or brand.
+    """
+    version: str | None = None
+    """
+    Version of the product data on your system.
+    """
 
 
 class CreateGlobalProductRequestSku(RequestModel):
@@ -4809,7 +5221,7 @@ class CreateGlobalProductRequestSku(RequestModel):
     """
     Stock of the SKU, one entry per warehouse.
     """
-    price: PriceInput | None = None
+    price: PriceInput
     """
     Price of the SKU (amount and currency).
     """
@@ -4857,7 +5269,7 @@ class CreateProductRequestSku(RequestModel):
     """
     Product code of the SKU (GTIN, EAN, UPC or ISBN).
     """
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    inventory: list[CreateProductRequestSkuInventory]
     """
     Stock of the SKU, one entry per warehouse.
     """
@@ -4869,7 +5281,7 @@ class CreateProductRequestSku(RequestModel):
     """
     Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
     """
-    price: CreateProductRequestSkuPrice | None = None
+    price: CreateProductRequestSkuPrice
     """
     Price of the SKU (amount and currency).
     """
@@ -4884,6 +5296,10 @@ class CreateProductRequestSku(RequestModel):
     sku_unit_count: str | None = None
     """
     Units in one SKU (for example 6 for a six-pack), as a string.
+    """
+    fees: list[EditProductRequestSkuFee] | None = None
+    """
+    Extra fees charged with the SKU (such as a deposit).
     """
 
 
@@ -4908,45 +5324,6 @@ class CreateSizeChartV2Request(RequestModel):
 
 class DeleteGlobalProductsResponse(ResponseModel):
     errors: list[DeleteGlobalProductsResponseError] | None = None
-
-
-class DiagnoseandOptimizeProductRequest(RequestModel):
-    brand_id: str | None = None
-    """
-    Id of the product's brand, from product.get_brands; leave out for no brand.
-    """
-    category_id: str | None = None
-    """
-    Id of a product category (a leaf category where a product is concerned).
-    """
-    description: str | None = None
-    """
-    Description (HTML) to diagnose and optimise.
-    """
-    main_images: list[MainImageInput] | None = None
-    """
-    Main product images, first one is the cover; each uploaded first with upload_product_image.
-    """
-    optimization_fields: list[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None
-    """
-    What to optimise; TITLE, DESCRIPTION, IMAGE, ALL or NONE.
-    """
-    product_attributes: list[ProductAttributeInput] | None = None
-    """
-    Product attributes of the category (from get_attributes), with value ids or custom values.
-    """
-    product_id: str | None = None
-    """
-    TikTok Shop product id.
-    """
-    size_chart: SizeChartInput | None = None
-    """
-    Size chart, as an uploaded image or a size chart template id.
-    """
-    title: str | None = None
-    """
-    Title to diagnose and optimise.
-    """
 
 
 class EditGlobalProductRequestSku(RequestModel):
@@ -4974,7 +5351,7 @@ class EditGlobalProductRequestSku(RequestModel):
     """
     Stock of the SKU, one entry per warehouse.
     """
-    price: PriceInput | None = None
+    price: PriceInput
     """
     Price of the SKU (amount and currency).
     """
@@ -5001,21 +5378,6 @@ class EditGlobalProductResponse(ResponseModel):
     publish_results: list[EditGlobalProductResponsePublishResult] | None = None
 
 
-class EditProductRequestProductAttributeValue(RequestModel):
-    id: str | None = None
-    """
-    Id of the attribute value (from the category's attributes); leave out for a custom value.
-    """
-    name: str | None = None
-    """
-    Text of the attribute value; a custom value when no id is given.
-    """
-    metric_standard_info: MetricStandardInfoInput | None = None
-    """
-    Measurement standard of the value.
-    """
-
-
 class EditProductRequestReplicatedProduct(RequestModel):
     region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
     """
@@ -5025,10 +5387,6 @@ class EditProductRequestReplicatedProduct(RequestModel):
     """
     SKUs of the copy in that market.
     """
-    inventory_mode: str | None = None
-    """
-    How stock is shared between markets.
-    """
 
 
 class EditProductRequestSku(RequestModel):
@@ -5036,7 +5394,7 @@ class EditProductRequestSku(RequestModel):
     """
     TikTok Shop SKU id.
     """
-    sales_attributes: list[EditProductRequestSkuSalesAttribute] | None = None
+    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
     """
     Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
     """
@@ -5044,7 +5402,7 @@ class EditProductRequestSku(RequestModel):
     """
     Your own code of the SKU (seller SKU).
     """
-    price: EditProductRequestSkuPrice | None = None
+    price: CreateProductRequestSkuPrice | None = None
     """
     Price of the SKU (amount and currency).
     """
@@ -5056,11 +5414,11 @@ class EditProductRequestSku(RequestModel):
     """
     Product code of the SKU (GTIN, EAN, UPC or ISBN).
     """
-    inventory: list[EditProductRequestSkuInventory] | None = None
+    inventory: list[CreateProductRequestSkuInventory] | None = None
     """
     Stock of the SKU, one entry per warehouse.
     """
-    combined_skus: list[EditProductRequestSkuCombinedSku] | None = None
+    combined_skus: list[CombinedSkuInput] | None = None
     """
     SKUs sold together as this bundle SKU, with their counts.
     """
@@ -5080,11 +5438,11 @@ class EditProductRequestSku(RequestModel):
     """
     Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
     """
-    list_price: EditProductRequestSkuListPrice | None = None
+    list_price: ListPriceInput | None = None
     """
     Compare-at (list) price of the SKU, amount and currency.
     """
-    external_list_prices: list[EditProductRequestSkuExternalListPrice] | None = None
+    external_list_prices: list[ExternalListPriceInput] | None = None
     """
     Compare-at prices of the SKU on other sales channels.
     """
@@ -5092,25 +5450,10 @@ class EditProductRequestSku(RequestModel):
     """
     Extra fees charged with the SKU (such as a deposit).
     """
-    sku_dimensions: EditProductRequestSkuSkuDimensions | None = None
-    """
-    Size of the SKU when packed.
-    """
-    sku_weight: EditProductRequestSkuSkuWeight | None = None
-    """
-    Weight of the SKU when packed.
-    """
-
-
-class EditProductResponse(ResponseModel):
-    product_id: str | None = None
-    skus: list[EditProductResponseSku] | None = None
-    warnings: list[Warning] | None = None
-    audit: EditProductResponseAudit | None = None
 
 
 class EditProductV202309RequestSku(RequestModel):
-    combined_skus: list[CombinedSkuInput] | None = None
+    combined_skus: list[EditProductV202309RequestSkuCombinedSku] | None = None
     """
     SKUs sold together as this bundle SKU, with their counts.
     """
@@ -5146,7 +5489,7 @@ class EditProductV202309RequestSku(RequestModel):
     """
     Compare-at (list) price of the SKU, amount and currency.
     """
-    pre_sale: EditProductV202309RequestSkuPreSale | None = None
+    pre_sale: EditProductRequestSkuPreSale | None = None
     """
     Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
     """
@@ -5154,7 +5497,7 @@ class EditProductV202309RequestSku(RequestModel):
     """
     Price of the SKU (amount and currency).
     """
-    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    sales_attributes: list[EditProductV202309RequestSkuSalesAttribute] | None = None
     """
     Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
     """
@@ -5165,6 +5508,10 @@ class EditProductV202309RequestSku(RequestModel):
     sku_unit_count: str | None = None
     """
     Units in one SKU (for example 6 for a six-pack), as a string.
+    """
+    fees: list[EditProductRequestSkuFee] | None = None
+    """
+    Extra fees charged with the SKU (such as a deposit).
     """
 
 
@@ -5183,6 +5530,21 @@ class EditSizeChartV2Request(RequestModel):
     """
 
 
+class EnableStrikethroughPricesRequest(RequestModel):
+    external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
+    skus: list[EnableStrikethroughPricesRequestSku] | None = None
+    """
+    SKUs whose strikethrough (was) price is turned on.
+    """
+
+
+class EnableStrikethroughPricesResponse(ResponseModel):
+    errors: list[EnableStrikethroughPricesResponseError] | None = None
+
+
 class GetAttributesResponse(ResponseModel):
     attributes: list[GetAttributesResponseAttribute] | None = None
 
@@ -5196,6 +5558,7 @@ class GetCategoryRulesResponse(ResponseModel):
     product_certifications: list[GetCategoryRulesResponseProductCertification] | None = None
     responsible_person: GetCategoryRulesResponseResponsiblePerson | None = None
     size_chart: SizeChart | None = None
+    fees: list[GetCategoryRulesResponseFee] | None = None
 
 
 class GetGlobalAttributesResponse(ResponseModel):
@@ -5204,7 +5567,7 @@ class GetGlobalAttributesResponse(ResponseModel):
 
 class GetGlobalListingRulesResponse(ResponseModel):
     inventory_rules: list[GetGlobalListingRulesResponseInventoryRule] | None = None
-    listing_methods: list[str] | None = None
+    listing_methods: list[Literal["GLOBAL_PUBLISHING", "LOCAL_REPLICATION"] | str] | None = None
 
 
 class GetGlobalProductResponseSku(ResponseModel):
@@ -5240,7 +5603,20 @@ class GetProductPackageRecommendationsResponseProduct(ResponseModel):
 class GetProductResponseSkuCombinedSku(ResponseModel):
     brand: GetProductResponseBrand | None = None
     categories: list[GetProductResponseSkuCombinedSkuCategory] | None = None
-    combined_listing_not_live_reasons: list[str] | None = None
+    combined_listing_not_live_reasons: (
+        list[
+            Literal[
+                "SUB_PRODUCT_DEACTIVATE",
+                "SUB_PRODUCT_DELETE",
+                "SUB_PRODUCT_FROZEN",
+                "SUB_SKU_DELETE",
+                "SUB_PRODUCT_CATEGORY_FIRST_LEVEL_ERROR",
+                "SUB_PRODUCT_CATEGORY_OVER_RESTRICTION",
+            ]
+            | str
+        ]
+        | None
+    ) = None
     inventory: list[Inventory] | None = None
     price: Price | None = None
     product_id: str | None = None
@@ -5306,8 +5682,19 @@ class ListingSchemasResponseListingSchemaField(ResponseModel):
 
 
 class ListingSchemasV202401ResponseListingSchema(ResponseModel):
-    category_id: float | None = None
+    category_id: int | None = None
     fileds: list[ListingSchemasV202401ResponseListingSchemaFiled] | None = None
+
+
+class PartialEditCandidateProductsRequest(RequestModel):
+    candidate_products: list[CandidateProductInput] | None = None
+    """
+    Candidate products to create or edit.
+    """
+
+
+class PartialEditCandidateProductsResponse(ResponseModel):
+    errors: list[UploadCandidateProductsResponseError] | None = None
 
 
 class PartialEditGlobalProductRequestSku(RequestModel):
@@ -5323,15 +5710,15 @@ class PartialEditGlobalProductRequestSku(RequestModel):
     """
     Your own code of the SKU (seller SKU).
     """
-    price: PartialEditGlobalProductRequestSkuPrice | None = None
+    price: PriceInput | None = None
     """
     Price of the SKU (amount and currency).
     """
-    sales_attributes: list[PartialEditGlobalProductRequestSkuSalesAttribute] | None = None
+    sales_attributes: list[SalesAttributeInput] | None = None
     """
     Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
     """
-    inventory: list[PartialEditGlobalProductRequestSkuInventory] | None = None
+    inventory: list[InventoryInput] | None = None
     """
     Stock of the SKU, one entry per warehouse.
     """
@@ -5351,99 +5738,18 @@ class PartialEditGlobalProductRequestSku(RequestModel):
     """
     Your own id of the global SKU.
     """
-    sale_prices: list[PartialEditGlobalProductRequestSkuSalePrice] | None = None
+    sale_prices: list[EditGlobalProductRequestSkuSalePrice] | None = None
     """
     Selling price of the SKU in each market.
     """
 
 
-class PartialEditGlobalProductResponse(ResponseModel):
-    global_skus: list[PartialEditGlobalProductResponseGlobalSku] | None = None
-    publish_results: list[PartialEditGlobalProductResponsePublishResult] | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomArea(RequestModel):
-    area_name: str | None = None
-    """
-    Name of the area.
-    """
-    area_placement: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaAreaPlacement | None = None
-    """
-    Position and size of the area on the surface.
-    """
-    area_type: str | None = None
-    """
-    Kind of area (text or image).
-    """
-    external_area_id: str | None = None
-    """
-    Your id of the area.
-    """
-    image_area: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageArea | None = None
-    """
-    Settings of an image area.
-    """
-    is_required: bool | None = None
-    """
-    True if the buyer must fill the area.
-    """
-    text_area: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaTextArea | None = None
-    """
-    Settings of a text area.
-    """
-
-
-class PartialEditProductRequestReplicatedProduct(RequestModel):
-    region: Literal[
-        "AT",
-        "BE",
-        "CZ",
-        "DE",
-        "ES",
-        "FR",
-        "GB",
-        "GR",
-        "HU",
-        "ID",
-        "IE",
-        "IT",
-        "JP",
-        "MX",
-        "MY",
-        "NL",
-        "PH",
-        "PO",
-        "PT",
-        "SG",
-        "TH",
-        "US",
-        "VN",
-    ]
-    """
-    Market (two-letter region code, such as GB or DE).
-    """
-    inventory_mode: str | None = None
-    """
-    How stock is shared between markets.
-    """
-    skus: list[PartialEditProductRequestReplicatedProductSku] | None = None
-    """
-    SKUs of the copy in that market.
-    """
-
-
-class PartialEditProductResponse(ResponseModel):
-    audit: EditProductResponseAudit | None = None
-    product_id: str | None = None
-    skus: list[PartialEditProductResponseSku] | None = None
-
-
-class PartialEditProductV202309Request(RequestModel):
+class PartialEditProductRequest(RequestModel):
     brand_id: str | None = None
     """
     Id of the product's brand, from product.get_brands; leave out for no brand.
     """
-    certifications: list[EditProductV202309RequestCertification] | None = None
+    certifications: list[CreateProductRequestCertification] | None = None
     """
     Certificates the category requires, as uploaded files or images with their type id.
     """
@@ -5459,7 +5765,7 @@ class PartialEditProductV202309Request(RequestModel):
     """
     True to allow cash on delivery for this product.
     """
-    listing_platforms: list[str] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
     """
     Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
     """
@@ -5483,7 +5789,7 @@ class PartialEditProductV202309Request(RequestModel):
     """
     Product attributes of the category (from get_attributes), with value ids or custom values.
     """
-    replicated_products: list[ReplicatedProductInput] | None = None
+    replicated_products: list[PartialEditProductRequestReplicatedProduct] | None = None
     """
     Copies of this product in other markets to update too.
     """
@@ -5491,7 +5797,7 @@ class PartialEditProductV202309Request(RequestModel):
     """
     Ids of responsible person records (the EU contact for product safety).
     """
-    save_mode: str | None = None
+    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
     """
     AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
     """
@@ -5499,9 +5805,13 @@ class PartialEditProductV202309Request(RequestModel):
     """
     Size chart, as an uploaded image or a size chart template id.
     """
-    skus: list[PartialEditProductV202309RequestSku] | None = None
+    skus: list[PartialEditProductRequestSku] | None = None
     """
     The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
+    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
+    """
+    Subscription (repeat purchase) settings of the product.
     """
     title: str | None = None
     """
@@ -5513,6 +5823,26 @@ class PartialEditProductV202309Request(RequestModel):
     """
 
 
+class PartialEditProductV202309RequestReplicatedProduct(RequestModel):
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"] | None
+    ) = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
+    skus: list[PartialEditProductV202309RequestReplicatedProductSku] | None = None
+    """
+    SKUs of the copy in that market.
+    """
+
+
+class PartialEditProductV202309Response(ResponseModel):
+    audit: EditProductResponseAudit | None = None
+    product_id: str | None = None
+    skus: list[Sku] | None = None
+    replicated_products: list[PartialEditProductV202309ResponseReplicatedProduct] | None = None
+
+
 class ProductInformationIssueDiagnosisResponse(ResponseModel):
     products: list[ProductInformationIssueDiagnosisResponseProduct] | None = None
 
@@ -5522,34 +5852,7 @@ class PublishGlobalProductRequestPublishTarget(RequestModel):
     """
     Ids of manufacturer records.
     """
-    region: (
-        Literal[
-            "AT",
-            "BE",
-            "CZ",
-            "DE",
-            "ES",
-            "FR",
-            "GB",
-            "GR",
-            "HU",
-            "ID",
-            "IE",
-            "IT",
-            "JP",
-            "MX",
-            "MY",
-            "NL",
-            "PH",
-            "PO",
-            "PT",
-            "SG",
-            "TH",
-            "US",
-            "VN",
-        ]
-        | None
-    ) = None
+    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
     """
     Market (two-letter region code, such as GB or DE).
     """
@@ -5557,7 +5860,7 @@ class PublishGlobalProductRequestPublishTarget(RequestModel):
     """
     Ids of responsible person records.
     """
-    skus: list[PublishGlobalProductRequestPublishTargetSku] | None = None
+    skus: list[PublishGlobalProductRequestPublishTargetSku]
     """
     SKUs concerned.
     """
@@ -5565,7 +5868,11 @@ class PublishGlobalProductRequestPublishTarget(RequestModel):
 
 class PublishGlobalProductResponseProduct(ResponseModel):
     id: str | None = None
-    region: str | None = None
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+        | str
+        | None
+    ) = None
     shop_id: str | None = None
     skus: list[PublishGlobalProductResponseProductSku] | None = None
 
@@ -5583,7 +5890,7 @@ class RecommendRequiredProductPropertiesRequest(RequestModel):
     """
     Product description, used to suggest property values.
     """
-    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
+    images: list[CertificationInputImage] | None = None
     """
     Product images (uploaded uris), used to suggest property values.
     """
@@ -5616,6 +5923,32 @@ class ReplicateProductResponse(ResponseModel):
     errors: list[ReplicateProductResponseError] | None = None
 
 
+class ReplicatedProductInput(RequestModel):
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"] | None
+    ) = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
+    skus: list[ReplicatedProductInputSku] | None = None
+    """
+    SKUs of the copy in that market.
+    """
+
+
+class SearchCandidateProductsResponseCandidateProductSku(ResponseModel):
+    price: SearchCandidateProductsResponseCandidateProductSkuPrice | None = None
+    sales_attributes: list[SearchCandidateProductsResponseCandidateProductSkuSalesAttribute] | None = None
+
+
+class SearchCombinedListingRecommendationsResponse(ResponseModel):
+    combined_listing_recommendations: (
+        list[SearchCombinedListingRecommendationsResponseCombinedListingRecommendation] | None
+    ) = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
 class SearchGlobalProductsResponse(ResponseModel):
     global_products: list[SearchGlobalProductsResponseGlobalProduct] | None = None
     next_page_token: str | None = None
@@ -5640,21 +5973,67 @@ class SearchProductsResponseProduct(ResponseModel):
     id: str | None = None
     integrated_platform_statuses: list[IntegratedPlatformStatus] | None = None
     is_not_for_sale: bool | None = None
-    listing_quality_tier: str | None = None
+    listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | str | None = None
     product_families: list[ProductFamily] | None = None
     product_sync_fail_reasons: list[str] | None = None
     recommended_categories: list[RecommendedCategory] | None = None
-    sales_regions: list[str] | None = None
+    sales_regions: (
+        list[
+            Literal[
+                "BR", "DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MX", "MY", "PH", "SG", "TH", "US", "VN"
+            ]
+            | str
+        ]
+        | None
+    ) = None
     skus: list[SearchProductsResponseProductSku] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
     title: str | None = None
     update_time: int | None = None
 
 
-class SearchProductsV202309Response(ResponseModel):
-    next_page_token: str | None = None
-    products: list[SearchProductsV202309ResponseProduct] | None = None
-    total_count: int | None = None
+class SearchProductsV202309ResponseProduct(ResponseModel):
+    create_time: int | None = None
+    id: str | None = None
+    product_sync_fail_reasons: list[str] | None = None
+    recommended_categories: list[RecommendedCategory] | None = None
+    sales_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MX", "MY", "PH", "SG", "TH", "US", "VN"]
+            | str
+        ]
+        | None
+    ) = None
+    skus: list[SearchProductsV202309ResponseProductSku] | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
+    title: str | None = None
+    update_time: int | None = None
 
 
 class SearchProductsV202312Response(ResponseModel):
@@ -5700,14 +6079,158 @@ class SubmitStrikethroughPriceResponse(ResponseModel):
     errors: list[SubmitStrikethroughPriceResponseError] | None = None
 
 
+class UpdateInventoryRequest(RequestModel):
+    skus: list[UpdateInventoryRequestSku]
+    """
+    SKUs whose stock changes, each with its id and the new quantity per warehouse.
+    """
+
+
 class UpdateInventoryResponseError(ResponseModel):
     code: int | None = None
     detail: UpdateInventoryResponseErrorDetail | None = None
     message: str | None = None
 
 
+class UploadCandidateProductsRequest(RequestModel):
+    candidate_products: list[CandidateProductInput] | None = None
+    """
+    Candidate products to create or edit.
+    """
+
+
+class UploadCandidateProductsResponse(ResponseModel):
+    errors: list[UploadCandidateProductsResponseError] | None = None
+
+
+class UploadExternalProductRequestExternalProduct(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    create_time: Timestamp | None = None
+    """
+    Window of creation times.
+    """
+    description: str | None = None
+    """
+    Description of the event.
+    """
+    external_category_name: str | None = None
+    """
+    Name of the product's category on your own system.
+    """
+    external_product_id: str | None = None
+    """
+    Your own id of the product.
+    """
+    external_shop_id: str | None = None
+    """
+    Id of the shop on your own system.
+    """
+    first_image: UploadExternalProductRequestExternalProductFirstImage | None = None
+    """
+    Main image of the product.
+    """
+    images: list[RecommendSizechartRequestImage] | None = None
+    """
+    Images (uploaded image uris).
+    """
+    publish_time: Timestamp | None = None
+    """
+    When the product was published on your system (Unix seconds).
+    """
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"] | None
+    ) = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
+    skus: list[UploadExternalProductRequestExternalProductSku] | None = None
+    """
+    SKUs concerned.
+    """
+    status: Literal["ALL", "DRAFT", "ACTIVE", "ARCHIVED", "SUSPENDED", "PENDING_SUSPENSION"] | None = None
+    """
+    Status of the product on your system.
+    """
+    title: str | None = None
+    """
+    Title.
+    """
+    update_time: Timestamp | None = None
+    """
+    Window of update times.
+    """
+    vendor_name: str | None = None
+    """
+    Name of the product's vendor or brand.
+    """
+
+
 class ActivateProductResponse(ResponseModel):
     errors: list[ActivateProductResponseError] | None = None
+
+
+class BindLocalProductsRequest(RequestModel):
+    local_products: list[BindLocalProductsRequestLocalProduct] | None = None
+    """
+    Local products (one per shop) to bind to the global product.
+    """
+
+
+class CheckGlobalProductListingRequest(RequestModel):
+    brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
+    category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
+    certifications: list[CheckGlobalProductListingRequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
+    description: str | None = None
+    """
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+    """
+    main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
+    manufacturer: ManufacturerInput | None = None
+    """
+    Manufacturer details of the product.
+    """
+    package_dimensions: CheckGlobalProductListingRequestPackageDimensions | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
+    package_weight: CheckGlobalProductListingRequestPackageWeight | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
+    product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
+    size_chart: CheckGlobalProductListingRequestSizeChart | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
+    skus: list[CheckGlobalProductListingRequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
+    title: str | None = None
+    """
+    Product title shown to buyers; the length allowed depends on the market.
+    """
+    video: CheckGlobalProductListingRequestVideo | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
 
 
 class CheckProductListingRequest(RequestModel):
@@ -5715,7 +6238,7 @@ class CheckProductListingRequest(RequestModel):
     """
     Id of the product's brand, from product.get_brands; leave out for no brand.
     """
-    category_id: str | None = None
+    category_id: str
     """
     Id of a product category (a leaf category where a product is concerned).
     """
@@ -5727,7 +6250,7 @@ class CheckProductListingRequest(RequestModel):
     """
     Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
     """
-    description: str | None = None
+    description: str
     """
     Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
@@ -5743,11 +6266,11 @@ class CheckProductListingRequest(RequestModel):
     """
     True if the product is second-hand.
     """
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
     """
     Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
     """
-    main_images: list[MainImageInput] | None = None
+    main_images: list[MainImageInput]
     """
     Main product images, first one is the cover; each uploaded first with upload_product_image.
     """
@@ -5763,7 +6286,7 @@ class CheckProductListingRequest(RequestModel):
     """
     Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
     """
-    package_weight: PackageWeightInput | None = None
+    package_weight: PackageWeightInput
     """
     Weight of the packed product; value and unit (KILOGRAM or POUND).
     """
@@ -5779,7 +6302,7 @@ class CheckProductListingRequest(RequestModel):
     """
     Ids of responsible person records (the EU contact for product safety).
     """
-    shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
     """
     Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
     """
@@ -5787,17 +6310,25 @@ class CheckProductListingRequest(RequestModel):
     """
     Size chart, as an uploaded image or a size chart template id.
     """
-    skus: list[CheckProductListingRequestSku] | None = None
+    skus: list[CreateProductRequestSku]
     """
     The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
     """
-    title: str | None = None
+    title: str
     """
     Product title shown to buyers; the length allowed depends on the market.
     """
     video: VideoInput | None = None
     """
     Product video, uploaded first with upload_product_file.
+    """
+    shipping_template_id: str | None = None
+    """
+    Id of the shipping template that sets the product's shipping fees.
+    """
+    option: CheckProductListingRequestOption | None = None
+    """
+    Extra options of the check, such as starting or reading an asynchronous check.
     """
 
 
@@ -5807,6 +6338,14 @@ class CheckProductListingResponse(ResponseModel):
     fail_reasons: list[CheckProductListingResponseFailReason] | None = None
     listing_quality: ListingQuality | None = None
     warnings: Warning | None = None
+    pre_check_results: list[CheckProductListingResponsePreCheckResult] | None = None
+
+
+class CreateAttributeRecommendationRequestRequest(RequestModel):
+    external_product: CreateAttributeRecommendationRequestRequestExternalProduct | None = None
+    """
+    Details of the product on your own system.
+    """
 
 
 class CreateGlobalProductRequest(RequestModel):
@@ -5814,7 +6353,7 @@ class CreateGlobalProductRequest(RequestModel):
     """
     Id of the product's brand, from product.get_brands; leave out for no brand.
     """
-    category_id: str | None = None
+    category_id: str
     """
     Id of a product category (a leaf category where a product is concerned).
     """
@@ -5826,7 +6365,7 @@ class CreateGlobalProductRequest(RequestModel):
     """
     Certificates the category requires, as uploaded files or images with their type id.
     """
-    description: str | None = None
+    description: str
     """
     Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
@@ -5834,7 +6373,7 @@ class CreateGlobalProductRequest(RequestModel):
     """
     Your own id of the global product.
     """
-    main_images: list[MainImageInput] | None = None
+    main_images: list[MainImageInput]
     """
     Main product images, first one is the cover; each uploaded first with upload_product_image.
     """
@@ -5850,7 +6389,7 @@ class CreateGlobalProductRequest(RequestModel):
     """
     Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
     """
-    package_weight: PackageWeightInput | None = None
+    package_weight: PackageWeightInput
     """
     Weight of the packed product; value and unit (KILOGRAM or POUND).
     """
@@ -5866,7 +6405,7 @@ class CreateGlobalProductRequest(RequestModel):
     """
     Size chart, as an uploaded image or a size chart template id.
     """
-    skus: list[CreateGlobalProductRequestSku] | None = None
+    skus: list[CreateGlobalProductRequestSku]
     """
     The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
     """
@@ -5903,7 +6442,7 @@ class CreateGlobalProductRequest(RequestModel):
     """
     Language of the texts as written (BCP 47 tag).
     """
-    title: str | None = None
+    title: str
     """
     Product title shown to buyers; the length allowed depends on the market.
     """
@@ -5918,7 +6457,7 @@ class CreateProductRequest(RequestModel):
     """
     Id of the product's brand, from product.get_brands; leave out for no brand.
     """
-    category_id: str | None = None
+    category_id: str
     """
     Id of a product category (a leaf category where a product is concerned).
     """
@@ -5934,7 +6473,7 @@ class CreateProductRequest(RequestModel):
     """
     Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
     """
-    description: str | None = None
+    description: str
     """
     Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
@@ -5958,11 +6497,11 @@ class CreateProductRequest(RequestModel):
     """
     True if the product is second-hand.
     """
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
     """
     Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
     """
-    main_images: list[MainImageInput] | None = None
+    main_images: list[MainImageInput]
     """
     Main product images, first one is the cover; each uploaded first with upload_product_image.
     """
@@ -5978,7 +6517,7 @@ class CreateProductRequest(RequestModel):
     """
     Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
     """
-    package_weight: PackageWeightInput | None = None
+    package_weight: PackageWeightInput
     """
     Weight of the packed product; value and unit (KILOGRAM or POUND).
     """
@@ -5998,7 +6537,7 @@ class CreateProductRequest(RequestModel):
     """
     AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
     """
-    shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
     """
     Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
     """
@@ -6006,17 +6545,21 @@ class CreateProductRequest(RequestModel):
     """
     Size chart, as an uploaded image or a size chart template id.
     """
-    skus: list[CreateProductRequestSku] | None = None
+    skus: list[CreateProductRequestSku]
     """
     The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
     """
-    title: str | None = None
+    title: str
     """
     Product title shown to buyers; the length allowed depends on the market.
     """
     video: VideoInput | None = None
     """
     Product video, uploaded first with upload_product_file.
+    """
+    shipping_template_id: str | None = None
+    """
+    Id of the shipping template that sets the product's shipping fees.
     """
 
 
@@ -6025,7 +6568,7 @@ class EditGlobalProductRequest(RequestModel):
     """
     Id of the product's brand, from product.get_brands; leave out for no brand.
     """
-    category_id: str | None = None
+    category_id: str
     """
     Id of a product category (a leaf category where a product is concerned).
     """
@@ -6037,7 +6580,7 @@ class EditGlobalProductRequest(RequestModel):
     """
     Certificates the category requires, as uploaded files or images with their type id.
     """
-    description: str | None = None
+    description: str
     """
     Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
@@ -6045,7 +6588,7 @@ class EditGlobalProductRequest(RequestModel):
     """
     Your own id of the global product.
     """
-    main_images: list[MainImageInput] | None = None
+    main_images: list[MainImageInput]
     """
     Main product images, first one is the cover; each uploaded first with upload_product_image.
     """
@@ -6061,7 +6604,7 @@ class EditGlobalProductRequest(RequestModel):
     """
     Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
     """
-    package_weight: PackageWeightInput | None = None
+    package_weight: PackageWeightInput
     """
     Weight of the packed product; value and unit (KILOGRAM or POUND).
     """
@@ -6077,11 +6620,11 @@ class EditGlobalProductRequest(RequestModel):
     """
     Size chart, as an uploaded image or a size chart template id.
     """
-    skus: list[EditGlobalProductRequestSku] | None = None
+    skus: list[EditGlobalProductRequestSku]
     """
     The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
     """
-    title: str | None = None
+    title: str
     """
     Product title shown to buyers; the length allowed depends on the market.
     """
@@ -6091,14 +6634,110 @@ class EditGlobalProductRequest(RequestModel):
     """
 
 
-class EditProductRequestProductAttribute(RequestModel):
-    id: str
+class EditProductRequest(RequestModel):
+    description: str
     """
-    Id of the product attribute, from the category's attributes.
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
-    values: list[EditProductRequestProductAttributeValue]
+    category_id: str
     """
-    Values of the attribute; ids from the category's attributes or custom texts.
+    Id of a product category (a leaf category where a product is concerned).
+    """
+    main_images: list[MainImageInput]
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
+    skus: list[EditProductRequestSku]
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
+    title: str
+    """
+    Product title shown to buyers; the length allowed depends on the market.
+    """
+    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    """
+    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+    """
+    brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
+    is_cod_allowed: bool | None = None
+    """
+    True to allow cash on delivery for this product.
+    """
+    certifications: list[CreateProductRequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
+    package_weight: PackageWeightInput
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
+    product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
+    size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
+    package_dimensions: PackageDimensionInput | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
+    external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
+    delivery_option_ids: list[str] | None = None
+    """
+    Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+    """
+    video: VideoInput | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
+    category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
+    manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
+    responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
+    """
+    Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+    """
+    is_pre_owned: bool | None = None
+    """
+    True if the product is second-hand.
+    """
+    minimum_order_quantity: int | None = None
+    """
+    Least number of units a buyer must order.
+    """
+    replicated_products: list[EditProductRequestReplicatedProduct] | None = None
+    """
+    Copies of this product in other markets to update too.
+    """
+    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
+    """
+    Subscription (repeat purchase) settings of the product.
+    """
+    shipping_template_id: str | None = None
+    """
+    Id of the shipping template that sets the product's shipping fees.
     """
 
 
@@ -6139,11 +6778,11 @@ class EditProductV202309Request(RequestModel):
     """
     True if the product is second-hand.
     """
-    listing_platforms: list[str] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
     """
     Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
     """
-    main_images: list[MainImageInput] | None = None
+    main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
     """
     Main product images, first one is the cover; each uploaded first with upload_product_image.
     """
@@ -6155,15 +6794,15 @@ class EditProductV202309Request(RequestModel):
     """
     Least number of units a buyer must order.
     """
-    package_dimensions: PackageDimensionInput | None = None
+    package_dimensions: CheckGlobalProductListingRequestPackageDimensions | None = None
     """
     Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
     """
-    package_weight: PackageWeightInput | None = None
+    package_weight: CheckGlobalProductListingRequestPackageWeight | None = None
     """
     Weight of the packed product; value and unit (KILOGRAM or POUND).
     """
-    product_attributes: list[ProductAttributeInput] | None = None
+    product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
     """
     Product attributes of the category (from get_attributes), with value ids or custom values.
     """
@@ -6175,15 +6814,15 @@ class EditProductV202309Request(RequestModel):
     """
     Ids of responsible person records (the EU contact for product safety).
     """
-    save_mode: str | None = None
+    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
     """
     AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
     """
-    shipping_insurance_requirement: str | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
     """
     Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
     """
-    size_chart: SizeChartInput | None = None
+    size_chart: CheckGlobalProductListingRequestSizeChart | None = None
     """
     Size chart, as an uploaded image or a size chart template id.
     """
@@ -6195,9 +6834,17 @@ class EditProductV202309Request(RequestModel):
     """
     Product title shown to buyers; the length allowed depends on the market.
     """
-    video: VideoInput | None = None
+    video: CheckGlobalProductListingRequestVideo | None = None
     """
     Product video, uploaded first with upload_product_file.
+    """
+    shipping_template_id: str | None = None
+    """
+    Id of the shipping template that sets the product's shipping fees.
+    """
+    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
+    """
+    Subscription (repeat purchase) settings of the product.
     """
 
 
@@ -6220,7 +6867,7 @@ class GetGlobalProductResponse(ResponseModel):
     responsible_person_ids: list[str] | None = None
     size_chart: GetGlobalProductResponseSizeChart | None = None
     skus: list[GetGlobalProductResponseSku] | None = None
-    source_locale: str | None = None
+    source_locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
     title: str | None = None
     update_time: int | None = None
     video: GetGlobalProductResponseVideo | None = None
@@ -6241,7 +6888,7 @@ class GetProductResponseSku(ResponseModel):
     global_listing_policy: GetProductResponseSkuGlobalListingPolicy | None = None
     id: str | None = None
     identifier_code: IdentifierCode | None = None
-    inventory: list[Inventory] | None = None
+    inventory: list[GetProductResponseSkuInventory] | None = None
     list_price: ListPrice | None = None
     pre_sale: PreSale | None = None
     price: GetProductResponseSkuPrice | None = None
@@ -6249,6 +6896,7 @@ class GetProductResponseSku(ResponseModel):
     seller_sku: str | None = None
     sku_unit_count: str | None = None
     status_info: StatusInfo | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
 
 
 class GetRecommendedProductTitleAndDescriptionResponse(ResponseModel):
@@ -6261,7 +6909,7 @@ class InventorySearchResponseInventory(ResponseModel):
 
 
 class ListingSchemasResponseListingSchema(ResponseModel):
-    category_id: float | None = None
+    category_id: int | None = None
     fields: list[ListingSchemasResponseListingSchemaField] | None = None
 
 
@@ -6287,7 +6935,7 @@ class PartialEditGlobalProductRequest(RequestModel):
     """
     Id of the product's brand, from product.get_brands; leave out for no brand.
     """
-    main_images: list[PartialEditGlobalProductRequestMainImage] | None = None
+    main_images: list[MainImageInput] | None = None
     """
     Main product images, first one is the cover; each uploaded first with upload_product_image.
     """
@@ -6295,31 +6943,31 @@ class PartialEditGlobalProductRequest(RequestModel):
     """
     The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
     """
-    package_weight: PartialEditGlobalProductRequestPackageWeight | None = None
+    package_weight: PackageWeightInput | None = None
     """
     Weight of the packed product; value and unit (KILOGRAM or POUND).
     """
-    certifications: list[PartialEditGlobalProductRequestCertification] | None = None
+    certifications: list[CertificationInput] | None = None
     """
     Certificates the category requires, as uploaded files or images with their type id.
     """
-    package_dimensions: PartialEditGlobalProductRequestPackageDimensions | None = None
+    package_dimensions: PackageDimensionInput | None = None
     """
     Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
     """
-    product_attributes: list[PartialEditGlobalProductRequestProductAttribute] | None = None
+    product_attributes: list[ProductAttributeInput] | None = None
     """
     Product attributes of the category (from get_attributes), with value ids or custom values.
     """
-    size_chart: PartialEditGlobalProductRequestSizeChart | None = None
+    size_chart: SizeChartInput | None = None
     """
     Size chart, as an uploaded image or a size chart template id.
     """
-    video: PartialEditGlobalProductRequestVideo | None = None
+    video: VideoInput | None = None
     """
     Product video, uploaded first with upload_product_file.
     """
-    manufacturer: PartialEditGlobalProductRequestManufacturer | None = None
+    manufacturer: ManufacturerInput | None = None
     """
     Manufacturer details of the product.
     """
@@ -6341,31 +6989,87 @@ class PartialEditGlobalProductRequest(RequestModel):
     """
 
 
-class PartialEditProductRequestPodInfoPodTemplateSurface(RequestModel):
-    background_image: PartialEditProductRequestPodInfoPodTemplateSurfaceBackgroundImage | None = None
+class PartialEditProductV202309Request(RequestModel):
+    brand_id: str | None = None
     """
-    Background image of the surface.
+    Id of the product's brand, from product.get_brands; leave out for no brand.
     """
-    custom_areas: list[PartialEditProductRequestPodInfoPodTemplateSurfaceCustomArea] | None = None
+    certifications: list[EditProductV202309RequestCertification] | None = None
     """
-    Areas the buyer can customise.
+    Certificates the category requires, as uploaded files or images with their type id.
     """
-    external_surface_id: str | None = None
+    description: str | None = None
     """
-    Your id of the surface.
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
-    mask_image: PartialEditProductRequestPodInfoPodTemplateSurfaceMaskImage | None = None
+    external_product_id: str | None = None
     """
-    Mask image of the surface.
+    Your own id of the product (kept for your reference).
     """
-    surface_name: str | None = None
+    is_cod_allowed: bool | None = None
     """
-    Name of the surface.
+    True to allow cash on delivery for this product.
+    """
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
+    main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
+    manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
+    package_dimensions: CheckGlobalProductListingRequestPackageDimensions | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
+    package_weight: CheckGlobalProductListingRequestPackageWeight | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
+    product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
+    replicated_products: list[PartialEditProductV202309RequestReplicatedProduct] | None = None
+    """
+    Copies of this product in other markets to update too.
+    """
+    responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
+    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    """
+    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+    """
+    size_chart: CheckGlobalProductListingRequestSizeChart | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
+    skus: list[PartialEditProductV202309RequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
+    title: str | None = None
+    """
+    Product title shown to buyers; the length allowed depends on the market.
+    """
+    video: CheckGlobalProductListingRequestVideo | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
+    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
+    """
+    Subscription (repeat purchase) settings of the product.
     """
 
 
 class PublishGlobalProductRequest(RequestModel):
-    publish_target: list[PublishGlobalProductRequestPublishTarget] | None = None
+    publish_target: list[PublishGlobalProductRequestPublishTarget]
     """
     Markets (regions) to publish the global product to, with their categories.
     """
@@ -6383,6 +7087,20 @@ class ReplicateProductRequest(RequestModel):
     """
 
 
+class SearchCandidateProductsResponseCandidateProduct(ResponseModel):
+    create_time: int | None = None
+    description: str | None = None
+    external_category_name: str | None = None
+    external_product_id: str | None = None
+    images: list[SearchCandidateProductsResponseCandidateProductImage] | None = None
+    opportunity_ids: list[str] | None = None
+    opportunity_matching_end_time: int | None = None
+    opportunity_matching_status: Literal["PENDING", "MATCHED", "NOT_MATCHED"] | str | None = None
+    skus: list[SearchCandidateProductsResponseCandidateProductSku] | None = None
+    title: str | None = None
+    update_time: int | None = None
+
+
 class SearchManufacturersResponse(ResponseModel):
     manufacturers: list[SearchManufacturersResponseManufacturer] | None = None
     next_page_token: str | None = None
@@ -6392,6 +7110,12 @@ class SearchManufacturersResponse(ResponseModel):
 class SearchProductsResponse(ResponseModel):
     next_page_token: str | None = None
     products: list[SearchProductsResponseProduct] | None = None
+    total_count: int | None = None
+
+
+class SearchProductsV202309Response(ResponseModel):
+    next_page_token: str | None = None
+    products: list[SearchProductsV202309ResponseProduct] | None = None
     total_count: int | None = None
 
 
@@ -6405,173 +7129,10 @@ class UpdateInventoryResponse(ResponseModel):
     errors: list[UpdateInventoryResponseError] | None = None
 
 
-class EditProductRequest(RequestModel):
-    description: str
+class UploadExternalProductRequest(RequestModel):
+    external_product: UploadExternalProductRequestExternalProduct | None = None
     """
-    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
-    """
-    category_id: str
-    """
-    Id of a product category (a leaf category where a product is concerned).
-    """
-    main_images: list[PartialEditGlobalProductRequestMainImage]
-    """
-    Main product images, first one is the cover; each uploaded first with upload_product_image.
-    """
-    skus: list[EditProductRequestSku]
-    """
-    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
-    """
-    title: str
-    """
-    Product title shown to buyers; the length allowed depends on the market.
-    """
-    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
-    """
-    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
-    """
-    brand_id: str | None = None
-    """
-    Id of the product's brand, from product.get_brands; leave out for no brand.
-    """
-    is_cod_allowed: bool | None = None
-    """
-    True to allow cash on delivery for this product.
-    """
-    certifications: list[EditProductRequestCertification] | None = None
-    """
-    Certificates the category requires, as uploaded files or images with their type id.
-    """
-    package_weight: PartialEditGlobalProductRequestPackageWeight | None = None
-    """
-    Weight of the packed product; value and unit (KILOGRAM or POUND).
-    """
-    product_attributes: list[EditProductRequestProductAttribute] | None = None
-    """
-    Product attributes of the category (from get_attributes), with value ids or custom values.
-    """
-    size_chart: PartialEditGlobalProductRequestSizeChart | None = None
-    """
-    Size chart, as an uploaded image or a size chart template id.
-    """
-    package_dimensions: PartialEditGlobalProductRequestPackageDimensions | None = None
-    """
-    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
-    """
-    external_product_id: str | None = None
-    """
-    Your own id of the product (kept for your reference).
-    """
-    delivery_option_ids: list[str] | None = None
-    """
-    Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
-    """
-    video: PartialEditGlobalProductRequestVideo | None = None
-    """
-    Product video, uploaded first with upload_product_file.
-    """
-    category_version: str | None = None
-    """
-    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
-    """
-    manufacturer_ids: list[str] | None = None
-    """
-    Ids of manufacturer records (EU product safety data).
-    """
-    responsible_person_ids: list[str] | None = None
-    """
-    Ids of responsible person records (the EU contact for product safety).
-    """
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    """
-    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
-    """
-    shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
-    """
-    Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
-    """
-    is_pre_owned: bool | None = None
-    """
-    True if the product is second-hand.
-    """
-    minimum_order_quantity: int | None = None
-    """
-    Least number of units a buyer must order.
-    """
-    replicated_products: list[EditProductRequestReplicatedProduct] | None = None
-    """
-    Copies of this product in other markets to update too.
-    """
-    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
-    """
-    Subscription (repeat purchase) settings of the product.
-    """
-    shipping_template_id: str | None = None
-    """
-    Id of the shipping template that sets the product's shipping fees.
-    """
-    scheduled_sale: ScheduledSaleInput | None = None
-    """
-    Time when the product goes on sale.
-    """
-    locale: (
-        Literal[
-            "de-DE",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-FR",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "pt-BR",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None
-    ) = None
-    """
-    Language and region of the returned texts, as a BCP 47 tag such as en-US.
-    """
-    auto_translate_enabled: bool | None = None
-    """
-    True to let TikTok translate the listing into the languages of other markets.
-    """
-    search_terms: list[str] | None = None
-    """
-    Search keywords that should find the product.
-    """
-    key_product_features: list[str] | None = None
-    """
-    Short selling points shown with the product.
-    """
-    inventory_mode: str | None = None
-    """
-    How inventory is shared between the product's listings.
-    """
-    product_tag_operations: list[EditProductRequestProductTagOperation] | None = None
-    """
-    Product tags to add or remove.
-    """
-    purchase_order_quantity_limit: EditProductRequestPurchaseOrderQuantityLimit | None = None
-    """
-    Least and most units a buyer may order at once.
-    """
-    selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None
-    """
-    FIXED_PRICE only, or FIXED_PRICE_AND_LIVE_AUCTION to also sell in LIVE auctions.
-    """
-    is_live_quick: bool | None = None
-    """
-    True if the product was created from a LIVE quick listing.
-    """
-    is_blind_box: bool | None = None
-    """
-    True if the product is a blind box (the buyer does not know which item they get).
+    Details of the product on your own system.
     """
 
 
@@ -6593,28 +7154,50 @@ class GetProductResponse(ResponseModel):
     is_not_for_sale: bool | None = None
     is_pre_owned: bool | None = None
     is_replicated: bool | None = None
-    listing_quality_tier: str | None = None
+    listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | str | None = None
     main_images: list[GetProductResponseMainImage] | None = None
     manufacturer_ids: list[str] | None = None
     minimum_order_quantity: int | None = None
     package_dimensions: PackageDimension | None = None
-    package_weight: PackageWeight | None = None
+    package_weight: GetProductResponsePackageWeight | None = None
     prescription_requirement: GetProductResponsePrescriptionRequirement | None = None
     primary_combined_product_id: str | None = None
     product_attributes: list[ProductAttribute] | None = None
     product_families: list[ProductFamily] | None = None
-    product_status: str | None = None
-    product_types: list[str] | None = None
+    product_status: (
+        Literal[
+            "INITIAL", "DRAFT", "ACTIVATE", "SELLER_DEACTIVATED", "PLATFORM_DEACTIVATED", "FREEZE", "DELETED"
+        ]
+        | str
+        | None
+    ) = None
+    product_types: (
+        list[Literal["COMBINED_PRODUCT", "IN_COMBINED_PRODUCT", "GPR_TARGET_PRODUCT"] | str] | None
+    ) = None
     recommended_categories: list[RecommendedCategory] | None = None
     responsible_person_ids: list[str] | None = None
-    shipping_insurance_requirement: str | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | str | None = None
     size_chart: GetProductResponseSizeChart | None = None
     skus: list[GetProductResponseSku] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
     subscribe_info: GetProductResponseSubscribeInfo | None = None
     title: str | None = None
     update_time: int | None = None
     video: GetProductResponseVideo | None = None
+    shipping_template_id: str | None = None
 
 
 class InventorySearchResponse(ResponseModel):
@@ -6626,178 +7209,10 @@ class ListingSchemasResponse(ResponseModel):
     listing_schemas: list[ListingSchemasResponseListingSchema] | None = None
 
 
-class PartialEditProductRequestPodInfoPodTemplate(RequestModel):
-    pod_template_id: str | None = None
-    """
-    Id of the print-on-demand template.
-    """
-    remark: str | None = None
-    """
-    Note.
-    """
-    sku_ids: list[str] | None = None
-    """
-    TikTok Shop SKU ids.
-    """
-    surfaces: list[PartialEditProductRequestPodInfoPodTemplateSurface] | None = None
-    """
-    Printable surfaces of the item.
-    """
-    template_name: str | None = None
-    """
-    Name of the template.
-    """
-
-
-class PartialEditProductRequestPodInfo(RequestModel):
-    pod_templates: list[PartialEditProductRequestPodInfoPodTemplate] | None = None
-    """
-    Print-on-demand templates.
-    """
-
-
-class PartialEditProductRequest(RequestModel):
-    auto_translate_enabled: bool | None = None
-    """
-    True to let TikTok translate the listing into the languages of other markets.
-    """
-    brand_id: str | None = None
-    """
-    Id of the product's brand, from product.get_brands; leave out for no brand.
-    """
-    category_version: str | None = None
-    """
-    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
-    """
-    certifications: list[PartialEditProductRequestCertification] | None = None
-    """
-    Certificates the category requires, as uploaded files or images with their type id.
-    """
-    description: str | None = None
-    """
-    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
-    """
-    external_product_id: str | None = None
-    """
-    Your own id of the product (kept for your reference).
-    """
-    inventory_mode: str | None = None
-    """
-    How inventory is shared between the product's listings.
-    """
-    is_cod_allowed: bool | None = None
-    """
-    True to allow cash on delivery for this product.
-    """
-    key_product_features: list[str] | None = None
-    """
-    Short selling points shown with the product.
-    """
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    """
-    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
-    """
-    locale: (
-        Literal[
-            "cs-CZ",
-            "de-AT",
-            "de-BE",
-            "de-DE",
-            "el-GR",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-BE",
-            "fr-FR",
-            "hu-HU",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "nl-BE",
-            "nl-NL",
-            "pl-PL",
-            "pt-BR",
-            "pt-PT",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None
-    ) = None
-    """
-    Language and region of the returned texts, as a BCP 47 tag such as en-US.
-    """
-    main_images: list[PartialEditGlobalProductRequestMainImage] | None = None
-    """
-    Main product images, first one is the cover; each uploaded first with upload_product_image.
-    """
-    manufacturer_ids: list[str] | None = None
-    """
-    Ids of manufacturer records (EU product safety data).
-    """
-    package_dimensions: PartialEditProductRequestPackageDimensions | None = None
-    """
-    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
-    """
-    package_weight: PartialEditProductRequestPackageWeight | None = None
-    """
-    Weight of the packed product; value and unit (KILOGRAM or POUND).
-    """
-    pod_info: PartialEditProductRequestPodInfo | None = None
-    """
-    Print-on-demand settings of the product.
-    """
-    product_attributes: list[EditProductRequestProductAttribute] | None = None
-    """
-    Product attributes of the category (from get_attributes), with value ids or custom values.
-    """
-    replicated_products: list[PartialEditProductRequestReplicatedProduct] | None = None
-    """
-    Copies of this product in other markets to update too.
-    """
-    responsible_person_ids: list[str] | None = None
-    """
-    Ids of responsible person records (the EU contact for product safety).
-    """
-    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
-    """
-    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
-    """
-    scheduled_sale: ScheduledSaleInput | None = None
-    """
-    Time when the product goes on sale.
-    """
-    search_terms: list[str] | None = None
-    """
-    Search keywords that should find the product.
-    """
-    size_chart: PartialEditGlobalProductRequestSizeChart | None = None
-    """
-    Size chart, as an uploaded image or a size chart template id.
-    """
-    skus: list[PartialEditProductRequestSku] | None = None
-    """
-    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
-    """
-    subscribe_info_edit: PartialEditProductRequestSubscribeInfoEdit | None = None
-    """
-    Subscription (repeat purchase) settings of the product.
-    """
-    title: str | None = None
-    """
-    Product title shown to buyers; the length allowed depends on the market.
-    """
-    video: PartialEditGlobalProductRequestVideo | None = None
-    """
-    Product video, uploaded first with upload_product_file.
-    """
-    is_blind_box: bool | None = None
-    """
-    True if the product is a blind box (the buyer does not know which item they get).
-    """
+class SearchCandidateProductsResponse(ResponseModel):
+    candidate_products: list[SearchCandidateProductsResponseCandidateProduct] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
 
 
 class GetBrandsPage(GetBrandsResponse, Page[GetBrandsResponseBrand]):
@@ -6808,7 +7223,7 @@ class GetBrandsPage(GetBrandsResponse, Page[GetBrandsResponseBrand]):
 
 
 class SearchGlobalProductsV202309Page(
-    SearchGlobalProductsResponse, Page[SearchGlobalProductsResponseGlobalProduct]
+    SearchGlobalProductsV202309Response, Page[SearchGlobalProductsV202309ResponseGlobalProduct]
 ):
     """A page of `search_global_products_v202309` results; `auto_paging_iter()` walks every page."""
 
@@ -6844,6 +7259,15 @@ class SearchSizeChartsPage(SearchSizeChartsResponse, Page[SearchSizeChartsRespon
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class SearchCandidateProductsPage(
+    SearchCandidateProductsResponse, Page[SearchCandidateProductsResponseCandidateProduct]
+):
+    """A page of `search_candidate_products` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "candidate_products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchManufacturersV202409Page(
     SearchManufacturersV202409Response, Page[SearchManufacturersV202409ResponseManufacturer]
 ):
@@ -6859,6 +7283,13 @@ class SearchResponsiblePersonsV202409Page(
     """A page of `search_responsible_persons_v202409` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "responsible_persons"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchOpportunitiesPage(SearchOpportunitiesResponse, Page[SearchOpportunitiesResponseOpportunity]):
+    """A page of `search_opportunities` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "opportunities"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
@@ -6882,6 +7313,16 @@ class SearchProductsPage(SearchProductsResponse, Page[SearchProductsResponseProd
     """A page of `search_products` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchCombinedListingRecommendationsPage(
+    SearchCombinedListingRecommendationsResponse,
+    Page[SearchCombinedListingRecommendationsResponseCombinedListingRecommendation],
+):
+    """A page of `search_combined_listing_recommendations` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "combined_listing_recommendations"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 

@@ -21,7 +21,7 @@ class AreaScopeInput(RequestModel):
     """
     Codes of the areas where it applies.
     """
-    type: str | None = None
+    type: str
     """
     Whether the discount applies everywhere or in chosen areas.
     """
@@ -35,7 +35,9 @@ class ClaimDuration(ResponseModel):
 class CreateActivityResponse(ResponseModel):
     activity_id: str | None = None
     create_time: int | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     update_time: int | None = None
 
 
@@ -66,23 +68,23 @@ class Detail(ResponseModel):
 
 
 class DetailInput(RequestModel):
-    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"] | None = None
+    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"]
     """
     Condition: NO_THRESHOLD, MINIMAL_ORDER_AMOUNT (order total) or MINIMAL_ITEM_QUANTITY (units).
     """
-    threshold_value: str | None = None
+    threshold_value: str
     """
     Least order total (decimal string) or units needed.
     """
-    tier: int | None = None
+    tier: int
     """
     Tier number, starting at 1.
     """
-    type: str | None = None
+    type: str
     """
     Kind of discount at this tier.
     """
-    value: str | None = None
+    value: str
     """
     Size of the discount at this tier.
     """
@@ -110,6 +112,10 @@ class GetActivityResponseProductSku(ResponseModel):
     id: str | None = None
     quantity_limit: int | None = None
     quantity_per_user: int | None = None
+
+
+class GetActivityResponseTargetUserInfo(ResponseModel):
+    user_type: str | None = None
 
 
 class GetCouponParams(RequestModel):
@@ -140,15 +146,15 @@ class GiftDetail(ResponseModel):
 
 
 class GiftDetailInput(RequestModel):
-    product_id: str | None = None
+    product_id: str
     """
     TikTok Shop product id.
     """
-    sku_id: str | None = None
+    sku_id: str
     """
     TikTok Shop SKU id.
     """
-    total_claim_limit: str | None = None
+    total_claim_limit: str
     """
     Most gifts given in total.
     """
@@ -162,19 +168,19 @@ class GiftInfo(ResponseModel):
 
 
 class GiftInfoInput(RequestModel):
-    gift_details: list[GiftDetailInput] | None = None
+    gift_details: list[GiftDetailInput]
     """
     Gifts of the tier.
     """
-    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"] | None = None
+    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"]
     """
     Condition: NO_THRESHOLD, MINIMAL_ORDER_AMOUNT (order total) or MINIMAL_ITEM_QUANTITY (units).
     """
-    threshold_value: str | None = None
+    threshold_value: str
     """
     Least order total (decimal string) or units needed.
     """
-    tier: int | None = None
+    tier: int
     """
     Tier number, starting at 1.
     """
@@ -195,7 +201,7 @@ class ParticipationLimit(ResponseModel):
 
 
 class ParticipationLimitInput(RequestModel):
-    type: str | None = None
+    type: str
     """
     Kind of limit.
     """
@@ -237,7 +243,9 @@ class RemoveActivityProductRequest(RequestModel):
 
 class RemoveActivityProductResponse(ResponseModel):
     activity_id: str | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     update_time: int | None = None
 
 
@@ -276,15 +284,7 @@ class SearchActivitiesRequest(RequestModel):
     Text matched against activity titles.
     """
     activity_type: (
-        Literal[
-            "BUY_MORE_SAVE_MORE",
-            "BUY_X_GET_Y",
-            "DIRECT_DISCOUNT",
-            "FIXED_PRICE",
-            "FLASHSALE",
-            "GIFT_WITH_PURCHASE",
-            "SHIPPING_DISCOUNT",
-        ]
+        Literal["FIXED_PRICE", "DIRECT_DISCOUNT", "FLASHSALE", "SHIPPING_DISCOUNT", "BUY_MORE_SAVE_MORE"]
         | None
     ) = None
     """
@@ -298,7 +298,7 @@ class SearchActivitiesRequest(RequestModel):
     """
     The next_page_token of the previous page; leave out for the first page.
     """
-    status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None
+    status: Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | None = None
     """
     Only activities in this state; NOT_START, ONGOING, EXPIRED or DEACTIVATED.
     """
@@ -362,7 +362,7 @@ class ShippingDiscount(ResponseModel):
 
 
 class ShippingDiscountInput(RequestModel):
-    area_scope: AreaScopeInput | None = None
+    area_scope: AreaScopeInput
     """
     Where the discount applies.
     """
@@ -374,7 +374,7 @@ class ShippingDiscountInput(RequestModel):
     """
     Shipping method.
     """
-    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT", "NO_THRESHOLD"] | None = None
+    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT", "NO_THRESHOLD"]
     """
     Condition: NO_THRESHOLD, MINIMAL_ORDER_AMOUNT (order total) or MINIMAL_ITEM_QUANTITY (units).
     """
@@ -382,13 +382,20 @@ class ShippingDiscountInput(RequestModel):
     """
     Least order total (decimal string) or units needed.
     """
-    type: str | None = None
+    type: str
     """
     Kind of shipping discount.
     """
     value: str | None = None
     """
     Size of the shipping discount.
+    """
+
+
+class TargetUserInfoInput(RequestModel):
+    user_type: str | None = None
+    """
+    Kind of buyer the promotion is for (for example every buyer, or new buyers only).
     """
 
 
@@ -428,15 +435,15 @@ class UpdateActivityProductRequestProductSku(RequestModel):
     """
     Discount in percent off, as a string such as "20".
     """
-    id: str | None = None
+    id: str
     """
     TikTok Shop SKU id.
     """
-    quantity_limit: int | None = None
+    quantity_limit: int
     """
     Most units of this item sold at the promotional price overall.
     """
-    quantity_per_user: int | None = None
+    quantity_per_user: int
     """
     Most units of this item one buyer may buy at the promotional price.
     """
@@ -444,7 +451,9 @@ class UpdateActivityProductRequestProductSku(RequestModel):
 
 class UpdateActivityProductResponse(ResponseModel):
     activity_id: str | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     title: str | None = None
     total_count: int | None = None
     update_time: int | None = None
@@ -511,11 +520,11 @@ class GiftDiscount(ResponseModel):
 
 
 class GiftDiscountInput(RequestModel):
-    gift_infos: list[GiftInfoInput] | None = None
+    gift_infos: list[GiftInfoInput]
     """
     Gift tiers.
     """
-    gift_receiving_type: str | None = None
+    gift_receiving_type: str
     """
     How the buyer gets the gift.
     """
@@ -548,15 +557,15 @@ class UpdateActivityProductRequestProduct(RequestModel):
     """
     Discount in percent off, as a string such as "20".
     """
-    id: str | None = None
+    id: str
     """
     TikTok Shop product id.
     """
-    quantity_limit: int | None = None
+    quantity_limit: int
     """
     Most units of this item sold at the promotional price overall.
     """
-    quantity_per_user: int | None = None
+    quantity_per_user: int
     """
     Most units of this item one buyer may buy at the promotional price.
     """
@@ -599,9 +608,12 @@ class GetActivityResponse(ResponseModel):
     participation_limit: list[ParticipationLimit] | None = None
     product_level: str | None = None
     products: list[GetActivityResponseProduct] | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     title: str | None = None
     update_time: int | None = None
+    target_user_info: GetActivityResponseTargetUserInfo | None = None
 
 
 class GetCouponResponse(ResponseModel):
@@ -610,7 +622,9 @@ class GetCouponResponse(ResponseModel):
 
 class SearchActivitiesResponseActivity(ResponseModel):
     activity_commands: list[str] | None = None
-    activity_type: str | None = None
+    activity_type: (
+        Literal["FIXED_PRICE", "DIRECT_DISCOUNT", "FLASHSALE", "SHIPPING_DISCOUNT"] | str | None
+    ) = None
     begin_time: int | None = None
     create_time: int | None = None
     discount: Discount | None = None
@@ -619,7 +633,9 @@ class SearchActivitiesResponseActivity(ResponseModel):
     id: str | None = None
     participation_limit: list[ParticipationLimit] | None = None
     product_level: str | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     title: str | None = None
     update_time: int | None = None
 
@@ -631,11 +647,11 @@ class SearchCouponsResponse(ResponseModel):
 
 
 class UpdateActivityProductRequest(RequestModel):
-    activity_id: str | None = None
+    activity_id: str
     """
     Id of the promotion activity.
     """
-    products: list[UpdateActivityProductRequestProduct] | None = None
+    products: list[UpdateActivityProductRequestProduct]
     """
     Products (and SKUs) to add or update, each with its promotional price or discount and limits.
     """
@@ -645,7 +661,7 @@ class UpdateActivityRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    begin_time: Timestamp | None = None
+    begin_time: Timestamp
     """
     When the promotion starts (Unix seconds).
     """
@@ -657,7 +673,7 @@ class UpdateActivityRequest(RequestModel):
     """
     How the activity's time period is set.
     """
-    end_time: Timestamp | None = None
+    end_time: Timestamp
     """
     When the promotion ends (Unix seconds); the longest period depends on the kind.
     """
@@ -669,9 +685,13 @@ class UpdateActivityRequest(RequestModel):
     """
     What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
     """
-    title: str | None = None
+    title: str
     """
     Name of the promotion, for you and (for some kinds) buyers.
+    """
+    target_user_info: TargetUserInfoInput | None = None
+    """
+    Which buyers may use the promotion.
     """
 
 
@@ -679,22 +699,19 @@ class CreateActivityRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    activity_type: (
-        Literal[
-            "BUY_MORE_SAVE_MORE",
-            "BUY_X_GET_Y",
-            "DIRECT_DISCOUNT",
-            "FIXED_PRICE",
-            "FLASHSALE",
-            "GIFT_WITH_PURCHASE",
-            "SHIPPING_DISCOUNT",
-        ]
-        | None
-    ) = None
+    activity_type: Literal[
+        "BUY_MORE_SAVE_MORE",
+        "BUY_X_GET_Y",
+        "DIRECT_DISCOUNT",
+        "FIXED_PRICE",
+        "FLASHSALE",
+        "GIFT_WITH_PURCHASE",
+        "SHIPPING_DISCOUNT",
+    ]
     """
     Kind of promotion (one of the listed values, such as FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE).
     """
-    begin_time: Timestamp | None = None
+    begin_time: Timestamp
     """
     When the promotion starts (Unix seconds).
     """
@@ -706,7 +723,7 @@ class CreateActivityRequest(RequestModel):
     """
     How the activity's time period is set.
     """
-    end_time: Timestamp | None = None
+    end_time: Timestamp
     """
     When the promotion ends (Unix seconds); the longest period depends on the kind.
     """
@@ -714,13 +731,17 @@ class CreateActivityRequest(RequestModel):
     """
     How many times each buyer may use the promotion.
     """
-    product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None
+    product_level: Literal["PRODUCT", "SHOP", "VARIATION"]
     """
     What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
     """
-    title: str | None = None
+    title: str
     """
     Name of the promotion, for you and (for some kinds) buyers.
+    """
+    target_user_info: TargetUserInfoInput | None = None
+    """
+    Which buyers may use the promotion.
     """
 
 

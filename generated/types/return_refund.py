@@ -66,13 +66,8 @@ class CalculateRefundResponseOrderRefundAmount(ResponseModel):
     retail_delivery_fee: str | None = None
 
 
-class CalculateRefundV202309ResponseOrderRefundAmount(ResponseModel):
-    currency: str | None = None
-    refund_shipping_fee: str | None = None
-    refund_subtotal: str | None = None
-    refund_tax: str | None = None
-    refund_total: str | None = None
-    retail_delivery_fee: str | None = None
+class CalculateRefundV202309Response(ResponseModel):
+    order_refund_amount: CalculateRefundResponseOrderRefundAmount | None = None
 
 
 class CancelOrderResponse(ResponseModel):
@@ -80,20 +75,18 @@ class CancelOrderResponse(ResponseModel):
     cancel_status: str | None = None
 
 
-class CancelOrderV202309RequestSku(RequestModel):
-    quantity: int | None = None
-    """
-    Number of units.
-    """
-    sku_id: str | None = None
-    """
-    TikTok Shop SKU id.
-    """
-
-
 class CancelOrderV202309Response(ResponseModel):
     cancel_id: str | None = None
-    cancel_status: str | None = None
+    cancel_status: (
+        Literal[
+            "CANCELLATION_REQUEST_PENDING",
+            "CANCELLATION_REQUEST_SUCCESS",
+            "CANCELLATION_REQUEST_CANCEL",
+            "CANCELLATION_REQUEST_COMPLETE",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class CreateReturnParams(RequestModel):
@@ -123,48 +116,22 @@ class CreateReturnV202309Params(RequestModel):
     """
 
 
-class CreateReturnV202309Request(RequestModel):
-    currency: str | None = None
-    """
-    Currency of refund_total, as an ISO 4217 code (USD, GBP, EUR...).
-    """
-    handover_method: str | None = None
-    """
-    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
-    """
-    order_id: str | None = None
-    """
-    TikTok Shop order id.
-    """
-    order_line_item_ids: list[str] | None = None
-    """
-    Ids of the order's line items (one per unit sold).
-    """
-    refund_total: str | None = None
-    """
-    Total amount to refund, a decimal string in the order's currency.
-    """
-    return_reason: str | None = None
-    """
-    Reason key of the return, from the list of valid reasons.
-    """
-    return_type: str | None = None
-    """
-    Kind of request; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
-    """
-    shipment_type: str | None = None
-    """
-    How the goods go back; for example by platform shipping or by the buyer's own carrier.
-    """
-    skus: list[CancelOrderV202309RequestSku] | None = None
-    """
-    SKUs of the order affected, each with its id and quantity.
-    """
-
-
 class CreateReturnV202309Response(ResponseModel):
     return_id: str | None = None
-    return_status: str | None = None
+    return_status: (
+        Literal[
+            "RETURN_OR_REFUND_REQUEST_PENDING",
+            "REFUND_OR_RETURN_REQUEST_REJECT",
+            "AWAITING_BUYER_SHIP",
+            "BUYER_SHIPPED_ITEM",
+            "REJECT_RECEIVE_PACKAGE",
+            "RETURN_OR_REFUND_REQUEST_SUCCESS",
+            "RETURN_OR_REFUND_REQUEST_CANCEL",
+            "RETURN_OR_REFUND_REQUEST_COMPLETE",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class CreateTimeInput(RequestModel):
@@ -223,7 +190,7 @@ class GetAftersaleEligibilityV202309Params(RequestModel):
     """
     TikTok Shop order id.
     """
-    initiate_aftersale_user: str | None = None
+    initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None
     """
     Who would open the request; BUYER or SELLER.
     """
@@ -231,10 +198,38 @@ class GetAftersaleEligibilityV202309Params(RequestModel):
 
 class GetAftersaleEligibilityV202309ResponseSkuEligibilityLineItemEligibility(ResponseModel):
     eligible: bool | None = None
-    ineligible_code: float | None = None
+    ineligible_code: int | None = None
     ineligible_reason: str | None = None
     order_line_items_ids: list[str] | None = None
-    request_type: str | None = None
+    request_type: Literal["CANCEL", "RETURN", "RETURN_AND_REFUND"] | str | None = None
+
+
+class GetAftersaleEligibilityV202512Params(RequestModel):
+    """
+    Path and query arguments of `get_aftersale_eligibility_v202512`.
+    """
+
+    order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
+    initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None
+    """
+    Who would open the request; BUYER or SELLER.
+    """
+    request_types: list[str] | None = None
+    """
+    Kinds of after-sales request to check; CANCEL, REFUND only, RETURN_AND_REFUND.
+    """
+
+
+class GetAftersaleEligibilityV202512ResponseSkuEligibilityLineItemEligibility(ResponseModel):
+    available_reason_names: list[str] | None = None
+    eligible: bool | None = None
+    ineligible_code: int | None = None
+    ineligible_reason: str | None = None
+    order_line_items_ids: list[str] | None = None
+    request_type: Literal["CANCEL", "RETURN", "RETURN_AND_REFUND"] | str | None = None
 
 
 class GetAvailableReviewDecisionsParams(RequestModel):
@@ -461,7 +456,7 @@ class RejectCancellationRequestImage(RequestModel):
     """
     Image height in pixels.
     """
-    image_id: str | None = None
+    image_id: str
     """
     Id of the uploaded image.
     """
@@ -487,25 +482,6 @@ class RejectReturnParams(RequestModel):
     idempotency_key: str | None = None
     """
     Your unique key for this request; repeating the key makes TikTok apply the request only once.
-    """
-
-
-class RejectReturnRequestImage(RequestModel):
-    image_id: str
-    """
-    Id of the uploaded image.
-    """
-    mime_type: str | None = None
-    """
-    Media type of the file, such as image/png.
-    """
-    height: int | None = None
-    """
-    Image height in pixels.
-    """
-    width: int | None = None
-    """
-    Image width in pixels.
     """
 
 
@@ -535,22 +511,22 @@ class RejectReturnV202309Params(RequestModel):
     """
 
 
-class RejectReturnV202309RequestImage(RequestModel):
-    height: float | None = None
+class RejectReturnV202309Request(RequestModel):
+    comment: str | None = None
     """
-    Image height in pixels.
+    Free-text note shown with the decision.
     """
-    image_id: str | None = None
+    decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"]
     """
-    Id of the uploaded image.
+    Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...).
     """
-    mime_type: str | None = None
+    images: list[RejectCancellationRequestImage] | None = None
     """
-    Media type of the file, such as image/png.
+    Images supporting the decision, each uploaded first (its uri, width and height).
     """
-    width: float | None = None
+    reject_reason: str
     """
-    Image width in pixels.
+    Why the request is rejected; a reason key TikTok lists.
     """
 
 
@@ -726,11 +702,11 @@ class SearchCancellationsV202309Params(RequestModel):
     Path and query arguments of `search_cancellations_v202309`.
     """
 
-    sort_field: str | None = None
+    sort_field: Literal["create_time", "update_time"] | None = None
     """
     Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
     """
-    sort_order: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     """
     Sort direction; ASC smallest or oldest first, DESC largest or newest first.
     """
@@ -756,11 +732,21 @@ class SearchCancellationsV202309Request(RequestModel):
     """
     Ids of cancellation requests.
     """
-    cancel_status: list[str] | None = None
+    cancel_status: (
+        list[
+            Literal[
+                "CANCELLATION_REQUEST_PENDING",
+                "CANCELLATION_REQUEST_SUCCESS",
+                "CANCELLATION_REQUEST_CANCEL",
+                "CANCELLATION_REQUEST_COMPLETE",
+            ]
+        ]
+        | None
+    ) = None
     """
     Only requests in these states; pending, cancelled, succeeded or completed.
     """
-    cancel_types: list[str] | None = None
+    cancel_types: list[Literal["CANCEL", "BUYER_CANCEL"]] | None = None
     """
     Only requests of these kinds; CANCEL by the seller or system, BUYER_CANCEL by the buyer.
     """
@@ -790,25 +776,20 @@ class SearchCancellationsV202309Request(RequestModel):
     """
 
 
-class SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage(ResponseModel):
-    height: float | None = None
-    url: str | None = None
-    width: float | None = None
-
-
-class SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount(ResponseModel):
-    buyer_service_fee: str | None = None
-    currency: str | None = None
-    refund_shipping_fee: str | None = None
-    refund_subtotal: str | None = None
-    refund_tax: str | None = None
-    refund_total: str | None = None
-    retail_delivery_fee: str | None = None
+class SearchCancellationsV202309ResponseCancellationCancelLineItem(ResponseModel):
+    cancel_line_item_id: str | None = None
+    order_line_item_id: str | None = None
+    product_image: ProductImage | None = None
+    product_name: str | None = None
+    refund_amount: RefundAmount | None = None
+    seller_sku: str | None = None
+    sku_id: str | None = None
+    sku_name: str | None = None
 
 
 class SearchCancellationsV202309ResponseCancellationSellerNextActionResponse(ResponseModel):
-    action: str | None = None
-    deadline: float | None = None
+    action: Literal["SELLER_RESPOND_CANCEL"] | str | None = None
+    deadline: int | None = None
 
 
 class SearchReturnMerchandiseAuthorizationsParams(RequestModel):
@@ -962,11 +943,11 @@ class SearchReturnsV202309Params(RequestModel):
     Path and query arguments of `search_returns_v202309`.
     """
 
-    sort_field: str | None = None
+    sort_field: Literal["create_time", "update_time"] | None = None
     """
     Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
     """
-    sort_order: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     """
     Sort direction; ASC smallest or oldest first, DESC largest or newest first.
     """
@@ -984,7 +965,9 @@ class SearchReturnsV202309Request(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    arbitration_status: list[str] | None = None
+    arbitration_status: list[Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"]] | None = (
+        None
+    )
     """
     Only returns whose dispute is IN_PROGRESS, CLOSED, SUPPORT_BUYER or SUPPORT_SELLER.
     """
@@ -1012,15 +995,30 @@ class SearchReturnsV202309Request(RequestModel):
     """
     Ids of return requests.
     """
-    return_status: list[str] | None = None
+    return_status: (
+        list[
+            Literal[
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+                "REFUND_OR_RETURN_REQUEST_REJECT",
+                "AWAITING_BUYER_SHIP",
+                "BUYER_SHIPPED_ITEM",
+                "REJECT_RECEIVE_PACKAGE",
+                "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                "RETURN_OR_REFUND_REQUEST_CANCEL",
+                "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                "AWAITING_BUYER_RESPONSE",
+            ]
+        ]
+        | None
+    ) = None
     """
     Only requests in these statuses.
     """
-    return_types: list[str] | None = None
+    return_types: list[Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"]] | None = None
     """
     Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
     """
-    seller_proposed_return_type: list[str] | None = None
+    seller_proposed_return_type: list[Literal["PARTIAL_REFUND"]] | None = None
     """
     Only returns where you proposed this kind; PARTIAL_REFUND.
     """
@@ -1034,35 +1032,29 @@ class SearchReturnsV202309Request(RequestModel):
     """
 
 
-class SearchReturnsV202309ResponseReturnOrderDiscountAmount(ResponseModel):
-    currency: str | None = None
-    product_platform_discount: str | None = None
-    product_seller_discount: str | None = None
-    shipping_fee_platform_discount: str | None = None
-    shipping_fee_seller_discount: str | None = None
-
-
-class SearchReturnsV202309ResponseReturnOrderPartialRefund(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
 class SearchReturnsV202309ResponseReturnOrderReturnLineItem(ResponseModel):
     order_line_item_id: str | None = None
-    product_image: SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage | None = None
+    product_image: ProductImage | None = None
     product_name: str | None = None
-    refund_amount: SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount | None = None
+    refund_amount: RefundAmount | None = None
     return_line_item_id: str | None = None
     seller_sku: str | None = None
     sku_id: str | None = None
     sku_name: str | None = None
 
 
-class SearchReturnsV202309ResponseReturnOrderShippingFeeAmount(ResponseModel):
-    buyer_paid_return_shipping_fee: str | None = None
-    currency: str | None = None
-    platform_paid_return_shipping_fee: str | None = None
-    seller_paid_return_shipping_fee: str | None = None
+class SearchReturnsV202309ResponseReturnOrderSellerNextActionResponse(ResponseModel):
+    action: (
+        Literal[
+            "SELLER_RESPOND_REFUND",
+            "SELLER_RESPOND_RETURN",
+            "SELLER_RESPOND_RECEIVE_PACKAGE",
+            "SELLER_RESPOND_REPLACEMENT",
+        ]
+        | str
+        | None
+    ) = None
+    deadline: int | None = None
 
 
 class SellerNextActionResponse(ResponseModel):
@@ -1122,11 +1114,11 @@ class UploadReturnShippingInformationForm(RequestModel):
     """
     Id of the carrier that carries the return.
     """
-    return_shipping_label: Any
+    return_shipping_label: Any | None = None
     """
     The return shipping label file (bytes, a path or a binary file object).
     """
-    return_qr_code: Any
+    return_qr_code: Any | None = None
     """
     The QR code image for the return (bytes, a path or a binary file object).
     """
@@ -1141,10 +1133,6 @@ class UploadReturnShippingInformationParams(RequestModel):
     """
     Ids of return requests.
     """
-    return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None
-    """
-    Kind of id given; RMA for an authorisation, SKU_RETURN_ORDER for a return order.
-    """
 
 
 class ApproveReturnRequest(RequestModel):
@@ -1152,18 +1140,14 @@ class ApproveReturnRequest(RequestModel):
     """
     True if the buyer keeps the item and is refunded without returning it.
     """
-    decision: (
-        Literal[
-            "APPROVE_RECEIVED_PACKAGE",
-            "APPROVE_REFUND",
-            "APPROVE_REPLACEMENT",
-            "APPROVE_RETURN",
-            "DIRECT_REFUND",
-            "ISSUE_REPLACEMENT_REFUND",
-            "OFFER_PARTIAL_REFUND",
-        ]
-        | None
-    ) = None
+    decision: Literal[
+        "APPROVE_REFUND",
+        "APPROVE_RETURN",
+        "APPROVE_RECEIVED_PACKAGE",
+        "APPROVE_REPLACEMENT",
+        "ISSUE_REPLACEMENT_REFUND",
+        "OFFER_PARTIAL_REFUND",
+    ]
     """
     Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...).
     """
@@ -1217,7 +1201,7 @@ class CalculateRefundV202309Request(RequestModel):
     """
     How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
     """
-    order_id: str | None = None
+    order_id: str
     """
     TikTok Shop order id.
     """
@@ -1225,11 +1209,11 @@ class CalculateRefundV202309Request(RequestModel):
     """
     Ids of the order's line items (one per unit sold).
     """
-    reason_name: str | None = None
+    reason_name: str
     """
     Reason key of the request, from the list of valid reasons.
     """
-    request_type: str | None = None
+    request_type: str
     """
     Kind of request to price; CANCEL, REFUND only or RETURN_AND_REFUND.
     """
@@ -1237,14 +1221,10 @@ class CalculateRefundV202309Request(RequestModel):
     """
     How the goods go back; for example by platform shipping or by the buyer's own carrier.
     """
-    skus: list[CancelOrderV202309RequestSku] | None = None
+    skus: list[SkuInput] | None = None
     """
     SKUs of the order affected, each with its id and quantity.
     """
-
-
-class CalculateRefundV202309Response(ResponseModel):
-    order_refund_amount: CalculateRefundV202309ResponseOrderRefundAmount | None = None
 
 
 class CancelOrderRequest(RequestModel):
@@ -1271,11 +1251,11 @@ class CancelOrderRequest(RequestModel):
 
 
 class CancelOrderV202309Request(RequestModel):
-    cancel_reason: str | None = None
+    cancel_reason: str
     """
     Why the order is cancelled; a reason key from the list of valid reasons.
     """
-    order_id: str | None = None
+    order_id: str
     """
     TikTok Shop order id.
     """
@@ -1283,7 +1263,7 @@ class CancelOrderV202309Request(RequestModel):
     """
     Ids of the order's line items (one per unit sold).
     """
-    skus: list[CancelOrderV202309RequestSku] | None = None
+    skus: list[SkuInput] | None = None
     """
     SKUs of the order affected, each with its id and quantity.
     """
@@ -1332,6 +1312,45 @@ class CreateReturnRequest(RequestModel):
     """
 
 
+class CreateReturnV202309Request(RequestModel):
+    currency: str | None = None
+    """
+    Currency of refund_total, as an ISO 4217 code (USD, GBP, EUR...).
+    """
+    handover_method: str | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
+    order_id: str
+    """
+    TikTok Shop order id.
+    """
+    order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
+    refund_total: str | None = None
+    """
+    Total amount to refund, a decimal string in the order's currency.
+    """
+    return_reason: str
+    """
+    Reason key of the return, from the list of valid reasons.
+    """
+    return_type: str
+    """
+    Kind of request; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+    """
+    shipment_type: str | None = None
+    """
+    How the goods go back; for example by platform shipping or by the buyer's own carrier.
+    """
+    skus: list[SkuInput] | None = None
+    """
+    SKUs of the order affected, each with its id and quantity.
+    """
+
+
 class ExchangeOrderLine(ResponseModel):
     order_line_id: str | None = None
     sku_id: str | None = None
@@ -1357,6 +1376,13 @@ class GetAftersaleEligibilityResponseSkuEligibilityLineItemEligibility(ResponseM
 class GetAftersaleEligibilityV202309ResponseSkuEligibility(ResponseModel):
     line_item_eligibility: (
         list[GetAftersaleEligibilityV202309ResponseSkuEligibilityLineItemEligibility] | None
+    ) = None
+    sku_id: str | None = None
+
+
+class GetAftersaleEligibilityV202512ResponseSkuEligibility(ResponseModel):
+    line_item_eligibility: (
+        list[GetAftersaleEligibilityV202512ResponseSkuEligibilityLineItemEligibility] | None
     ) = None
     sku_id: str | None = None
 
@@ -1387,7 +1413,7 @@ class GetReturnRecordsResponseRecord(ResponseModel):
     images: list[GetReturnRecordsResponseRecordImage] | None = None
     note: str | None = None
     reason_text: str | None = None
-    role: str | None = None
+    role: Literal["BUYER", "SELLER", "OPERATOR", "SYSTEM"] | str | None = None
     videos: list[GetReturnRecordsResponseRecordVideo] | None = None
 
 
@@ -1400,7 +1426,7 @@ class RejectCancellationRequest(RequestModel):
     """
     Images supporting the decision, each uploaded first (its uri, width and height).
     """
-    reject_reason: str | None = None
+    reject_reason: str
     """
     Why the request is rejected; a reason key TikTok lists.
     """
@@ -1425,7 +1451,7 @@ class RejectReturnRequest(RequestModel):
     """
     Free-text note shown with the decision.
     """
-    images: list[RejectReturnRequestImage] | None = None
+    images: list[RejectCancellationRequestImage] | None = None
     """
     Images supporting the decision, each uploaded first (its uri, width and height).
     """
@@ -1433,37 +1459,6 @@ class RejectReturnRequest(RequestModel):
     """
     Amount offered as a partial refund.
     """
-
-
-class RejectReturnV202309Request(RequestModel):
-    comment: str | None = None
-    """
-    Free-text note shown with the decision.
-    """
-    decision: str | None = None
-    """
-    Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...).
-    """
-    images: list[RejectReturnV202309RequestImage] | None = None
-    """
-    Images supporting the decision, each uploaded first (its uri, width and height).
-    """
-    reject_reason: str | None = None
-    """
-    Why the request is rejected; a reason key TikTok lists.
-    """
-
-
-class ReturnLineItem(ResponseModel):
-    return_line_item_id: str | None = None
-    order_line_item_id: str | None = None
-    sku_id: str | None = None
-    sku_name: str | None = None
-    product_image: ProductImage | None = None
-    product_name: str | None = None
-    seller_sku: str | None = None
-    refund_amount: RefundAmount | None = None
-    return_sub_line_items: list[ReturnSubLineItem] | None = None
 
 
 class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReason(RequestModel):
@@ -1495,15 +1490,30 @@ class SearchCancellationsResponseCancellationCancelLineItem(ResponseModel):
     ) = None
 
 
-class SearchCancellationsV202309ResponseCancellationCancelLineItem(ResponseModel):
-    cancel_line_item_id: str | None = None
-    order_line_item_id: str | None = None
-    product_image: SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage | None = None
-    product_name: str | None = None
-    refund_amount: SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount | None = None
-    seller_sku: str | None = None
-    sku_id: str | None = None
-    sku_name: str | None = None
+class SearchCancellationsV202309ResponseCancellation(ResponseModel):
+    cancel_id: str | None = None
+    cancel_line_items: list[SearchCancellationsV202309ResponseCancellationCancelLineItem] | None = None
+    cancel_reason: str | None = None
+    cancel_reason_text: str | None = None
+    cancel_status: (
+        Literal[
+            "CANCELLATION_REQUEST_PENDING",
+            "CANCELLATION_REQUEST_SUCCESS",
+            "CANCELLATION_REQUEST_CANCELLED",
+            "CANCELLATION_REQUEST_COMPLETE",
+        ]
+        | str
+        | None
+    ) = None
+    cancel_type: Literal["CANCEL", "BUYER_CANCEL"] | str | None = None
+    create_time: int | None = None
+    order_id: str | None = None
+    refund_amount: RefundAmount | None = None
+    role: Literal["BUYER", "SELLER", "SYSTEM"] | str | None = None
+    seller_next_action_response: (
+        list[SearchCancellationsV202309ResponseCancellationSellerNextActionResponse] | None
+    ) = None
+    update_time: int | None = None
 
 
 class SearchReturnsResponseReturnOrder(ResponseModel):
@@ -1542,19 +1552,21 @@ class SearchReturnsResponseReturnOrder(ResponseModel):
 
 
 class SearchReturnsV202309ResponseReturnOrder(ResponseModel):
-    arbitration_status: str | None = None
+    arbitration_status: Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"] | str | None = (
+        None
+    )
     buyer_rejected_partial_refund: bool | None = None
     can_buyer_keep_item: bool | None = None
     combined_return_id: str | None = None
     create_time: int | None = None
-    discount_amount: list[SearchReturnsV202309ResponseReturnOrderDiscountAmount] | None = None
+    discount_amount: list[SearchReturnsResponseReturnOrderDiscountAmount] | None = None
     handover_method: str | None = None
     is_combined_return: bool | None = None
     next_return_id: str | None = None
     order_id: str | None = None
-    partial_refund: SearchReturnsV202309ResponseReturnOrderPartialRefund | None = None
+    partial_refund: SearchReturnsResponseReturnOrderPartialRefund | None = None
     pre_return_id: str | None = None
-    refund_amount: SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount | None = None
+    refund_amount: RefundAmount | None = None
     return_id: str | None = None
     return_line_items: list[SearchReturnsV202309ResponseReturnOrderReturnLineItem] | None = None
     return_method: str | None = None
@@ -1562,18 +1574,37 @@ class SearchReturnsV202309ResponseReturnOrder(ResponseModel):
     return_provider_name: str | None = None
     return_reason: str | None = None
     return_reason_text: str | None = None
-    return_shipping_document_type: str | None = None
-    return_status: str | None = None
+    return_shipping_document_type: Literal["QR_CODE"] | str | None = None
+    return_status: (
+        Literal[
+            "RETURN_OR_REFUND_REQUEST_PENDING",
+            "REFUND_OR_RETURN_REQUEST_REJECT",
+            "AWAITING_BUYER_SHIP",
+            "BUYER_SHIPPED_ITEM",
+            "REJECT_RECEIVE_PACKAGE",
+            "RETURN_OR_REFUND_REQUEST_SUCCESS",
+            "RETURN_OR_REFUND_REQUEST_CANCEL",
+            "RETURN_OR_REFUND_REQUEST_COMPLETE",
+            "REPLACEMENT_REQUEST_PENDING",
+            "REPLACEMENT_REQUEST_REJECT",
+            "REPLACEMENT_REQUEST_REFUND_SUCCESS",
+            "REPLACEMENT_REQUEST_CANCEL",
+            "REPLACEMENT_REQUEST_COMPLETE",
+            "AWAITING_BUYER_RESPONSE",
+        ]
+        | str
+        | None
+    ) = None
     return_tracking_number: str | None = None
-    return_type: str | None = None
+    return_type: Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"] | str | None = None
     return_warehouse_address: ReturnWarehouseAddress | None = None
-    role: str | None = None
+    role: Literal["BUYER", "SELLER", "OPERATOR", "SYSTEM"] | str | None = None
     seller_next_action_response: (
-        list[SearchCancellationsV202309ResponseCancellationSellerNextActionResponse] | None
+        list[SearchReturnsV202309ResponseReturnOrderSellerNextActionResponse] | None
     ) = None
     seller_proposed_return_type: str | None = None
-    shipment_type: str | None = None
-    shipping_fee_amount: list[SearchReturnsV202309ResponseReturnOrderShippingFeeAmount] | None = None
+    shipment_type: Literal["PLATFORM", "BUYER_ARRANGE"] | str | None = None
+    shipping_fee_amount: list[SearchReturnsResponseReturnOrderShippingFeeAmount] | None = None
     update_time: int | None = None
 
 
@@ -1595,7 +1626,7 @@ class SkuReturnRequest(ResponseModel):
     pre_return_id: str | None = None
     next_return_id: str | None = None
     refund_amount: RefundAmount | None = None
-    return_line_items: list[ReturnLineItem] | None = None
+    return_line_items: list[SearchReturnsResponseReturnOrderReturnLineItem] | None = None
     create_time: int | None = None
     update_time: int | None = None
     discount: Discount | None = None
@@ -1635,6 +1666,10 @@ class GetAftersaleEligibilityResponseSkuEligibility(ResponseModel):
 
 class GetAftersaleEligibilityV202309Response(ResponseModel):
     sku_eligibility: list[GetAftersaleEligibilityV202309ResponseSkuEligibility] | None = None
+
+
+class GetAftersaleEligibilityV202512Response(ResponseModel):
+    sku_eligibility: list[GetAftersaleEligibilityV202512ResponseSkuEligibility] | None = None
 
 
 class GetAvailableReviewDecisionsResponseLineItem(ResponseModel):
@@ -1732,21 +1767,10 @@ class SearchCancellationsResponseCancellation(ResponseModel):
     should_replenish_stock: bool | None = None
 
 
-class SearchCancellationsV202309ResponseCancellation(ResponseModel):
-    cancel_id: str | None = None
-    cancel_line_items: list[SearchCancellationsV202309ResponseCancellationCancelLineItem] | None = None
-    cancel_reason: str | None = None
-    cancel_reason_text: str | None = None
-    cancel_status: str | None = None
-    cancel_type: str | None = None
-    create_time: int | None = None
-    order_id: str | None = None
-    refund_amount: SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount | None = None
-    role: str | None = None
-    seller_next_action_response: (
-        list[SearchCancellationsV202309ResponseCancellationSellerNextActionResponse] | None
-    ) = None
-    update_time: int | None = None
+class SearchCancellationsV202309Response(ResponseModel):
+    cancellations: list[SearchCancellationsV202309ResponseCancellation] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
 
 
 class SearchReturnMerchandiseAuthorizationsRequestFilters(RequestModel):
@@ -1875,12 +1899,6 @@ class SearchCancellationsResponse(ResponseModel):
     cancellations: list[SearchCancellationsResponseCancellation] | None = None
     total_count: int | None = None
     next_page_token: str | None = None
-
-
-class SearchCancellationsV202309Response(ResponseModel):
-    cancellations: list[SearchCancellationsV202309ResponseCancellation] | None = None
-    next_page_token: str | None = None
-    total_count: int | None = None
 
 
 class SearchReturnMerchandiseAuthorizationsRequest(RequestModel):

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from tiktokshop._models import ResponseModel
+from typing import Literal
+
+from tiktokshop._models import RequestModel, ResponseModel
 
 
 class GetActiveShopsResponseShop(ResponseModel):
@@ -13,7 +15,17 @@ class GetActiveShopsResponseShop(ResponseModel):
 
 
 class GetSellerPermissionsResponse(ResponseModel):
-    permissions: list[str] | None = None
+    permissions: list[Literal["MANAGE_GLOBAL_PRODUCT"] | str] | None = None
+
+
+class GetSellerStatusResponseSellerStatusDataShopStatus(ResponseModel):
+    shop_id: str | None = None
+    shop_status: str | None = None
+
+
+class GetShopCreatorsResponseShopCreator(ResponseModel):
+    binding_status: str | None = None
+    type: str | None = None
 
 
 class GetShopGroupAndRelatedShopsResponseShopGroupDataShop(ResponseModel):
@@ -28,8 +40,34 @@ class GetShopGroupAndRelatedShopsResponseShopGroupDataShopGroup(ResponseModel):
     shop_group_name: str | None = None
 
 
+class SyncCollectionsRequestCollectionProduct(RequestModel):
+    outer_product_id: str | None = None
+    """
+    Your own id of the product.
+    """
+    tts_product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
+
+
+class SyncCollectionsResponseFailedInfo(ResponseModel):
+    ids: list[str] | None = None
+
+
 class GetActiveShopsResponse(ResponseModel):
     shops: list[GetActiveShopsResponseShop] | None = None
+
+
+class GetSellerStatusResponseSellerStatusData(ResponseModel):
+    partner_channel: str | None = None
+    seller_status: str | None = None
+    shop_statuses: list[GetSellerStatusResponseSellerStatusDataShopStatus] | None = None
+    tax_form_status: str | None = None
+
+
+class GetShopCreatorsResponse(ResponseModel):
+    shop_creators: list[GetShopCreatorsResponseShopCreator] | None = None
 
 
 class GetShopGroupAndRelatedShopsResponseShopGroupData(ResponseModel):
@@ -37,5 +75,47 @@ class GetShopGroupAndRelatedShopsResponseShopGroupData(ResponseModel):
     shops: list[GetShopGroupAndRelatedShopsResponseShopGroupDataShop] | None = None
 
 
+class SyncCollectionsRequestCollection(RequestModel):
+    id: str | None = None
+    """
+    Your id of the collection.
+    """
+    image_url: str | None = None
+    """
+    Address of the collection's image.
+    """
+    products: list[SyncCollectionsRequestCollectionProduct] | None = None
+    """
+    Products in the collection.
+    """
+    title: str | None = None
+    """
+    Title.
+    """
+
+
+class SyncCollectionsResponse(ResponseModel):
+    failed_info: SyncCollectionsResponseFailedInfo | None = None
+
+
+class GetSellerStatusResponse(ResponseModel):
+    seller_status_data: GetSellerStatusResponseSellerStatusData | None = None
+
+
 class GetShopGroupAndRelatedShopsResponse(ResponseModel):
     shop_group_data: GetShopGroupAndRelatedShopsResponseShopGroupData | None = None
+
+
+class SyncCollectionsRequest(RequestModel):
+    collections: list[SyncCollectionsRequestCollection] | None = None
+    """
+    Collections to sync.
+    """
+    logo_url: str | None = None
+    """
+    Address of the logo image.
+    """
+    source: int | None = None
+    """
+    Where the data comes from.
+    """

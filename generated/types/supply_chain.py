@@ -18,7 +18,7 @@ class ConfirmPackageShipmentRequestPackageDimension(RequestModel):
     """
     Length in the given unit.
     """
-    unit: Literal["CENTIMETER", "FOOT", "INCH", "METER", "MICRON", "MILLIMETER"] | None = None
+    unit: Literal["METER", "CENTIMETER", "MILLIMETER", "MICRON", "FOOT", "INCH"] | None = None
     """
     Length unit (one of the listed values, such as CENTIMETER or INCH).
     """
@@ -29,18 +29,18 @@ class ConfirmPackageShipmentRequestPackageDimension(RequestModel):
 
 
 class ConfirmPackageShipmentRequestPackageSku(RequestModel):
-    id: str | None = None
+    id: str
     """
     TikTok Shop SKU id.
     """
-    quantity: int | None = None
+    quantity: int
     """
     Number of units.
     """
 
 
 class ConfirmPackageShipmentRequestPackageWeight(RequestModel):
-    unit: Literal["GRAM", "KILOGRAM", "MILLIGRAM", "OUNCE", "POUND"] | None = None
+    unit: Literal["KILOGRAM", "GRAM", "MILLIGRAM", "POUND", "OUNCE"] | None = None
     """
     Weight unit (one of the listed values, such as KILOGRAM or POUND).
     """
@@ -55,19 +55,19 @@ class ConfirmPackageShipmentResponseErrorDetail(ResponseModel):
 
 
 class ConfirmPackageShipmentRequestPackage(RequestModel):
-    create_time_millis: int | None = None
+    create_time_millis: int
     """
     When the package was created, in Unix milliseconds.
     """
-    dimension: ConfirmPackageShipmentRequestPackageDimension | None = None
+    dimension: ConfirmPackageShipmentRequestPackageDimension
     """
     Size; length, width, height and unit.
     """
-    handover_time_millis: int | None = None
+    handover_time_millis: int
     """
     When the package was handed over, in Unix milliseconds.
     """
-    id: str | None = None
+    id: str
     """
     Id of the package.
     """
@@ -79,7 +79,7 @@ class ConfirmPackageShipmentRequestPackage(RequestModel):
     """
     Name of the warehouse that shipped the package.
     """
-    ship_time_millis: int | None = None
+    ship_time_millis: int
     """
     When the package shipped, in Unix milliseconds.
     """
@@ -87,15 +87,15 @@ class ConfirmPackageShipmentRequestPackage(RequestModel):
     """
     City the package ships from.
     """
-    shipping_provider_id: str | None = None
+    shipping_provider_id: str
     """
     Id of the carrier, from logistics.get_shipping_providers.
     """
-    shipping_provider_name: str | None = None
+    shipping_provider_name: str
     """
     Name of the carrier.
     """
-    skus: list[ConfirmPackageShipmentRequestPackageSku] | None = None
+    skus: list[ConfirmPackageShipmentRequestPackageSku]
     """
     SKUs concerned.
     """
@@ -103,11 +103,11 @@ class ConfirmPackageShipmentRequestPackage(RequestModel):
     """
     Warehouse kind; STANDARD or TIKTOK_CERTIFIED_WAREHOUSE_FULFILLMENT.
     """
-    time_zone: str | None = None
+    time_zone: str
     """
     IANA time zone of the times given, such as Europe/London.
     """
-    tracking_number: str | None = None
+    tracking_number: str
     """
     Carrier tracking number.
     """
@@ -115,7 +115,7 @@ class ConfirmPackageShipmentRequestPackage(RequestModel):
     """
     Weight; value and unit.
     """
-    wms_order_id: str | None = None
+    wms_order_id: str
     """
     Order id in the warehouse system.
     """
@@ -128,11 +128,11 @@ class ConfirmPackageShipmentResponseError(ResponseModel):
 
 
 class ConfirmPackageShipmentRequest(RequestModel):
-    packages: list[ConfirmPackageShipmentRequestPackage] | None = None
+    packages: list[ConfirmPackageShipmentRequestPackage]
     """
     Packages shipped by the warehouse, each with its id, carrier and tracking number.
     """
-    warehouse_provider_id: str | None = None
+    warehouse_provider_id: str
     """
     Id of the warehouse provider that ships the packages.
     """

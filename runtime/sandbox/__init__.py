@@ -17,7 +17,7 @@ from ._app import LoggedRequest, RequestLog
 from ._clock import Clock
 from ._codes import ERRORS, ErrorKind
 from ._faults import FAULT_KINDS, Fault, FaultKind, Faults
-from ._sandbox import IN_PROCESS_URL, Sandbox
+from ._sandbox import IN_PROCESS_URL, Sandbox, SandboxSeller
 from ._server import SandboxTransport
 from ._state import ORDER_STATUSES, PACKAGE_STATUSES, State
 from ._webhooks import Delivery, Webhooks, sign_webhook
@@ -37,6 +37,7 @@ __all__ = [
     "LoggedRequest",
     "RequestLog",
     "Sandbox",
+    "SandboxSeller",
     "SandboxTransport",
     "State",
     "Webhooks",

@@ -204,9 +204,11 @@ class App:
         self.router = Router(load_operations())
         self.limiter: RateLimiter | None = None
         if rate_limits is not False:
+            from tiktokshop.resources._api import DEFAULT_RATE_LIMIT
+
             self.limiter = RateLimiter(
                 {} if rate_limits is True else rate_limits,
-                spec_limits=lambda op_id: self.router.operations[op_id].rate_limit,
+                spec_limits=lambda op_id: self.router.operations[op_id].rate_limit or DEFAULT_RATE_LIMIT,
             )
         self.log = RequestLog(log_size)
         self._ids = itertools.count(1)
@@ -292,7 +294,7 @@ class App:
             page = f"<html><body><h1>{fault.status} Service Unavailable</h1></body></html>".encode()
             return Answer(fault.status, page, [("content-type", "text/html")]), None, None
         kind: ErrorKind = RATE_LIMITED if fault.kind == "rate_limit_code" else INTERNAL_ERROR
-        return self._envelope(kind.status, kind.code, kind.message, None, request_id), kind.code, request_id
+        return self._envelope(200, kind.code, kind.message, None, request_id), kind.code, request_id
 
     def _record(
         self,
@@ -388,7 +390,7 @@ class App:
         if not cipher:
             raise SandboxError(SHOP_CIPHER_REQUIRED)
         shop = self.state.shop_for_cipher(cipher)
-        if shop is None or grant.open_id != self.state.open_id:
+        if shop is None or grant.open_id != (shop.owner or self.state.open_id):
             raise SandboxError(INVALID_SHOP_CIPHER)
         return grant, shop
 

@@ -195,6 +195,22 @@ class TokenStore:
             grant.used = True
         return self.issue_tokens(grant.open_id)
 
+    def expire_access(self, open_id: str | None = None) -> int:
+        """Make every access token (of ``open_id``, or of everyone) expire now; returns how many."""
+        now = self.now()
+        with self._lock:
+            grants = [g for g in self.access.values() if open_id is None or g.open_id == open_id]
+            for grant in grants:
+                grant.expires_at = min(grant.expires_at, now)
+        return len(grants)
+
+    def revoke(self, open_id: str) -> None:
+        """Withdraw every token of ``open_id`` (the seller deauthorized the app)."""
+        with self._lock:
+            for table in (self.access, self.refresh):
+                for token in [t for t, g in table.items() if g.open_id == open_id]:
+                    del table[token]
+
     def check_access(self, token: str | None) -> Grant:
         """The grant of a valid access token.
 

@@ -73,10 +73,10 @@ INVALID_APP_CREDENTIALS = ErrorKind(
 )
 INVALID_AUTH_CODE = ErrorKind("INVALID_AUTH_CODE", 36004013, 401, "The auth_code is invalid or already used")
 EXPIRED_AUTH_CODE = ErrorKind("EXPIRED_AUTH_CODE", 36004015, 401, "The auth_code has expired")
-INVALID_REFRESH_TOKEN = ErrorKind(
-    "INVALID_REFRESH_TOKEN", 36004014, 401, "The refresh_token is invalid or was replaced"
+INVALID_REFRESH_TOKEN = _spec(
+    "INVALID_REFRESH_TOKEN", 36004014, 401, "The refresh_token is invalid, revoked or was replaced"
 )
-EXPIRED_REFRESH_TOKEN = ErrorKind("EXPIRED_REFRESH_TOKEN", 36004016, 401, "The refresh_token has expired")
+EXPIRED_REFRESH_TOKEN = _spec("EXPIRED_REFRESH_TOKEN", 36004016, 401, "The refresh_token has expired")
 INVALID_GRANT_TYPE = ErrorKind(
     "INVALID_GRANT_TYPE", 36004017, 400, "The grant_type is wrong for this endpoint"
 )

@@ -97,7 +97,9 @@ class RateLimiter:
 
     ``limits`` maps an op id (or ``*``) to requests per second for the app and for each shop;
     ``spec_limits`` gives an operation's own ``(per app, per shop)`` limits from the spec, used when
-    ``limits`` names none. Buckets hold one second of requests and refill on ``monotonic`` time.
+    ``limits`` names none. A call to a shop counts in its app+shop bucket, a call that names no shop
+    in the app's. Buckets hold one second of requests (at least two, so a client pacing calls evenly
+    at the limit is not refused for network jitter) and refill on ``monotonic`` time.
     """
 
     def __init__(
@@ -123,22 +125,21 @@ class RateLimiter:
         return spec if spec is not None else (None, None)
 
     def acquire(self, op_id: str, shop_id: str | None) -> float:
-        """Take one request from the buckets of ``op_id``; returns 0, or the seconds to wait when over."""
+        """Take one request from the bucket of ``op_id`` for this app and ``shop_id`` (TikTok counts
+        each app+shop pair; a call that names no shop counts for the app); returns 0, or the
+        seconds to wait when over."""
         per_app, per_shop = self._rates(op_id)
-        keys = [(f"app:{op_id}", per_app)]
-        if shop_id is not None:
-            keys.append((f"shop:{shop_id}:{op_id}", per_shop))
+        key, rate = (
+            (f"shop:{shop_id}:{op_id}", per_shop) if shop_id is not None else (f"app:{op_id}", per_app)
+        )
+        if rate is None:
+            return 0.0
+        capacity = max(rate, 2.0)
         now = self._monotonic()
         with self._lock:
-            levels = {}
-            for key, rate in keys:
-                if rate is None:
-                    continue
-                level, last = self._buckets.get((key, ""), (rate, now))
-                level = min(rate, level + (now - last) * rate)
-                if level < 1:
-                    return math.ceil((1 - level) / rate * 1000) / 1000
-                levels[key] = level
-            for key, level in levels.items():
-                self._buckets[(key, "")] = (level - 1, now)
+            level, last = self._buckets.get((key, ""), (capacity, now))
+            level = min(capacity, level + (now - last) * rate)
+            if level < 1:
+                return math.ceil((1 - level) / rate * 1000) / 1000
+            self._buckets[(key, "")] = (level - 1, now)
         return 0.0

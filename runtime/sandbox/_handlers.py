@@ -62,7 +62,7 @@ def _ids(value: Any) -> list[str]:
 def get_authorized_shops(state: State, call: Call) -> dict[str, Any]:
     """The shops the token's seller authorized, with their ciphers."""
     with state.lock:
-        shops = list(state.shops.values()) if call.grant.open_id == state.open_id else []
+        shops = [s for s in state.shops.values() if (s.owner or state.open_id) == call.grant.open_id]
     return {
         "shops": [
             {

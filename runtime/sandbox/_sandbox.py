@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -28,6 +29,18 @@ IN_PROCESS_URL = "http://tiktokshop-sandbox.local"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
+@dataclass(frozen=True)
+class SandboxSeller:
+    """A seller of the sandbox: its ``open_id``, its shops and a ready token pair."""
+
+    open_id: str
+    shops: list[Shop]
+    access_token: str
+    refresh_token: str
+    access_token_expire: int
+    refresh_token_expire: int
+
+
 class Sandbox:
     """A strict, stateful stand-in for TikTok Shop's hosts, for tests and local development.
 
@@ -37,9 +50,9 @@ class Sandbox:
     free one); ``transport()`` and ``client(in_process=True)`` use it without sockets.
     ``redirect_url`` is where the authorization page sends the seller (default: the sandbox's own
     ``/sandbox/callback``); ``webhook_urls`` are subscribed at once. ``rate_limits=True`` enforces
-    the spec's per-operation limits (requests per second, per app and per shop); a mapping of op id
-    (or ``*``) to requests per second sets them. Over a limit the answer is HTTP 429 with code
-    36009002 (too many requests) and Retry-After.
+    TikTok's documented limits as the spec holds them (50 requests per second per API for each
+    app+shop pair unless the operation has its own); a mapping of op id (or ``*``) to requests per
+    second sets them. Over a limit the answer is HTTP 429 with code 36009002 and Retry-After.
     Raises ``ValueError`` for a host other than 127.0.0.1/localhost or a negative order count.
     """
 
@@ -158,9 +171,34 @@ class Sandbox:
         """The default shop's cipher, ready for shop-scoped calls."""
         return self.shop.cipher
 
-    def issue_auth_code(self) -> str:
-        """A fresh one-time authorization code, as the authorization page would give (valid 30 minutes)."""
-        return self.tokens.issue_code(self.state.open_id)
+    def issue_auth_code(self, open_id: str | None = None) -> str:
+        """A fresh one-time authorization code of the default seller (or ``open_id``), as the
+        authorization page would give (valid 30 minutes)."""
+        return self.tokens.issue_code(open_id or self.state.open_id)
+
+    def add_seller(self, shops: int = 1) -> SandboxSeller:
+        """Another seller that authorized the app for ``shops`` new (empty) shops, with tokens."""
+        open_id, added = self.state.add_seller(shops)
+        ready = self.tokens.issue_tokens(open_id)
+        return SandboxSeller(
+            open_id,
+            added,
+            str(ready["access_token"]),
+            str(ready["refresh_token"]),
+            int(str(ready["access_token_expire_in"])),
+            int(str(ready["refresh_token_expire_in"])),
+        )
+
+    def expire_access_tokens(self, open_id: str | None = None) -> int:
+        """Every access token issued so far (to ``open_id``, or to every seller) expires now, as if
+        its time had come, without moving the clock; returns how many. Clients learn it from
+        TikTok's answer (105002) and refresh."""
+        return self.tokens.expire_access(open_id)
+
+    def revoke(self, open_id: str | None = None) -> None:
+        """The seller (default: the first) withdraws the authorization: its access and refresh
+        tokens stop working at once (a refresh answers 36004014)."""
+        self.tokens.revoke(open_id or self.state.open_id)
 
     def authorize_url(self, state: str = "state") -> str:
         """The URL of the sandbox's authorization page for this app."""

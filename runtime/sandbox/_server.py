@@ -77,6 +77,7 @@ class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    request_queue_size = 1024  # many clients connecting at once are queued, not dropped (no SYN retries)
 
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app

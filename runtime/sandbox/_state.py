@@ -109,6 +109,7 @@ class Shop:
     name: str
     region: str
     seller_type: str = "LOCAL"
+    owner: str = ""  # the open_id of the seller that authorized it ("": the sandbox's first seller)
 
 
 @dataclass(slots=True)
@@ -519,6 +520,26 @@ class State:
         )
 
     # -- lookups ---------------------------------------------------------------------------------
+
+    def add_seller(self, shops: int = 1, *, region: str = "GB") -> tuple[str, list[Shop]]:
+        """Another seller (a new ``open_id``) that authorized ``shops`` shops, empty of orders."""
+        with self.lock:
+            open_id = f"7494{self._rng.randrange(10**14, 10**15)}"
+            added = []
+            for index in range(shops):
+                shop = Shop(
+                    id=f"7495{self._rng.randrange(10**14, 10**15)}",
+                    cipher=f"GCP_{hashlib.sha256(f'{open_id}{index}{self._rng.random()}'.encode()).hexdigest()[:40]}",
+                    code=f"{region}LCSB{len(self.shops):04d}",
+                    name=f"Seller {open_id[-4:]} shop {index + 1}",
+                    region=region,
+                    owner=open_id,
+                )
+                self.shops[shop.id] = shop
+                self.shops_by_cipher[shop.cipher] = shop
+                self._indexes[shop.id] = _Index()
+                added.append(shop)
+            return open_id, added
 
     def shop_for_cipher(self, cipher: str) -> Shop | None:
         """The shop with this cipher, if any."""

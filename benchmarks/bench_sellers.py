@@ -1,0 +1,80 @@
+"""Many sellers on many workers against the sandbox over HTTP, rate limits on, every access token
+expiring mid-run: refreshes per seller, failed calls, HTTP 429s, throughput against the sandbox's
+limit, latency. Token stores: one JSON file, and Redis (which also holds the fleet's rate limiter).
+
+Run: `make bench` or `.venv/bin/python benchmarks/bench_sellers.py [--quick]`. Figures, not pass/fail.
+The sandbox allows 0.5 calls per second per shop on the endpoint used (412 shops: 206 calls/s),
+a figure a 2-core machine can serve; clients pace themselves at 95% of it.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.fleet import FleetResult, run_fleet
+from tests.redis_server import redis_server
+
+SCENARIOS = [
+    (
+        "file  8 processes x 25 threads",
+        {"store": "file", "mode": "threads", "processes": 8, "concurrency": 25},
+    ),
+    (
+        "redis 8 processes x 25 threads",
+        {"store": "redis", "mode": "threads", "processes": 8, "concurrency": 25},
+    ),
+    ("file  1 process x 200 tasks", {"store": "file", "mode": "async", "processes": 1, "concurrency": 200}),
+    ("redis 1 process x 200 tasks", {"store": "redis", "mode": "async", "processes": 1, "concurrency": 200}),
+    ("file  4 processes x 50 tasks", {"store": "file", "mode": "async", "processes": 4, "concurrency": 50}),
+    ("redis 4 processes x 50 tasks", {"store": "redis", "mode": "async", "processes": 4, "concurrency": 50}),
+    (
+        "redis 4 x 25 threads, lock holder killed -9",
+        {"store": "redis", "mode": "threads", "processes": 4, "concurrency": 25, "kill_lock_holder": True},
+    ),
+]
+
+
+def verdict(result: FleetResult) -> str:
+    twice = sum(1 for n in result.refreshes.values() if n > 1)
+    reached = sum(1 for n in result.refreshes.values() if n == 1)
+    share = result.throughput / result.limit_qps
+    checks = [
+        (f"no seller refreshed twice ({reached}/{len(result.refreshes)} called after the expiry)", not twice),
+        ("0 failed", result.failed == 0),
+        ("0 HTTP 429", result.http_429 == 0),
+        (">= 90% of the limit", share >= 0.9),
+    ]
+    return ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in checks)
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    sellers, duration = (40, 6.0) if quick else (200, 12.0)
+    started = time.time()
+    with redis_server() as url, tempfile.TemporaryDirectory() as workdir:
+        for index, (name, options) in enumerate(SCENARIOS):
+            result = run_fleet(
+                sellers=sellers,
+                duration=duration,
+                expire_after=duration / 3,
+                sandbox_rate=0.5,
+                workdir=f"{workdir}/{index}",
+                redis_url=url,
+                lock_ttl=3.0,
+                seed=index + 1,
+                **options,  # type: ignore[arg-type]
+            )
+            print(f"{name}: {result.summary()}")
+            print(f"    {verdict(result)}")
+            for error in result.errors[:3]:
+                print(f"    error: {error}")
+    print(f"total {time.time() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
