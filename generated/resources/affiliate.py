@@ -9,11 +9,15 @@ from functools import cached_property
 from typing import Any
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.affiliate")
 
 __all__ = [
     "OPERATIONS",
@@ -27,7 +31,7 @@ _GET_LIVE_ROOM_INFO: Operation[_t.GetLiveRoomInfoResponse] = Operation(
     id="affiliate.get_live_room_info",
     method="GET",
     path="/affiliate/202309/live_rooms",
-    response=_t.GetLiveRoomInfoResponse,
+    response=_m.GetLiveRoomInfoResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -38,13 +42,13 @@ _REMOVE_LIVE_PRODUCTS: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.RemoveLiveProductsRequest,
+    body=_m.RemoveLiveProductsRequest,
 )
 _GET_LIVE_PRODUCTS: Operation[_t.GetLiveProductsResponse] = Operation(
     id="affiliate.get_live_products",
     method="GET",
     path="/affiliate/202309/live_rooms/products",
-    response=_t.GetLiveProductsResponse,
+    response=_m.GetLiveProductsResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -52,10 +56,10 @@ _ADD_LIVE_PRODUCTS: Operation[_t.AddLiveProductsResponse] = Operation(
     id="affiliate.add_live_products",
     method="POST",
     path="/affiliate/202309/live_rooms/products",
-    response=_t.AddLiveProductsResponse,
+    response=_m.AddLiveProductsResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.AddLiveProductsRequest,
+    body=_m.AddLiveProductsRequest,
 )
 _TOP_LIVE_PRODUCTS: Operation[ResponseModel] = Operation(
     id="affiliate.top_live_products",
@@ -64,7 +68,7 @@ _TOP_LIVE_PRODUCTS: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.TopLiveProductsRequest,
+    body=_m.TopLiveProductsRequest,
 )
 _PIN_LIVE_PRODUCT: Operation[ResponseModel] = Operation(
     id="affiliate.pin_live_product",
@@ -73,7 +77,7 @@ _PIN_LIVE_PRODUCT: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.PinLiveProductParams,
+    params=_m.PinLiveProductParams,
     path_params=("product_id",),
 )
 _UNPIN_LIVE_PRODUCT: Operation[ResponseModel] = Operation(
@@ -83,14 +87,14 @@ _UNPIN_LIVE_PRODUCT: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.UnpinLiveProductParams,
+    params=_m.UnpinLiveProductParams,
     path_params=("product_id",),
 )
 _GET_CREATOR_PROFILEOLD: Operation[_t.GetCreatorProfileoldResponse] = Operation(
     id="affiliate.get_creator_profileold",
     method="GET",
     path="/affiliate/202309/profiles",
-    response=_t.GetCreatorProfileoldResponse,
+    response=_m.GetCreatorProfileoldResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -98,10 +102,10 @@ _GET_SHOP_PRODUCTS: Operation[_t.GetShopProductsPage] = Operation(
     id="affiliate.get_shop_products",
     method="GET",
     path="/affiliate/202309/shop_products",
-    response=_t.GetShopProductsPage,
+    response=_m.GetShopProductsPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetShopProductsParams,
+    params=_m.GetShopProductsParams,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _REMOVE_SHOWCASE_PRODUCTSOLD: Operation[ResponseModel] = Operation(
@@ -111,25 +115,25 @@ _REMOVE_SHOWCASE_PRODUCTSOLD: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.RemoveShowcaseProductsoldRequest,
+    body=_m.RemoveShowcaseProductsoldRequest,
 )
 _GET_SHOWCASE_PRODUCTSOLD: Operation[_t.GetShowcaseProductsoldResponse] = Operation(
     id="affiliate.get_showcase_productsold",
     method="GET",
     path="/affiliate/202309/showcases/products",
-    response=_t.GetShowcaseProductsoldResponse,
+    response=_m.GetShowcaseProductsoldResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetShowcaseProductsoldParams,
+    params=_m.GetShowcaseProductsoldParams,
 )
 _ADD_SHOWCASE_PRODUCTSOLD: Operation[_t.AddShowcaseProductsoldResponse] = Operation(
     id="affiliate.add_showcase_productsold",
     method="POST",
     path="/affiliate/202309/showcases/products",
-    response=_t.AddShowcaseProductsoldResponse,
+    response=_m.AddShowcaseProductsoldResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.AddShowcaseProductsoldRequest,
+    body=_m.AddShowcaseProductsoldRequest,
 )
 _TOP_SHOWCASE_PRODUCTSOLD: Operation[ResponseModel] = Operation(
     id="affiliate.top_showcase_productsold",
@@ -138,7 +142,7 @@ _TOP_SHOWCASE_PRODUCTSOLD: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.TopShowcaseProductsoldRequest,
+    body=_m.TopShowcaseProductsoldRequest,
 )
 _CHECK_ANCHOR_PREREQUISITES: Operation[ResponseModel] = Operation(
     id="affiliate.check_anchor_prerequisites",
@@ -147,7 +151,7 @@ _CHECK_ANCHOR_PREREQUISITES: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.CheckAnchorPrerequisitesRequest,
+    body=_m.CheckAnchorPrerequisitesRequest,
 )
 _CHECK_ANCHOR_CONTENT: Operation[ResponseModel] = Operation(
     id="affiliate.check_anchor_content",
@@ -156,7 +160,7 @@ _CHECK_ANCHOR_CONTENT: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.CheckAnchorContentRequest,
+    body=_m.CheckAnchorContentRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

@@ -10,11 +10,15 @@ from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_partner as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.affiliate_partner")
 
 __all__ = [
     "OPERATIONS",
@@ -28,30 +32,30 @@ _GET_AFFILIATE_PARTNER_CAMPAIGN_LIST: Operation[_t.GetAffiliatePartnerCampaignLi
     id="affiliate_partner.get_affiliate_partner_campaign_list",
     method="GET",
     path="/affiliate_partner/202405/campaigns",
-    response=_t.GetAffiliatePartnerCampaignListPage,
+    response=_m.GetAffiliatePartnerCampaignListPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliatePartnerCampaignListParams,
+    params=_m.GetAffiliatePartnerCampaignListParams,
     pagination=Pagination(items="campaigns", token_param="page_token", next_token="next_page_token"),
 )
 _CREATE_AFFILIATE_PARTNER_CAMPAIGN: Operation[_t.CreateAffiliatePartnerCampaignResponse] = Operation(
     id="affiliate_partner.create_affiliate_partner_campaign",
     method="POST",
     path="/affiliate_partner/202405/campaigns",
-    response=_t.CreateAffiliatePartnerCampaignResponse,
+    response=_m.CreateAffiliatePartnerCampaignResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.CreateAffiliatePartnerCampaignParams,
-    body=_t.CreateAffiliatePartnerCampaignRequest,
+    params=_m.CreateAffiliatePartnerCampaignParams,
+    body=_m.CreateAffiliatePartnerCampaignRequest,
 )
 _GET_AFFILIATE_PARTNER_CAMPAIGN_DETAIL: Operation[_t.GetAffiliatePartnerCampaignDetailResponse] = Operation(
     id="affiliate_partner.get_affiliate_partner_campaign_detail",
     method="GET",
     path="/affiliate_partner/202405/campaigns/{campaign_id}",
-    response=_t.GetAffiliatePartnerCampaignDetailResponse,
+    response=_m.GetAffiliatePartnerCampaignDetailResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliatePartnerCampaignDetailParams,
+    params=_m.GetAffiliatePartnerCampaignDetailParams,
     path_params=("campaign_id",),
 )
 _EDIT_AFFILIATE_PARTNER_CAMPAIGN: Operation[ResponseModel] = Operation(
@@ -61,19 +65,19 @@ _EDIT_AFFILIATE_PARTNER_CAMPAIGN: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.EditAffiliatePartnerCampaignParams,
+    params=_m.EditAffiliatePartnerCampaignParams,
     path_params=("campaign_id",),
-    body=_t.EditAffiliatePartnerCampaignRequest,
+    body=_m.EditAffiliatePartnerCampaignRequest,
 )
 _GET_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LIST: Operation[_t.GetAffiliatePartnerCampaignProductListPage] = (
     Operation(
         id="affiliate_partner.get_affiliate_partner_campaign_product_list",
         method="GET",
         path="/affiliate_partner/202405/campaigns/{campaign_id}/products",
-        response=_t.GetAffiliatePartnerCampaignProductListPage,
+        response=_m.GetAffiliatePartnerCampaignProductListPage,
         shop_scoped=False,
         retry_safe=True,
-        params=_t.GetAffiliatePartnerCampaignProductListParams,
+        params=_m.GetAffiliatePartnerCampaignProductListParams,
         path_params=("campaign_id",),
         pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
     )
@@ -84,15 +88,15 @@ _GENERATE_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LINK: Operation[
     id="affiliate_partner.generate_affiliate_partner_campaign_product_link",
     method="POST",
     path="/affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate",
-    response=_t.GenerateAffiliatePartnerCampaignProductLinkResponse,
+    response=_m.GenerateAffiliatePartnerCampaignProductLinkResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.GenerateAffiliatePartnerCampaignProductLinkParams,
+    params=_m.GenerateAffiliatePartnerCampaignProductLinkParams,
     path_params=(
         "campaign_id",
         "product_id",
     ),
-    body=_t.GenerateAffiliatePartnerCampaignProductLinkRequest,
+    body=_m.GenerateAffiliatePartnerCampaignProductLinkRequest,
 )
 _REVIEW_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT: Operation[ResponseModel] = Operation(
     id="affiliate_partner.review_affiliate_partner_campaign_product",
@@ -101,12 +105,12 @@ _REVIEW_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT: Operation[ResponseModel] = Operation
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.ReviewAffiliatePartnerCampaignProductParams,
+    params=_m.ReviewAffiliatePartnerCampaignProductParams,
     path_params=(
         "campaign_id",
         "product_id",
     ),
-    body=_t.ReviewAffiliatePartnerCampaignProductRequest,
+    body=_m.ReviewAffiliatePartnerCampaignProductRequest,
 )
 _PUBLISH_AFFILIATE_PARTNER_CAMPAIGN: Operation[ResponseModel] = Operation(
     id="affiliate_partner.publish_affiliate_partner_campaign",
@@ -115,18 +119,18 @@ _PUBLISH_AFFILIATE_PARTNER_CAMPAIGN: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.PublishAffiliatePartnerCampaignParams,
+    params=_m.PublishAffiliatePartnerCampaignParams,
     path_params=("campaign_id",),
 )
 _SEARCH_TAP_AFFILIATE_ORDERS_V202411: Operation[_t.SearchTapAffiliateOrdersV202411Page] = Operation(
     id="affiliate_partner.search_tap_affiliate_orders_v202411",
     method="POST",
     path="/affiliate_partner/202411/orders/search",
-    response=_t.SearchTapAffiliateOrdersV202411Page,
+    response=_m.SearchTapAffiliateOrdersV202411Page,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchTapAffiliateOrdersV202411Params,
-    body=_t.SearchTapAffiliateOrdersV202411Request,
+    params=_m.SearchTapAffiliateOrdersV202411Params,
+    body=_m.SearchTapAffiliateOrdersV202411Request,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
 _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST: Operation[
@@ -135,10 +139,10 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST: Operation[
     id="affiliate_partner.get_affiliate_campaign_creator_fulfillment_status_list",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/performance",
-    response=_t.GetAffiliateCampaignCreatorFulfillmentStatusListPage,
+    response=_m.GetAffiliateCampaignCreatorFulfillmentStatusListPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliateCampaignCreatorFulfillmentStatusListParams,
+    params=_m.GetAffiliateCampaignCreatorFulfillmentStatusListParams,
     path_params=("campaign_id",),
     pagination=Pagination(
         items="campaign_product_statistics", token_param="page_token", next_token="next_page_token"
@@ -150,10 +154,10 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501: Operation[
     id="affiliate_partner.get_affiliate_campaign_creator_product_content_statistics_v202501",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics",
-    response=_t.GetAffiliateCampaignCreatorProductContentStatisticsResponse,
+    response=_m.GetAffiliateCampaignCreatorProductContentStatisticsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Params,
+    params=_m.GetAffiliateCampaignCreatorProductContentStatisticsV202501Params,
     path_params=(
         "campaign_id",
         "product_id",
@@ -166,10 +170,10 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501: Operation[
     id="affiliate_partner.get_affiliate_campaign_creator_product_sample_status_v202501",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status",
-    response=_t.GetAffiliateCampaignCreatorProductSampleStatusResponse,
+    response=_m.GetAffiliateCampaignCreatorProductSampleStatusResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliateCampaignCreatorProductSampleStatusV202501Params,
+    params=_m.GetAffiliateCampaignCreatorProductSampleStatusV202501Params,
     path_params=(
         "campaign_id",
         "product_id",
@@ -182,10 +186,10 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO: Operation[
     id="affiliate_partner.get_affiliate_campaign_creator_fulfillment_status_info",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance",
-    response=_t.GetAffiliateCampaignCreatorFulfillmentStatusInfoPage,
+    response=_m.GetAffiliateCampaignCreatorFulfillmentStatusInfoPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliateCampaignCreatorFulfillmentStatusInfoParams,
+    params=_m.GetAffiliateCampaignCreatorFulfillmentStatusInfoParams,
     path_params=(
         "campaign_id",
         "product_id",
@@ -196,11 +200,11 @@ _SEARCH_CAP_AFFILIATE_ORDERS_V202504: Operation[_t.SearchCapAffiliateOrdersV2025
     id="affiliate_partner.search_cap_affiliate_orders_v202504",
     method="POST",
     path="/affiliate_partner/202504/cap_order/search",
-    response=_t.SearchCapAffiliateOrdersV202504Page,
+    response=_m.SearchCapAffiliateOrdersV202504Page,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchCapAffiliateOrdersV202504Params,
-    body=_t.SearchCapAffiliateOrdersV202504Request,
+    params=_m.SearchCapAffiliateOrdersV202504Params,
+    body=_m.SearchCapAffiliateOrdersV202504Request,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
 _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK: Operation[
@@ -209,12 +213,12 @@ _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK: Operation[
     id="affiliate_partner.partner_generate_multi_affiliate_campaign_product_link",
     method="POST",
     path="/affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch",
-    response=_t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse,
+    response=_m.PartnerGenerateMultiAffiliateCampaignProductLinkResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.PartnerGenerateMultiAffiliateCampaignProductLinkParams,
+    params=_m.PartnerGenerateMultiAffiliateCampaignProductLinkParams,
     path_params=("campaign_id",),
-    body=_t.PartnerGenerateMultiAffiliateCampaignProductLinkRequest,
+    body=_m.PartnerGenerateMultiAffiliateCampaignProductLinkRequest,
 )
 _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS: Operation[
     _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse
@@ -222,10 +226,10 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS: Operation[
     id="affiliate_partner.get_affiliate_campaign_creator_product_content_statistics",
     method="GET",
     path="/affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics",
-    response=_t.GetAffiliateCampaignCreatorProductContentStatisticsResponse,
+    response=_m.GetAffiliateCampaignCreatorProductContentStatisticsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliateCampaignCreatorProductContentStatisticsParams,
+    params=_m.GetAffiliateCampaignCreatorProductContentStatisticsParams,
     path_params=(
         "campaign_id",
         "product_id",
@@ -238,10 +242,10 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS: Operation[
     id="affiliate_partner.get_affiliate_campaign_creator_product_sample_status",
     method="GET",
     path="/affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status",
-    response=_t.GetAffiliateCampaignCreatorProductSampleStatusResponse,
+    response=_m.GetAffiliateCampaignCreatorProductSampleStatusResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliateCampaignCreatorProductSampleStatusParams,
+    params=_m.GetAffiliateCampaignCreatorProductSampleStatusParams,
     path_params=(
         "campaign_id",
         "product_id",
@@ -253,10 +257,10 @@ _GET_CREATOR_PERFORMANCE_FOR_CAMPAIGN_PRODUCT: Operation[_t.GetCreatorPerformanc
         id="affiliate_partner.get_creator_performance_for_campaign_product",
         method="GET",
         path="/affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance",
-        response=_t.GetCreatorPerformanceForCampaignProductPage,
+        response=_m.GetCreatorPerformanceForCampaignProductPage,
         shop_scoped=False,
         retry_safe=True,
-        params=_t.GetCreatorPerformanceForCampaignProductParams,
+        params=_m.GetCreatorPerformanceForCampaignProductParams,
         path_params=(
             "campaign_id",
             "product_id",
@@ -270,22 +274,22 @@ _SEARCH_CAP_AFFILIATE_ORDERS: Operation[_t.SearchCapAffiliateOrdersPage] = Opera
     id="affiliate_partner.search_cap_affiliate_orders",
     method="POST",
     path="/affiliate_partner/202603/cap_order/search",
-    response=_t.SearchCapAffiliateOrdersPage,
+    response=_m.SearchCapAffiliateOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchCapAffiliateOrdersParams,
-    body=_t.SearchCapAffiliateOrdersRequest,
+    params=_m.SearchCapAffiliateOrdersParams,
+    body=_m.SearchCapAffiliateOrdersRequest,
     pagination=Pagination(items="sku_orders", token_param="page_token", next_token="next_page_token"),
 )
 _SEARCH_TAP_AFFILIATE_ORDERS: Operation[_t.SearchTapAffiliateOrdersPage] = Operation(
     id="affiliate_partner.search_tap_affiliate_orders",
     method="POST",
     path="/affiliate_partner/202603/orders/search",
-    response=_t.SearchTapAffiliateOrdersPage,
+    response=_m.SearchTapAffiliateOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchTapAffiliateOrdersParams,
-    body=_t.SearchTapAffiliateOrdersRequest,
+    params=_m.SearchTapAffiliateOrdersParams,
+    body=_m.SearchTapAffiliateOrdersRequest,
     pagination=Pagination(items="sku_orders", token_param="page_token", next_token="next_page_token"),
 )
 

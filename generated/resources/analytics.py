@@ -9,11 +9,15 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
 
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import analytics as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.analytics")
 
 __all__ = [
     "OPERATIONS",
@@ -27,99 +31,99 @@ _GET_LIVE_CORE_STATS: Operation[_t.GetLiveCoreStatsResponse] = Operation(
     id="analytics.get_live_core_stats",
     method="GET",
     path="/analytics/202309/live_rooms/{live_room_id}/core_stats",
-    response=_t.GetLiveCoreStatsResponse,
+    response=_m.GetLiveCoreStatsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveCoreStatsParams,
+    params=_m.GetLiveCoreStatsParams,
     path_params=("live_room_id",),
 )
 _GET_GMV_TREND_PERFORMANCES: Operation[_t.GetGmvTrendPerformancesResponse] = Operation(
     id="analytics.get_gmv_trend_performances",
     method="GET",
     path="/analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances",
-    response=_t.GetGmvTrendPerformancesResponse,
+    response=_m.GetGmvTrendPerformancesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetGmvTrendPerformancesParams,
+    params=_m.GetGmvTrendPerformancesParams,
     path_params=("live_room_id",),
 )
 _GET_INTERACTIVE_TREND_PERFORMANCES: Operation[_t.GetInteractiveTrendPerformancesResponse] = Operation(
     id="analytics.get_interactive_trend_performances",
     method="GET",
     path="/analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances",
-    response=_t.GetInteractiveTrendPerformancesResponse,
+    response=_m.GetInteractiveTrendPerformancesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetInteractiveTrendPerformancesParams,
+    params=_m.GetInteractiveTrendPerformancesParams,
     path_params=("live_room_id",),
 )
 _GET_PRODUCT_STATS: Operation[_t.GetProductStatsResponse] = Operation(
     id="analytics.get_product_stats",
     method="GET",
     path="/analytics/202309/live_rooms/{live_room_id}/product_stats",
-    response=_t.GetProductStatsResponse,
+    response=_m.GetProductStatsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetProductStatsParams,
+    params=_m.GetProductStatsParams,
     path_params=("live_room_id",),
 )
 _GET_TRAFFIC_PERFORMANCES: Operation[_t.GetTrafficPerformancesResponse] = Operation(
     id="analytics.get_traffic_performances",
     method="GET",
     path="/analytics/202309/live_rooms/{live_room_id}/traffic_performances",
-    response=_t.GetTrafficPerformancesResponse,
+    response=_m.GetTrafficPerformancesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetTrafficPerformancesParams,
+    params=_m.GetTrafficPerformancesParams,
     path_params=("live_room_id",),
 )
 _GET_USER_PORTRAITS: Operation[_t.GetUserPortraitsResponse] = Operation(
     id="analytics.get_user_portraits",
     method="GET",
     path="/analytics/202309/live_rooms/{live_room_id}/user_portraits",
-    response=_t.GetUserPortraitsResponse,
+    response=_m.GetUserPortraitsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetUserPortraitsParams,
+    params=_m.GetUserPortraitsParams,
     path_params=("live_room_id",),
 )
 _GET_VIEW_TREND_PERFORMANCES: Operation[_t.GetViewTrendPerformancesResponse] = Operation(
     id="analytics.get_view_trend_performances",
     method="GET",
     path="/analytics/202309/live_rooms/{live_room_id}/view_trend_performances",
-    response=_t.GetViewTrendPerformancesResponse,
+    response=_m.GetViewTrendPerformancesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetViewTrendPerformancesParams,
+    params=_m.GetViewTrendPerformancesParams,
     path_params=("live_room_id",),
 )
 _GET_VIDEO_PERFORMANCES: Operation[_t.GetVideoPerformancesResponse] = Operation(
     id="analytics.get_video_performances",
     method="GET",
     path="/analytics/202403/videos/performances",
-    response=_t.GetVideoPerformancesResponse,
+    response=_m.GetVideoPerformancesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetVideoPerformancesParams,
+    params=_m.GetVideoPerformancesParams,
 )
 _GET_SHOP_PERFORMANCE_V202405: Operation[_t.GetShopPerformanceV202405Response] = Operation(
     id="analytics.get_shop_performance_v202405",
     method="GET",
     path="/analytics/202405/shop/performance",
-    response=_t.GetShopPerformanceV202405Response,
+    response=_m.GetShopPerformanceV202405Response,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopPerformanceV202405Params,
+    params=_m.GetShopPerformanceV202405Params,
 )
 _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405: Operation[_t.GetShopProductPerformanceListV202405Page] = (
     Operation(
         id="analytics.get_shop_product_performance_list_v202405",
         method="GET",
         path="/analytics/202405/shop_products/performance",
-        response=_t.GetShopProductPerformanceListV202405Page,
+        response=_m.GetShopProductPerformanceListV202405Page,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.GetShopProductPerformanceListV202405Params,
+        params=_m.GetShopProductPerformanceListV202405Params,
         pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
     )
 )
@@ -128,10 +132,10 @@ _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405: Operation[_t.GetShopProductPerform
         id="analytics.get_shop_product_performance_detail_v202405",
         method="GET",
         path="/analytics/202405/shop_products/{product_id}/performance",
-        response=_t.GetShopProductPerformanceDetailV202405Response,
+        response=_m.GetShopProductPerformanceDetailV202405Response,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.GetShopProductPerformanceDetailV202405Params,
+        params=_m.GetShopProductPerformanceDetailV202405Params,
         path_params=("product_id",),
     )
 )
@@ -139,10 +143,10 @@ _GET_SHOP_SKU_PERFORMANCE_LIST_V202406: Operation[_t.GetShopSkuPerformanceListV2
     id="analytics.get_shop_sku_performance_list_v202406",
     method="GET",
     path="/analytics/202406/shop_skus/performance",
-    response=_t.GetShopSkuPerformanceListV202406Page,
+    response=_m.GetShopSkuPerformanceListV202406Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopSkuPerformanceListV202406Params,
+    params=_m.GetShopSkuPerformanceListV202406Params,
     pagination=Pagination(items="skus", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406: Operation[_t.GetShopSkuPerformanceDetailV202406Response] = (
@@ -150,10 +154,10 @@ _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406: Operation[_t.GetShopSkuPerformanceDeta
         id="analytics.get_shop_sku_performance_detail_v202406",
         method="GET",
         path="/analytics/202406/shop_skus/{sku_id}/performance",
-        response=_t.GetShopSkuPerformanceDetailV202406Response,
+        response=_m.GetShopSkuPerformanceDetailV202406Response,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.GetShopSkuPerformanceDetailV202406Params,
+        params=_m.GetShopSkuPerformanceDetailV202406Params,
         path_params=("sku_id",),
     )
 )
@@ -162,20 +166,20 @@ _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409: Operation[_t.GetShopVideoPerforman
         id="analytics.get_shop_video_performance_overview_v202409",
         method="GET",
         path="/analytics/202409/shop_videos/overview_performance",
-        response=_t.GetShopVideoPerformanceOverviewV202409Response,
+        response=_m.GetShopVideoPerformanceOverviewV202409Response,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.GetShopVideoPerformanceOverviewV202409Params,
+        params=_m.GetShopVideoPerformanceOverviewV202409Params,
     )
 )
 _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409: Operation[_t.GetShopVideoPerformanceListV202409Page] = Operation(
     id="analytics.get_shop_video_performance_list_v202409",
     method="GET",
     path="/analytics/202409/shop_videos/performance",
-    response=_t.GetShopVideoPerformanceListV202409Page,
+    response=_m.GetShopVideoPerformanceListV202409Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceListV202409Params,
+    params=_m.GetShopVideoPerformanceListV202409Params,
     pagination=Pagination(items="videos", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409: Operation[_t.GetShopVideoPerformanceDetailsV202409Response] = (
@@ -183,10 +187,10 @@ _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409: Operation[_t.GetShopVideoPerformanc
         id="analytics.get_shop_video_performance_details_v202409",
         method="GET",
         path="/analytics/202409/shop_videos/{video_id}/performance",
-        response=_t.GetShopVideoPerformanceDetailsV202409Response,
+        response=_m.GetShopVideoPerformanceDetailsV202409Response,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.GetShopVideoPerformanceDetailsV202409Params,
+        params=_m.GetShopVideoPerformanceDetailsV202409Params,
         path_params=("video_id",),
     )
 )
@@ -196,10 +200,10 @@ _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409: Operation[
     id="analytics.get_shop_video_product_performance_list_v202409",
     method="GET",
     path="/analytics/202409/shop_videos/{video_id}/products/performance",
-    response=_t.GetShopVideoProductPerformanceListV202409Page,
+    response=_m.GetShopVideoProductPerformanceListV202409Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoProductPerformanceListV202409Params,
+    params=_m.GetShopVideoProductPerformanceListV202409Params,
     path_params=("video_id",),
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
@@ -207,89 +211,89 @@ _GET_LIVE_ROOM_CORE_STATS: Operation[_t.GetLiveRoomCoreStatsResponse] = Operatio
     id="analytics.get_live_room_core_stats",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/core_stats",
-    response=_t.GetLiveRoomCoreStatsResponse,
+    response=_m.GetLiveRoomCoreStatsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomCoreStatsParams,
+    params=_m.GetLiveRoomCoreStatsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS: Operation[_t.GetLiveRoomGmvAndOrderTrendsResponse] = Operation(
     id="analytics.get_live_room_gmv_and_order_trends",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances",
-    response=_t.GetLiveRoomGmvAndOrderTrendsResponse,
+    response=_m.GetLiveRoomGmvAndOrderTrendsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomGmvAndOrderTrendsParams,
+    params=_m.GetLiveRoomGmvAndOrderTrendsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_INTERACTIVE_TRENDS: Operation[_t.GetLiveRoomInteractiveTrendsResponse] = Operation(
     id="analytics.get_live_room_interactive_trends",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances",
-    response=_t.GetLiveRoomInteractiveTrendsResponse,
+    response=_m.GetLiveRoomInteractiveTrendsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomInteractiveTrendsParams,
+    params=_m.GetLiveRoomInteractiveTrendsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_PRODUCT_STATS: Operation[_t.GetLiveRoomProductStatsResponse] = Operation(
     id="analytics.get_live_room_product_stats",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/product_stats",
-    response=_t.GetLiveRoomProductStatsResponse,
+    response=_m.GetLiveRoomProductStatsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomProductStatsParams,
+    params=_m.GetLiveRoomProductStatsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE: Operation[_t.GetLiveRoomTrafficPerformanceResponse] = Operation(
     id="analytics.get_live_room_traffic_performance",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/traffic_performances",
-    response=_t.GetLiveRoomTrafficPerformanceResponse,
+    response=_m.GetLiveRoomTrafficPerformanceResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomTrafficPerformanceParams,
+    params=_m.GetLiveRoomTrafficPerformanceParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_USER_PORTRAITS: Operation[_t.GetLiveRoomUserPortraitsResponse] = Operation(
     id="analytics.get_live_room_user_portraits",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/user_portraits",
-    response=_t.GetLiveRoomUserPortraitsResponse,
+    response=_m.GetLiveRoomUserPortraitsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomUserPortraitsParams,
+    params=_m.GetLiveRoomUserPortraitsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_VIEW_TRENDS: Operation[_t.GetLiveRoomViewTrendsResponse] = Operation(
     id="analytics.get_live_room_view_trends",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/view_trend_performances",
-    response=_t.GetLiveRoomViewTrendsResponse,
+    response=_m.GetLiveRoomViewTrendsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomViewTrendsParams,
+    params=_m.GetLiveRoomViewTrendsParams,
     path_params=("live_room_id",),
 )
 _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_OLD: Operation[_t.GetShopLivePerformanceOverviewOldResponse] = Operation(
     id="analytics.get_shop_live_performance_overview_old",
     method="POST",
     path="/analytics/202503/shop_lives/overview_performance",
-    response=_t.GetShopLivePerformanceOverviewOldResponse,
+    response=_m.GetShopLivePerformanceOverviewOldResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopLivePerformanceOverviewOldParams,
+    params=_m.GetShopLivePerformanceOverviewOldParams,
 )
 _GET_SHOP_LIVE_PERFORMANCE_LIST_OLD: Operation[_t.GetShopLivePerformanceListOldPage] = Operation(
     id="analytics.get_shop_live_performance_list_old",
     method="POST",
     path="/analytics/202505/shop_lives/performance",
-    response=_t.GetShopLivePerformanceListOldPage,
+    response=_m.GetShopLivePerformanceListOldPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopLivePerformanceListOldParams,
+    params=_m.GetShopLivePerformanceListOldParams,
     pagination=Pagination(
         items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
     ),
@@ -299,20 +303,20 @@ _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202508: Operation[_t.GetShopLivePerformance
         id="analytics.get_shop_live_performance_overview_v202508",
         method="GET",
         path="/analytics/202508/shop_lives/overview_performance",
-        response=_t.GetShopLivePerformanceOverviewV202508Response,
+        response=_m.GetShopLivePerformanceOverviewV202508Response,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.GetShopLivePerformanceOverviewV202508Params,
+        params=_m.GetShopLivePerformanceOverviewV202508Params,
     )
 )
 _GET_SHOP_LIVE_PERFORMANCE_LIST_V202508: Operation[_t.GetShopLivePerformanceListV202508Page] = Operation(
     id="analytics.get_shop_live_performance_list_v202508",
     method="GET",
     path="/analytics/202508/shop_lives/performance",
-    response=_t.GetShopLivePerformanceListV202508Page,
+    response=_m.GetShopLivePerformanceListV202508Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopLivePerformanceListV202508Params,
+    params=_m.GetShopLivePerformanceListV202508Params,
     pagination=Pagination(
         items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
     ),
@@ -321,30 +325,30 @@ _GET_SHOP_PERFORMANCE_V202509: Operation[_t.GetShopPerformanceV202509Response] =
     id="analytics.get_shop_performance_v202509",
     method="GET",
     path="/analytics/202509/shop/performance",
-    response=_t.GetShopPerformanceV202509Response,
+    response=_m.GetShopPerformanceV202509Response,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopPerformanceV202509Params,
+    params=_m.GetShopPerformanceV202509Params,
 )
 _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202509: Operation[_t.GetShopLivePerformanceOverviewV202509Response] = (
     Operation(
         id="analytics.get_shop_live_performance_overview_v202509",
         method="GET",
         path="/analytics/202509/shop_lives/overview_performance",
-        response=_t.GetShopLivePerformanceOverviewV202509Response,
+        response=_m.GetShopLivePerformanceOverviewV202509Response,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.GetShopLivePerformanceOverviewV202509Params,
+        params=_m.GetShopLivePerformanceOverviewV202509Params,
     )
 )
 _GET_SHOP_LIVE_PERFORMANCE_LIST_V202509: Operation[_t.GetShopLivePerformanceListV202509Page] = Operation(
     id="analytics.get_shop_live_performance_list_v202509",
     method="GET",
     path="/analytics/202509/shop_lives/performance",
-    response=_t.GetShopLivePerformanceListV202509Page,
+    response=_m.GetShopLivePerformanceListV202509Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopLivePerformanceListV202509Params,
+    params=_m.GetShopLivePerformanceListV202509Params,
     pagination=Pagination(
         items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
     ),
@@ -354,10 +358,10 @@ _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509: Operation[_t.GetShopProductPerforman
         id="analytics.get_shop_product_performance_list_v202509",
         method="GET",
         path="/analytics/202509/shop_products/performance",
-        response=_t.GetShopProductPerformanceListV202509Page,
+        response=_m.GetShopProductPerformanceListV202509Page,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.GetShopProductPerformanceListV202509Params,
+        params=_m.GetShopProductPerformanceListV202509Params,
         pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
     )
 )
@@ -365,30 +369,30 @@ _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL: Operation[_t.GetShopProductPerformanceDeta
     id="analytics.get_shop_product_performance_detail",
     method="GET",
     path="/analytics/202509/shop_products/{product_id}/performance",
-    response=_t.GetShopProductPerformanceDetailResponse,
+    response=_m.GetShopProductPerformanceDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopProductPerformanceDetailParams,
+    params=_m.GetShopProductPerformanceDetailParams,
     path_params=("product_id",),
 )
 _GET_SHOP_SKU_PERFORMANCE_LIST: Operation[_t.GetShopSkuPerformanceListPage] = Operation(
     id="analytics.get_shop_sku_performance_list",
     method="GET",
     path="/analytics/202509/shop_skus/performance",
-    response=_t.GetShopSkuPerformanceListPage,
+    response=_m.GetShopSkuPerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopSkuPerformanceListParams,
+    params=_m.GetShopSkuPerformanceListParams,
     pagination=Pagination(items="skus", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SHOP_SKU_PERFORMANCE_DETAIL: Operation[_t.GetShopSkuPerformanceDetailResponse] = Operation(
     id="analytics.get_shop_sku_performance_detail",
     method="GET",
     path="/analytics/202509/shop_skus/{sku_id}/performance",
-    response=_t.GetShopSkuPerformanceDetailResponse,
+    response=_m.GetShopSkuPerformanceDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopSkuPerformanceDetailParams,
+    params=_m.GetShopSkuPerformanceDetailParams,
     path_params=("sku_id",),
 )
 _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509: Operation[_t.GetShopVideoPerformanceOverviewV202509Response] = (
@@ -396,40 +400,40 @@ _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509: Operation[_t.GetShopVideoPerforman
         id="analytics.get_shop_video_performance_overview_v202509",
         method="GET",
         path="/analytics/202509/shop_videos/overview_performance",
-        response=_t.GetShopVideoPerformanceOverviewV202509Response,
+        response=_m.GetShopVideoPerformanceOverviewV202509Response,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.GetShopVideoPerformanceOverviewV202509Params,
+        params=_m.GetShopVideoPerformanceOverviewV202509Params,
     )
 )
 _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509: Operation[_t.GetShopVideoPerformanceListV202509Page] = Operation(
     id="analytics.get_shop_video_performance_list_v202509",
     method="GET",
     path="/analytics/202509/shop_videos/performance",
-    response=_t.GetShopVideoPerformanceListV202509Page,
+    response=_m.GetShopVideoPerformanceListV202509Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceListV202509Params,
+    params=_m.GetShopVideoPerformanceListV202509Params,
     pagination=Pagination(items="videos", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SHOP_VIDEO_PERFORMANCE_DETAILS: Operation[_t.GetShopVideoPerformanceDetailsResponse] = Operation(
     id="analytics.get_shop_video_performance_details",
     method="GET",
     path="/analytics/202509/shop_videos/{video_id}/performance",
-    response=_t.GetShopVideoPerformanceDetailsResponse,
+    response=_m.GetShopVideoPerformanceDetailsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceDetailsParams,
+    params=_m.GetShopVideoPerformanceDetailsParams,
     path_params=("video_id",),
 )
 _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST: Operation[_t.GetShopVideoProductPerformanceListPage] = Operation(
     id="analytics.get_shop_video_product_performance_list",
     method="GET",
     path="/analytics/202509/shop_videos/{video_id}/products/performance",
-    response=_t.GetShopVideoProductPerformanceListPage,
+    response=_m.GetShopVideoProductPerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoProductPerformanceListParams,
+    params=_m.GetShopVideoProductPerformanceListParams,
     path_params=("video_id",),
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
@@ -437,67 +441,67 @@ _GET_SHOP_PERFORMANCE_PER_HOUR: Operation[_t.GetShopPerformancePerHourResponse] 
     id="analytics.get_shop_performance_per_hour",
     method="GET",
     path="/analytics/202510/shop/performance/{date}/performance_per_hour",
-    response=_t.GetShopPerformancePerHourResponse,
+    response=_m.GetShopPerformancePerHourResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopPerformancePerHourParams,
+    params=_m.GetShopPerformancePerHourParams,
     path_params=("date",),
 )
 _GET_SHOP_LIVE_MINUTE_PERFORMANCE: Operation[_t.GetShopLiveMinutePerformanceResponse] = Operation(
     id="analytics.get_shop_live_minute_performance",
     method="GET",
     path="/analytics/202510/shop_lives/{live_id}/performance_per_minutes",
-    response=_t.GetShopLiveMinutePerformanceResponse,
+    response=_m.GetShopLiveMinutePerformanceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopLiveMinutePerformanceParams,
+    params=_m.GetShopLiveMinutePerformanceParams,
     path_params=("live_id",),
 )
 _GET_BESTSELLING_CREATORS: Operation[_t.GetBestsellingCreatorsResponse] = Operation(
     id="analytics.get_bestselling_creators",
     method="GET",
     path="/analytics/202511/creators/bestselling",
-    response=_t.GetBestsellingCreatorsResponse,
+    response=_m.GetBestsellingCreatorsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBestsellingCreatorsParams,
+    params=_m.GetBestsellingCreatorsParams,
 )
 _GET_BESTSELLING_LIVE_SESSIONS: Operation[_t.GetBestsellingLiveSessionsResponse] = Operation(
     id="analytics.get_bestselling_live_sessions",
     method="GET",
     path="/analytics/202511/lives/bestselling",
-    response=_t.GetBestsellingLiveSessionsResponse,
+    response=_m.GetBestsellingLiveSessionsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBestsellingLiveSessionsParams,
+    params=_m.GetBestsellingLiveSessionsParams,
 )
 _GET_BESTSELLING_PRODUCTS: Operation[_t.GetBestsellingProductsResponse] = Operation(
     id="analytics.get_bestselling_products",
     method="GET",
     path="/analytics/202511/products/bestselling",
-    response=_t.GetBestsellingProductsResponse,
+    response=_m.GetBestsellingProductsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBestsellingProductsParams,
+    params=_m.GetBestsellingProductsParams,
 )
 _GET_BESTSELLING_VIDEOS: Operation[_t.GetBestsellingVideosResponse] = Operation(
     id="analytics.get_bestselling_videos",
     method="GET",
     path="/analytics/202511/videos/bestselling",
-    response=_t.GetBestsellingVideosResponse,
+    response=_m.GetBestsellingVideosResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBestsellingVideosParams,
+    params=_m.GetBestsellingVideosParams,
 )
 _GET_SHOP_LIVE_PRODUCTS_PERFORMANCE_LIST: Operation[_t.GetShopLiveProductsPerformanceListResponse] = (
     Operation(
         id="analytics.get_shop_live_products_performance_list",
         method="GET",
         path="/analytics/202512/shop/{live_id}/products_performance",
-        response=_t.GetShopLiveProductsPerformanceListResponse,
+        response=_m.GetShopLiveProductsPerformanceListResponse,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.GetShopLiveProductsPerformanceListParams,
+        params=_m.GetShopLiveProductsPerformanceListParams,
         path_params=("live_id",),
     )
 )
@@ -505,96 +509,96 @@ _GET_SHOP_PRODUCT_PERFORMANCE_LIST: Operation[_t.GetShopProductPerformanceListPa
     id="analytics.get_shop_product_performance_list",
     method="GET",
     path="/analytics/202605/shop_products/performance",
-    response=_t.GetShopProductPerformanceListPage,
+    response=_m.GetShopProductPerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopProductPerformanceListParams,
+    params=_m.GetShopProductPerformanceListParams,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SHOP_VIDEO_PERFORMANCE_LIST: Operation[_t.GetShopVideoPerformanceListPage] = Operation(
     id="analytics.get_shop_video_performance_list",
     method="GET",
     path="/analytics/202605/shop_videos/performance",
-    response=_t.GetShopVideoPerformanceListPage,
+    response=_m.GetShopVideoPerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceListParams,
+    params=_m.GetShopVideoPerformanceListParams,
     pagination=Pagination(items="videos", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SPS_METRICS: Operation[_t.GetSpsMetricsResponse] = Operation(
     id="analytics.get_sps_metrics",
     method="GET",
     path="/analytics/202606/shop_performances/metrics",
-    response=_t.GetSpsMetricsResponse,
+    response=_m.GetSpsMetricsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsMetricsParams,
+    params=_m.GetSpsMetricsParams,
 )
 _GET_SPS_METRIC_DIAGNOSIS: Operation[_t.GetSpsMetricDiagnosisResponse] = Operation(
     id="analytics.get_sps_metric_diagnosis",
     method="GET",
     path="/analytics/202606/shop_performances/metrics/{metric_code}/diagnosis",
-    response=_t.GetSpsMetricDiagnosisResponse,
+    response=_m.GetSpsMetricDiagnosisResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsMetricDiagnosisParams,
+    params=_m.GetSpsMetricDiagnosisParams,
     path_params=("metric_code",),
 )
 _GET_SPS_METRIC_PROBLEM_DETAILS: Operation[_t.GetSpsMetricProblemDetailsResponse] = Operation(
     id="analytics.get_sps_metric_problem_details",
     method="GET",
     path="/analytics/202606/shop_performances/metrics/{metric_code}/problem_details",
-    response=_t.GetSpsMetricProblemDetailsResponse,
+    response=_m.GetSpsMetricProblemDetailsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsMetricProblemDetailsParams,
+    params=_m.GetSpsMetricProblemDetailsParams,
     path_params=("metric_code",),
 )
 _GET_SPS_METRIC_TOP_ITEMS: Operation[_t.GetSpsMetricTopItemsResponse] = Operation(
     id="analytics.get_sps_metric_top_items",
     method="GET",
     path="/analytics/202606/shop_performances/metrics/{metric_code}/top_items",
-    response=_t.GetSpsMetricTopItemsResponse,
+    response=_m.GetSpsMetricTopItemsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsMetricTopItemsParams,
+    params=_m.GetSpsMetricTopItemsParams,
     path_params=("metric_code",),
 )
 _GET_SPS_OVERVIEW: Operation[_t.GetSpsOverviewResponse] = Operation(
     id="analytics.get_sps_overview",
     method="GET",
     path="/analytics/202606/shop_performances/overview",
-    response=_t.GetSpsOverviewResponse,
+    response=_m.GetSpsOverviewResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsOverviewParams,
+    params=_m.GetSpsOverviewParams,
 )
 _GET_SHOP_PERFORMANCE: Operation[_t.GetShopPerformanceResponse] = Operation(
     id="analytics.get_shop_performance",
     method="GET",
     path="/analytics/202609/shop/performance",
-    response=_t.GetShopPerformanceResponse,
+    response=_m.GetShopPerformanceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopPerformanceParams,
+    params=_m.GetShopPerformanceParams,
 )
 _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW: Operation[_t.GetShopLivePerformanceOverviewResponse] = Operation(
     id="analytics.get_shop_live_performance_overview",
     method="GET",
     path="/analytics/202609/shop_lives/overview_performance",
-    response=_t.GetShopLivePerformanceOverviewResponse,
+    response=_m.GetShopLivePerformanceOverviewResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopLivePerformanceOverviewParams,
+    params=_m.GetShopLivePerformanceOverviewParams,
 )
 _GET_SHOP_LIVE_PERFORMANCE_LIST: Operation[_t.GetShopLivePerformanceListPage] = Operation(
     id="analytics.get_shop_live_performance_list",
     method="GET",
     path="/analytics/202609/shop_lives/performance",
-    response=_t.GetShopLivePerformanceListPage,
+    response=_m.GetShopLivePerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopLivePerformanceListParams,
+    params=_m.GetShopLivePerformanceListParams,
     pagination=Pagination(
         items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
     ),
@@ -603,19 +607,19 @@ _GET_SHOP_VIDEOS_PERFORMANCE_DETAILS: Operation[_t.GetShopVideosPerformanceDetai
     id="analytics.get_shop_videos_performance_details",
     method="GET",
     path="/analytics/202609/shop_videos/batch_performance",
-    response=_t.GetShopVideosPerformanceDetailsResponse,
+    response=_m.GetShopVideosPerformanceDetailsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideosPerformanceDetailsParams,
+    params=_m.GetShopVideosPerformanceDetailsParams,
 )
 _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW: Operation[_t.GetShopVideoPerformanceOverviewResponse] = Operation(
     id="analytics.get_shop_video_performance_overview",
     method="GET",
     path="/analytics/202609/shop_videos/overview_performance",
-    response=_t.GetShopVideoPerformanceOverviewResponse,
+    response=_m.GetShopVideoPerformanceOverviewResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceOverviewParams,
+    params=_m.GetShopVideoPerformanceOverviewParams,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

@@ -10,11 +10,15 @@ from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import customer_service as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.customer_service")
 
 __all__ = [
     "OPERATIONS",
@@ -28,10 +32,10 @@ _GET_AGENT_SETTINGS: Operation[_t.GetAgentSettingsResponse] = Operation(
     id="customer_service.get_agent_settings",
     method="GET",
     path="/customer_service/202309/agents/settings",
-    response=_t.GetAgentSettingsResponse,
+    response=_m.GetAgentSettingsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetAgentSettingsParams,
+    params=_m.GetAgentSettingsParams,
 )
 _UPDATE_AGENT_SETTINGS: Operation[ResponseModel] = Operation(
     id="customer_service.update_agent_settings",
@@ -40,35 +44,35 @@ _UPDATE_AGENT_SETTINGS: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UpdateAgentSettingsRequest,
+    body=_m.UpdateAgentSettingsRequest,
 )
 _GET_CONVERSATIONS: Operation[_t.GetConversationsPage] = Operation(
     id="customer_service.get_conversations",
     method="GET",
     path="/customer_service/202309/conversations",
-    response=_t.GetConversationsPage,
+    response=_m.GetConversationsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetConversationsParams,
+    params=_m.GetConversationsParams,
     pagination=Pagination(items="conversations", token_param="page_token", next_token="next_page_token"),
 )
 _CREATE_CONVERSATION: Operation[_t.CreateConversationResponse] = Operation(
     id="customer_service.create_conversation",
     method="POST",
     path="/customer_service/202309/conversations",
-    response=_t.CreateConversationResponse,
+    response=_m.CreateConversationResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateConversationRequest,
+    body=_m.CreateConversationRequest,
 )
 _GET_CONVERSATION_MESSAGES: Operation[_t.GetConversationMessagesPage] = Operation(
     id="customer_service.get_conversation_messages",
     method="GET",
     path="/customer_service/202309/conversations/{conversation_id}/messages",
-    response=_t.GetConversationMessagesPage,
+    response=_m.GetConversationMessagesPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetConversationMessagesParams,
+    params=_m.GetConversationMessagesParams,
     path_params=("conversation_id",),
     pagination=Pagination(items="messages", token_param="page_token", next_token="next_page_token"),
 )
@@ -76,12 +80,12 @@ _SEND_MESSAGE_V202309: Operation[_t.SendMessageV202309Response] = Operation(
     id="customer_service.send_message_v202309",
     method="POST",
     path="/customer_service/202309/conversations/{conversation_id}/messages",
-    response=_t.SendMessageV202309Response,
+    response=_m.SendMessageV202309Response,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.SendMessageV202309Params,
+    params=_m.SendMessageV202309Params,
     path_params=("conversation_id",),
-    body=_t.SendMessageV202309Request,
+    body=_m.SendMessageV202309Request,
 )
 _MARK_BUYER_MESSAGES_AS_READ: Operation[ResponseModel] = Operation(
     id="customer_service.mark_buyer_messages_as_read",
@@ -90,47 +94,47 @@ _MARK_BUYER_MESSAGES_AS_READ: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.MarkBuyerMessagesAsReadParams,
+    params=_m.MarkBuyerMessagesAsReadParams,
     path_params=("conversation_id",),
 )
 _UPLOAD_IMAGE_FOR_BUYER_MESSAGES: Operation[_t.UploadImageForBuyerMessagesResponse] = Operation(
     id="customer_service.upload_image_for_buyer_messages",
     method="POST",
     path="/customer_service/202309/images/upload",
-    response=_t.UploadImageForBuyerMessagesResponse,
+    response=_m.UploadImageForBuyerMessagesResponse,
     shop_scoped=True,
     retry_safe=False,
-    form=_t.UploadImageForBuyerMessagesForm,
+    form=_m.UploadImageForBuyerMessagesForm,
     files=("data",),
 )
 _GET_CUSTOMER_SERVICE_PERFORMANCE: Operation[_t.GetCustomerServicePerformanceResponse] = Operation(
     id="customer_service.get_customer_service_performance",
     method="GET",
     path="/customer_service/202407/performance",
-    response=_t.GetCustomerServicePerformanceResponse,
+    response=_m.GetCustomerServicePerformanceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetCustomerServicePerformanceParams,
+    params=_m.GetCustomerServicePerformanceParams,
 )
 _GET_CONVERSATION: Operation[_t.GetConversationResponse] = Operation(
     id="customer_service.get_conversation",
     method="GET",
     path="/customer_service/202601/conversations/{conversation_id}",
-    response=_t.GetConversationResponse,
+    response=_m.GetConversationResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetConversationParams,
+    params=_m.GetConversationParams,
     path_params=("conversation_id",),
 )
 _SEARCH_SESSIONS: Operation[_t.SearchSessionsPage] = Operation(
     id="customer_service.search_sessions",
     method="POST",
     path="/customer_service/202602/sessions/search",
-    response=_t.SearchSessionsPage,
+    response=_m.SearchSessionsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchSessionsParams,
-    body=_t.SearchSessionsRequest,
+    params=_m.SearchSessionsParams,
+    body=_m.SearchSessionsRequest,
     pagination=Pagination(items="sessions", token_param="page_token", next_token="next_page_token"),
 )
 _END_SESSION: Operation[ResponseModel] = Operation(
@@ -140,23 +144,23 @@ _END_SESSION: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.EndSessionParams,
+    params=_m.EndSessionParams,
     path_params=(
         "conversation_id",
         "session_id",
     ),
-    body=_t.EndSessionRequest,
+    body=_m.EndSessionRequest,
 )
 _SEND_MESSAGE: Operation[_t.SendMessageResponse] = Operation(
     id="customer_service.send_message",
     method="POST",
     path="/customer_service/202606/conversations/{conversation_id}/messages",
-    response=_t.SendMessageResponse,
+    response=_m.SendMessageResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.SendMessageParams,
+    params=_m.SendMessageParams,
     path_params=("conversation_id",),
-    body=_t.SendMessageRequest,
+    body=_m.SendMessageRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

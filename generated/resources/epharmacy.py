@@ -9,11 +9,15 @@ from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import epharmacy as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.epharmacy")
 
 __all__ = [
     "OPERATIONS",
@@ -30,28 +34,28 @@ _UPDATE_PRESCRIPTION_STATUS: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdatePrescriptionStatusParams,
+    params=_m.UpdatePrescriptionStatusParams,
     path_params=("order_id",),
-    body=_t.UpdatePrescriptionStatusRequest,
+    body=_m.UpdatePrescriptionStatusRequest,
 )
 _GET_PHARMACIES: Operation[_t.GetPharmaciesPage] = Operation(
     id="epharmacy.get_pharmacies",
     method="GET",
     path="/epharmacy/202504/pharmacies",
-    response=_t.GetPharmaciesPage,
+    response=_m.GetPharmaciesPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetPharmaciesParams,
+    params=_m.GetPharmaciesParams,
     pagination=Pagination(items="pharmacies", token_param="page_token", next_token="next_page_token"),
 )
 _UPDATE_PHARMACIES: Operation[_t.UpdatePharmaciesResponse] = Operation(
     id="epharmacy.update_pharmacies",
     method="POST",
     path="/epharmacy/202504/pharmacies/update",
-    response=_t.UpdatePharmaciesResponse,
+    response=_m.UpdatePharmaciesResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UpdatePharmaciesRequest,
+    body=_m.UpdatePharmaciesRequest,
 )
 _UPDATE_PRESCRIPTION_REQUIREMENT: Operation[ResponseModel] = Operation(
     id="epharmacy.update_prescription_requirement",
@@ -60,18 +64,18 @@ _UPDATE_PRESCRIPTION_REQUIREMENT: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdatePrescriptionRequirementParams,
+    params=_m.UpdatePrescriptionRequirementParams,
     path_params=("product_id",),
-    body=_t.UpdatePrescriptionRequirementRequest,
+    body=_m.UpdatePrescriptionRequirementRequest,
 )
 _GET_CONSULTATION_PROVIDER: Operation[_t.GetConsultationProviderResponse] = Operation(
     id="epharmacy.get_consultation_provider",
     method="GET",
     path="/epharmacy/202507/consultations/{consultation_id}/providers",
-    response=_t.GetConsultationProviderResponse,
+    response=_m.GetConsultationProviderResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetConsultationProviderParams,
+    params=_m.GetConsultationProviderParams,
     path_params=("consultation_id",),
 )
 

@@ -8,11 +8,15 @@ from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import event as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.event")
 
 __all__ = [
     "OPERATIONS",
@@ -29,13 +33,13 @@ _DELETE_SHOP_WEBHOOK: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.DeleteShopWebhookRequest,
+    body=_m.DeleteShopWebhookRequest,
 )
 _GET_SHOP_WEBHOOKS: Operation[_t.GetShopWebhooksResponse] = Operation(
     id="event.get_shop_webhooks",
     method="GET",
     path="/event/202309/webhooks",
-    response=_t.GetShopWebhooksResponse,
+    response=_m.GetShopWebhooksResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -46,7 +50,7 @@ _UPDATE_SHOP_WEBHOOK: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UpdateShopWebhookRequest,
+    body=_m.UpdateShopWebhookRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

@@ -9,11 +9,15 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
 
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import finance as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.finance")
 
 __all__ = [
     "OPERATIONS",
@@ -27,40 +31,40 @@ _GET_TRANSACTIONSBY_ORDER_V202309: Operation[_t.GetTransactionsbyOrderV202309Res
     id="finance.get_transactionsby_order_v202309",
     method="GET",
     path="/finance/202309/orders/{order_id}/statement_transactions",
-    response=_t.GetTransactionsbyOrderV202309Response,
+    response=_m.GetTransactionsbyOrderV202309Response,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetTransactionsbyOrderV202309Params,
+    params=_m.GetTransactionsbyOrderV202309Params,
     path_params=("order_id",),
 )
 _GET_PAYMENTS_V202309: Operation[_t.GetPaymentsV202309Page] = Operation(
     id="finance.get_payments_v202309",
     method="GET",
     path="/finance/202309/payments",
-    response=_t.GetPaymentsV202309Page,
+    response=_m.GetPaymentsV202309Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetPaymentsV202309Params,
+    params=_m.GetPaymentsV202309Params,
     pagination=Pagination(items="payments", token_param="page_token", next_token="next_page_token"),
 )
 _GET_STATEMENTS: Operation[_t.GetStatementsPage] = Operation(
     id="finance.get_statements",
     method="GET",
     path="/finance/202309/statements",
-    response=_t.GetStatementsPage,
+    response=_m.GetStatementsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetStatementsParams,
+    params=_m.GetStatementsParams,
     pagination=Pagination(items="statements", token_param="page_token", next_token="next_page_token"),
 )
 _GET_TRANSACTIONSBY_STATEMENT_V202309: Operation[_t.GetTransactionsbyStatementV202309Page] = Operation(
     id="finance.get_transactionsby_statement_v202309",
     method="GET",
     path="/finance/202309/statements/{statement_id}/statement_transactions",
-    response=_t.GetTransactionsbyStatementV202309Page,
+    response=_m.GetTransactionsbyStatementV202309Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetTransactionsbyStatementV202309Params,
+    params=_m.GetTransactionsbyStatementV202309Params,
     path_params=("statement_id",),
     pagination=Pagination(
         items="statement_transactions", token_param="page_token", next_token="next_page_token"
@@ -70,30 +74,30 @@ _GET_WITHDRAWALS: Operation[_t.GetWithdrawalsPage] = Operation(
     id="finance.get_withdrawals",
     method="GET",
     path="/finance/202309/withdrawals",
-    response=_t.GetWithdrawalsPage,
+    response=_m.GetWithdrawalsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetWithdrawalsParams,
+    params=_m.GetWithdrawalsParams,
     pagination=Pagination(items="withdrawals", token_param="page_token", next_token="next_page_token"),
 )
 _GET_TRANSACTIONSBY_ORDER: Operation[_t.GetTransactionsbyOrderResponse] = Operation(
     id="finance.get_transactionsby_order",
     method="GET",
     path="/finance/202501/orders/{order_id}/statement_transactions",
-    response=_t.GetTransactionsbyOrderResponse,
+    response=_m.GetTransactionsbyOrderResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetTransactionsbyOrderParams,
+    params=_m.GetTransactionsbyOrderParams,
     path_params=("order_id",),
 )
 _GET_TRANSACTIONSBY_STATEMENT: Operation[_t.GetTransactionsbyStatementPage] = Operation(
     id="finance.get_transactionsby_statement",
     method="GET",
     path="/finance/202501/statements/{statement_id}/statement_transactions",
-    response=_t.GetTransactionsbyStatementPage,
+    response=_m.GetTransactionsbyStatementPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetTransactionsbyStatementParams,
+    params=_m.GetTransactionsbyStatementParams,
     path_params=("statement_id",),
     pagination=Pagination(items="transactions", token_param="page_token", next_token="next_page_token"),
 )
@@ -101,7 +105,7 @@ _GET_TAX_INFORMATION: Operation[_t.GetTaxInformationResponse] = Operation(
     id="finance.get_tax_information",
     method="GET",
     path="/finance/202504/tax_information",
-    response=_t.GetTaxInformationResponse,
+    response=_m.GetTaxInformationResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -109,39 +113,39 @@ _GET_UNSETTLED_TRANSACTIONS: Operation[_t.GetUnsettledTransactionsPage] = Operat
     id="finance.get_unsettled_transactions",
     method="GET",
     path="/finance/202507/orders/unsettled",
-    response=_t.GetUnsettledTransactionsPage,
+    response=_m.GetUnsettledTransactionsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetUnsettledTransactionsParams,
+    params=_m.GetUnsettledTransactionsParams,
     pagination=Pagination(items="transactions", token_param="page_token", next_token="next_page_token"),
 )
 _GET_PAYMENTS: Operation[_t.GetPaymentsPage] = Operation(
     id="finance.get_payments",
     method="GET",
     path="/finance/202605/payments",
-    response=_t.GetPaymentsPage,
+    response=_m.GetPaymentsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetPaymentsParams,
+    params=_m.GetPaymentsParams,
     pagination=Pagination(items="payments", token_param="page_token", next_token="next_page_token"),
 )
 _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE: Operation[_t.GetTradeInSupplierAccountBalanceResponse] = Operation(
     id="finance.get_trade_in_supplier_account_balance",
     method="GET",
     path="/finance/202609/account_balances",
-    response=_t.GetTradeInSupplierAccountBalanceResponse,
+    response=_m.GetTradeInSupplierAccountBalanceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetTradeInSupplierAccountBalanceParams,
+    params=_m.GetTradeInSupplierAccountBalanceParams,
 )
 _GET_TRADE_IN_ACCOUNT_TRANSACTIONS: Operation[_t.GetTradeInAccountTransactionsPage] = Operation(
     id="finance.get_trade_in_account_transactions",
     method="GET",
     path="/finance/202609/account_transactions",
-    response=_t.GetTradeInAccountTransactionsPage,
+    response=_m.GetTradeInAccountTransactionsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetTradeInAccountTransactionsParams,
+    params=_m.GetTradeInAccountTransactionsParams,
     pagination=Pagination(items="flows", token_param="page_token", next_token="next_page_token"),
 )
 

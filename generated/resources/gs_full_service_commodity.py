@@ -10,11 +10,15 @@ from functools import cached_property
 from typing import Any
 
 from tiktokshop._files import FileInput
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import gs_full_service_commodity as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.gs_full_service_commodity")
 
 __all__ = [
     "OPERATIONS",
@@ -28,20 +32,20 @@ _GS_FULL_SERVICE_PREVIEW_GET_BRANDS: Operation[_t.GsFullServicePreviewGetBrandsR
     id="gs_full_service_commodity.gs_full_service_preview_get_brands",
     method="GET",
     path="/gs_full_service_commodity/202404/preview/brands",
-    response=_t.GsFullServicePreviewGetBrandsResponse,
+    response=_m.GsFullServicePreviewGetBrandsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GsFullServicePreviewGetBrandsParams,
+    params=_m.GsFullServicePreviewGetBrandsParams,
 )
 _GET_GLOBAL_SELLING_FULL_SERVICE_CATEGORIES: Operation[_t.GetGlobalSellingFullServiceCategoriesResponse] = (
     Operation(
         id="gs_full_service_commodity.get_global_selling_full_service_categories",
         method="POST",
         path="/gs_full_service_commodity/202404/preview/categories/search",
-        response=_t.GetGlobalSellingFullServiceCategoriesResponse,
+        response=_m.GetGlobalSellingFullServiceCategoriesResponse,
         shop_scoped=False,
         retry_safe=True,
-        body=_t.GetGlobalSellingFullServiceCategoriesRequest,
+        body=_m.GetGlobalSellingFullServiceCategoriesRequest,
     )
 )
 _GS_FULL_SERVICE_PREVIEW_GETCATEGORYINFORMATION: Operation[
@@ -50,27 +54,27 @@ _GS_FULL_SERVICE_PREVIEW_GETCATEGORYINFORMATION: Operation[
     id="gs_full_service_commodity.gs_full_service_preview_getcategoryinformation",
     method="GET",
     path="/gs_full_service_commodity/202404/preview/categories/{category_id}",
-    response=_t.GsFullServicePreviewGetcategoryinformationResponse,
+    response=_m.GsFullServicePreviewGetcategoryinformationResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GsFullServicePreviewGetcategoryinformationParams,
+    params=_m.GsFullServicePreviewGetcategoryinformationParams,
     path_params=("category_id",),
 )
 _GS_FULL_SERVICE_PREVIEW_GETATTRIBUTES: Operation[_t.GsFullServicePreviewGetattributesResponse] = Operation(
     id="gs_full_service_commodity.gs_full_service_preview_getattributes",
     method="GET",
     path="/gs_full_service_commodity/202404/preview/categories/{category_id}/attributes",
-    response=_t.GsFullServicePreviewGetattributesResponse,
+    response=_m.GsFullServicePreviewGetattributesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GsFullServicePreviewGetattributesParams,
+    params=_m.GsFullServicePreviewGetattributesParams,
     path_params=("category_id",),
 )
 _GS_FULL_SERVICE_GET_BRANDS: Operation[_t.GsFullServiceGetBrandsResponse] = Operation(
     id="gs_full_service_commodity.gs_full_service_get_brands",
     method="GET",
     path="/gs_full_service_commodity/202405/beta/brands",
-    response=_t.GsFullServiceGetBrandsResponse,
+    response=_m.GsFullServiceGetBrandsResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -78,20 +82,20 @@ _GS_FULL_SERVICE_SEARCH_CATEGORIES: Operation[_t.GsFullServiceSearchCategoriesRe
     id="gs_full_service_commodity.gs_full_service_search_categories",
     method="POST",
     path="/gs_full_service_commodity/202405/beta/categories/search",
-    response=_t.GsFullServiceSearchCategoriesResponse,
+    response=_m.GsFullServiceSearchCategoriesResponse,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GsFullServiceSearchCategoriesRequest,
+    body=_m.GsFullServiceSearchCategoriesRequest,
 )
 _GS_FULL_SERVICE_GET_CATEGORYINFORMATION: Operation[_t.GsFullServiceGetCategoryinformationResponse] = (
     Operation(
         id="gs_full_service_commodity.gs_full_service_get_categoryinformation",
         method="GET",
         path="/gs_full_service_commodity/202405/beta/categories/{category_id}",
-        response=_t.GsFullServiceGetCategoryinformationResponse,
+        response=_m.GsFullServiceGetCategoryinformationResponse,
         shop_scoped=False,
         retry_safe=True,
-        params=_t.GsFullServiceGetCategoryinformationParams,
+        params=_m.GsFullServiceGetCategoryinformationParams,
         path_params=("category_id",),
     )
 )
@@ -99,10 +103,10 @@ _GS_FULL_SERVICE_GETATTRIBUTES_V202405: Operation[_t.GsFullServiceGetattributesV
     id="gs_full_service_commodity.gs_full_service_getattributes_v202405",
     method="GET",
     path="/gs_full_service_commodity/202405/beta/categories/{category_id}/attributes",
-    response=_t.GsFullServiceGetattributesV202405Response,
+    response=_m.GsFullServiceGetattributesV202405Response,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GsFullServiceGetattributesV202405Params,
+    params=_m.GsFullServiceGetattributesV202405Params,
     path_params=("category_id",),
 )
 _GS_PRODUCTIMAGEUPLOADREQUIREMENTSQUERY: Operation[_t.GsProductimageuploadrequirementsqueryResponse] = (
@@ -110,10 +114,10 @@ _GS_PRODUCTIMAGEUPLOADREQUIREMENTSQUERY: Operation[_t.GsProductimageuploadrequir
         id="gs_full_service_commodity.gs_productimageuploadrequirementsquery",
         method="GET",
         path="/gs_full_service_commodity/202405/beta/categories/{category_id}/image_upload_requirements",
-        response=_t.GsProductimageuploadrequirementsqueryResponse,
+        response=_m.GsProductimageuploadrequirementsqueryResponse,
         shop_scoped=False,
         retry_safe=True,
-        params=_t.GsProductimageuploadrequirementsqueryParams,
+        params=_m.GsProductimageuploadrequirementsqueryParams,
         path_params=("category_id",),
     )
 )
@@ -121,90 +125,90 @@ _GS_QUALIFICATIONFILEUPLOAD: Operation[_t.GsQualificationfileuploadResponse] = O
     id="gs_full_service_commodity.gs_qualificationfileupload",
     method="POST",
     path="/gs_full_service_commodity/202405/beta/certification_files/upload",
-    response=_t.GsQualificationfileuploadResponse,
+    response=_m.GsQualificationfileuploadResponse,
     shop_scoped=False,
     retry_safe=False,
-    form=_t.GsQualificationfileuploadForm,
+    form=_m.GsQualificationfileuploadForm,
     files=("data",),
 )
 _GS_CREATE_PRODUCTV2_V202405: Operation[_t.GsCreateProductv2Response] = Operation(
     id="gs_full_service_commodity.gs_create_productv2_v202405",
     method="POST",
     path="/gs_full_service_commodity/202405/beta/products",
-    response=_t.GsCreateProductv2Response,
+    response=_m.GsCreateProductv2Response,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GsCreateProductv2V202405Request,
+    body=_m.GsCreateProductv2V202405Request,
 )
 _GS_VIDEO_UPLOAD: Operation[_t.GsVideoUploadResponse] = Operation(
     id="gs_full_service_commodity.gs_video_upload",
     method="POST",
     path="/gs_full_service_commodity/202405/beta/videos/upload",
-    response=_t.GsVideoUploadResponse,
+    response=_m.GsVideoUploadResponse,
     shop_scoped=False,
     retry_safe=False,
-    form=_t.GsVideoUploadForm,
+    form=_m.GsVideoUploadForm,
     files=("data",),
 )
 _GETGRADINGTEMPLATESCONFIG: Operation[_t.GetgradingtemplatesconfigResponse] = Operation(
     id="gs_full_service_commodity.getgradingtemplatesconfig",
     method="GET",
     path="/gs_full_service_commodity/202405/preview/grading_templates",
-    response=_t.GetgradingtemplatesconfigResponse,
+    response=_m.GetgradingtemplatesconfigResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetgradingtemplatesconfigParams,
+    params=_m.GetgradingtemplatesconfigParams,
 )
 _IMAGEUPLOAD: Operation[_t.ImageuploadResponse] = Operation(
     id="gs_full_service_commodity.imageupload",
     method="POST",
     path="/gs_full_service_commodity/202405/preview/images/upload",
-    response=_t.ImageuploadResponse,
+    response=_m.ImageuploadResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.ImageuploadParams,
-    form=_t.ImageuploadForm,
+    params=_m.ImageuploadParams,
+    form=_m.ImageuploadForm,
     files=("data",),
 )
 _GS_CREATE_PRODUCT: Operation[_t.GsCreateProductResponse] = Operation(
     id="gs_full_service_commodity.gs_create_product",
     method="POST",
     path="/gs_full_service_commodity/202405/preview/products",
-    response=_t.GsCreateProductResponse,
+    response=_m.GsCreateProductResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.GsCreateProductParams,
-    body=_t.GsCreateProductRequest,
+    params=_m.GsCreateProductParams,
+    body=_m.GsCreateProductRequest,
 )
 _QUERY_SK_USANDTHEAPPROVALSTATUSOF_SK_US: Operation[_t.QuerySkUsandtheapprovalstatusofSkUsPage] = Operation(
     id="gs_full_service_commodity.query_sk_usandtheapprovalstatusof_sk_us",
     method="POST",
     path="/gs_full_service_commodity/202405/preview/products/search",
-    response=_t.QuerySkUsandtheapprovalstatusofSkUsPage,
+    response=_m.QuerySkUsandtheapprovalstatusofSkUsPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.QuerySkUsandtheapprovalstatusofSkUsParams,
-    body=_t.QuerySkUsandtheapprovalstatusofSkUsRequest,
+    params=_m.QuerySkUsandtheapprovalstatusofSkUsParams,
+    body=_m.QuerySkUsandtheapprovalstatusofSkUsRequest,
     pagination=Pagination(items="spus", token_param="page_token", next_token="next_page_token"),
 )
 _GETSIZEGROUPSCONFIG: Operation[_t.GetsizegroupsconfigResponse] = Operation(
     id="gs_full_service_commodity.getsizegroupsconfig",
     method="GET",
     path="/gs_full_service_commodity/202405/preview/size_groups",
-    response=_t.GetsizegroupsconfigResponse,
+    response=_m.GetsizegroupsconfigResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetsizegroupsconfigParams,
+    params=_m.GetsizegroupsconfigParams,
 )
 _GS_FULL_SERVICE_GET_CERTIFICATIONS_V202406: Operation[_t.GsFullServiceGetCertificationsV202406Response] = (
     Operation(
         id="gs_full_service_commodity.gs_full_service_get_certifications_v202406",
         method="GET",
         path="/gs_full_service_commodity/202406/beta/categories/{category_id}/certifications",
-        response=_t.GsFullServiceGetCertificationsV202406Response,
+        response=_m.GsFullServiceGetCertificationsV202406Response,
         shop_scoped=False,
         retry_safe=True,
-        params=_t.GsFullServiceGetCertificationsV202406Params,
+        params=_m.GsFullServiceGetCertificationsV202406Params,
         path_params=("category_id",),
     )
 )
@@ -212,7 +216,7 @@ _GS_GETGRADINGTEMPLATESCONFIG_V2: Operation[_t.GsGetgradingtemplatesconfigV2Resp
     id="gs_full_service_commodity.gs_getgradingtemplatesconfig_v2",
     method="GET",
     path="/gs_full_service_commodity/202406/beta/grading_templates",
-    response=_t.GsGetgradingtemplatesconfigV2Response,
+    response=_m.GsGetgradingtemplatesconfigV2Response,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -220,10 +224,10 @@ _GS_IMAGE_UPLOAD_V2: Operation[_t.GsImageUploadV2Response] = Operation(
     id="gs_full_service_commodity.gs_image_upload_v2",
     method="POST",
     path="/gs_full_service_commodity/202406/beta/images/upload",
-    response=_t.GsImageUploadV2Response,
+    response=_m.GsImageUploadV2Response,
     shop_scoped=False,
     retry_safe=False,
-    form=_t.GsImageUploadV2Form,
+    form=_m.GsImageUploadV2Form,
     files=("data",),
 )
 _GS_QUERY_SK_USANDTHEAPPROVALSTATUSOF_SK_US_V2_V202406: Operation[
@@ -232,48 +236,48 @@ _GS_QUERY_SK_USANDTHEAPPROVALSTATUSOF_SK_US_V2_V202406: Operation[
     id="gs_full_service_commodity.gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202406",
     method="POST",
     path="/gs_full_service_commodity/202406/beta/products/search",
-    response=_t.GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Page,
+    response=_m.GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Page,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Request,
+    body=_m.GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Request,
     pagination=Pagination(items="spus", token_param="page_token", next_token="next_page_token"),
 )
 _GS_GETSIZEGROUPSCONFIG_V2: Operation[_t.GsGetsizegroupsconfigV2Response] = Operation(
     id="gs_full_service_commodity.gs_getsizegroupsconfig_v2",
     method="GET",
     path="/gs_full_service_commodity/202406/beta/size_groups",
-    response=_t.GsGetsizegroupsconfigV2Response,
+    response=_m.GsGetsizegroupsconfigV2Response,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GsGetsizegroupsconfigV2Params,
+    params=_m.GsGetsizegroupsconfigV2Params,
 )
 _GLOBAL_SELLING_GET_SUPPLIER_ADDRESSES: Operation[_t.GlobalSellingGetSupplierAddressesPage] = Operation(
     id="gs_full_service_commodity.global_selling_get_supplier_addresses",
     method="GET",
     path="/gs_full_service_commodity/202407/supplier_addresses",
-    response=_t.GlobalSellingGetSupplierAddressesPage,
+    response=_m.GlobalSellingGetSupplierAddressesPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GlobalSellingGetSupplierAddressesParams,
+    params=_m.GlobalSellingGetSupplierAddressesParams,
     pagination=Pagination(items="addresses", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SIZE_GROUPS: Operation[_t.GetSizeGroupsResponse] = Operation(
     id="gs_full_service_commodity.get_size_groups",
     method="GET",
     path="/gs_full_service_commodity/202408/size_groups",
-    response=_t.GetSizeGroupsResponse,
+    response=_m.GetSizeGroupsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetSizeGroupsParams,
+    params=_m.GetSizeGroupsParams,
 )
 _GS_CREATE_PRODUCTV2_V202410: Operation[_t.GsCreateProductv2Response] = Operation(
     id="gs_full_service_commodity.gs_create_productv2_v202410",
     method="POST",
     path="/gs_full_service_commodity/202410/beta/products",
-    response=_t.GsCreateProductv2Response,
+    response=_m.GsCreateProductv2Response,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GsCreateProductv2V202410Request,
+    body=_m.GsCreateProductv2V202410Request,
 )
 _GS_QUERY_SK_USANDTHEAPPROVALSTATUSOF_SK_US_V2_V202410: Operation[
     _t.GsQuerySkUsandtheapprovalstatusofSkUsV2V202410Page
@@ -281,20 +285,20 @@ _GS_QUERY_SK_USANDTHEAPPROVALSTATUSOF_SK_US_V2_V202410: Operation[
     id="gs_full_service_commodity.gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202410",
     method="POST",
     path="/gs_full_service_commodity/202410/beta/products/search",
-    response=_t.GsQuerySkUsandtheapprovalstatusofSkUsV2V202410Page,
+    response=_m.GsQuerySkUsandtheapprovalstatusofSkUsV2V202410Page,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Request,
+    body=_m.GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Request,
     pagination=Pagination(items="spus", token_param="page_token", next_token="next_page_token"),
 )
 _GS_FULL_SERVICE_GETATTRIBUTES_V202503: Operation[_t.GsFullServiceGetattributesV202503Response] = Operation(
     id="gs_full_service_commodity.gs_full_service_getattributes_v202503",
     method="GET",
     path="/gs_full_service_commodity/202503/beta/categories/{category_id}/attributes",
-    response=_t.GsFullServiceGetattributesV202503Response,
+    response=_m.GsFullServiceGetattributesV202503Response,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GsFullServiceGetattributesV202503Params,
+    params=_m.GsFullServiceGetattributesV202503Params,
     path_params=("category_id",),
 )
 _GS_QUERY_SK_USANDTHEAPPROVALSTATUSOF_SK_US_V2: Operation[_t.GsQuerySkUsandtheapprovalstatusofSkUsV2Page] = (
@@ -302,10 +306,10 @@ _GS_QUERY_SK_USANDTHEAPPROVALSTATUSOF_SK_US_V2: Operation[_t.GsQuerySkUsandtheap
         id="gs_full_service_commodity.gs_query_sk_usandtheapprovalstatusof_sk_us_v2",
         method="POST",
         path="/gs_full_service_commodity/202504/beta/products/search",
-        response=_t.GsQuerySkUsandtheapprovalstatusofSkUsV2Page,
+        response=_m.GsQuerySkUsandtheapprovalstatusofSkUsV2Page,
         shop_scoped=False,
         retry_safe=True,
-        body=_t.GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Request,
+        body=_m.GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Request,
         pagination=Pagination(items="spus", token_param="page_token", next_token="next_page_token"),
     )
 )
@@ -313,77 +317,77 @@ _GS_FULL_SERVICE_GETATTRIBUTES: Operation[_t.GsFullServiceGetattributesResponse]
     id="gs_full_service_commodity.gs_full_service_getattributes",
     method="GET",
     path="/gs_full_service_commodity/202507/beta/categories/{category_id}/attributes",
-    response=_t.GsFullServiceGetattributesResponse,
+    response=_m.GsFullServiceGetattributesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GsFullServiceGetattributesParams,
+    params=_m.GsFullServiceGetattributesParams,
     path_params=("category_id",),
 )
 _GS_FULL_SERVICE_GET_CERTIFICATIONS: Operation[_t.GsFullServiceGetCertificationsResponse] = Operation(
     id="gs_full_service_commodity.gs_full_service_get_certifications",
     method="GET",
     path="/gs_full_service_commodity/202507/beta/categories/{category_id}/certifications",
-    response=_t.GsFullServiceGetCertificationsResponse,
+    response=_m.GsFullServiceGetCertificationsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GsFullServiceGetCertificationsParams,
+    params=_m.GsFullServiceGetCertificationsParams,
     path_params=("category_id",),
 )
 _GS_CREATE_PRODUCTV2_V202508: Operation[_t.GsCreateProductv2Response] = Operation(
     id="gs_full_service_commodity.gs_create_productv2_v202508",
     method="POST",
     path="/gs_full_service_commodity/202508/beta/products",
-    response=_t.GsCreateProductv2Response,
+    response=_m.GsCreateProductv2Response,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GsCreateProductv2V202508Request,
+    body=_m.GsCreateProductv2V202508Request,
 )
 _GS_CALCULATE_PRODUCT_AUDIT_INFO_V202508: Operation[_t.GsCalculateProductAuditInfoResponse] = Operation(
     id="gs_full_service_commodity.gs_calculate_product_audit_info_v202508",
     method="POST",
     path="/gs_full_service_commodity/202508/calculate_audit_info",
-    response=_t.GsCalculateProductAuditInfoResponse,
+    response=_m.GsCalculateProductAuditInfoResponse,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GsCalculateProductAuditInfoV202508Request,
+    body=_m.GsCalculateProductAuditInfoV202508Request,
 )
 _GS_LIST_SUPPLIER_MANUFACTURER: Operation[_t.GsListSupplierManufacturerPage] = Operation(
     id="gs_full_service_commodity.gs_list_supplier_manufacturer",
     method="GET",
     path="/gs_full_service_commodity/202508/supplier_manufacturers",
-    response=_t.GsListSupplierManufacturerPage,
+    response=_m.GsListSupplierManufacturerPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GsListSupplierManufacturerParams,
+    params=_m.GsListSupplierManufacturerParams,
     pagination=Pagination(items="manufacturer_list", token_param="page_token", next_token="next_page_token"),
 )
 _GS_GET_SUPPLIER_RP: Operation[_t.GsGetSupplierRpPage] = Operation(
     id="gs_full_service_commodity.gs_get_supplier_rp",
     method="GET",
     path="/gs_full_service_commodity/202508/supplier_rps",
-    response=_t.GsGetSupplierRpPage,
+    response=_m.GsGetSupplierRpPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GsGetSupplierRpParams,
+    params=_m.GsGetSupplierRpParams,
     pagination=Pagination(items="rp_infos", token_param="page_token", next_token="next_page_token"),
 )
 _GS_CREATE_PRODUCTV2: Operation[_t.GsCreateProductv2Response] = Operation(
     id="gs_full_service_commodity.gs_create_productv2",
     method="POST",
     path="/gs_full_service_commodity/202509/beta/products",
-    response=_t.GsCreateProductv2Response,
+    response=_m.GsCreateProductv2Response,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GsCreateProductv2Request,
+    body=_m.GsCreateProductv2Request,
 )
 _GS_CALCULATE_PRODUCT_AUDIT_INFO: Operation[_t.GsCalculateProductAuditInfoResponse] = Operation(
     id="gs_full_service_commodity.gs_calculate_product_audit_info",
     method="POST",
     path="/gs_full_service_commodity/202509/calculate_audit_info",
-    response=_t.GsCalculateProductAuditInfoResponse,
+    response=_m.GsCalculateProductAuditInfoResponse,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GsCalculateProductAuditInfoRequest,
+    body=_m.GsCalculateProductAuditInfoRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

@@ -8,11 +8,15 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import gs_full_service_inventory as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.gs_full_service_inventory")
 
 __all__ = [
     "OPERATIONS",
@@ -26,29 +30,29 @@ _QUERY_GLOBAL_SELLING_VIRTUAL_INVENTORY: Operation[_t.QueryGlobalSellingVirtualI
     id="gs_full_service_inventory.query_global_selling_virtual_inventory",
     method="POST",
     path="/gs_full_service_inventory/202404/preview/virtual_inventory/query",
-    response=_t.QueryGlobalSellingVirtualInventoryResponse,
+    response=_m.QueryGlobalSellingVirtualInventoryResponse,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.QueryGlobalSellingVirtualInventoryRequest,
+    body=_m.QueryGlobalSellingVirtualInventoryRequest,
 )
 _SET_GLOBAL_SELLING_VIRTUAL_INVENTORY: Operation[_t.SetGlobalSellingVirtualInventoryResponse] = Operation(
     id="gs_full_service_inventory.set_global_selling_virtual_inventory",
     method="POST",
     path="/gs_full_service_inventory/202404/preview/virtual_inventory/update",
-    response=_t.SetGlobalSellingVirtualInventoryResponse,
+    response=_m.SetGlobalSellingVirtualInventoryResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.SetGlobalSellingVirtualInventoryRequest,
+    body=_m.SetGlobalSellingVirtualInventoryRequest,
 )
 _GS_FULL_SERVICE_QUERY_VIRTUAL_INVENTORY: Operation[_t.GsFullServiceQueryVirtualInventoryResponse] = (
     Operation(
         id="gs_full_service_inventory.gs_full_service_query_virtual_inventory",
         method="POST",
         path="/gs_full_service_inventory/202405/beta/virtual_inventory/query",
-        response=_t.GsFullServiceQueryVirtualInventoryResponse,
+        response=_m.GsFullServiceQueryVirtualInventoryResponse,
         shop_scoped=False,
         retry_safe=True,
-        body=_t.GsFullServiceQueryVirtualInventoryRequest,
+        body=_m.GsFullServiceQueryVirtualInventoryRequest,
     )
 )
 _GS_FULL_SERVICE_UPDATE_VIRTUAL_INVENTORY: Operation[_t.GsFullServiceUpdateVirtualInventoryResponse] = (
@@ -56,10 +60,10 @@ _GS_FULL_SERVICE_UPDATE_VIRTUAL_INVENTORY: Operation[_t.GsFullServiceUpdateVirtu
         id="gs_full_service_inventory.gs_full_service_update_virtual_inventory",
         method="POST",
         path="/gs_full_service_inventory/202405/beta/virtual_inventory/update",
-        response=_t.GsFullServiceUpdateVirtualInventoryResponse,
+        response=_m.GsFullServiceUpdateVirtualInventoryResponse,
         shop_scoped=False,
         retry_safe=False,
-        body=_t.GsFullServiceUpdateVirtualInventoryRequest,
+        body=_m.GsFullServiceUpdateVirtualInventoryRequest,
     )
 )
 

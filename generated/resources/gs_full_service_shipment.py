@@ -10,11 +10,15 @@ from functools import cached_property
 from typing import Any
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import gs_full_service_shipment as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.gs_full_service_shipment")
 
 __all__ = [
     "OPERATIONS",
@@ -28,10 +32,10 @@ _GS_CREATE_DELIVERY_ORDER: Operation[_t.GsCreateDeliveryOrderResponse] = Operati
     id="gs_full_service_shipment.gs_create_delivery_order",
     method="POST",
     path="/gs_full_service_shipment/202405/beta/delivery_orders",
-    response=_t.GsCreateDeliveryOrderResponse,
+    response=_m.GsCreateDeliveryOrderResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GsCreateDeliveryOrderRequest,
+    body=_m.GsCreateDeliveryOrderRequest,
 )
 _GS_CONFIRM_DELIVERY: Operation[ResponseModel] = Operation(
     id="gs_full_service_shipment.gs_confirm_delivery",
@@ -40,71 +44,71 @@ _GS_CONFIRM_DELIVERY: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GsConfirmDeliveryRequest,
+    body=_m.GsConfirmDeliveryRequest,
 )
 _GS_QUERY_DELIVERY_BATCHS: Operation[_t.GsQueryDeliveryBatchsResponse] = Operation(
     id="gs_full_service_shipment.gs_query_delivery_batchs",
     method="GET",
     path="/gs_full_service_shipment/202405/beta/delivery_orders/delivery_batchs",
-    response=_t.GsQueryDeliveryBatchsResponse,
+    response=_m.GsQueryDeliveryBatchsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GsQueryDeliveryBatchsParams,
+    params=_m.GsQueryDeliveryBatchsParams,
 )
 _GS_GET_DELIVERY_ORDER_PRINT_DOCUMENT: Operation[_t.GsGetDeliveryOrderPrintDocumentResponse] = Operation(
     id="gs_full_service_shipment.gs_get_delivery_order_print_document",
     method="GET",
     path="/gs_full_service_shipment/202405/beta/delivery_orders/documents",
-    response=_t.GsGetDeliveryOrderPrintDocumentResponse,
+    response=_m.GsGetDeliveryOrderPrintDocumentResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GsGetDeliveryOrderPrintDocumentParams,
+    params=_m.GsGetDeliveryOrderPrintDocumentParams,
 )
 _GS_RESERVE_SHIPPING: Operation[_t.GsReserveShippingResponse] = Operation(
     id="gs_full_service_shipment.gs_reserve_shipping",
     method="POST",
     path="/gs_full_service_shipment/202405/beta/delivery_orders/reserve_ship",
-    response=_t.GsReserveShippingResponse,
+    response=_m.GsReserveShippingResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GsReserveShippingRequest,
+    body=_m.GsReserveShippingRequest,
 )
 _GS_SEARCH_DELIVERY_ORDERS: Operation[_t.GsSearchDeliveryOrdersPage] = Operation(
     id="gs_full_service_shipment.gs_search_delivery_orders",
     method="POST",
     path="/gs_full_service_shipment/202405/beta/delivery_orders/search",
-    response=_t.GsSearchDeliveryOrdersPage,
+    response=_m.GsSearchDeliveryOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GsSearchDeliveryOrdersRequest,
+    body=_m.GsSearchDeliveryOrdersRequest,
     pagination=Pagination(items="delivery_orders", token_param="page_token", next_token="next_page_token"),
 )
 _GS_GET_SKU_PRINT_DOCUMENT: Operation[_t.GsGetSkuPrintDocumentResponse] = Operation(
     id="gs_full_service_shipment.gs_get_sku_print_document",
     method="POST",
     path="/gs_full_service_shipment/202405/beta/delivery_orders/sku_documents/generate",
-    response=_t.GsGetSkuPrintDocumentResponse,
+    response=_m.GsGetSkuPrintDocumentResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GsGetSkuPrintDocumentRequest,
+    body=_m.GsGetSkuPrintDocumentRequest,
 )
 _GS_SEARCH_AVAILABLE_SHIPPING_PROVIDERS: Operation[_t.GsSearchAvailableShippingProvidersResponse] = Operation(
     id="gs_full_service_shipment.gs_search_available_shipping_providers",
     method="POST",
     path="/gs_full_service_shipment/202405/beta/shipping_providers/search",
-    response=_t.GsSearchAvailableShippingProvidersResponse,
+    response=_m.GsSearchAvailableShippingProvidersResponse,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GsSearchAvailableShippingProvidersRequest,
+    body=_m.GsSearchAvailableShippingProvidersRequest,
 )
 _GS_SEARCH_STOCKUP_ORDERS: Operation[_t.GsSearchStockupOrdersPage] = Operation(
     id="gs_full_service_shipment.gs_search_stockup_orders",
     method="POST",
     path="/gs_full_service_shipment/202405/beta/stockup_orders/search",
-    response=_t.GsSearchStockupOrdersPage,
+    response=_m.GsSearchStockupOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GsSearchStockupOrdersRequest,
+    body=_m.GsSearchStockupOrdersRequest,
     pagination=Pagination(items="stockup_orders", token_param="page_token", next_token="next_page_token"),
 )
 _GS_GET_LOGISTICS_WAYBILLS_PRINT_DOCUMENT: Operation[_t.GsGetLogisticsWaybillsPrintDocumentResponse] = (
@@ -112,21 +116,21 @@ _GS_GET_LOGISTICS_WAYBILLS_PRINT_DOCUMENT: Operation[_t.GsGetLogisticsWaybillsPr
         id="gs_full_service_shipment.gs_get_logistics_waybills_print_document",
         method="GET",
         path="/gs_full_service_shipment/202405/beta/waybills",
-        response=_t.GsGetLogisticsWaybillsPrintDocumentResponse,
+        response=_m.GsGetLogisticsWaybillsPrintDocumentResponse,
         shop_scoped=False,
         retry_safe=True,
-        params=_t.GsGetLogisticsWaybillsPrintDocumentParams,
+        params=_m.GsGetLogisticsWaybillsPrintDocumentParams,
     )
 )
 _CREATE_DELIVERY_ORDER: Operation[_t.CreateDeliveryOrderResponse] = Operation(
     id="gs_full_service_shipment.create_delivery_order",
     method="POST",
     path="/gs_full_service_shipment/202405/preview/delivery_orders",
-    response=_t.CreateDeliveryOrderResponse,
+    response=_m.CreateDeliveryOrderResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.CreateDeliveryOrderParams,
-    body=_t.CreateDeliveryOrderRequest,
+    params=_m.CreateDeliveryOrderParams,
+    body=_m.CreateDeliveryOrderRequest,
 )
 _CONFIRM_DELIVERY: Operation[ResponseModel] = Operation(
     id="gs_full_service_shipment.confirm_delivery",
@@ -135,67 +139,67 @@ _CONFIRM_DELIVERY: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.ConfirmDeliveryParams,
-    body=_t.ConfirmDeliveryRequest,
+    params=_m.ConfirmDeliveryParams,
+    body=_m.ConfirmDeliveryRequest,
 )
 _QUERY_DELIVERY_BATCHS: Operation[_t.QueryDeliveryBatchsResponse] = Operation(
     id="gs_full_service_shipment.query_delivery_batchs",
     method="GET",
     path="/gs_full_service_shipment/202405/preview/delivery_orders/delivery_batchs",
-    response=_t.QueryDeliveryBatchsResponse,
+    response=_m.QueryDeliveryBatchsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.QueryDeliveryBatchsParams,
+    params=_m.QueryDeliveryBatchsParams,
 )
 _GET_DELIVERY_ORDER_PRINT_DOCUMENT: Operation[_t.GetDeliveryOrderPrintDocumentResponse] = Operation(
     id="gs_full_service_shipment.get_delivery_order_print_document",
     method="GET",
     path="/gs_full_service_shipment/202405/preview/delivery_orders/documents",
-    response=_t.GetDeliveryOrderPrintDocumentResponse,
+    response=_m.GetDeliveryOrderPrintDocumentResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetDeliveryOrderPrintDocumentParams,
+    params=_m.GetDeliveryOrderPrintDocumentParams,
 )
 _RESERVE_SHIPPING: Operation[_t.ReserveShippingResponse] = Operation(
     id="gs_full_service_shipment.reserve_shipping",
     method="POST",
     path="/gs_full_service_shipment/202405/preview/delivery_orders/reserve_ship",
-    response=_t.ReserveShippingResponse,
+    response=_m.ReserveShippingResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.ReserveShippingParams,
-    body=_t.ReserveShippingRequest,
+    params=_m.ReserveShippingParams,
+    body=_m.ReserveShippingRequest,
 )
 _SEARCH_DELIVERY_ORDERS: Operation[_t.SearchDeliveryOrdersPage] = Operation(
     id="gs_full_service_shipment.search_delivery_orders",
     method="POST",
     path="/gs_full_service_shipment/202405/preview/delivery_orders/search",
-    response=_t.SearchDeliveryOrdersPage,
+    response=_m.SearchDeliveryOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchDeliveryOrdersParams,
-    body=_t.SearchDeliveryOrdersRequest,
+    params=_m.SearchDeliveryOrdersParams,
+    body=_m.SearchDeliveryOrdersRequest,
     pagination=Pagination(items="delivery_orders", token_param="page_token", next_token="next_page_token"),
 )
 _SEARCH_AVAILABLE_SHIPPING_PROVIDERS: Operation[_t.SearchAvailableShippingProvidersResponse] = Operation(
     id="gs_full_service_shipment.search_available_shipping_providers",
     method="POST",
     path="/gs_full_service_shipment/202405/preview/shipping_providers/search",
-    response=_t.SearchAvailableShippingProvidersResponse,
+    response=_m.SearchAvailableShippingProvidersResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchAvailableShippingProvidersParams,
-    body=_t.SearchAvailableShippingProvidersRequest,
+    params=_m.SearchAvailableShippingProvidersParams,
+    body=_m.SearchAvailableShippingProvidersRequest,
 )
 _SEARCH_STOCKUP_ORDERS: Operation[_t.SearchStockupOrdersPage] = Operation(
     id="gs_full_service_shipment.search_stockup_orders",
     method="POST",
     path="/gs_full_service_shipment/202405/preview/stockup_orders/search",
-    response=_t.SearchStockupOrdersPage,
+    response=_m.SearchStockupOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchStockupOrdersParams,
-    body=_t.SearchStockupOrdersRequest,
+    params=_m.SearchStockupOrdersParams,
+    body=_m.SearchStockupOrdersRequest,
     pagination=Pagination(items="stockup_orders", token_param="page_token", next_token="next_page_token"),
 )
 _GET_LOGISTICS_WAYBILLS_PRINT_DOCUREMENT: Operation[_t.GetLogisticsWaybillsPrintDocurementResponse] = (
@@ -203,49 +207,49 @@ _GET_LOGISTICS_WAYBILLS_PRINT_DOCUREMENT: Operation[_t.GetLogisticsWaybillsPrint
         id="gs_full_service_shipment.get_logistics_waybills_print_docurement",
         method="GET",
         path="/gs_full_service_shipment/202405/preview/waybills",
-        response=_t.GetLogisticsWaybillsPrintDocurementResponse,
+        response=_m.GetLogisticsWaybillsPrintDocurementResponse,
         shop_scoped=False,
         retry_safe=True,
-        params=_t.GetLogisticsWaybillsPrintDocurementParams,
+        params=_m.GetLogisticsWaybillsPrintDocurementParams,
     )
 )
 _GLOBAL_SELLING_SEARCH_ABNORMAL_ORDERS: Operation[_t.GlobalSellingSearchAbnormalOrdersPage] = Operation(
     id="gs_full_service_shipment.global_selling_search_abnormal_orders",
     method="POST",
     path="/gs_full_service_shipment/202407/abnormal_orders/search",
-    response=_t.GlobalSellingSearchAbnormalOrdersPage,
+    response=_m.GlobalSellingSearchAbnormalOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GlobalSellingSearchAbnormalOrdersRequest,
+    body=_m.GlobalSellingSearchAbnormalOrdersRequest,
     pagination=Pagination(items="abnormal_orders", token_param="page_token", next_token="next_page_token"),
 )
 _GLOBAL_SELLING_RESERVE_SHIPMENT_V202407: Operation[_t.GlobalSellingReserveShipmentResponse] = Operation(
     id="gs_full_service_shipment.global_selling_reserve_shipment_v202407",
     method="POST",
     path="/gs_full_service_shipment/202407/delivery_orders/reserve_ship",
-    response=_t.GlobalSellingReserveShipmentResponse,
+    response=_m.GlobalSellingReserveShipmentResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GlobalSellingReserveShipmentRequest,
+    body=_m.GlobalSellingReserveShipmentRequest,
 )
 _GLOBAL_SELLING_SEARCH_DELIVERY_ORDERS: Operation[_t.GlobalSellingSearchDeliveryOrdersPage] = Operation(
     id="gs_full_service_shipment.global_selling_search_delivery_orders",
     method="POST",
     path="/gs_full_service_shipment/202407/delivery_orders/search",
-    response=_t.GlobalSellingSearchDeliveryOrdersPage,
+    response=_m.GlobalSellingSearchDeliveryOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GlobalSellingSearchDeliveryOrdersRequest,
+    body=_m.GlobalSellingSearchDeliveryOrdersRequest,
     pagination=Pagination(items="delivery_orders", token_param="page_token", next_token="next_page_token"),
 )
 _GLOBAL_SELLING_QUERY_LOGISTICS_ORDERS: Operation[_t.GlobalSellingQueryLogisticsOrdersResponse] = Operation(
     id="gs_full_service_shipment.global_selling_query_logistics_orders",
     method="GET",
     path="/gs_full_service_shipment/202407/logistics_orders",
-    response=_t.GlobalSellingQueryLogisticsOrdersResponse,
+    response=_m.GlobalSellingQueryLogisticsOrdersResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GlobalSellingQueryLogisticsOrdersParams,
+    params=_m.GlobalSellingQueryLogisticsOrdersParams,
 )
 _GLOBAL_SELLING_CANCEL_SHIPMENT: Operation[ResponseModel] = Operation(
     id="gs_full_service_shipment.global_selling_cancel_shipment",
@@ -254,25 +258,25 @@ _GLOBAL_SELLING_CANCEL_SHIPMENT: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GlobalSellingCancelShipmentRequest,
+    body=_m.GlobalSellingCancelShipmentRequest,
 )
 _GLOBAL_SELLING_GET_QUALITY_DOCUMENTS: Operation[_t.GlobalSellingGetQualityDocumentsResponse] = Operation(
     id="gs_full_service_shipment.global_selling_get_quality_documents",
     method="GET",
     path="/gs_full_service_shipment/202407/quality_documents",
-    response=_t.GlobalSellingGetQualityDocumentsResponse,
+    response=_m.GlobalSellingGetQualityDocumentsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GlobalSellingGetQualityDocumentsParams,
+    params=_m.GlobalSellingGetQualityDocumentsParams,
 )
 _GLOBAL_SELLING_SEARCH_RETURN_ORDERS: Operation[_t.GlobalSellingSearchReturnOrdersPage] = Operation(
     id="gs_full_service_shipment.global_selling_search_return_orders",
     method="POST",
     path="/gs_full_service_shipment/202407/return_orders/search",
-    response=_t.GlobalSellingSearchReturnOrdersPage,
+    response=_m.GlobalSellingSearchReturnOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GlobalSellingSearchReturnOrdersRequest,
+    body=_m.GlobalSellingSearchReturnOrdersRequest,
     pagination=Pagination(items="return_orders", token_param="page_token", next_token="next_page_token"),
 )
 _GLOBAL_SELLING_SEARCH_AVAILABLE_SHIPPING_PROVIDERS_V202407: Operation[
@@ -281,19 +285,19 @@ _GLOBAL_SELLING_SEARCH_AVAILABLE_SHIPPING_PROVIDERS_V202407: Operation[
     id="gs_full_service_shipment.global_selling_search_available_shipping_providers_v202407",
     method="POST",
     path="/gs_full_service_shipment/202407/shipping_providers/search",
-    response=_t.GlobalSellingSearchAvailableShippingProvidersV202407Response,
+    response=_m.GlobalSellingSearchAvailableShippingProvidersV202407Response,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GlobalSellingSearchAvailableShippingProvidersRequest,
+    body=_m.GlobalSellingSearchAvailableShippingProvidersRequest,
 )
 _GLOBAL_SELLING_SEARCH_STOCKUP_ORDERS: Operation[_t.GlobalSellingSearchStockupOrdersPage] = Operation(
     id="gs_full_service_shipment.global_selling_search_stockup_orders",
     method="POST",
     path="/gs_full_service_shipment/202407/stockup_orders/search",
-    response=_t.GlobalSellingSearchStockupOrdersPage,
+    response=_m.GlobalSellingSearchStockupOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GlobalSellingSearchStockupOrdersRequest,
+    body=_m.GlobalSellingSearchStockupOrdersRequest,
     pagination=Pagination(items="stockup_orders", token_param="page_token", next_token="next_page_token"),
 )
 _GLOBAL_SELLING_GET_SKU_PRINT_DOCUMENT_V202409: Operation[_t.GlobalSellingGetSkuPrintDocumentResponse] = (
@@ -301,10 +305,10 @@ _GLOBAL_SELLING_GET_SKU_PRINT_DOCUMENT_V202409: Operation[_t.GlobalSellingGetSku
         id="gs_full_service_shipment.global_selling_get_sku_print_document_v202409",
         method="POST",
         path="/gs_full_service_shipment/202409/delivery_orders/sku_documents/generate",
-        response=_t.GlobalSellingGetSkuPrintDocumentResponse,
+        response=_m.GlobalSellingGetSkuPrintDocumentResponse,
         shop_scoped=False,
         retry_safe=False,
-        body=_t.GlobalSellingGetSkuPrintDocumentV202409Request,
+        body=_m.GlobalSellingGetSkuPrintDocumentV202409Request,
     )
 )
 _GLOBAL_SELLING_CONFIRM_STOCKUP_ORDER: Operation[ResponseModel] = Operation(
@@ -314,16 +318,16 @@ _GLOBAL_SELLING_CONFIRM_STOCKUP_ORDER: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GlobalSellingConfirmStockupOrderRequest,
+    body=_m.GlobalSellingConfirmStockupOrderRequest,
 )
 _GLOBAL_SELLING_RESERVE_SHIPMENT: Operation[_t.GlobalSellingReserveShipmentResponse] = Operation(
     id="gs_full_service_shipment.global_selling_reserve_shipment",
     method="POST",
     path="/gs_full_service_shipment/202410/delivery_orders/reserve_ship",
-    response=_t.GlobalSellingReserveShipmentResponse,
+    response=_m.GlobalSellingReserveShipmentResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GlobalSellingReserveShipmentRequest,
+    body=_m.GlobalSellingReserveShipmentRequest,
 )
 _GLOBAL_SELLING_SEARCH_AVAILABLE_SHIPPING_PROVIDERS: Operation[
     _t.GlobalSellingSearchAvailableShippingProvidersResponse
@@ -331,19 +335,19 @@ _GLOBAL_SELLING_SEARCH_AVAILABLE_SHIPPING_PROVIDERS: Operation[
     id="gs_full_service_shipment.global_selling_search_available_shipping_providers",
     method="POST",
     path="/gs_full_service_shipment/202410/shipping_providers/search",
-    response=_t.GlobalSellingSearchAvailableShippingProvidersResponse,
+    response=_m.GlobalSellingSearchAvailableShippingProvidersResponse,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GlobalSellingSearchAvailableShippingProvidersRequest,
+    body=_m.GlobalSellingSearchAvailableShippingProvidersRequest,
 )
 _GLOBAL_SELLING_GET_SKU_PRINT_DOCUMENT: Operation[_t.GlobalSellingGetSkuPrintDocumentResponse] = Operation(
     id="gs_full_service_shipment.global_selling_get_sku_print_document",
     method="POST",
     path="/gs_full_service_shipment/202503/delivery_orders/sku_documents/generate",
-    response=_t.GlobalSellingGetSkuPrintDocumentResponse,
+    response=_m.GlobalSellingGetSkuPrintDocumentResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GlobalSellingGetSkuPrintDocumentRequest,
+    body=_m.GlobalSellingGetSkuPrintDocumentRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

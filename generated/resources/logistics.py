@@ -8,11 +8,15 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import logistics as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.logistics")
 
 __all__ = [
     "OPERATIONS",
@@ -26,17 +30,17 @@ _GET_SHIPPING_PROVIDERS: Operation[_t.GetShippingProvidersResponse] = Operation(
     id="logistics.get_shipping_providers",
     method="GET",
     path="/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers",
-    response=_t.GetShippingProvidersResponse,
+    response=_m.GetShippingProvidersResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShippingProvidersParams,
+    params=_m.GetShippingProvidersParams,
     path_params=("delivery_option_id",),
 )
 _GET_GLOBAL_SELLER_WAREHOUSE: Operation[_t.GetGlobalSellerWarehouseResponse] = Operation(
     id="logistics.get_global_seller_warehouse",
     method="GET",
     path="/logistics/202309/global_warehouses",
-    response=_t.GetGlobalSellerWarehouseResponse,
+    response=_m.GetGlobalSellerWarehouseResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -44,7 +48,7 @@ _GET_WAREHOUSE_LIST: Operation[_t.GetWarehouseListResponse] = Operation(
     id="logistics.get_warehouse_list",
     method="GET",
     path="/logistics/202309/warehouses",
-    response=_t.GetWarehouseListResponse,
+    response=_m.GetWarehouseListResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -52,68 +56,68 @@ _GET_WAREHOUSE_DELIVERY_OPTIONS: Operation[_t.GetWarehouseDeliveryOptionsRespons
     id="logistics.get_warehouse_delivery_options",
     method="GET",
     path="/logistics/202309/warehouses/{warehouse_id}/delivery_options",
-    response=_t.GetWarehouseDeliveryOptionsResponse,
+    response=_m.GetWarehouseDeliveryOptionsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetWarehouseDeliveryOptionsParams,
+    params=_m.GetWarehouseDeliveryOptionsParams,
     path_params=("warehouse_id",),
 )
 _STANDARDIZE_WAREHOUSE_ADDRESS: Operation[_t.StandardizeWarehouseAddressResponse] = Operation(
     id="logistics.standardize_warehouse_address",
     method="POST",
     path="/logistics/202412/addresses/standardize",
-    response=_t.StandardizeWarehouseAddressResponse,
+    response=_m.StandardizeWarehouseAddressResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.StandardizeWarehouseAddressRequest,
+    body=_m.StandardizeWarehouseAddressRequest,
 )
 _CREATE_WAREHOUSE: Operation[_t.CreateWarehouseResponse] = Operation(
     id="logistics.create_warehouse",
     method="POST",
     path="/logistics/202502/warehouses",
-    response=_t.CreateWarehouseResponse,
+    response=_m.CreateWarehouseResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateWarehouseRequest,
+    body=_m.CreateWarehouseRequest,
 )
 _UPDATE_WAREHOUSE: Operation[_t.UpdateWarehouseResponse] = Operation(
     id="logistics.update_warehouse",
     method="POST",
     path="/logistics/202502/warehouses/{warehouse_id}",
-    response=_t.UpdateWarehouseResponse,
+    response=_m.UpdateWarehouseResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdateWarehouseParams,
+    params=_m.UpdateWarehouseParams,
     path_params=("warehouse_id",),
-    body=_t.UpdateWarehouseRequest,
+    body=_m.UpdateWarehouseRequest,
 )
 _GET_SHIPPING_TEMPLATE_AVAILABILITY: Operation[_t.GetShippingTemplateAvailabilityResponse] = Operation(
     id="logistics.get_shipping_template_availability",
     method="GET",
     path="/logistics/202510/seller_templates",
-    response=_t.GetShippingTemplateAvailabilityResponse,
+    response=_m.GetShippingTemplateAvailabilityResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.GetShippingTemplateAvailabilityRequest,
+    body=_m.GetShippingTemplateAvailabilityRequest,
 )
 _GET_LOGISTICS_TRACKING: Operation[_t.GetLogisticsTrackingResponse] = Operation(
     id="logistics.get_logistics_tracking",
     method="GET",
     path="/logistics/202604/orders/{order_id}/tracking",
-    response=_t.GetLogisticsTrackingResponse,
+    response=_m.GetLogisticsTrackingResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetLogisticsTrackingParams,
+    params=_m.GetLogisticsTrackingParams,
     path_params=("order_id",),
 )
 _CHECK_SHIPPING_TEMPLATE_EXISTENCE: Operation[_t.CheckShippingTemplateExistenceResponse] = Operation(
     id="logistics.check_shipping_template_existence",
     method="GET",
     path="/logistics/202606/seller_template/template_exist",
-    response=_t.CheckShippingTemplateExistenceResponse,
+    response=_m.CheckShippingTemplateExistenceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.CheckShippingTemplateExistenceParams,
+    params=_m.CheckShippingTemplateExistenceParams,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

@@ -10,11 +10,15 @@ from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import order as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.order")
 
 __all__ = [
     "OPERATIONS",
@@ -28,20 +32,20 @@ _GET_ORDER_DETAIL_V202309: Operation[_t.GetOrderDetailV202309Response] = Operati
     id="order.get_order_detail_v202309",
     method="GET",
     path="/order/202309/orders",
-    response=_t.GetOrderDetailV202309Response,
+    response=_m.GetOrderDetailV202309Response,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetOrderDetailV202309Params,
+    params=_m.GetOrderDetailV202309Params,
 )
 _GET_ORDER_LIST: Operation[_t.GetOrderListPage] = Operation(
     id="order.get_order_list",
     method="POST",
     path="/order/202309/orders/search",
-    response=_t.GetOrderListPage,
+    response=_m.GetOrderListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetOrderListParams,
-    body=_t.GetOrderListRequest,
+    params=_m.GetOrderListParams,
+    body=_m.GetOrderListRequest,
     omit=(("order_status", "ALL"),),
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
@@ -49,59 +53,59 @@ _GET_PRIVILEGED_ORDER_DETAIL: Operation[_t.GetPrivilegedOrderDetailResponse] = O
     id="order.get_privileged_order_detail",
     method="GET",
     path="/order/202309/privileged_orders",
-    response=_t.GetPrivilegedOrderDetailResponse,
+    response=_m.GetPrivilegedOrderDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetPrivilegedOrderDetailParams,
+    params=_m.GetPrivilegedOrderDetailParams,
 )
 _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE: Operation[_t.SearchOrdersByExternalOrderReferenceResponse] = (
     Operation(
         id="order.search_orders_by_external_order_reference",
         method="POST",
         path="/order/202406/orders/external_order_search",
-        response=_t.SearchOrdersByExternalOrderReferenceResponse,
+        response=_m.SearchOrdersByExternalOrderReferenceResponse,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.SearchOrdersByExternalOrderReferenceParams,
+        params=_m.SearchOrdersByExternalOrderReferenceParams,
     )
 )
 _ADD_EXTERNAL_ORDER_REFERENCES: Operation[_t.AddExternalOrderReferencesResponse] = Operation(
     id="order.add_external_order_references",
     method="POST",
     path="/order/202406/orders/external_orders",
-    response=_t.AddExternalOrderReferencesResponse,
+    response=_m.AddExternalOrderReferencesResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.AddExternalOrderReferencesRequest,
+    body=_m.AddExternalOrderReferencesRequest,
 )
 _GET_EXTERNAL_ORDER_REFERENCES: Operation[_t.GetExternalOrderReferencesResponse] = Operation(
     id="order.get_external_order_references",
     method="GET",
     path="/order/202406/orders/{order_id}/external_orders",
-    response=_t.GetExternalOrderReferencesResponse,
+    response=_m.GetExternalOrderReferencesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetExternalOrderReferencesParams,
+    params=_m.GetExternalOrderReferencesParams,
     path_params=("order_id",),
 )
 _GET_PRICE_DETAIL: Operation[_t.GetPriceDetailResponse] = Operation(
     id="order.get_price_detail",
     method="GET",
     path="/order/202407/orders/{order_id}/price_detail",
-    response=_t.GetPriceDetailResponse,
+    response=_m.GetPriceDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetPriceDetailParams,
+    params=_m.GetPriceDetailParams,
     path_params=("order_id",),
 )
 _GET_ORDER_DETAIL: Operation[_t.GetOrderDetailResponse] = Operation(
     id="order.get_order_detail",
     method="GET",
     path="/order/202507/orders",
-    response=_t.GetOrderDetailResponse,
+    response=_m.GetOrderDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetOrderDetailParams,
+    params=_m.GetOrderDetailParams,
 )
 _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511: Operation[ResponseModel] = Operation(
     id="order.update_the_blind_box_opening_results_v202511",
@@ -110,7 +114,7 @@ _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511: Operation[ResponseModel] = Operat
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UpdateTheBlindBoxOpeningResultsV202511Request,
+    body=_m.UpdateTheBlindBoxOpeningResultsV202511Request,
 )
 _UPDATE_THE_BLIND_BOX_OPENING_RESULTS: Operation[ResponseModel] = Operation(
     id="order.update_the_blind_box_opening_results",
@@ -119,16 +123,16 @@ _UPDATE_THE_BLIND_BOX_OPENING_RESULTS: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UpdateTheBlindBoxOpeningResultsRequest,
+    body=_m.UpdateTheBlindBoxOpeningResultsRequest,
 )
 _SEARCH_POD_CUSTOMIZATION_DETAILS: Operation[_t.SearchPodCustomizationDetailsResponse] = Operation(
     id="order.search_pod_customization_details",
     method="POST",
     path="/order/202606/pod_details/search",
-    response=_t.SearchPodCustomizationDetailsResponse,
+    response=_m.SearchPodCustomizationDetailsResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.SearchPodCustomizationDetailsRequest,
+    body=_m.SearchPodCustomizationDetailsRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

@@ -10,11 +10,15 @@ from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import promotion as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.promotion")
 
 __all__ = [
     "OPERATIONS",
@@ -28,73 +32,73 @@ _CREATE_ACTIVITY: Operation[_t.CreateActivityResponse] = Operation(
     id="promotion.create_activity",
     method="POST",
     path="/promotion/202309/activities",
-    response=_t.CreateActivityResponse,
+    response=_m.CreateActivityResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateActivityRequest,
+    body=_m.CreateActivityRequest,
 )
 _SEARCH_ACTIVITIES: Operation[_t.SearchActivitiesPage] = Operation(
     id="promotion.search_activities",
     method="POST",
     path="/promotion/202309/activities/search",
-    response=_t.SearchActivitiesPage,
+    response=_m.SearchActivitiesPage,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.SearchActivitiesRequest,
+    body=_m.SearchActivitiesRequest,
     pagination=Pagination(items="activities", token_param="page_token", next_token="next_page_token"),
 )
 _GET_ACTIVITY: Operation[_t.GetActivityResponse] = Operation(
     id="promotion.get_activity",
     method="GET",
     path="/promotion/202309/activities/{activity_id}",
-    response=_t.GetActivityResponse,
+    response=_m.GetActivityResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetActivityParams,
+    params=_m.GetActivityParams,
     path_params=("activity_id",),
 )
 _UPDATE_ACTIVITY: Operation[_t.UpdateActivityResponse] = Operation(
     id="promotion.update_activity",
     method="PUT",
     path="/promotion/202309/activities/{activity_id}",
-    response=_t.UpdateActivityResponse,
+    response=_m.UpdateActivityResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdateActivityParams,
+    params=_m.UpdateActivityParams,
     path_params=("activity_id",),
-    body=_t.UpdateActivityRequest,
+    body=_m.UpdateActivityRequest,
 )
 _DEACTIVATE_ACTIVITY: Operation[_t.DeactivateActivityResponse] = Operation(
     id="promotion.deactivate_activity",
     method="POST",
     path="/promotion/202309/activities/{activity_id}/deactivate",
-    response=_t.DeactivateActivityResponse,
+    response=_m.DeactivateActivityResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.DeactivateActivityParams,
+    params=_m.DeactivateActivityParams,
     path_params=("activity_id",),
 )
 _REMOVE_ACTIVITY_PRODUCT: Operation[_t.RemoveActivityProductResponse] = Operation(
     id="promotion.remove_activity_product",
     method="DELETE",
     path="/promotion/202309/activities/{activity_id}/products",
-    response=_t.RemoveActivityProductResponse,
+    response=_m.RemoveActivityProductResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RemoveActivityProductParams,
+    params=_m.RemoveActivityProductParams,
     path_params=("activity_id",),
-    body=_t.RemoveActivityProductRequest,
+    body=_m.RemoveActivityProductRequest,
 )
 _UPDATE_ACTIVITY_PRODUCT: Operation[_t.UpdateActivityProductResponse] = Operation(
     id="promotion.update_activity_product",
     method="PUT",
     path="/promotion/202309/activities/{activity_id}/products",
-    response=_t.UpdateActivityProductResponse,
+    response=_m.UpdateActivityProductResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdateActivityProductParams,
+    params=_m.UpdateActivityProductParams,
     path_params=("activity_id",),
-    body=_t.UpdateActivityProductRequest,
+    body=_m.UpdateActivityProductRequest,
 )
 _SEARCH_COUPONS_DELETE: Operation[ResponseModel] = Operation(
     id="promotion.search_coupons_delete",
@@ -103,40 +107,40 @@ _SEARCH_COUPONS_DELETE: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.SearchCouponsDeleteParams,
+    params=_m.SearchCouponsDeleteParams,
     loose=True,
 )
 _SEARCH_COUPONS: Operation[_t.SearchCouponsPage] = Operation(
     id="promotion.search_coupons",
     method="POST",
     path="/promotion/202406/coupons/search",
-    response=_t.SearchCouponsPage,
+    response=_m.SearchCouponsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchCouponsParams,
-    body=_t.SearchCouponsRequest,
+    params=_m.SearchCouponsParams,
+    body=_m.SearchCouponsRequest,
     pagination=Pagination(items="coupons", token_param="page_token", next_token="next_page_token"),
 )
 _GET_COUPON: Operation[_t.GetCouponResponse] = Operation(
     id="promotion.get_coupon",
     method="GET",
     path="/promotion/202406/coupons/{coupon_id}",
-    response=_t.GetCouponResponse,
+    response=_m.GetCouponResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetCouponParams,
+    params=_m.GetCouponParams,
     path_params=("coupon_id",),
 )
 _REPUBLISH_ACTIVITY: Operation[_t.RepublishActivityResponse] = Operation(
     id="promotion.republish_activity",
     method="POST",
     path="/promotion/202607/activities/{activity_id}/republish",
-    response=_t.RepublishActivityResponse,
+    response=_m.RepublishActivityResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RepublishActivityParams,
+    params=_m.RepublishActivityParams,
     path_params=("activity_id",),
-    body=_t.RepublishActivityRequest,
+    body=_m.RepublishActivityRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

@@ -11,11 +11,15 @@ from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import return_refund as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.return_refund")
 
 __all__ = [
     "OPERATIONS",
@@ -29,20 +33,20 @@ _CANCEL_ORDER_V202309: Operation[_t.CancelOrderV202309Response] = Operation(
     id="return_refund.cancel_order_v202309",
     method="POST",
     path="/return_refund/202309/cancellations",
-    response=_t.CancelOrderV202309Response,
+    response=_m.CancelOrderV202309Response,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CancelOrderV202309Request,
+    body=_m.CancelOrderV202309Request,
 )
 _SEARCH_CANCELLATIONS_V202309: Operation[_t.SearchCancellationsV202309Page] = Operation(
     id="return_refund.search_cancellations_v202309",
     method="POST",
     path="/return_refund/202309/cancellations/search",
-    response=_t.SearchCancellationsV202309Page,
+    response=_m.SearchCancellationsV202309Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchCancellationsV202309Params,
-    body=_t.SearchCancellationsV202309Request,
+    params=_m.SearchCancellationsV202309Params,
+    body=_m.SearchCancellationsV202309Request,
     pagination=Pagination(items="cancellations", token_param="page_token", next_token="next_page_token"),
 )
 _APPROVE_CANCELLATION: Operation[ResponseModel] = Operation(
@@ -52,7 +56,7 @@ _APPROVE_CANCELLATION: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.ApproveCancellationParams,
+    params=_m.ApproveCancellationParams,
     path_params=("cancel_id",),
 )
 _REJECT_CANCELLATION: Operation[ResponseModel] = Operation(
@@ -62,57 +66,57 @@ _REJECT_CANCELLATION: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RejectCancellationParams,
+    params=_m.RejectCancellationParams,
     path_params=("cancel_id",),
-    body=_t.RejectCancellationRequest,
+    body=_m.RejectCancellationRequest,
 )
 _GET_AFTERSALE_ELIGIBILITY_V202309: Operation[_t.GetAftersaleEligibilityV202309Response] = Operation(
     id="return_refund.get_aftersale_eligibility_v202309",
     method="GET",
     path="/return_refund/202309/orders/{order_id}/aftersale_eligibility",
-    response=_t.GetAftersaleEligibilityV202309Response,
+    response=_m.GetAftersaleEligibilityV202309Response,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetAftersaleEligibilityV202309Params,
+    params=_m.GetAftersaleEligibilityV202309Params,
     path_params=("order_id",),
 )
 _CALCULATE_REFUND_V202309: Operation[_t.CalculateRefundV202309Response] = Operation(
     id="return_refund.calculate_refund_v202309",
     method="POST",
     path="/return_refund/202309/refunds/calculate",
-    response=_t.CalculateRefundV202309Response,
+    response=_m.CalculateRefundV202309Response,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.CalculateRefundV202309Request,
+    body=_m.CalculateRefundV202309Request,
 )
 _GET_REJECT_REASONS: Operation[_t.GetRejectReasonsResponse] = Operation(
     id="return_refund.get_reject_reasons",
     method="GET",
     path="/return_refund/202309/reject_reasons",
-    response=_t.GetRejectReasonsResponse,
+    response=_m.GetRejectReasonsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetRejectReasonsParams,
+    params=_m.GetRejectReasonsParams,
 )
 _CREATE_RETURN_V202309: Operation[_t.CreateReturnV202309Response] = Operation(
     id="return_refund.create_return_v202309",
     method="POST",
     path="/return_refund/202309/returns",
-    response=_t.CreateReturnV202309Response,
+    response=_m.CreateReturnV202309Response,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.CreateReturnV202309Params,
-    body=_t.CreateReturnV202309Request,
+    params=_m.CreateReturnV202309Params,
+    body=_m.CreateReturnV202309Request,
 )
 _SEARCH_RETURNS_V202309: Operation[_t.SearchReturnsV202309Page] = Operation(
     id="return_refund.search_returns_v202309",
     method="POST",
     path="/return_refund/202309/returns/search",
-    response=_t.SearchReturnsV202309Page,
+    response=_m.SearchReturnsV202309Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchReturnsV202309Params,
-    body=_t.SearchReturnsV202309Request,
+    params=_m.SearchReturnsV202309Params,
+    body=_m.SearchReturnsV202309Request,
     pagination=Pagination(items="return_orders", token_param="page_token", next_token="next_page_token"),
 )
 _APPROVE_RETURN: Operation[ResponseModel] = Operation(
@@ -122,18 +126,18 @@ _APPROVE_RETURN: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.ApproveReturnParams,
+    params=_m.ApproveReturnParams,
     path_params=("return_id",),
-    body=_t.ApproveReturnRequest,
+    body=_m.ApproveReturnRequest,
 )
 _GET_RETURN_RECORDS: Operation[_t.GetReturnRecordsResponse] = Operation(
     id="return_refund.get_return_records",
     method="GET",
     path="/return_refund/202309/returns/{return_id}/records",
-    response=_t.GetReturnRecordsResponse,
+    response=_m.GetReturnRecordsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetReturnRecordsParams,
+    params=_m.GetReturnRecordsParams,
     path_params=("return_id",),
 )
 _REJECT_RETURN_V202309: Operation[ResponseModel] = Operation(
@@ -143,9 +147,9 @@ _REJECT_RETURN_V202309: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RejectReturnV202309Params,
+    params=_m.RejectReturnV202309Params,
     path_params=("return_id",),
-    body=_t.RejectReturnV202309Request,
+    body=_m.RejectReturnV202309Request,
 )
 _UPLOAD_RETURN_SHIPPING_INFORMATION: Operation[ResponseModel] = Operation(
     id="return_refund.upload_return_shipping_information",
@@ -154,8 +158,8 @@ _UPLOAD_RETURN_SHIPPING_INFORMATION: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UploadReturnShippingInformationParams,
-    form=_t.UploadReturnShippingInformationForm,
+    params=_m.UploadReturnShippingInformationParams,
+    form=_m.UploadReturnShippingInformationForm,
     files=(
         "return_shipping_label",
         "return_qr_code",
@@ -165,90 +169,90 @@ _GET_AFTERSALE_ELIGIBILITY_V202512: Operation[_t.GetAftersaleEligibilityV202512R
     id="return_refund.get_aftersale_eligibility_v202512",
     method="GET",
     path="/return_refund/202512/orders/{order_id}/aftersale_eligibility",
-    response=_t.GetAftersaleEligibilityV202512Response,
+    response=_m.GetAftersaleEligibilityV202512Response,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetAftersaleEligibilityV202512Params,
+    params=_m.GetAftersaleEligibilityV202512Params,
     path_params=("order_id",),
 )
 _GET_DECISION_ELIGIBILITY: Operation[_t.GetDecisionEligibilityResponse] = Operation(
     id="return_refund.get_decision_eligibility",
     method="GET",
     path="/return_refund/202601/decision_eligibility",
-    response=_t.GetDecisionEligibilityResponse,
+    response=_m.GetDecisionEligibilityResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetDecisionEligibilityParams,
+    params=_m.GetDecisionEligibilityParams,
 )
 _CANCEL_ORDER: Operation[_t.CancelOrderResponse] = Operation(
     id="return_refund.cancel_order",
     method="POST",
     path="/return_refund/202602/cancellations",
-    response=_t.CancelOrderResponse,
+    response=_m.CancelOrderResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CancelOrderRequest,
+    body=_m.CancelOrderRequest,
 )
 _SEARCH_CANCELLATIONS: Operation[_t.SearchCancellationsPage] = Operation(
     id="return_refund.search_cancellations",
     method="POST",
     path="/return_refund/202602/cancellations/search",
-    response=_t.SearchCancellationsPage,
+    response=_m.SearchCancellationsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchCancellationsParams,
-    body=_t.SearchCancellationsRequest,
+    params=_m.SearchCancellationsParams,
+    body=_m.SearchCancellationsRequest,
     pagination=Pagination(items="cancellations", token_param="page_token", next_token="next_page_token"),
 )
 _GET_AFTERSALE_ELIGIBILITY: Operation[_t.GetAftersaleEligibilityResponse] = Operation(
     id="return_refund.get_aftersale_eligibility",
     method="GET",
     path="/return_refund/202602/orders/{order_id}/aftersale_eligibility",
-    response=_t.GetAftersaleEligibilityResponse,
+    response=_m.GetAftersaleEligibilityResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetAftersaleEligibilityParams,
+    params=_m.GetAftersaleEligibilityParams,
     path_params=("order_id",),
 )
 _CALCULATE_REFUND: Operation[_t.CalculateRefundResponse] = Operation(
     id="return_refund.calculate_refund",
     method="POST",
     path="/return_refund/202602/refunds/calculate",
-    response=_t.CalculateRefundResponse,
+    response=_m.CalculateRefundResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.CalculateRefundRequest,
+    body=_m.CalculateRefundRequest,
 )
 _CREATE_RETURN: Operation[_t.CreateReturnResponse] = Operation(
     id="return_refund.create_return",
     method="POST",
     path="/return_refund/202602/returns",
-    response=_t.CreateReturnResponse,
+    response=_m.CreateReturnResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.CreateReturnParams,
-    body=_t.CreateReturnRequest,
+    params=_m.CreateReturnParams,
+    body=_m.CreateReturnRequest,
 )
 _SEARCH_RETURNS: Operation[_t.SearchReturnsPage] = Operation(
     id="return_refund.search_returns",
     method="POST",
     path="/return_refund/202602/returns/search",
-    response=_t.SearchReturnsPage,
+    response=_m.SearchReturnsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchReturnsParams,
-    body=_t.SearchReturnsRequest,
+    params=_m.SearchReturnsParams,
+    body=_m.SearchReturnsRequest,
     pagination=Pagination(items="return_orders", token_param="page_token", next_token="next_page_token"),
 )
 _SEARCH_AFTERSALES_REQUESTS: Operation[_t.SearchAftersalesRequestsPage] = Operation(
     id="return_refund.search_aftersales_requests",
     method="POST",
     path="/return_refund/202603/aftersales/search",
-    response=_t.SearchAftersalesRequestsPage,
+    response=_m.SearchAftersalesRequestsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchAftersalesRequestsParams,
-    body=_t.SearchAftersalesRequestsRequest,
+    params=_m.SearchAftersalesRequestsParams,
+    body=_m.SearchAftersalesRequestsRequest,
     pagination=Pagination(
         items="aftersales_requests", token_param="page_token", next_token="next_page_token"
     ),
@@ -258,11 +262,11 @@ _SEARCH_RETURN_MERCHANDISE_AUTHORIZATIONS: Operation[_t.SearchReturnMerchandiseA
         id="return_refund.search_return_merchandise_authorizations",
         method="POST",
         path="/return_refund/202604/rma/search",
-        response=_t.SearchReturnMerchandiseAuthorizationsPage,
+        response=_m.SearchReturnMerchandiseAuthorizationsPage,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.SearchReturnMerchandiseAuthorizationsParams,
-        body=_t.SearchReturnMerchandiseAuthorizationsRequest,
+        params=_m.SearchReturnMerchandiseAuthorizationsParams,
+        body=_m.SearchReturnMerchandiseAuthorizationsRequest,
         pagination=Pagination(
             items="return_merchandise_authorizations", token_param="page_token", next_token="next_page_token"
         ),
@@ -275,27 +279,27 @@ _REJECT_RETURN: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RejectReturnParams,
+    params=_m.RejectReturnParams,
     path_params=("return_id",),
-    body=_t.RejectReturnRequest,
+    body=_m.RejectReturnRequest,
 )
 _GET_AVAILABLE_REVIEW_DECISIONS: Operation[_t.GetAvailableReviewDecisionsResponse] = Operation(
     id="return_refund.get_available_review_decisions",
     method="GET",
     path="/return_refund/202606/review_decision",
-    response=_t.GetAvailableReviewDecisionsResponse,
+    response=_m.GetAvailableReviewDecisionsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetAvailableReviewDecisionsParams,
+    params=_m.GetAvailableReviewDecisionsParams,
 )
 _REVIEW_AFTERSALES_REQUESTS: Operation[_t.ReviewAftersalesRequestsResponse] = Operation(
     id="return_refund.review_aftersales_requests",
     method="POST",
     path="/return_refund/202609/aftersales/review",
-    response=_t.ReviewAftersalesRequestsResponse,
+    response=_m.ReviewAftersalesRequestsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.ReviewAftersalesRequestsRequest,
+    body=_m.ReviewAftersalesRequestsRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

@@ -9,11 +9,15 @@ from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import review_rating as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.review_rating")
 
 __all__ = [
     "OPERATIONS",
@@ -27,29 +31,29 @@ _UPLOAD_REVIEW_MEDIA: Operation[_t.UploadReviewMediaResponse] = Operation(
     id="review_rating.upload_review_media",
     method="POST",
     path="/review_rating/202410/media/upload",
-    response=_t.UploadReviewMediaResponse,
+    response=_m.UploadReviewMediaResponse,
     shop_scoped=False,
     retry_safe=False,
-    form=_t.UploadReviewMediaForm,
+    form=_m.UploadReviewMediaForm,
     files=("data",),
 )
 _IMPORT_PRODUCT_REVIEWS_V202410: Operation[_t.ImportProductReviewsResponse] = Operation(
     id="review_rating.import_product_reviews_v202410",
     method="POST",
     path="/review_rating/202410/product_reviews",
-    response=_t.ImportProductReviewsResponse,
+    response=_m.ImportProductReviewsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.ImportProductReviewsV202410Request,
+    body=_m.ImportProductReviewsV202410Request,
 )
 _IMPORT_PRODUCT_REVIEWS: Operation[_t.ImportProductReviewsResponse] = Operation(
     id="review_rating.import_product_reviews",
     method="POST",
     path="/review_rating/202508/product_reviews",
-    response=_t.ImportProductReviewsResponse,
+    response=_m.ImportProductReviewsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.ImportProductReviewsRequest,
+    body=_m.ImportProductReviewsRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

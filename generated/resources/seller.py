@@ -8,11 +8,15 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import seller as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.seller")
 
 __all__ = [
     "OPERATIONS",
@@ -26,7 +30,7 @@ _GET_SELLER_PERMISSIONS: Operation[_t.GetSellerPermissionsResponse] = Operation(
     id="seller.get_seller_permissions",
     method="GET",
     path="/seller/202309/permissions",
-    response=_t.GetSellerPermissionsResponse,
+    response=_m.GetSellerPermissionsResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -34,7 +38,7 @@ _GET_ACTIVE_SHOPS: Operation[_t.GetActiveShopsResponse] = Operation(
     id="seller.get_active_shops",
     method="GET",
     path="/seller/202309/shops",
-    response=_t.GetActiveShopsResponse,
+    response=_m.GetActiveShopsResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -42,7 +46,7 @@ _GET_SHOP_CREATORS: Operation[_t.GetShopCreatorsResponse] = Operation(
     id="seller.get_shop_creators",
     method="GET",
     path="/seller/202407/shop_creators",
-    response=_t.GetShopCreatorsResponse,
+    response=_m.GetShopCreatorsResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -50,16 +54,16 @@ _SYNC_COLLECTIONS: Operation[_t.SyncCollectionsResponse] = Operation(
     id="seller.sync_collections",
     method="POST",
     path="/seller/202508/collections/sync",
-    response=_t.SyncCollectionsResponse,
+    response=_m.SyncCollectionsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.SyncCollectionsRequest,
+    body=_m.SyncCollectionsRequest,
 )
 _GET_SELLER_STATUS: Operation[_t.GetSellerStatusResponse] = Operation(
     id="seller.get_seller_status",
     method="GET",
     path="/seller/202508/status",
-    response=_t.GetSellerStatusResponse,
+    response=_m.GetSellerStatusResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -67,7 +71,7 @@ _GET_SHOP_GROUP_AND_RELATED_SHOPS: Operation[_t.GetShopGroupAndRelatedShopsRespo
     id="seller.get_shop_group_and_related_shops",
     method="GET",
     path="/seller/202601/shop_groups",
-    response=_t.GetShopGroupAndRelatedShopsResponse,
+    response=_m.GetShopGroupAndRelatedShopsResponse,
     shop_scoped=False,
     retry_safe=True,
 )
