@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install generate test lint typecheck check clean demo sandbox bench reference api-diff api-check
+.PHONY: help install generate descriptions test lint typecheck check clean demo sandbox bench reference api-diff api-check
 
 help:
 	@echo "make demo       set up .venv (first run), start the local sandbox and drive a full seller flow"
@@ -14,6 +14,7 @@ help:
 	@echo "make generate   regenerate generated/ from spec/ (prints the time it took and the API change)"
 	@echo "make api-check  fail on breaking API changes against BASE (default: newest v* tag, else HEAD~1)"
 	@echo "                that spec/api.yaml intended_changes does not name; make api-diff lists all"
+	@echo "make descriptions  copy spec/descriptions/ texts into spec/*.yaml (then make generate)"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make typecheck  mypy --strict on runtime/, sandbox/, cli/ and generated/; pyright strict on the generated code and examples/typed_usage.py"
 	@echo "make check      lint + typecheck + test"
@@ -37,6 +38,9 @@ api-diff: $(STAMP)
 
 api-check: $(STAMP)
 	@$(PY) -m codegen.api_diff --base $(BASE) --check
+
+descriptions: $(STAMP)
+	@$(PY) -m codegen.apply_descriptions
 
 demo: $(STAMP)
 	$(PY) examples/demo.py

@@ -12,7 +12,6 @@ __all__ = ["ErrorCode", "ModelRef", "Operation", "Pagination", "lazy_models"]
 
 R = TypeVar("R", bound=ResponseModel)
 R2 = TypeVar("R2", bound=ResponseModel)
-R2 = TypeVar("R2", bound=ResponseModel)
 
 
 @dataclass(frozen=True, slots=True)

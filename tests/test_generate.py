@@ -85,10 +85,7 @@ def _spec_copy(tmp_path: Path) -> Path:
             "order.yaml: operations[6] GetPriceDetail: path '/order/202407/orders/{order_id}/price_detail' does not carry version 202408",
         ),
         (
-            (
-                "      order_id: {type: string, required: true}\n    response: GetPriceDetailResponse",
-                "      orderid: {type: string}\n    response: GetPriceDetailResponse",
-            ),
+            ("/orders/{order_id}/price_detail", "/orders/{orderid}/price_detail"),
             "order.yaml: operations[6] GetPriceDetail: path_params must match",
         ),
         (

@@ -249,7 +249,7 @@ class AffiliateResource(SyncResource):
         `DELETE /affiliate/202309/live_rooms/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -324,7 +324,7 @@ class AffiliateResource(SyncResource):
         `POST /affiliate/202309/live_rooms/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -363,7 +363,7 @@ class AffiliateResource(SyncResource):
         `POST /affiliate/202309/live_rooms/products/top` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -402,7 +402,7 @@ class AffiliateResource(SyncResource):
         `POST /affiliate/202309/live_rooms/products/{product_id}/pin` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_id: Path parameter.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -441,7 +441,7 @@ class AffiliateResource(SyncResource):
         `POST /affiliate/202309/live_rooms/products/{product_id}/unpin` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_id: Path parameter.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -520,11 +520,11 @@ class AffiliateResource(SyncResource):
         `GET /affiliate/202309/shop_products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            title_keyword: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            title_keyword: Text matched against product titles.
+            sort_field: Field the products are sorted by; PRICE, SALE (units sold) or PRODUCT_ID.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -569,7 +569,7 @@ class AffiliateResource(SyncResource):
         `DELETE /affiliate/202309/showcases/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -610,9 +610,9 @@ class AffiliateResource(SyncResource):
         `GET /affiliate/202309/showcases/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            origin: Query parameter.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            origin: Where the showcase products come from.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -651,7 +651,7 @@ class AffiliateResource(SyncResource):
         `POST /affiliate/202309/showcases/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -690,7 +690,7 @@ class AffiliateResource(SyncResource):
         `POST /affiliate/202309/showcases/products/top` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -729,7 +729,7 @@ class AffiliateResource(SyncResource):
         `POST /affiliate/202402/anchors/prerequisite_check` (version 202402). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_id: Body field.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -768,7 +768,7 @@ class AffiliateResource(SyncResource):
         `POST /affiliate/202403/anchors/content_check` (version 202403). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            title: Body field.
+            title: Title of the product link (anchor) to check against the content rules.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -874,7 +874,7 @@ class AsyncAffiliateResource(AsyncResource):
         `DELETE /affiliate/202309/live_rooms/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -949,7 +949,7 @@ class AsyncAffiliateResource(AsyncResource):
         `POST /affiliate/202309/live_rooms/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -988,7 +988,7 @@ class AsyncAffiliateResource(AsyncResource):
         `POST /affiliate/202309/live_rooms/products/top` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1027,7 +1027,7 @@ class AsyncAffiliateResource(AsyncResource):
         `POST /affiliate/202309/live_rooms/products/{product_id}/pin` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_id: Path parameter.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1066,7 +1066,7 @@ class AsyncAffiliateResource(AsyncResource):
         `POST /affiliate/202309/live_rooms/products/{product_id}/unpin` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_id: Path parameter.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1145,11 +1145,11 @@ class AsyncAffiliateResource(AsyncResource):
         `GET /affiliate/202309/shop_products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            title_keyword: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            title_keyword: Text matched against product titles.
+            sort_field: Field the products are sorted by; PRICE, SALE (units sold) or PRODUCT_ID.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1194,7 +1194,7 @@ class AsyncAffiliateResource(AsyncResource):
         `DELETE /affiliate/202309/showcases/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1235,9 +1235,9 @@ class AsyncAffiliateResource(AsyncResource):
         `GET /affiliate/202309/showcases/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            origin: Query parameter.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            origin: Where the showcase products come from.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1276,7 +1276,7 @@ class AsyncAffiliateResource(AsyncResource):
         `POST /affiliate/202309/showcases/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1315,7 +1315,7 @@ class AsyncAffiliateResource(AsyncResource):
         `POST /affiliate/202309/showcases/products/top` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1354,7 +1354,7 @@ class AsyncAffiliateResource(AsyncResource):
         `POST /affiliate/202402/anchors/prerequisite_check` (version 202402). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_id: Body field.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1393,7 +1393,7 @@ class AsyncAffiliateResource(AsyncResource):
         `POST /affiliate/202403/anchors/content_check` (version 202403). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            title: Body field.
+            title: Title of the product link (anchor) to check against the content rules.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -480,14 +480,14 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202405/open_collaborations/products/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `commission_rate`, `product_sales_price`, `commission`, `units_sold`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            category: Body field. A `CreatorSearchOpenCollaborationProductRequestCategory` or a dict.
-            commission_rate_range: Body field. A `CreatorSearchOpenCollaborationProductRequestCommissionRateRange` or a dict.
-            sales_price_range: Body field. A `CreatorSearchOpenCollaborationProductRequestSalesPriceRange` or a dict.
-            title_keywords: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `commission_rate`, `product_sales_price`, `commission`, `units_sold`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            category: Product category to filter by. A `CreatorSearchOpenCollaborationProductRequestCategory` or a dict.
+            commission_rate_range: Only products whose commission rate falls in this range (hundredths of a percent). A `CreatorSearchOpenCollaborationProductRequestCommissionRateRange` or a dict.
+            sales_price_range: Only products whose price falls in this range. A `CreatorSearchOpenCollaborationProductRequestSalesPriceRange` or a dict.
+            title_keywords: Texts matched against product titles.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -539,9 +539,9 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202405/orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_creator_affiliate_orders` calls that.
 
         Args:
-            version: Query parameter.
-            page_token: Query parameter.
-            page_size: Query parameter.
+            version: Version of the order data to return.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -618,9 +618,9 @@ class AffiliateCreatorResource(SyncResource):
         `GET /affiliate_creator/202405/showcases/products` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            origin: Query parameter.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            origin: Where the showcase products come from.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -661,9 +661,9 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202405/showcases/products/add` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            add_type: Body field.
-            product_ids: Body field.
-            product_link: Body field.
+            add_type: How the product is given (by id or by link).
+            product_ids: TikTok Shop product ids.
+            product_link: Link to the product page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -706,11 +706,11 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202405/target_collaborations/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            keyword: Body field.
-            keyword_type: Body field. One of `TARGET_COLLABORATIONS_ID`, `TARGET_COLLABORATIONS_NAME`.
-            shop_id: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            keyword: Search text matched against names.
+            keyword_type: What the keyword is matched against; an id or a name of the product or collaboration. One of `TARGET_COLLABORATIONS_ID`, `TARGET_COLLABORATIONS_NAME`.
+            shop_id: Numeric id of the shop on TikTok Shop.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -752,9 +752,9 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202407/affiliate_sharing_links/generate_batch` (version 202407). Not shop-scoped: sends no `shop_cipher`. Not the default version: `generate_affiliate_sharing_link` calls that.
 
         Args:
-            channel: Body field.
-            material: Body field. A `GenerateAffiliateSharingLinkV202407RequestMaterial` or a dict.
-            tags: Body field.
+            channel: Channel the content goes out on.
+            material: What the link points at; a product, a LIVE or a video. A `GenerateAffiliateSharingLinkV202407RequestMaterial` or a dict.
+            tags: Your labels for the links (for your own reporting).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -797,9 +797,9 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202409/sample_applications/fulfillments/search` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            sort_order: Query parameter.
-            sort_field: Query parameter.
-            fulfillment_statuses: Body field. One of `PENDING`, `ONGOING`, `SUCCEED`, `FAILED`, `OVERDUE`, `SUSPEND`, `CANCELLED`, `EXEMPTED`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+            fulfillment_statuses: Only sample fulfilments in these states (content PENDING, ONGOING, SUCCEED, OVERDUE, FAILED...). One of `PENDING`, `ONGOING`, `SUCCEED`, `FAILED`, `OVERDUE`, `SUSPEND`, `CANCELLED`, `EXEMPTED`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -839,7 +839,7 @@ class AffiliateCreatorResource(SyncResource):
         `DELETE /affiliate_creator/202409/showcases/products` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -878,7 +878,7 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202409/showcases/products/top` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -920,10 +920,10 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202410/orders/search` (version 202410). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_creator_affiliate_orders_v202410` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -967,9 +967,9 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202412/sample_applications/search` (version 202412). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            application_statuses: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            application_statuses: Only applications in these statuses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1012,10 +1012,10 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202412/sample_applications/single_query` (version 202412). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            application_id: Body field.
-            application_type: Body field.
-            main_order_id: Body field.
-            product_id: Body field.
+            application_id: Id of the creator's sample application.
+            application_type: Kind of sample application.
+            main_order_id: Id of the main (parent) order.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1059,7 +1059,7 @@ class AffiliateCreatorResource(SyncResource):
         `GET /affiliate_creator/202412/samples/labels` (version 202412). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_id: Query parameter.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1100,9 +1100,9 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202501/affiliate_sharing_links/generate_batch` (version 202501). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `generate_affiliate_sharing_link_v202501` stays on this one.
 
         Args:
-            channel: Body field.
-            material: Body field. A `GenerateAffiliateSharingLinkRequestMaterial` or a dict.
-            tags: Body field.
+            channel: Channel the content goes out on.
+            material: What the link points at; a product, a LIVE or a video. A `GenerateAffiliateSharingLinkRequestMaterial` or a dict.
+            tags: Your labels for the links (for your own reporting).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1146,10 +1146,10 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202501/selection/products/search` (version 202501). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            filter_params: Body field. A `CreatorSelectAffiliateProductRequestFilterParams` or a dict.
-            sort_params: Body field. A `CreatorSelectAffiliateProductRequestSortParams` or a dict.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            filter_params: Filters on the products (category, price, commission and so on). A `CreatorSelectAffiliateProductRequestFilterParams` or a dict.
+            sort_params: Field and direction the products are sorted by. A `CreatorSelectAffiliateProductRequestSortParams` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1193,11 +1193,11 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202504/affiliate_sharing_links/publisher/{publisher_id}/generate_batch` (version 202504). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            publisher_id: Path parameter.
-            category_asset_cipher: Query parameter.
-            campaign_id: Body field.
-            material: Body field. A `MaterialInput` or a dict.
-            link_type: Body field.
+            publisher_id: Id of the publisher (affiliate partner) the links are made for.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            campaign_id: Id of the affiliate campaign.
+            material: What the link points at; a product, a LIVE or a video. A `MaterialInput` or a dict.
+            link_type: Kind of link to generate.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1239,9 +1239,9 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202505/affiliate_sharing_links/general_publishers/generate_batch` (version 202505). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Body field.
-            material: Body field. A `MaterialInput` or a dict.
-            link_type: Body field.
+            campaign_id: Id of the affiliate campaign.
+            material: What the link points at; a product, a LIVE or a video. A `MaterialInput` or a dict.
+            link_type: Kind of link to generate.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1284,11 +1284,11 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202505/orders/trace/search` (version 202505). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            time_ge: Body field. Unix seconds or an aware `datetime`.
-            time_lt: Body field. Unix seconds or an aware `datetime`.
-            time_type: Body field. One of `PAY_TIME`, `DELIVERY_TIME`, `SETTLE_TIME`, `CREATE_TIME`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            time_ge: Start of the time window, included (Unix seconds). Unix seconds or an aware `datetime`.
+            time_lt: End of the time window, excluded (Unix seconds). Unix seconds or an aware `datetime`.
+            time_type: Which order time the window applies to; CREATE_TIME, PAY_TIME, DELIVERY_TIME or SETTLE_TIME.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1331,8 +1331,8 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202505/videos` (version 202505). Not shop-scoped: sends no `shop_cipher`. Not the default version: `post_shoppable_video` calls that.
 
         Args:
-            product_link_info: Body field. A `PostShoppableVideoV202505RequestProductLinkInfo` or a dict.
-            video_info: Body field. A `PostShoppableVideoV202505RequestVideoInfo` or a dict.
+            product_link_info: Product to attach to the content. A `PostShoppableVideoV202505RequestProductLinkInfo` or a dict.
+            video_info: The video to publish; its file and caption. A `PostShoppableVideoV202505RequestVideoInfo` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1373,7 +1373,7 @@ class AffiliateCreatorResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The video's bytes, a path or a binary file object (MP4). Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1450,7 +1450,7 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202509/open_collaborations/products` (version 202509). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Query parameter.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1493,11 +1493,11 @@ class AffiliateCreatorResource(SyncResource):
         `GET /affiliate_creator/202509/shop_products` (version 202509). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            title_keyword: Query parameter.
-            sort_field: Query parameter. One of `PRICE`, `PRODUCT_ID`, `SALE`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_size: Query parameter.
-            page_token: Query parameter.
+            title_keyword: Text matched against product titles.
+            sort_field: Field the products are sorted by; PRICE, SALE (units sold) or PRODUCT_ID.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1542,7 +1542,7 @@ class AffiliateCreatorResource(SyncResource):
         `GET /affiliate_creator/202509/videos/{video_id}/status` (version 202509). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            video_id: Path parameter.
+            video_id: Id of the video.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1583,7 +1583,7 @@ class AffiliateCreatorResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The photo's bytes, a path or a binary file object (JPG or PNG). Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1623,8 +1623,8 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202511/videos/precheck_task` (version 202511). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            video_info: Body field. A `CreateVideoPrecheckTaskRequestVideoInfo` or a dict.
-            product_link_info: Body field. A `ProductLinkInfoInput` or a dict.
+            video_info: The video to publish; its file and caption. A `CreateVideoPrecheckTaskRequestVideoInfo` or a dict.
+            product_link_info: Product to attach to the content. A `ProductLinkInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1663,7 +1663,7 @@ class AffiliateCreatorResource(SyncResource):
         `GET /affiliate_creator/202511/videos/precheck_tasks/{task_id}` (version 202511). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_shoppable_video_precheck_result` calls that.
 
         Args:
-            task_id: Path parameter.
+            task_id: Id of the task, returned when it was created.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1706,11 +1706,11 @@ class AffiliateCreatorResource(SyncResource):
         `GET /affiliate_creator/202512/samples/deeplink` (version 202512). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Query parameter.
-            collaboration_id: Query parameter.
-            product_id: Query parameter.
-            redirect_schema: Query parameter.
-            sku_id: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            collaboration_id: Id of the affiliate collaboration.
+            product_id: TikTok Shop product id.
+            redirect_schema: App link (deep link) to open.
+            sku_id: TikTok Shop SKU id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1755,7 +1755,7 @@ class AffiliateCreatorResource(SyncResource):
         `GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}` (version 202601). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_shoppable_video_precheck_result_v202601` stays on this one.
 
         Args:
-            task_id: Path parameter.
+            task_id: Id of the task, returned when it was created.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1797,8 +1797,8 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202603/videos` (version 202603). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `post_shoppable_video_v202603` stays on this one.
 
         Args:
-            video_info: Body field. A `PostShoppableVideoRequestVideoInfo` or a dict.
-            product_link_info: Body field. A `ProductLinkInfoInput` or a dict.
+            video_info: The video to publish; its file and caption. A `PostShoppableVideoRequestVideoInfo` or a dict.
+            product_link_info: Product to attach to the content. A `ProductLinkInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1839,7 +1839,7 @@ class AffiliateCreatorResource(SyncResource):
         `GET /affiliate_creator/202606/toko_product_mappers` (version 202606). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            toko_pids: Body field.
+            toko_pids: Tokopedia product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1878,7 +1878,7 @@ class AffiliateCreatorResource(SyncResource):
         `POST /affiliate_creator/202607/map_toko_product` (version 202607). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            toko_pids: Body field.
+            toko_pids: Tokopedia product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1923,11 +1923,11 @@ class AffiliateCreatorResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
 
         Args:
-            photos_info: Body field. A `PostShoppablePhotosRequestPhotosInfo` or a dict.
-            music_id: Body field.
-            title: Body field.
-            link_info: Body field. A `PostShoppablePhotosRequestLinkInfo` or a dict.
-            is_ai_generated: Body field.
+            photos_info: Photos of the post. A `PostShoppablePhotosRequestPhotosInfo` or a dict.
+            music_id: Id of the background music.
+            title: Caption of the post.
+            link_info: Product to link in the post. A `PostShoppablePhotosRequestLinkInfo` or a dict.
+            is_ai_generated: True if the content was made with AI (it is then labelled so).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2067,14 +2067,14 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202405/open_collaborations/products/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `commission_rate`, `product_sales_price`, `commission`, `units_sold`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            category: Body field. A `CreatorSearchOpenCollaborationProductRequestCategory` or a dict.
-            commission_rate_range: Body field. A `CreatorSearchOpenCollaborationProductRequestCommissionRateRange` or a dict.
-            sales_price_range: Body field. A `CreatorSearchOpenCollaborationProductRequestSalesPriceRange` or a dict.
-            title_keywords: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `commission_rate`, `product_sales_price`, `commission`, `units_sold`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            category: Product category to filter by. A `CreatorSearchOpenCollaborationProductRequestCategory` or a dict.
+            commission_rate_range: Only products whose commission rate falls in this range (hundredths of a percent). A `CreatorSearchOpenCollaborationProductRequestCommissionRateRange` or a dict.
+            sales_price_range: Only products whose price falls in this range. A `CreatorSearchOpenCollaborationProductRequestSalesPriceRange` or a dict.
+            title_keywords: Texts matched against product titles.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2126,9 +2126,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202405/orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_creator_affiliate_orders` calls that.
 
         Args:
-            version: Query parameter.
-            page_token: Query parameter.
-            page_size: Query parameter.
+            version: Version of the order data to return.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2205,9 +2205,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `GET /affiliate_creator/202405/showcases/products` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            origin: Query parameter.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            origin: Where the showcase products come from.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2248,9 +2248,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202405/showcases/products/add` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            add_type: Body field.
-            product_ids: Body field.
-            product_link: Body field.
+            add_type: How the product is given (by id or by link).
+            product_ids: TikTok Shop product ids.
+            product_link: Link to the product page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2293,11 +2293,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202405/target_collaborations/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            keyword: Body field.
-            keyword_type: Body field. One of `TARGET_COLLABORATIONS_ID`, `TARGET_COLLABORATIONS_NAME`.
-            shop_id: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            keyword: Search text matched against names.
+            keyword_type: What the keyword is matched against; an id or a name of the product or collaboration. One of `TARGET_COLLABORATIONS_ID`, `TARGET_COLLABORATIONS_NAME`.
+            shop_id: Numeric id of the shop on TikTok Shop.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2339,9 +2339,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202407/affiliate_sharing_links/generate_batch` (version 202407). Not shop-scoped: sends no `shop_cipher`. Not the default version: `generate_affiliate_sharing_link` calls that.
 
         Args:
-            channel: Body field.
-            material: Body field. A `GenerateAffiliateSharingLinkV202407RequestMaterial` or a dict.
-            tags: Body field.
+            channel: Channel the content goes out on.
+            material: What the link points at; a product, a LIVE or a video. A `GenerateAffiliateSharingLinkV202407RequestMaterial` or a dict.
+            tags: Your labels for the links (for your own reporting).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2384,9 +2384,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202409/sample_applications/fulfillments/search` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            sort_order: Query parameter.
-            sort_field: Query parameter.
-            fulfillment_statuses: Body field. One of `PENDING`, `ONGOING`, `SUCCEED`, `FAILED`, `OVERDUE`, `SUSPEND`, `CANCELLED`, `EXEMPTED`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+            fulfillment_statuses: Only sample fulfilments in these states (content PENDING, ONGOING, SUCCEED, OVERDUE, FAILED...). One of `PENDING`, `ONGOING`, `SUCCEED`, `FAILED`, `OVERDUE`, `SUSPEND`, `CANCELLED`, `EXEMPTED`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2426,7 +2426,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `DELETE /affiliate_creator/202409/showcases/products` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2465,7 +2465,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202409/showcases/products/top` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2507,10 +2507,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202410/orders/search` (version 202410). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_creator_affiliate_orders_v202410` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2554,9 +2554,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202412/sample_applications/search` (version 202412). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            application_statuses: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            application_statuses: Only applications in these statuses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2599,10 +2599,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202412/sample_applications/single_query` (version 202412). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            application_id: Body field.
-            application_type: Body field.
-            main_order_id: Body field.
-            product_id: Body field.
+            application_id: Id of the creator's sample application.
+            application_type: Kind of sample application.
+            main_order_id: Id of the main (parent) order.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2646,7 +2646,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `GET /affiliate_creator/202412/samples/labels` (version 202412). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_id: Query parameter.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2687,9 +2687,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202501/affiliate_sharing_links/generate_batch` (version 202501). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `generate_affiliate_sharing_link_v202501` stays on this one.
 
         Args:
-            channel: Body field.
-            material: Body field. A `GenerateAffiliateSharingLinkRequestMaterial` or a dict.
-            tags: Body field.
+            channel: Channel the content goes out on.
+            material: What the link points at; a product, a LIVE or a video. A `GenerateAffiliateSharingLinkRequestMaterial` or a dict.
+            tags: Your labels for the links (for your own reporting).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2733,10 +2733,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202501/selection/products/search` (version 202501). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            filter_params: Body field. A `CreatorSelectAffiliateProductRequestFilterParams` or a dict.
-            sort_params: Body field. A `CreatorSelectAffiliateProductRequestSortParams` or a dict.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            filter_params: Filters on the products (category, price, commission and so on). A `CreatorSelectAffiliateProductRequestFilterParams` or a dict.
+            sort_params: Field and direction the products are sorted by. A `CreatorSelectAffiliateProductRequestSortParams` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2780,11 +2780,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202504/affiliate_sharing_links/publisher/{publisher_id}/generate_batch` (version 202504). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            publisher_id: Path parameter.
-            category_asset_cipher: Query parameter.
-            campaign_id: Body field.
-            material: Body field. A `MaterialInput` or a dict.
-            link_type: Body field.
+            publisher_id: Id of the publisher (affiliate partner) the links are made for.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            campaign_id: Id of the affiliate campaign.
+            material: What the link points at; a product, a LIVE or a video. A `MaterialInput` or a dict.
+            link_type: Kind of link to generate.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2826,9 +2826,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202505/affiliate_sharing_links/general_publishers/generate_batch` (version 202505). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Body field.
-            material: Body field. A `MaterialInput` or a dict.
-            link_type: Body field.
+            campaign_id: Id of the affiliate campaign.
+            material: What the link points at; a product, a LIVE or a video. A `MaterialInput` or a dict.
+            link_type: Kind of link to generate.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2871,11 +2871,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202505/orders/trace/search` (version 202505). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            time_ge: Body field. Unix seconds or an aware `datetime`.
-            time_lt: Body field. Unix seconds or an aware `datetime`.
-            time_type: Body field. One of `PAY_TIME`, `DELIVERY_TIME`, `SETTLE_TIME`, `CREATE_TIME`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            time_ge: Start of the time window, included (Unix seconds). Unix seconds or an aware `datetime`.
+            time_lt: End of the time window, excluded (Unix seconds). Unix seconds or an aware `datetime`.
+            time_type: Which order time the window applies to; CREATE_TIME, PAY_TIME, DELIVERY_TIME or SETTLE_TIME.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2918,8 +2918,8 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202505/videos` (version 202505). Not shop-scoped: sends no `shop_cipher`. Not the default version: `post_shoppable_video` calls that.
 
         Args:
-            product_link_info: Body field. A `PostShoppableVideoV202505RequestProductLinkInfo` or a dict.
-            video_info: Body field. A `PostShoppableVideoV202505RequestVideoInfo` or a dict.
+            product_link_info: Product to attach to the content. A `PostShoppableVideoV202505RequestProductLinkInfo` or a dict.
+            video_info: The video to publish; its file and caption. A `PostShoppableVideoV202505RequestVideoInfo` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2960,7 +2960,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The video's bytes, a path or a binary file object (MP4). Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3037,7 +3037,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202509/open_collaborations/products` (version 202509). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            product_ids: Query parameter.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3080,11 +3080,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `GET /affiliate_creator/202509/shop_products` (version 202509). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            title_keyword: Query parameter.
-            sort_field: Query parameter. One of `PRICE`, `PRODUCT_ID`, `SALE`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_size: Query parameter.
-            page_token: Query parameter.
+            title_keyword: Text matched against product titles.
+            sort_field: Field the products are sorted by; PRICE, SALE (units sold) or PRODUCT_ID.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3129,7 +3129,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `GET /affiliate_creator/202509/videos/{video_id}/status` (version 202509). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            video_id: Path parameter.
+            video_id: Id of the video.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3170,7 +3170,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The photo's bytes, a path or a binary file object (JPG or PNG). Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3210,8 +3210,8 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202511/videos/precheck_task` (version 202511). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            video_info: Body field. A `CreateVideoPrecheckTaskRequestVideoInfo` or a dict.
-            product_link_info: Body field. A `ProductLinkInfoInput` or a dict.
+            video_info: The video to publish; its file and caption. A `CreateVideoPrecheckTaskRequestVideoInfo` or a dict.
+            product_link_info: Product to attach to the content. A `ProductLinkInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3250,7 +3250,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `GET /affiliate_creator/202511/videos/precheck_tasks/{task_id}` (version 202511). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_shoppable_video_precheck_result` calls that.
 
         Args:
-            task_id: Path parameter.
+            task_id: Id of the task, returned when it was created.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3293,11 +3293,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `GET /affiliate_creator/202512/samples/deeplink` (version 202512). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Query parameter.
-            collaboration_id: Query parameter.
-            product_id: Query parameter.
-            redirect_schema: Query parameter.
-            sku_id: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            collaboration_id: Id of the affiliate collaboration.
+            product_id: TikTok Shop product id.
+            redirect_schema: App link (deep link) to open.
+            sku_id: TikTok Shop SKU id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3342,7 +3342,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}` (version 202601). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_shoppable_video_precheck_result_v202601` stays on this one.
 
         Args:
-            task_id: Path parameter.
+            task_id: Id of the task, returned when it was created.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3384,8 +3384,8 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202603/videos` (version 202603). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `post_shoppable_video_v202603` stays on this one.
 
         Args:
-            video_info: Body field. A `PostShoppableVideoRequestVideoInfo` or a dict.
-            product_link_info: Body field. A `ProductLinkInfoInput` or a dict.
+            video_info: The video to publish; its file and caption. A `PostShoppableVideoRequestVideoInfo` or a dict.
+            product_link_info: Product to attach to the content. A `ProductLinkInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3426,7 +3426,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `GET /affiliate_creator/202606/toko_product_mappers` (version 202606). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            toko_pids: Body field.
+            toko_pids: Tokopedia product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3465,7 +3465,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         `POST /affiliate_creator/202607/map_toko_product` (version 202607). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            toko_pids: Body field.
+            toko_pids: Tokopedia product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3510,11 +3510,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
 
         Args:
-            photos_info: Body field. A `PostShoppablePhotosRequestPhotosInfo` or a dict.
-            music_id: Body field.
-            title: Body field.
-            link_info: Body field. A `PostShoppablePhotosRequestLinkInfo` or a dict.
-            is_ai_generated: Body field.
+            photos_info: Photos of the post. A `PostShoppablePhotosRequestPhotosInfo` or a dict.
+            music_id: Id of the background music.
+            title: Caption of the post.
+            link_info: Product to link in the post. A `PostShoppablePhotosRequestLinkInfo` or a dict.
+            is_ai_generated: True if the content was made with AI (it is then labelled so).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -385,12 +385,12 @@ class AffiliatePartnerResource(SyncResource):
         `GET /affiliate_partner/202405/campaigns` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_asset_cipher: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            status: Query parameter.
-            type: Query parameter.
-            query_type_filter: Query parameter.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            status: Only campaigns in this state.
+            type: Only campaigns of this kind.
+            query_type_filter: Which campaigns to list.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -446,17 +446,17 @@ class AffiliatePartnerResource(SyncResource):
         `POST /affiliate_partner/202405/campaigns` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_asset_cipher: Query parameter.
-            campaign_end_time: Body field. Unix seconds or an aware `datetime`.
-            campaign_start_time: Body field. Unix seconds or an aware `datetime`.
-            commission_rate: Body field.
-            contact_info: Body field. A `ContactInfoInput` or a dict.
-            description: Body field.
-            name: Body field.
-            registration_end_time: Body field. Unix seconds or an aware `datetime`.
-            registration_start_time: Body field. Unix seconds or an aware `datetime`.
-            target_seller_types: Body field. One of `LOCAL`, `CROSS_BORDER`.
-            target_shop_codes: Body field.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            campaign_end_time: When the campaign ends (Unix seconds). Unix seconds or an aware `datetime`.
+            campaign_start_time: When the campaign starts (Unix seconds). Unix seconds or an aware `datetime`.
+            commission_rate: Commission paid to creators, in hundredths of a percent (1000 = 10%).
+            contact_info: How participants can reach you. A `ContactInfoInput` or a dict.
+            description: Description of the campaign, shown to sellers.
+            name: Name of the campaign, shown to sellers.
+            registration_end_time: When product registration closes (Unix seconds). Unix seconds or an aware `datetime`.
+            registration_start_time: When sellers can start to register products (Unix seconds). Unix seconds or an aware `datetime`.
+            target_seller_types: Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
+            target_shop_codes: Codes of the shops invited to the campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -508,8 +508,8 @@ class AffiliatePartnerResource(SyncResource):
         `GET /affiliate_partner/202405/campaigns/{campaign_id}` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            category_asset_cipher: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -559,18 +559,18 @@ class AffiliatePartnerResource(SyncResource):
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            category_asset_cipher: Query parameter.
-            campaign_end_time: Body field. Unix seconds or an aware `datetime`.
-            campaign_start_time: Body field. Unix seconds or an aware `datetime`.
-            commission_rate: Body field.
-            contact_info: Body field. A `EditAffiliatePartnerCampaignRequestContactInfo` or a dict.
-            description: Body field.
-            name: Body field.
-            registration_end_time: Body field. Unix seconds or an aware `datetime`.
-            registration_start_time: Body field. Unix seconds or an aware `datetime`.
-            target_seller_types: Body field. One of `LOCAL`, `CROSS_BORDER`.
-            target_shop_codes: Body field.
+            campaign_id: Id of the affiliate campaign.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            campaign_end_time: When the campaign ends (Unix seconds). Unix seconds or an aware `datetime`.
+            campaign_start_time: When the campaign starts (Unix seconds). Unix seconds or an aware `datetime`.
+            commission_rate: Commission paid to creators, in hundredths of a percent (1000 = 10%).
+            contact_info: How participants can reach you. A `EditAffiliatePartnerCampaignRequestContactInfo` or a dict.
+            description: Description of the campaign, shown to sellers.
+            name: Name of the campaign, shown to sellers.
+            registration_end_time: When product registration closes (Unix seconds). Unix seconds or an aware `datetime`.
+            registration_start_time: When sellers can start to register products (Unix seconds). Unix seconds or an aware `datetime`.
+            target_seller_types: Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
+            target_shop_codes: Codes of the shops invited to the campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -629,15 +629,15 @@ class AffiliatePartnerResource(SyncResource):
         `GET /affiliate_partner/202405/campaigns/{campaign_id}/products` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            category_asset_cipher: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            review_status: Query parameter.
-            product_name: Query parameter.
-            product_id: Query parameter.
-            shop_name: Query parameter.
-            category_id: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            review_status: Only products in this review status.
+            product_name: Name of the product to search for.
+            product_id: TikTok Shop product id.
+            shop_name: Name of the shop to search for.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -689,10 +689,10 @@ class AffiliatePartnerResource(SyncResource):
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            category_asset_cipher: Query parameter.
-            creator_commission_rate: Body field.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            creator_commission_rate: Commission for the creator, in hundredths of a percent (1000 = 10%).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -748,11 +748,11 @@ class AffiliatePartnerResource(SyncResource):
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            category_asset_cipher: Query parameter.
-            reject_reasons: Body field. One of `COMMISSION_TOO_LOW`, `NO_SUITABLE_CREATOR`, `PRODUCT_HARD_TO_PROMOTE`, `PRODUCT_TOO_EXPENSIVE`.
-            review_result: Body field.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            reject_reasons: Why the product is refused; commission too low, product too expensive or hard to promote, no suitable creator. One of `COMMISSION_TOO_LOW`, `NO_SUITABLE_CREATOR`, `PRODUCT_HARD_TO_PROMOTE`, `PRODUCT_TOO_EXPENSIVE`.
+            review_result: APPROVE or REJECT.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -797,8 +797,8 @@ class AffiliatePartnerResource(SyncResource):
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/publish` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            category_asset_cipher: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -842,12 +842,12 @@ class AffiliatePartnerResource(SyncResource):
         `POST /affiliate_partner/202411/orders/search` (version 202411). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_tap_affiliate_orders` calls that.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            category_asset_cipher: Query parameter.
-            campaign_id: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            campaign_id: Id of the affiliate campaign.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -897,9 +897,9 @@ class AffiliatePartnerResource(SyncResource):
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance` (version 202501). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -942,11 +942,11 @@ class AffiliatePartnerResource(SyncResource):
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202501). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_affiliate_campaign_creator_product_content_statistics` calls that.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            creator_temp_id: Path parameter.
-            affiliate_product_id: Query parameter.
-            content_type: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            creator_temp_id: Temporary id of the creator within the campaign.
+            affiliate_product_id: Id of the product in the affiliate campaign.
+            content_type: Kind of content; video or LIVE.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -993,9 +993,9 @@ class AffiliatePartnerResource(SyncResource):
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202501). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_affiliate_campaign_creator_product_sample_status` calls that.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            creator_temp_id: Path parameter.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            creator_temp_id: Temporary id of the creator within the campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1037,10 +1037,10 @@ class AffiliatePartnerResource(SyncResource):
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance` (version 202501). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1091,14 +1091,14 @@ class AffiliatePartnerResource(SyncResource):
         `POST /affiliate_partner/202504/cap_order/search` (version 202504). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_cap_affiliate_orders` calls that.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            category_asset_cipher: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            order_id: Body field.
-            order_status: Body field.
-            product_id: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_id: TikTok Shop order id.
+            order_status: Only orders in this status.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1150,9 +1150,9 @@ class AffiliatePartnerResource(SyncResource):
         `POST /affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch` (version 202505). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            category_asset_cipher: Query parameter.
-            product_ids: Body field.
+            campaign_id: Id of the affiliate campaign.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1197,12 +1197,12 @@ class AffiliatePartnerResource(SyncResource):
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202508). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_affiliate_campaign_creator_product_content_statistics_v202508` stays on this one.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            creator_temp_id: Path parameter.
-            affiliate_product_id: Query parameter.
-            content_type: Query parameter.
-            category_asset_cipher: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            creator_temp_id: Temporary id of the creator within the campaign.
+            affiliate_product_id: Id of the product in the affiliate campaign.
+            content_type: Kind of content; video or LIVE.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1255,10 +1255,10 @@ class AffiliatePartnerResource(SyncResource):
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202508). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_affiliate_campaign_creator_product_sample_status_v202508` stays on this one.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            creator_temp_id: Path parameter.
-            category_asset_cipher: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            creator_temp_id: Temporary id of the creator within the campaign.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1310,11 +1310,11 @@ class AffiliatePartnerResource(SyncResource):
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance` (version 202508). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            category_asset_cipher: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1366,14 +1366,14 @@ class AffiliatePartnerResource(SyncResource):
         `POST /affiliate_partner/202603/cap_order/search` (version 202603). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_cap_affiliate_orders_v202603` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            category_asset_cipher: Query parameter.
-            order_id: Body field.
-            product_id: Body field.
-            settle_status: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            order_id: TikTok Shop order id.
+            product_id: TikTok Shop product id.
+            settle_status: Only orders in this settlement status.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1430,12 +1430,12 @@ class AffiliatePartnerResource(SyncResource):
         `POST /affiliate_partner/202603/orders/search` (version 202603). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_tap_affiliate_orders_v202603` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            category_asset_cipher: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            campaign_id: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            campaign_id: Id of the affiliate campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1564,12 +1564,12 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `GET /affiliate_partner/202405/campaigns` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_asset_cipher: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            status: Query parameter.
-            type: Query parameter.
-            query_type_filter: Query parameter.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            status: Only campaigns in this state.
+            type: Only campaigns of this kind.
+            query_type_filter: Which campaigns to list.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1625,17 +1625,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `POST /affiliate_partner/202405/campaigns` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_asset_cipher: Query parameter.
-            campaign_end_time: Body field. Unix seconds or an aware `datetime`.
-            campaign_start_time: Body field. Unix seconds or an aware `datetime`.
-            commission_rate: Body field.
-            contact_info: Body field. A `ContactInfoInput` or a dict.
-            description: Body field.
-            name: Body field.
-            registration_end_time: Body field. Unix seconds or an aware `datetime`.
-            registration_start_time: Body field. Unix seconds or an aware `datetime`.
-            target_seller_types: Body field. One of `LOCAL`, `CROSS_BORDER`.
-            target_shop_codes: Body field.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            campaign_end_time: When the campaign ends (Unix seconds). Unix seconds or an aware `datetime`.
+            campaign_start_time: When the campaign starts (Unix seconds). Unix seconds or an aware `datetime`.
+            commission_rate: Commission paid to creators, in hundredths of a percent (1000 = 10%).
+            contact_info: How participants can reach you. A `ContactInfoInput` or a dict.
+            description: Description of the campaign, shown to sellers.
+            name: Name of the campaign, shown to sellers.
+            registration_end_time: When product registration closes (Unix seconds). Unix seconds or an aware `datetime`.
+            registration_start_time: When sellers can start to register products (Unix seconds). Unix seconds or an aware `datetime`.
+            target_seller_types: Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
+            target_shop_codes: Codes of the shops invited to the campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1687,8 +1687,8 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `GET /affiliate_partner/202405/campaigns/{campaign_id}` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            category_asset_cipher: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1738,18 +1738,18 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            category_asset_cipher: Query parameter.
-            campaign_end_time: Body field. Unix seconds or an aware `datetime`.
-            campaign_start_time: Body field. Unix seconds or an aware `datetime`.
-            commission_rate: Body field.
-            contact_info: Body field. A `EditAffiliatePartnerCampaignRequestContactInfo` or a dict.
-            description: Body field.
-            name: Body field.
-            registration_end_time: Body field. Unix seconds or an aware `datetime`.
-            registration_start_time: Body field. Unix seconds or an aware `datetime`.
-            target_seller_types: Body field. One of `LOCAL`, `CROSS_BORDER`.
-            target_shop_codes: Body field.
+            campaign_id: Id of the affiliate campaign.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            campaign_end_time: When the campaign ends (Unix seconds). Unix seconds or an aware `datetime`.
+            campaign_start_time: When the campaign starts (Unix seconds). Unix seconds or an aware `datetime`.
+            commission_rate: Commission paid to creators, in hundredths of a percent (1000 = 10%).
+            contact_info: How participants can reach you. A `EditAffiliatePartnerCampaignRequestContactInfo` or a dict.
+            description: Description of the campaign, shown to sellers.
+            name: Name of the campaign, shown to sellers.
+            registration_end_time: When product registration closes (Unix seconds). Unix seconds or an aware `datetime`.
+            registration_start_time: When sellers can start to register products (Unix seconds). Unix seconds or an aware `datetime`.
+            target_seller_types: Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
+            target_shop_codes: Codes of the shops invited to the campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1808,15 +1808,15 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `GET /affiliate_partner/202405/campaigns/{campaign_id}/products` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            category_asset_cipher: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            review_status: Query parameter.
-            product_name: Query parameter.
-            product_id: Query parameter.
-            shop_name: Query parameter.
-            category_id: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            review_status: Only products in this review status.
+            product_name: Name of the product to search for.
+            product_id: TikTok Shop product id.
+            shop_name: Name of the shop to search for.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1868,10 +1868,10 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            category_asset_cipher: Query parameter.
-            creator_commission_rate: Body field.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            creator_commission_rate: Commission for the creator, in hundredths of a percent (1000 = 10%).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1927,11 +1927,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            category_asset_cipher: Query parameter.
-            reject_reasons: Body field. One of `COMMISSION_TOO_LOW`, `NO_SUITABLE_CREATOR`, `PRODUCT_HARD_TO_PROMOTE`, `PRODUCT_TOO_EXPENSIVE`.
-            review_result: Body field.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            reject_reasons: Why the product is refused; commission too low, product too expensive or hard to promote, no suitable creator. One of `COMMISSION_TOO_LOW`, `NO_SUITABLE_CREATOR`, `PRODUCT_HARD_TO_PROMOTE`, `PRODUCT_TOO_EXPENSIVE`.
+            review_result: APPROVE or REJECT.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1976,8 +1976,8 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/publish` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            category_asset_cipher: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2021,12 +2021,12 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `POST /affiliate_partner/202411/orders/search` (version 202411). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_tap_affiliate_orders` calls that.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            category_asset_cipher: Query parameter.
-            campaign_id: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            campaign_id: Id of the affiliate campaign.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2076,9 +2076,9 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance` (version 202501). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2121,11 +2121,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202501). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_affiliate_campaign_creator_product_content_statistics` calls that.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            creator_temp_id: Path parameter.
-            affiliate_product_id: Query parameter.
-            content_type: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            creator_temp_id: Temporary id of the creator within the campaign.
+            affiliate_product_id: Id of the product in the affiliate campaign.
+            content_type: Kind of content; video or LIVE.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2172,9 +2172,9 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202501). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_affiliate_campaign_creator_product_sample_status` calls that.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            creator_temp_id: Path parameter.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            creator_temp_id: Temporary id of the creator within the campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2216,10 +2216,10 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance` (version 202501). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2270,14 +2270,14 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `POST /affiliate_partner/202504/cap_order/search` (version 202504). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_cap_affiliate_orders` calls that.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            category_asset_cipher: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            order_id: Body field.
-            order_status: Body field.
-            product_id: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_id: TikTok Shop order id.
+            order_status: Only orders in this status.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2329,9 +2329,9 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `POST /affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch` (version 202505). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            category_asset_cipher: Query parameter.
-            product_ids: Body field.
+            campaign_id: Id of the affiliate campaign.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2376,12 +2376,12 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202508). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_affiliate_campaign_creator_product_content_statistics_v202508` stays on this one.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            creator_temp_id: Path parameter.
-            affiliate_product_id: Query parameter.
-            content_type: Query parameter.
-            category_asset_cipher: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            creator_temp_id: Temporary id of the creator within the campaign.
+            affiliate_product_id: Id of the product in the affiliate campaign.
+            content_type: Kind of content; video or LIVE.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2434,10 +2434,10 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202508). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_affiliate_campaign_creator_product_sample_status_v202508` stays on this one.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            creator_temp_id: Path parameter.
-            category_asset_cipher: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            creator_temp_id: Temporary id of the creator within the campaign.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2489,11 +2489,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance` (version 202508). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            campaign_id: Path parameter.
-            product_id: Path parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            category_asset_cipher: Query parameter.
+            campaign_id: Id of the affiliate campaign.
+            product_id: TikTok Shop product id.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2545,14 +2545,14 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `POST /affiliate_partner/202603/cap_order/search` (version 202603). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_cap_affiliate_orders_v202603` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            category_asset_cipher: Query parameter.
-            order_id: Body field.
-            product_id: Body field.
-            settle_status: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            order_id: TikTok Shop order id.
+            product_id: TikTok Shop product id.
+            settle_status: Only orders in this settlement status.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2609,12 +2609,12 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         `POST /affiliate_partner/202603/orders/search` (version 202603). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_tap_affiliate_orders_v202603` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            category_asset_cipher: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            campaign_id: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            campaign_id: Id of the affiliate campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -914,7 +914,7 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202405/open_collaboration_settings` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            auto_add_product: Body field. A `EditOpenCollaborationSettingsRequestAutoAddProduct` or a dict.
+            auto_add_product: Rule for adding new products to the open collaboration automatically. A `EditOpenCollaborationSettingsRequestAutoAddProduct` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -958,9 +958,9 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202405/open_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_open_collaboration` calls that.
 
         Args:
-            commission_rate: Body field.
-            product_id: Body field.
-            require_seller_approve_creator: Body field.
+            commission_rate: Commission paid to creators, in hundredths of a percent (1000 = 10%).
+            product_id: TikTok Shop product id.
+            require_seller_approve_creator: True to approve each creator yourself before they join.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1020,14 +1020,14 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202405/open_collaborations/products/search` (version 202405). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            sort_field: Query parameter. One of `commission_rate`, `product_sales_price`, `commission`, `units_sold`.
-            page_token: Query parameter.
-            page_size: Query parameter.
-            category: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestCategory` or a dict.
-            commission_rate_range: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange` or a dict.
-            sales_price_range: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestSalesPriceRange` or a dict.
-            title_keywords: Body field.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `commission_rate`, `product_sales_price`, `commission`, `units_sold`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            category: Product categories to filter by. A `SellerSearchAffiliateOpenCollaborationProductRequestCategory` or a dict.
+            commission_rate_range: Only products whose commission rate falls in this range (hundredths of a percent). A `SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange` or a dict.
+            sales_price_range: Only products whose price falls in this range. A `SellerSearchAffiliateOpenCollaborationProductRequestSalesPriceRange` or a dict.
+            title_keywords: Texts matched against product titles.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1082,9 +1082,9 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202405/open_collaborations/{open_collaboration_id}/remove_creator` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            open_collaboration_id: Path parameter.
-            creator_user_id: Body field.
-            product_id: Body field.
+            open_collaboration_id: Id of the open collaboration (a plan any creator can join).
+            creator_user_id: Id of the creator's TikTok account.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1129,9 +1129,9 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202405/orders/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_seller_affiliate_orders` calls that.
 
         Args:
-            version: Query parameter.
-            page_token: Query parameter.
-            page_size: Query parameter.
+            version: Version of the order data to return.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1173,7 +1173,7 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (version 202405). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            product_id: Path parameter.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1224,13 +1224,13 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202405/target_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_target_collaboration` calls that.
 
         Args:
-            creator_user_ids: Body field.
-            end_time: Body field.
-            free_sample_rule: Body field. A `CreateTargetCollaborationV202405RequestFreeSampleRule` or a dict.
-            message: Body field.
-            name: Body field.
-            products: Body field. A `CreateTargetCollaborationV202405RequestProduct` or a dict.
-            seller_contact_info: Body field. A `SellerContactInfoInput` or a dict.
+            creator_user_ids: Ids of creators' TikTok accounts.
+            end_time: When the collaboration ends (Unix seconds as a string).
+            free_sample_rule: Whether free samples are offered and how many. A `CreateTargetCollaborationV202405RequestFreeSampleRule` or a dict.
+            message: Message sent to the creators with the invitation.
+            name: Name of the collaboration, shown to creators.
+            products: Products in the collaboration, each with its commission rate (hundredths of a percent). A `CreateTargetCollaborationV202405RequestProduct` or a dict.
+            seller_contact_info: How creators can reach you (e-mail, phone and so on). A `SellerContactInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1288,13 +1288,13 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202406/marketplace_creators/search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_search_creatoron_marketplace` calls that.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
-            gmv_ranges: Body field.
-            keyword: Body field.
-            search_key: Body field.
-            units_sold_ranges: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            follower_demographics: Filters on the creators' audience (age, gender, location, count). A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Only creators whose sales fall in these ranges.
+            keyword: Search text matched against names.
+            search_key: Text matched against creator names and handles.
+            units_sold_ranges: Only creators whose units sold fall in these ranges.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1343,7 +1343,7 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_marketplace_creator_performance` calls that.
 
         Args:
-            creator_user_id: Path parameter.
+            creator_user_id: Id of the creator's TikTok account.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1424,7 +1424,7 @@ class AffiliateSellerResource(SyncResource):
         `DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1472,13 +1472,13 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202409/open_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_open_collaboration` calls that.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            sort_order: Query parameter.
-            sort_field: Query parameter.
-            keyword: Body field.
-            keyword_type: Body field.
-            top_level_category_id: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+            keyword: Search text matched against names.
+            keyword_type: What the keyword is matched against; an id or a name of the product or collaboration.
+            top_level_category_id: Id of a top-level product category.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1538,15 +1538,15 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202409/sample_applications/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_search_sample_applications` calls that.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            creator_user_id: Body field.
-            order_id: Body field.
-            product_id: Body field.
-            status: Body field.
-            target_collabration_id: Body field.
-            title: Body field.
-            username: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            creator_user_id: Id of the creator's TikTok account.
+            order_id: TikTok Shop order id.
+            product_id: TikTok Shop product id.
+            status: Only sample applications in this state (one of the listed values).
+            target_collabration_id: Id of the target collaboration (TikTok's spelling of the name).
+            title: Text matched against product titles.
+            username: Creator's TikTok handle.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1598,8 +1598,8 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            application_id: Path parameter.
-            content_format: Body field. One of `LIVE`, `VIDEO`.
+            application_id: Id of the creator's sample application.
+            content_format: Kind of content; VIDEO or LIVE.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1644,9 +1644,9 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_review_sample_applications` calls that.
 
         Args:
-            application_id: Path parameter.
-            reject_reason: Body field.
-            review_result: Body field.
+            application_id: Id of the creator's sample application.
+            reject_reason: Why the request is rejected; a reason key TikTok lists.
+            review_result: APPROVE or REJECT.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1697,13 +1697,13 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202409/target_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_target_collaborations` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            collaboration_status: Body field.
-            creator_accept_status: Body field.
-            creator_user_id: Body field.
-            free_sample_setting: Body field.
-            search_param: Body field. A `SearchTargetCollaborationsV202409RequestSearchParam` or a dict.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            collaboration_status: Only collaborations in this status.
+            creator_accept_status: ACCEPT for accepted invitations only, ALL for every invitation.
+            creator_user_id: Id of the creator's TikTok account.
+            free_sample_setting: Only collaborations with this free sample setting.
+            search_param: Filters of the search (status, keyword and so on). A `SearchTargetCollaborationsV202409RequestSearchParam` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1752,7 +1752,7 @@ class AffiliateSellerResource(SyncResource):
         `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            target_collaboration_id: Path parameter.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1794,7 +1794,7 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `query_target_collaboration_detail` calls that.
 
         Args:
-            target_collaboration_id: Path parameter.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1845,13 +1845,13 @@ class AffiliateSellerResource(SyncResource):
         `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `update_target_collaboration` calls that.
 
         Args:
-            target_collaboration_id: Path parameter.
-            creator_user_ids: Body field.
-            end_time: Body field.
-            free_sample_rule: Body field. A `CreateTargetCollaborationV202405RequestFreeSampleRule` or a dict.
-            name: Body field.
-            products: Body field. A `UpdateTargetCollaborationV202409RequestProduct` or a dict.
-            seller_contact_info: Body field. A `SellerContactInfoInput` or a dict.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
+            creator_user_ids: Ids of creators' TikTok accounts.
+            end_time: When the collaboration ends (Unix seconds as a string).
+            free_sample_rule: Whether free samples are offered and how many. A `CreateTargetCollaborationV202405RequestFreeSampleRule` or a dict.
+            name: Name of the collaboration, shown to creators.
+            products: Products in the collaboration, each with its commission rate (hundredths of a percent). A `UpdateTargetCollaborationV202409RequestProduct` or a dict.
+            seller_contact_info: How creators can reach you (e-mail, phone and so on). A `SellerContactInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1901,7 +1901,7 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202410/open_collaborations/sample_rules` (version 202410). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            product_ids: Query parameter.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1944,8 +1944,8 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202410/open_collaborations/sample_rules` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Body field.
-            sample_rule: Body field. A `EditOpenCollaborationSampleRuleRequestSampleRule` or a dict.
+            product_id: TikTok Shop product id.
+            sample_rule: Rules for giving free samples. A `EditOpenCollaborationSampleRuleRequestSampleRule` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1992,12 +1992,12 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202410/orders/search` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_seller_affiliate_orders_v202410` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            category_asset_cipher: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            program_id: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            program_id: Id of the affiliate program.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2052,9 +2052,9 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
+            conversation_id: Id of the chat conversation.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2100,11 +2100,11 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202412/conversations` (version 202412). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set. Not the default version: `get_conversation_list` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            only_need_conversation_id: Query parameter.
-            conversation_status: Query parameter. One of `ALL`, `UNREAD`, `UNREPLIED`.
-            body_only_need_conversation_id: Body field `only_need_conversation_id`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            only_need_conversation_id: True to return the conversation id only, without messages.
+            conversation_status: Only conversations in this status. One of `ALL`, `UNREAD`, `UNREPLIED`.
+            body_only_need_conversation_id: True to return the conversation id only, without messages.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2153,8 +2153,8 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202412/conversations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            creator_id: Body field.
-            only_need_conversation_id: Body field.
+            creator_id: Id of the creator.
+            only_need_conversation_id: True to return the conversation id only, without messages.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2245,9 +2245,9 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
-            content: Body field.
-            msg_type: Body field. One of `CRM_TEXT_WITH_IMAGE_CARD`, `CRM_TEXT_WITH_PRODUCTS_CARD`, `FREE_SAMPLE_CARD`, `IMAGE`, `PRODUCT_CARD`, `TARGET_COLLABORATION_CARD`, `TEXT`.
+            conversation_id: Id of the chat conversation.
+            content: The message text, or for other kinds the JSON content the kind needs.
+            msg_type: Kind of message; TEXT, IMAGE, or a card (product, free sample, target collaboration, CRM text with image or products). One of `CRM_TEXT_WITH_IMAGE_CARD`, `CRM_TEXT_WITH_PRODUCTS_CARD`, `FREE_SAMPLE_CARD`, `IMAGE`, `PRODUCT_CARD`, `TARGET_COLLABORATION_CARD`, `TEXT`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2290,7 +2290,7 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202412/conversatons/read` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_ids: Body field.
+            conversation_ids: Ids of chat conversations.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2333,8 +2333,8 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202412/open_collaborations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_open_collaboration_v202412` stays on this one.
 
         Args:
-            commission_rate: Body field.
-            product_id: Body field.
+            commission_rate: Commission paid to creators, in hundredths of a percent (1000 = 10%).
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2380,9 +2380,9 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            product_id: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2430,13 +2430,13 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202412/open_collaborations/search` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_open_collaboration_v202412` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            sort_order: Query parameter.
-            sort_field: Query parameter.
-            keyword: Body field.
-            keyword_type: Body field. One of `PRODUCT_ID`, `PRODUCT_NAME`.
-            top_level_category_id: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+            keyword: Search text matched against names.
+            keyword_type: What the keyword is matched against; an id or a name of the product or collaboration. One of `PRODUCT_ID`, `PRODUCT_NAME`.
+            top_level_category_id: Id of a top-level product category.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2490,7 +2490,7 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `query_target_collaboration_detail` calls that.
 
         Args:
-            target_collaboration_id: Path parameter.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2535,10 +2535,10 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202505/conversations` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_conversation_list_v202505` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            only_need_conversation_id: Query parameter.
-            body_only_need_conversation_id: Body field `only_need_conversation_id`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            only_need_conversation_id: True to return the conversation id only, without messages.
+            body_only_need_conversation_id: True to return the conversation id only, without messages.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2595,13 +2595,13 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202505/marketplace_creators/search` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `seller_search_creatoron_marketplace_v202505` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
-            gmv_ranges: Body field.
-            keyword: Body field.
-            search_key: Body field.
-            units_sold_ranges: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            follower_demographics: Filters on the creators' audience (age, gender, location, count). A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Only creators whose sales fall in these ranges.
+            keyword: Search text matched against names.
+            search_key: Text matched against creator names and handles.
+            units_sold_ranges: Only creators whose units sold fall in these ranges.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2652,7 +2652,7 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_marketplace_creator_performance` calls that.
 
         Args:
-            creator_user_id: Path parameter.
+            creator_user_id: Id of the creator's TikTok account.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2702,15 +2702,15 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202507/sample_applications/search` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `seller_search_sample_applications_v202507` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            creator_user_id: Body field.
-            order_id: Body field.
-            product_id: Body field.
-            status: Body field.
-            target_collabration_id: Body field.
-            title: Body field.
-            username: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            creator_user_id: Id of the creator's TikTok account.
+            order_id: TikTok Shop order id.
+            product_id: TikTok Shop product id.
+            status: Only sample applications in this state (one of the listed values).
+            target_collabration_id: Id of the target collaboration (TikTok's spelling of the name).
+            title: Text matched against product titles.
+            username: Creator's TikTok handle.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2765,9 +2765,9 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `seller_review_sample_applications_v202507` stays on this one.
 
         Args:
-            application_id: Path parameter.
-            reject_reason: Body field. One of `NOT_MATCH`, `OFFLINE`, `OTHER`, `OUT_OF_STOCK`.
-            review_result: Body field. One of `APPROVE`, `REJECT`.
+            application_id: Id of the creator's sample application.
+            reject_reason: Why you refuse the sample: OUT_OF_STOCK, OFFLINE (product no longer sold), NOT_MATCH (creator does not fit), OTHER.
+            review_result: APPROVE or REJECT.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2813,8 +2813,8 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202508/conversations` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            creator_open_id: Body field.
-            only_need_conversation_id: Body field.
+            creator_open_id: Open id of the creator (an app-scoped id of the creator's account).
+            only_need_conversation_id: True to return the conversation id only, without messages.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2875,17 +2875,17 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202508/marketplace_creators/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_search_creatoron_marketplace` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            search_key: Body field.
-            keyword: Body field.
-            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
-            gmv_ranges: Body field.
-            units_sold_ranges: Body field.
-            advanced_filters: Body field. A `SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters` or a dict.
-            affiliate_data: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
-            category: Body field. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
-            content_performance: Body field. A `SearchCreatorsInCreatorMarketplaceRequestContentPerformance` or a dict.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            search_key: Text matched against creator names and handles.
+            keyword: Search text matched against names.
+            follower_demographics: Filters on the creators' audience (age, gender, location, count). A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Only creators whose sales fall in these ranges.
+            units_sold_ranges: Only creators whose units sold fall in these ranges.
+            advanced_filters: More creator filters, as given by the advanced search filter list. A `SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters` or a dict.
+            affiliate_data: Filters on the creators' affiliate figures. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
+            category: Only creators who sell in these product categories. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
+            content_performance: Filters on how the creators' content performs. A `SearchCreatorsInCreatorMarketplaceRequestContentPerformance` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2938,7 +2938,7 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_marketplace_creator_performance` calls that.
 
         Args:
-            creator_user_id: Path parameter.
+            creator_user_id: Id of the creator's TikTok account.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2982,9 +2982,9 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            product_id: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3028,9 +3028,9 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            open_collaboration_id: Path parameter.
-            creator_user_open_id: Body field.
-            product_id: Body field.
+            open_collaboration_id: Id of the open collaboration (a plan any creator can join).
+            creator_user_open_id: Open id of the creator (an app-scoped id of the creator's account).
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3098,15 +3098,15 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202508/sample_applications/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            product_id: Body field.
-            title: Body field.
-            creator_user_oepn_id: Body field.
-            username: Body field.
-            target_collabration_id: Body field.
-            order_id: Body field.
-            status: Body field. One of `AWAITING_SHIPMENT`, `COMPLETED`, `CONTENT_PENDING`, `DEL_OPEN_COLLAB`, `OPS_CANCELLED`, `OPS_COMPLETED`, `OPS_FAILED`, `OVERDUE_CANCELLED`, `PENDING`, `REJECT_CANCELLED`, `SELLER_NOT_SHIP_CANCELLED`, `SHIPPED` and 3 more.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            product_id: TikTok Shop product id.
+            title: Text matched against product titles.
+            creator_user_oepn_id: Open id of the creator (TikTok's spelling of the name).
+            username: Creator's TikTok handle.
+            target_collabration_id: Id of the target collaboration (TikTok's spelling of the name).
+            order_id: TikTok Shop order id.
+            status: Only sample applications in this state (one of the listed values). One of `AWAITING_SHIPMENT`, `COMPLETED`, `CONTENT_PENDING`, `DEL_OPEN_COLLAB`, `OPS_CANCELLED`, `OPS_COMPLETED`, `OPS_FAILED`, `OVERDUE_CANCELLED`, `PENDING`, `REJECT_CANCELLED`, `SELLER_NOT_SHIP_CANCELLED`, `SHIPPED` and 3 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3163,13 +3163,13 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202508/target_collaborations` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_target_collaboration_v202508` stays on this one.
 
         Args:
-            name: Body field.
-            end_time: Body field.
-            products: Body field. A `CreateTargetCollaborationRequestProduct` or a dict.
-            creator_user_open_ids: Body field.
-            seller_contact_info: Body field. A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
-            free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
-            message: Body field.
+            name: Name of the collaboration, shown to creators.
+            end_time: When the collaboration ends (Unix seconds as a string).
+            products: Products in the collaboration, each with its commission rate (hundredths of a percent). A `CreateTargetCollaborationRequestProduct` or a dict.
+            creator_user_open_ids: Open ids of creators (app-scoped ids of their accounts).
+            seller_contact_info: How creators can reach you (e-mail, phone and so on). A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
+            free_sample_rule: Whether free samples are offered and how many. A `FreeSampleRuleInput` or a dict.
+            message: Message sent to the creators with the invitation.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3227,13 +3227,13 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202508/target_collaborations/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_target_collaborations_v202508` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            collaboration_status: Body field.
-            creator_accept_status: Body field. One of `ACCEPT`, `ALL`.
-            free_sample_setting: Body field.
-            search_param: Body field. A `SearchTargetCollaborationsRequestSearchParam` or a dict.
-            creator_user_open_id: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            collaboration_status: Only collaborations in this status.
+            creator_accept_status: ACCEPT for accepted invitations only, ALL for every invitation.
+            free_sample_setting: Only collaborations with this free sample setting.
+            search_param: Filters of the search (status, keyword and so on). A `SearchTargetCollaborationsRequestSearchParam` or a dict.
+            creator_user_open_id: Open id of the creator (an app-scoped id of the creator's account).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3284,7 +3284,7 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `query_target_collaboration_detail_v202508` stays on this one.
 
         Args:
-            target_collaboration_id: Path parameter.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3334,13 +3334,13 @@ class AffiliateSellerResource(SyncResource):
         `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `update_target_collaboration_v202508` stays on this one.
 
         Args:
-            target_collaboration_id: Path parameter.
-            name: Body field.
-            end_time: Body field.
-            products: Body field. A `UpdateTargetCollaborationRequestProduct` or a dict.
-            creator_user_open_ids: Body field.
-            seller_contact_info: Body field. A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
-            free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
+            name: Name of the collaboration, shown to creators.
+            end_time: When the collaboration ends (Unix seconds as a string).
+            products: Products in the collaboration, each with its commission rate (hundredths of a percent). A `UpdateTargetCollaborationRequestProduct` or a dict.
+            creator_user_open_ids: Open ids of creators (app-scoped ids of their accounts).
+            seller_contact_info: How creators can reach you (e-mail, phone and so on). A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
+            free_sample_rule: Whether free samples are offered and how many. A `FreeSampleRuleInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3393,8 +3393,8 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            target_collaboration_id: Path parameter.
-            category_asset_cipher: Query parameter.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3440,7 +3440,7 @@ class AffiliateSellerResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The file's bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3484,11 +3484,11 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202512/sample_applications/deeplink` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Query parameter.
-            sku_id: Query parameter.
-            campaign_id: Query parameter.
-            collaboration_id: Query parameter.
-            valid_days: Query parameter.
+            product_id: TikTok Shop product id.
+            sku_id: TikTok Shop SKU id.
+            campaign_id: Id of the affiliate campaign.
+            collaboration_id: Id of the affiliate collaboration.
+            valid_days: Days the link stays valid.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3578,10 +3578,10 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202603/compass/offline_task` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            module_type: Body field. One of `BASE`, `CREATOR`.
-            window_type: Body field. One of `PAST_24H`, `PAST_30_DAYS`, `PAST_7_DAYS`.
-            end_day: Body field.
-            plan_type: Body field. One of `ALL`, `OPEN`, `PARTNER`, `TARGET`.
+            module_type: Which data set the task exports; BASE or CREATOR figures.
+            window_type: Period of the data; PAST_24H, PAST_7_DAYS or PAST_30_DAYS.
+            end_day: Last day of the data, as days before today.
+            plan_type: Kind of affiliate plan; OPEN, TARGET, PARTNER or ALL.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3628,7 +3628,7 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202603/compass/offline_tasks` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            doc_type: Query parameter.
+            doc_type: Kind of file the task produced.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3670,7 +3670,7 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            task_id: Path parameter.
+            task_id: Id of the task, returned when it was created.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3713,8 +3713,8 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202605/target_collaborations/conflicts/check` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            creator_open_id_list: Body field.
-            product_id_list: Body field.
+            creator_open_id_list: Open ids of creators (app-scoped ids of their accounts).
+            product_id_list: Product ids to check.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3758,7 +3758,7 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202605/target_collaborations/conflicts/resolve` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conflict_items: Body field. A `ResolveTargetCollaborationConflictsRequestConflictItem` or a dict.
+            conflict_items: Conflicts to resolve, each with its choice. A `ResolveTargetCollaborationConflictsRequestConflictItem` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3879,8 +3879,8 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202608/conversations/{conversation_id}/status` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
-            action: Body field.
+            conversation_id: Id of the chat conversation.
+            action: What to do with the conversation.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3924,8 +3924,8 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202608/creator_outreach/records/query` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_index: Body field.
-            page_size: Body field.
+            page_index: Page number to return, starting at 1.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3987,18 +3987,18 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202608/marketplace_creators/search` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            search_key: Body field.
-            keyword: Body field.
-            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
-            gmv_ranges: Body field.
-            units_sold_ranges: Body field.
-            category: Body field. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
-            content_performance: Body field. A `SearchCreatorsInCreatorMarketplaceRequestContentPerformance` or a dict.
-            affiliate_data: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
-            advanced_filters: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAdvancedFilters` or a dict.
-            data_groups: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            search_key: Text matched against creator names and handles.
+            keyword: Search text matched against names.
+            follower_demographics: Filters on the creators' audience (age, gender, location, count). A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Only creators whose sales fall in these ranges.
+            units_sold_ranges: Only creators whose units sold fall in these ranges.
+            category: Only creators who sell in these product categories. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
+            content_performance: Filters on how the creators' content performs. A `SearchCreatorsInCreatorMarketplaceRequestContentPerformance` or a dict.
+            affiliate_data: Filters on the creators' affiliate figures. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
+            advanced_filters: More creator filters, as given by the advanced search filter list. A `SearchCreatorsInCreatorMarketplaceRequestAdvancedFilters` or a dict.
+            data_groups: Groups of creator data to return (basic info, followers, sales, content, collaboration).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4053,7 +4053,7 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202608/marketplace_creators/search/filter` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            options: Body field. A `GetCreatorMarketplaceAdvancedSearchFiltersRequestOption` or a dict.
+            options: Filter kinds to list the options of. A `GetCreatorMarketplaceAdvancedSearchFiltersRequestOption` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4105,8 +4105,8 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_marketplace_creator_performance_v202608` stays on this one.
 
         Args:
-            creator_user_id: Path parameter.
-            data_groups: Query parameter. One of `BASIC_CREATOR_INFORMATION`, `COLLABORATION`, `CONTENT_PERFORMANCE`, `FOLLOWER_INFORMATION`, `SALES_AND_GMV`.
+            creator_user_id: Id of the creator's TikTok account.
+            data_groups: Groups of creator data to return (basic info, followers, sales, content, collaboration). One of `BASIC_CREATOR_INFORMATION`, `COLLABORATION`, `CONTENT_PERFORMANCE`, `FOLLOWER_INFORMATION`, `SALES_AND_GMV`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4152,7 +4152,7 @@ class AffiliateSellerResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The file's bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4201,12 +4201,12 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            creator_user_open_id: Body field.
-            invitation_group_id: Body field.
-            body_query: Body field `query`.
-            query_type: Body field. One of `PRODUCT_ID`, `PRODUCT_NAME`.
-            invitation_id: Body field.
-            product_filter: Body field. A `QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter` or a dict.
+            creator_user_open_id: Open id of the creator (an app-scoped id of the creator's account).
+            invitation_group_id: Id of the group of invitations sent together.
+            body_query: Text to search for.
+            query_type: What the query is matched against; PRODUCT_ID or PRODUCT_NAME.
+            invitation_id: Id of the invitation sent to the creator.
+            product_filter: Products to limit the details to. A `QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4257,7 +4257,7 @@ class AffiliateSellerResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
 
         Args:
-            creator_infos: Body field. A `CheckCreatorOutreachEligibilityRequestCreatorInfo` or a dict.
+            creator_infos: Creators to check. A `CheckCreatorOutreachEligibilityRequestCreatorInfo` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4459,7 +4459,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202405/open_collaboration_settings` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            auto_add_product: Body field. A `EditOpenCollaborationSettingsRequestAutoAddProduct` or a dict.
+            auto_add_product: Rule for adding new products to the open collaboration automatically. A `EditOpenCollaborationSettingsRequestAutoAddProduct` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4503,9 +4503,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202405/open_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_open_collaboration` calls that.
 
         Args:
-            commission_rate: Body field.
-            product_id: Body field.
-            require_seller_approve_creator: Body field.
+            commission_rate: Commission paid to creators, in hundredths of a percent (1000 = 10%).
+            product_id: TikTok Shop product id.
+            require_seller_approve_creator: True to approve each creator yourself before they join.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4565,14 +4565,14 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202405/open_collaborations/products/search` (version 202405). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            sort_field: Query parameter. One of `commission_rate`, `product_sales_price`, `commission`, `units_sold`.
-            page_token: Query parameter.
-            page_size: Query parameter.
-            category: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestCategory` or a dict.
-            commission_rate_range: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange` or a dict.
-            sales_price_range: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestSalesPriceRange` or a dict.
-            title_keywords: Body field.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `commission_rate`, `product_sales_price`, `commission`, `units_sold`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            category: Product categories to filter by. A `SellerSearchAffiliateOpenCollaborationProductRequestCategory` or a dict.
+            commission_rate_range: Only products whose commission rate falls in this range (hundredths of a percent). A `SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange` or a dict.
+            sales_price_range: Only products whose price falls in this range. A `SellerSearchAffiliateOpenCollaborationProductRequestSalesPriceRange` or a dict.
+            title_keywords: Texts matched against product titles.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4627,9 +4627,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202405/open_collaborations/{open_collaboration_id}/remove_creator` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            open_collaboration_id: Path parameter.
-            creator_user_id: Body field.
-            product_id: Body field.
+            open_collaboration_id: Id of the open collaboration (a plan any creator can join).
+            creator_user_id: Id of the creator's TikTok account.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4674,9 +4674,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202405/orders/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_seller_affiliate_orders` calls that.
 
         Args:
-            version: Query parameter.
-            page_token: Query parameter.
-            page_size: Query parameter.
+            version: Version of the order data to return.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4718,7 +4718,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (version 202405). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            product_id: Path parameter.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4769,13 +4769,13 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202405/target_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_target_collaboration` calls that.
 
         Args:
-            creator_user_ids: Body field.
-            end_time: Body field.
-            free_sample_rule: Body field. A `CreateTargetCollaborationV202405RequestFreeSampleRule` or a dict.
-            message: Body field.
-            name: Body field.
-            products: Body field. A `CreateTargetCollaborationV202405RequestProduct` or a dict.
-            seller_contact_info: Body field. A `SellerContactInfoInput` or a dict.
+            creator_user_ids: Ids of creators' TikTok accounts.
+            end_time: When the collaboration ends (Unix seconds as a string).
+            free_sample_rule: Whether free samples are offered and how many. A `CreateTargetCollaborationV202405RequestFreeSampleRule` or a dict.
+            message: Message sent to the creators with the invitation.
+            name: Name of the collaboration, shown to creators.
+            products: Products in the collaboration, each with its commission rate (hundredths of a percent). A `CreateTargetCollaborationV202405RequestProduct` or a dict.
+            seller_contact_info: How creators can reach you (e-mail, phone and so on). A `SellerContactInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4833,13 +4833,13 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202406/marketplace_creators/search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_search_creatoron_marketplace` calls that.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
-            gmv_ranges: Body field.
-            keyword: Body field.
-            search_key: Body field.
-            units_sold_ranges: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            follower_demographics: Filters on the creators' audience (age, gender, location, count). A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Only creators whose sales fall in these ranges.
+            keyword: Search text matched against names.
+            search_key: Text matched against creator names and handles.
+            units_sold_ranges: Only creators whose units sold fall in these ranges.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4888,7 +4888,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_marketplace_creator_performance` calls that.
 
         Args:
-            creator_user_id: Path parameter.
+            creator_user_id: Id of the creator's TikTok account.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4969,7 +4969,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5017,13 +5017,13 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202409/open_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_open_collaboration` calls that.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            sort_order: Query parameter.
-            sort_field: Query parameter.
-            keyword: Body field.
-            keyword_type: Body field.
-            top_level_category_id: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+            keyword: Search text matched against names.
+            keyword_type: What the keyword is matched against; an id or a name of the product or collaboration.
+            top_level_category_id: Id of a top-level product category.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5083,15 +5083,15 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202409/sample_applications/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_search_sample_applications` calls that.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            creator_user_id: Body field.
-            order_id: Body field.
-            product_id: Body field.
-            status: Body field.
-            target_collabration_id: Body field.
-            title: Body field.
-            username: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            creator_user_id: Id of the creator's TikTok account.
+            order_id: TikTok Shop order id.
+            product_id: TikTok Shop product id.
+            status: Only sample applications in this state (one of the listed values).
+            target_collabration_id: Id of the target collaboration (TikTok's spelling of the name).
+            title: Text matched against product titles.
+            username: Creator's TikTok handle.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5143,8 +5143,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            application_id: Path parameter.
-            content_format: Body field. One of `LIVE`, `VIDEO`.
+            application_id: Id of the creator's sample application.
+            content_format: Kind of content; VIDEO or LIVE.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5189,9 +5189,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_review_sample_applications` calls that.
 
         Args:
-            application_id: Path parameter.
-            reject_reason: Body field.
-            review_result: Body field.
+            application_id: Id of the creator's sample application.
+            reject_reason: Why the request is rejected; a reason key TikTok lists.
+            review_result: APPROVE or REJECT.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5242,13 +5242,13 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202409/target_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_target_collaborations` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            collaboration_status: Body field.
-            creator_accept_status: Body field.
-            creator_user_id: Body field.
-            free_sample_setting: Body field.
-            search_param: Body field. A `SearchTargetCollaborationsV202409RequestSearchParam` or a dict.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            collaboration_status: Only collaborations in this status.
+            creator_accept_status: ACCEPT for accepted invitations only, ALL for every invitation.
+            creator_user_id: Id of the creator's TikTok account.
+            free_sample_setting: Only collaborations with this free sample setting.
+            search_param: Filters of the search (status, keyword and so on). A `SearchTargetCollaborationsV202409RequestSearchParam` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5297,7 +5297,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            target_collaboration_id: Path parameter.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5339,7 +5339,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `query_target_collaboration_detail` calls that.
 
         Args:
-            target_collaboration_id: Path parameter.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5390,13 +5390,13 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `update_target_collaboration` calls that.
 
         Args:
-            target_collaboration_id: Path parameter.
-            creator_user_ids: Body field.
-            end_time: Body field.
-            free_sample_rule: Body field. A `CreateTargetCollaborationV202405RequestFreeSampleRule` or a dict.
-            name: Body field.
-            products: Body field. A `UpdateTargetCollaborationV202409RequestProduct` or a dict.
-            seller_contact_info: Body field. A `SellerContactInfoInput` or a dict.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
+            creator_user_ids: Ids of creators' TikTok accounts.
+            end_time: When the collaboration ends (Unix seconds as a string).
+            free_sample_rule: Whether free samples are offered and how many. A `CreateTargetCollaborationV202405RequestFreeSampleRule` or a dict.
+            name: Name of the collaboration, shown to creators.
+            products: Products in the collaboration, each with its commission rate (hundredths of a percent). A `UpdateTargetCollaborationV202409RequestProduct` or a dict.
+            seller_contact_info: How creators can reach you (e-mail, phone and so on). A `SellerContactInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5446,7 +5446,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202410/open_collaborations/sample_rules` (version 202410). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            product_ids: Query parameter.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5489,8 +5489,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202410/open_collaborations/sample_rules` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Body field.
-            sample_rule: Body field. A `EditOpenCollaborationSampleRuleRequestSampleRule` or a dict.
+            product_id: TikTok Shop product id.
+            sample_rule: Rules for giving free samples. A `EditOpenCollaborationSampleRuleRequestSampleRule` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5537,12 +5537,12 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202410/orders/search` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_seller_affiliate_orders_v202410` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            category_asset_cipher: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            program_id: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            program_id: Id of the affiliate program.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5597,9 +5597,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
+            conversation_id: Id of the chat conversation.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5645,11 +5645,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202412/conversations` (version 202412). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set. Not the default version: `get_conversation_list` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            only_need_conversation_id: Query parameter.
-            conversation_status: Query parameter. One of `ALL`, `UNREAD`, `UNREPLIED`.
-            body_only_need_conversation_id: Body field `only_need_conversation_id`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            only_need_conversation_id: True to return the conversation id only, without messages.
+            conversation_status: Only conversations in this status. One of `ALL`, `UNREAD`, `UNREPLIED`.
+            body_only_need_conversation_id: True to return the conversation id only, without messages.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5698,8 +5698,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202412/conversations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            creator_id: Body field.
-            only_need_conversation_id: Body field.
+            creator_id: Id of the creator.
+            only_need_conversation_id: True to return the conversation id only, without messages.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5790,9 +5790,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
-            content: Body field.
-            msg_type: Body field. One of `CRM_TEXT_WITH_IMAGE_CARD`, `CRM_TEXT_WITH_PRODUCTS_CARD`, `FREE_SAMPLE_CARD`, `IMAGE`, `PRODUCT_CARD`, `TARGET_COLLABORATION_CARD`, `TEXT`.
+            conversation_id: Id of the chat conversation.
+            content: The message text, or for other kinds the JSON content the kind needs.
+            msg_type: Kind of message; TEXT, IMAGE, or a card (product, free sample, target collaboration, CRM text with image or products). One of `CRM_TEXT_WITH_IMAGE_CARD`, `CRM_TEXT_WITH_PRODUCTS_CARD`, `FREE_SAMPLE_CARD`, `IMAGE`, `PRODUCT_CARD`, `TARGET_COLLABORATION_CARD`, `TEXT`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5835,7 +5835,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202412/conversatons/read` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_ids: Body field.
+            conversation_ids: Ids of chat conversations.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5878,8 +5878,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202412/open_collaborations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_open_collaboration_v202412` stays on this one.
 
         Args:
-            commission_rate: Body field.
-            product_id: Body field.
+            commission_rate: Commission paid to creators, in hundredths of a percent (1000 = 10%).
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5925,9 +5925,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            product_id: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5975,13 +5975,13 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202412/open_collaborations/search` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_open_collaboration_v202412` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            sort_order: Query parameter.
-            sort_field: Query parameter.
-            keyword: Body field.
-            keyword_type: Body field. One of `PRODUCT_ID`, `PRODUCT_NAME`.
-            top_level_category_id: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+            keyword: Search text matched against names.
+            keyword_type: What the keyword is matched against; an id or a name of the product or collaboration. One of `PRODUCT_ID`, `PRODUCT_NAME`.
+            top_level_category_id: Id of a top-level product category.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6035,7 +6035,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `query_target_collaboration_detail` calls that.
 
         Args:
-            target_collaboration_id: Path parameter.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6080,10 +6080,10 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202505/conversations` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_conversation_list_v202505` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            only_need_conversation_id: Query parameter.
-            body_only_need_conversation_id: Body field `only_need_conversation_id`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            only_need_conversation_id: True to return the conversation id only, without messages.
+            body_only_need_conversation_id: True to return the conversation id only, without messages.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6140,13 +6140,13 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202505/marketplace_creators/search` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `seller_search_creatoron_marketplace_v202505` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
-            gmv_ranges: Body field.
-            keyword: Body field.
-            search_key: Body field.
-            units_sold_ranges: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            follower_demographics: Filters on the creators' audience (age, gender, location, count). A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Only creators whose sales fall in these ranges.
+            keyword: Search text matched against names.
+            search_key: Text matched against creator names and handles.
+            units_sold_ranges: Only creators whose units sold fall in these ranges.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6197,7 +6197,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_marketplace_creator_performance` calls that.
 
         Args:
-            creator_user_id: Path parameter.
+            creator_user_id: Id of the creator's TikTok account.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6247,15 +6247,15 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202507/sample_applications/search` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `seller_search_sample_applications_v202507` stays on this one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            creator_user_id: Body field.
-            order_id: Body field.
-            product_id: Body field.
-            status: Body field.
-            target_collabration_id: Body field.
-            title: Body field.
-            username: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            creator_user_id: Id of the creator's TikTok account.
+            order_id: TikTok Shop order id.
+            product_id: TikTok Shop product id.
+            status: Only sample applications in this state (one of the listed values).
+            target_collabration_id: Id of the target collaboration (TikTok's spelling of the name).
+            title: Text matched against product titles.
+            username: Creator's TikTok handle.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6310,9 +6310,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `seller_review_sample_applications_v202507` stays on this one.
 
         Args:
-            application_id: Path parameter.
-            reject_reason: Body field. One of `NOT_MATCH`, `OFFLINE`, `OTHER`, `OUT_OF_STOCK`.
-            review_result: Body field. One of `APPROVE`, `REJECT`.
+            application_id: Id of the creator's sample application.
+            reject_reason: Why you refuse the sample: OUT_OF_STOCK, OFFLINE (product no longer sold), NOT_MATCH (creator does not fit), OTHER.
+            review_result: APPROVE or REJECT.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6358,8 +6358,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202508/conversations` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            creator_open_id: Body field.
-            only_need_conversation_id: Body field.
+            creator_open_id: Open id of the creator (an app-scoped id of the creator's account).
+            only_need_conversation_id: True to return the conversation id only, without messages.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6420,17 +6420,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202508/marketplace_creators/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_search_creatoron_marketplace` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            search_key: Body field.
-            keyword: Body field.
-            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
-            gmv_ranges: Body field.
-            units_sold_ranges: Body field.
-            advanced_filters: Body field. A `SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters` or a dict.
-            affiliate_data: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
-            category: Body field. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
-            content_performance: Body field. A `SearchCreatorsInCreatorMarketplaceRequestContentPerformance` or a dict.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            search_key: Text matched against creator names and handles.
+            keyword: Search text matched against names.
+            follower_demographics: Filters on the creators' audience (age, gender, location, count). A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Only creators whose sales fall in these ranges.
+            units_sold_ranges: Only creators whose units sold fall in these ranges.
+            advanced_filters: More creator filters, as given by the advanced search filter list. A `SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters` or a dict.
+            affiliate_data: Filters on the creators' affiliate figures. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
+            category: Only creators who sell in these product categories. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
+            content_performance: Filters on how the creators' content performs. A `SearchCreatorsInCreatorMarketplaceRequestContentPerformance` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6483,7 +6483,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_marketplace_creator_performance` calls that.
 
         Args:
-            creator_user_id: Path parameter.
+            creator_user_id: Id of the creator's TikTok account.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6527,9 +6527,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            product_id: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6573,9 +6573,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            open_collaboration_id: Path parameter.
-            creator_user_open_id: Body field.
-            product_id: Body field.
+            open_collaboration_id: Id of the open collaboration (a plan any creator can join).
+            creator_user_open_id: Open id of the creator (an app-scoped id of the creator's account).
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6643,15 +6643,15 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202508/sample_applications/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            product_id: Body field.
-            title: Body field.
-            creator_user_oepn_id: Body field.
-            username: Body field.
-            target_collabration_id: Body field.
-            order_id: Body field.
-            status: Body field. One of `AWAITING_SHIPMENT`, `COMPLETED`, `CONTENT_PENDING`, `DEL_OPEN_COLLAB`, `OPS_CANCELLED`, `OPS_COMPLETED`, `OPS_FAILED`, `OVERDUE_CANCELLED`, `PENDING`, `REJECT_CANCELLED`, `SELLER_NOT_SHIP_CANCELLED`, `SHIPPED` and 3 more.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            product_id: TikTok Shop product id.
+            title: Text matched against product titles.
+            creator_user_oepn_id: Open id of the creator (TikTok's spelling of the name).
+            username: Creator's TikTok handle.
+            target_collabration_id: Id of the target collaboration (TikTok's spelling of the name).
+            order_id: TikTok Shop order id.
+            status: Only sample applications in this state (one of the listed values). One of `AWAITING_SHIPMENT`, `COMPLETED`, `CONTENT_PENDING`, `DEL_OPEN_COLLAB`, `OPS_CANCELLED`, `OPS_COMPLETED`, `OPS_FAILED`, `OVERDUE_CANCELLED`, `PENDING`, `REJECT_CANCELLED`, `SELLER_NOT_SHIP_CANCELLED`, `SHIPPED` and 3 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6708,13 +6708,13 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202508/target_collaborations` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_target_collaboration_v202508` stays on this one.
 
         Args:
-            name: Body field.
-            end_time: Body field.
-            products: Body field. A `CreateTargetCollaborationRequestProduct` or a dict.
-            creator_user_open_ids: Body field.
-            seller_contact_info: Body field. A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
-            free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
-            message: Body field.
+            name: Name of the collaboration, shown to creators.
+            end_time: When the collaboration ends (Unix seconds as a string).
+            products: Products in the collaboration, each with its commission rate (hundredths of a percent). A `CreateTargetCollaborationRequestProduct` or a dict.
+            creator_user_open_ids: Open ids of creators (app-scoped ids of their accounts).
+            seller_contact_info: How creators can reach you (e-mail, phone and so on). A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
+            free_sample_rule: Whether free samples are offered and how many. A `FreeSampleRuleInput` or a dict.
+            message: Message sent to the creators with the invitation.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6772,13 +6772,13 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202508/target_collaborations/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_target_collaborations_v202508` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            collaboration_status: Body field.
-            creator_accept_status: Body field. One of `ACCEPT`, `ALL`.
-            free_sample_setting: Body field.
-            search_param: Body field. A `SearchTargetCollaborationsRequestSearchParam` or a dict.
-            creator_user_open_id: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            collaboration_status: Only collaborations in this status.
+            creator_accept_status: ACCEPT for accepted invitations only, ALL for every invitation.
+            free_sample_setting: Only collaborations with this free sample setting.
+            search_param: Filters of the search (status, keyword and so on). A `SearchTargetCollaborationsRequestSearchParam` or a dict.
+            creator_user_open_id: Open id of the creator (an app-scoped id of the creator's account).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6829,7 +6829,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `query_target_collaboration_detail_v202508` stays on this one.
 
         Args:
-            target_collaboration_id: Path parameter.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6879,13 +6879,13 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `update_target_collaboration_v202508` stays on this one.
 
         Args:
-            target_collaboration_id: Path parameter.
-            name: Body field.
-            end_time: Body field.
-            products: Body field. A `UpdateTargetCollaborationRequestProduct` or a dict.
-            creator_user_open_ids: Body field.
-            seller_contact_info: Body field. A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
-            free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
+            name: Name of the collaboration, shown to creators.
+            end_time: When the collaboration ends (Unix seconds as a string).
+            products: Products in the collaboration, each with its commission rate (hundredths of a percent). A `UpdateTargetCollaborationRequestProduct` or a dict.
+            creator_user_open_ids: Open ids of creators (app-scoped ids of their accounts).
+            seller_contact_info: How creators can reach you (e-mail, phone and so on). A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
+            free_sample_rule: Whether free samples are offered and how many. A `FreeSampleRuleInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6938,8 +6938,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            target_collaboration_id: Path parameter.
-            category_asset_cipher: Query parameter.
+            target_collaboration_id: Id of the target collaboration (a plan offered to chosen creators).
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6985,7 +6985,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The file's bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7029,11 +7029,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202512/sample_applications/deeplink` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Query parameter.
-            sku_id: Query parameter.
-            campaign_id: Query parameter.
-            collaboration_id: Query parameter.
-            valid_days: Query parameter.
+            product_id: TikTok Shop product id.
+            sku_id: TikTok Shop SKU id.
+            campaign_id: Id of the affiliate campaign.
+            collaboration_id: Id of the affiliate collaboration.
+            valid_days: Days the link stays valid.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7123,10 +7123,10 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202603/compass/offline_task` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            module_type: Body field. One of `BASE`, `CREATOR`.
-            window_type: Body field. One of `PAST_24H`, `PAST_30_DAYS`, `PAST_7_DAYS`.
-            end_day: Body field.
-            plan_type: Body field. One of `ALL`, `OPEN`, `PARTNER`, `TARGET`.
+            module_type: Which data set the task exports; BASE or CREATOR figures.
+            window_type: Period of the data; PAST_24H, PAST_7_DAYS or PAST_30_DAYS.
+            end_day: Last day of the data, as days before today.
+            plan_type: Kind of affiliate plan; OPEN, TARGET, PARTNER or ALL.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7173,7 +7173,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202603/compass/offline_tasks` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            doc_type: Query parameter.
+            doc_type: Kind of file the task produced.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7215,7 +7215,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            task_id: Path parameter.
+            task_id: Id of the task, returned when it was created.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7258,8 +7258,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202605/target_collaborations/conflicts/check` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            creator_open_id_list: Body field.
-            product_id_list: Body field.
+            creator_open_id_list: Open ids of creators (app-scoped ids of their accounts).
+            product_id_list: Product ids to check.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7303,7 +7303,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202605/target_collaborations/conflicts/resolve` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conflict_items: Body field. A `ResolveTargetCollaborationConflictsRequestConflictItem` or a dict.
+            conflict_items: Conflicts to resolve, each with its choice. A `ResolveTargetCollaborationConflictsRequestConflictItem` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7424,8 +7424,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202608/conversations/{conversation_id}/status` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
-            action: Body field.
+            conversation_id: Id of the chat conversation.
+            action: What to do with the conversation.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7469,8 +7469,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202608/creator_outreach/records/query` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_index: Body field.
-            page_size: Body field.
+            page_index: Page number to return, starting at 1.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7532,18 +7532,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202608/marketplace_creators/search` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            search_key: Body field.
-            keyword: Body field.
-            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
-            gmv_ranges: Body field.
-            units_sold_ranges: Body field.
-            category: Body field. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
-            content_performance: Body field. A `SearchCreatorsInCreatorMarketplaceRequestContentPerformance` or a dict.
-            affiliate_data: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
-            advanced_filters: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAdvancedFilters` or a dict.
-            data_groups: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            search_key: Text matched against creator names and handles.
+            keyword: Search text matched against names.
+            follower_demographics: Filters on the creators' audience (age, gender, location, count). A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Only creators whose sales fall in these ranges.
+            units_sold_ranges: Only creators whose units sold fall in these ranges.
+            category: Only creators who sell in these product categories. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
+            content_performance: Filters on how the creators' content performs. A `SearchCreatorsInCreatorMarketplaceRequestContentPerformance` or a dict.
+            affiliate_data: Filters on the creators' affiliate figures. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
+            advanced_filters: More creator filters, as given by the advanced search filter list. A `SearchCreatorsInCreatorMarketplaceRequestAdvancedFilters` or a dict.
+            data_groups: Groups of creator data to return (basic info, followers, sales, content, collaboration).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7598,7 +7598,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202608/marketplace_creators/search/filter` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            options: Body field. A `GetCreatorMarketplaceAdvancedSearchFiltersRequestOption` or a dict.
+            options: Filter kinds to list the options of. A `GetCreatorMarketplaceAdvancedSearchFiltersRequestOption` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7650,8 +7650,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_marketplace_creator_performance_v202608` stays on this one.
 
         Args:
-            creator_user_id: Path parameter.
-            data_groups: Query parameter. One of `BASIC_CREATOR_INFORMATION`, `COLLABORATION`, `CONTENT_PERFORMANCE`, `FOLLOWER_INFORMATION`, `SALES_AND_GMV`.
+            creator_user_id: Id of the creator's TikTok account.
+            data_groups: Groups of creator data to return (basic info, followers, sales, content, collaboration). One of `BASIC_CREATOR_INFORMATION`, `COLLABORATION`, `CONTENT_PERFORMANCE`, `FOLLOWER_INFORMATION`, `SALES_AND_GMV`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7697,7 +7697,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The file's bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7746,12 +7746,12 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            creator_user_open_id: Body field.
-            invitation_group_id: Body field.
-            body_query: Body field `query`.
-            query_type: Body field. One of `PRODUCT_ID`, `PRODUCT_NAME`.
-            invitation_id: Body field.
-            product_filter: Body field. A `QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter` or a dict.
+            creator_user_open_id: Open id of the creator (an app-scoped id of the creator's account).
+            invitation_group_id: Id of the group of invitations sent together.
+            body_query: Text to search for.
+            query_type: What the query is matched against; PRODUCT_ID or PRODUCT_NAME.
+            invitation_id: Id of the invitation sent to the creator.
+            product_filter: Products to limit the details to. A `QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7802,7 +7802,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
 
         Args:
-            creator_infos: Body field. A `CheckCreatorOutreachEligibilityRequestCreatorInfo` or a dict.
+            creator_infos: Creators to check. A `CheckCreatorOutreachEligibilityRequestCreatorInfo` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

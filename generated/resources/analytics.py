@@ -760,7 +760,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/core_stats` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -799,7 +799,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -838,7 +838,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -877,7 +877,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/product_stats` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -916,7 +916,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/traffic_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -955,7 +955,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/user_portraits` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -994,7 +994,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/view_trend_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1035,9 +1035,9 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202403/videos/performances` (version 202403). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            video_ids: Query parameter.
-            start_time_ge: Query parameter. Unix seconds or an aware `datetime`.
-            end_time_le: Query parameter. Unix seconds or an aware `datetime`.
+            video_ids: Ids of videos.
+            start_time_ge: Only items that started at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            end_time_le: Only items that ended at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1081,11 +1081,11 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202405/shop/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_performance` calls that.
 
         Args:
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            start_date_ge: Query parameter.
-            with_comparison: Query parameter.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            with_comparison: True to also get the figures of the previous period of equal length.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1139,13 +1139,13 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202405/shop_products/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_list` calls that.
 
         Args:
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
-            start_date_ge: Query parameter.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1200,12 +1200,12 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202405/shop_products/{product_id}/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_detail` calls that.
 
         Args:
-            product_id: Path parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            start_date_ge: Query parameter.
-            with_comparison: Query parameter.
+            product_id: TikTok Shop product id.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            with_comparison: True to also get the figures of the previous period of equal length.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1261,14 +1261,14 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202406/shop_skus/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_sku_performance_list` calls that.
 
         Args:
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            product_id: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `sku_orders`, `units_sold`.
-            sort_order: Query parameter. One of `DESC`, `ASC`.
-            start_date_ge: Query parameter.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            product_id: TikTok Shop product id.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `sku_orders`, `units_sold`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1324,12 +1324,12 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_sku_performance_detail` calls that.
 
         Args:
-            sku_id: Path parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            start_date_ge: Query parameter.
-            with_comparison: Query parameter.
+            sku_id: TikTok Shop SKU id.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            with_comparison: True to also get the figures of the previous period of equal length.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1383,12 +1383,12 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202409/shop_videos/overview_performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_overview_v202409` stays on this one.
 
         Args:
-            account_type: Query parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            start_date_ge: Query parameter.
-            with_comparison: Query parameter.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            with_comparison: True to also get the figures of the previous period of equal length.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1446,14 +1446,14 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202409/shop_videos/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_list` calls that.
 
         Args:
-            account_type: Query parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
-            start_date_ge: Query parameter.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1509,12 +1509,12 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202409/shop_videos/{video_id}/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_details` calls that.
 
         Args:
-            video_id: Path parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            start_date_ge: Query parameter.
-            with_comparison: Query parameter.
+            video_id: Id of the video.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            with_comparison: True to also get the figures of the previous period of equal length.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1570,14 +1570,14 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_product_performance_list` calls that.
 
         Args:
-            video_id: Path parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
-            start_date_ge: Query parameter.
+            video_id: Id of the video.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1627,7 +1627,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/core_stats` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1666,7 +1666,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1705,7 +1705,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1744,7 +1744,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/product_stats` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1783,7 +1783,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1822,7 +1822,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/user_portraits` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1861,7 +1861,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1906,12 +1906,12 @@ class AnalyticsResource(SyncResource):
         `POST /analytics/202503/shop_lives/overview_performance` (version 202503). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            with_comparison: Query parameter.
-            granularity: Query parameter.
-            currency: Query parameter.
-            account_type: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            with_comparison: True to also get the figures of the previous period of equal length.
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1967,14 +1967,14 @@ class AnalyticsResource(SyncResource):
         `POST /analytics/202505/shop_lives/performance` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
-            currency: Query parameter.
-            page_token: Query parameter.
-            account_type: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2030,12 +2030,12 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202508/shop_lives/overview_performance` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_overview` calls that.
 
         Args:
-            account_type: Query parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            start_date_ge: Query parameter.
-            with_comparison: Query parameter.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            with_comparison: True to also get the figures of the previous period of equal length.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2100,14 +2100,14 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202508/shop_lives/performance` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_list` calls that.
 
         Args:
-            account_type: Query parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `products_added`, `different_products_sold`, `sku_orders`, `unit_sold`, `customers`, `24h_live_gmv`.
-            sort_order: Query parameter.
-            start_date_ge: Query parameter.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `products_added`, `different_products_sold`, `sku_orders`, `unit_sold`, `customers`, `24h_live_gmv`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2161,10 +2161,10 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202509/shop/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_performance` calls that.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            currency: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2216,12 +2216,12 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202509/shop_lives/overview_performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_overview` calls that.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            today: Query parameter.
-            granularity: Query parameter.
-            currency: Query parameter.
-            account_type: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            today: True for today's figures so far instead of the date range.
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2286,14 +2286,14 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202509/shop_lives/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_list` calls that.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `products_added`, `different_products_sold`, `sku_orders`, `items_sold`, `customers`, `24h_live_gmv`.
-            sort_order: Query parameter.
-            currency: Query parameter.
-            page_token: Query parameter.
-            account_type: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `products_added`, `different_products_sold`, `sku_orders`, `items_sold`, `customers`, `24h_live_gmv`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2352,15 +2352,15 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202509/shop_products/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_list` calls that.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `items_sold`, `orders`.
-            sort_order: Query parameter.
-            currency: Query parameter.
-            category_filter: Query parameter.
-            product_status_filter: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `items_sold`, `orders`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            category_filter: Only products of these category ids.
+            product_status_filter: Only products that are LIVE, INACTIVE, or ALL.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2416,11 +2416,11 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202509/shop_products/{product_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_product_performance_detail_v202509` stays on this one.
 
         Args:
-            product_id: Path parameter.
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
+            product_id: TikTok Shop product id.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2479,16 +2479,16 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202509/shop_skus/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_sku_performance_list_v202509` stays on this one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `sku_orders`, `units_sold`.
-            sort_order: Query parameter. One of `DESC`, `ASC`.
-            category_filter: Query parameter.
-            product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
-            product_ids: Query parameter.
-            currency: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `sku_orders`, `units_sold`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            category_filter: Only products of these category ids.
+            product_status_filter: Only products that are LIVE, INACTIVE, or ALL.
+            product_ids: TikTok Shop product ids.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2547,11 +2547,11 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202509/shop_skus/{sku_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_sku_performance_detail_v202509` stays on this one.
 
         Args:
-            sku_id: Path parameter.
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter.
+            sku_id: TikTok Shop SKU id.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2606,12 +2606,12 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202509/shop_videos/overview_performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_overview` calls that.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            today: Query parameter.
-            granularity: Query parameter.
-            currency: Query parameter.
-            account_type: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            today: True for today's figures so far instead of the date range.
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2670,14 +2670,14 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202509/shop_videos/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_list` calls that.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `gpm`, `avg_customers`, `sku_orders`, `items_sold`, `views`, `click_through_rate`.
-            sort_order: Query parameter.
-            currency: Query parameter.
-            page_token: Query parameter.
-            account_type: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `gpm`, `avg_customers`, `sku_orders`, `items_sold`, `views`, `click_through_rate`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2732,11 +2732,11 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202509/shop_videos/{video_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_details_v202509` stays on this one.
 
         Args:
-            video_id: Path parameter.
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
+            video_id: Id of the video.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2793,14 +2793,14 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202509/shop_videos/{video_id}/products/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_product_performance_list_v202509` stays on this one.
 
         Args:
-            video_id: Path parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `daily_avg_buyers`, `gmv`, `units_sold`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
-            page_token: Query parameter.
-            start_date_ge: Query parameter.
+            video_id: Id of the video.
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `daily_avg_buyers`, `gmv`, `units_sold`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2854,8 +2854,8 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202510/shop/performance/{date}/performance_per_hour` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            date: Path parameter.
-            currency: Query parameter. One of `LOCAL`, `USD`.
+            date: Day to report on, YYYY-MM-DD in the shop's time zone.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2899,9 +2899,9 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            live_id: Path parameter.
-            page_token: Query parameter.
-            currency: Query parameter.
+            live_id: Id of the LIVE session.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2946,10 +2946,10 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202511/creators/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            date: Query parameter.
-            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
-            author_type: Query parameter. One of `AFFILIATE`, `ALL`, `CHANNEL`, `OFFICIAL`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
+            date: Day to report on, YYYY-MM-DD in the shop's time zone.
+            time_slot: Period of the ranking; 1D, 7D or 30D days back from the given date.
+            author_type: Whose content to count; ALL, OFFICIAL, AFFILIATE or CHANNEL accounts.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2993,9 +2993,9 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202511/lives/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            date: Query parameter.
-            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
-            currency: Query parameter.
+            date: Day to report on, YYYY-MM-DD in the shop's time zone.
+            time_slot: Period of the ranking; 1D, 7D or 30D days back from the given date.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3040,10 +3040,10 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202511/products/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_id: Query parameter.
-            date: Query parameter.
-            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
-            currency: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            date: Day to report on, YYYY-MM-DD in the shop's time zone.
+            time_slot: Period of the ranking; 1D, 7D or 30D days back from the given date.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3087,9 +3087,9 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202511/videos/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            date: Query parameter.
-            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
-            currency: Query parameter.
+            date: Day to report on, YYYY-MM-DD in the shop's time zone.
+            time_slot: Period of the ranking; 1D, 7D or 30D days back from the given date.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3144,10 +3144,10 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202512/shop/{live_id}/products_performance` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            live_id: Path parameter.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            sort_field: Query parameter. One of `direct_gmv`, `items_sold`, `customers`, `created_sku_orders`, `sku_orders`, `main_orders`, `product_impressions`, `produt_clicks`.
-            currency: Query parameter.
+            live_id: Id of the LIVE session.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `direct_gmv`, `items_sold`, `customers`, `created_sku_orders`, `sku_orders`, `main_orders`, `product_impressions`, `produt_clicks`.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3202,15 +3202,15 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202605/shop_products/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_product_performance_list_v202605` stays on this one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `items_sold`, `orders`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
-            category_filter: Query parameter.
-            product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `items_sold`, `orders`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            category_filter: Only products of these category ids.
+            product_status_filter: Only products that are LIVE, INACTIVE, or ALL.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3282,14 +3282,14 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202605/shop_videos/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_list_v202605` stays on this one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `avg_customers`, `click_through_rate`, `gmv`, `gpm`, `items_sold`, `post_time`, `sku_orders`, `views`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
-            page_token: Query parameter.
-            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `avg_customers`, `click_through_rate`, `gmv`, `gpm`, `items_sold`, `post_time`, `sku_orders`, `views`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3342,7 +3342,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202606/shop_performances/metrics` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3386,9 +3386,9 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            metric_code: Path parameter.
-            locale: Query parameter.
-            trend_duration_days: Query parameter.
+            metric_code: Code of the shop performance metric.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            trend_duration_days: Number of days of trend data to return.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3433,10 +3433,10 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            metric_code: Path parameter.
-            locale: Query parameter.
-            page_token: Query parameter.
-            page_size: Query parameter.
+            metric_code: Code of the shop performance metric.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer (at most 100).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3484,8 +3484,8 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            metric_code: Path parameter.
-            locale: Query parameter.
+            metric_code: Code of the shop performance metric.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3527,7 +3527,7 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202606/shop_performances/overview` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3572,10 +3572,10 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202609/shop/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_performance_v202609` stays on this one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3629,12 +3629,12 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202609/shop_lives/overview_performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_live_performance_overview_v202609` stays on this one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            today: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
-            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `LINKED_ACCOUNTS`.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            today: True for today's figures so far instead of the date range.
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3700,14 +3700,14 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202609/shop_lives/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_live_performance_list_v202609` stays on this one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `attributed_customers`, `live_attributed_gmv`, `live_attributed_items_sold`, `live_attributed_sku_orders`, `products_added`, `products_sold`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
-            page_token: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+            page_size: Results per page, a positive integer (at most 100).
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `attributed_customers`, `live_attributed_gmv`, `live_attributed_items_sold`, `live_attributed_sku_orders`, `products_added`, `products_sold`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3766,11 +3766,11 @@ class AnalyticsResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            video_ids: Query parameter.
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
+            video_ids: Ids of videos.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3826,12 +3826,12 @@ class AnalyticsResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist. Prefer `get_shop_video_performance_overview`.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            today: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
-            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            today: True for today's figures so far instead of the date range.
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4006,7 +4006,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/core_stats` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4045,7 +4045,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4084,7 +4084,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4123,7 +4123,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/product_stats` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4162,7 +4162,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/traffic_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4201,7 +4201,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/user_portraits` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4240,7 +4240,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202309/live_rooms/{live_room_id}/view_trend_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4281,9 +4281,9 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202403/videos/performances` (version 202403). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            video_ids: Query parameter.
-            start_time_ge: Query parameter. Unix seconds or an aware `datetime`.
-            end_time_le: Query parameter. Unix seconds or an aware `datetime`.
+            video_ids: Ids of videos.
+            start_time_ge: Only items that started at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            end_time_le: Only items that ended at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4327,11 +4327,11 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202405/shop/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_performance` calls that.
 
         Args:
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            start_date_ge: Query parameter.
-            with_comparison: Query parameter.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            with_comparison: True to also get the figures of the previous period of equal length.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4385,13 +4385,13 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202405/shop_products/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_list` calls that.
 
         Args:
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
-            start_date_ge: Query parameter.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4446,12 +4446,12 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202405/shop_products/{product_id}/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_detail` calls that.
 
         Args:
-            product_id: Path parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            start_date_ge: Query parameter.
-            with_comparison: Query parameter.
+            product_id: TikTok Shop product id.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            with_comparison: True to also get the figures of the previous period of equal length.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4507,14 +4507,14 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202406/shop_skus/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_sku_performance_list` calls that.
 
         Args:
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            product_id: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `sku_orders`, `units_sold`.
-            sort_order: Query parameter. One of `DESC`, `ASC`.
-            start_date_ge: Query parameter.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            product_id: TikTok Shop product id.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `sku_orders`, `units_sold`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4570,12 +4570,12 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_sku_performance_detail` calls that.
 
         Args:
-            sku_id: Path parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            start_date_ge: Query parameter.
-            with_comparison: Query parameter.
+            sku_id: TikTok Shop SKU id.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            with_comparison: True to also get the figures of the previous period of equal length.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4629,12 +4629,12 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202409/shop_videos/overview_performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_overview_v202409` stays on this one.
 
         Args:
-            account_type: Query parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            start_date_ge: Query parameter.
-            with_comparison: Query parameter.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            with_comparison: True to also get the figures of the previous period of equal length.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4692,14 +4692,14 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202409/shop_videos/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_list` calls that.
 
         Args:
-            account_type: Query parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
-            start_date_ge: Query parameter.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4755,12 +4755,12 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202409/shop_videos/{video_id}/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_details` calls that.
 
         Args:
-            video_id: Path parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            start_date_ge: Query parameter.
-            with_comparison: Query parameter.
+            video_id: Id of the video.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            with_comparison: True to also get the figures of the previous period of equal length.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4816,14 +4816,14 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_product_performance_list` calls that.
 
         Args:
-            video_id: Path parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
-            start_date_ge: Query parameter.
+            video_id: Id of the video.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4873,7 +4873,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/core_stats` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4912,7 +4912,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4951,7 +4951,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4990,7 +4990,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/product_stats` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5029,7 +5029,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5068,7 +5068,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/user_portraits` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5107,7 +5107,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            live_room_id: Path parameter.
+            live_room_id: Id of the LIVE room (one LIVE session).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5152,12 +5152,12 @@ class AsyncAnalyticsResource(AsyncResource):
         `POST /analytics/202503/shop_lives/overview_performance` (version 202503). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            with_comparison: Query parameter.
-            granularity: Query parameter.
-            currency: Query parameter.
-            account_type: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            with_comparison: True to also get the figures of the previous period of equal length.
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5213,14 +5213,14 @@ class AsyncAnalyticsResource(AsyncResource):
         `POST /analytics/202505/shop_lives/performance` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
-            currency: Query parameter.
-            page_token: Query parameter.
-            account_type: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5276,12 +5276,12 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202508/shop_lives/overview_performance` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_overview` calls that.
 
         Args:
-            account_type: Query parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            start_date_ge: Query parameter.
-            with_comparison: Query parameter.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            with_comparison: True to also get the figures of the previous period of equal length.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5346,14 +5346,14 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202508/shop_lives/performance` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_list` calls that.
 
         Args:
-            account_type: Query parameter.
-            currency: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `products_added`, `different_products_sold`, `sku_orders`, `unit_sold`, `customers`, `24h_live_gmv`.
-            sort_order: Query parameter.
-            start_date_ge: Query parameter.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `products_added`, `different_products_sold`, `sku_orders`, `unit_sold`, `customers`, `24h_live_gmv`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5407,10 +5407,10 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202509/shop/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_performance` calls that.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter.
-            currency: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5462,12 +5462,12 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202509/shop_lives/overview_performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_overview` calls that.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            today: Query parameter.
-            granularity: Query parameter.
-            currency: Query parameter.
-            account_type: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            today: True for today's figures so far instead of the date range.
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5532,14 +5532,14 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202509/shop_lives/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_list` calls that.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `products_added`, `different_products_sold`, `sku_orders`, `items_sold`, `customers`, `24h_live_gmv`.
-            sort_order: Query parameter.
-            currency: Query parameter.
-            page_token: Query parameter.
-            account_type: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `products_added`, `different_products_sold`, `sku_orders`, `items_sold`, `customers`, `24h_live_gmv`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5598,15 +5598,15 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202509/shop_products/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_list` calls that.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `items_sold`, `orders`.
-            sort_order: Query parameter.
-            currency: Query parameter.
-            category_filter: Query parameter.
-            product_status_filter: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `items_sold`, `orders`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            category_filter: Only products of these category ids.
+            product_status_filter: Only products that are LIVE, INACTIVE, or ALL.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5662,11 +5662,11 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202509/shop_products/{product_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_product_performance_detail_v202509` stays on this one.
 
         Args:
-            product_id: Path parameter.
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
+            product_id: TikTok Shop product id.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5725,16 +5725,16 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202509/shop_skus/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_sku_performance_list_v202509` stays on this one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `sku_orders`, `units_sold`.
-            sort_order: Query parameter. One of `DESC`, `ASC`.
-            category_filter: Query parameter.
-            product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
-            product_ids: Query parameter.
-            currency: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `sku_orders`, `units_sold`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            category_filter: Only products of these category ids.
+            product_status_filter: Only products that are LIVE, INACTIVE, or ALL.
+            product_ids: TikTok Shop product ids.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5793,11 +5793,11 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202509/shop_skus/{sku_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_sku_performance_detail_v202509` stays on this one.
 
         Args:
-            sku_id: Path parameter.
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter.
+            sku_id: TikTok Shop SKU id.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5852,12 +5852,12 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202509/shop_videos/overview_performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_overview` calls that.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            today: Query parameter.
-            granularity: Query parameter.
-            currency: Query parameter.
-            account_type: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            today: True for today's figures so far instead of the date range.
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5916,14 +5916,14 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202509/shop_videos/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_list` calls that.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `gpm`, `avg_customers`, `sku_orders`, `items_sold`, `views`, `click_through_rate`.
-            sort_order: Query parameter.
-            currency: Query parameter.
-            page_token: Query parameter.
-            account_type: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `gpm`, `avg_customers`, `sku_orders`, `items_sold`, `views`, `click_through_rate`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5978,11 +5978,11 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202509/shop_videos/{video_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_details_v202509` stays on this one.
 
         Args:
-            video_id: Path parameter.
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
+            video_id: Id of the video.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6039,14 +6039,14 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202509/shop_videos/{video_id}/products/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_product_performance_list_v202509` stays on this one.
 
         Args:
-            video_id: Path parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `daily_avg_buyers`, `gmv`, `units_sold`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
-            page_token: Query parameter.
-            start_date_ge: Query parameter.
+            video_id: Id of the video.
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `daily_avg_buyers`, `gmv`, `units_sold`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6100,8 +6100,8 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202510/shop/performance/{date}/performance_per_hour` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            date: Path parameter.
-            currency: Query parameter. One of `LOCAL`, `USD`.
+            date: Day to report on, YYYY-MM-DD in the shop's time zone.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6145,9 +6145,9 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            live_id: Path parameter.
-            page_token: Query parameter.
-            currency: Query parameter.
+            live_id: Id of the LIVE session.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6192,10 +6192,10 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202511/creators/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            date: Query parameter.
-            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
-            author_type: Query parameter. One of `AFFILIATE`, `ALL`, `CHANNEL`, `OFFICIAL`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
+            date: Day to report on, YYYY-MM-DD in the shop's time zone.
+            time_slot: Period of the ranking; 1D, 7D or 30D days back from the given date.
+            author_type: Whose content to count; ALL, OFFICIAL, AFFILIATE or CHANNEL accounts.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6239,9 +6239,9 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202511/lives/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            date: Query parameter.
-            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
-            currency: Query parameter.
+            date: Day to report on, YYYY-MM-DD in the shop's time zone.
+            time_slot: Period of the ranking; 1D, 7D or 30D days back from the given date.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6286,10 +6286,10 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202511/products/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_id: Query parameter.
-            date: Query parameter.
-            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
-            currency: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            date: Day to report on, YYYY-MM-DD in the shop's time zone.
+            time_slot: Period of the ranking; 1D, 7D or 30D days back from the given date.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6333,9 +6333,9 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202511/videos/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            date: Query parameter.
-            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
-            currency: Query parameter.
+            date: Day to report on, YYYY-MM-DD in the shop's time zone.
+            time_slot: Period of the ranking; 1D, 7D or 30D days back from the given date.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6390,10 +6390,10 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202512/shop/{live_id}/products_performance` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            live_id: Path parameter.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            sort_field: Query parameter. One of `direct_gmv`, `items_sold`, `customers`, `created_sku_orders`, `sku_orders`, `main_orders`, `product_impressions`, `produt_clicks`.
-            currency: Query parameter.
+            live_id: Id of the LIVE session.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `direct_gmv`, `items_sold`, `customers`, `created_sku_orders`, `sku_orders`, `main_orders`, `product_impressions`, `produt_clicks`.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6448,15 +6448,15 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202605/shop_products/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_product_performance_list_v202605` stays on this one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter. One of `gmv`, `items_sold`, `orders`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
-            category_filter: Query parameter.
-            product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `gmv`, `items_sold`, `orders`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            category_filter: Only products of these category ids.
+            product_status_filter: Only products that are LIVE, INACTIVE, or ALL.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6528,14 +6528,14 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202605/shop_videos/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_list_v202605` stays on this one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `avg_customers`, `click_through_rate`, `gmv`, `gpm`, `items_sold`, `post_time`, `sku_orders`, `views`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
-            page_token: Query parameter.
-            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            page_size: Results per page, a positive integer (at most 100).
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `avg_customers`, `click_through_rate`, `gmv`, `gpm`, `items_sold`, `post_time`, `sku_orders`, `views`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6588,7 +6588,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202606/shop_performances/metrics` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6632,9 +6632,9 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            metric_code: Path parameter.
-            locale: Query parameter.
-            trend_duration_days: Query parameter.
+            metric_code: Code of the shop performance metric.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            trend_duration_days: Number of days of trend data to return.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6679,10 +6679,10 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            metric_code: Path parameter.
-            locale: Query parameter.
-            page_token: Query parameter.
-            page_size: Query parameter.
+            metric_code: Code of the shop performance metric.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer (at most 100).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6730,8 +6730,8 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            metric_code: Path parameter.
-            locale: Query parameter.
+            metric_code: Code of the shop performance metric.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6773,7 +6773,7 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202606/shop_performances/overview` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6818,10 +6818,10 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202609/shop/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_performance_v202609` stays on this one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6875,12 +6875,12 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202609/shop_lives/overview_performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_live_performance_overview_v202609` stays on this one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            today: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
-            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `LINKED_ACCOUNTS`.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            today: True for today's figures so far instead of the date range.
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6946,14 +6946,14 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202609/shop_lives/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_live_performance_list_v202609` stays on this one.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `attributed_customers`, `live_attributed_gmv`, `live_attributed_items_sold`, `live_attributed_sku_orders`, `products_added`, `products_sold`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
-            page_token: Query parameter.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+            page_size: Results per page, a positive integer (at most 100).
+            sort_field: Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line). One of `attributed_customers`, `live_attributed_gmv`, `live_attributed_items_sold`, `live_attributed_sku_orders`, `products_added`, `products_sold`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7012,11 +7012,11 @@ class AsyncAnalyticsResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            video_ids: Query parameter.
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
+            video_ids: Ids of videos.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7072,12 +7072,12 @@ class AsyncAnalyticsResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist. Prefer `get_shop_video_performance_overview`.
 
         Args:
-            start_date_ge: Query parameter.
-            end_date_lt: Query parameter.
-            today: Query parameter.
-            granularity: Query parameter. One of `ALL`, `1D`.
-            currency: Query parameter. One of `LOCAL`, `USD`.
-            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            start_date_ge: First day of the period, YYYY-MM-DD in the shop's time zone (included).
+            end_date_lt: Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+            today: True for today's figures so far instead of the date range.
+            granularity: ALL for one total over the period, 1D for one figure per day.
+            currency: Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+            account_type: Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

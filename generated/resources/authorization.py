@@ -142,7 +142,7 @@ class AuthorizationResource(SyncResource):
         `GET /authorization/202312/widget_token` (version 202312). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_widget_token` calls that.
 
         Args:
-            shop_id: Query parameter.
+            shop_id: Numeric id of the shop on TikTok Shop.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -181,7 +181,7 @@ class AuthorizationResource(SyncResource):
         `GET /authorization/202401/widget_token` (version 202401). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_widget_token_v202401` stays on this one.
 
         Args:
-            shop_id: Query parameter.
+            shop_id: Numeric id of the shop on TikTok Shop.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -355,7 +355,7 @@ class AsyncAuthorizationResource(AsyncResource):
         `GET /authorization/202312/widget_token` (version 202312). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_widget_token` calls that.
 
         Args:
-            shop_id: Query parameter.
+            shop_id: Numeric id of the shop on TikTok Shop.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -394,7 +394,7 @@ class AsyncAuthorizationResource(AsyncResource):
         `GET /authorization/202401/widget_token` (version 202401). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_widget_token_v202401` stays on this one.
 
         Args:
-            shop_id: Query parameter.
+            shop_id: Numeric id of the shop on TikTok Shop.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -137,13 +137,13 @@ class CustomerEngagementResource(SyncResource):
         `POST /customer_engagement/202412/engagement_tasks` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            idempotency_key: Query parameter.
-            template_id: Body field.
-            task_name: Body field.
-            end_time: Body field. Unix seconds or an aware `datetime`.
-            channel: Body field.
-            product_ids: Body field.
-            coupon_ids: Body field.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            template_id: Id of the message template.
+            task_name: Your name for the task.
+            end_time: End of the period (Unix seconds). Unix seconds or an aware `datetime`.
+            channel: Channel the content goes out on.
+            product_ids: TikTok Shop product ids.
+            coupon_ids: Ids of coupons.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -193,7 +193,7 @@ class CustomerEngagementResource(SyncResource):
         `GET /customer_engagement/202412/message_templates` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -236,8 +236,8 @@ class CustomerEngagementResource(SyncResource):
         `POST /customer_engagement/202412/messages` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            buyer_emails: Body field.
-            task_id: Body field.
+            buyer_emails: Buyers' e-mail addresses.
+            task_id: Id of the task, returned when it was created.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -279,7 +279,7 @@ class CustomerEngagementResource(SyncResource):
         `POST /customer_engagement/202412/performances` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            task_ids: Body field.
+            task_ids: Ids of tasks.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -366,13 +366,13 @@ class CustomerEngagementResource(SyncResource):
         `POST /customer_engagement/202502/engagement_tasks/custom` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            idempotency_key: Query parameter.
-            task_name: Body field.
-            end_time: Body field. Unix seconds or an aware `datetime`.
-            channel: Body field.
-            product_ids: Body field.
-            coupon_ids: Body field.
-            custom_message: Body field. A `CreateCustomEngagementTaskRequestCustomMessage` or a dict.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            task_name: Your name for the task.
+            end_time: End of the period (Unix seconds). Unix seconds or an aware `datetime`.
+            channel: Channel the content goes out on.
+            product_ids: TikTok Shop product ids.
+            coupon_ids: Ids of coupons.
+            custom_message: The message to send, written by you. A `CreateCustomEngagementTaskRequestCustomMessage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -490,13 +490,13 @@ class AsyncCustomerEngagementResource(AsyncResource):
         `POST /customer_engagement/202412/engagement_tasks` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            idempotency_key: Query parameter.
-            template_id: Body field.
-            task_name: Body field.
-            end_time: Body field. Unix seconds or an aware `datetime`.
-            channel: Body field.
-            product_ids: Body field.
-            coupon_ids: Body field.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            template_id: Id of the message template.
+            task_name: Your name for the task.
+            end_time: End of the period (Unix seconds). Unix seconds or an aware `datetime`.
+            channel: Channel the content goes out on.
+            product_ids: TikTok Shop product ids.
+            coupon_ids: Ids of coupons.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -546,7 +546,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
         `GET /customer_engagement/202412/message_templates` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -589,8 +589,8 @@ class AsyncCustomerEngagementResource(AsyncResource):
         `POST /customer_engagement/202412/messages` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            buyer_emails: Body field.
-            task_id: Body field.
+            buyer_emails: Buyers' e-mail addresses.
+            task_id: Id of the task, returned when it was created.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -632,7 +632,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
         `POST /customer_engagement/202412/performances` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            task_ids: Body field.
+            task_ids: Ids of tasks.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -719,13 +719,13 @@ class AsyncCustomerEngagementResource(AsyncResource):
         `POST /customer_engagement/202502/engagement_tasks/custom` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            idempotency_key: Query parameter.
-            task_name: Body field.
-            end_time: Body field. Unix seconds or an aware `datetime`.
-            channel: Body field.
-            product_ids: Body field.
-            coupon_ids: Body field.
-            custom_message: Body field. A `CreateCustomEngagementTaskRequestCustomMessage` or a dict.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            task_name: Your name for the task.
+            end_time: End of the period (Unix seconds). Unix seconds or an aware `datetime`.
+            channel: Channel the content goes out on.
+            product_ids: TikTok Shop product ids.
+            coupon_ids: Ids of coupons.
+            custom_message: The message to send, written by you. A `CreateCustomEngagementTaskRequestCustomMessage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

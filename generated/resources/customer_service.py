@@ -218,7 +218,7 @@ class CustomerServiceResource(SyncResource):
         `GET /customer_service/202309/agents/settings` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_asset_cipher: Query parameter.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -260,7 +260,7 @@ class CustomerServiceResource(SyncResource):
         `PUT /customer_service/202309/agents/settings` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            can_accept_chat: Body field.
+            can_accept_chat: True if the agent may take new chats.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -320,9 +320,9 @@ class CustomerServiceResource(SyncResource):
         `GET /customer_service/202309/conversations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -364,7 +364,7 @@ class CustomerServiceResource(SyncResource):
         `POST /customer_service/202309/conversations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            buyer_user_id: Body field.
+            buyer_user_id: Id of the buyer's account.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -428,13 +428,13 @@ class CustomerServiceResource(SyncResource):
         `GET /customer_service/202309/conversations/{conversation_id}/messages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
-            page_token: Query parameter.
-            page_size: Query parameter.
-            locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            sort_field: Query parameter.
-            need_data: Query parameter.
+            conversation_id: Id of the chat conversation.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+            need_data: True to return the message's data too.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -486,9 +486,9 @@ class CustomerServiceResource(SyncResource):
         `POST /customer_service/202309/conversations/{conversation_id}/messages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `send_message` calls that.
 
         Args:
-            conversation_id: Path parameter.
-            type: Body field.
-            content: Body field.
+            conversation_id: Id of the chat conversation.
+            type: Kind of message; TEXT, IMAGE, VIDEO, or a card: PRODUCT_CARD, ORDER_CARD, COUPON_CARD, LOGISTICS_CARD, RETURN_REFUND_CARD.
+            content: The message as a JSON string; for TEXT {"content": ...}, for an image its url, width and height, for a card its id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -531,7 +531,7 @@ class CustomerServiceResource(SyncResource):
         `POST /customer_service/202309/conversations/{conversation_id}/messages/read` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
+            conversation_id: Id of the chat conversation.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -575,7 +575,7 @@ class CustomerServiceResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The image's bytes, a path or a binary file object (JPG, PNG, up to 10 MB). Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -618,8 +618,8 @@ class CustomerServiceResource(SyncResource):
         `GET /customer_service/202407/performance` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            support_date_ge: Query parameter.
-            support_date_lt: Query parameter.
+            support_date_ge: First day of the period, YYYY-MM-DD (included).
+            support_date_lt: Day after the period, YYYY-MM-DD (excluded).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -661,7 +661,7 @@ class CustomerServiceResource(SyncResource):
         `GET /customer_service/202601/conversations/{conversation_id}` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
+            conversation_id: Id of the chat conversation.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -708,12 +708,12 @@ class CustomerServiceResource(SyncResource):
         `POST /customer_service/202602/sessions/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            locale: Query parameter.
-            begin_time_ge: Body field. Unix seconds or an aware `datetime`.
-            begin_time_lt: Body field. Unix seconds or an aware `datetime`.
-            buyer_nickname: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            begin_time_ge: Only items that began at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            begin_time_lt: Only items that began before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            buyer_nickname: Buyer's nickname as shown in chat.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -761,8 +761,8 @@ class CustomerServiceResource(SyncResource):
         `POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
-            session_id: Path parameter.
+            conversation_id: Id of the chat conversation.
+            session_id: Id of the customer service session.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -817,10 +817,10 @@ class CustomerServiceResource(SyncResource):
         `POST /customer_service/202606/conversations/{conversation_id}/messages` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `send_message_v202606` stays on this one.
 
         Args:
-            conversation_id: Path parameter.
-            type: Body field. One of `COUPON_CARD`, `IMAGE`, `LOGISTICS_CARD`, `ORDER_CARD`, `PRODUCT_CARD`, `RETURN_REFUND_CARD`, `TEXT`, `VIDEO`.
-            content: Body field.
-            sender_role: Body field.
+            conversation_id: Id of the chat conversation.
+            type: Kind of message; TEXT, IMAGE, VIDEO, or a card: PRODUCT_CARD, ORDER_CARD, COUPON_CARD, LOGISTICS_CARD, RETURN_REFUND_CARD.
+            content: The message as a JSON string; for TEXT {"content": ...}, for an image its url, width and height, for a card its id.
+            sender_role: Role the message is sent as (such as the shop's customer service agent).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -895,7 +895,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         `GET /customer_service/202309/agents/settings` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_asset_cipher: Query parameter.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -937,7 +937,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         `PUT /customer_service/202309/agents/settings` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            can_accept_chat: Body field.
+            can_accept_chat: True if the agent may take new chats.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -997,9 +997,9 @@ class AsyncCustomerServiceResource(AsyncResource):
         `GET /customer_service/202309/conversations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1041,7 +1041,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         `POST /customer_service/202309/conversations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            buyer_user_id: Body field.
+            buyer_user_id: Id of the buyer's account.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1105,13 +1105,13 @@ class AsyncCustomerServiceResource(AsyncResource):
         `GET /customer_service/202309/conversations/{conversation_id}/messages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
-            page_token: Query parameter.
-            page_size: Query parameter.
-            locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            sort_field: Query parameter.
-            need_data: Query parameter.
+            conversation_id: Id of the chat conversation.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+            need_data: True to return the message's data too.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1163,9 +1163,9 @@ class AsyncCustomerServiceResource(AsyncResource):
         `POST /customer_service/202309/conversations/{conversation_id}/messages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `send_message` calls that.
 
         Args:
-            conversation_id: Path parameter.
-            type: Body field.
-            content: Body field.
+            conversation_id: Id of the chat conversation.
+            type: Kind of message; TEXT, IMAGE, VIDEO, or a card: PRODUCT_CARD, ORDER_CARD, COUPON_CARD, LOGISTICS_CARD, RETURN_REFUND_CARD.
+            content: The message as a JSON string; for TEXT {"content": ...}, for an image its url, width and height, for a card its id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1208,7 +1208,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         `POST /customer_service/202309/conversations/{conversation_id}/messages/read` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
+            conversation_id: Id of the chat conversation.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1252,7 +1252,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The image's bytes, a path or a binary file object (JPG, PNG, up to 10 MB). Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1295,8 +1295,8 @@ class AsyncCustomerServiceResource(AsyncResource):
         `GET /customer_service/202407/performance` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            support_date_ge: Query parameter.
-            support_date_lt: Query parameter.
+            support_date_ge: First day of the period, YYYY-MM-DD (included).
+            support_date_lt: Day after the period, YYYY-MM-DD (excluded).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1338,7 +1338,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         `GET /customer_service/202601/conversations/{conversation_id}` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
+            conversation_id: Id of the chat conversation.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1385,12 +1385,12 @@ class AsyncCustomerServiceResource(AsyncResource):
         `POST /customer_service/202602/sessions/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            locale: Query parameter.
-            begin_time_ge: Body field. Unix seconds or an aware `datetime`.
-            begin_time_lt: Body field. Unix seconds or an aware `datetime`.
-            buyer_nickname: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            begin_time_ge: Only items that began at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            begin_time_lt: Only items that began before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            buyer_nickname: Buyer's nickname as shown in chat.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1438,8 +1438,8 @@ class AsyncCustomerServiceResource(AsyncResource):
         `POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            conversation_id: Path parameter.
-            session_id: Path parameter.
+            conversation_id: Id of the chat conversation.
+            session_id: Id of the customer service session.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1494,10 +1494,10 @@ class AsyncCustomerServiceResource(AsyncResource):
         `POST /customer_service/202606/conversations/{conversation_id}/messages` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `send_message_v202606` stays on this one.
 
         Args:
-            conversation_id: Path parameter.
-            type: Body field. One of `COUPON_CARD`, `IMAGE`, `LOGISTICS_CARD`, `ORDER_CARD`, `PRODUCT_CARD`, `RETURN_REFUND_CARD`, `TEXT`, `VIDEO`.
-            content: Body field.
-            sender_role: Body field.
+            conversation_id: Id of the chat conversation.
+            type: Kind of message; TEXT, IMAGE, VIDEO, or a card: PRODUCT_CARD, ORDER_CARD, COUPON_CARD, LOGISTICS_CARD, RETURN_REFUND_CARD.
+            content: The message as a JSON string; for TEXT {"content": ...}, for an image its url, width and height, for a card its id.
+            sender_role: Role the message is sent as (such as the shop's customer service agent).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

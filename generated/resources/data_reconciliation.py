@@ -93,8 +93,8 @@ class DataReconciliationResource(SyncResource):
         `POST /data_reconciliation/202309/orders/sync` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            shop_id: Query parameter.
-            orders: Body field. A `OrderStatusDataExchangeRequestOrder` or a dict.
+            shop_id: Numeric id of the shop on TikTok Shop.
+            orders: Orders of your own system to compare with TikTok's, each with its ids, status and times. A `OrderStatusDataExchangeRequestOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -136,7 +136,7 @@ class DataReconciliationResource(SyncResource):
         `POST /data_reconciliation/202310/orders/import` (version 202310). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `quality_factory_order_data_import_api` calls that.
 
         Args:
-            orders: Body field. A `QualityFactoryOrderDataImportApiV202310RequestOrder` or a dict.
+            orders: Orders of your own system to compare with TikTok's, each with its ids, status and times. A `QualityFactoryOrderDataImportApiV202310RequestOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -178,7 +178,7 @@ class DataReconciliationResource(SyncResource):
         `POST /data_reconciliation/202401/orders/import` (version 202401). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `quality_factory_order_data_import_api_v202401` stays on this one.
 
         Args:
-            orders: Body field. A `QualityFactoryOrderDataImportApiRequestOrder` or a dict.
+            orders: Orders of your own system to compare with TikTok's, each with its ids, status and times. A `QualityFactoryOrderDataImportApiRequestOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -246,8 +246,8 @@ class AsyncDataReconciliationResource(AsyncResource):
         `POST /data_reconciliation/202309/orders/sync` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            shop_id: Query parameter.
-            orders: Body field. A `OrderStatusDataExchangeRequestOrder` or a dict.
+            shop_id: Numeric id of the shop on TikTok Shop.
+            orders: Orders of your own system to compare with TikTok's, each with its ids, status and times. A `OrderStatusDataExchangeRequestOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -289,7 +289,7 @@ class AsyncDataReconciliationResource(AsyncResource):
         `POST /data_reconciliation/202310/orders/import` (version 202310). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `quality_factory_order_data_import_api` calls that.
 
         Args:
-            orders: Body field. A `QualityFactoryOrderDataImportApiV202310RequestOrder` or a dict.
+            orders: Orders of your own system to compare with TikTok's, each with its ids, status and times. A `QualityFactoryOrderDataImportApiV202310RequestOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -331,7 +331,7 @@ class AsyncDataReconciliationResource(AsyncResource):
         `POST /data_reconciliation/202401/orders/import` (version 202401). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `quality_factory_order_data_import_api_v202401` stays on this one.
 
         Args:
-            orders: Body field. A `QualityFactoryOrderDataImportApiRequestOrder` or a dict.
+            orders: Orders of your own system to compare with TikTok's, each with its ids, status and times. A `QualityFactoryOrderDataImportApiRequestOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -122,9 +122,9 @@ class EpharmacyResource(SyncResource):
         `POST /epharmacy/202504/orders/{order_id}/update_prescription_status` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            prescription_status: Body field. One of `APPROVED`, `REJECTED`, `PENDING_RESUBMISSION`.
-            rejection_reason: Body field.
+            order_id: TikTok Shop order id.
+            prescription_status: New state of the prescription; APPROVED, REJECTED or PENDING_RESUBMISSION.
+            rejection_reason: Why the prescription is refused.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -168,8 +168,8 @@ class EpharmacyResource(SyncResource):
         `GET /epharmacy/202504/pharmacies` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -211,7 +211,7 @@ class EpharmacyResource(SyncResource):
         `POST /epharmacy/202504/pharmacies/update` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            pharmacies: Body field. A `UpdatePharmaciesRequestPharmacy` or a dict.
+            pharmacies: Pharmacies to update. A `UpdatePharmaciesRequestPharmacy` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -256,8 +256,8 @@ class EpharmacyResource(SyncResource):
         `POST /epharmacy/202504/products/{product_id}/prescription_requirements/update` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            prescription_requirement: Body field. A `UpdatePrescriptionRequirementRequestPrescriptionRequirement` or a dict.
+            product_id: TikTok Shop product id.
+            prescription_requirement: Whether the product needs a prescription, and which. A `UpdatePrescriptionRequirementRequestPrescriptionRequirement` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -300,7 +300,7 @@ class EpharmacyResource(SyncResource):
         `GET /epharmacy/202507/consultations/{consultation_id}/providers` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            consultation_id: Path parameter.
+            consultation_id: Id of the e-pharmacy consultation.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -365,9 +365,9 @@ class AsyncEpharmacyResource(AsyncResource):
         `POST /epharmacy/202504/orders/{order_id}/update_prescription_status` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            prescription_status: Body field. One of `APPROVED`, `REJECTED`, `PENDING_RESUBMISSION`.
-            rejection_reason: Body field.
+            order_id: TikTok Shop order id.
+            prescription_status: New state of the prescription; APPROVED, REJECTED or PENDING_RESUBMISSION.
+            rejection_reason: Why the prescription is refused.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -411,8 +411,8 @@ class AsyncEpharmacyResource(AsyncResource):
         `GET /epharmacy/202504/pharmacies` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -454,7 +454,7 @@ class AsyncEpharmacyResource(AsyncResource):
         `POST /epharmacy/202504/pharmacies/update` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            pharmacies: Body field. A `UpdatePharmaciesRequestPharmacy` or a dict.
+            pharmacies: Pharmacies to update. A `UpdatePharmaciesRequestPharmacy` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -499,8 +499,8 @@ class AsyncEpharmacyResource(AsyncResource):
         `POST /epharmacy/202504/products/{product_id}/prescription_requirements/update` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            prescription_requirement: Body field. A `UpdatePrescriptionRequirementRequestPrescriptionRequirement` or a dict.
+            product_id: TikTok Shop product id.
+            prescription_requirement: Whether the product needs a prescription, and which. A `UpdatePrescriptionRequirementRequestPrescriptionRequirement` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -543,7 +543,7 @@ class AsyncEpharmacyResource(AsyncResource):
         `GET /epharmacy/202507/consultations/{consultation_id}/providers` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            consultation_id: Path parameter.
+            consultation_id: Id of the e-pharmacy consultation.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

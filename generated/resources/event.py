@@ -107,7 +107,7 @@ class EventResource(SyncResource):
         `DELETE /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            event_type: Body field. One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
+            event_type: Kind of webhook event (one of the listed names, such as ORDER_STATUS_CHANGE). One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -207,8 +207,8 @@ class EventResource(SyncResource):
         `PUT /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            address: Body field.
-            event_type: Body field. One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
+            address: HTTPS address where TikTok sends the events.
+            event_type: Kind of webhook event (one of the listed names, such as ORDER_STATUS_CHANGE). One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -287,7 +287,7 @@ class AsyncEventResource(AsyncResource):
         `DELETE /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            event_type: Body field. One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
+            event_type: Kind of webhook event (one of the listed names, such as ORDER_STATUS_CHANGE). One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -387,8 +387,8 @@ class AsyncEventResource(AsyncResource):
         `PUT /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            address: Body field.
-            event_type: Body field. One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
+            address: HTTPS address where TikTok sends the events.
+            event_type: Kind of webhook event (one of the listed names, such as ORDER_STATUS_CHANGE). One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

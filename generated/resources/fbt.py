@@ -348,11 +348,11 @@ class FbtResource(SyncResource):
         `POST /fbt/202408/inventory/search` (version 202408). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            goods_ids: Body field.
-            fbt_warehouse_ids: Body field.
-            sku_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            goods_ids: Ids of FBT goods (items stored in TikTok's warehouses).
+            fbt_warehouse_ids: Ids of FBT (Fulfilled by TikTok) warehouses.
+            sku_ids: TikTok Shop SKU ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -439,12 +439,12 @@ class FbtResource(SyncResource):
         `POST /fbt/202409/goods/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_goods_info` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            goods_ids: Body field.
-            product_ids: Body field.
-            reference_codes: Body field.
-            sku_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            goods_ids: Ids of FBT goods (items stored in TikTok's warehouses).
+            product_ids: TikTok Shop product ids.
+            reference_codes: Your own reference codes of the goods.
+            sku_ids: TikTok Shop SKU ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -492,7 +492,7 @@ class FbtResource(SyncResource):
         `GET /fbt/202409/inbound_orders` (version 202409). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            ids: Query parameter.
+            ids: Ids of the FBT inbound orders to fetch.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -578,12 +578,12 @@ class FbtResource(SyncResource):
         `POST /fbt/202410/inventory_records/search` (version 202410). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            goods_ids: Body field.
-            fbt_warehouse_ids: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            goods_ids: Ids of FBT goods (items stored in TikTok's warehouses).
+            fbt_warehouse_ids: Ids of FBT (Fulfilled by TikTok) warehouses.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_le: Only items created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -631,7 +631,7 @@ class FbtResource(SyncResource):
         `POST /fbt/202601/mcf/goods/inventory/search` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            goods: Body field. A `QueryGoodsInventoryForMcfRequestGood` or a dict.
+            goods: Goods and quantities. A `QueryGoodsInventoryForMcfRequestGood` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -673,7 +673,7 @@ class FbtResource(SyncResource):
         `GET /fbt/202601/mcf_outbound_orders` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            mcf_order_id: Query parameter.
+            mcf_order_id: Id of the multi-channel fulfillment order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -717,9 +717,9 @@ class FbtResource(SyncResource):
         `POST /fbt/202601/mcf_outbound_orders` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_fbtmcf_order` calls that.
 
         Args:
-            consignee: Body field. A `CreateFbtmcfOrderV202601RequestConsignee` or a dict.
-            external_order_id: Body field.
-            goods: Body field. A `CreateFbtmcfOrderV202601RequestGood` or a dict.
+            consignee: Who receives the shipment, and where. A `CreateFbtmcfOrderV202601RequestConsignee` or a dict.
+            external_order_id: Id of the order on your own or an external system.
+            goods: Goods and quantities. A `CreateFbtmcfOrderV202601RequestGood` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -762,8 +762,8 @@ class FbtResource(SyncResource):
         `POST /fbt/202601/mcf_outbound_orders/cancel` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            mcf_order_id: Body field.
-            consign_orders: Body field. A `CancelFbtmcfOrderRequestConsignOrder` or a dict.
+            mcf_order_id: Id of the multi-channel fulfillment order.
+            consign_orders: Orders to cancel. A `CancelFbtmcfOrderRequestConsignOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -847,10 +847,10 @@ class FbtResource(SyncResource):
         `POST /fbt/202602/create_update_inbound_plan` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            plan_id: Body field.
-            idempotent_key: Body field.
-            goods_items: Body field. A `CreateOrUpdateInboundPlanRequestGoodsItem` or a dict.
-            cartons: Body field. A `CartonInput` or a dict.
+            plan_id: Id of the inbound plan.
+            idempotent_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            goods_items: Goods and quantities in the plan. A `CreateOrUpdateInboundPlanRequestGoodsItem` or a dict.
+            cartons: Cartons of the shipment, with their size, weight and contents. A `CartonInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -899,9 +899,9 @@ class FbtResource(SyncResource):
         `POST /fbt/202602/inbound_method_detail` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            plan_id: Body field.
-            inbound_method: Body field. One of `D2FC`, `ONE_HUB`.
-            estimate_arrival_time: Body field. A `EstimateArrivalTimeInput` or a dict.
+            plan_id: Id of the inbound plan.
+            inbound_method: How goods reach the warehouses; D2FC straight to each warehouse, ONE_HUB through one hub.
+            estimate_arrival_time: When the shipment is expected at the warehouse. A `EstimateArrivalTimeInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -948,8 +948,8 @@ class FbtResource(SyncResource):
         `GET /fbt/202602/inbound_orders` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_ids: Query parameter.
-            include_carton_details: Query parameter.
+            order_ids: TikTok Shop order ids.
+            include_carton_details: True to return each carton's details too.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -992,8 +992,8 @@ class FbtResource(SyncResource):
         `POST /fbt/202602/inbound_orders/cancel` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Body field.
-            cancel_reason: Body field.
+            order_id: TikTok Shop order id.
+            cancel_reason: Why the order is cancelled; a reason key from the list of valid reasons.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1039,10 +1039,10 @@ class FbtResource(SyncResource):
         `POST /fbt/202602/inbound_orders/label_print` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Body field.
-            print_items: Body field. One of `CARTON_PALLET_LABEL`, `FBT_BARCODE`, `PACKING_PICKING_LIST`.
-            carton_label_format: Body field. One of `A4_4UP`, `DEFAULT_1UP`.
-            barcode_format: Body field.
+            order_id: TikTok Shop order id.
+            print_items: What to print; FBT_BARCODE, CARTON_PALLET_LABEL or PACKING_PICKING_LIST.
+            carton_label_format: Label sheet layout; DEFAULT_1UP one per page or A4_4UP four per A4 page.
+            barcode_format: Format of the barcodes to print.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1093,8 +1093,8 @@ class FbtResource(SyncResource):
         `POST /fbt/202602/inbound_orders/tracking_update` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Body field.
-            parcel_tracking_info: Body field. A `UpdateInboundOrderTrackingRequestParcelTrackingInfo` or a dict.
+            order_id: TikTok Shop order id.
+            parcel_tracking_info: Carrier and tracking number of each parcel. A `UpdateInboundOrderTrackingRequestParcelTrackingInfo` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1136,7 +1136,7 @@ class FbtResource(SyncResource):
         `POST /fbt/202602/list_available_inbound_method` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            plan_id: Body field.
+            plan_id: Id of the inbound plan.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1181,10 +1181,10 @@ class FbtResource(SyncResource):
         `POST /fbt/202603/confirm_inbound_method` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            plan_id: Body field.
-            placement_option_id: Body field.
-            inbound_method: Body field. One of `D2FC`, `ONE_HUB`.
-            estimate_arrival_time: Body field. A `EstimateArrivalTimeInput` or a dict.
+            plan_id: Id of the inbound plan.
+            placement_option_id: Id of the chosen warehouse placement option.
+            inbound_method: How goods reach the warehouses; D2FC straight to each warehouse, ONE_HUB through one hub.
+            estimate_arrival_time: When the shipment is expected at the warehouse. A `EstimateArrivalTimeInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1231,7 +1231,7 @@ class FbtResource(SyncResource):
         `POST /fbt/202603/goods/hazmat_and_expiration_info/search` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            tts_sku_ids: Body field.
+            tts_sku_ids: TikTok Shop SKU ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1276,8 +1276,8 @@ class FbtResource(SyncResource):
         `POST /fbt/202603/goods/update_goods_sku_relation` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            operate_goods_sku_relation_list: Body field. A `UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList` or a dict.
-            operation_type: Body field. One of `BIND`, `UN_BIND`.
+            operate_goods_sku_relation_list: Goods and SKU pairs to link or unlink. A `UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList` or a dict.
+            operation_type: BIND to link goods to a SKU, UN_BIND to unlink them.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1324,9 +1324,9 @@ class FbtResource(SyncResource):
         `POST /fbt/202603/ship_inbound_order` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            inbound_order_id: Body field.
-            shipment_option: Body field. A `ShipInboundOrderRequestShipmentOption` or a dict.
-            cartons: Body field. A `CartonInput` or a dict.
+            inbound_order_id: Id of the FBT inbound order.
+            shipment_option: How the inbound shipment travels. A `ShipInboundOrderRequestShipmentOption` or a dict.
+            cartons: Cartons of the shipment, with their size, weight and contents. A `CartonInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1372,7 +1372,7 @@ class FbtResource(SyncResource):
         `POST /fbt/202607/goods/create_goods` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            create_goods_dto_list: Body field. A `CreateFbtGoodsRequestCreateGoodsDtoList` or a dict.
+            create_goods_dto_list: Goods to create. A `CreateFbtGoodsRequestCreateGoodsDtoList` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1419,12 +1419,12 @@ class FbtResource(SyncResource):
         `POST /fbt/202607/goods/search` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_goods_info_v202607` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            goods_ids: Body field.
-            product_ids: Body field.
-            reference_codes: Body field.
-            sku_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            goods_ids: Ids of FBT goods (items stored in TikTok's warehouses).
+            product_ids: TikTok Shop product ids.
+            reference_codes: Your own reference codes of the goods.
+            sku_ids: TikTok Shop SKU ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1474,7 +1474,7 @@ class FbtResource(SyncResource):
         `POST /fbt/202607/goods/update_goods_info` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            update_goods_dto: Body field. A `UpdateFbtGoodsInfoRequestUpdateGoodsDto` or a dict.
+            update_goods_dto: Goods details to change. A `UpdateFbtGoodsInfoRequestUpdateGoodsDto` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1518,9 +1518,9 @@ class FbtResource(SyncResource):
         `POST /fbt/202607/mcf_outbound_orders` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_fbtmcf_order_v202607` stays on this one.
 
         Args:
-            external_order_id: Body field.
-            goods: Body field. A `CreateFbtmcfOrderRequestGood` or a dict.
-            consignee: Body field. A `CreateFbtmcfOrderRequestConsignee` or a dict.
+            external_order_id: Id of the order on your own or an external system.
+            goods: Goods and quantities. A `CreateFbtmcfOrderRequestGood` or a dict.
+            consignee: Who receives the shipment, and where. A `CreateFbtmcfOrderRequestConsignee` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1614,11 +1614,11 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202408/inventory/search` (version 202408). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            goods_ids: Body field.
-            fbt_warehouse_ids: Body field.
-            sku_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            goods_ids: Ids of FBT goods (items stored in TikTok's warehouses).
+            fbt_warehouse_ids: Ids of FBT (Fulfilled by TikTok) warehouses.
+            sku_ids: TikTok Shop SKU ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1705,12 +1705,12 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202409/goods/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_goods_info` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            goods_ids: Body field.
-            product_ids: Body field.
-            reference_codes: Body field.
-            sku_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            goods_ids: Ids of FBT goods (items stored in TikTok's warehouses).
+            product_ids: TikTok Shop product ids.
+            reference_codes: Your own reference codes of the goods.
+            sku_ids: TikTok Shop SKU ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1758,7 +1758,7 @@ class AsyncFbtResource(AsyncResource):
         `GET /fbt/202409/inbound_orders` (version 202409). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            ids: Query parameter.
+            ids: Ids of the FBT inbound orders to fetch.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1844,12 +1844,12 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202410/inventory_records/search` (version 202410). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            goods_ids: Body field.
-            fbt_warehouse_ids: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            goods_ids: Ids of FBT goods (items stored in TikTok's warehouses).
+            fbt_warehouse_ids: Ids of FBT (Fulfilled by TikTok) warehouses.
+            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_le: Only items created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1897,7 +1897,7 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202601/mcf/goods/inventory/search` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            goods: Body field. A `QueryGoodsInventoryForMcfRequestGood` or a dict.
+            goods: Goods and quantities. A `QueryGoodsInventoryForMcfRequestGood` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1939,7 +1939,7 @@ class AsyncFbtResource(AsyncResource):
         `GET /fbt/202601/mcf_outbound_orders` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            mcf_order_id: Query parameter.
+            mcf_order_id: Id of the multi-channel fulfillment order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1983,9 +1983,9 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202601/mcf_outbound_orders` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_fbtmcf_order` calls that.
 
         Args:
-            consignee: Body field. A `CreateFbtmcfOrderV202601RequestConsignee` or a dict.
-            external_order_id: Body field.
-            goods: Body field. A `CreateFbtmcfOrderV202601RequestGood` or a dict.
+            consignee: Who receives the shipment, and where. A `CreateFbtmcfOrderV202601RequestConsignee` or a dict.
+            external_order_id: Id of the order on your own or an external system.
+            goods: Goods and quantities. A `CreateFbtmcfOrderV202601RequestGood` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2028,8 +2028,8 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202601/mcf_outbound_orders/cancel` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            mcf_order_id: Body field.
-            consign_orders: Body field. A `CancelFbtmcfOrderRequestConsignOrder` or a dict.
+            mcf_order_id: Id of the multi-channel fulfillment order.
+            consign_orders: Orders to cancel. A `CancelFbtmcfOrderRequestConsignOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2113,10 +2113,10 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202602/create_update_inbound_plan` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            plan_id: Body field.
-            idempotent_key: Body field.
-            goods_items: Body field. A `CreateOrUpdateInboundPlanRequestGoodsItem` or a dict.
-            cartons: Body field. A `CartonInput` or a dict.
+            plan_id: Id of the inbound plan.
+            idempotent_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            goods_items: Goods and quantities in the plan. A `CreateOrUpdateInboundPlanRequestGoodsItem` or a dict.
+            cartons: Cartons of the shipment, with their size, weight and contents. A `CartonInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2165,9 +2165,9 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202602/inbound_method_detail` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            plan_id: Body field.
-            inbound_method: Body field. One of `D2FC`, `ONE_HUB`.
-            estimate_arrival_time: Body field. A `EstimateArrivalTimeInput` or a dict.
+            plan_id: Id of the inbound plan.
+            inbound_method: How goods reach the warehouses; D2FC straight to each warehouse, ONE_HUB through one hub.
+            estimate_arrival_time: When the shipment is expected at the warehouse. A `EstimateArrivalTimeInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2214,8 +2214,8 @@ class AsyncFbtResource(AsyncResource):
         `GET /fbt/202602/inbound_orders` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_ids: Query parameter.
-            include_carton_details: Query parameter.
+            order_ids: TikTok Shop order ids.
+            include_carton_details: True to return each carton's details too.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2258,8 +2258,8 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202602/inbound_orders/cancel` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Body field.
-            cancel_reason: Body field.
+            order_id: TikTok Shop order id.
+            cancel_reason: Why the order is cancelled; a reason key from the list of valid reasons.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2305,10 +2305,10 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202602/inbound_orders/label_print` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Body field.
-            print_items: Body field. One of `CARTON_PALLET_LABEL`, `FBT_BARCODE`, `PACKING_PICKING_LIST`.
-            carton_label_format: Body field. One of `A4_4UP`, `DEFAULT_1UP`.
-            barcode_format: Body field.
+            order_id: TikTok Shop order id.
+            print_items: What to print; FBT_BARCODE, CARTON_PALLET_LABEL or PACKING_PICKING_LIST.
+            carton_label_format: Label sheet layout; DEFAULT_1UP one per page or A4_4UP four per A4 page.
+            barcode_format: Format of the barcodes to print.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2359,8 +2359,8 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202602/inbound_orders/tracking_update` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Body field.
-            parcel_tracking_info: Body field. A `UpdateInboundOrderTrackingRequestParcelTrackingInfo` or a dict.
+            order_id: TikTok Shop order id.
+            parcel_tracking_info: Carrier and tracking number of each parcel. A `UpdateInboundOrderTrackingRequestParcelTrackingInfo` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2402,7 +2402,7 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202602/list_available_inbound_method` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            plan_id: Body field.
+            plan_id: Id of the inbound plan.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2447,10 +2447,10 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202603/confirm_inbound_method` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            plan_id: Body field.
-            placement_option_id: Body field.
-            inbound_method: Body field. One of `D2FC`, `ONE_HUB`.
-            estimate_arrival_time: Body field. A `EstimateArrivalTimeInput` or a dict.
+            plan_id: Id of the inbound plan.
+            placement_option_id: Id of the chosen warehouse placement option.
+            inbound_method: How goods reach the warehouses; D2FC straight to each warehouse, ONE_HUB through one hub.
+            estimate_arrival_time: When the shipment is expected at the warehouse. A `EstimateArrivalTimeInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2497,7 +2497,7 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202603/goods/hazmat_and_expiration_info/search` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            tts_sku_ids: Body field.
+            tts_sku_ids: TikTok Shop SKU ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2542,8 +2542,8 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202603/goods/update_goods_sku_relation` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            operate_goods_sku_relation_list: Body field. A `UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList` or a dict.
-            operation_type: Body field. One of `BIND`, `UN_BIND`.
+            operate_goods_sku_relation_list: Goods and SKU pairs to link or unlink. A `UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList` or a dict.
+            operation_type: BIND to link goods to a SKU, UN_BIND to unlink them.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2590,9 +2590,9 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202603/ship_inbound_order` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            inbound_order_id: Body field.
-            shipment_option: Body field. A `ShipInboundOrderRequestShipmentOption` or a dict.
-            cartons: Body field. A `CartonInput` or a dict.
+            inbound_order_id: Id of the FBT inbound order.
+            shipment_option: How the inbound shipment travels. A `ShipInboundOrderRequestShipmentOption` or a dict.
+            cartons: Cartons of the shipment, with their size, weight and contents. A `CartonInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2638,7 +2638,7 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202607/goods/create_goods` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            create_goods_dto_list: Body field. A `CreateFbtGoodsRequestCreateGoodsDtoList` or a dict.
+            create_goods_dto_list: Goods to create. A `CreateFbtGoodsRequestCreateGoodsDtoList` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2685,12 +2685,12 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202607/goods/search` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_goods_info_v202607` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            goods_ids: Body field.
-            product_ids: Body field.
-            reference_codes: Body field.
-            sku_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            goods_ids: Ids of FBT goods (items stored in TikTok's warehouses).
+            product_ids: TikTok Shop product ids.
+            reference_codes: Your own reference codes of the goods.
+            sku_ids: TikTok Shop SKU ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2740,7 +2740,7 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202607/goods/update_goods_info` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            update_goods_dto: Body field. A `UpdateFbtGoodsInfoRequestUpdateGoodsDto` or a dict.
+            update_goods_dto: Goods details to change. A `UpdateFbtGoodsInfoRequestUpdateGoodsDto` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2784,9 +2784,9 @@ class AsyncFbtResource(AsyncResource):
         `POST /fbt/202607/mcf_outbound_orders` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_fbtmcf_order_v202607` stays on this one.
 
         Args:
-            external_order_id: Body field.
-            goods: Body field. A `CreateFbtmcfOrderRequestGood` or a dict.
-            consignee: Body field. A `CreateFbtmcfOrderRequestConsignee` or a dict.
+            external_order_id: Id of the order on your own or an external system.
+            goods: Goods and quantities. A `CreateFbtmcfOrderRequestGood` or a dict.
+            consignee: Who receives the shipment, and where. A `CreateFbtmcfOrderRequestConsignee` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

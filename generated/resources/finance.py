@@ -220,7 +220,7 @@ class FinanceResource(SyncResource):
         `GET /finance/202309/orders/{order_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_transactionsby_order` calls that.
 
         Args:
-            order_id: Path parameter.
+            order_id: TikTok Shop order id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -267,12 +267,12 @@ class FinanceResource(SyncResource):
         `GET /finance/202309/payments` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_payments` calls that.
 
         Args:
-            create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            create_time_lt: Only records created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            page_size: Results per page, 1 to 100.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Field the payments are sorted by; create_time.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            create_time_ge: Only records created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -327,13 +327,13 @@ class FinanceResource(SyncResource):
         `GET /finance/202309/statements` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            statement_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            payment_status: Query parameter. One of `PAID`, `FAILED`, `PROCESSING`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            statement_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            statement_time_lt: Only statements generated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            payment_status: Only statements whose payout is in this state; PAID, FAILED or PROCESSING.
+            page_size: Results per page, 1 to 100.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Field the statements are sorted by; statement_time.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            statement_time_ge: Only statements generated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -387,11 +387,11 @@ class FinanceResource(SyncResource):
         `GET /finance/202309/statements/{statement_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_transactionsby_statement` calls that.
 
         Args:
-            statement_id: Path parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
-            page_size: Query parameter.
+            statement_id: Id of the settlement statement.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Field the transactions are sorted by; order_create_time.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, 1 to 100.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -443,11 +443,11 @@ class FinanceResource(SyncResource):
         `GET /finance/202309/withdrawals` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            types: Query parameter. One of `WITHDRAW`, `SETTLE`, `TRANSFER`, `REVERSE`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            create_time_lt: Only records created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            types: Only withdrawals of these kinds; WITHDRAW, SETTLE, TRANSFER or REVERSE.
+            page_size: Results per page, 1 to 100.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            create_time_ge: Only records created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -495,7 +495,7 @@ class FinanceResource(SyncResource):
         `GET /finance/202501/orders/{order_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_transactionsby_order_v202501` stays on this one.
 
         Args:
-            order_id: Path parameter.
+            order_id: TikTok Shop order id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -543,11 +543,11 @@ class FinanceResource(SyncResource):
         `GET /finance/202501/statements/{statement_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_transactionsby_statement_v202501` stays on this one.
 
         Args:
-            statement_id: Path parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_size: Query parameter.
+            statement_id: Id of the settlement statement.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Field the transactions are sorted by; order_create_time.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, 1 to 100.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -641,12 +641,12 @@ class FinanceResource(SyncResource):
         `GET /finance/202507/orders/unsettled` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            search_time_ge: Query parameter. Unix seconds or an aware `datetime`.
-            search_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, 1 to 100.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            search_time_ge: Start of the search window, included (Unix seconds). Unix seconds or an aware `datetime`.
+            search_time_lt: End of the search window, excluded (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -700,12 +700,12 @@ class FinanceResource(SyncResource):
         `GET /finance/202605/payments` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_payments_v202605` stays on this one.
 
         Args:
-            create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            create_time_lt: Only records created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            page_size: Results per page, 1 to 100.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Field the payments are sorted by; create_time.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            create_time_ge: Only records created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -758,7 +758,7 @@ class FinanceResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            currency: Query parameter.
+            currency: Currency of the amounts, as an ISO 4217 code (USD, GBP, EUR...).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -806,11 +806,11 @@ class FinanceResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            start_time: Query parameter.
-            end_time: Query parameter.
-            flow_type: Query parameter. One of `RECHARGE`, `REVERSE`, `WITHDRAW`.
-            page_size: Query parameter.
-            page_token: Query parameter.
+            start_time: Start of the period, Unix seconds as a string (included).
+            end_time: End of the period, Unix seconds as a string (excluded).
+            flow_type: Kind of money movement; RECHARGE, WITHDRAW or REVERSE.
+            page_size: Results per page, 1 to 100.
+            page_token: The next_page_token of the previous page; leave out for the first page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -895,7 +895,7 @@ class AsyncFinanceResource(AsyncResource):
         `GET /finance/202309/orders/{order_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_transactionsby_order` calls that.
 
         Args:
-            order_id: Path parameter.
+            order_id: TikTok Shop order id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -942,12 +942,12 @@ class AsyncFinanceResource(AsyncResource):
         `GET /finance/202309/payments` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_payments` calls that.
 
         Args:
-            create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            create_time_lt: Only records created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            page_size: Results per page, 1 to 100.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Field the payments are sorted by; create_time.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            create_time_ge: Only records created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1002,13 +1002,13 @@ class AsyncFinanceResource(AsyncResource):
         `GET /finance/202309/statements` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            statement_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            payment_status: Query parameter. One of `PAID`, `FAILED`, `PROCESSING`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            statement_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            statement_time_lt: Only statements generated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            payment_status: Only statements whose payout is in this state; PAID, FAILED or PROCESSING.
+            page_size: Results per page, 1 to 100.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Field the statements are sorted by; statement_time.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            statement_time_ge: Only statements generated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1062,11 +1062,11 @@ class AsyncFinanceResource(AsyncResource):
         `GET /finance/202309/statements/{statement_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_transactionsby_statement` calls that.
 
         Args:
-            statement_id: Path parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
-            page_size: Query parameter.
+            statement_id: Id of the settlement statement.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Field the transactions are sorted by; order_create_time.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, 1 to 100.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1118,11 +1118,11 @@ class AsyncFinanceResource(AsyncResource):
         `GET /finance/202309/withdrawals` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            types: Query parameter. One of `WITHDRAW`, `SETTLE`, `TRANSFER`, `REVERSE`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            create_time_lt: Only records created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            types: Only withdrawals of these kinds; WITHDRAW, SETTLE, TRANSFER or REVERSE.
+            page_size: Results per page, 1 to 100.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            create_time_ge: Only records created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1170,7 +1170,7 @@ class AsyncFinanceResource(AsyncResource):
         `GET /finance/202501/orders/{order_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_transactionsby_order_v202501` stays on this one.
 
         Args:
-            order_id: Path parameter.
+            order_id: TikTok Shop order id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1218,11 +1218,11 @@ class AsyncFinanceResource(AsyncResource):
         `GET /finance/202501/statements/{statement_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_transactionsby_statement_v202501` stays on this one.
 
         Args:
-            statement_id: Path parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_size: Query parameter.
+            statement_id: Id of the settlement statement.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Field the transactions are sorted by; order_create_time.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, 1 to 100.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1316,12 +1316,12 @@ class AsyncFinanceResource(AsyncResource):
         `GET /finance/202507/orders/unsettled` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            search_time_ge: Query parameter. Unix seconds or an aware `datetime`.
-            search_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, 1 to 100.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            search_time_ge: Start of the search window, included (Unix seconds). Unix seconds or an aware `datetime`.
+            search_time_lt: End of the search window, excluded (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1375,12 +1375,12 @@ class AsyncFinanceResource(AsyncResource):
         `GET /finance/202605/payments` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_payments_v202605` stays on this one.
 
         Args:
-            create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            create_time_lt: Only records created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            page_size: Results per page, 1 to 100.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Field the payments are sorted by; create_time.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            create_time_ge: Only records created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1433,7 +1433,7 @@ class AsyncFinanceResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            currency: Query parameter.
+            currency: Currency of the amounts, as an ISO 4217 code (USD, GBP, EUR...).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1481,11 +1481,11 @@ class AsyncFinanceResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            start_time: Query parameter.
-            end_time: Query parameter.
-            flow_type: Query parameter. One of `RECHARGE`, `REVERSE`, `WITHDRAW`.
-            page_size: Query parameter.
-            page_token: Query parameter.
+            start_time: Start of the period, Unix seconds as a string (included).
+            end_time: End of the period, Unix seconds as a string (excluded).
+            flow_type: Kind of money movement; RECHARGE, WITHDRAW or REVERSE.
+            page_size: Results per page, 1 to 100.
+            page_token: The next_page_token of the previous page; leave out for the first page.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

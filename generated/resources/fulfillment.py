@@ -456,8 +456,8 @@ class FulfillmentResource(SyncResource):
         `GET /fulfillment/202309/combinable_packages/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -503,9 +503,9 @@ class FulfillmentResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            category_asset_cipher: Query parameter.
-            data: Upload field. Bytes, a path or a binary file object.
-            name: Upload field.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            data: The file's bytes, a path or a binary file object (a PDF document). Bytes, a path or a binary file object.
+            name: File name with its extension, such as invoice.pdf.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -551,8 +551,8 @@ class FulfillmentResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            category_asset_cipher: Query parameter.
-            data: Upload field. Bytes, a path or a binary file object.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            data: The image's bytes, a path or a binary file object (such as a proof of delivery photo). Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -595,7 +595,7 @@ class FulfillmentResource(SyncResource):
         `GET /fulfillment/202309/orders/split_attributes` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_ids: Query parameter.
+            order_ids: TikTok Shop order ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -638,8 +638,8 @@ class FulfillmentResource(SyncResource):
         `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            order_line_item_ids: Query parameter.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -684,10 +684,10 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/orders/{order_id}/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `mark_package_as_shipped_v202309` stays on this one.
 
         Args:
-            order_id: Path parameter.
-            order_line_item_ids: Body field.
-            shipping_provider_id: Body field.
-            tracking_number: Body field.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            shipping_provider_id: Id of the shipping carrier, from logistics.get_shipping_providers.
+            tracking_number: Carrier tracking number of the shipment.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -738,9 +738,9 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            shipping_provider_id: Body field.
-            tracking_number: Body field.
+            order_id: TikTok Shop order id.
+            shipping_provider_id: Id of the shipping carrier, from logistics.get_shipping_providers.
+            tracking_number: Carrier tracking number of the shipment.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -786,10 +786,10 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            dimension: Body field. A `DimensionInput` or a dict.
-            order_line_item_ids: Body field.
-            weight: Body field. A `WeightInput` or a dict.
+            order_id: TikTok Shop order id.
+            dimension: Parcel size; length, width, height and their unit. A `DimensionInput` or a dict.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            weight: Parcel weight; a value and its unit. A `WeightInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -833,8 +833,8 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/orders/{order_id}/split` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            splittable_groups: Body field. A `SplitOrdersRequestSplittableGroup` or a dict.
+            order_id: TikTok Shop order id.
+            splittable_groups: How to split; groups of line item ids, one package per group. A `SplitOrdersRequestSplittableGroup` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -878,8 +878,8 @@ class FulfillmentResource(SyncResource):
         `GET /fulfillment/202309/orders/{order_id}/tracking` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            category_asset_cipher: Query parameter.
+            order_id: TikTok Shop order id.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -925,11 +925,11 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_packages` calls that.
 
         Args:
-            dimension: Body field. A `CreatePackagesRequestDimension` or a dict.
-            order_id: Body field.
-            order_line_item_ids: Body field.
-            shipping_service_id: Body field.
-            weight: Body field. A `CreatePackagesRequestWeight` or a dict.
+            dimension: Parcel size; length, width, height and their unit. A `CreatePackagesRequestDimension` or a dict.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            shipping_service_id: Id of the shipping service, from the shipping services query.
+            weight: Parcel weight; a value and its unit. A `CreatePackagesRequestWeight` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -977,7 +977,7 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/packages/combine` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            combinable_packages: Body field. A `CombinePackageRequestCombinablePackage` or a dict.
+            combinable_packages: Packages to merge into one shipment, with their ids. A `CombinePackageRequestCombinablePackage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1019,7 +1019,7 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/packages/deliver` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            packages: Body field. A `UpdatePackageDeliveryStatusRequestPackage` or a dict.
+            packages: Packages delivered by your own carrier, each with its id and delivery details. A `UpdatePackageDeliveryStatusRequestPackage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1064,10 +1064,10 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/packages/schedule` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            handover_method: Body field.
-            order_id: Body field.
-            order_line_item_ids: Body field.
-            pickup_slot: Body field. A `PickupSlotInput` or a dict.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            pickup_slot: Time window chosen for the carrier pickup, from the handover time slots. A `PickupSlotInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1122,15 +1122,15 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/packages/search` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `create_time`, `update_time`, `order_pay_time`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_token: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            package_status: Body field. One of `PROCESSING`, `FULFILLING`, `COMPLETED`, `CANCELLED`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `create_time`, `update_time`, `order_pay_time`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            create_time_ge: Only packages created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only packages created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            package_status: Only packages in this state; PROCESSING, TO_FULFILL, FULFILLING, COMPLETED or CANCELLED.
+            update_time_ge: Only packages updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_lt: Only packages updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1184,7 +1184,7 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/packages/ship` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            packages: Body field. A `BatchShipPackagesRequestPackage` or a dict.
+            packages: Packages to ship, each with its id, handover method and pickup slot or own-carrier details. A `BatchShipPackagesRequestPackage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1226,7 +1226,7 @@ class FulfillmentResource(SyncResource):
         `GET /fulfillment/202309/packages/{package_id}` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            package_id: Path parameter.
+            package_id: Id of a package (shipment) of an order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1268,7 +1268,7 @@ class FulfillmentResource(SyncResource):
         `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            package_id: Path parameter.
+            package_id: Id of a package (shipment) of an order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1313,10 +1313,10 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/packages/{package_id}/ship` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            package_id: Path parameter.
-            handover_method: Body field. One of `PICKUP`, `DROP_OFF`.
-            pickup_slot: Body field. A `PickupSlotInput` or a dict.
-            self_shipment: Body field. A `SelfShipmentInput` or a dict.
+            package_id: Id of a package (shipment) of an order.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            pickup_slot: Time window chosen for the carrier pickup, from the handover time slots. A `PickupSlotInput` or a dict.
+            self_shipment: Carrier and tracking number when you ship with your own carrier. A `SelfShipmentInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1368,10 +1368,10 @@ class FulfillmentResource(SyncResource):
         `GET /fulfillment/202309/packages/{package_id}/shipping_documents` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            package_id: Path parameter.
-            document_type: Which document. One of `SHIPPING_LABEL`, `PACKING_SLIP`, `SHIPPING_LABEL_AND_PACKING_SLIP`, `SHIPPING_LABEL_PICTURE`.
-            document_size: Query parameter. One of `A6`, `A5`.
-            document_format: Query parameter. One of `PDF`, `ZPL`.
+            package_id: Id of a package (shipment) of an order.
+            document_type: Which document: SHIPPING_LABEL, PACKING_SLIP, both in one file, or SHIPPING_LABEL_PICTURE (an image). One of `SHIPPING_LABEL`, `PACKING_SLIP`, `SHIPPING_LABEL_AND_PACKING_SLIP`, `SHIPPING_LABEL_PICTURE`.
+            document_size: Paper size of the label; A6 (the default) or A5.
+            document_format: File format of the document; PDF (the default) or ZPL.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1420,9 +1420,9 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `update_package_shipping_info_v202309` stays on this one.
 
         Args:
-            package_id: Path parameter.
-            shipping_provider_id: Body field.
-            tracking_number: Body field.
+            package_id: Id of a package (shipment) of an order.
+            shipping_provider_id: Id of the shipping carrier, from logistics.get_shipping_providers.
+            tracking_number: Carrier tracking number of the shipment.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1468,8 +1468,8 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/packages/{package_id}/uncombine` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            package_id: Path parameter.
-            order_ids: Body field.
+            package_id: Id of a package (shipment) of an order.
+            order_ids: TikTok Shop order ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1515,11 +1515,11 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202407/bundles` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
-            order_ids: Body field.
-            phone_tail_number: Body field.
-            shipping_provider_id: Body field.
-            tracking_number: Body field.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            order_ids: TikTok Shop order ids.
+            phone_tail_number: Last digits of the phone number of the person handing the parcel over.
+            shipping_provider_id: Id of the shipping carrier, from logistics.get_shipping_providers.
+            tracking_number: Carrier tracking number of the shipment.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1566,9 +1566,9 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202408/last_mile_bundles` (version 202408). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            fulfillment_unit_ids: Body field.
-            last_mile_bundle: Body field. A `CreateLastMileBundleRequestLastMileBundle` or a dict.
-            logistics_group_id: Body field.
+            fulfillment_unit_ids: Ids of fulfillment units.
+            last_mile_bundle: The bundle to create; the packages it joins and the carrier that takes it the last mile. A `CreateLastMileBundleRequestLastMileBundle` or a dict.
+            logistics_group_id: Id of the logistics group.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1612,7 +1612,7 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202502/invoice/upload` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            invoices: Body field. A `UploadInvoiceRequestInvoice` or a dict.
+            invoices: Invoices to attach, each with its package or order id and uploaded file. A `UploadInvoiceRequestInvoice` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1654,7 +1654,7 @@ class FulfillmentResource(SyncResource):
         `GET /fulfillment/202508/tts_tracking_validation` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            tracking_number: Query parameter.
+            tracking_number: Carrier tracking number of the shipment.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1700,11 +1700,11 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202510/first_mile_bundle` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_ids: Body field.
-            handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
-            shipping_provider_id: Body field.
-            tracking_number: Body field.
-            phone_tail_number: Body field.
+            order_ids: TikTok Shop order ids.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            shipping_provider_id: Id of the shipping carrier, from logistics.get_shipping_providers.
+            tracking_number: Carrier tracking number of the shipment.
+            phone_tail_number: Last digits of the phone number of the person handing the parcel over.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1758,13 +1758,13 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202512/packages` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_packages_v202512` stays on this one.
 
         Args:
-            ship_type: Body field.
-            order_id: Body field.
-            order_line_item: Body field. A `CreatePackagesRequestOrderLineItem` or a dict.
-            order_list_ids: Body field.
-            dimension: Body field. A `CreatePackagesRequestDimension` or a dict.
-            shipping_service_id: Body field.
-            weight: Body field. A `CreatePackagesRequestWeight` or a dict.
+            ship_type: How the package ships.
+            order_id: TikTok Shop order id.
+            order_line_item: Order line items to put in the new package. A `CreatePackagesRequestOrderLineItem` or a dict.
+            order_list_ids: Ids of the orders the package is made from.
+            dimension: Parcel size; length, width, height and their unit. A `CreatePackagesRequestDimension` or a dict.
+            shipping_service_id: Id of the shipping service, from the shipping services query.
+            weight: Parcel weight; a value and its unit. A `CreatePackagesRequestWeight` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1817,8 +1817,8 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202601/redeem_info/callback` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Body field.
-            order_info_list: Body field. A `SubmitRedemptionInformationRequestOrderInfoList` or a dict.
+            order_id: TikTok Shop order id.
+            order_info_list: Orders with their redemption (voucher use) details. A `SubmitRedemptionInformationRequestOrderInfoList` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1861,8 +1861,8 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202606/pod_details/get` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            main_order_id: Body field.
-            query_order_lines: Body field. A `GetPodCustomizationDetailsRequestQueryOrderLine` or a dict.
+            main_order_id: Id of the main (parent) order.
+            query_order_lines: Order lines to get the print-on-demand details of, by order and line item id. A `GetPodCustomizationDetailsRequestQueryOrderLine` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1903,7 +1903,7 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202607/orders/customs_info/query` (version 202607). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            order_ids: Body field.
+            order_ids: TikTok Shop order ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1943,7 +1943,7 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202607/orders/customs_info/submit` (version 202607). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            order_list: Body field. A `SubmitCustomsClearanceInformationRequestOrderList` or a dict.
+            order_list: Orders with the customs clearance details to submit. A `SubmitCustomsClearanceInformationRequestOrderList` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1987,11 +1987,11 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202609/order/sof/track/update` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            country: Body field.
-            order_id: Body field.
-            tracks: Body field. A `TrackingStatusUpdateRequestTrack` or a dict.
-            provider_id: Body field.
-            external_tracking_url: Body field.
+            country: Country of the shipment, as a two-letter ISO 3166 code.
+            order_id: TikTok Shop order id.
+            tracks: Tracking events, each with its time, status and place. A `TrackingStatusUpdateRequestTrack` or a dict.
+            provider_id: Id of the shipping carrier.
+            external_tracking_url: Web address where the shipment can be tracked on the carrier's site.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2044,9 +2044,9 @@ class FulfillmentResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist. Prefer `mark_package_as_shipped`.
 
         Args:
-            order_id: Path parameter.
-            order_line_list: Body field. A `MarkPackageAsShippedRequestOrderLineList` or a dict.
-            shipping_info_list: Body field. A `ShippingInfoListInput` or a dict.
+            order_id: TikTok Shop order id.
+            order_line_list: Order line items shipped in the package. A `MarkPackageAsShippedRequestOrderLineList` or a dict.
+            shipping_info_list: Carrier and tracking number of each package. A `ShippingInfoListInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2092,8 +2092,8 @@ class FulfillmentResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist. Prefer `update_package_shipping_info`.
 
         Args:
-            package_id: Path parameter.
-            shipping_info_list: Body field. A `ShippingInfoListInput` or a dict.
+            package_id: Id of a package (shipment) of an order.
+            shipping_info_list: New carrier and tracking number of the package. A `ShippingInfoListInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2197,8 +2197,8 @@ class AsyncFulfillmentResource(AsyncResource):
         `GET /fulfillment/202309/combinable_packages/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2244,9 +2244,9 @@ class AsyncFulfillmentResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            category_asset_cipher: Query parameter.
-            data: Upload field. Bytes, a path or a binary file object.
-            name: Upload field.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            data: The file's bytes, a path or a binary file object (a PDF document). Bytes, a path or a binary file object.
+            name: File name with its extension, such as invoice.pdf.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2292,8 +2292,8 @@ class AsyncFulfillmentResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            category_asset_cipher: Query parameter.
-            data: Upload field. Bytes, a path or a binary file object.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            data: The image's bytes, a path or a binary file object (such as a proof of delivery photo). Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2336,7 +2336,7 @@ class AsyncFulfillmentResource(AsyncResource):
         `GET /fulfillment/202309/orders/split_attributes` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_ids: Query parameter.
+            order_ids: TikTok Shop order ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2379,8 +2379,8 @@ class AsyncFulfillmentResource(AsyncResource):
         `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            order_line_item_ids: Query parameter.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2425,10 +2425,10 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/orders/{order_id}/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `mark_package_as_shipped_v202309` stays on this one.
 
         Args:
-            order_id: Path parameter.
-            order_line_item_ids: Body field.
-            shipping_provider_id: Body field.
-            tracking_number: Body field.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            shipping_provider_id: Id of the shipping carrier, from logistics.get_shipping_providers.
+            tracking_number: Carrier tracking number of the shipment.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2479,9 +2479,9 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            shipping_provider_id: Body field.
-            tracking_number: Body field.
+            order_id: TikTok Shop order id.
+            shipping_provider_id: Id of the shipping carrier, from logistics.get_shipping_providers.
+            tracking_number: Carrier tracking number of the shipment.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2527,10 +2527,10 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            dimension: Body field. A `DimensionInput` or a dict.
-            order_line_item_ids: Body field.
-            weight: Body field. A `WeightInput` or a dict.
+            order_id: TikTok Shop order id.
+            dimension: Parcel size; length, width, height and their unit. A `DimensionInput` or a dict.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            weight: Parcel weight; a value and its unit. A `WeightInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2574,8 +2574,8 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/orders/{order_id}/split` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            splittable_groups: Body field. A `SplitOrdersRequestSplittableGroup` or a dict.
+            order_id: TikTok Shop order id.
+            splittable_groups: How to split; groups of line item ids, one package per group. A `SplitOrdersRequestSplittableGroup` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2619,8 +2619,8 @@ class AsyncFulfillmentResource(AsyncResource):
         `GET /fulfillment/202309/orders/{order_id}/tracking` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            category_asset_cipher: Query parameter.
+            order_id: TikTok Shop order id.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2666,11 +2666,11 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_packages` calls that.
 
         Args:
-            dimension: Body field. A `CreatePackagesRequestDimension` or a dict.
-            order_id: Body field.
-            order_line_item_ids: Body field.
-            shipping_service_id: Body field.
-            weight: Body field. A `CreatePackagesRequestWeight` or a dict.
+            dimension: Parcel size; length, width, height and their unit. A `CreatePackagesRequestDimension` or a dict.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            shipping_service_id: Id of the shipping service, from the shipping services query.
+            weight: Parcel weight; a value and its unit. A `CreatePackagesRequestWeight` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2718,7 +2718,7 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/packages/combine` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            combinable_packages: Body field. A `CombinePackageRequestCombinablePackage` or a dict.
+            combinable_packages: Packages to merge into one shipment, with their ids. A `CombinePackageRequestCombinablePackage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2760,7 +2760,7 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/packages/deliver` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            packages: Body field. A `UpdatePackageDeliveryStatusRequestPackage` or a dict.
+            packages: Packages delivered by your own carrier, each with its id and delivery details. A `UpdatePackageDeliveryStatusRequestPackage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2805,10 +2805,10 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/packages/schedule` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            handover_method: Body field.
-            order_id: Body field.
-            order_line_item_ids: Body field.
-            pickup_slot: Body field. A `PickupSlotInput` or a dict.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            pickup_slot: Time window chosen for the carrier pickup, from the handover time slots. A `PickupSlotInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2863,15 +2863,15 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/packages/search` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            page_size: Query parameter.
-            sort_field: Query parameter. One of `create_time`, `update_time`, `order_pay_time`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_token: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            package_status: Body field. One of `PROCESSING`, `FULFILLING`, `COMPLETED`, `CANCELLED`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `create_time`, `update_time`, `order_pay_time`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            create_time_ge: Only packages created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only packages created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            package_status: Only packages in this state; PROCESSING, TO_FULFILL, FULFILLING, COMPLETED or CANCELLED.
+            update_time_ge: Only packages updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_lt: Only packages updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2925,7 +2925,7 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/packages/ship` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            packages: Body field. A `BatchShipPackagesRequestPackage` or a dict.
+            packages: Packages to ship, each with its id, handover method and pickup slot or own-carrier details. A `BatchShipPackagesRequestPackage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2967,7 +2967,7 @@ class AsyncFulfillmentResource(AsyncResource):
         `GET /fulfillment/202309/packages/{package_id}` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            package_id: Path parameter.
+            package_id: Id of a package (shipment) of an order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3009,7 +3009,7 @@ class AsyncFulfillmentResource(AsyncResource):
         `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            package_id: Path parameter.
+            package_id: Id of a package (shipment) of an order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3054,10 +3054,10 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/packages/{package_id}/ship` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            package_id: Path parameter.
-            handover_method: Body field. One of `PICKUP`, `DROP_OFF`.
-            pickup_slot: Body field. A `PickupSlotInput` or a dict.
-            self_shipment: Body field. A `SelfShipmentInput` or a dict.
+            package_id: Id of a package (shipment) of an order.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            pickup_slot: Time window chosen for the carrier pickup, from the handover time slots. A `PickupSlotInput` or a dict.
+            self_shipment: Carrier and tracking number when you ship with your own carrier. A `SelfShipmentInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3109,10 +3109,10 @@ class AsyncFulfillmentResource(AsyncResource):
         `GET /fulfillment/202309/packages/{package_id}/shipping_documents` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            package_id: Path parameter.
-            document_type: Which document. One of `SHIPPING_LABEL`, `PACKING_SLIP`, `SHIPPING_LABEL_AND_PACKING_SLIP`, `SHIPPING_LABEL_PICTURE`.
-            document_size: Query parameter. One of `A6`, `A5`.
-            document_format: Query parameter. One of `PDF`, `ZPL`.
+            package_id: Id of a package (shipment) of an order.
+            document_type: Which document: SHIPPING_LABEL, PACKING_SLIP, both in one file, or SHIPPING_LABEL_PICTURE (an image). One of `SHIPPING_LABEL`, `PACKING_SLIP`, `SHIPPING_LABEL_AND_PACKING_SLIP`, `SHIPPING_LABEL_PICTURE`.
+            document_size: Paper size of the label; A6 (the default) or A5.
+            document_format: File format of the document; PDF (the default) or ZPL.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3161,9 +3161,9 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `update_package_shipping_info_v202309` stays on this one.
 
         Args:
-            package_id: Path parameter.
-            shipping_provider_id: Body field.
-            tracking_number: Body field.
+            package_id: Id of a package (shipment) of an order.
+            shipping_provider_id: Id of the shipping carrier, from logistics.get_shipping_providers.
+            tracking_number: Carrier tracking number of the shipment.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3209,8 +3209,8 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/packages/{package_id}/uncombine` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            package_id: Path parameter.
-            order_ids: Body field.
+            package_id: Id of a package (shipment) of an order.
+            order_ids: TikTok Shop order ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3256,11 +3256,11 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202407/bundles` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
-            order_ids: Body field.
-            phone_tail_number: Body field.
-            shipping_provider_id: Body field.
-            tracking_number: Body field.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            order_ids: TikTok Shop order ids.
+            phone_tail_number: Last digits of the phone number of the person handing the parcel over.
+            shipping_provider_id: Id of the shipping carrier, from logistics.get_shipping_providers.
+            tracking_number: Carrier tracking number of the shipment.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3307,9 +3307,9 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202408/last_mile_bundles` (version 202408). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            fulfillment_unit_ids: Body field.
-            last_mile_bundle: Body field. A `CreateLastMileBundleRequestLastMileBundle` or a dict.
-            logistics_group_id: Body field.
+            fulfillment_unit_ids: Ids of fulfillment units.
+            last_mile_bundle: The bundle to create; the packages it joins and the carrier that takes it the last mile. A `CreateLastMileBundleRequestLastMileBundle` or a dict.
+            logistics_group_id: Id of the logistics group.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3353,7 +3353,7 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202502/invoice/upload` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            invoices: Body field. A `UploadInvoiceRequestInvoice` or a dict.
+            invoices: Invoices to attach, each with its package or order id and uploaded file. A `UploadInvoiceRequestInvoice` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3395,7 +3395,7 @@ class AsyncFulfillmentResource(AsyncResource):
         `GET /fulfillment/202508/tts_tracking_validation` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            tracking_number: Query parameter.
+            tracking_number: Carrier tracking number of the shipment.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3441,11 +3441,11 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202510/first_mile_bundle` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_ids: Body field.
-            handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
-            shipping_provider_id: Body field.
-            tracking_number: Body field.
-            phone_tail_number: Body field.
+            order_ids: TikTok Shop order ids.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            shipping_provider_id: Id of the shipping carrier, from logistics.get_shipping_providers.
+            tracking_number: Carrier tracking number of the shipment.
+            phone_tail_number: Last digits of the phone number of the person handing the parcel over.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3499,13 +3499,13 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202512/packages` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_packages_v202512` stays on this one.
 
         Args:
-            ship_type: Body field.
-            order_id: Body field.
-            order_line_item: Body field. A `CreatePackagesRequestOrderLineItem` or a dict.
-            order_list_ids: Body field.
-            dimension: Body field. A `CreatePackagesRequestDimension` or a dict.
-            shipping_service_id: Body field.
-            weight: Body field. A `CreatePackagesRequestWeight` or a dict.
+            ship_type: How the package ships.
+            order_id: TikTok Shop order id.
+            order_line_item: Order line items to put in the new package. A `CreatePackagesRequestOrderLineItem` or a dict.
+            order_list_ids: Ids of the orders the package is made from.
+            dimension: Parcel size; length, width, height and their unit. A `CreatePackagesRequestDimension` or a dict.
+            shipping_service_id: Id of the shipping service, from the shipping services query.
+            weight: Parcel weight; a value and its unit. A `CreatePackagesRequestWeight` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3558,8 +3558,8 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202601/redeem_info/callback` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Body field.
-            order_info_list: Body field. A `SubmitRedemptionInformationRequestOrderInfoList` or a dict.
+            order_id: TikTok Shop order id.
+            order_info_list: Orders with their redemption (voucher use) details. A `SubmitRedemptionInformationRequestOrderInfoList` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3602,8 +3602,8 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202606/pod_details/get` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            main_order_id: Body field.
-            query_order_lines: Body field. A `GetPodCustomizationDetailsRequestQueryOrderLine` or a dict.
+            main_order_id: Id of the main (parent) order.
+            query_order_lines: Order lines to get the print-on-demand details of, by order and line item id. A `GetPodCustomizationDetailsRequestQueryOrderLine` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3644,7 +3644,7 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202607/orders/customs_info/query` (version 202607). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            order_ids: Body field.
+            order_ids: TikTok Shop order ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3684,7 +3684,7 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202607/orders/customs_info/submit` (version 202607). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            order_list: Body field. A `SubmitCustomsClearanceInformationRequestOrderList` or a dict.
+            order_list: Orders with the customs clearance details to submit. A `SubmitCustomsClearanceInformationRequestOrderList` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3728,11 +3728,11 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202609/order/sof/track/update` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            country: Body field.
-            order_id: Body field.
-            tracks: Body field. A `TrackingStatusUpdateRequestTrack` or a dict.
-            provider_id: Body field.
-            external_tracking_url: Body field.
+            country: Country of the shipment, as a two-letter ISO 3166 code.
+            order_id: TikTok Shop order id.
+            tracks: Tracking events, each with its time, status and place. A `TrackingStatusUpdateRequestTrack` or a dict.
+            provider_id: Id of the shipping carrier.
+            external_tracking_url: Web address where the shipment can be tracked on the carrier's site.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3785,9 +3785,9 @@ class AsyncFulfillmentResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist. Prefer `mark_package_as_shipped`.
 
         Args:
-            order_id: Path parameter.
-            order_line_list: Body field. A `MarkPackageAsShippedRequestOrderLineList` or a dict.
-            shipping_info_list: Body field. A `ShippingInfoListInput` or a dict.
+            order_id: TikTok Shop order id.
+            order_line_list: Order line items shipped in the package. A `MarkPackageAsShippedRequestOrderLineList` or a dict.
+            shipping_info_list: Carrier and tracking number of each package. A `ShippingInfoListInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3833,8 +3833,8 @@ class AsyncFulfillmentResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist. Prefer `update_package_shipping_info`.
 
         Args:
-            package_id: Path parameter.
-            shipping_info_list: Body field. A `ShippingInfoListInput` or a dict.
+            package_id: Id of a package (shipment) of an order.
+            shipping_info_list: New carrier and tracking number of the package. A `ShippingInfoListInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

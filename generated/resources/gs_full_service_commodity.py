@@ -485,7 +485,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202404/preview/brands` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
+            supplier_id: Id of the supplier in the full-service program.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -525,8 +525,8 @@ class GsFullServiceCommodityResource(SyncResource):
         `POST /gs_full_service_commodity/202404/preview/categories/search` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_offset: Body field.
-            page_size: Body field.
+            page_offset: Zero-based offset of the first result to return.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -565,7 +565,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202404/preview/categories/{category_id}` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -604,7 +604,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202404/preview/categories/{category_id}/attributes` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -680,8 +680,8 @@ class GsFullServiceCommodityResource(SyncResource):
         `POST /gs_full_service_commodity/202405/beta/categories/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_offset: Body field.
-            page_size: Body field.
+            page_offset: Zero-based offset of the first result to return.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -720,7 +720,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202405/beta/categories/{category_id}` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -759,7 +759,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202405/beta/categories/{category_id}/attributes` (version 202405). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_full_service_getattributes` calls that.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -798,7 +798,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202405/beta/categories/{category_id}/image_upload_requirements` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -839,7 +839,7 @@ class GsFullServiceCommodityResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The certificate file (PDF or image) as bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -879,8 +879,8 @@ class GsFullServiceCommodityResource(SyncResource):
         `POST /gs_full_service_commodity/202405/beta/products` (version 202405). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_create_productv2` calls that.
 
         Args:
-            idempotent_key: Body field.
-            spu: Body field. A `GsCreateProductv2V202405RequestSpu` or a dict.
+            idempotent_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            spu: The product (SPU) with its SKUs. A `GsCreateProductv2V202405RequestSpu` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -921,7 +921,7 @@ class GsFullServiceCommodityResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The video file (MP4) as bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -960,7 +960,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202405/preview/grading_templates` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
+            supplier_id: Id of the supplier in the full-service program.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1002,8 +1002,8 @@ class GsFullServiceCommodityResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            supplier_id: Query parameter.
-            data: Upload field. Bytes, a path or a binary file object.
+            supplier_id: Id of the supplier in the full-service program.
+            data: The image file (JPG or PNG) as bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1044,8 +1044,8 @@ class GsFullServiceCommodityResource(SyncResource):
         `POST /gs_full_service_commodity/202405/preview/products` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            spu: Body field. A `GsCreateProductRequestSpu` or a dict.
+            supplier_id: Id of the supplier in the full-service program.
+            spu: The product (SPU) with its SKUs. A `GsCreateProductRequestSpu` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1093,15 +1093,15 @@ class GsFullServiceCommodityResource(SyncResource):
         `POST /gs_full_service_commodity/202405/preview/products/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            external_sku_codes: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            push_time_ge: Body field. Unix seconds or an aware `datetime`.
-            push_time_lt: Body field. Unix seconds or an aware `datetime`.
-            sku_status: Body field.
+            supplier_id: Id of the supplier in the full-service program.
+            external_sku_codes: Your own SKU codes.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1150,7 +1150,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202405/preview/size_groups` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1189,7 +1189,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202406/beta/categories/{category_id}/certifications` (version 202406). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_full_service_get_certifications` calls that.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1266,7 +1266,7 @@ class GsFullServiceCommodityResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The image file (JPG or PNG) as bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1312,14 +1312,14 @@ class GsFullServiceCommodityResource(SyncResource):
         `POST /gs_full_service_commodity/202406/beta/products/search` (version 202406). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_query_sk_usandtheapprovalstatusof_sk_us_v2` calls that.
 
         Args:
-            external_sku_codes: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            push_time_ge: Body field. Unix seconds or an aware `datetime`.
-            push_time_lt: Body field. Unix seconds or an aware `datetime`.
-            sku_status: Body field.
+            external_sku_codes: Your own SKU codes.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1367,7 +1367,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202406/beta/size_groups` (version 202406). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1407,8 +1407,8 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202407/supplier_addresses` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1447,7 +1447,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202408/size_groups` (version 202408). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1487,8 +1487,8 @@ class GsFullServiceCommodityResource(SyncResource):
         `POST /gs_full_service_commodity/202410/beta/products` (version 202410). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_create_productv2` calls that.
 
         Args:
-            idempotent_key: Body field.
-            spu: Body field. A `GsCreateProductv2V202410RequestSpu` or a dict.
+            idempotent_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            spu: The product (SPU) with its SKUs. A `GsCreateProductv2V202410RequestSpu` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1534,14 +1534,14 @@ class GsFullServiceCommodityResource(SyncResource):
         `POST /gs_full_service_commodity/202410/beta/products/search` (version 202410). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_query_sk_usandtheapprovalstatusof_sk_us_v2` calls that.
 
         Args:
-            external_sku_codes: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            push_time_ge: Body field. Unix seconds or an aware `datetime`.
-            push_time_lt: Body field. Unix seconds or an aware `datetime`.
-            sku_status: Body field.
+            external_sku_codes: Your own SKU codes.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1589,7 +1589,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202503/beta/categories/{category_id}/attributes` (version 202503). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_full_service_getattributes` calls that.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1635,14 +1635,14 @@ class GsFullServiceCommodityResource(SyncResource):
         `POST /gs_full_service_commodity/202504/beta/products/search` (version 202504). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202504` stays on this one.
 
         Args:
-            external_sku_codes: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            push_time_ge: Body field. Unix seconds or an aware `datetime`.
-            push_time_lt: Body field. Unix seconds or an aware `datetime`.
-            sku_status: Body field.
+            external_sku_codes: Your own SKU codes.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1692,7 +1692,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202507/beta/categories/{category_id}/attributes` (version 202507). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `gs_full_service_getattributes_v202507` stays on this one.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1733,7 +1733,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202507/beta/categories/{category_id}/certifications` (version 202507). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `gs_full_service_get_certifications_v202507` stays on this one.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1775,8 +1775,8 @@ class GsFullServiceCommodityResource(SyncResource):
         `POST /gs_full_service_commodity/202508/beta/products` (version 202508). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_create_productv2` calls that.
 
         Args:
-            idempotent_key: Body field.
-            spu: Body field. A `GsCreateProductv2V202508RequestSpu` or a dict.
+            idempotent_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            spu: The product (SPU) with its SKUs. A `GsCreateProductv2V202508RequestSpu` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1815,7 +1815,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `POST /gs_full_service_commodity/202508/calculate_audit_info` (version 202508). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_calculate_product_audit_info` calls that.
 
         Args:
-            spu: Body field. A `GsCreateProductv2V202508RequestSpu` or a dict.
+            spu: The product (SPU) with its SKUs. A `GsCreateProductv2V202508RequestSpu` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1855,8 +1855,8 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202508/supplier_manufacturers` (version 202508). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1896,8 +1896,8 @@ class GsFullServiceCommodityResource(SyncResource):
         `GET /gs_full_service_commodity/202508/supplier_rps` (version 202508). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1937,8 +1937,8 @@ class GsFullServiceCommodityResource(SyncResource):
         `POST /gs_full_service_commodity/202509/beta/products` (version 202509). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `gs_create_productv2_v202509` stays on this one.
 
         Args:
-            idempotent_key: Body field.
-            spu: Body field. A `SpuInput` or a dict.
+            idempotent_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            spu: The product (SPU) with its SKUs. A `SpuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1979,7 +1979,7 @@ class GsFullServiceCommodityResource(SyncResource):
         `POST /gs_full_service_commodity/202509/calculate_audit_info` (version 202509). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `gs_calculate_product_audit_info_v202509` stays on this one.
 
         Args:
-            spu: Body field. A `SpuInput` or a dict.
+            spu: The product (SPU) with its SKUs. A `SpuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2107,7 +2107,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202404/preview/brands` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
+            supplier_id: Id of the supplier in the full-service program.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2147,8 +2147,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `POST /gs_full_service_commodity/202404/preview/categories/search` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_offset: Body field.
-            page_size: Body field.
+            page_offset: Zero-based offset of the first result to return.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2187,7 +2187,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202404/preview/categories/{category_id}` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2226,7 +2226,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202404/preview/categories/{category_id}/attributes` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2302,8 +2302,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `POST /gs_full_service_commodity/202405/beta/categories/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_offset: Body field.
-            page_size: Body field.
+            page_offset: Zero-based offset of the first result to return.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2342,7 +2342,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202405/beta/categories/{category_id}` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2381,7 +2381,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202405/beta/categories/{category_id}/attributes` (version 202405). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_full_service_getattributes` calls that.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2420,7 +2420,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202405/beta/categories/{category_id}/image_upload_requirements` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2461,7 +2461,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The certificate file (PDF or image) as bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2501,8 +2501,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `POST /gs_full_service_commodity/202405/beta/products` (version 202405). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_create_productv2` calls that.
 
         Args:
-            idempotent_key: Body field.
-            spu: Body field. A `GsCreateProductv2V202405RequestSpu` or a dict.
+            idempotent_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            spu: The product (SPU) with its SKUs. A `GsCreateProductv2V202405RequestSpu` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2543,7 +2543,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The video file (MP4) as bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2582,7 +2582,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202405/preview/grading_templates` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
+            supplier_id: Id of the supplier in the full-service program.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2624,8 +2624,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            supplier_id: Query parameter.
-            data: Upload field. Bytes, a path or a binary file object.
+            supplier_id: Id of the supplier in the full-service program.
+            data: The image file (JPG or PNG) as bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2666,8 +2666,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `POST /gs_full_service_commodity/202405/preview/products` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            spu: Body field. A `GsCreateProductRequestSpu` or a dict.
+            supplier_id: Id of the supplier in the full-service program.
+            spu: The product (SPU) with its SKUs. A `GsCreateProductRequestSpu` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2715,15 +2715,15 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `POST /gs_full_service_commodity/202405/preview/products/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            external_sku_codes: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            push_time_ge: Body field. Unix seconds or an aware `datetime`.
-            push_time_lt: Body field. Unix seconds or an aware `datetime`.
-            sku_status: Body field.
+            supplier_id: Id of the supplier in the full-service program.
+            external_sku_codes: Your own SKU codes.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2772,7 +2772,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202405/preview/size_groups` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2811,7 +2811,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202406/beta/categories/{category_id}/certifications` (version 202406). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_full_service_get_certifications` calls that.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2888,7 +2888,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The image file (JPG or PNG) as bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2934,14 +2934,14 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `POST /gs_full_service_commodity/202406/beta/products/search` (version 202406). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_query_sk_usandtheapprovalstatusof_sk_us_v2` calls that.
 
         Args:
-            external_sku_codes: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            push_time_ge: Body field. Unix seconds or an aware `datetime`.
-            push_time_lt: Body field. Unix seconds or an aware `datetime`.
-            sku_status: Body field.
+            external_sku_codes: Your own SKU codes.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2989,7 +2989,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202406/beta/size_groups` (version 202406). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3029,8 +3029,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202407/supplier_addresses` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3069,7 +3069,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202408/size_groups` (version 202408). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3109,8 +3109,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `POST /gs_full_service_commodity/202410/beta/products` (version 202410). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_create_productv2` calls that.
 
         Args:
-            idempotent_key: Body field.
-            spu: Body field. A `GsCreateProductv2V202410RequestSpu` or a dict.
+            idempotent_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            spu: The product (SPU) with its SKUs. A `GsCreateProductv2V202410RequestSpu` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3156,14 +3156,14 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `POST /gs_full_service_commodity/202410/beta/products/search` (version 202410). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_query_sk_usandtheapprovalstatusof_sk_us_v2` calls that.
 
         Args:
-            external_sku_codes: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            push_time_ge: Body field. Unix seconds or an aware `datetime`.
-            push_time_lt: Body field. Unix seconds or an aware `datetime`.
-            sku_status: Body field.
+            external_sku_codes: Your own SKU codes.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3211,7 +3211,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202503/beta/categories/{category_id}/attributes` (version 202503). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_full_service_getattributes` calls that.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3257,14 +3257,14 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `POST /gs_full_service_commodity/202504/beta/products/search` (version 202504). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202504` stays on this one.
 
         Args:
-            external_sku_codes: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            push_time_ge: Body field. Unix seconds or an aware `datetime`.
-            push_time_lt: Body field. Unix seconds or an aware `datetime`.
-            sku_status: Body field.
+            external_sku_codes: Your own SKU codes.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3314,7 +3314,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202507/beta/categories/{category_id}/attributes` (version 202507). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `gs_full_service_getattributes_v202507` stays on this one.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3355,7 +3355,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202507/beta/categories/{category_id}/certifications` (version 202507). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `gs_full_service_get_certifications_v202507` stays on this one.
 
         Args:
-            category_id: Path parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3397,8 +3397,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `POST /gs_full_service_commodity/202508/beta/products` (version 202508). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_create_productv2` calls that.
 
         Args:
-            idempotent_key: Body field.
-            spu: Body field. A `GsCreateProductv2V202508RequestSpu` or a dict.
+            idempotent_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            spu: The product (SPU) with its SKUs. A `GsCreateProductv2V202508RequestSpu` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3437,7 +3437,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `POST /gs_full_service_commodity/202508/calculate_audit_info` (version 202508). Not shop-scoped: sends no `shop_cipher`. Not the default version: `gs_calculate_product_audit_info` calls that.
 
         Args:
-            spu: Body field. A `GsCreateProductv2V202508RequestSpu` or a dict.
+            spu: The product (SPU) with its SKUs. A `GsCreateProductv2V202508RequestSpu` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3477,8 +3477,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202508/supplier_manufacturers` (version 202508). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3518,8 +3518,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `GET /gs_full_service_commodity/202508/supplier_rps` (version 202508). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3559,8 +3559,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `POST /gs_full_service_commodity/202509/beta/products` (version 202509). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `gs_create_productv2_v202509` stays on this one.
 
         Args:
-            idempotent_key: Body field.
-            spu: Body field. A `SpuInput` or a dict.
+            idempotent_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            spu: The product (SPU) with its SKUs. A `SpuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3601,7 +3601,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         `POST /gs_full_service_commodity/202509/calculate_audit_info` (version 202509). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `gs_calculate_product_audit_info_v202509` stays on this one.
 
         Args:
-            spu: Body field. A `SpuInput` or a dict.
+            spu: The product (SPU) with its SKUs. A `SpuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -104,8 +104,8 @@ class GsFullServiceInventoryResource(SyncResource):
         `POST /gs_full_service_inventory/202404/preview/virtual_inventory/query` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            skus: Body field.
-            supplier_id: Body field.
+            skus: SKUs (by platform or your own code) whose virtual inventory to read.
+            supplier_id: Id of the supplier in the full-service program.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -145,8 +145,8 @@ class GsFullServiceInventoryResource(SyncResource):
         `POST /gs_full_service_inventory/202404/preview/virtual_inventory/update` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            skus: Body field. A `SkuInput` or a dict.
-            supplier_id: Body field.
+            skus: SKUs with the new virtual inventory (stock you can supply but TikTok does not hold). A `SkuInput` or a dict.
+            supplier_id: Id of the supplier in the full-service program.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -185,7 +185,7 @@ class GsFullServiceInventoryResource(SyncResource):
         `POST /gs_full_service_inventory/202405/beta/virtual_inventory/query` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            skus: Body field.
+            skus: SKUs (by platform or your own code) whose virtual inventory to read.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -224,7 +224,7 @@ class GsFullServiceInventoryResource(SyncResource):
         `POST /gs_full_service_inventory/202405/beta/virtual_inventory/update` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            skus: Body field. A `SkuInput` or a dict.
+            skus: SKUs with the new virtual inventory (stock you can supply but TikTok does not hold). A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -292,8 +292,8 @@ class AsyncGsFullServiceInventoryResource(AsyncResource):
         `POST /gs_full_service_inventory/202404/preview/virtual_inventory/query` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            skus: Body field.
-            supplier_id: Body field.
+            skus: SKUs (by platform or your own code) whose virtual inventory to read.
+            supplier_id: Id of the supplier in the full-service program.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -333,8 +333,8 @@ class AsyncGsFullServiceInventoryResource(AsyncResource):
         `POST /gs_full_service_inventory/202404/preview/virtual_inventory/update` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            skus: Body field. A `SkuInput` or a dict.
-            supplier_id: Body field.
+            skus: SKUs with the new virtual inventory (stock you can supply but TikTok does not hold). A `SkuInput` or a dict.
+            supplier_id: Id of the supplier in the full-service program.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -373,7 +373,7 @@ class AsyncGsFullServiceInventoryResource(AsyncResource):
         `POST /gs_full_service_inventory/202405/beta/virtual_inventory/query` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            skus: Body field.
+            skus: SKUs (by platform or your own code) whose virtual inventory to read.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -412,7 +412,7 @@ class AsyncGsFullServiceInventoryResource(AsyncResource):
         `POST /gs_full_service_inventory/202405/beta/virtual_inventory/update` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            skus: Body field. A `SkuInput` or a dict.
+            skus: SKUs with the new virtual inventory (stock you can supply but TikTok does not hold). A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

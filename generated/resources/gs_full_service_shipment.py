@@ -439,7 +439,7 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/beta/delivery_orders` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            delivery_order: Body field. A `GsCreateDeliveryOrderRequestDeliveryOrder` or a dict.
+            delivery_order: The delivery order to create. A `GsCreateDeliveryOrderRequestDeliveryOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -478,7 +478,7 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/confirm` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            delivery_order_code: Body field.
+            delivery_order_code: Code of the delivery order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -517,7 +517,7 @@ class GsFullServiceShipmentResource(SyncResource):
         `GET /gs_full_service_shipment/202405/beta/delivery_orders/delivery_batchs` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            delivery_batch_codes: Query parameter.
+            delivery_batch_codes: Codes of delivery batches.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -556,7 +556,7 @@ class GsFullServiceShipmentResource(SyncResource):
         `GET /gs_full_service_shipment/202405/beta/delivery_orders/documents` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            delivery_order_codes: Query parameter.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -602,14 +602,14 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/reserve_ship` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            delivery_mode: Body field.
-            delivery_order_codes: Body field.
-            logistics: Body field. A `LogisticInput` or a dict.
-            reserve: Body field. A `ReserveInput` or a dict.
-            sender_contact: Body field. A `SenderContactInput` or a dict.
-            shipping_box_quantity: Body field.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            logistics: Carrier and tracking details. A `LogisticInput` or a dict.
+            reserve: Pickup booking details. A `ReserveInput` or a dict.
+            sender_contact: Who sends the shipment, with phone and address. A `SenderContactInput` or a dict.
+            shipping_box_quantity: Number of boxes in the shipment.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -677,27 +677,27 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            delivery_batch_codes: Body field.
-            delivery_order_codes: Body field.
-            delivery_types: Body field.
-            emergency_levels: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            is_sample_included: Body field.
-            latest_status_update_ge: Body field.
-            latest_status_update_lt: Body field.
-            order_types: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_spu_codes: Body field.
-            relative_codes: Body field.
-            require_arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            ship_time_ge: Body field. Unix seconds or an aware `datetime`.
-            ship_time_lt: Body field. Unix seconds or an aware `datetime`.
-            warehouse_codes: Body field.
+            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            delivery_batch_codes: Codes of delivery batches.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            delivery_types: Only deliveries of these kinds.
+            emergency_levels: Only orders of these urgency levels.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            is_sample_included: True for deliveries that include samples only.
+            latest_status_update_ge: Only orders whose status last changed at or after this time (Unix seconds).
+            latest_status_update_lt: Only orders whose status last changed before this time (Unix seconds).
+            order_types: Only orders of these types.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_spu_codes: Platform codes of the products (SPU).
+            relative_codes: Codes of related orders.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            ship_time_lt: Only orders shipped before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            warehouse_codes: Codes of warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -762,10 +762,10 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/sku_documents/generate` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            dimension: Body field. A `GsGetSkuPrintDocumentRequestDimension` or a dict.
-            platform_sku_items: Body field. A `GsGetSkuPrintDocumentRequestPlatformSkuItem` or a dict.
-            print_sku_code: Body field.
-            stockup_order_code: Body field.
+            dimension: Parcel size; length, width, height and their unit. A `GsGetSkuPrintDocumentRequestDimension` or a dict.
+            platform_sku_items: SKUs and quantities to print labels for. A `GsGetSkuPrintDocumentRequestPlatformSkuItem` or a dict.
+            print_sku_code: True to print the SKU code on the label.
+            stockup_order_code: Code of the stock-up order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -814,12 +814,12 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/beta/shipping_providers/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            delivery_mode: Body field.
-            delivery_option: Body field.
-            delivery_order_codes: Body field.
-            sender_contact: Body field. A `SenderContactInput` or a dict.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_option: Delivery option of the shipment.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            sender_contact: Who sends the shipment, with phone and address. A `SenderContactInput` or a dict.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -887,29 +887,29 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/beta/stockup_orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            can_deliver: Body field.
-            emergency_levels: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            is_delivery_completed: Body field.
-            is_first_order: Body field.
-            is_normal: Body field.
-            latest_status_update_ge: Body field.
-            latest_status_update_lt: Body field.
-            order_create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            order_create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            order_sources: Body field.
-            order_status: Body field.
-            order_types: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            require_arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            require_ship_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_ship_time_lt: Body field. Unix seconds or an aware `datetime`.
-            stockup_order_codes: Body field.
+            can_deliver: True for orders that can be delivered now only.
+            emergency_levels: Only orders of these urgency levels.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            is_delivery_completed: True for orders whose delivery is complete only.
+            is_first_order: True for first orders only.
+            is_normal: True for normal orders only (not abnormal).
+            latest_status_update_ge: Only orders whose status last changed at or after this time (Unix seconds).
+            latest_status_update_lt: Only orders whose status last changed before this time (Unix seconds).
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_sources: Only orders from these sources.
+            order_status: Only orders in this status.
+            order_types: Only orders of these types.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -972,7 +972,7 @@ class GsFullServiceShipmentResource(SyncResource):
         `GET /gs_full_service_shipment/202405/beta/waybills` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            logistics_codes: Query parameter.
+            logistics_codes: Carrier tracking codes.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1012,8 +1012,8 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/preview/delivery_orders` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            delivery_order: Body field. A `CreateDeliveryOrderRequestDeliveryOrder` or a dict.
+            supplier_id: Id of the supplier in the full-service program.
+            delivery_order: The delivery order to create. A `CreateDeliveryOrderRequestDeliveryOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1054,8 +1054,8 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/preview/delivery_orders/confirm` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            delivery_order_code: Body field.
+            supplier_id: Id of the supplier in the full-service program.
+            delivery_order_code: Code of the delivery order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1096,8 +1096,8 @@ class GsFullServiceShipmentResource(SyncResource):
         `GET /gs_full_service_shipment/202405/preview/delivery_orders/delivery_batchs` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            delivery_batch_codes: Query parameter.
+            supplier_id: Id of the supplier in the full-service program.
+            delivery_batch_codes: Codes of delivery batches.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1137,8 +1137,8 @@ class GsFullServiceShipmentResource(SyncResource):
         `GET /gs_full_service_shipment/202405/preview/delivery_orders/documents` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            delivery_order_codes: Query parameter.
+            supplier_id: Id of the supplier in the full-service program.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1184,14 +1184,14 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/preview/delivery_orders/reserve_ship` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            delivery_mode: Body field.
-            delivery_order_codes: Body field.
-            logistics: Body field. A `LogisticInput` or a dict.
-            reserve: Body field. A `ReserveInput` or a dict.
-            sender_contact: Body field. A `SenderContactInput` or a dict.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            supplier_id: Id of the supplier in the full-service program.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            logistics: Carrier and tracking details. A `LogisticInput` or a dict.
+            reserve: Pickup booking details. A `ReserveInput` or a dict.
+            sender_contact: Who sends the shipment, with phone and address. A `SenderContactInput` or a dict.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1258,26 +1258,26 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/preview/delivery_orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            delivery_batch_codes: Body field.
-            delivery_order_codes: Body field.
-            delivery_types: Body field.
-            emergency_levels: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            is_sample_included: Body field.
-            order_types: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_spu_codes: Body field.
-            relative_codes: Body field.
-            require_arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            ship_time_ge: Body field. Unix seconds or an aware `datetime`.
-            ship_time_lt: Body field. Unix seconds or an aware `datetime`.
-            warehouse_codes: Body field.
+            supplier_id: Id of the supplier in the full-service program.
+            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            delivery_batch_codes: Codes of delivery batches.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            delivery_types: Only deliveries of these kinds.
+            emergency_levels: Only orders of these urgency levels.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            is_sample_included: True for deliveries that include samples only.
+            order_types: Only orders of these types.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_spu_codes: Platform codes of the products (SPU).
+            relative_codes: Codes of related orders.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            ship_time_lt: Only orders shipped before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            warehouse_codes: Codes of warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1343,13 +1343,13 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/preview/shipping_providers/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            delivery_mode: Body field.
-            delivery_option: Body field.
-            delivery_order_codes: Body field.
-            sender_contact: Body field. A `SenderContactInput` or a dict.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            supplier_id: Id of the supplier in the full-service program.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_option: Delivery option of the shipment.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            sender_contact: Who sends the shipment, with phone and address. A `SenderContactInput` or a dict.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1417,28 +1417,28 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/preview/stockup_orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            can_deliver: Body field.
-            emergency_levels: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            is_delivery_completed: Body field.
-            is_first_order: Body field.
-            is_normal: Body field.
-            order_create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            order_create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            order_sources: Body field.
-            order_status: Body field.
-            order_types: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            require_arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            require_ship_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_ship_time_lt: Body field. Unix seconds or an aware `datetime`.
-            stockup_order_codes: Body field.
+            supplier_id: Id of the supplier in the full-service program.
+            can_deliver: True for orders that can be delivered now only.
+            emergency_levels: Only orders of these urgency levels.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            is_delivery_completed: True for orders whose delivery is complete only.
+            is_first_order: True for first orders only.
+            is_normal: True for normal orders only (not abnormal).
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_sources: Only orders from these sources.
+            order_status: Only orders in this status.
+            order_types: Only orders of these types.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1501,8 +1501,8 @@ class GsFullServiceShipmentResource(SyncResource):
         `GET /gs_full_service_shipment/202405/preview/waybills` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            logistics_codes: Query parameter.
+            supplier_id: Id of the supplier in the full-service program.
+            logistics_codes: Carrier tracking codes.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1555,21 +1555,21 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202407/abnormal_orders/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            abnormal_order_codes: Body field.
-            abnormal_types: Body field.
-            delivery_order_codes: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            latest_update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            latest_update_time_lt: Body field. Unix seconds or an aware `datetime`.
-            order_create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            order_create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            relative_return_status: Body field.
-            stockup_order_codes: Body field.
+            abnormal_order_codes: Codes of abnormal orders.
+            abnormal_types: Only abnormal orders of these kinds.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            latest_update_time_ge: Only items last updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            latest_update_time_lt: Only items last updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            relative_return_status: Only orders whose related return is in these statuses.
+            stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1631,14 +1631,14 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202407/delivery_orders/reserve_ship` (version 202407). Not shop-scoped: sends no `shop_cipher`. Not the default version: `global_selling_reserve_shipment` calls that.
 
         Args:
-            delivery_mode: Body field.
-            delivery_order_codes: Body field.
-            logistics: Body field. A `LogisticInput` or a dict.
-            reserve: Body field. A `ReserveInput` or a dict.
-            sender_contact_id: Body field.
-            shipping_box_quantity: Body field.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            logistics: Carrier and tracking details. A `LogisticInput` or a dict.
+            reserve: Pickup booking details. A `ReserveInput` or a dict.
+            sender_contact_id: Id of a saved sender contact.
+            shipping_box_quantity: Number of boxes in the shipment.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1706,27 +1706,27 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202407/delivery_orders/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            delivery_order_codes: Body field.
-            delivery_types: Body field.
-            emergency_levels: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            is_sample_included: Body field.
-            latest_status_update_ge: Body field.
-            latest_status_update_lt: Body field.
-            logistics_orders: Body field.
-            order_types: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_spu_codes: Body field.
-            relative_codes: Body field.
-            require_arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            ship_time_ge: Body field. Unix seconds or an aware `datetime`.
-            ship_time_lt: Body field. Unix seconds or an aware `datetime`.
-            warehouse_codes: Body field.
+            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            delivery_types: Only deliveries of these kinds.
+            emergency_levels: Only orders of these urgency levels.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            is_sample_included: True for deliveries that include samples only.
+            latest_status_update_ge: Only orders whose status last changed at or after this time (Unix seconds).
+            latest_status_update_lt: Only orders whose status last changed before this time (Unix seconds).
+            logistics_orders: Logistics order numbers.
+            order_types: Only orders of these types.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_spu_codes: Platform codes of the products (SPU).
+            relative_codes: Codes of related orders.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            ship_time_lt: Only orders shipped before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            warehouse_codes: Codes of warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1787,7 +1787,7 @@ class GsFullServiceShipmentResource(SyncResource):
         `GET /gs_full_service_shipment/202407/logistics_orders` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            logistics_orders: Query parameter.
+            logistics_orders: Logistics order numbers.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1826,7 +1826,7 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202407/logistics_orders/cancel_ship` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            logistics_order: Body field.
+            logistics_order: Logistics order number.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1866,8 +1866,8 @@ class GsFullServiceShipmentResource(SyncResource):
         `GET /gs_full_service_shipment/202407/quality_documents` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            order_code: Query parameter.
-            order_type: Query parameter.
+            order_code: Code of the order.
+            order_type: Kind of order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1918,19 +1918,19 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202407/return_orders/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            order_create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            order_create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            return_methods: Body field.
-            return_order_codes: Body field.
-            return_source: Body field.
-            return_status: Body field.
-            return_types: Body field.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            return_methods: Only returns sent back in these ways.
+            return_order_codes: Codes of return orders.
+            return_source: Only returns from this source.
+            return_status: Only requests in these statuses.
+            return_types: Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1989,13 +1989,13 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202407/shipping_providers/search` (version 202407). Not shop-scoped: sends no `shop_cipher`. Not the default version: `global_selling_search_available_shipping_providers` calls that.
 
         Args:
-            delivery_mode: Body field.
-            delivery_option: Body field.
-            delivery_order_codes: Body field.
-            sender_contact_id: Body field.
-            shipping_box_quantity: Body field.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_option: Delivery option of the shipment.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            sender_contact_id: Id of a saved sender contact.
+            shipping_box_quantity: Number of boxes in the shipment.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2064,29 +2064,29 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202407/stockup_orders/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            can_deliver: Body field.
-            emergency_levels: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            is_delivery_completed: Body field.
-            is_first_order: Body field.
-            is_normal: Body field.
-            latest_status_update_ge: Body field.
-            latest_status_update_lt: Body field.
-            order_create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            order_create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            order_sources: Body field.
-            order_status: Body field.
-            order_types: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            require_arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            require_ship_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_ship_time_lt: Body field. Unix seconds or an aware `datetime`.
-            stockup_order_codes: Body field.
+            can_deliver: True for orders that can be delivered now only.
+            emergency_levels: Only orders of these urgency levels.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            is_delivery_completed: True for orders whose delivery is complete only.
+            is_first_order: True for first orders only.
+            is_normal: True for normal orders only (not abnormal).
+            latest_status_update_ge: Only orders whose status last changed at or after this time (Unix seconds).
+            latest_status_update_lt: Only orders whose status last changed before this time (Unix seconds).
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_sources: Only orders from these sources.
+            order_status: Only orders in this status.
+            order_types: Only orders of these types.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2154,9 +2154,9 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202409/delivery_orders/sku_documents/generate` (version 202409). Not shop-scoped: sends no `shop_cipher`. Not the default version: `global_selling_get_sku_print_document` calls that.
 
         Args:
-            platform_sku_items: Body field. A `GlobalSellingGetSkuPrintDocumentRequestPlatformSkuItem` or a dict.
-            size: Body field. A `GlobalSellingGetSkuPrintDocumentRequestSize` or a dict.
-            stockup_order_code: Body field.
+            platform_sku_items: SKUs and quantities to print labels for. A `GlobalSellingGetSkuPrintDocumentRequestPlatformSkuItem` or a dict.
+            size: Label size. A `GlobalSellingGetSkuPrintDocumentRequestSize` or a dict.
+            stockup_order_code: Code of the stock-up order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2203,11 +2203,11 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202409/stockup_orders/confirm` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            is_order_confirmed: Body field.
-            reject_note: Body field.
-            reject_reason: Body field.
-            skus: Body field. A `GlobalSellingConfirmStockupOrderRequestSku` or a dict.
-            stockup_order_code: Body field.
+            is_order_confirmed: True to accept the stock-up order, false to refuse it.
+            reject_note: Note explaining why the order is refused.
+            reject_reason: Why you refuse the order: OUT_OF_STOCK, OFFLINE (no longer sold), NOT_MATCH (wrong item), OTHER.
+            skus: SKUs of the stock-up order with the quantities you confirm. A `GlobalSellingConfirmStockupOrderRequestSku` or a dict.
+            stockup_order_code: Code of the stock-up order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2259,14 +2259,14 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202410/delivery_orders/reserve_ship` (version 202410). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `global_selling_reserve_shipment_v202410` stays on this one.
 
         Args:
-            delivery_mode: Body field.
-            delivery_order_codes: Body field.
-            logistics: Body field. A `LogisticInput` or a dict.
-            reserve: Body field. A `ReserveInput` or a dict.
-            sender_contact_id: Body field.
-            shipping_box_quantity: Body field.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            logistics: Carrier and tracking details. A `LogisticInput` or a dict.
+            reserve: Pickup booking details. A `ReserveInput` or a dict.
+            sender_contact_id: Id of a saved sender contact.
+            shipping_box_quantity: Number of boxes in the shipment.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2322,13 +2322,13 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202410/shipping_providers/search` (version 202410). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `global_selling_search_available_shipping_providers_v202410` stays on this one.
 
         Args:
-            delivery_mode: Body field.
-            delivery_option: Body field.
-            delivery_order_codes: Body field.
-            sender_contact_id: Body field.
-            shipping_box_quantity: Body field.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_option: Delivery option of the shipment.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            sender_contact_id: Id of a saved sender contact.
+            shipping_box_quantity: Number of boxes in the shipment.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2385,10 +2385,10 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202503/delivery_orders/sku_documents/generate` (version 202503). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `global_selling_get_sku_print_document_v202503` stays on this one.
 
         Args:
-            need_separator: Body field.
-            platform_sku_items: Body field. A `GlobalSellingGetSkuPrintDocumentRequestPlatformSkuItem` or a dict.
-            size: Body field. A `GlobalSellingGetSkuPrintDocumentRequestSize` or a dict.
-            stockup_order_code: Body field.
+            need_separator: True to print a separator page between SKUs.
+            platform_sku_items: SKUs and quantities to print labels for. A `GlobalSellingGetSkuPrintDocumentRequestPlatformSkuItem` or a dict.
+            size: Label size. A `GlobalSellingGetSkuPrintDocumentRequestSize` or a dict.
+            stockup_order_code: Code of the stock-up order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2522,7 +2522,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/beta/delivery_orders` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            delivery_order: Body field. A `GsCreateDeliveryOrderRequestDeliveryOrder` or a dict.
+            delivery_order: The delivery order to create. A `GsCreateDeliveryOrderRequestDeliveryOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2561,7 +2561,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/confirm` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            delivery_order_code: Body field.
+            delivery_order_code: Code of the delivery order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2600,7 +2600,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `GET /gs_full_service_shipment/202405/beta/delivery_orders/delivery_batchs` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            delivery_batch_codes: Query parameter.
+            delivery_batch_codes: Codes of delivery batches.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2639,7 +2639,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `GET /gs_full_service_shipment/202405/beta/delivery_orders/documents` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            delivery_order_codes: Query parameter.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2685,14 +2685,14 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/reserve_ship` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            delivery_mode: Body field.
-            delivery_order_codes: Body field.
-            logistics: Body field. A `LogisticInput` or a dict.
-            reserve: Body field. A `ReserveInput` or a dict.
-            sender_contact: Body field. A `SenderContactInput` or a dict.
-            shipping_box_quantity: Body field.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            logistics: Carrier and tracking details. A `LogisticInput` or a dict.
+            reserve: Pickup booking details. A `ReserveInput` or a dict.
+            sender_contact: Who sends the shipment, with phone and address. A `SenderContactInput` or a dict.
+            shipping_box_quantity: Number of boxes in the shipment.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2760,27 +2760,27 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            delivery_batch_codes: Body field.
-            delivery_order_codes: Body field.
-            delivery_types: Body field.
-            emergency_levels: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            is_sample_included: Body field.
-            latest_status_update_ge: Body field.
-            latest_status_update_lt: Body field.
-            order_types: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_spu_codes: Body field.
-            relative_codes: Body field.
-            require_arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            ship_time_ge: Body field. Unix seconds or an aware `datetime`.
-            ship_time_lt: Body field. Unix seconds or an aware `datetime`.
-            warehouse_codes: Body field.
+            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            delivery_batch_codes: Codes of delivery batches.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            delivery_types: Only deliveries of these kinds.
+            emergency_levels: Only orders of these urgency levels.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            is_sample_included: True for deliveries that include samples only.
+            latest_status_update_ge: Only orders whose status last changed at or after this time (Unix seconds).
+            latest_status_update_lt: Only orders whose status last changed before this time (Unix seconds).
+            order_types: Only orders of these types.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_spu_codes: Platform codes of the products (SPU).
+            relative_codes: Codes of related orders.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            ship_time_lt: Only orders shipped before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            warehouse_codes: Codes of warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2845,10 +2845,10 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/sku_documents/generate` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            dimension: Body field. A `GsGetSkuPrintDocumentRequestDimension` or a dict.
-            platform_sku_items: Body field. A `GsGetSkuPrintDocumentRequestPlatformSkuItem` or a dict.
-            print_sku_code: Body field.
-            stockup_order_code: Body field.
+            dimension: Parcel size; length, width, height and their unit. A `GsGetSkuPrintDocumentRequestDimension` or a dict.
+            platform_sku_items: SKUs and quantities to print labels for. A `GsGetSkuPrintDocumentRequestPlatformSkuItem` or a dict.
+            print_sku_code: True to print the SKU code on the label.
+            stockup_order_code: Code of the stock-up order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2897,12 +2897,12 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/beta/shipping_providers/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            delivery_mode: Body field.
-            delivery_option: Body field.
-            delivery_order_codes: Body field.
-            sender_contact: Body field. A `SenderContactInput` or a dict.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_option: Delivery option of the shipment.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            sender_contact: Who sends the shipment, with phone and address. A `SenderContactInput` or a dict.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2970,29 +2970,29 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/beta/stockup_orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            can_deliver: Body field.
-            emergency_levels: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            is_delivery_completed: Body field.
-            is_first_order: Body field.
-            is_normal: Body field.
-            latest_status_update_ge: Body field.
-            latest_status_update_lt: Body field.
-            order_create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            order_create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            order_sources: Body field.
-            order_status: Body field.
-            order_types: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            require_arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            require_ship_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_ship_time_lt: Body field. Unix seconds or an aware `datetime`.
-            stockup_order_codes: Body field.
+            can_deliver: True for orders that can be delivered now only.
+            emergency_levels: Only orders of these urgency levels.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            is_delivery_completed: True for orders whose delivery is complete only.
+            is_first_order: True for first orders only.
+            is_normal: True for normal orders only (not abnormal).
+            latest_status_update_ge: Only orders whose status last changed at or after this time (Unix seconds).
+            latest_status_update_lt: Only orders whose status last changed before this time (Unix seconds).
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_sources: Only orders from these sources.
+            order_status: Only orders in this status.
+            order_types: Only orders of these types.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3055,7 +3055,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `GET /gs_full_service_shipment/202405/beta/waybills` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            logistics_codes: Query parameter.
+            logistics_codes: Carrier tracking codes.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3095,8 +3095,8 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/preview/delivery_orders` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            delivery_order: Body field. A `CreateDeliveryOrderRequestDeliveryOrder` or a dict.
+            supplier_id: Id of the supplier in the full-service program.
+            delivery_order: The delivery order to create. A `CreateDeliveryOrderRequestDeliveryOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3137,8 +3137,8 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/preview/delivery_orders/confirm` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            delivery_order_code: Body field.
+            supplier_id: Id of the supplier in the full-service program.
+            delivery_order_code: Code of the delivery order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3179,8 +3179,8 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `GET /gs_full_service_shipment/202405/preview/delivery_orders/delivery_batchs` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            delivery_batch_codes: Query parameter.
+            supplier_id: Id of the supplier in the full-service program.
+            delivery_batch_codes: Codes of delivery batches.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3220,8 +3220,8 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `GET /gs_full_service_shipment/202405/preview/delivery_orders/documents` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            delivery_order_codes: Query parameter.
+            supplier_id: Id of the supplier in the full-service program.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3267,14 +3267,14 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/preview/delivery_orders/reserve_ship` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            delivery_mode: Body field.
-            delivery_order_codes: Body field.
-            logistics: Body field. A `LogisticInput` or a dict.
-            reserve: Body field. A `ReserveInput` or a dict.
-            sender_contact: Body field. A `SenderContactInput` or a dict.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            supplier_id: Id of the supplier in the full-service program.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            logistics: Carrier and tracking details. A `LogisticInput` or a dict.
+            reserve: Pickup booking details. A `ReserveInput` or a dict.
+            sender_contact: Who sends the shipment, with phone and address. A `SenderContactInput` or a dict.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3341,26 +3341,26 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/preview/delivery_orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            delivery_batch_codes: Body field.
-            delivery_order_codes: Body field.
-            delivery_types: Body field.
-            emergency_levels: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            is_sample_included: Body field.
-            order_types: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_spu_codes: Body field.
-            relative_codes: Body field.
-            require_arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            ship_time_ge: Body field. Unix seconds or an aware `datetime`.
-            ship_time_lt: Body field. Unix seconds or an aware `datetime`.
-            warehouse_codes: Body field.
+            supplier_id: Id of the supplier in the full-service program.
+            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            delivery_batch_codes: Codes of delivery batches.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            delivery_types: Only deliveries of these kinds.
+            emergency_levels: Only orders of these urgency levels.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            is_sample_included: True for deliveries that include samples only.
+            order_types: Only orders of these types.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_spu_codes: Platform codes of the products (SPU).
+            relative_codes: Codes of related orders.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            ship_time_lt: Only orders shipped before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            warehouse_codes: Codes of warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3426,13 +3426,13 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/preview/shipping_providers/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            delivery_mode: Body field.
-            delivery_option: Body field.
-            delivery_order_codes: Body field.
-            sender_contact: Body field. A `SenderContactInput` or a dict.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            supplier_id: Id of the supplier in the full-service program.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_option: Delivery option of the shipment.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            sender_contact: Who sends the shipment, with phone and address. A `SenderContactInput` or a dict.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3500,28 +3500,28 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/preview/stockup_orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            can_deliver: Body field.
-            emergency_levels: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            is_delivery_completed: Body field.
-            is_first_order: Body field.
-            is_normal: Body field.
-            order_create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            order_create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            order_sources: Body field.
-            order_status: Body field.
-            order_types: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            require_arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            require_ship_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_ship_time_lt: Body field. Unix seconds or an aware `datetime`.
-            stockup_order_codes: Body field.
+            supplier_id: Id of the supplier in the full-service program.
+            can_deliver: True for orders that can be delivered now only.
+            emergency_levels: Only orders of these urgency levels.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            is_delivery_completed: True for orders whose delivery is complete only.
+            is_first_order: True for first orders only.
+            is_normal: True for normal orders only (not abnormal).
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_sources: Only orders from these sources.
+            order_status: Only orders in this status.
+            order_types: Only orders of these types.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3584,8 +3584,8 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `GET /gs_full_service_shipment/202405/preview/waybills` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            supplier_id: Query parameter.
-            logistics_codes: Query parameter.
+            supplier_id: Id of the supplier in the full-service program.
+            logistics_codes: Carrier tracking codes.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3638,21 +3638,21 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202407/abnormal_orders/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            abnormal_order_codes: Body field.
-            abnormal_types: Body field.
-            delivery_order_codes: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            latest_update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            latest_update_time_lt: Body field. Unix seconds or an aware `datetime`.
-            order_create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            order_create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            relative_return_status: Body field.
-            stockup_order_codes: Body field.
+            abnormal_order_codes: Codes of abnormal orders.
+            abnormal_types: Only abnormal orders of these kinds.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            latest_update_time_ge: Only items last updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            latest_update_time_lt: Only items last updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            relative_return_status: Only orders whose related return is in these statuses.
+            stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3714,14 +3714,14 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202407/delivery_orders/reserve_ship` (version 202407). Not shop-scoped: sends no `shop_cipher`. Not the default version: `global_selling_reserve_shipment` calls that.
 
         Args:
-            delivery_mode: Body field.
-            delivery_order_codes: Body field.
-            logistics: Body field. A `LogisticInput` or a dict.
-            reserve: Body field. A `ReserveInput` or a dict.
-            sender_contact_id: Body field.
-            shipping_box_quantity: Body field.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            logistics: Carrier and tracking details. A `LogisticInput` or a dict.
+            reserve: Pickup booking details. A `ReserveInput` or a dict.
+            sender_contact_id: Id of a saved sender contact.
+            shipping_box_quantity: Number of boxes in the shipment.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3789,27 +3789,27 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202407/delivery_orders/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            delivery_order_codes: Body field.
-            delivery_types: Body field.
-            emergency_levels: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            is_sample_included: Body field.
-            latest_status_update_ge: Body field.
-            latest_status_update_lt: Body field.
-            logistics_orders: Body field.
-            order_types: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_spu_codes: Body field.
-            relative_codes: Body field.
-            require_arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            ship_time_ge: Body field. Unix seconds or an aware `datetime`.
-            ship_time_lt: Body field. Unix seconds or an aware `datetime`.
-            warehouse_codes: Body field.
+            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            delivery_types: Only deliveries of these kinds.
+            emergency_levels: Only orders of these urgency levels.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            is_sample_included: True for deliveries that include samples only.
+            latest_status_update_ge: Only orders whose status last changed at or after this time (Unix seconds).
+            latest_status_update_lt: Only orders whose status last changed before this time (Unix seconds).
+            logistics_orders: Logistics order numbers.
+            order_types: Only orders of these types.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_spu_codes: Platform codes of the products (SPU).
+            relative_codes: Codes of related orders.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            ship_time_lt: Only orders shipped before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            warehouse_codes: Codes of warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3870,7 +3870,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `GET /gs_full_service_shipment/202407/logistics_orders` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            logistics_orders: Query parameter.
+            logistics_orders: Logistics order numbers.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3909,7 +3909,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202407/logistics_orders/cancel_ship` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            logistics_order: Body field.
+            logistics_order: Logistics order number.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3949,8 +3949,8 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `GET /gs_full_service_shipment/202407/quality_documents` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            order_code: Query parameter.
-            order_type: Query parameter.
+            order_code: Code of the order.
+            order_type: Kind of order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4001,19 +4001,19 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202407/return_orders/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            order_create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            order_create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            return_methods: Body field.
-            return_order_codes: Body field.
-            return_source: Body field.
-            return_status: Body field.
-            return_types: Body field.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            return_methods: Only returns sent back in these ways.
+            return_order_codes: Codes of return orders.
+            return_source: Only returns from this source.
+            return_status: Only requests in these statuses.
+            return_types: Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4072,13 +4072,13 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202407/shipping_providers/search` (version 202407). Not shop-scoped: sends no `shop_cipher`. Not the default version: `global_selling_search_available_shipping_providers` calls that.
 
         Args:
-            delivery_mode: Body field.
-            delivery_option: Body field.
-            delivery_order_codes: Body field.
-            sender_contact_id: Body field.
-            shipping_box_quantity: Body field.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_option: Delivery option of the shipment.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            sender_contact_id: Id of a saved sender contact.
+            shipping_box_quantity: Number of boxes in the shipment.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4147,29 +4147,29 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202407/stockup_orders/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            can_deliver: Body field.
-            emergency_levels: Body field.
-            external_skc_codes: Body field.
-            external_sku_codes: Body field.
-            is_delivery_completed: Body field.
-            is_first_order: Body field.
-            is_normal: Body field.
-            latest_status_update_ge: Body field.
-            latest_status_update_lt: Body field.
-            order_create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            order_create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            order_sources: Body field.
-            order_status: Body field.
-            order_types: Body field.
-            page_size: Body field.
-            page_token: Body field.
-            platform_sku_codes: Body field.
-            platform_spu_codes: Body field.
-            require_arrived_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Body field. Unix seconds or an aware `datetime`.
-            require_ship_time_ge: Body field. Unix seconds or an aware `datetime`.
-            require_ship_time_lt: Body field. Unix seconds or an aware `datetime`.
-            stockup_order_codes: Body field.
+            can_deliver: True for orders that can be delivered now only.
+            emergency_levels: Only orders of these urgency levels.
+            external_skc_codes: Your own SKC codes (a product in one colour).
+            external_sku_codes: Your own SKU codes.
+            is_delivery_completed: True for orders whose delivery is complete only.
+            is_first_order: True for first orders only.
+            is_normal: True for normal orders only (not abnormal).
+            latest_status_update_ge: Only orders whose status last changed at or after this time (Unix seconds).
+            latest_status_update_lt: Only orders whose status last changed before this time (Unix seconds).
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_sources: Only orders from these sources.
+            order_status: Only orders in this status.
+            order_types: Only orders of these types.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            platform_sku_codes: Platform codes of the SKUs.
+            platform_spu_codes: Platform codes of the products (SPU).
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4237,9 +4237,9 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202409/delivery_orders/sku_documents/generate` (version 202409). Not shop-scoped: sends no `shop_cipher`. Not the default version: `global_selling_get_sku_print_document` calls that.
 
         Args:
-            platform_sku_items: Body field. A `GlobalSellingGetSkuPrintDocumentRequestPlatformSkuItem` or a dict.
-            size: Body field. A `GlobalSellingGetSkuPrintDocumentRequestSize` or a dict.
-            stockup_order_code: Body field.
+            platform_sku_items: SKUs and quantities to print labels for. A `GlobalSellingGetSkuPrintDocumentRequestPlatformSkuItem` or a dict.
+            size: Label size. A `GlobalSellingGetSkuPrintDocumentRequestSize` or a dict.
+            stockup_order_code: Code of the stock-up order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4286,11 +4286,11 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202409/stockup_orders/confirm` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            is_order_confirmed: Body field.
-            reject_note: Body field.
-            reject_reason: Body field.
-            skus: Body field. A `GlobalSellingConfirmStockupOrderRequestSku` or a dict.
-            stockup_order_code: Body field.
+            is_order_confirmed: True to accept the stock-up order, false to refuse it.
+            reject_note: Note explaining why the order is refused.
+            reject_reason: Why you refuse the order: OUT_OF_STOCK, OFFLINE (no longer sold), NOT_MATCH (wrong item), OTHER.
+            skus: SKUs of the stock-up order with the quantities you confirm. A `GlobalSellingConfirmStockupOrderRequestSku` or a dict.
+            stockup_order_code: Code of the stock-up order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4342,14 +4342,14 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202410/delivery_orders/reserve_ship` (version 202410). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `global_selling_reserve_shipment_v202410` stays on this one.
 
         Args:
-            delivery_mode: Body field.
-            delivery_order_codes: Body field.
-            logistics: Body field. A `LogisticInput` or a dict.
-            reserve: Body field. A `ReserveInput` or a dict.
-            sender_contact_id: Body field.
-            shipping_box_quantity: Body field.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            logistics: Carrier and tracking details. A `LogisticInput` or a dict.
+            reserve: Pickup booking details. A `ReserveInput` or a dict.
+            sender_contact_id: Id of a saved sender contact.
+            shipping_box_quantity: Number of boxes in the shipment.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4405,13 +4405,13 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202410/shipping_providers/search` (version 202410). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `global_selling_search_available_shipping_providers_v202410` stays on this one.
 
         Args:
-            delivery_mode: Body field.
-            delivery_option: Body field.
-            delivery_order_codes: Body field.
-            sender_contact_id: Body field.
-            shipping_box_quantity: Body field.
-            total_weight: Body field. A `TotalWeightInput` or a dict.
-            warehouse_code: Body field.
+            delivery_mode: How the goods travel to the warehouse.
+            delivery_option: Delivery option of the shipment.
+            delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
+            sender_contact_id: Id of a saved sender contact.
+            shipping_box_quantity: Number of boxes in the shipment.
+            total_weight: Total weight of the shipment; value and unit. A `TotalWeightInput` or a dict.
+            warehouse_code: Code of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4468,10 +4468,10 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202503/delivery_orders/sku_documents/generate` (version 202503). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `global_selling_get_sku_print_document_v202503` stays on this one.
 
         Args:
-            need_separator: Body field.
-            platform_sku_items: Body field. A `GlobalSellingGetSkuPrintDocumentRequestPlatformSkuItem` or a dict.
-            size: Body field. A `GlobalSellingGetSkuPrintDocumentRequestSize` or a dict.
-            stockup_order_code: Body field.
+            need_separator: True to print a separator page between SKUs.
+            platform_sku_items: SKUs and quantities to print labels for. A `GlobalSellingGetSkuPrintDocumentRequestPlatformSkuItem` or a dict.
+            size: Label size. A `GlobalSellingGetSkuPrintDocumentRequestSize` or a dict.
+            stockup_order_code: Code of the stock-up order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -163,7 +163,7 @@ class LogisticsResource(SyncResource):
         `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            delivery_option_id: Path parameter.
+            delivery_option_id: Id of the delivery option (a shipping speed the warehouse offers).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -281,8 +281,8 @@ class LogisticsResource(SyncResource):
         `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            warehouse_id: Path parameter.
-            scope: Query parameter.
+            warehouse_id: Id of a seller warehouse.
+            scope: Which delivery options to list.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -324,7 +324,7 @@ class LogisticsResource(SyncResource):
         `POST /logistics/202412/addresses/standardize` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            address: Body field. A `StandardizeWarehouseAddressRequestAddress` or a dict.
+            address: Postal address. A `StandardizeWarehouseAddressRequestAddress` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -366,7 +366,7 @@ class LogisticsResource(SyncResource):
         `POST /logistics/202502/warehouses` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            warehouse: Body field. A `WarehouseInput` or a dict.
+            warehouse: Warehouse details. A `WarehouseInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -409,8 +409,8 @@ class LogisticsResource(SyncResource):
         `POST /logistics/202502/warehouses/{warehouse_id}` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            warehouse_id: Path parameter.
-            warehouse: Body field. A `WarehouseInput` or a dict.
+            warehouse_id: Id of a seller warehouse.
+            warehouse: Warehouse details. A `WarehouseInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -455,7 +455,7 @@ class LogisticsResource(SyncResource):
         `GET /logistics/202510/seller_templates` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_attribute: Body field. A `GetShippingTemplateAvailabilityRequestProductAttribute` or a dict.
+            product_attribute: Product details (weight, size, category) the templates must support. A `GetShippingTemplateAvailabilityRequestProductAttribute` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -497,7 +497,7 @@ class LogisticsResource(SyncResource):
         `GET /logistics/202604/orders/{order_id}/tracking` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
+            order_id: TikTok Shop order id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -541,9 +541,9 @@ class LogisticsResource(SyncResource):
         `GET /logistics/202606/seller_template/template_exist` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            access_token: Query parameter.
-            shop_id: Query parameter.
-            biz_warehouse_id: Query parameter.
+            access_token: Access token of the seller authorization.
+            shop_id: Numeric id of the shop.
+            biz_warehouse_id: Id of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -611,7 +611,7 @@ class AsyncLogisticsResource(AsyncResource):
         `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            delivery_option_id: Path parameter.
+            delivery_option_id: Id of the delivery option (a shipping speed the warehouse offers).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -729,8 +729,8 @@ class AsyncLogisticsResource(AsyncResource):
         `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            warehouse_id: Path parameter.
-            scope: Query parameter.
+            warehouse_id: Id of a seller warehouse.
+            scope: Which delivery options to list.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -772,7 +772,7 @@ class AsyncLogisticsResource(AsyncResource):
         `POST /logistics/202412/addresses/standardize` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            address: Body field. A `StandardizeWarehouseAddressRequestAddress` or a dict.
+            address: Postal address. A `StandardizeWarehouseAddressRequestAddress` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -814,7 +814,7 @@ class AsyncLogisticsResource(AsyncResource):
         `POST /logistics/202502/warehouses` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            warehouse: Body field. A `WarehouseInput` or a dict.
+            warehouse: Warehouse details. A `WarehouseInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -857,8 +857,8 @@ class AsyncLogisticsResource(AsyncResource):
         `POST /logistics/202502/warehouses/{warehouse_id}` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            warehouse_id: Path parameter.
-            warehouse: Body field. A `WarehouseInput` or a dict.
+            warehouse_id: Id of a seller warehouse.
+            warehouse: Warehouse details. A `WarehouseInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -903,7 +903,7 @@ class AsyncLogisticsResource(AsyncResource):
         `GET /logistics/202510/seller_templates` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_attribute: Body field. A `GetShippingTemplateAvailabilityRequestProductAttribute` or a dict.
+            product_attribute: Product details (weight, size, category) the templates must support. A `GetShippingTemplateAvailabilityRequestProductAttribute` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -945,7 +945,7 @@ class AsyncLogisticsResource(AsyncResource):
         `GET /logistics/202604/orders/{order_id}/tracking` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
+            order_id: TikTok Shop order id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -989,9 +989,9 @@ class AsyncLogisticsResource(AsyncResource):
         `GET /logistics/202606/seller_template/template_exist` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            access_token: Query parameter.
-            shop_id: Query parameter.
-            biz_warehouse_id: Query parameter.
+            access_token: Access token of the seller authorization.
+            shop_id: Numeric id of the shop.
+            biz_warehouse_id: Id of the warehouse.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

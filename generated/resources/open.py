@@ -73,13 +73,13 @@ class OpenResource(SyncResource):
         `POST /open/202512/file/init` (version 202512). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            shop_cipher: Query parameter.
-            category_asset_cipher: Query parameter.
-            file_name: Body field.
-            file_type: Body field.
-            file_size: Body field.
-            total_chunk_count: Body field.
-            target_path: Body field.
+            shop_cipher: Cipher of the shop the call acts on, as listed by authorization.get_authorized_shops.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            file_name: Name of the file, with its extension.
+            file_type: Kind of file; IMAGE or VIDEO.
+            file_size: Size of the whole file in bytes.
+            total_chunk_count: Number of chunks the file is sent in.
+            target_path: Where the uploaded file is to be used.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -148,13 +148,13 @@ class AsyncOpenResource(AsyncResource):
         `POST /open/202512/file/init` (version 202512). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            shop_cipher: Query parameter.
-            category_asset_cipher: Query parameter.
-            file_name: Body field.
-            file_type: Body field.
-            file_size: Body field.
-            total_chunk_count: Body field.
-            target_path: Body field.
+            shop_cipher: Cipher of the shop the call acts on, as listed by authorization.get_authorized_shops.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            file_name: Name of the file, with its extension.
+            file_type: Kind of file; IMAGE or VIDEO.
+            file_size: Size of the whole file in bytes.
+            total_chunk_count: Number of chunks the file is sent in.
+            target_path: Where the uploaded file is to be used.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

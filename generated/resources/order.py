@@ -182,7 +182,7 @@ class OrderResource(SyncResource):
         `GET /order/202309/orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_order_detail` calls that.
 
         Args:
-            ids: Order ids; at most 50.
+            ids: Ids of the orders to fetch; at most 50.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -248,19 +248,19 @@ class OrderResource(SyncResource):
         `POST /order/202309/orders/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Orders per page (1 to 100).
-            sort_order: Order of the results; DESC by default. One of `ASC`, `DESC`.
-            page_token: The next_page_token of the previous page.
-            sort_field: Field the results are sorted by. One of `create_time`, `update_time`.
-            buyer_user_id: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            is_buyer_request_cancel: Body field.
+            page_size: Orders per page, 1 to 100.
+            sort_order: Sort direction; ASC oldest first, DESC newest first (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Time the orders are sorted by; create_time or update_time.
+            buyer_user_id: Id of the buyer's account.
+            create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            is_buyer_request_cancel: True for orders whose buyer asked to cancel only.
             order_status: Only orders in this status; ALL (or nothing) for every status. One of `UNPAID`, `ON_HOLD`, `AWAITING_SHIPMENT`, `PARTIALLY_SHIPPING`, `AWAITING_COLLECTION`, `IN_TRANSIT`, `DELIVERED`, `COMPLETED`, `CANCELLED`. `ALL` sends nothing.
-            shipping_type: Body field.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_lt: Body field. Unix seconds or an aware `datetime`.
-            warehouse_ids: Body field.
+            shipping_type: How the order ships; TIKTOK for platform shipping, SELLER for your own carrier.
+            update_time_ge: Only orders updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_lt: Only orders updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            warehouse_ids: Only orders shipped from these warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -318,7 +318,7 @@ class OrderResource(SyncResource):
         `GET /order/202309/privileged_orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            ids: Query parameter.
+            ids: Ids of the orders to fetch; at most 50.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -372,8 +372,8 @@ class OrderResource(SyncResource):
         `POST /order/202406/orders/external_order_search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            platform: Query parameter. One of `SHOPIFY`, `WOOCOMMERCE`, `BIGCOMMERCE`, `MAGENTO`, `SALESFORCE_COMMERCE_CLOUD`, `CHANNEL_ADVISOR`, `AMAZON`, `ORDER_MANAGEMENT_SYSTEM`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `ERP_SYSTEM`.
-            external_order_id: Query parameter.
+            platform: External platform the order came from (one of the listed values: SHOPIFY, AMAZON, WOOCOMMERCE, ERP_SYSTEM ...). One of `SHOPIFY`, `WOOCOMMERCE`, `BIGCOMMERCE`, `MAGENTO`, `SALESFORCE_COMMERCE_CLOUD`, `CHANNEL_ADVISOR`, `AMAZON`, `ORDER_MANAGEMENT_SYSTEM`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `ERP_SYSTEM`.
+            external_order_id: Id of the order on your own or an external system.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -415,7 +415,7 @@ class OrderResource(SyncResource):
         `POST /order/202406/orders/external_orders` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            orders: Body field. A `AddExternalOrderReferencesRequestOrder` or a dict.
+            orders: Orders to link, each with its id and the external platform's order and line item ids. A `AddExternalOrderReferencesRequestOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -469,8 +469,8 @@ class OrderResource(SyncResource):
         `GET /order/202406/orders/{order_id}/external_orders` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            platform: Query parameter. One of `SHOPIFY`, `WOOCOMMERCE`, `BIGCOMMERCE`, `MAGENTO`, `SALESFORCE_COMMERCE_CLOUD`, `CHANNEL_ADVISOR`, `AMAZON`, `ORDER_MANAGEMENT_SYSTEM`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `ERP_SYSTEM`.
+            order_id: TikTok Shop order id.
+            platform: External platform the order came from (one of the listed values: SHOPIFY, AMAZON, WOOCOMMERCE, ERP_SYSTEM ...). One of `SHOPIFY`, `WOOCOMMERCE`, `BIGCOMMERCE`, `MAGENTO`, `SALESFORCE_COMMERCE_CLOUD`, `CHANNEL_ADVISOR`, `AMAZON`, `ORDER_MANAGEMENT_SYSTEM`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `ERP_SYSTEM`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -512,7 +512,7 @@ class OrderResource(SyncResource):
         `GET /order/202407/orders/{order_id}/price_detail` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
+            order_id: TikTok Shop order id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -554,7 +554,7 @@ class OrderResource(SyncResource):
         `GET /order/202507/orders` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_order_detail_v202507` stays on this one.
 
         Args:
-            ids: Order ids; at most 50.
+            ids: Ids of the orders to fetch; at most 50.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -602,8 +602,8 @@ class OrderResource(SyncResource):
         `POST /order/202511/orders/blind_box_result/callback` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `update_the_blind_box_opening_results` calls that.
 
         Args:
-            blind_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
-            main_order_id: Body field.
+            blind_box_results: For each blind box line item, the SKU the box turned out to hold. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
+            main_order_id: Id of the main (parent) order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -653,9 +653,9 @@ class OrderResource(SyncResource):
         `POST /order/202605/orders/blind_box_result/callback` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `update_the_blind_box_opening_results_v202605` stays on this one.
 
         Args:
-            main_order_id: Body field.
-            blind_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
-            blind_batch_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult` or a dict.
+            main_order_id: Id of the main (parent) order.
+            blind_box_results: For each blind box line item, the SKU the box turned out to hold. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
+            blind_batch_box_results: For a batch of boxes sold together, the SKUs they turned out to hold. A `UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -706,8 +706,8 @@ class OrderResource(SyncResource):
         `POST /order/202606/pod_details/search` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            main_order_id: Body field.
-            query_order_lines: Body field. A `SearchPodCustomizationDetailsRequestQueryOrderLine` or a dict.
+            main_order_id: Id of the main (parent) order.
+            query_order_lines: Order lines to get the print-on-demand details of, by order and line item id. A `SearchPodCustomizationDetailsRequestQueryOrderLine` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -784,7 +784,7 @@ class AsyncOrderResource(AsyncResource):
         `GET /order/202309/orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_order_detail` calls that.
 
         Args:
-            ids: Order ids; at most 50.
+            ids: Ids of the orders to fetch; at most 50.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -850,19 +850,19 @@ class AsyncOrderResource(AsyncResource):
         `POST /order/202309/orders/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Orders per page (1 to 100).
-            sort_order: Order of the results; DESC by default. One of `ASC`, `DESC`.
-            page_token: The next_page_token of the previous page.
-            sort_field: Field the results are sorted by. One of `create_time`, `update_time`.
-            buyer_user_id: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            is_buyer_request_cancel: Body field.
+            page_size: Orders per page, 1 to 100.
+            sort_order: Sort direction; ASC oldest first, DESC newest first (the default).
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            sort_field: Time the orders are sorted by; create_time or update_time.
+            buyer_user_id: Id of the buyer's account.
+            create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            is_buyer_request_cancel: True for orders whose buyer asked to cancel only.
             order_status: Only orders in this status; ALL (or nothing) for every status. One of `UNPAID`, `ON_HOLD`, `AWAITING_SHIPMENT`, `PARTIALLY_SHIPPING`, `AWAITING_COLLECTION`, `IN_TRANSIT`, `DELIVERED`, `COMPLETED`, `CANCELLED`. `ALL` sends nothing.
-            shipping_type: Body field.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_lt: Body field. Unix seconds or an aware `datetime`.
-            warehouse_ids: Body field.
+            shipping_type: How the order ships; TIKTOK for platform shipping, SELLER for your own carrier.
+            update_time_ge: Only orders updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_lt: Only orders updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            warehouse_ids: Only orders shipped from these warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -920,7 +920,7 @@ class AsyncOrderResource(AsyncResource):
         `GET /order/202309/privileged_orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            ids: Query parameter.
+            ids: Ids of the orders to fetch; at most 50.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -974,8 +974,8 @@ class AsyncOrderResource(AsyncResource):
         `POST /order/202406/orders/external_order_search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            platform: Query parameter. One of `SHOPIFY`, `WOOCOMMERCE`, `BIGCOMMERCE`, `MAGENTO`, `SALESFORCE_COMMERCE_CLOUD`, `CHANNEL_ADVISOR`, `AMAZON`, `ORDER_MANAGEMENT_SYSTEM`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `ERP_SYSTEM`.
-            external_order_id: Query parameter.
+            platform: External platform the order came from (one of the listed values: SHOPIFY, AMAZON, WOOCOMMERCE, ERP_SYSTEM ...). One of `SHOPIFY`, `WOOCOMMERCE`, `BIGCOMMERCE`, `MAGENTO`, `SALESFORCE_COMMERCE_CLOUD`, `CHANNEL_ADVISOR`, `AMAZON`, `ORDER_MANAGEMENT_SYSTEM`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `ERP_SYSTEM`.
+            external_order_id: Id of the order on your own or an external system.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1017,7 +1017,7 @@ class AsyncOrderResource(AsyncResource):
         `POST /order/202406/orders/external_orders` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            orders: Body field. A `AddExternalOrderReferencesRequestOrder` or a dict.
+            orders: Orders to link, each with its id and the external platform's order and line item ids. A `AddExternalOrderReferencesRequestOrder` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1071,8 +1071,8 @@ class AsyncOrderResource(AsyncResource):
         `GET /order/202406/orders/{order_id}/external_orders` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
-            platform: Query parameter. One of `SHOPIFY`, `WOOCOMMERCE`, `BIGCOMMERCE`, `MAGENTO`, `SALESFORCE_COMMERCE_CLOUD`, `CHANNEL_ADVISOR`, `AMAZON`, `ORDER_MANAGEMENT_SYSTEM`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `ERP_SYSTEM`.
+            order_id: TikTok Shop order id.
+            platform: External platform the order came from (one of the listed values: SHOPIFY, AMAZON, WOOCOMMERCE, ERP_SYSTEM ...). One of `SHOPIFY`, `WOOCOMMERCE`, `BIGCOMMERCE`, `MAGENTO`, `SALESFORCE_COMMERCE_CLOUD`, `CHANNEL_ADVISOR`, `AMAZON`, `ORDER_MANAGEMENT_SYSTEM`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `ERP_SYSTEM`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1114,7 +1114,7 @@ class AsyncOrderResource(AsyncResource):
         `GET /order/202407/orders/{order_id}/price_detail` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            order_id: Path parameter.
+            order_id: TikTok Shop order id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1156,7 +1156,7 @@ class AsyncOrderResource(AsyncResource):
         `GET /order/202507/orders` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_order_detail_v202507` stays on this one.
 
         Args:
-            ids: Order ids; at most 50.
+            ids: Ids of the orders to fetch; at most 50.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1204,8 +1204,8 @@ class AsyncOrderResource(AsyncResource):
         `POST /order/202511/orders/blind_box_result/callback` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `update_the_blind_box_opening_results` calls that.
 
         Args:
-            blind_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
-            main_order_id: Body field.
+            blind_box_results: For each blind box line item, the SKU the box turned out to hold. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
+            main_order_id: Id of the main (parent) order.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1255,9 +1255,9 @@ class AsyncOrderResource(AsyncResource):
         `POST /order/202605/orders/blind_box_result/callback` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `update_the_blind_box_opening_results_v202605` stays on this one.
 
         Args:
-            main_order_id: Body field.
-            blind_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
-            blind_batch_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult` or a dict.
+            main_order_id: Id of the main (parent) order.
+            blind_box_results: For each blind box line item, the SKU the box turned out to hold. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
+            blind_batch_box_results: For a batch of boxes sold together, the SKUs they turned out to hold. A `UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1308,8 +1308,8 @@ class AsyncOrderResource(AsyncResource):
         `POST /order/202606/pod_details/search` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            main_order_id: Body field.
-            query_order_lines: Body field. A `SearchPodCustomizationDetailsRequestQueryOrderLine` or a dict.
+            main_order_id: Id of the main (parent) order.
+            query_order_lines: Order lines to get the print-on-demand details of, by order and line item id. A `SearchPodCustomizationDetailsRequestQueryOrderLine` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -1147,12 +1147,12 @@ class ProductResource(SyncResource):
         `GET /product/202309/brands` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_id: Query parameter.
-            is_authorized: Query parameter.
-            brand_name: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            category_version: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            is_authorized: True for brands the shop is authorised to sell only.
+            brand_name: Name of the brand to search for.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1200,7 +1200,7 @@ class ProductResource(SyncResource):
         `POST /product/202309/brands` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            name: Body field.
+            name: Name of the new brand.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1240,8 +1240,8 @@ class ProductResource(SyncResource):
         `POST /product/202309/brands/recommend` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            language: Body field.
-            product_title: Body field.
+            language: Language of the given texts, as a BCP 47 tag such as en-US.
+            product_title: Title of the product.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1302,11 +1302,11 @@ class ProductResource(SyncResource):
         `GET /product/202309/categories` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
-            keyword: Query parameter.
-            category_version: Query parameter.
-            listing_platform: Query parameter. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
-            include_prohibited_categories: Query parameter.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
+            keyword: Text matched against names.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            listing_platform: Platform whose category tree is used; TIKTOK_SHOP or TOKOPEDIA.
+            include_prohibited_categories: True to also return categories the shop may not sell in.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1359,12 +1359,12 @@ class ProductResource(SyncResource):
         `POST /product/202309/categories/recommend` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            category_version: Body field.
-            description: Body field.
-            images: Body field. A `ImageInput` or a dict.
-            include_prohibited_categories: Body field.
-            listing_platform: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
-            product_title: Body field.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            description: Product description, used to suggest the category.
+            images: Product images (uploaded uris), used to suggest the category. A `ImageInput` or a dict.
+            include_prohibited_categories: True to also return categories the shop may not sell in.
+            listing_platform: Platform whose category tree is used; TIKTOK_SHOP or TOKOPEDIA.
+            product_title: Title of the product.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1432,9 +1432,9 @@ class ProductResource(SyncResource):
         `GET /product/202309/categories/{category_id}/attributes` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_id: Path parameter.
-            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
-            category_version: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1493,9 +1493,9 @@ class ProductResource(SyncResource):
         `GET /product/202309/categories/{category_id}/global_attributes` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Path parameter.
-            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
-            category_version: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1552,9 +1552,9 @@ class ProductResource(SyncResource):
         `GET /product/202309/categories/{category_id}/global_rules` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Path parameter.
-            category_version: Query parameter.
-            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1613,9 +1613,9 @@ class ProductResource(SyncResource):
         `GET /product/202309/categories/{category_id}/rules` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_id: Path parameter.
-            category_version: Query parameter.
-            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1659,8 +1659,8 @@ class ProductResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
-            name: Upload field.
+            data: The file's bytes, a path or a binary file object (PDF or video). Bytes, a path or a binary file object.
+            name: File name with its extension, such as manual.pdf.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1717,9 +1717,9 @@ class ProductResource(SyncResource):
         `GET /product/202309/global_categories` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
-            keyword: Query parameter.
-            category_version: Query parameter.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
+            keyword: Text matched against names.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1761,10 +1761,10 @@ class ProductResource(SyncResource):
         `POST /product/202309/global_categories/recommend` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_version: Body field. One of `v1`, `v2`.
-            description: Body field.
-            images: Body field. A `ImageInput` or a dict.
-            product_title: Body field.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            description: Product description, used to suggest the category.
+            images: Product images (uploaded uris), used to suggest the category. A `ImageInput` or a dict.
+            product_title: Title of the product.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1808,7 +1808,7 @@ class ProductResource(SyncResource):
         `DELETE /product/202309/global_products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_ids: Body field.
+            global_product_ids: Ids of global products.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1891,24 +1891,24 @@ class ProductResource(SyncResource):
         `POST /product/202309/global_products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            brand_id: Body field.
-            category_id: Body field.
-            category_version: Body field.
-            certifications: Body field. A `CertificationInput` or a dict.
-            description: Body field.
-            external_global_product_id: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
-            manufacturer: Body field. A `ManufacturerInput` or a dict.
-            manufacturer_ids: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            responsible_person_ids: Body field.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            skus: Body field. A `CreateGlobalProductRequestSku` or a dict.
-            source_locale: Body field. One of `cs-CZ`, `de-AT`, `de-BE`, `de-DE`, `el-GR`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-BE`, `fr-FR` and 13 more.
-            title: Body field.
-            video: Body field. A `VideoInput` or a dict.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CertificationInput` or a dict.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_global_product_id: Your own id of the global product.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            manufacturer: Manufacturer details of the product. A `ManufacturerInput` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `CreateGlobalProductRequestSku` or a dict.
+            source_locale: Language of the texts as written (BCP 47 tag). One of `cs-CZ`, `de-AT`, `de-BE`, `de-DE`, `el-GR`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-BE`, `fr-FR` and 13 more.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1973,14 +1973,14 @@ class ProductResource(SyncResource):
         `POST /product/202309/global_products/search` (version 202309). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_global_products` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_le: Body field. Unix seconds or an aware `datetime`.
-            seller_skus: Body field.
-            status: Body field.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            seller_skus: Your own SKU codes (seller_sku) to search for.
+            status: Only global products in this status; DRAFT, PUBLISHED, UNPUBLISHED or DELETED.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2027,7 +2027,7 @@ class ProductResource(SyncResource):
         `GET /product/202309/global_products/{global_product_id}` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_id: Path parameter.
+            global_product_id: Id of the global product (a cross-border listing shared by several markets).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2083,24 +2083,24 @@ class ProductResource(SyncResource):
         `PUT /product/202309/global_products/{global_product_id}` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_id: Path parameter.
-            brand_id: Body field.
-            category_id: Body field.
-            category_version: Body field.
-            certifications: Body field. A `CertificationInput` or a dict.
-            description: Body field.
-            external_global_product_id: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
-            manufacturer: Body field. A `ManufacturerInput` or a dict.
-            manufacturer_ids: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            responsible_person_ids: Body field.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            skus: Body field. A `EditGlobalProductRequestSku` or a dict.
-            title: Body field.
-            video: Body field. A `VideoInput` or a dict.
+            global_product_id: Id of the global product (a cross-border listing shared by several markets).
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CertificationInput` or a dict.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_global_product_id: Your own id of the global product.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            manufacturer: Manufacturer details of the product. A `ManufacturerInput` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `EditGlobalProductRequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2159,8 +2159,8 @@ class ProductResource(SyncResource):
         `POST /product/202309/global_products/{global_product_id}/inventory/update` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_id: Path parameter.
-            global_skus: Body field. A `UpdateGlobalInventoryRequestGlobalSku` or a dict.
+            global_product_id: Id of the global product (a cross-border listing shared by several markets).
+            global_skus: SKUs of the global product with their inventory per warehouse. A `UpdateGlobalInventoryRequestGlobalSku` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2201,8 +2201,8 @@ class ProductResource(SyncResource):
         `POST /product/202309/global_products/{global_product_id}/publish` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_id: Path parameter.
-            publish_target: Body field. A `PublishGlobalProductRequestPublishTarget` or a dict.
+            global_product_id: Id of the global product (a cross-border listing shared by several markets).
+            publish_target: Markets (regions) to publish the global product to, with their categories. A `PublishGlobalProductRequestPublishTarget` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2242,7 +2242,7 @@ class ProductResource(SyncResource):
         `POST /product/202309/images/size_charts/identify` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            images: Body field. A `RecommendSizechartRequestImage` or a dict.
+            images: Size chart images (uploaded uris) to read the table from. A `RecommendSizechartRequestImage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2287,8 +2287,8 @@ class ProductResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
-            use_case: Upload field. One of `MAIN_IMAGE`, `ATTRIBUTE_IMAGE`, `DESCRIPTION_IMAGE`, `CERTIFICATION_IMAGE`, `SIZE_CHART_IMAGE`.
+            data: The image's bytes, a path or a binary file object (JPG, PNG, WEBP and similar, up to 5 MB). Bytes, a path or a binary file object.
+            use_case: What the image is for; MAIN_IMAGE, ATTRIBUTE_IMAGE, DESCRIPTION_IMAGE, CERTIFICATION_IMAGE or SIZE_CHART_IMAGE.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2329,8 +2329,8 @@ class ProductResource(SyncResource):
         `POST /product/202309/inventory/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_ids: Body field.
-            sku_ids: Body field.
+            product_ids: TikTok Shop product ids.
+            sku_ids: TikTok Shop SKU ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2411,7 +2411,7 @@ class ProductResource(SyncResource):
         `DELETE /product/202309/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2479,33 +2479,33 @@ class ProductResource(SyncResource):
         `POST /product/202309/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            brand_id: Body field.
-            category_id: Body field.
-            category_version: Body field.
-            certifications: Body field. A `CreateProductRequestCertification` or a dict.
-            delivery_option_ids: Body field.
-            description: Body field.
-            external_product_id: Body field.
-            idempotency_key: Body field.
-            is_cod_allowed: Body field.
-            is_not_for_sale: Body field.
-            is_pre_owned: Body field.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            main_images: Body field. A `MainImageInput` or a dict.
-            manufacturer_ids: Body field.
-            minimum_order_quantity: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            primary_combined_product_id: Body field.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            responsible_person_ids: Body field.
-            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            skus: Body field. A `CreateProductRequestSku` or a dict.
-            title: Body field.
-            video: Body field. A `VideoInput` or a dict.
-            shipping_template_id: Body field.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CreateProductRequestCertification` or a dict.
+            delivery_option_ids: Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_product_id: Your own id of the product (kept for your reference).
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            is_cod_allowed: True to allow cash on delivery for this product.
+            is_not_for_sale: True if the product is listed but cannot be bought.
+            is_pre_owned: True if the product is second-hand.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            minimum_order_quantity: Least number of units a buyer must order.
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            primary_combined_product_id: Id of the main product of a combined listing this product joins.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            save_mode: AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+            shipping_insurance_requirement: Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `CreateProductRequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
+            shipping_template_id: Id of the shipping template that sets the product's shipping fees.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2576,8 +2576,8 @@ class ProductResource(SyncResource):
         `POST /product/202309/products/activate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            product_ids: Body field.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2620,8 +2620,8 @@ class ProductResource(SyncResource):
         `POST /product/202309/products/deactivate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            product_ids: Body field.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2687,31 +2687,31 @@ class ProductResource(SyncResource):
         `POST /product/202309/products/listing_check` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            is_diagnosis_required: Query parameter.
-            brand_id: Body field.
-            category_id: Body field.
-            certifications: Body field. A `CreateProductRequestCertification` or a dict.
-            delivery_option_ids: Body field.
-            description: Body field.
-            external_product_id: Body field.
-            is_cod_allowed: Body field.
-            is_pre_owned: Body field.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            main_images: Body field. A `MainImageInput` or a dict.
-            manufacturer_ids: Body field.
-            minimum_order_quantity: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            primary_combined_product_id: Body field.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            responsible_person_ids: Body field.
-            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            skus: Body field. A `CreateProductRequestSku` or a dict.
-            title: Body field.
-            video: Body field. A `VideoInput` or a dict.
-            shipping_template_id: Body field.
-            option: Body field. A `CheckProductListingRequestOption` or a dict.
+            is_diagnosis_required: True to also get a content diagnosis of the product.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CreateProductRequestCertification` or a dict.
+            delivery_option_ids: Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_product_id: Your own id of the product (kept for your reference).
+            is_cod_allowed: True to allow cash on delivery for this product.
+            is_pre_owned: True if the product is second-hand.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            minimum_order_quantity: Least number of units a buyer must order.
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            primary_combined_product_id: Id of the main product of a combined listing this product joins.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            shipping_insurance_requirement: Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `CreateProductRequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
+            shipping_template_id: Id of the shipping template that sets the product's shipping fees.
+            option: Extra options of the check, such as starting or reading an asynchronous check. A `CheckProductListingRequestOption` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2779,7 +2779,7 @@ class ProductResource(SyncResource):
         `POST /product/202309/products/recover` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2840,15 +2840,15 @@ class ProductResource(SyncResource):
         `POST /product/202309/products/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_products` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            category_version: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_le: Body field. Unix seconds or an aware `datetime`.
-            seller_skus: Body field.
-            status: Body field. One of `ALL`, `DRAFT`, `PENDING`, `FAILED`, `ACTIVATE`, `SELLER_DEACTIVATED`, `PLATFORM_DEACTIVATED`, `FREEZE`, `DELETED`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            seller_skus: Your own SKU codes (seller_sku) to search for.
+            status: Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2901,10 +2901,10 @@ class ProductResource(SyncResource):
         `GET /product/202309/products/{product_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            return_under_review_version: Query parameter.
-            return_draft_version: Query parameter.
-            locale: Query parameter.
+            product_id: TikTok Shop product id.
+            return_under_review_version: True to return the version under review where one exists.
+            return_draft_version: True to return the draft version of the product where one exists.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2980,33 +2980,33 @@ class ProductResource(SyncResource):
         `PUT /product/202309/products/{product_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `edit_product` calls that.
 
         Args:
-            product_id: Path parameter.
-            brand_id: Body field.
-            category_id: Body field.
-            category_version: Body field.
-            certifications: Body field. A `EditProductV202309RequestCertification` or a dict.
-            delivery_option_ids: Body field.
-            description: Body field.
-            external_product_id: Body field.
-            is_cod_allowed: Body field.
-            is_pre_owned: Body field.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
-            manufacturer_ids: Body field.
-            minimum_order_quantity: Body field.
-            package_dimensions: Body field. A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
-            package_weight: Body field. A `CheckGlobalProductListingRequestPackageWeight` or a dict.
-            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
-            replicated_products: Body field. A `ReplicatedProductInput` or a dict.
-            responsible_person_ids: Body field.
-            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
-            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
-            skus: Body field. A `EditProductV202309RequestSku` or a dict.
-            title: Body field.
-            video: Body field. A `CheckGlobalProductListingRequestVideo` or a dict.
-            shipping_template_id: Body field.
-            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
+            product_id: TikTok Shop product id.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `EditProductV202309RequestCertification` or a dict.
+            delivery_option_ids: Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_product_id: Your own id of the product (kept for your reference).
+            is_cod_allowed: True to allow cash on delivery for this product.
+            is_pre_owned: True if the product is second-hand.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `CheckGlobalProductListingRequestMainImage` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            minimum_order_quantity: Least number of units a buyer must order.
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `CheckGlobalProductListingRequestPackageWeight` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
+            replicated_products: Copies of this product in other markets to update too. A `ReplicatedProductInput` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            save_mode: AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+            shipping_insurance_requirement: Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `CheckGlobalProductListingRequestSizeChart` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `EditProductV202309RequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `CheckGlobalProductListingRequestVideo` or a dict.
+            shipping_template_id: Id of the shipping template that sets the product's shipping fees.
+            subscribe_info_edit: Subscription (repeat purchase) settings of the product. A `EditProductRequestSubscribeInfoEdit` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3077,8 +3077,8 @@ class ProductResource(SyncResource):
         `POST /product/202309/products/{product_id}/inventory/update` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            product_id: Path parameter.
-            skus: Body field. A `UpdateInventoryRequestSku` or a dict.
+            product_id: TikTok Shop product id.
+            skus: SKUs whose stock changes, each with its id and the new quantity per warehouse. A `UpdateInventoryRequestSku` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3146,26 +3146,26 @@ class ProductResource(SyncResource):
         `POST /product/202309/products/{product_id}/partial_edit` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `partial_edit_product` calls that.
 
         Args:
-            product_id: Path parameter.
-            brand_id: Body field.
-            certifications: Body field. A `EditProductV202309RequestCertification` or a dict.
-            description: Body field.
-            external_product_id: Body field.
-            is_cod_allowed: Body field.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
-            manufacturer_ids: Body field.
-            package_dimensions: Body field. A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
-            package_weight: Body field. A `CheckGlobalProductListingRequestPackageWeight` or a dict.
-            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
-            replicated_products: Body field. A `PartialEditProductV202309RequestReplicatedProduct` or a dict.
-            responsible_person_ids: Body field.
-            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
-            skus: Body field. A `PartialEditProductV202309RequestSku` or a dict.
-            title: Body field.
-            video: Body field. A `CheckGlobalProductListingRequestVideo` or a dict.
-            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
+            product_id: TikTok Shop product id.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `EditProductV202309RequestCertification` or a dict.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_product_id: Your own id of the product (kept for your reference).
+            is_cod_allowed: True to allow cash on delivery for this product.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `CheckGlobalProductListingRequestMainImage` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `CheckGlobalProductListingRequestPackageWeight` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
+            replicated_products: Copies of this product in other markets to update too. A `PartialEditProductV202309RequestReplicatedProduct` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            save_mode: AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `CheckGlobalProductListingRequestSizeChart` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `PartialEditProductV202309RequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `CheckGlobalProductListingRequestVideo` or a dict.
+            subscribe_info_edit: Subscription (repeat purchase) settings of the product. A `EditProductRequestSubscribeInfoEdit` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3229,8 +3229,8 @@ class ProductResource(SyncResource):
         `POST /product/202309/products/{product_id}/prices/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            skus: Body field. A `UpdatePriceRequestSku` or a dict.
+            product_id: TikTok Shop product id.
+            skus: SKUs whose price changes, each with its id and new price (a decimal string in the shop's currency). A `UpdatePriceRequestSku` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3279,14 +3279,14 @@ class ProductResource(SyncResource):
         `POST /product/202312/global_products/search` (version 202312). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_global_products_v202312` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_le: Body field. Unix seconds or an aware `datetime`.
-            seller_skus: Body field.
-            status: Body field. One of `PUBLISHED`, `UNPUBLISHED`, `DRAFT`, `DELETED`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            seller_skus: Your own SKU codes (seller_sku) to search for.
+            status: Only global products in this status; DRAFT, PUBLISHED, UNPUBLISHED or DELETED.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3400,19 +3400,19 @@ class ProductResource(SyncResource):
         `POST /product/202312/products/search` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_products` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            audit_status: Body field. One of `AUDITING`, `FAILED`, `APPROVED`.
-            category_version: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_le: Body field. Unix seconds or an aware `datetime`.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            listing_quality_tier: Body field. One of `POOR`, `FAIR`, `GOOD`.
-            seller_skus: Body field.
-            sku_ids: Body field.
-            status: Body field. One of `ALL`, `DRAFT`, `PENDING`, `FAILED`, `ACTIVATE`, `SELLER_DEACTIVATED`, `PLATFORM_DEACTIVATED`, `FREEZE`, `DELETED`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            audit_status: Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            listing_quality_tier: Only products of this listing quality tier. One of `POOR`, `FAIR`, `GOOD`.
+            seller_skus: Your own SKU codes (seller_sku) to search for.
+            sku_ids: TikTok Shop SKU ids.
+            status: Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3468,9 +3468,9 @@ class ProductResource(SyncResource):
         `GET /product/202401/listing_schemas` (version 202401). Not shop-scoped: sends no `shop_cipher`. Not the default version: `listing_schemas` calls that.
 
         Args:
-            category_ids: Query parameter.
-            locale: Query parameter.
-            category_version: Query parameter.
+            category_ids: Ids of product categories.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3525,19 +3525,19 @@ class ProductResource(SyncResource):
         `POST /product/202404/global_products/listing_check` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            brand_id: Body field.
-            category_id: Body field.
-            certifications: Body field. A `CheckGlobalProductListingRequestCertification` or a dict.
-            description: Body field.
-            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
-            manufacturer: Body field. A `ManufacturerInput` or a dict.
-            package_dimensions: Body field. A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
-            package_weight: Body field. A `CheckGlobalProductListingRequestPackageWeight` or a dict.
-            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
-            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
-            skus: Body field. A `CheckGlobalProductListingRequestSku` or a dict.
-            title: Body field.
-            video: Body field. A `CheckGlobalProductListingRequestVideo` or a dict.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CheckGlobalProductListingRequestCertification` or a dict.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `CheckGlobalProductListingRequestMainImage` or a dict.
+            manufacturer: Manufacturer details of the product. A `ManufacturerInput` or a dict.
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `CheckGlobalProductListingRequestPackageWeight` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `CheckGlobalProductListingRequestSizeChart` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `CheckGlobalProductListingRequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `CheckGlobalProductListingRequestVideo` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3592,8 +3592,8 @@ class ProductResource(SyncResource):
         `POST /product/202404/images/optimize` (version 202404). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_asset_cipher: Query parameter.
-            images: Body field. A `OptimizedImagesRequestImage` or a dict.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            images: Images (uploaded uris) to optimise, each with what it is used for. A `OptimizedImagesRequestImage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3636,7 +3636,7 @@ class ProductResource(SyncResource):
         `GET /product/202405/products/diagnoses` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_ids: Query parameter.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3678,7 +3678,7 @@ class ProductResource(SyncResource):
         `GET /product/202405/products/seo_words` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_ids: Query parameter.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3720,7 +3720,7 @@ class ProductResource(SyncResource):
         `GET /product/202405/products/suggestions` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_ids: Query parameter.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3763,9 +3763,9 @@ class ProductResource(SyncResource):
         `GET /product/202407/listing_schemas` (version 202407). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `listing_schemas_v202407` stays on this one.
 
         Args:
-            category_ids: Query parameter.
-            locale: Query parameter.
-            category_version: Query parameter.
+            category_ids: Ids of product categories.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3868,11 +3868,11 @@ class ProductResource(SyncResource):
         `POST /product/202407/sizecharts/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            locales: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
-            ids: Body field.
-            keyword: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            locales: Languages (BCP 47 tags such as de-DE) to filter by. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
+            ids: Ids of the size chart templates to fetch.
+            keyword: Text matched against names.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3913,7 +3913,7 @@ class ProductResource(SyncResource):
         `POST /product/202409/candidate_products/batch` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            candidate_products: Body field. A `CandidateProductInput` or a dict.
+            candidate_products: Candidate products to create or edit. A `CandidateProductInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3955,7 +3955,7 @@ class ProductResource(SyncResource):
         `POST /product/202409/candidate_products/partial_edit/batch` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            candidate_products: Body field. A `CandidateProductInput` or a dict.
+            candidate_products: Candidate products to create or edit. A `CandidateProductInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4000,10 +4000,10 @@ class ProductResource(SyncResource):
         `POST /product/202409/candidate_products/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            external_product_ids: Body field.
-            opportunity_matching_statuses: Body field. One of `PENDING`, `MATCHED`, `NOT_MATCHED`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            external_product_ids: Your own product ids.
+            opportunity_matching_statuses: Only candidates in these states; MATCHED, NOT_MATCHED or PENDING review.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4053,12 +4053,12 @@ class ProductResource(SyncResource):
         `POST /product/202409/compliance/manufacturers` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            address: Body field.
-            email: Body field.
-            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
-            name: Body field.
-            phone_number: Body field. A `PhoneNumberInput` or a dict.
-            registered_trade_name: Body field.
+            address: Postal address, one line.
+            email: Contact e-mail address.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Name of the manufacturer.
+            phone_number: Contact phone number, with country code. A `PhoneNumberInput` or a dict.
+            registered_trade_name: Registered trade name of the company.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4107,10 +4107,10 @@ class ProductResource(SyncResource):
         `POST /product/202409/compliance/manufacturers/search` (version 202409). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_manufacturers` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            keyword: Body field.
-            manufacturer_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            keyword: Text matched against names.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4156,13 +4156,13 @@ class ProductResource(SyncResource):
         `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            manufacturer_id: Path parameter.
-            address: Body field.
-            email: Body field.
-            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
-            name: Body field.
-            phone_number: Body field. A `PhoneNumberInput` or a dict.
-            registered_trade_name: Body field.
+            manufacturer_id: Id of the manufacturer record.
+            address: Postal address, one line.
+            email: Contact e-mail address.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Name of the manufacturer.
+            phone_number: Contact phone number, with country code. A `PhoneNumberInput` or a dict.
+            registered_trade_name: Registered trade name of the company.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4213,11 +4213,11 @@ class ProductResource(SyncResource):
         `POST /product/202409/compliance/responsible_persons` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            address: Body field. A `AddressInput` or a dict.
-            email: Body field.
-            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
-            name: Body field.
-            phone_number: Body field. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
+            address: Postal address, one line. A `AddressInput` or a dict.
+            email: Contact e-mail address.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Name of the responsible person or company in the EU.
+            phone_number: Contact phone number, with country code. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4265,10 +4265,10 @@ class ProductResource(SyncResource):
         `POST /product/202409/compliance/responsible_persons/search` (version 202409). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_responsible_persons` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            keyword: Body field.
-            responsible_person_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            keyword: Text matched against names.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4313,12 +4313,12 @@ class ProductResource(SyncResource):
         `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            responsible_person_id: Path parameter.
-            address: Body field. A `AddressInput` or a dict.
-            email: Body field.
-            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
-            name: Body field.
-            phone_number: Body field. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
+            responsible_person_id: Id of the responsible person record.
+            address: Postal address, one line. A `AddressInput` or a dict.
+            email: Contact e-mail address.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Name of the responsible person or company in the EU.
+            phone_number: Contact phone number, with country code. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4367,9 +4367,9 @@ class ProductResource(SyncResource):
         `POST /product/202409/opportunities/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            opportunity_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            opportunity_ids: Ids of product opportunities.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4413,8 +4413,8 @@ class ProductResource(SyncResource):
         `PUT /product/202409/products/{product_id}/opportunities` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            opportunity_ids: Body field.
+            product_id: TikTok Shop product id.
+            opportunity_ids: Ids of product opportunities.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4466,15 +4466,15 @@ class ProductResource(SyncResource):
         `POST /product/202411/products/diagnose_optimize` (version 202411). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            brand_id: Body field.
-            category_id: Body field.
-            description: Body field.
-            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
-            optimization_fields: Body field. One of `TITLE`, `DESCRIPTION`, `IMAGE`, `ALL`, `NONE`.
-            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
-            product_id: Body field.
-            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
-            title: Body field.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            description: Description (HTML) to diagnose and optimise.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `CheckGlobalProductListingRequestMainImage` or a dict.
+            optimization_fields: What to optimise; TITLE, DESCRIPTION, IMAGE, ALL or NONE.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
+            product_id: TikTok Shop product id.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `CheckGlobalProductListingRequestSizeChart` or a dict.
+            title: Title to diagnose and optimise.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4528,7 +4528,7 @@ class ProductResource(SyncResource):
         `POST /product/202501/attribute_recommendation_request` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            external_product: Body field. A `CreateAttributeRecommendationRequestRequestExternalProduct` or a dict.
+            external_product: Details of the product on your own system. A `CreateAttributeRecommendationRequestRequestExternalProduct` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4573,11 +4573,11 @@ class ProductResource(SyncResource):
         `POST /product/202501/compliance/manufacturers/search` (version 202501). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_manufacturers_v202501` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            keyword: Body field.
-            locales: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
-            manufacturer_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            keyword: Text matched against names.
+            locales: Languages (BCP 47 tags such as de-DE) to filter by. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4623,11 +4623,11 @@ class ProductResource(SyncResource):
         `POST /product/202501/compliance/responsible_persons/search` (version 202501). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_responsible_persons_v202501` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            keyword: Body field.
-            locales: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
-            responsible_person_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            keyword: Text matched against names.
+            locales: Languages (BCP 47 tags such as de-DE) to filter by. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4695,21 +4695,21 @@ class ProductResource(SyncResource):
         `POST /product/202502/products/search` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_products_v202502` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            audit_status: Body field. One of `AUDITING`, `FAILED`, `APPROVED`.
-            category_version: Body field. One of `v1`, `v2`.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_le: Body field. Unix seconds or an aware `datetime`.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            listing_quality_tiers: Body field. One of `POOR`, `FAIR`, `GOOD`.
-            return_draft_version: Body field.
-            seller_skus: Body field.
-            sku_ids: Body field.
-            sns_filter: Body field. One of `CONFIGURED`, `ELIGIBLE`.
-            status: Body field. One of `ALL`, `DRAFT`, `PENDING`, `FAILED`, `ACTIVATE`, `SELLER_DEACTIVATED`, `PLATFORM_DEACTIVATED`, `FREEZE`, `DELETED`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            audit_status: Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            listing_quality_tiers: Only products of these listing quality tiers; POOR, FAIR, GOOD or EXCELLENT.
+            return_draft_version: True to return the draft version of the product where one exists.
+            seller_skus: Your own SKU codes (seller_sku) to search for.
+            sku_ids: TikTok Shop SKU ids.
+            sns_filter: Subscribe and save; ELIGIBLE products that may offer it, CONFIGURED ones that do.
+            status: Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4770,9 +4770,9 @@ class ProductResource(SyncResource):
         `POST /product/202502/products/{product_id}/strikethrough_prices/enable` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            external_product_id: Body field.
-            skus: Body field. A `EnableStrikethroughPricesRequestSku` or a dict.
+            product_id: TikTok Shop product id.
+            external_product_id: Your own id of the product (kept for your reference).
+            skus: SKUs whose strikethrough (was) price is turned on. A `EnableStrikethroughPricesRequestSku` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4815,8 +4815,8 @@ class ProductResource(SyncResource):
         `POST /product/202503/global_products/{global_product_id}/bind_local_products` (version 202503). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_id: Path parameter.
-            local_products: Body field. A `BindLocalProductsRequestLocalProduct` or a dict.
+            global_product_id: Id of the global product (a cross-border listing shared by several markets).
+            local_products: Local products (one per shop) to bind to the global product. A `BindLocalProductsRequestLocalProduct` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4858,8 +4858,8 @@ class ProductResource(SyncResource):
         `POST /product/202505/images/translation_tasks` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_asset_cipher: Query parameter.
-            images: Body field. A `CreateImageTranslationTasksRequestImage` or a dict.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            images: Images (uploaded uris) whose text is to be translated, with the target languages. A `CreateImageTranslationTasksRequestImage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4903,9 +4903,9 @@ class ProductResource(SyncResource):
         `POST /product/202506/combined_listing_recommendations/search` (version 202506). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            product_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4946,7 +4946,7 @@ class ProductResource(SyncResource):
         `POST /product/202506/external_products` (version 202506). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            external_product: Body field. A `UploadExternalProductRequestExternalProduct` or a dict.
+            external_product: Details of the product on your own system. A `UploadExternalProductRequestExternalProduct` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4989,8 +4989,8 @@ class ProductResource(SyncResource):
         `GET /product/202506/images/translation_tasks` (version 202506). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            translation_task_ids: Query parameter.
-            category_asset_cipher: Query parameter.
+            translation_task_ids: Ids of image translation tasks.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5076,8 +5076,8 @@ class ProductResource(SyncResource):
         `POST /product/202507/products/{product_id}/global_replicate` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            replicate_target: Body field. A `ReplicateProductRequestReplicateTarget` or a dict.
+            product_id: TikTok Shop product id.
+            replicate_target: Shops or markets to copy the product to. A `ReplicateProductRequestReplicateTarget` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5120,7 +5120,7 @@ class ProductResource(SyncResource):
         `GET /product/202507/products/{product_id}/replicated_products` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5163,7 +5163,7 @@ class ProductResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The file to import, as bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5219,24 +5219,24 @@ class ProductResource(SyncResource):
         `PUT /product/202509/global_products/{global_product_id}/partial_edit` (version 202509). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_id: Path parameter.
-            title: Body field.
-            description: Body field.
-            category_id: Body field.
-            brand_id: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
-            skus: Body field. A `PartialEditGlobalProductRequestSku` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            certifications: Body field. A `CertificationInput` or a dict.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            video: Body field. A `VideoInput` or a dict.
-            manufacturer: Body field. A `ManufacturerInput` or a dict.
-            manufacturer_ids: Body field.
-            responsible_person_ids: Body field.
-            category_version: Body field. One of `v1`, `v2`.
-            external_global_product_id: Body field.
+            global_product_id: Id of the global product (a cross-border listing shared by several markets).
+            title: Product title shown to buyers; the length allowed depends on the market.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `PartialEditGlobalProductRequestSku` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CertificationInput` or a dict.
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
+            manufacturer: Manufacturer details of the product. A `ManufacturerInput` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            external_global_product_id: Your own id of the global product.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5322,33 +5322,33 @@ class ProductResource(SyncResource):
         `PUT /product/202509/products/{product_id}` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `edit_product_v202509` stays on this one.
 
         Args:
-            product_id: Path parameter.
-            description: Body field.
-            category_id: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
-            skus: Body field. A `EditProductRequestSku` or a dict.
-            title: Body field.
-            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            brand_id: Body field.
-            is_cod_allowed: Body field.
-            certifications: Body field. A `CreateProductRequestCertification` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            external_product_id: Body field.
-            delivery_option_ids: Body field.
-            video: Body field. A `VideoInput` or a dict.
-            category_version: Body field.
-            manufacturer_ids: Body field.
-            responsible_person_ids: Body field.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
-            is_pre_owned: Body field.
-            minimum_order_quantity: Body field.
-            replicated_products: Body field. A `EditProductRequestReplicatedProduct` or a dict.
-            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
-            shipping_template_id: Body field.
+            product_id: TikTok Shop product id.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `EditProductRequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            save_mode: AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            is_cod_allowed: True to allow cash on delivery for this product.
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CreateProductRequestCertification` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            external_product_id: Your own id of the product (kept for your reference).
+            delivery_option_ids: Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            shipping_insurance_requirement: Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+            is_pre_owned: True if the product is second-hand.
+            minimum_order_quantity: Least number of units a buyer must order.
+            replicated_products: Copies of this product in other markets to update too. A `EditProductRequestReplicatedProduct` or a dict.
+            subscribe_info_edit: Subscription (repeat purchase) settings of the product. A `EditProductRequestSubscribeInfoEdit` or a dict.
+            shipping_template_id: Id of the shipping template that sets the product's shipping fees.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5440,26 +5440,26 @@ class ProductResource(SyncResource):
         `POST /product/202509/products/{product_id}/partial_edit` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `partial_edit_product_v202509` stays on this one.
 
         Args:
-            product_id: Path parameter.
-            brand_id: Body field.
-            certifications: Body field. A `CreateProductRequestCertification` or a dict.
-            description: Body field.
-            external_product_id: Body field.
-            is_cod_allowed: Body field.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            main_images: Body field. A `MainImageInput` or a dict.
-            manufacturer_ids: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            replicated_products: Body field. A `PartialEditProductRequestReplicatedProduct` or a dict.
-            responsible_person_ids: Body field.
-            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            skus: Body field. A `PartialEditProductRequestSku` or a dict.
-            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
-            title: Body field.
-            video: Body field. A `VideoInput` or a dict.
+            product_id: TikTok Shop product id.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CreateProductRequestCertification` or a dict.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_product_id: Your own id of the product (kept for your reference).
+            is_cod_allowed: True to allow cash on delivery for this product.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            replicated_products: Copies of this product in other markets to update too. A `PartialEditProductRequestReplicatedProduct` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            save_mode: AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `PartialEditProductRequestSku` or a dict.
+            subscribe_info_edit: Subscription (repeat purchase) settings of the product. A `EditProductRequestSubscribeInfoEdit` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5530,14 +5530,14 @@ class ProductResource(SyncResource):
         `POST /product/202601/compliance/auditing/research` (version 202601). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            product_title: Body field.
-            product_ids: Body field.
-            seller_id: Body field.
-            category_ids: Body field.
-            brand_ids: Body field.
-            seller_name: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            product_title: Title of the product.
+            product_ids: TikTok Shop product ids.
+            seller_id: Id of the seller account.
+            category_ids: Ids of product categories.
+            brand_ids: Ids of brands.
+            seller_name: Name of the seller.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5587,9 +5587,9 @@ class ProductResource(SyncResource):
         `POST /product/202602/packages/recommend` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            product_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5633,8 +5633,8 @@ class ProductResource(SyncResource):
         `POST /product/202604/appeals/submit` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Body field.
-            appeal_message: Body field. A `SubmitSizeChartAppealRequestAppealMessage` or a dict.
+            product_id: TikTok Shop product id.
+            appeal_message: Text and images supporting the appeal. A `SubmitSizeChartAppealRequestAppealMessage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5683,14 +5683,14 @@ class ProductResource(SyncResource):
         `POST /product/202604/opportunities/query` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            locale: Query parameter.
-            opportunity_type: Body field. One of `CATEGORY`, `KEYWORD`, `PRODUCT`.
-            category_ids: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            tag_codes: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            opportunity_type: Kind of opportunity; CATEGORY, KEYWORD or PRODUCT.
+            category_ids: Ids of product categories.
+            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only products created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            tag_codes: Codes of opportunity tags to filter by.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5745,13 +5745,13 @@ class ProductResource(SyncResource):
         `GET /product/202604/opportunities/submissions` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            status: Query parameter.
-            opportunity_id: Query parameter.
-            product_id: Query parameter.
-            submit_time_ge: Query parameter. Unix seconds or an aware `datetime`.
-            submit_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            page_token: Query parameter.
-            page_size: Query parameter.
+            status: Only submissions in this review status.
+            opportunity_id: Id of the product opportunity.
+            product_id: TikTok Shop product id.
+            submit_time_ge: Only submissions made at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            submit_time_lt: Only submissions made before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5802,8 +5802,8 @@ class ProductResource(SyncResource):
         `GET /product/202604/opportunities/{opportunity_id}` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            opportunity_id: Path parameter.
-            locale: Query parameter.
+            opportunity_id: Id of the product opportunity.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5846,8 +5846,8 @@ class ProductResource(SyncResource):
         `POST /product/202604/opportunities/{opportunity_id}/submit` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            opportunity_id: Path parameter.
-            product_id: Body field.
+            opportunity_id: Id of the product opportunity.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5931,11 +5931,11 @@ class ProductResource(SyncResource):
         `POST /product/202606/skpps/search` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
-            product_ids: Body field.
-            skpp_status: Body field.
-            page_size: Body field.
-            page_no: Body field.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            product_ids: TikTok Shop product ids.
+            skpp_status: Only SKPP (seller-owned product partnership) records in this status.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_no: Page number to return, starting at 1.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6026,8 +6026,8 @@ class ProductResource(SyncResource):
         `GET /product/202606/skpps/{product_id}` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH`, `vi-VN`, `zh-CN`.
+            product_id: TikTok Shop product id.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en`, `en-GB`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH`, `vi-VN`, `zh-CN`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6075,9 +6075,9 @@ class ProductResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202608 of this endpoint; it may not exist.
 
         Args:
-            seller_id: Body field.
-            sku_ids: Body field.
-            stock_operation_setting: Body field. A `UpdateStockOperationSettingsRequestStockOperationSetting` or a dict.
+            seller_id: Id of the seller account.
+            sku_ids: TikTok Shop SKU ids.
+            stock_operation_setting: Inventory handling settings to apply. A `UpdateStockOperationSettingsRequestStockOperationSetting` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6128,10 +6128,10 @@ class ProductResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            product_title: Body field.
-            category_id: Body field.
-            description: Body field.
-            images: Body field. A `ImageInput` or a dict.
+            product_title: Title of the product.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            description: Product description, used to suggest the brand.
+            images: Product images (uploaded uris), used to suggest the brand. A `ImageInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6180,7 +6180,7 @@ class ProductResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            category_id: Body field.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6232,12 +6232,12 @@ class ProductResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            category_id: Body field.
-            product_title: Body field.
-            description: Body field.
-            images: Body field. A `CertificationInputImage` or a dict.
-            sales_properties: Body field. A `RecommendRequiredProductPropertiesRequestSalesProperty` or a dict.
-            target_property_ids: Body field.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            product_title: Title of the product.
+            description: Product description, used to suggest property values.
+            images: Product images (uploaded uris), used to suggest property values. A `CertificationInputImage` or a dict.
+            sales_properties: Sales attributes (such as colour or size) of the product. A `RecommendRequiredProductPropertiesRequestSalesProperty` or a dict.
+            target_property_ids: Ids of the properties to get recommendations for.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6290,9 +6290,9 @@ class ProductResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            product_id: Path parameter.
-            external_product_id: Body field.
-            skus: Body field. A `SubmitStrikethroughPriceRequestSku` or a dict.
+            product_id: TikTok Shop product id.
+            external_product_id: Your own id of the product (kept for your reference).
+            skus: SKUs with their strikethrough (was) price, a decimal string in the shop's currency. A `SubmitStrikethroughPriceRequestSku` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6340,10 +6340,10 @@ class ProductResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
 
         Args:
-            category_id: Body field.
-            size_chart_data: Body field. A `SizeChartDataInput` or a dict.
-            size_chart_mode: Body field.
-            template_name: Body field.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            size_chart_data: Rows and columns of the size chart. A `SizeChartDataInput` or a dict.
+            size_chart_mode: How the size chart is made.
+            template_name: Name of the size chart template.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6394,9 +6394,9 @@ class ProductResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
 
         Args:
-            size_chart_data: Body field. A `SizeChartDataInput` or a dict.
-            size_chart_id: Body field.
-            template_name: Body field.
+            size_chart_data: Rows and columns of the size chart. A `SizeChartDataInput` or a dict.
+            size_chart_id: Id of the size chart template.
+            template_name: Name of the size chart template.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6585,12 +6585,12 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202309/brands` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_id: Query parameter.
-            is_authorized: Query parameter.
-            brand_name: Query parameter.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            category_version: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            is_authorized: True for brands the shop is authorised to sell only.
+            brand_name: Name of the brand to search for.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6638,7 +6638,7 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/brands` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            name: Body field.
+            name: Name of the new brand.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6678,8 +6678,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/brands/recommend` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            language: Body field.
-            product_title: Body field.
+            language: Language of the given texts, as a BCP 47 tag such as en-US.
+            product_title: Title of the product.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6740,11 +6740,11 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202309/categories` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
-            keyword: Query parameter.
-            category_version: Query parameter.
-            listing_platform: Query parameter. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
-            include_prohibited_categories: Query parameter.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
+            keyword: Text matched against names.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            listing_platform: Platform whose category tree is used; TIKTOK_SHOP or TOKOPEDIA.
+            include_prohibited_categories: True to also return categories the shop may not sell in.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6797,12 +6797,12 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/categories/recommend` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            category_version: Body field.
-            description: Body field.
-            images: Body field. A `ImageInput` or a dict.
-            include_prohibited_categories: Body field.
-            listing_platform: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
-            product_title: Body field.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            description: Product description, used to suggest the category.
+            images: Product images (uploaded uris), used to suggest the category. A `ImageInput` or a dict.
+            include_prohibited_categories: True to also return categories the shop may not sell in.
+            listing_platform: Platform whose category tree is used; TIKTOK_SHOP or TOKOPEDIA.
+            product_title: Title of the product.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6870,9 +6870,9 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202309/categories/{category_id}/attributes` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_id: Path parameter.
-            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
-            category_version: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6931,9 +6931,9 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202309/categories/{category_id}/global_attributes` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Path parameter.
-            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
-            category_version: Query parameter.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6990,9 +6990,9 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202309/categories/{category_id}/global_rules` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_id: Path parameter.
-            category_version: Query parameter.
-            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7051,9 +7051,9 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202309/categories/{category_id}/rules` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_id: Path parameter.
-            category_version: Query parameter.
-            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7097,8 +7097,8 @@ class AsyncProductResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
-            name: Upload field.
+            data: The file's bytes, a path or a binary file object (PDF or video). Bytes, a path or a binary file object.
+            name: File name with its extension, such as manual.pdf.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7155,9 +7155,9 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202309/global_categories` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
-            keyword: Query parameter.
-            category_version: Query parameter.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
+            keyword: Text matched against names.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7199,10 +7199,10 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/global_categories/recommend` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            category_version: Body field. One of `v1`, `v2`.
-            description: Body field.
-            images: Body field. A `ImageInput` or a dict.
-            product_title: Body field.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            description: Product description, used to suggest the category.
+            images: Product images (uploaded uris), used to suggest the category. A `ImageInput` or a dict.
+            product_title: Title of the product.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7246,7 +7246,7 @@ class AsyncProductResource(AsyncResource):
         `DELETE /product/202309/global_products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_ids: Body field.
+            global_product_ids: Ids of global products.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7329,24 +7329,24 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/global_products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            brand_id: Body field.
-            category_id: Body field.
-            category_version: Body field.
-            certifications: Body field. A `CertificationInput` or a dict.
-            description: Body field.
-            external_global_product_id: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
-            manufacturer: Body field. A `ManufacturerInput` or a dict.
-            manufacturer_ids: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            responsible_person_ids: Body field.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            skus: Body field. A `CreateGlobalProductRequestSku` or a dict.
-            source_locale: Body field. One of `cs-CZ`, `de-AT`, `de-BE`, `de-DE`, `el-GR`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-BE`, `fr-FR` and 13 more.
-            title: Body field.
-            video: Body field. A `VideoInput` or a dict.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CertificationInput` or a dict.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_global_product_id: Your own id of the global product.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            manufacturer: Manufacturer details of the product. A `ManufacturerInput` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `CreateGlobalProductRequestSku` or a dict.
+            source_locale: Language of the texts as written (BCP 47 tag). One of `cs-CZ`, `de-AT`, `de-BE`, `de-DE`, `el-GR`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-BE`, `fr-FR` and 13 more.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7411,14 +7411,14 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/global_products/search` (version 202309). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_global_products` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_le: Body field. Unix seconds or an aware `datetime`.
-            seller_skus: Body field.
-            status: Body field.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            seller_skus: Your own SKU codes (seller_sku) to search for.
+            status: Only global products in this status; DRAFT, PUBLISHED, UNPUBLISHED or DELETED.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7465,7 +7465,7 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202309/global_products/{global_product_id}` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_id: Path parameter.
+            global_product_id: Id of the global product (a cross-border listing shared by several markets).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7521,24 +7521,24 @@ class AsyncProductResource(AsyncResource):
         `PUT /product/202309/global_products/{global_product_id}` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_id: Path parameter.
-            brand_id: Body field.
-            category_id: Body field.
-            category_version: Body field.
-            certifications: Body field. A `CertificationInput` or a dict.
-            description: Body field.
-            external_global_product_id: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
-            manufacturer: Body field. A `ManufacturerInput` or a dict.
-            manufacturer_ids: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            responsible_person_ids: Body field.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            skus: Body field. A `EditGlobalProductRequestSku` or a dict.
-            title: Body field.
-            video: Body field. A `VideoInput` or a dict.
+            global_product_id: Id of the global product (a cross-border listing shared by several markets).
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CertificationInput` or a dict.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_global_product_id: Your own id of the global product.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            manufacturer: Manufacturer details of the product. A `ManufacturerInput` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `EditGlobalProductRequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7597,8 +7597,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/global_products/{global_product_id}/inventory/update` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_id: Path parameter.
-            global_skus: Body field. A `UpdateGlobalInventoryRequestGlobalSku` or a dict.
+            global_product_id: Id of the global product (a cross-border listing shared by several markets).
+            global_skus: SKUs of the global product with their inventory per warehouse. A `UpdateGlobalInventoryRequestGlobalSku` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7639,8 +7639,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/global_products/{global_product_id}/publish` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_id: Path parameter.
-            publish_target: Body field. A `PublishGlobalProductRequestPublishTarget` or a dict.
+            global_product_id: Id of the global product (a cross-border listing shared by several markets).
+            publish_target: Markets (regions) to publish the global product to, with their categories. A `PublishGlobalProductRequestPublishTarget` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7680,7 +7680,7 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/images/size_charts/identify` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            images: Body field. A `RecommendSizechartRequestImage` or a dict.
+            images: Size chart images (uploaded uris) to read the table from. A `RecommendSizechartRequestImage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7725,8 +7725,8 @@ class AsyncProductResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
-            use_case: Upload field. One of `MAIN_IMAGE`, `ATTRIBUTE_IMAGE`, `DESCRIPTION_IMAGE`, `CERTIFICATION_IMAGE`, `SIZE_CHART_IMAGE`.
+            data: The image's bytes, a path or a binary file object (JPG, PNG, WEBP and similar, up to 5 MB). Bytes, a path or a binary file object.
+            use_case: What the image is for; MAIN_IMAGE, ATTRIBUTE_IMAGE, DESCRIPTION_IMAGE, CERTIFICATION_IMAGE or SIZE_CHART_IMAGE.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7767,8 +7767,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/inventory/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_ids: Body field.
-            sku_ids: Body field.
+            product_ids: TikTok Shop product ids.
+            sku_ids: TikTok Shop SKU ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7849,7 +7849,7 @@ class AsyncProductResource(AsyncResource):
         `DELETE /product/202309/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7917,33 +7917,33 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            brand_id: Body field.
-            category_id: Body field.
-            category_version: Body field.
-            certifications: Body field. A `CreateProductRequestCertification` or a dict.
-            delivery_option_ids: Body field.
-            description: Body field.
-            external_product_id: Body field.
-            idempotency_key: Body field.
-            is_cod_allowed: Body field.
-            is_not_for_sale: Body field.
-            is_pre_owned: Body field.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            main_images: Body field. A `MainImageInput` or a dict.
-            manufacturer_ids: Body field.
-            minimum_order_quantity: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            primary_combined_product_id: Body field.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            responsible_person_ids: Body field.
-            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            skus: Body field. A `CreateProductRequestSku` or a dict.
-            title: Body field.
-            video: Body field. A `VideoInput` or a dict.
-            shipping_template_id: Body field.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CreateProductRequestCertification` or a dict.
+            delivery_option_ids: Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_product_id: Your own id of the product (kept for your reference).
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            is_cod_allowed: True to allow cash on delivery for this product.
+            is_not_for_sale: True if the product is listed but cannot be bought.
+            is_pre_owned: True if the product is second-hand.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            minimum_order_quantity: Least number of units a buyer must order.
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            primary_combined_product_id: Id of the main product of a combined listing this product joins.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            save_mode: AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+            shipping_insurance_requirement: Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `CreateProductRequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
+            shipping_template_id: Id of the shipping template that sets the product's shipping fees.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8014,8 +8014,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/products/activate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            product_ids: Body field.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8058,8 +8058,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/products/deactivate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            product_ids: Body field.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8125,31 +8125,31 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/products/listing_check` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            is_diagnosis_required: Query parameter.
-            brand_id: Body field.
-            category_id: Body field.
-            certifications: Body field. A `CreateProductRequestCertification` or a dict.
-            delivery_option_ids: Body field.
-            description: Body field.
-            external_product_id: Body field.
-            is_cod_allowed: Body field.
-            is_pre_owned: Body field.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            main_images: Body field. A `MainImageInput` or a dict.
-            manufacturer_ids: Body field.
-            minimum_order_quantity: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            primary_combined_product_id: Body field.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            responsible_person_ids: Body field.
-            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            skus: Body field. A `CreateProductRequestSku` or a dict.
-            title: Body field.
-            video: Body field. A `VideoInput` or a dict.
-            shipping_template_id: Body field.
-            option: Body field. A `CheckProductListingRequestOption` or a dict.
+            is_diagnosis_required: True to also get a content diagnosis of the product.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CreateProductRequestCertification` or a dict.
+            delivery_option_ids: Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_product_id: Your own id of the product (kept for your reference).
+            is_cod_allowed: True to allow cash on delivery for this product.
+            is_pre_owned: True if the product is second-hand.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            minimum_order_quantity: Least number of units a buyer must order.
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            primary_combined_product_id: Id of the main product of a combined listing this product joins.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            shipping_insurance_requirement: Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `CreateProductRequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
+            shipping_template_id: Id of the shipping template that sets the product's shipping fees.
+            option: Extra options of the check, such as starting or reading an asynchronous check. A `CheckProductListingRequestOption` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8217,7 +8217,7 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/products/recover` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_ids: Body field.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8278,15 +8278,15 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/products/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_products` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            category_version: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_le: Body field. Unix seconds or an aware `datetime`.
-            seller_skus: Body field.
-            status: Body field. One of `ALL`, `DRAFT`, `PENDING`, `FAILED`, `ACTIVATE`, `SELLER_DEACTIVATED`, `PLATFORM_DEACTIVATED`, `FREEZE`, `DELETED`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            seller_skus: Your own SKU codes (seller_sku) to search for.
+            status: Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8339,10 +8339,10 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202309/products/{product_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            return_under_review_version: Query parameter.
-            return_draft_version: Query parameter.
-            locale: Query parameter.
+            product_id: TikTok Shop product id.
+            return_under_review_version: True to return the version under review where one exists.
+            return_draft_version: True to return the draft version of the product where one exists.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8418,33 +8418,33 @@ class AsyncProductResource(AsyncResource):
         `PUT /product/202309/products/{product_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `edit_product` calls that.
 
         Args:
-            product_id: Path parameter.
-            brand_id: Body field.
-            category_id: Body field.
-            category_version: Body field.
-            certifications: Body field. A `EditProductV202309RequestCertification` or a dict.
-            delivery_option_ids: Body field.
-            description: Body field.
-            external_product_id: Body field.
-            is_cod_allowed: Body field.
-            is_pre_owned: Body field.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
-            manufacturer_ids: Body field.
-            minimum_order_quantity: Body field.
-            package_dimensions: Body field. A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
-            package_weight: Body field. A `CheckGlobalProductListingRequestPackageWeight` or a dict.
-            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
-            replicated_products: Body field. A `ReplicatedProductInput` or a dict.
-            responsible_person_ids: Body field.
-            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
-            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
-            skus: Body field. A `EditProductV202309RequestSku` or a dict.
-            title: Body field.
-            video: Body field. A `CheckGlobalProductListingRequestVideo` or a dict.
-            shipping_template_id: Body field.
-            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
+            product_id: TikTok Shop product id.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `EditProductV202309RequestCertification` or a dict.
+            delivery_option_ids: Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_product_id: Your own id of the product (kept for your reference).
+            is_cod_allowed: True to allow cash on delivery for this product.
+            is_pre_owned: True if the product is second-hand.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `CheckGlobalProductListingRequestMainImage` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            minimum_order_quantity: Least number of units a buyer must order.
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `CheckGlobalProductListingRequestPackageWeight` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
+            replicated_products: Copies of this product in other markets to update too. A `ReplicatedProductInput` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            save_mode: AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+            shipping_insurance_requirement: Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `CheckGlobalProductListingRequestSizeChart` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `EditProductV202309RequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `CheckGlobalProductListingRequestVideo` or a dict.
+            shipping_template_id: Id of the shipping template that sets the product's shipping fees.
+            subscribe_info_edit: Subscription (repeat purchase) settings of the product. A `EditProductRequestSubscribeInfoEdit` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8515,8 +8515,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/products/{product_id}/inventory/update` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
-            product_id: Path parameter.
-            skus: Body field. A `UpdateInventoryRequestSku` or a dict.
+            product_id: TikTok Shop product id.
+            skus: SKUs whose stock changes, each with its id and the new quantity per warehouse. A `UpdateInventoryRequestSku` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8584,26 +8584,26 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/products/{product_id}/partial_edit` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `partial_edit_product` calls that.
 
         Args:
-            product_id: Path parameter.
-            brand_id: Body field.
-            certifications: Body field. A `EditProductV202309RequestCertification` or a dict.
-            description: Body field.
-            external_product_id: Body field.
-            is_cod_allowed: Body field.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
-            manufacturer_ids: Body field.
-            package_dimensions: Body field. A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
-            package_weight: Body field. A `CheckGlobalProductListingRequestPackageWeight` or a dict.
-            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
-            replicated_products: Body field. A `PartialEditProductV202309RequestReplicatedProduct` or a dict.
-            responsible_person_ids: Body field.
-            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
-            skus: Body field. A `PartialEditProductV202309RequestSku` or a dict.
-            title: Body field.
-            video: Body field. A `CheckGlobalProductListingRequestVideo` or a dict.
-            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
+            product_id: TikTok Shop product id.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `EditProductV202309RequestCertification` or a dict.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_product_id: Your own id of the product (kept for your reference).
+            is_cod_allowed: True to allow cash on delivery for this product.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `CheckGlobalProductListingRequestMainImage` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `CheckGlobalProductListingRequestPackageWeight` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
+            replicated_products: Copies of this product in other markets to update too. A `PartialEditProductV202309RequestReplicatedProduct` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            save_mode: AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `CheckGlobalProductListingRequestSizeChart` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `PartialEditProductV202309RequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `CheckGlobalProductListingRequestVideo` or a dict.
+            subscribe_info_edit: Subscription (repeat purchase) settings of the product. A `EditProductRequestSubscribeInfoEdit` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8667,8 +8667,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/products/{product_id}/prices/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            skus: Body field. A `UpdatePriceRequestSku` or a dict.
+            product_id: TikTok Shop product id.
+            skus: SKUs whose price changes, each with its id and new price (a decimal string in the shop's currency). A `UpdatePriceRequestSku` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8717,14 +8717,14 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202312/global_products/search` (version 202312). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_global_products_v202312` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_le: Body field. Unix seconds or an aware `datetime`.
-            seller_skus: Body field.
-            status: Body field. One of `PUBLISHED`, `UNPUBLISHED`, `DRAFT`, `DELETED`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            seller_skus: Your own SKU codes (seller_sku) to search for.
+            status: Only global products in this status; DRAFT, PUBLISHED, UNPUBLISHED or DELETED.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8838,19 +8838,19 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202312/products/search` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_products` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            audit_status: Body field. One of `AUDITING`, `FAILED`, `APPROVED`.
-            category_version: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_le: Body field. Unix seconds or an aware `datetime`.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            listing_quality_tier: Body field. One of `POOR`, `FAIR`, `GOOD`.
-            seller_skus: Body field.
-            sku_ids: Body field.
-            status: Body field. One of `ALL`, `DRAFT`, `PENDING`, `FAILED`, `ACTIVATE`, `SELLER_DEACTIVATED`, `PLATFORM_DEACTIVATED`, `FREEZE`, `DELETED`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            audit_status: Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            listing_quality_tier: Only products of this listing quality tier. One of `POOR`, `FAIR`, `GOOD`.
+            seller_skus: Your own SKU codes (seller_sku) to search for.
+            sku_ids: TikTok Shop SKU ids.
+            status: Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8906,9 +8906,9 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202401/listing_schemas` (version 202401). Not shop-scoped: sends no `shop_cipher`. Not the default version: `listing_schemas` calls that.
 
         Args:
-            category_ids: Query parameter.
-            locale: Query parameter.
-            category_version: Query parameter.
+            category_ids: Ids of product categories.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8963,19 +8963,19 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202404/global_products/listing_check` (version 202404). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            brand_id: Body field.
-            category_id: Body field.
-            certifications: Body field. A `CheckGlobalProductListingRequestCertification` or a dict.
-            description: Body field.
-            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
-            manufacturer: Body field. A `ManufacturerInput` or a dict.
-            package_dimensions: Body field. A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
-            package_weight: Body field. A `CheckGlobalProductListingRequestPackageWeight` or a dict.
-            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
-            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
-            skus: Body field. A `CheckGlobalProductListingRequestSku` or a dict.
-            title: Body field.
-            video: Body field. A `CheckGlobalProductListingRequestVideo` or a dict.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CheckGlobalProductListingRequestCertification` or a dict.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `CheckGlobalProductListingRequestMainImage` or a dict.
+            manufacturer: Manufacturer details of the product. A `ManufacturerInput` or a dict.
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `CheckGlobalProductListingRequestPackageWeight` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `CheckGlobalProductListingRequestSizeChart` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `CheckGlobalProductListingRequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `CheckGlobalProductListingRequestVideo` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9030,8 +9030,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202404/images/optimize` (version 202404). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_asset_cipher: Query parameter.
-            images: Body field. A `OptimizedImagesRequestImage` or a dict.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            images: Images (uploaded uris) to optimise, each with what it is used for. A `OptimizedImagesRequestImage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9074,7 +9074,7 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202405/products/diagnoses` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_ids: Query parameter.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9116,7 +9116,7 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202405/products/seo_words` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_ids: Query parameter.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9158,7 +9158,7 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202405/products/suggestions` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_ids: Query parameter.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9201,9 +9201,9 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202407/listing_schemas` (version 202407). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `listing_schemas_v202407` stays on this one.
 
         Args:
-            category_ids: Query parameter.
-            locale: Query parameter.
-            category_version: Query parameter.
+            category_ids: Ids of product categories.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9306,11 +9306,11 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202407/sizecharts/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            locales: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
-            ids: Body field.
-            keyword: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            locales: Languages (BCP 47 tags such as de-DE) to filter by. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
+            ids: Ids of the size chart templates to fetch.
+            keyword: Text matched against names.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9351,7 +9351,7 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202409/candidate_products/batch` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            candidate_products: Body field. A `CandidateProductInput` or a dict.
+            candidate_products: Candidate products to create or edit. A `CandidateProductInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9393,7 +9393,7 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202409/candidate_products/partial_edit/batch` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            candidate_products: Body field. A `CandidateProductInput` or a dict.
+            candidate_products: Candidate products to create or edit. A `CandidateProductInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9438,10 +9438,10 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202409/candidate_products/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            external_product_ids: Body field.
-            opportunity_matching_statuses: Body field. One of `PENDING`, `MATCHED`, `NOT_MATCHED`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            external_product_ids: Your own product ids.
+            opportunity_matching_statuses: Only candidates in these states; MATCHED, NOT_MATCHED or PENDING review.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9491,12 +9491,12 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202409/compliance/manufacturers` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            address: Body field.
-            email: Body field.
-            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
-            name: Body field.
-            phone_number: Body field. A `PhoneNumberInput` or a dict.
-            registered_trade_name: Body field.
+            address: Postal address, one line.
+            email: Contact e-mail address.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Name of the manufacturer.
+            phone_number: Contact phone number, with country code. A `PhoneNumberInput` or a dict.
+            registered_trade_name: Registered trade name of the company.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9545,10 +9545,10 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202409/compliance/manufacturers/search` (version 202409). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_manufacturers` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            keyword: Body field.
-            manufacturer_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            keyword: Text matched against names.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9594,13 +9594,13 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            manufacturer_id: Path parameter.
-            address: Body field.
-            email: Body field.
-            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
-            name: Body field.
-            phone_number: Body field. A `PhoneNumberInput` or a dict.
-            registered_trade_name: Body field.
+            manufacturer_id: Id of the manufacturer record.
+            address: Postal address, one line.
+            email: Contact e-mail address.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Name of the manufacturer.
+            phone_number: Contact phone number, with country code. A `PhoneNumberInput` or a dict.
+            registered_trade_name: Registered trade name of the company.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9651,11 +9651,11 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202409/compliance/responsible_persons` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            address: Body field. A `AddressInput` or a dict.
-            email: Body field.
-            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
-            name: Body field.
-            phone_number: Body field. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
+            address: Postal address, one line. A `AddressInput` or a dict.
+            email: Contact e-mail address.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Name of the responsible person or company in the EU.
+            phone_number: Contact phone number, with country code. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9703,10 +9703,10 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202409/compliance/responsible_persons/search` (version 202409). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_responsible_persons` calls that.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            keyword: Body field.
-            responsible_person_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            keyword: Text matched against names.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9751,12 +9751,12 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit` (version 202409). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            responsible_person_id: Path parameter.
-            address: Body field. A `AddressInput` or a dict.
-            email: Body field.
-            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
-            name: Body field.
-            phone_number: Body field. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
+            responsible_person_id: Id of the responsible person record.
+            address: Postal address, one line. A `AddressInput` or a dict.
+            email: Contact e-mail address.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Name of the responsible person or company in the EU.
+            phone_number: Contact phone number, with country code. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9805,9 +9805,9 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202409/opportunities/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            opportunity_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            opportunity_ids: Ids of product opportunities.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9851,8 +9851,8 @@ class AsyncProductResource(AsyncResource):
         `PUT /product/202409/products/{product_id}/opportunities` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            opportunity_ids: Body field.
+            product_id: TikTok Shop product id.
+            opportunity_ids: Ids of product opportunities.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9904,15 +9904,15 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202411/products/diagnose_optimize` (version 202411). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            brand_id: Body field.
-            category_id: Body field.
-            description: Body field.
-            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
-            optimization_fields: Body field. One of `TITLE`, `DESCRIPTION`, `IMAGE`, `ALL`, `NONE`.
-            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
-            product_id: Body field.
-            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
-            title: Body field.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            description: Description (HTML) to diagnose and optimise.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `CheckGlobalProductListingRequestMainImage` or a dict.
+            optimization_fields: What to optimise; TITLE, DESCRIPTION, IMAGE, ALL or NONE.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
+            product_id: TikTok Shop product id.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `CheckGlobalProductListingRequestSizeChart` or a dict.
+            title: Title to diagnose and optimise.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9966,7 +9966,7 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202501/attribute_recommendation_request` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            external_product: Body field. A `CreateAttributeRecommendationRequestRequestExternalProduct` or a dict.
+            external_product: Details of the product on your own system. A `CreateAttributeRecommendationRequestRequestExternalProduct` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10011,11 +10011,11 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202501/compliance/manufacturers/search` (version 202501). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_manufacturers_v202501` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            keyword: Body field.
-            locales: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
-            manufacturer_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            keyword: Text matched against names.
+            locales: Languages (BCP 47 tags such as de-DE) to filter by. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10061,11 +10061,11 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202501/compliance/responsible_persons/search` (version 202501). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_responsible_persons_v202501` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            keyword: Body field.
-            locales: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
-            responsible_person_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            keyword: Text matched against names.
+            locales: Languages (BCP 47 tags such as de-DE) to filter by. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10133,21 +10133,21 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202502/products/search` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_products_v202502` stays on this one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            audit_status: Body field. One of `AUDITING`, `FAILED`, `APPROVED`.
-            category_version: Body field. One of `v1`, `v2`.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_le: Body field. Unix seconds or an aware `datetime`.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            listing_quality_tiers: Body field. One of `POOR`, `FAIR`, `GOOD`.
-            return_draft_version: Body field.
-            seller_skus: Body field.
-            sku_ids: Body field.
-            sns_filter: Body field. One of `CONFIGURED`, `ELIGIBLE`.
-            status: Body field. One of `ALL`, `DRAFT`, `PENDING`, `FAILED`, `ACTIVATE`, `SELLER_DEACTIVATED`, `PLATFORM_DEACTIVATED`, `FREEZE`, `DELETED`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            audit_status: Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            listing_quality_tiers: Only products of these listing quality tiers; POOR, FAIR, GOOD or EXCELLENT.
+            return_draft_version: True to return the draft version of the product where one exists.
+            seller_skus: Your own SKU codes (seller_sku) to search for.
+            sku_ids: TikTok Shop SKU ids.
+            sns_filter: Subscribe and save; ELIGIBLE products that may offer it, CONFIGURED ones that do.
+            status: Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10208,9 +10208,9 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202502/products/{product_id}/strikethrough_prices/enable` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            external_product_id: Body field.
-            skus: Body field. A `EnableStrikethroughPricesRequestSku` or a dict.
+            product_id: TikTok Shop product id.
+            external_product_id: Your own id of the product (kept for your reference).
+            skus: SKUs whose strikethrough (was) price is turned on. A `EnableStrikethroughPricesRequestSku` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10253,8 +10253,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202503/global_products/{global_product_id}/bind_local_products` (version 202503). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_id: Path parameter.
-            local_products: Body field. A `BindLocalProductsRequestLocalProduct` or a dict.
+            global_product_id: Id of the global product (a cross-border listing shared by several markets).
+            local_products: Local products (one per shop) to bind to the global product. A `BindLocalProductsRequestLocalProduct` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10296,8 +10296,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202505/images/translation_tasks` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            category_asset_cipher: Query parameter.
-            images: Body field. A `CreateImageTranslationTasksRequestImage` or a dict.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+            images: Images (uploaded uris) whose text is to be translated, with the target languages. A `CreateImageTranslationTasksRequestImage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10341,9 +10341,9 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202506/combined_listing_recommendations/search` (version 202506). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            product_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10384,7 +10384,7 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202506/external_products` (version 202506). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            external_product: Body field. A `UploadExternalProductRequestExternalProduct` or a dict.
+            external_product: Details of the product on your own system. A `UploadExternalProductRequestExternalProduct` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10427,8 +10427,8 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202506/images/translation_tasks` (version 202506). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            translation_task_ids: Query parameter.
-            category_asset_cipher: Query parameter.
+            translation_task_ids: Ids of image translation tasks.
+            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10514,8 +10514,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202507/products/{product_id}/global_replicate` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            replicate_target: Body field. A `ReplicateProductRequestReplicateTarget` or a dict.
+            product_id: TikTok Shop product id.
+            replicate_target: Shops or markets to copy the product to. A `ReplicateProductRequestReplicateTarget` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10558,7 +10558,7 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202507/products/{product_id}/replicated_products` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10601,7 +10601,7 @@ class AsyncProductResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
+            data: The file to import, as bytes, a path or a binary file object. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10657,24 +10657,24 @@ class AsyncProductResource(AsyncResource):
         `PUT /product/202509/global_products/{global_product_id}/partial_edit` (version 202509). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            global_product_id: Path parameter.
-            title: Body field.
-            description: Body field.
-            category_id: Body field.
-            brand_id: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
-            skus: Body field. A `PartialEditGlobalProductRequestSku` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            certifications: Body field. A `CertificationInput` or a dict.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            video: Body field. A `VideoInput` or a dict.
-            manufacturer: Body field. A `ManufacturerInput` or a dict.
-            manufacturer_ids: Body field.
-            responsible_person_ids: Body field.
-            category_version: Body field. One of `v1`, `v2`.
-            external_global_product_id: Body field.
+            global_product_id: Id of the global product (a cross-border listing shared by several markets).
+            title: Product title shown to buyers; the length allowed depends on the market.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `PartialEditGlobalProductRequestSku` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CertificationInput` or a dict.
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
+            manufacturer: Manufacturer details of the product. A `ManufacturerInput` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            external_global_product_id: Your own id of the global product.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10760,33 +10760,33 @@ class AsyncProductResource(AsyncResource):
         `PUT /product/202509/products/{product_id}` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `edit_product_v202509` stays on this one.
 
         Args:
-            product_id: Path parameter.
-            description: Body field.
-            category_id: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
-            skus: Body field. A `EditProductRequestSku` or a dict.
-            title: Body field.
-            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            brand_id: Body field.
-            is_cod_allowed: Body field.
-            certifications: Body field. A `CreateProductRequestCertification` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            external_product_id: Body field.
-            delivery_option_ids: Body field.
-            video: Body field. A `VideoInput` or a dict.
-            category_version: Body field.
-            manufacturer_ids: Body field.
-            responsible_person_ids: Body field.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
-            is_pre_owned: Body field.
-            minimum_order_quantity: Body field.
-            replicated_products: Body field. A `EditProductRequestReplicatedProduct` or a dict.
-            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
-            shipping_template_id: Body field.
+            product_id: TikTok Shop product id.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `EditProductRequestSku` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            save_mode: AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            is_cod_allowed: True to allow cash on delivery for this product.
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CreateProductRequestCertification` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            external_product_id: Your own id of the product (kept for your reference).
+            delivery_option_ids: Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
+            category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            shipping_insurance_requirement: Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+            is_pre_owned: True if the product is second-hand.
+            minimum_order_quantity: Least number of units a buyer must order.
+            replicated_products: Copies of this product in other markets to update too. A `EditProductRequestReplicatedProduct` or a dict.
+            subscribe_info_edit: Subscription (repeat purchase) settings of the product. A `EditProductRequestSubscribeInfoEdit` or a dict.
+            shipping_template_id: Id of the shipping template that sets the product's shipping fees.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10878,26 +10878,26 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202509/products/{product_id}/partial_edit` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `partial_edit_product_v202509` stays on this one.
 
         Args:
-            product_id: Path parameter.
-            brand_id: Body field.
-            certifications: Body field. A `CreateProductRequestCertification` or a dict.
-            description: Body field.
-            external_product_id: Body field.
-            is_cod_allowed: Body field.
-            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
-            main_images: Body field. A `MainImageInput` or a dict.
-            manufacturer_ids: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            replicated_products: Body field. A `PartialEditProductRequestReplicatedProduct` or a dict.
-            responsible_person_ids: Body field.
-            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            size_chart: Body field. A `SizeChartInput` or a dict.
-            skus: Body field. A `PartialEditProductRequestSku` or a dict.
-            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
-            title: Body field.
-            video: Body field. A `VideoInput` or a dict.
+            product_id: TikTok Shop product id.
+            brand_id: Id of the product's brand, from product.get_brands; leave out for no brand.
+            certifications: Certificates the category requires, as uploaded files or images with their type id. A `CreateProductRequestCertification` or a dict.
+            description: Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+            external_product_id: Your own id of the product (kept for your reference).
+            is_cod_allowed: True to allow cash on delivery for this product.
+            listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+            main_images: Main product images, first one is the cover; each uploaded first with upload_product_image. A `MainImageInput` or a dict.
+            manufacturer_ids: Ids of manufacturer records (EU product safety data).
+            package_dimensions: Size of the packed product; length, width, height and unit (CENTIMETER or INCH). A `PackageDimensionInput` or a dict.
+            package_weight: Weight of the packed product; value and unit (KILOGRAM or POUND). A `PackageWeightInput` or a dict.
+            product_attributes: Product attributes of the category (from get_attributes), with value ids or custom values. A `ProductAttributeInput` or a dict.
+            replicated_products: Copies of this product in other markets to update too. A `PartialEditProductRequestReplicatedProduct` or a dict.
+            responsible_person_ids: Ids of responsible person records (the EU contact for product safety).
+            save_mode: AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+            size_chart: Size chart, as an uploaded image or a size chart template id. A `SizeChartInput` or a dict.
+            skus: The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory. A `PartialEditProductRequestSku` or a dict.
+            subscribe_info_edit: Subscription (repeat purchase) settings of the product. A `EditProductRequestSubscribeInfoEdit` or a dict.
+            title: Product title shown to buyers; the length allowed depends on the market.
+            video: Product video, uploaded first with upload_product_file. A `VideoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10968,14 +10968,14 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202601/compliance/auditing/research` (version 202601). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            product_title: Body field.
-            product_ids: Body field.
-            seller_id: Body field.
-            category_ids: Body field.
-            brand_ids: Body field.
-            seller_name: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            product_title: Title of the product.
+            product_ids: TikTok Shop product ids.
+            seller_id: Id of the seller account.
+            category_ids: Ids of product categories.
+            brand_ids: Ids of brands.
+            seller_name: Name of the seller.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11025,9 +11025,9 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202602/packages/recommend` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            product_ids: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            product_ids: TikTok Shop product ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11071,8 +11071,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202604/appeals/submit` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Body field.
-            appeal_message: Body field. A `SubmitSizeChartAppealRequestAppealMessage` or a dict.
+            product_id: TikTok Shop product id.
+            appeal_message: Text and images supporting the appeal. A `SubmitSizeChartAppealRequestAppealMessage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11121,14 +11121,14 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202604/opportunities/query` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Query parameter.
-            page_token: Query parameter.
-            locale: Query parameter.
-            opportunity_type: Body field. One of `CATEGORY`, `KEYWORD`, `PRODUCT`.
-            category_ids: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            tag_codes: Body field.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            opportunity_type: Kind of opportunity; CATEGORY, KEYWORD or PRODUCT.
+            category_ids: Ids of product categories.
+            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only products created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            tag_codes: Codes of opportunity tags to filter by.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11183,13 +11183,13 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202604/opportunities/submissions` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            status: Query parameter.
-            opportunity_id: Query parameter.
-            product_id: Query parameter.
-            submit_time_ge: Query parameter. Unix seconds or an aware `datetime`.
-            submit_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            page_token: Query parameter.
-            page_size: Query parameter.
+            status: Only submissions in this review status.
+            opportunity_id: Id of the product opportunity.
+            product_id: TikTok Shop product id.
+            submit_time_ge: Only submissions made at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            submit_time_lt: Only submissions made before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11240,8 +11240,8 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202604/opportunities/{opportunity_id}` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            opportunity_id: Path parameter.
-            locale: Query parameter.
+            opportunity_id: Id of the product opportunity.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11284,8 +11284,8 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202604/opportunities/{opportunity_id}/submit` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            opportunity_id: Path parameter.
-            product_id: Body field.
+            opportunity_id: Id of the product opportunity.
+            product_id: TikTok Shop product id.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11369,11 +11369,11 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202606/skpps/search` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
-            product_ids: Body field.
-            skpp_status: Body field.
-            page_size: Body field.
-            page_no: Body field.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            product_ids: TikTok Shop product ids.
+            skpp_status: Only SKPP (seller-owned product partnership) records in this status.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_no: Page number to return, starting at 1.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11464,8 +11464,8 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202606/skpps/{product_id}` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            product_id: Path parameter.
-            locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH`, `vi-VN`, `zh-CN`.
+            product_id: TikTok Shop product id.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US. One of `de-DE`, `en`, `en-GB`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH`, `vi-VN`, `zh-CN`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11513,9 +11513,9 @@ class AsyncProductResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202608 of this endpoint; it may not exist.
 
         Args:
-            seller_id: Body field.
-            sku_ids: Body field.
-            stock_operation_setting: Body field. A `UpdateStockOperationSettingsRequestStockOperationSetting` or a dict.
+            seller_id: Id of the seller account.
+            sku_ids: TikTok Shop SKU ids.
+            stock_operation_setting: Inventory handling settings to apply. A `UpdateStockOperationSettingsRequestStockOperationSetting` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11566,10 +11566,10 @@ class AsyncProductResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            product_title: Body field.
-            category_id: Body field.
-            description: Body field.
-            images: Body field. A `ImageInput` or a dict.
+            product_title: Title of the product.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            description: Product description, used to suggest the brand.
+            images: Product images (uploaded uris), used to suggest the brand. A `ImageInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11618,7 +11618,7 @@ class AsyncProductResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            category_id: Body field.
+            category_id: Id of a product category (a leaf category where a product is concerned).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11670,12 +11670,12 @@ class AsyncProductResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            category_id: Body field.
-            product_title: Body field.
-            description: Body field.
-            images: Body field. A `CertificationInputImage` or a dict.
-            sales_properties: Body field. A `RecommendRequiredProductPropertiesRequestSalesProperty` or a dict.
-            target_property_ids: Body field.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            product_title: Title of the product.
+            description: Product description, used to suggest property values.
+            images: Product images (uploaded uris), used to suggest property values. A `CertificationInputImage` or a dict.
+            sales_properties: Sales attributes (such as colour or size) of the product. A `RecommendRequiredProductPropertiesRequestSalesProperty` or a dict.
+            target_property_ids: Ids of the properties to get recommendations for.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11728,9 +11728,9 @@ class AsyncProductResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            product_id: Path parameter.
-            external_product_id: Body field.
-            skus: Body field. A `SubmitStrikethroughPriceRequestSku` or a dict.
+            product_id: TikTok Shop product id.
+            external_product_id: Your own id of the product (kept for your reference).
+            skus: SKUs with their strikethrough (was) price, a decimal string in the shop's currency. A `SubmitStrikethroughPriceRequestSku` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11778,10 +11778,10 @@ class AsyncProductResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
 
         Args:
-            category_id: Body field.
-            size_chart_data: Body field. A `SizeChartDataInput` or a dict.
-            size_chart_mode: Body field.
-            template_name: Body field.
+            category_id: Id of a product category (a leaf category where a product is concerned).
+            size_chart_data: Rows and columns of the size chart. A `SizeChartDataInput` or a dict.
+            size_chart_mode: How the size chart is made.
+            template_name: Name of the size chart template.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11832,9 +11832,9 @@ class AsyncProductResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
 
         Args:
-            size_chart_data: Body field. A `SizeChartDataInput` or a dict.
-            size_chart_id: Body field.
-            template_name: Body field.
+            size_chart_data: Rows and columns of the size chart. A `SizeChartDataInput` or a dict.
+            size_chart_id: Id of the size chart template.
+            template_name: Name of the size chart template.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

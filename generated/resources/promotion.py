@@ -197,15 +197,15 @@ class PromotionResource(SyncResource):
         `POST /promotion/202309/activities` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_type: Body field. One of `BUY_MORE_SAVE_MORE`, `BUY_X_GET_Y`, `DIRECT_DISCOUNT`, `FIXED_PRICE`, `FLASHSALE`, `GIFT_WITH_PURCHASE`, `SHIPPING_DISCOUNT`.
-            begin_time: Body field. Unix seconds or an aware `datetime`.
-            discount: Body field. A `DiscountInput` or a dict.
-            duration_type: Body field.
-            end_time: Body field. Unix seconds or an aware `datetime`.
-            participation_limit: Body field. A `ParticipationLimitInput` or a dict.
-            product_level: Body field. One of `PRODUCT`, `SHOP`, `VARIATION`.
-            title: Body field.
-            target_user_info: Body field. A `TargetUserInfoInput` or a dict.
+            activity_type: Kind of promotion (one of the listed values, such as FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE). One of `BUY_MORE_SAVE_MORE`, `BUY_X_GET_Y`, `DIRECT_DISCOUNT`, `FIXED_PRICE`, `FLASHSALE`, `GIFT_WITH_PURCHASE`, `SHIPPING_DISCOUNT`.
+            begin_time: When the promotion starts (Unix seconds). Unix seconds or an aware `datetime`.
+            discount: Discount of the activity. A `DiscountInput` or a dict.
+            duration_type: How the activity's time period is set.
+            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Unix seconds or an aware `datetime`.
+            participation_limit: How many times each buyer may use the promotion. A `ParticipationLimitInput` or a dict.
+            product_level: What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
+            title: Name of the promotion, for you and (for some kinds) buyers.
+            target_user_info: Which buyers may use the promotion. A `TargetUserInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -265,11 +265,11 @@ class PromotionResource(SyncResource):
         `POST /promotion/202309/activities/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_title: Body field.
-            activity_type: Body field. One of `FIXED_PRICE`, `DIRECT_DISCOUNT`, `FLASHSALE`, `SHIPPING_DISCOUNT`, `BUY_MORE_SAVE_MORE`.
-            page_size: Body field.
-            page_token: Body field.
-            status: Body field. One of `DRAFT`, `NOT_START`, `ONGOING`, `EXPIRED`, `DEACTIVATED`, `NOT_EFFECTIVE`.
+            activity_title: Text matched against activity titles.
+            activity_type: Kind of promotion (one of the listed values, such as FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE). One of `FIXED_PRICE`, `DIRECT_DISCOUNT`, `FLASHSALE`, `SHIPPING_DISCOUNT`, `BUY_MORE_SAVE_MORE`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            status: Only activities in this state; NOT_START, ONGOING, EXPIRED or DEACTIVATED. One of `DRAFT`, `NOT_START`, `ONGOING`, `EXPIRED`, `DEACTIVATED`, `NOT_EFFECTIVE`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -317,7 +317,7 @@ class PromotionResource(SyncResource):
         `GET /promotion/202309/activities/{activity_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_id: Path parameter.
+            activity_id: Id of the promotion activity.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -367,15 +367,15 @@ class PromotionResource(SyncResource):
         `PUT /promotion/202309/activities/{activity_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_id: Path parameter.
-            begin_time: Body field. Unix seconds or an aware `datetime`.
-            discount: Body field. A `DiscountInput` or a dict.
-            duration_type: Body field.
-            end_time: Body field. Unix seconds or an aware `datetime`.
-            participation_limit: Body field. A `ParticipationLimitInput` or a dict.
-            product_level: Body field.
-            title: Body field.
-            target_user_info: Body field. A `TargetUserInfoInput` or a dict.
+            activity_id: Id of the promotion activity.
+            begin_time: When the promotion starts (Unix seconds). Unix seconds or an aware `datetime`.
+            discount: Discount of the activity. A `DiscountInput` or a dict.
+            duration_type: How the activity's time period is set.
+            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Unix seconds or an aware `datetime`.
+            participation_limit: How many times each buyer may use the promotion. A `ParticipationLimitInput` or a dict.
+            product_level: What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
+            title: Name of the promotion, for you and (for some kinds) buyers.
+            target_user_info: Which buyers may use the promotion. A `TargetUserInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -427,7 +427,7 @@ class PromotionResource(SyncResource):
         `POST /promotion/202309/activities/{activity_id}/deactivate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_id: Path parameter.
+            activity_id: Id of the promotion activity.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -471,9 +471,9 @@ class PromotionResource(SyncResource):
         `DELETE /promotion/202309/activities/{activity_id}/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_id: Path parameter.
-            product_ids: Body field.
-            sku_ids: Body field.
+            activity_id: Id of the promotion activity.
+            product_ids: TikTok Shop product ids.
+            sku_ids: TikTok Shop SKU ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -518,9 +518,9 @@ class PromotionResource(SyncResource):
         `PUT /promotion/202309/activities/{activity_id}/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_id: Path parameter.
-            body_activity_id: Body field `activity_id`.
-            products: Body field. A `UpdateActivityProductRequestProduct` or a dict.
+            activity_id: Id of the promotion activity.
+            body_activity_id: Id of the promotion activity.
+            products: Products (and SKUs) to add or update, each with its promotional price or discount and limits. A `UpdateActivityProductRequestProduct` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -567,11 +567,11 @@ class PromotionResource(SyncResource):
         `POST /promotion/202406/coupons/search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            display_type: Body field.
-            status: Body field.
-            title_keyword: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            display_type: Only coupons shown in these places.
+            status: Only coupons in these states.
+            title_keyword: Text matched against coupon titles.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -614,7 +614,7 @@ class PromotionResource(SyncResource):
         `GET /promotion/202406/coupons/{coupon_id}` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            coupon_id: Path parameter.
+            coupon_id: Id of the coupon.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -658,9 +658,9 @@ class PromotionResource(SyncResource):
         `POST /promotion/202607/activities/{activity_id}/republish` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_id: Path parameter.
-            end_time: Body field. Unix seconds or an aware `datetime`.
-            begin_time: Body field. Unix seconds or an aware `datetime`.
+            activity_id: Id of the promotion activity.
+            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Unix seconds or an aware `datetime`.
+            begin_time: When the promotion starts (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -745,15 +745,15 @@ class AsyncPromotionResource(AsyncResource):
         `POST /promotion/202309/activities` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_type: Body field. One of `BUY_MORE_SAVE_MORE`, `BUY_X_GET_Y`, `DIRECT_DISCOUNT`, `FIXED_PRICE`, `FLASHSALE`, `GIFT_WITH_PURCHASE`, `SHIPPING_DISCOUNT`.
-            begin_time: Body field. Unix seconds or an aware `datetime`.
-            discount: Body field. A `DiscountInput` or a dict.
-            duration_type: Body field.
-            end_time: Body field. Unix seconds or an aware `datetime`.
-            participation_limit: Body field. A `ParticipationLimitInput` or a dict.
-            product_level: Body field. One of `PRODUCT`, `SHOP`, `VARIATION`.
-            title: Body field.
-            target_user_info: Body field. A `TargetUserInfoInput` or a dict.
+            activity_type: Kind of promotion (one of the listed values, such as FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE). One of `BUY_MORE_SAVE_MORE`, `BUY_X_GET_Y`, `DIRECT_DISCOUNT`, `FIXED_PRICE`, `FLASHSALE`, `GIFT_WITH_PURCHASE`, `SHIPPING_DISCOUNT`.
+            begin_time: When the promotion starts (Unix seconds). Unix seconds or an aware `datetime`.
+            discount: Discount of the activity. A `DiscountInput` or a dict.
+            duration_type: How the activity's time period is set.
+            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Unix seconds or an aware `datetime`.
+            participation_limit: How many times each buyer may use the promotion. A `ParticipationLimitInput` or a dict.
+            product_level: What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
+            title: Name of the promotion, for you and (for some kinds) buyers.
+            target_user_info: Which buyers may use the promotion. A `TargetUserInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -813,11 +813,11 @@ class AsyncPromotionResource(AsyncResource):
         `POST /promotion/202309/activities/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_title: Body field.
-            activity_type: Body field. One of `FIXED_PRICE`, `DIRECT_DISCOUNT`, `FLASHSALE`, `SHIPPING_DISCOUNT`, `BUY_MORE_SAVE_MORE`.
-            page_size: Body field.
-            page_token: Body field.
-            status: Body field. One of `DRAFT`, `NOT_START`, `ONGOING`, `EXPIRED`, `DEACTIVATED`, `NOT_EFFECTIVE`.
+            activity_title: Text matched against activity titles.
+            activity_type: Kind of promotion (one of the listed values, such as FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE). One of `FIXED_PRICE`, `DIRECT_DISCOUNT`, `FLASHSALE`, `SHIPPING_DISCOUNT`, `BUY_MORE_SAVE_MORE`.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            status: Only activities in this state; NOT_START, ONGOING, EXPIRED or DEACTIVATED. One of `DRAFT`, `NOT_START`, `ONGOING`, `EXPIRED`, `DEACTIVATED`, `NOT_EFFECTIVE`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -865,7 +865,7 @@ class AsyncPromotionResource(AsyncResource):
         `GET /promotion/202309/activities/{activity_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_id: Path parameter.
+            activity_id: Id of the promotion activity.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -915,15 +915,15 @@ class AsyncPromotionResource(AsyncResource):
         `PUT /promotion/202309/activities/{activity_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_id: Path parameter.
-            begin_time: Body field. Unix seconds or an aware `datetime`.
-            discount: Body field. A `DiscountInput` or a dict.
-            duration_type: Body field.
-            end_time: Body field. Unix seconds or an aware `datetime`.
-            participation_limit: Body field. A `ParticipationLimitInput` or a dict.
-            product_level: Body field.
-            title: Body field.
-            target_user_info: Body field. A `TargetUserInfoInput` or a dict.
+            activity_id: Id of the promotion activity.
+            begin_time: When the promotion starts (Unix seconds). Unix seconds or an aware `datetime`.
+            discount: Discount of the activity. A `DiscountInput` or a dict.
+            duration_type: How the activity's time period is set.
+            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Unix seconds or an aware `datetime`.
+            participation_limit: How many times each buyer may use the promotion. A `ParticipationLimitInput` or a dict.
+            product_level: What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
+            title: Name of the promotion, for you and (for some kinds) buyers.
+            target_user_info: Which buyers may use the promotion. A `TargetUserInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -975,7 +975,7 @@ class AsyncPromotionResource(AsyncResource):
         `POST /promotion/202309/activities/{activity_id}/deactivate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_id: Path parameter.
+            activity_id: Id of the promotion activity.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1019,9 +1019,9 @@ class AsyncPromotionResource(AsyncResource):
         `DELETE /promotion/202309/activities/{activity_id}/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_id: Path parameter.
-            product_ids: Body field.
-            sku_ids: Body field.
+            activity_id: Id of the promotion activity.
+            product_ids: TikTok Shop product ids.
+            sku_ids: TikTok Shop SKU ids.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1066,9 +1066,9 @@ class AsyncPromotionResource(AsyncResource):
         `PUT /promotion/202309/activities/{activity_id}/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_id: Path parameter.
-            body_activity_id: Body field `activity_id`.
-            products: Body field. A `UpdateActivityProductRequestProduct` or a dict.
+            activity_id: Id of the promotion activity.
+            body_activity_id: Id of the promotion activity.
+            products: Products (and SKUs) to add or update, each with its promotional price or discount and limits. A `UpdateActivityProductRequestProduct` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1115,11 +1115,11 @@ class AsyncPromotionResource(AsyncResource):
         `POST /promotion/202406/coupons/search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_token: Query parameter.
-            page_size: Query parameter.
-            display_type: Body field.
-            status: Body field.
-            title_keyword: Body field.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            display_type: Only coupons shown in these places.
+            status: Only coupons in these states.
+            title_keyword: Text matched against coupon titles.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1162,7 +1162,7 @@ class AsyncPromotionResource(AsyncResource):
         `GET /promotion/202406/coupons/{coupon_id}` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            coupon_id: Path parameter.
+            coupon_id: Id of the coupon.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1206,9 +1206,9 @@ class AsyncPromotionResource(AsyncResource):
         `POST /promotion/202607/activities/{activity_id}/republish` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            activity_id: Path parameter.
-            end_time: Body field. Unix seconds or an aware `datetime`.
-            begin_time: Body field. Unix seconds or an aware `datetime`.
+            activity_id: Id of the promotion activity.
+            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Unix seconds or an aware `datetime`.
+            begin_time: When the promotion starts (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

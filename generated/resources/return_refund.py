@@ -382,10 +382,10 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202309/cancellations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `cancel_order` calls that.
 
         Args:
-            cancel_reason: Body field.
-            order_id: Body field.
-            order_line_item_ids: Body field.
-            skus: Body field. A `SkuInput` or a dict.
+            cancel_reason: Why the order is cancelled; a reason key from the list of valid reasons.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            skus: SKUs of the order affected, each with its id and quantity. A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -453,20 +453,20 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202309/cancellations/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_cancellations` calls that.
 
         Args:
-            sort_field: Query parameter. One of `create_time`, `update_time`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            buyer_user_ids: Body field.
-            cancel_ids: Body field.
-            cancel_status: Body field. One of `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`, `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`.
-            cancel_types: Body field. One of `CANCEL`, `BUYER_CANCEL`.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            locale: Body field.
-            order_ids: Body field.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `create_time`, `update_time`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            buyer_user_ids: Ids of buyers' accounts.
+            cancel_ids: Ids of cancellation requests.
+            cancel_status: Only requests in these states; pending, cancelled, succeeded or completed. One of `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`, `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`.
+            cancel_types: Only requests of these kinds; CANCEL by the seller or system, BUYER_CANCEL by the buyer.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            order_ids: TikTok Shop order ids.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -526,8 +526,8 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202309/cancellations/{cancel_id}/approve` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            cancel_id: Path parameter.
-            idempotency_key: Query parameter.
+            cancel_id: Id of the cancellation request.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -573,11 +573,11 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202309/cancellations/{cancel_id}/reject` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            cancel_id: Path parameter.
-            idempotency_key: Query parameter.
-            comment: Body field.
-            images: Body field. A `RejectCancellationRequestImage` or a dict.
-            reject_reason: Body field.
+            cancel_id: Id of the cancellation request.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            comment: Free-text note shown with the decision.
+            images: Images supporting the decision, each uploaded first (its uri, width and height). A `RejectCancellationRequestImage` or a dict.
+            reject_reason: Why the request is rejected; a reason key TikTok lists.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -621,8 +621,8 @@ class ReturnRefundResource(SyncResource):
         `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_aftersale_eligibility` calls that.
 
         Args:
-            order_id: Path parameter.
-            initiate_aftersale_user: Query parameter. One of `SELLER`, `BUYER`.
+            order_id: TikTok Shop order id.
+            initiate_aftersale_user: Who would open the request; BUYER or SELLER.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -670,13 +670,13 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202309/refunds/calculate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `calculate_refund` calls that.
 
         Args:
-            handover_method: Body field.
-            order_id: Body field.
-            order_line_item_ids: Body field.
-            reason_name: Body field.
-            request_type: Body field.
-            shipment_type: Body field.
-            skus: Body field. A `SkuInput` or a dict.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            reason_name: Reason key of the request, from the list of valid reasons.
+            request_type: Kind of request to price; CANCEL, REFUND only or RETURN_AND_REFUND.
+            shipment_type: How the goods go back; for example by platform shipping or by the buyer's own carrier.
+            skus: SKUs of the order affected, each with its id and quantity. A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -727,8 +727,8 @@ class ReturnRefundResource(SyncResource):
         `GET /return_refund/202309/reject_reasons` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
-            return_or_cancel_id: Query parameter.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            return_or_cancel_id: Id of the return or cancellation request.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -779,16 +779,16 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202309/returns` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_return` calls that.
 
         Args:
-            idempotency_key: Query parameter.
-            currency: Body field.
-            handover_method: Body field.
-            order_id: Body field.
-            order_line_item_ids: Body field.
-            refund_total: Body field.
-            return_reason: Body field.
-            return_type: Body field.
-            shipment_type: Body field.
-            skus: Body field. A `SkuInput` or a dict.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            currency: Currency of refund_total, as an ISO 4217 code (USD, GBP, EUR...).
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            refund_total: Total amount to refund, a decimal string in the order's currency.
+            return_reason: Reason key of the return, from the list of valid reasons.
+            return_type: Kind of request; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+            shipment_type: How the goods go back; for example by platform shipping or by the buyer's own carrier.
+            skus: SKUs of the order affected, each with its id and quantity. A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -870,22 +870,22 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202309/returns/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_returns` calls that.
 
         Args:
-            sort_field: Query parameter. One of `create_time`, `update_time`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            arbitration_status: Body field. One of `IN_PROGRESS`, `SUPPORT_BUYER`, `SUPPORT_SELLER`, `CLOSED`.
-            buyer_user_ids: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            locale: Body field.
-            order_ids: Body field.
-            return_ids: Body field.
-            return_status: Body field. One of `RETURN_OR_REFUND_REQUEST_PENDING`, `REFUND_OR_RETURN_REQUEST_REJECT`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `REJECT_RECEIVE_PACKAGE`, `RETURN_OR_REFUND_REQUEST_SUCCESS`, `RETURN_OR_REFUND_REQUEST_CANCEL`, `RETURN_OR_REFUND_REQUEST_COMPLETE`, `AWAITING_BUYER_RESPONSE`.
-            return_types: Body field. One of `REFUND`, `RETURN_AND_REFUND`, `REPLACEMENT`.
-            seller_proposed_return_type: Body field. One of `PARTIAL_REFUND`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `create_time`, `update_time`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            arbitration_status: Only returns whose dispute is IN_PROGRESS, CLOSED, SUPPORT_BUYER or SUPPORT_SELLER.
+            buyer_user_ids: Ids of buyers' accounts.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            order_ids: TikTok Shop order ids.
+            return_ids: Ids of return requests.
+            return_status: Only requests in these statuses. One of `RETURN_OR_REFUND_REQUEST_PENDING`, `REFUND_OR_RETURN_REQUEST_REJECT`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `REJECT_RECEIVE_PACKAGE`, `RETURN_OR_REFUND_REQUEST_SUCCESS`, `RETURN_OR_REFUND_REQUEST_CANCEL`, `RETURN_OR_REFUND_REQUEST_COMPLETE`, `AWAITING_BUYER_RESPONSE`.
+            return_types: Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+            seller_proposed_return_type: Only returns where you proposed this kind; PARTIAL_REFUND.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -957,11 +957,11 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202309/returns/{return_id}/approve` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            return_id: Path parameter.
-            idempotency_key: Query parameter.
-            buyer_keep_item: Body field.
-            decision: Body field. One of `APPROVE_REFUND`, `APPROVE_RETURN`, `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REPLACEMENT`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`.
-            partial_refund: Body field. A `ApproveReturnRequestPartialRefund` or a dict.
+            return_id: Id of the return request.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            buyer_keep_item: True if the buyer keeps the item and is refunded without returning it.
+            decision: Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...). One of `APPROVE_REFUND`, `APPROVE_RETURN`, `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REPLACEMENT`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`.
+            partial_refund: Amount to refund when only part of the order is refunded. A `ApproveReturnRequestPartialRefund` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1005,8 +1005,8 @@ class ReturnRefundResource(SyncResource):
         `GET /return_refund/202309/returns/{return_id}/records` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            return_id: Path parameter.
-            locale: Query parameter.
+            return_id: Id of the return request.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1053,12 +1053,12 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202309/returns/{return_id}/reject` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `reject_return_v202309` stays on this one.
 
         Args:
-            return_id: Path parameter.
-            idempotency_key: Query parameter.
-            comment: Body field.
-            decision: Body field. One of `REJECT_REFUND`, `REJECT_RETURN`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REPLACEMENT`.
-            images: Body field. A `RejectCancellationRequestImage` or a dict.
-            reject_reason: Body field.
+            return_id: Id of the return request.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            comment: Free-text note shown with the decision.
+            decision: Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...). One of `REJECT_REFUND`, `REJECT_RETURN`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REPLACEMENT`.
+            images: Images supporting the decision, each uploaded first (its uri, width and height). A `RejectCancellationRequestImage` or a dict.
+            reject_reason: Why the request is rejected; a reason key TikTok lists.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1109,11 +1109,11 @@ class ReturnRefundResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            return_ids: Query parameter.
-            tracking_number: Upload field.
-            return_provider_id: Upload field.
-            return_shipping_label: Upload field. Bytes, a path or a binary file object.
-            return_qr_code: Upload field. Bytes, a path or a binary file object.
+            return_ids: Ids of return requests.
+            tracking_number: Carrier tracking number of the shipment.
+            return_provider_id: Id of the carrier that carries the return.
+            return_shipping_label: The return shipping label file (bytes, a path or a binary file object). Bytes, a path or a binary file object.
+            return_qr_code: The QR code image for the return (bytes, a path or a binary file object). Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1163,9 +1163,9 @@ class ReturnRefundResource(SyncResource):
         `GET /return_refund/202512/orders/{order_id}/aftersale_eligibility` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_aftersale_eligibility` calls that.
 
         Args:
-            order_id: Path parameter.
-            initiate_aftersale_user: Query parameter. One of `SELLER`, `BUYER`.
-            request_types: Query parameter.
+            order_id: TikTok Shop order id.
+            initiate_aftersale_user: Who would open the request; BUYER or SELLER.
+            request_types: Kinds of after-sales request to check; CANCEL, REFUND only, RETURN_AND_REFUND.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1230,9 +1230,9 @@ class ReturnRefundResource(SyncResource):
         `GET /return_refund/202601/decision_eligibility` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            return_or_cancel_id: Query parameter.
-            check_decisions: Query parameter. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_REQUEST_CANCEL` and 1 more.
-            locale: Query parameter.
+            return_or_cancel_id: Id of the return or cancellation request.
+            check_decisions: Decisions to check; the answer says which are allowed for this request. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_REQUEST_CANCEL` and 1 more.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1282,11 +1282,11 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202602/cancellations` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `cancel_order_v202602` stays on this one.
 
         Args:
-            order_id: Body field.
-            cancel_reason: Body field.
-            skus: Body field. A `SkuInput` or a dict.
-            order_line_item_ids: Body field.
-            order_line_list: Body field. A `OrderLineListInput` or a dict.
+            order_id: TikTok Shop order id.
+            cancel_reason: Why the order is cancelled; a reason key from the list of valid reasons.
+            skus: SKUs of the order affected, each with its id and quantity. A `SkuInput` or a dict.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            order_line_list: Order line items affected, by id. A `OrderLineListInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1357,20 +1357,20 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202602/cancellations/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_cancellations_v202602` stays on this one.
 
         Args:
-            sort_field: Query parameter. One of `create_time`, `update_time`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            cancel_ids: Body field.
-            order_ids: Body field.
-            buyer_user_ids: Body field.
-            cancel_types: Body field. One of `BUYER_CANCEL`, `CANCEL`.
-            cancel_status: Body field. One of `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`, `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_lt: Body field. Unix seconds or an aware `datetime`.
-            locale: Body field.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `create_time`, `update_time`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            cancel_ids: Ids of cancellation requests.
+            order_ids: TikTok Shop order ids.
+            buyer_user_ids: Ids of buyers' accounts.
+            cancel_types: Only requests of these kinds; CANCEL by the seller or system, BUYER_CANCEL by the buyer.
+            cancel_status: Only requests in these states; pending, cancelled, succeeded or completed. One of `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`, `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1433,9 +1433,9 @@ class ReturnRefundResource(SyncResource):
         `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_aftersale_eligibility_v202602` stays on this one.
 
         Args:
-            order_id: Path parameter.
-            initiate_aftersale_user: Query parameter. One of `BUYER`, `SELLER`.
-            request_types: Query parameter. One of `CANCEL`, `REFUND`, `RETURN_AND_REFUND`.
+            order_id: TikTok Shop order id.
+            initiate_aftersale_user: Who would open the request; BUYER or SELLER.
+            request_types: Kinds of after-sales request to check; CANCEL, REFUND only, RETURN_AND_REFUND.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1490,14 +1490,14 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202602/refunds/calculate` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `calculate_refund_v202602` stays on this one.
 
         Args:
-            order_id: Body field.
-            request_type: Body field.
-            reason_name: Body field.
-            shipment_type: Body field.
-            handover_method: Body field.
-            order_line_item_ids: Body field.
-            skus: Body field. A `SkuInput` or a dict.
-            order_line_list: Body field. A `OrderLineListInput` or a dict.
+            order_id: TikTok Shop order id.
+            request_type: Kind of request to price; CANCEL, REFUND only or RETURN_AND_REFUND.
+            reason_name: Reason key of the request, from the list of valid reasons.
+            shipment_type: How the goods go back; for example by platform shipping or by the buyer's own carrier.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            skus: SKUs of the order affected, each with its id and quantity. A `SkuInput` or a dict.
+            order_line_list: Order line items affected, by id. A `OrderLineListInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1560,17 +1560,17 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202602/returns` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_return_v202602` stays on this one.
 
         Args:
-            idempotency_key: Query parameter.
-            order_id: Body field.
-            return_reason: Body field.
-            return_type: Body field.
-            skus: Body field. A `SkuInput` or a dict.
-            order_line_item_ids: Body field.
-            refund_total: Body field.
-            currency: Body field.
-            shipment_type: Body field.
-            handover_method: Body field.
-            order_line_list: Body field. A `OrderLineListInput` or a dict.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            order_id: TikTok Shop order id.
+            return_reason: Reason key of the return, from the list of valid reasons.
+            return_type: Kind of request; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+            skus: SKUs of the order affected, each with its id and quantity. A `SkuInput` or a dict.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            refund_total: Total amount to refund, a decimal string in the order's currency.
+            currency: Currency of refund_total, as an ISO 4217 code (USD, GBP, EUR...).
+            shipment_type: How the goods go back; for example by platform shipping or by the buyer's own carrier.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            order_line_list: Order line items affected, by id. A `OrderLineListInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1665,22 +1665,22 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202602/returns/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_returns_v202602` stays on this one.
 
         Args:
-            sort_field: Query parameter. One of `create_time`, `update_time`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            return_ids: Body field.
-            order_ids: Body field.
-            buyer_user_ids: Body field.
-            return_types: Body field. One of `EXCHANGE`, `REFUND`, `REPLACEMENT`, `RETURN_AND_REFUND`.
-            return_status: Body field. One of `AWAITING_BUYER_RESPONSE`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `EXCHANGE_REQUEST_CANCEL`, `EXCHANGE_REQUEST_COMPLETE`, `EXCHANGE_REQUEST_PENDING`, `EXCHANGE_REQUEST_REFUND_SUCCESS`, `REFUND_OR_RETURN_REQUEST_REJECT`, `REJECT_RECEIVE_PACKAGE`, `REPLACEMENT_REQUEST_CANCEL`, `REPLACEMENT_REQUEST_COMPLETE`, `REPLACEMENT_REQUEST_PENDING` and 6 more.
-            seller_proposed_return_type: Body field. One of `PARTIAL_REFUND`.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            arbitration_status: Body field. One of `CLOSED`, `IN_PROGRESS`, `SUPPORT_BUYER`, `SUPPORT_SELLER`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_lt: Body field. Unix seconds or an aware `datetime`.
-            locale: Body field.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `create_time`, `update_time`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            return_ids: Ids of return requests.
+            order_ids: TikTok Shop order ids.
+            buyer_user_ids: Ids of buyers' accounts.
+            return_types: Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+            return_status: Only requests in these statuses. One of `AWAITING_BUYER_RESPONSE`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `EXCHANGE_REQUEST_CANCEL`, `EXCHANGE_REQUEST_COMPLETE`, `EXCHANGE_REQUEST_PENDING`, `EXCHANGE_REQUEST_REFUND_SUCCESS`, `REFUND_OR_RETURN_REQUEST_REJECT`, `REJECT_RECEIVE_PACKAGE`, `REPLACEMENT_REQUEST_CANCEL`, `REPLACEMENT_REQUEST_COMPLETE`, `REPLACEMENT_REQUEST_PENDING` and 6 more.
+            seller_proposed_return_type: Only returns where you proposed this kind; PARTIAL_REFUND.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arbitration_status: Only returns whose dispute is IN_PROGRESS, CLOSED, SUPPORT_BUYER or SUPPORT_SELLER.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1750,11 +1750,11 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202603/aftersales/search` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
-            whitelisted_data_fields: Body field. One of `LINE_ITEMS`, `RETURN_MERCHANDISE_AUTHORIZATIONS`, `SKU_RETURN_REQUESTS`.
-            filters: Body field. A `SearchAftersalesRequestsRequestFilters` or a dict.
-            sort: Body field. A `SortInput` or a dict.
-            pagination: Body field. A `PaginationInput` or a dict.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            whitelisted_data_fields: Extra groups of data to include in the answer (one or more of the listed values). One of `LINE_ITEMS`, `RETURN_MERCHANDISE_AUTHORIZATIONS`, `SKU_RETURN_REQUESTS`.
+            filters: Conditions the requests must meet. A `SearchAftersalesRequestsRequestFilters` or a dict.
+            sort: Field and direction the results are sorted by. A `SortInput` or a dict.
+            pagination: Page size and page token of the request. A `PaginationInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1806,11 +1806,11 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202604/rma/search` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
-            whitelisted_data_fields: Body field. One of `LINE_ITEMS`, `SKU_RETURN_REQUESTS`.
-            filters: Body field. A `SearchReturnMerchandiseAuthorizationsRequestFilters` or a dict.
-            sort: Body field. A `SortInput` or a dict.
-            pagination: Body field. A `PaginationInput` or a dict.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            whitelisted_data_fields: Extra groups of data to include in the answer (one or more of the listed values). One of `LINE_ITEMS`, `SKU_RETURN_REQUESTS`.
+            filters: Conditions the requests must meet. A `SearchReturnMerchandiseAuthorizationsRequestFilters` or a dict.
+            sort: Field and direction the results are sorted by. A `SortInput` or a dict.
+            pagination: Page size and page token of the request. A `PaginationInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1872,13 +1872,13 @@ class ReturnRefundResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202606 of this endpoint; it may not exist. Prefer `reject_return`.
 
         Args:
-            return_id: Path parameter.
-            idempotency_key: Query parameter.
-            decision: Body field. One of `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_RETURN`.
-            reject_reason: Body field.
-            comment: Body field.
-            images: Body field. A `RejectCancellationRequestImage` or a dict.
-            partial_refund_amount: Body field. A `RejectReturnRequestPartialRefundAmount` or a dict.
+            return_id: Id of the return request.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            decision: Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...). One of `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_RETURN`.
+            reject_reason: Why the request is rejected; a reason key TikTok lists.
+            comment: Free-text note shown with the decision.
+            images: Images supporting the decision, each uploaded first (its uri, width and height). A `RejectCancellationRequestImage` or a dict.
+            partial_refund_amount: Amount offered as a partial refund. A `RejectReturnRequestPartialRefundAmount` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1949,10 +1949,10 @@ class ReturnRefundResource(SyncResource):
         `GET /return_refund/202606/review_decision` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            seller_id: Query parameter.
-            return_or_cancel_id: Query parameter.
-            locale: Query parameter.
-            check_decisions: Query parameter. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`, `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND` and 3 more.
+            seller_id: Id of the seller account.
+            return_or_cancel_id: Id of the return or cancellation request.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            check_decisions: Decisions to check; the answer says which are allowed for this request. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`, `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND` and 3 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2004,7 +2004,7 @@ class ReturnRefundResource(SyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            aftersales_request_decisions: Body field. A `ReviewAftersalesRequestsRequestAftersalesRequestDecision` or a dict.
+            aftersales_request_decisions: Decisions to apply, one per after-sales request. A `ReviewAftersalesRequestsRequestAftersalesRequestDecision` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2100,10 +2100,10 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202309/cancellations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `cancel_order` calls that.
 
         Args:
-            cancel_reason: Body field.
-            order_id: Body field.
-            order_line_item_ids: Body field.
-            skus: Body field. A `SkuInput` or a dict.
+            cancel_reason: Why the order is cancelled; a reason key from the list of valid reasons.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            skus: SKUs of the order affected, each with its id and quantity. A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2171,20 +2171,20 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202309/cancellations/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_cancellations` calls that.
 
         Args:
-            sort_field: Query parameter. One of `create_time`, `update_time`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            buyer_user_ids: Body field.
-            cancel_ids: Body field.
-            cancel_status: Body field. One of `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`, `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`.
-            cancel_types: Body field. One of `CANCEL`, `BUYER_CANCEL`.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            locale: Body field.
-            order_ids: Body field.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `create_time`, `update_time`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            buyer_user_ids: Ids of buyers' accounts.
+            cancel_ids: Ids of cancellation requests.
+            cancel_status: Only requests in these states; pending, cancelled, succeeded or completed. One of `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`, `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`.
+            cancel_types: Only requests of these kinds; CANCEL by the seller or system, BUYER_CANCEL by the buyer.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            order_ids: TikTok Shop order ids.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2244,8 +2244,8 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202309/cancellations/{cancel_id}/approve` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            cancel_id: Path parameter.
-            idempotency_key: Query parameter.
+            cancel_id: Id of the cancellation request.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2291,11 +2291,11 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202309/cancellations/{cancel_id}/reject` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            cancel_id: Path parameter.
-            idempotency_key: Query parameter.
-            comment: Body field.
-            images: Body field. A `RejectCancellationRequestImage` or a dict.
-            reject_reason: Body field.
+            cancel_id: Id of the cancellation request.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            comment: Free-text note shown with the decision.
+            images: Images supporting the decision, each uploaded first (its uri, width and height). A `RejectCancellationRequestImage` or a dict.
+            reject_reason: Why the request is rejected; a reason key TikTok lists.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2339,8 +2339,8 @@ class AsyncReturnRefundResource(AsyncResource):
         `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_aftersale_eligibility` calls that.
 
         Args:
-            order_id: Path parameter.
-            initiate_aftersale_user: Query parameter. One of `SELLER`, `BUYER`.
+            order_id: TikTok Shop order id.
+            initiate_aftersale_user: Who would open the request; BUYER or SELLER.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2388,13 +2388,13 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202309/refunds/calculate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `calculate_refund` calls that.
 
         Args:
-            handover_method: Body field.
-            order_id: Body field.
-            order_line_item_ids: Body field.
-            reason_name: Body field.
-            request_type: Body field.
-            shipment_type: Body field.
-            skus: Body field. A `SkuInput` or a dict.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            reason_name: Reason key of the request, from the list of valid reasons.
+            request_type: Kind of request to price; CANCEL, REFUND only or RETURN_AND_REFUND.
+            shipment_type: How the goods go back; for example by platform shipping or by the buyer's own carrier.
+            skus: SKUs of the order affected, each with its id and quantity. A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2445,8 +2445,8 @@ class AsyncReturnRefundResource(AsyncResource):
         `GET /return_refund/202309/reject_reasons` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
-            return_or_cancel_id: Query parameter.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            return_or_cancel_id: Id of the return or cancellation request.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2497,16 +2497,16 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202309/returns` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_return` calls that.
 
         Args:
-            idempotency_key: Query parameter.
-            currency: Body field.
-            handover_method: Body field.
-            order_id: Body field.
-            order_line_item_ids: Body field.
-            refund_total: Body field.
-            return_reason: Body field.
-            return_type: Body field.
-            shipment_type: Body field.
-            skus: Body field. A `SkuInput` or a dict.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            currency: Currency of refund_total, as an ISO 4217 code (USD, GBP, EUR...).
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            order_id: TikTok Shop order id.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            refund_total: Total amount to refund, a decimal string in the order's currency.
+            return_reason: Reason key of the return, from the list of valid reasons.
+            return_type: Kind of request; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+            shipment_type: How the goods go back; for example by platform shipping or by the buyer's own carrier.
+            skus: SKUs of the order affected, each with its id and quantity. A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2588,22 +2588,22 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202309/returns/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_returns` calls that.
 
         Args:
-            sort_field: Query parameter. One of `create_time`, `update_time`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            arbitration_status: Body field. One of `IN_PROGRESS`, `SUPPORT_BUYER`, `SUPPORT_SELLER`, `CLOSED`.
-            buyer_user_ids: Body field.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            locale: Body field.
-            order_ids: Body field.
-            return_ids: Body field.
-            return_status: Body field. One of `RETURN_OR_REFUND_REQUEST_PENDING`, `REFUND_OR_RETURN_REQUEST_REJECT`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `REJECT_RECEIVE_PACKAGE`, `RETURN_OR_REFUND_REQUEST_SUCCESS`, `RETURN_OR_REFUND_REQUEST_CANCEL`, `RETURN_OR_REFUND_REQUEST_COMPLETE`, `AWAITING_BUYER_RESPONSE`.
-            return_types: Body field. One of `REFUND`, `RETURN_AND_REFUND`, `REPLACEMENT`.
-            seller_proposed_return_type: Body field. One of `PARTIAL_REFUND`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `create_time`, `update_time`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            arbitration_status: Only returns whose dispute is IN_PROGRESS, CLOSED, SUPPORT_BUYER or SUPPORT_SELLER.
+            buyer_user_ids: Ids of buyers' accounts.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            order_ids: TikTok Shop order ids.
+            return_ids: Ids of return requests.
+            return_status: Only requests in these statuses. One of `RETURN_OR_REFUND_REQUEST_PENDING`, `REFUND_OR_RETURN_REQUEST_REJECT`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `REJECT_RECEIVE_PACKAGE`, `RETURN_OR_REFUND_REQUEST_SUCCESS`, `RETURN_OR_REFUND_REQUEST_CANCEL`, `RETURN_OR_REFUND_REQUEST_COMPLETE`, `AWAITING_BUYER_RESPONSE`.
+            return_types: Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+            seller_proposed_return_type: Only returns where you proposed this kind; PARTIAL_REFUND.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2675,11 +2675,11 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202309/returns/{return_id}/approve` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            return_id: Path parameter.
-            idempotency_key: Query parameter.
-            buyer_keep_item: Body field.
-            decision: Body field. One of `APPROVE_REFUND`, `APPROVE_RETURN`, `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REPLACEMENT`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`.
-            partial_refund: Body field. A `ApproveReturnRequestPartialRefund` or a dict.
+            return_id: Id of the return request.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            buyer_keep_item: True if the buyer keeps the item and is refunded without returning it.
+            decision: Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...). One of `APPROVE_REFUND`, `APPROVE_RETURN`, `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REPLACEMENT`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`.
+            partial_refund: Amount to refund when only part of the order is refunded. A `ApproveReturnRequestPartialRefund` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2723,8 +2723,8 @@ class AsyncReturnRefundResource(AsyncResource):
         `GET /return_refund/202309/returns/{return_id}/records` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            return_id: Path parameter.
-            locale: Query parameter.
+            return_id: Id of the return request.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2771,12 +2771,12 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202309/returns/{return_id}/reject` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `reject_return_v202309` stays on this one.
 
         Args:
-            return_id: Path parameter.
-            idempotency_key: Query parameter.
-            comment: Body field.
-            decision: Body field. One of `REJECT_REFUND`, `REJECT_RETURN`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REPLACEMENT`.
-            images: Body field. A `RejectCancellationRequestImage` or a dict.
-            reject_reason: Body field.
+            return_id: Id of the return request.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            comment: Free-text note shown with the decision.
+            decision: Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...). One of `REJECT_REFUND`, `REJECT_RETURN`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REPLACEMENT`.
+            images: Images supporting the decision, each uploaded first (its uri, width and height). A `RejectCancellationRequestImage` or a dict.
+            reject_reason: Why the request is rejected; a reason key TikTok lists.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2827,11 +2827,11 @@ class AsyncReturnRefundResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            return_ids: Query parameter.
-            tracking_number: Upload field.
-            return_provider_id: Upload field.
-            return_shipping_label: Upload field. Bytes, a path or a binary file object.
-            return_qr_code: Upload field. Bytes, a path or a binary file object.
+            return_ids: Ids of return requests.
+            tracking_number: Carrier tracking number of the shipment.
+            return_provider_id: Id of the carrier that carries the return.
+            return_shipping_label: The return shipping label file (bytes, a path or a binary file object). Bytes, a path or a binary file object.
+            return_qr_code: The QR code image for the return (bytes, a path or a binary file object). Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2881,9 +2881,9 @@ class AsyncReturnRefundResource(AsyncResource):
         `GET /return_refund/202512/orders/{order_id}/aftersale_eligibility` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_aftersale_eligibility` calls that.
 
         Args:
-            order_id: Path parameter.
-            initiate_aftersale_user: Query parameter. One of `SELLER`, `BUYER`.
-            request_types: Query parameter.
+            order_id: TikTok Shop order id.
+            initiate_aftersale_user: Who would open the request; BUYER or SELLER.
+            request_types: Kinds of after-sales request to check; CANCEL, REFUND only, RETURN_AND_REFUND.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2948,9 +2948,9 @@ class AsyncReturnRefundResource(AsyncResource):
         `GET /return_refund/202601/decision_eligibility` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            return_or_cancel_id: Query parameter.
-            check_decisions: Query parameter. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_REQUEST_CANCEL` and 1 more.
-            locale: Query parameter.
+            return_or_cancel_id: Id of the return or cancellation request.
+            check_decisions: Decisions to check; the answer says which are allowed for this request. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_REQUEST_CANCEL` and 1 more.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3000,11 +3000,11 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202602/cancellations` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `cancel_order_v202602` stays on this one.
 
         Args:
-            order_id: Body field.
-            cancel_reason: Body field.
-            skus: Body field. A `SkuInput` or a dict.
-            order_line_item_ids: Body field.
-            order_line_list: Body field. A `OrderLineListInput` or a dict.
+            order_id: TikTok Shop order id.
+            cancel_reason: Why the order is cancelled; a reason key from the list of valid reasons.
+            skus: SKUs of the order affected, each with its id and quantity. A `SkuInput` or a dict.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            order_line_list: Order line items affected, by id. A `OrderLineListInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3075,20 +3075,20 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202602/cancellations/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_cancellations_v202602` stays on this one.
 
         Args:
-            sort_field: Query parameter. One of `create_time`, `update_time`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            cancel_ids: Body field.
-            order_ids: Body field.
-            buyer_user_ids: Body field.
-            cancel_types: Body field. One of `BUYER_CANCEL`, `CANCEL`.
-            cancel_status: Body field. One of `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`, `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_lt: Body field. Unix seconds or an aware `datetime`.
-            locale: Body field.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `create_time`, `update_time`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            cancel_ids: Ids of cancellation requests.
+            order_ids: TikTok Shop order ids.
+            buyer_user_ids: Ids of buyers' accounts.
+            cancel_types: Only requests of these kinds; CANCEL by the seller or system, BUYER_CANCEL by the buyer.
+            cancel_status: Only requests in these states; pending, cancelled, succeeded or completed. One of `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`, `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3151,9 +3151,9 @@ class AsyncReturnRefundResource(AsyncResource):
         `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_aftersale_eligibility_v202602` stays on this one.
 
         Args:
-            order_id: Path parameter.
-            initiate_aftersale_user: Query parameter. One of `BUYER`, `SELLER`.
-            request_types: Query parameter. One of `CANCEL`, `REFUND`, `RETURN_AND_REFUND`.
+            order_id: TikTok Shop order id.
+            initiate_aftersale_user: Who would open the request; BUYER or SELLER.
+            request_types: Kinds of after-sales request to check; CANCEL, REFUND only, RETURN_AND_REFUND.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3208,14 +3208,14 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202602/refunds/calculate` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `calculate_refund_v202602` stays on this one.
 
         Args:
-            order_id: Body field.
-            request_type: Body field.
-            reason_name: Body field.
-            shipment_type: Body field.
-            handover_method: Body field.
-            order_line_item_ids: Body field.
-            skus: Body field. A `SkuInput` or a dict.
-            order_line_list: Body field. A `OrderLineListInput` or a dict.
+            order_id: TikTok Shop order id.
+            request_type: Kind of request to price; CANCEL, REFUND only or RETURN_AND_REFUND.
+            reason_name: Reason key of the request, from the list of valid reasons.
+            shipment_type: How the goods go back; for example by platform shipping or by the buyer's own carrier.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            skus: SKUs of the order affected, each with its id and quantity. A `SkuInput` or a dict.
+            order_line_list: Order line items affected, by id. A `OrderLineListInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3278,17 +3278,17 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202602/returns` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_return_v202602` stays on this one.
 
         Args:
-            idempotency_key: Query parameter.
-            order_id: Body field.
-            return_reason: Body field.
-            return_type: Body field.
-            skus: Body field. A `SkuInput` or a dict.
-            order_line_item_ids: Body field.
-            refund_total: Body field.
-            currency: Body field.
-            shipment_type: Body field.
-            handover_method: Body field.
-            order_line_list: Body field. A `OrderLineListInput` or a dict.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            order_id: TikTok Shop order id.
+            return_reason: Reason key of the return, from the list of valid reasons.
+            return_type: Kind of request; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+            skus: SKUs of the order affected, each with its id and quantity. A `SkuInput` or a dict.
+            order_line_item_ids: Ids of the order's line items (one per unit sold).
+            refund_total: Total amount to refund, a decimal string in the order's currency.
+            currency: Currency of refund_total, as an ISO 4217 code (USD, GBP, EUR...).
+            shipment_type: How the goods go back; for example by platform shipping or by the buyer's own carrier.
+            handover_method: How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+            order_line_list: Order line items affected, by id. A `OrderLineListInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3383,22 +3383,22 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202602/returns/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_returns_v202602` stays on this one.
 
         Args:
-            sort_field: Query parameter. One of `create_time`, `update_time`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
-            page_size: Query parameter.
-            page_token: Query parameter.
-            return_ids: Body field.
-            order_ids: Body field.
-            buyer_user_ids: Body field.
-            return_types: Body field. One of `EXCHANGE`, `REFUND`, `REPLACEMENT`, `RETURN_AND_REFUND`.
-            return_status: Body field. One of `AWAITING_BUYER_RESPONSE`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `EXCHANGE_REQUEST_CANCEL`, `EXCHANGE_REQUEST_COMPLETE`, `EXCHANGE_REQUEST_PENDING`, `EXCHANGE_REQUEST_REFUND_SUCCESS`, `REFUND_OR_RETURN_REQUEST_REJECT`, `REJECT_RECEIVE_PACKAGE`, `REPLACEMENT_REQUEST_CANCEL`, `REPLACEMENT_REQUEST_COMPLETE`, `REPLACEMENT_REQUEST_PENDING` and 6 more.
-            seller_proposed_return_type: Body field. One of `PARTIAL_REFUND`.
-            create_time_ge: Body field. Unix seconds or an aware `datetime`.
-            arbitration_status: Body field. One of `CLOSED`, `IN_PROGRESS`, `SUPPORT_BUYER`, `SUPPORT_SELLER`.
-            update_time_ge: Body field. Unix seconds or an aware `datetime`.
-            update_time_lt: Body field. Unix seconds or an aware `datetime`.
-            locale: Body field.
-            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `create_time`, `update_time`.
+            sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
+            page_token: The next_page_token of the previous page; leave out for the first page.
+            return_ids: Ids of return requests.
+            order_ids: TikTok Shop order ids.
+            buyer_user_ids: Ids of buyers' accounts.
+            return_types: Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+            return_status: Only requests in these statuses. One of `AWAITING_BUYER_RESPONSE`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `EXCHANGE_REQUEST_CANCEL`, `EXCHANGE_REQUEST_COMPLETE`, `EXCHANGE_REQUEST_PENDING`, `EXCHANGE_REQUEST_REFUND_SUCCESS`, `REFUND_OR_RETURN_REQUEST_REJECT`, `REJECT_RECEIVE_PACKAGE`, `REPLACEMENT_REQUEST_CANCEL`, `REPLACEMENT_REQUEST_COMPLETE`, `REPLACEMENT_REQUEST_PENDING` and 6 more.
+            seller_proposed_return_type: Only returns where you proposed this kind; PARTIAL_REFUND.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arbitration_status: Only returns whose dispute is IN_PROGRESS, CLOSED, SUPPORT_BUYER or SUPPORT_SELLER.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3468,11 +3468,11 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202603/aftersales/search` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
-            whitelisted_data_fields: Body field. One of `LINE_ITEMS`, `RETURN_MERCHANDISE_AUTHORIZATIONS`, `SKU_RETURN_REQUESTS`.
-            filters: Body field. A `SearchAftersalesRequestsRequestFilters` or a dict.
-            sort: Body field. A `SortInput` or a dict.
-            pagination: Body field. A `PaginationInput` or a dict.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            whitelisted_data_fields: Extra groups of data to include in the answer (one or more of the listed values). One of `LINE_ITEMS`, `RETURN_MERCHANDISE_AUTHORIZATIONS`, `SKU_RETURN_REQUESTS`.
+            filters: Conditions the requests must meet. A `SearchAftersalesRequestsRequestFilters` or a dict.
+            sort: Field and direction the results are sorted by. A `SortInput` or a dict.
+            pagination: Page size and page token of the request. A `PaginationInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3524,11 +3524,11 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202604/rma/search` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
-            whitelisted_data_fields: Body field. One of `LINE_ITEMS`, `SKU_RETURN_REQUESTS`.
-            filters: Body field. A `SearchReturnMerchandiseAuthorizationsRequestFilters` or a dict.
-            sort: Body field. A `SortInput` or a dict.
-            pagination: Body field. A `PaginationInput` or a dict.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            whitelisted_data_fields: Extra groups of data to include in the answer (one or more of the listed values). One of `LINE_ITEMS`, `SKU_RETURN_REQUESTS`.
+            filters: Conditions the requests must meet. A `SearchReturnMerchandiseAuthorizationsRequestFilters` or a dict.
+            sort: Field and direction the results are sorted by. A `SortInput` or a dict.
+            pagination: Page size and page token of the request. A `PaginationInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3590,13 +3590,13 @@ class AsyncReturnRefundResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202606 of this endpoint; it may not exist. Prefer `reject_return`.
 
         Args:
-            return_id: Path parameter.
-            idempotency_key: Query parameter.
-            decision: Body field. One of `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_RETURN`.
-            reject_reason: Body field.
-            comment: Body field.
-            images: Body field. A `RejectCancellationRequestImage` or a dict.
-            partial_refund_amount: Body field. A `RejectReturnRequestPartialRefundAmount` or a dict.
+            return_id: Id of the return request.
+            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
+            decision: Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...). One of `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_RETURN`.
+            reject_reason: Why the request is rejected; a reason key TikTok lists.
+            comment: Free-text note shown with the decision.
+            images: Images supporting the decision, each uploaded first (its uri, width and height). A `RejectCancellationRequestImage` or a dict.
+            partial_refund_amount: Amount offered as a partial refund. A `RejectReturnRequestPartialRefundAmount` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3667,10 +3667,10 @@ class AsyncReturnRefundResource(AsyncResource):
         `GET /return_refund/202606/review_decision` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            seller_id: Query parameter.
-            return_or_cancel_id: Query parameter.
-            locale: Query parameter.
-            check_decisions: Query parameter. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`, `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND` and 3 more.
+            seller_id: Id of the seller account.
+            return_or_cancel_id: Id of the return or cancellation request.
+            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
+            check_decisions: Decisions to check; the answer says which are allowed for this request. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`, `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND` and 3 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3722,7 +3722,7 @@ class AsyncReturnRefundResource(AsyncResource):
         Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
 
         Args:
-            aftersales_request_decisions: Body field. A `ReviewAftersalesRequestsRequestAftersalesRequestDecision` or a dict.
+            aftersales_request_decisions: Decisions to apply, one per after-sales request. A `ReviewAftersalesRequestsRequestAftersalesRequestDecision` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -94,8 +94,8 @@ class ReviewRatingResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
-            file_type: Upload field. One of `IMAGE`, `VIDEO`.
+            data: The image or video of the review reply, as bytes, a path or a binary file object. Bytes, a path or a binary file object.
+            file_type: Kind of file; IMAGE or VIDEO.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -135,7 +135,7 @@ class ReviewRatingResource(SyncResource):
         `POST /review_rating/202410/product_reviews` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `import_product_reviews` calls that.
 
         Args:
-            product_review: Body field. A `ImportProductReviewsV202410RequestProductReview` or a dict.
+            product_review: Review details. A `ImportProductReviewsV202410RequestProductReview` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -177,7 +177,7 @@ class ReviewRatingResource(SyncResource):
         `POST /review_rating/202508/product_reviews` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `import_product_reviews_v202508` stays on this one.
 
         Args:
-            product_review: Body field. A `ImportProductReviewsRequestProductReview` or a dict.
+            product_review: Review details. A `ImportProductReviewsRequestProductReview` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -243,8 +243,8 @@ class AsyncReviewRatingResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
-            data: Upload field. Bytes, a path or a binary file object.
-            file_type: Upload field. One of `IMAGE`, `VIDEO`.
+            data: The image or video of the review reply, as bytes, a path or a binary file object. Bytes, a path or a binary file object.
+            file_type: Kind of file; IMAGE or VIDEO.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -284,7 +284,7 @@ class AsyncReviewRatingResource(AsyncResource):
         `POST /review_rating/202410/product_reviews` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `import_product_reviews` calls that.
 
         Args:
-            product_review: Body field. A `ImportProductReviewsV202410RequestProductReview` or a dict.
+            product_review: Review details. A `ImportProductReviewsV202410RequestProductReview` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -326,7 +326,7 @@ class AsyncReviewRatingResource(AsyncResource):
         `POST /review_rating/202508/product_reviews` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `import_product_reviews_v202508` stays on this one.
 
         Args:
-            product_review: Body field. A `ImportProductReviewsRequestProductReview` or a dict.
+            product_review: Review details. A `ImportProductReviewsRequestProductReview` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -228,9 +228,9 @@ class SellerResource(SyncResource):
         `POST /seller/202508/collections/sync` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            collections: Body field. A `SyncCollectionsRequestCollection` or a dict.
-            logo_url: Body field.
-            source: Body field.
+            collections: Collections to sync. A `SyncCollectionsRequestCollection` or a dict.
+            logo_url: Address of the logo image.
+            source: Where the data comes from.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -479,9 +479,9 @@ class AsyncSellerResource(AsyncResource):
         `POST /seller/202508/collections/sync` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            collections: Body field. A `SyncCollectionsRequestCollection` or a dict.
-            logo_url: Body field.
-            source: Body field.
+            collections: Collections to sync. A `SyncCollectionsRequestCollection` or a dict.
+            logo_url: Address of the logo image.
+            source: Where the data comes from.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -68,8 +68,8 @@ class SupplyChainResource(SyncResource):
         `POST /supply_chain/202309/packages/sync` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            packages: Body field. A `ConfirmPackageShipmentRequestPackage` or a dict.
-            warehouse_provider_id: Body field.
+            packages: Packages shipped by the warehouse, each with its id, carrier and tracking number. A `ConfirmPackageShipmentRequestPackage` or a dict.
+            warehouse_provider_id: Id of the warehouse provider that ships the packages.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -126,8 +126,8 @@ class AsyncSupplyChainResource(AsyncResource):
         `POST /supply_chain/202309/packages/sync` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            packages: Body field. A `ConfirmPackageShipmentRequestPackage` or a dict.
-            warehouse_provider_id: Body field.
+            packages: Packages shipped by the warehouse, each with its id, carrier and tracking number. A `ConfirmPackageShipmentRequestPackage` or a dict.
+            warehouse_provider_id: Id of the warehouse provider that ships the packages.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -9,6 +9,9 @@ from .affiliate__add_live_products__shared import AddShowcaseProductsoldResponse
 
 class AddLiveProductsRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class AddLiveProductsResponse(ResponseModel):

@@ -7,3 +7,6 @@ from tiktokshop._models import RequestModel
 
 class CheckAnchorContentRequest(RequestModel):
     title: str | None = None
+    """
+    Title of the product link (anchor) to check against the content rules.
+    """

@@ -7,3 +7,6 @@ from tiktokshop._models import RequestModel
 
 class CheckAnchorPrerequisitesRequest(RequestModel):
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """

@@ -13,10 +13,25 @@ class GetShopProductsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     title_keyword: str | None = None
+    """
+    Text matched against product titles.
+    """
     sort_field: str | None = None
+    """
+    Field the products are sorted by; PRICE, SALE (units sold) or PRODUCT_ID.
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
 
 
 class GetShopProductsResponseProductImage(ResponseModel):

@@ -17,8 +17,17 @@ class GetShowcaseProductsoldParams(RequestModel):
     """
 
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     origin: str | None = None
+    """
+    Where the showcase products come from.
+    """
 
 
 class GetShowcaseProductsoldResponseProductAdditionCustomizedMainImage(ResponseModel):

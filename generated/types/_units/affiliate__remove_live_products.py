@@ -7,3 +7,6 @@ from tiktokshop._models import RequestModel
 
 class RemoveLiveProductsRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """

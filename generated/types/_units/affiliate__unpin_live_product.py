@@ -15,3 +15,6 @@ class UnpinLiveProductParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """

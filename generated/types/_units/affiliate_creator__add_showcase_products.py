@@ -7,8 +7,17 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class AddShowcaseProductsRequest(RequestModel):
     add_type: str
+    """
+    How the product is given (by id or by link).
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     product_link: str | None = None
+    """
+    Link to the product page.
+    """
 
 
 class AddShowcaseProductsResponseErrorDetail(ResponseModel):

@@ -9,6 +9,9 @@ from .affiliate_creator__create_video_precheck_task__shared import ProductLinkIn
 
 class CreateVideoPrecheckTaskRequestVideoInfo(RequestModel):
     file_id: str
+    """
+    Id of the uploaded video file.
+    """
 
 
 class CreateVideoPrecheckTaskResponsePrecheck(ResponseModel):
@@ -17,7 +20,13 @@ class CreateVideoPrecheckTaskResponsePrecheck(ResponseModel):
 
 class CreateVideoPrecheckTaskRequest(RequestModel):
     video_info: CreateVideoPrecheckTaskRequestVideoInfo
+    """
+    The video to publish; its file and caption.
+    """
     product_link_info: ProductLinkInfoInput
+    """
+    Product to attach to the content.
+    """
 
 
 class CreateVideoPrecheckTaskResponse(ResponseModel):

@@ -7,4 +7,10 @@ from tiktokshop._models import RequestModel
 
 class ProductLinkInfoInput(RequestModel):
     product_id: str
+    """
+    TikTok Shop product id.
+    """
     title: str
+    """
+    Title.
+    """

@@ -16,8 +16,17 @@ class CreatorGenerateGeneralLinkResponseSharingLink(ResponseModel):
 
 class CreatorGenerateGeneralLinkRequest(RequestModel):
     campaign_id: str | None = None
+    """
+    Id of the affiliate campaign.
+    """
     material: MaterialInput
+    """
+    What the link points at; a product, a LIVE or a video.
+    """
     link_type: str | None = None
+    """
+    Kind of link to generate.
+    """
 
 
 class CreatorGenerateGeneralLinkResponse(ResponseModel):

@@ -17,7 +17,13 @@ class CreatorGeneratePublisherLinkParams(RequestModel):
     """
 
     publisher_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the publisher (affiliate partner) the links are made for.
+    """
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class CreatorGeneratePublisherLinkResponseSharingLink(ResponseModel):
@@ -29,8 +35,17 @@ class CreatorGeneratePublisherLinkResponseSharingLink(ResponseModel):
 
 class CreatorGeneratePublisherLinkRequest(RequestModel):
     campaign_id: str | None = None
+    """
+    Id of the affiliate campaign.
+    """
     material: MaterialInput
+    """
+    What the link points at; a product, a LIVE or a video.
+    """
     link_type: str | None = None
+    """
+    Kind of link to generate.
+    """
 
 
 class CreatorGeneratePublisherLinkResponse(ResponseModel):

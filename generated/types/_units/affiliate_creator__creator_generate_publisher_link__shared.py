@@ -12,4 +12,10 @@ class FailedMaterial(ResponseModel):
 
 class MaterialInput(RequestModel):
     ids: list[str]
+    """
+    Ids of the items the link points at.
+    """
     type: str
+    """
+    What the link points at (a product, a LIVE room, a video...).
+    """

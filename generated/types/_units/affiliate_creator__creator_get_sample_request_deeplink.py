@@ -11,10 +11,25 @@ class CreatorGetSampleRequestDeeplinkParams(RequestModel):
     """
 
     campaign_id: str | None = None
+    """
+    Id of the affiliate campaign.
+    """
     collaboration_id: str | None = None
+    """
+    Id of the affiliate collaboration.
+    """
     product_id: str
+    """
+    TikTok Shop product id.
+    """
     redirect_schema: str | None = None
+    """
+    App link (deep link) to open.
+    """
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
 
 
 class CreatorGetSampleRequestDeeplinkResponse(ResponseModel):

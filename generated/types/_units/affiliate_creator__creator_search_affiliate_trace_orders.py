@@ -29,7 +29,13 @@ class CreatorSearchAffiliateTraceOrdersParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class CreatorSearchAffiliateTraceOrdersRequest(RequestModel):
@@ -37,8 +43,17 @@ class CreatorSearchAffiliateTraceOrdersRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     time_ge: Timestamp
+    """
+    Start of the time window, included (Unix seconds).
+    """
     time_lt: Timestamp
+    """
+    End of the time window, excluded (Unix seconds).
+    """
     time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None
+    """
+    Which order time the window applies to; CREATE_TIME, PAY_TIME, DELIVERY_TIME or SETTLE_TIME.
+    """
 
 
 class CreatorSearchAffiliateTraceOrdersResponseOrderSkuTrace(ResponseModel):

@@ -13,13 +13,22 @@ class CreatorSearchSampleApplicationFulfillmentsParams(RequestModel):
     """
 
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     sort_field: str | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
 
 
 class CreatorSearchSampleApplicationFulfillmentsRequest(RequestModel):
     fulfillment_statuses: list[
         Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
     ]
+    """
+    Only sample fulfilments in these states (content PENDING, ONGOING, SUCCEED, OVERDUE, FAILED...).
+    """
 
 
 class CreatorSearchSampleApplicationFulfillmentsResponseFulfillment(ResponseModel):

@@ -13,31 +13,64 @@ class CreatorSelectAffiliateProductParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsCommissionRateRange(RequestModel):
     rate_ge: int | None = None
+    """
+    Lowest commission rate, included (hundredths of a percent).
+    """
     rate_le: int | None = None
+    """
+    Highest commission rate, included (hundredths of a percent).
+    """
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsPriceRange(RequestModel):
     price_ge: str | None = None
+    """
+    Lowest price, included (decimal string).
+    """
     price_le: str | None = None
+    """
+    Highest price, included (decimal string).
+    """
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsShopRatingRange(RequestModel):
     rating_ge: int | None = None
+    """
+    Lowest shop rating, included.
+    """
     rating_le: int | None = None
+    """
+    Highest shop rating, included.
+    """
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsSoldQuantityRange(RequestModel):
     quantity_ge: int | None = None
+    """
+    Fewest units sold, included.
+    """
     quantity_le: int | None = None
+    """
+    Most units sold, included.
+    """
 
 
 class CreatorSelectAffiliateProductRequestSortParams(RequestModel):
     sort_type: str | None = None
+    """
+    Sort direction.
+    """
 
 
 class CreatorSelectAffiliateProductResponseProductCommission(ResponseModel):
@@ -72,13 +105,37 @@ class CreatorSelectAffiliateProductResponseProductStock(ResponseModel):
 
 class CreatorSelectAffiliateProductRequestFilterParams(RequestModel):
     category_ids: list[str] | None = None
+    """
+    Ids of product categories.
+    """
     commission_rate_range: CreatorSelectAffiliateProductRequestFilterParamsCommissionRateRange | None = None
+    """
+    Range of commission rates (hundredths of a percent).
+    """
     pool_ids: list[str] | None = None
+    """
+    Ids of product pools.
+    """
     price_range: CreatorSelectAffiliateProductRequestFilterParamsPriceRange | None = None
+    """
+    Range of product prices.
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     shop_rating_range: CreatorSelectAffiliateProductRequestFilterParamsShopRatingRange | None = None
+    """
+    Range of shop ratings.
+    """
     sold_quantity_range: CreatorSelectAffiliateProductRequestFilterParamsSoldQuantityRange | None = None
+    """
+    Range of units sold.
+    """
     title_keyword: str | None = None
+    """
+    Text matched against product titles.
+    """
 
 
 class CreatorSelectAffiliateProductResponseProduct(ResponseModel):
@@ -96,7 +153,13 @@ class CreatorSelectAffiliateProductResponseProduct(ResponseModel):
 
 class CreatorSelectAffiliateProductRequest(RequestModel):
     filter_params: CreatorSelectAffiliateProductRequestFilterParams | None = None
+    """
+    Filters on the products (category, price, commission and so on).
+    """
     sort_params: CreatorSelectAffiliateProductRequestSortParams | None = None
+    """
+    Field and direction the products are sorted by.
+    """
 
 
 class CreatorSelectAffiliateProductResponse(ResponseModel):

@@ -7,11 +7,29 @@ from tiktokshop._models import RequestModel
 
 class GenerateAffiliateSharingLinkRequestMaterial(RequestModel):
     campaign_url: str | None = None
+    """
+    Address of the campaign page the link points at.
+    """
     id: str | None = None
+    """
+    Id of the product, LIVE or video the link points at.
+    """
     type: str | None = None
+    """
+    What the link points at (a product, a LIVE room, a video...).
+    """
 
 
 class GenerateAffiliateSharingLinkRequest(RequestModel):
     channel: str | None = None
+    """
+    Channel the content goes out on.
+    """
     material: GenerateAffiliateSharingLinkRequestMaterial | None = None
+    """
+    What the link points at; a product, a LIVE or a video.
+    """
     tags: list[str] | None = None
+    """
+    Your labels for the links (for your own reporting).
+    """

@@ -7,10 +7,25 @@ from tiktokshop._models import RequestModel
 
 class GenerateAffiliateSharingLinkV202407RequestMaterial(RequestModel):
     id: str | None = None
+    """
+    Id of the product, LIVE or video the link points at.
+    """
     type: str | None = None
+    """
+    What the link points at (a product, a LIVE room, a video...).
+    """
 
 
 class GenerateAffiliateSharingLinkV202407Request(RequestModel):
     channel: str | None = None
+    """
+    Channel the content goes out on.
+    """
     material: GenerateAffiliateSharingLinkV202407RequestMaterial | None = None
+    """
+    What the link points at; a product, a LIVE or a video.
+    """
     tags: list[str] | None = None
+    """
+    Your labels for the links (for your own reporting).
+    """

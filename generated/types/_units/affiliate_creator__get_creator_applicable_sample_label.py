@@ -13,6 +13,9 @@ class GetCreatorApplicableSampleLabelParams(RequestModel):
     """
 
     product_id: str
+    """
+    TikTok Shop product id.
+    """
 
 
 class GetCreatorApplicableSampleLabelResponseLabelSampleProductSampleSkuListSaleProperty(ResponseModel):

@@ -11,9 +11,21 @@ from .affiliate_creator__search_creator_sample_applications__shared import Sampl
 
 class GetCreatorSampleApplicationDetailRequest(RequestModel):
     application_id: str | None = None
+    """
+    Id of the creator's sample application.
+    """
     application_type: str
+    """
+    Kind of sample application.
+    """
     main_order_id: str | None = None
+    """
+    Id of the main (parent) order.
+    """
     product_id: str
+    """
+    TikTok Shop product id.
+    """
 
 
 class GetCreatorSampleApplicationDetailResponseSampleApplicationCreatorFulfillment(ResponseModel):

@@ -18,6 +18,9 @@ class GetOpenCollaborationProductListByProductIdsParams(RequestModel):
     """
 
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class GetOpenCollaborationProductListByProductIdsResponseProductShopAdsCommission(ResponseModel):

@@ -15,10 +15,25 @@ class GetShopProductsParams(RequestModel):
     """
 
     title_keyword: str | None = None
+    """
+    Text matched against product titles.
+    """
     sort_field: Literal["PRICE", "PRODUCT_ID", "SALE"] | None = None
+    """
+    Field the products are sorted by; PRICE, SALE (units sold) or PRODUCT_ID.
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class GetShopProductsResponseProductImage(ResponseModel):

@@ -19,6 +19,9 @@ class GetShoppableVideoPrecheckResultParams(RequestModel):
     """
 
     task_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the task, returned when it was created.
+    """
 
 
 class GetShoppableVideoPrecheckResultResponsePrecheckTaskGoodQualityCheckResultIssue(ResponseModel):

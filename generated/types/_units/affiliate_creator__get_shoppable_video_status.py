@@ -15,6 +15,9 @@ class GetShoppableVideoStatusParams(RequestModel):
     """
 
     video_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the video.
+    """
 
 
 class GetShoppableVideoStatusResponseVideo(ResponseModel):

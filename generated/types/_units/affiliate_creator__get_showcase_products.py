@@ -15,8 +15,17 @@ class GetShowcaseProductsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     origin: str
+    """
+    Where the showcase products come from.
+    """
 
 
 class GetShowcaseProductsResponseProductAdditionCustomizedMainImage(ResponseModel):

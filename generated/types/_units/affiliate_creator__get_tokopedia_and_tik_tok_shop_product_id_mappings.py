@@ -9,6 +9,9 @@ from .affiliate_creator__map_tokopedia_to_tik_tok_shop_product_i_ds__shared impo
 
 class GetTokopediaAndTikTokShopProductIdMappingsRequest(RequestModel):
     toko_pids: list[int] | None = None
+    """
+    Tokopedia product ids.
+    """
 
 
 class GetTokopediaAndTikTokShopProductIdMappingsResponse(ResponseModel):

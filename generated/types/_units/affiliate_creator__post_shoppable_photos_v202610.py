@@ -7,17 +7,35 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class PostShoppablePhotosRequestLinkInfoLink(RequestModel):
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     link_title: str | None = None
+    """
+    Title shown on the product link.
+    """
 
 
 class PostShoppablePhotosRequestLinkInfoShopInfo(RequestModel):
     shop_id: str | None = None
+    """
+    Id of the shop.
+    """
     group_type: str | None = None
+    """
+    Kind of shop group.
+    """
     group_id: str | None = None
+    """
+    Id of the shop group.
+    """
 
 
 class PostShoppablePhotosRequestPhotosInfo(RequestModel):
     photo_file_uris: str
+    """
+    Uris of the uploaded photos.
+    """
 
 
 class PostShoppablePhotosResponsePhoto(ResponseModel):
@@ -26,8 +44,17 @@ class PostShoppablePhotosResponsePhoto(ResponseModel):
 
 class PostShoppablePhotosRequestLinkInfo(RequestModel):
     post_type: str
+    """
+    Kind of post.
+    """
     shop_info: PostShoppablePhotosRequestLinkInfoShopInfo | None = None
+    """
+    The shop whose products are linked.
+    """
     links: list[PostShoppablePhotosRequestLinkInfoLink] | None = None
+    """
+    Products to link.
+    """
 
 
 class PostShoppablePhotosResponse(ResponseModel):
@@ -37,7 +64,22 @@ class PostShoppablePhotosResponse(ResponseModel):
 
 class PostShoppablePhotosRequest(RequestModel):
     photos_info: list[PostShoppablePhotosRequestPhotosInfo]
+    """
+    Photos of the post.
+    """
     music_id: str | None = None
+    """
+    Id of the background music.
+    """
     title: str | None = None
+    """
+    Caption of the post.
+    """
     link_info: PostShoppablePhotosRequestLinkInfo | None = None
+    """
+    Product to link in the post.
+    """
     is_ai_generated: bool | None = None
+    """
+    True if the content was made with AI (it is then labelled so).
+    """

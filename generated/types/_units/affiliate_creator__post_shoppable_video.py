@@ -10,15 +10,36 @@ from .affiliate_creator__post_shoppable_video_v202505__shared import PostShoppab
 
 class PostShoppableVideoRequestVideoInfo(RequestModel):
     file_id: str
+    """
+    Id of the uploaded video file.
+    """
     title: str
+    """
+    Title.
+    """
     cover_uri: str | None = None
+    """
+    Uri of the cover image.
+    """
     cover_timestamp_ms: int | None = None
+    """
+    Moment of the video used as cover, in milliseconds from the start.
+    """
     music_id: str | None = None
+    """
+    Id of the background music.
+    """
 
 
 class PostShoppableVideoRequest(RequestModel):
     video_info: PostShoppableVideoRequestVideoInfo
+    """
+    The video to publish; its file and caption.
+    """
     product_link_info: ProductLinkInfoInput
+    """
+    Product to attach to the content.
+    """
 
 
 class PostShoppableVideoResponse(ResponseModel):

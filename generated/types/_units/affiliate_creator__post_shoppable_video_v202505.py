@@ -9,12 +9,24 @@ from .affiliate_creator__post_shoppable_video_v202505__shared import PostShoppab
 
 class PostShoppableVideoV202505RequestProductLinkInfo(RequestModel):
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     title: str | None = None
+    """
+    Title.
+    """
 
 
 class PostShoppableVideoV202505RequestVideoInfo(RequestModel):
     file_id: str | None = None
+    """
+    Id of the uploaded video file.
+    """
     title: str | None = None
+    """
+    Title.
+    """
 
 
 class PostShoppableVideoV202505Response(ResponseModel):
@@ -23,4 +35,10 @@ class PostShoppableVideoV202505Response(ResponseModel):
 
 class PostShoppableVideoV202505Request(RequestModel):
     product_link_info: PostShoppableVideoV202505RequestProductLinkInfo | None = None
+    """
+    Product to attach to the content.
+    """
     video_info: PostShoppableVideoV202505RequestVideoInfo | None = None
+    """
+    The video to publish; its file and caption.
+    """

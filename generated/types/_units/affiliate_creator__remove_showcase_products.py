@@ -7,3 +7,6 @@ from tiktokshop._models import RequestModel
 
 class RemoveShowcaseProductsRequest(RequestModel):
     product_ids: list[str]
+    """
+    TikTok Shop product ids.
+    """

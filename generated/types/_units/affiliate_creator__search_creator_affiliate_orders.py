@@ -29,7 +29,13 @@ class SearchCreatorAffiliateOrdersParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchCreatorAffiliateOrdersRequest(RequestModel):
@@ -37,7 +43,13 @@ class SearchCreatorAffiliateOrdersRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
 
 
 class SearchCreatorAffiliateOrdersResponseOrderSku(ResponseModel):

@@ -15,11 +15,20 @@ class SearchCreatorSampleApplicationsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchCreatorSampleApplicationsRequest(RequestModel):
     application_statuses: list[str] | None = None
+    """
+    Only applications in these statuses.
+    """
 
 
 class SearchCreatorSampleApplicationsResponseSampleApplicationCreatorFulfillment(ResponseModel):

@@ -15,13 +15,28 @@ class SearchCreatorTargetCollaborationsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchCreatorTargetCollaborationsRequest(RequestModel):
     keyword: str | None = None
+    """
+    Search text matched against names.
+    """
     keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None
+    """
+    What the keyword is matched against; an id or a name of the product or collaboration.
+    """
     shop_id: str
+    """
+    Numeric id of the shop on TikTok Shop.
+    """
 
 
 class SearchCreatorTargetCollaborationsResponseTargetCollaborationProduct(ResponseModel):

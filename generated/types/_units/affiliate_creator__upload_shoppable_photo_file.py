@@ -13,6 +13,9 @@ class UploadShoppablePhotoFileForm(RequestModel):
     """
 
     data: Any
+    """
+    The photo's bytes, a path or a binary file object (JPG or PNG).
+    """
 
 
 class UploadShoppablePhotoFileResponsePhotoFile(ResponseModel):

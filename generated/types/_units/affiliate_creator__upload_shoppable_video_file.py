@@ -13,6 +13,9 @@ class UploadShoppableVideoFileForm(RequestModel):
     """
 
     data: Any
+    """
+    The video's bytes, a path or a binary file object (MP4).
+    """
 
 
 class UploadShoppableVideoFileResponseVideoFile(ResponseModel):

@@ -11,11 +11,29 @@ from tiktokshop._models import RequestModel, ResponseModel, Timestamp
 
 class ContactInfoInput(RequestModel):
     email: str
+    """
+    E-mail address.
+    """
     line: str | None = None
+    """
+    LINE messenger id.
+    """
     phone: str | None = None
+    """
+    Phone number.
+    """
     viber: str | None = None
+    """
+    Viber number.
+    """
     whatsapp: str | None = None
+    """
+    WhatsApp number.
+    """
     zalo: str | None = None
+    """
+    Zalo number.
+    """
 
 
 class CreateAffiliatePartnerCampaignParams(RequestModel):
@@ -24,6 +42,9 @@ class CreateAffiliatePartnerCampaignParams(RequestModel):
     """
 
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class CreateAffiliatePartnerCampaignRequest(RequestModel):
@@ -31,15 +52,45 @@ class CreateAffiliatePartnerCampaignRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     campaign_end_time: Timestamp
+    """
+    When the campaign ends (Unix seconds).
+    """
     campaign_start_time: Timestamp
+    """
+    When the campaign starts (Unix seconds).
+    """
     commission_rate: int
+    """
+    Commission paid to creators, in hundredths of a percent (1000 = 10%).
+    """
     contact_info: ContactInfoInput
+    """
+    How participants can reach you.
+    """
     description: str
+    """
+    Description of the campaign, shown to sellers.
+    """
     name: str
+    """
+    Name of the campaign, shown to sellers.
+    """
     registration_end_time: Timestamp
+    """
+    When product registration closes (Unix seconds).
+    """
     registration_start_time: Timestamp
+    """
+    When sellers can start to register products (Unix seconds).
+    """
     target_seller_types: list[Literal["LOCAL", "CROSS_BORDER"]] | None = None
+    """
+    Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
+    """
     target_shop_codes: list[str] | None = None
+    """
+    Codes of the shops invited to the campaign.
+    """
 
 
 class CreateAffiliatePartnerCampaignResponse(ResponseModel):

@@ -15,16 +15,40 @@ class EditAffiliatePartnerCampaignParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class EditAffiliatePartnerCampaignRequestContactInfo(RequestModel):
     email: str | None = None
+    """
+    E-mail address.
+    """
     line: str | None = None
+    """
+    LINE messenger id.
+    """
     phone: str | None = None
+    """
+    Phone number.
+    """
     viber: str | None = None
+    """
+    Viber number.
+    """
     whatsapp: str | None = None
+    """
+    WhatsApp number.
+    """
     zalo: str | None = None
+    """
+    Zalo number.
+    """
 
 
 class EditAffiliatePartnerCampaignRequest(RequestModel):
@@ -32,12 +56,42 @@ class EditAffiliatePartnerCampaignRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     campaign_end_time: Timestamp | None = None
+    """
+    When the campaign ends (Unix seconds).
+    """
     campaign_start_time: Timestamp | None = None
+    """
+    When the campaign starts (Unix seconds).
+    """
     commission_rate: int | None = None
+    """
+    Commission paid to creators, in hundredths of a percent (1000 = 10%).
+    """
     contact_info: EditAffiliatePartnerCampaignRequestContactInfo | None = None
+    """
+    How participants can reach you.
+    """
     description: str | None = None
+    """
+    Description of the campaign, shown to sellers.
+    """
     name: str | None = None
+    """
+    Name of the campaign, shown to sellers.
+    """
     registration_end_time: Timestamp | None = None
+    """
+    When product registration closes (Unix seconds).
+    """
     registration_start_time: Timestamp | None = None
+    """
+    When sellers can start to register products (Unix seconds).
+    """
     target_seller_types: list[Literal["LOCAL", "CROSS_BORDER"]] | None = None
+    """
+    Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
+    """
     target_shop_codes: list[str] | None = None
+    """
+    Codes of the shops invited to the campaign.
+    """

@@ -15,12 +15,24 @@ class GenerateAffiliatePartnerCampaignProductLinkParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class GenerateAffiliatePartnerCampaignProductLinkRequest(RequestModel):
     creator_commission_rate: int
+    """
+    Commission for the creator, in hundredths of a percent (1000 = 10%).
+    """
 
 
 class GenerateAffiliatePartnerCampaignProductLinkResponse(ResponseModel):

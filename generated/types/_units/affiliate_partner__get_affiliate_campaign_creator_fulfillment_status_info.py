@@ -19,9 +19,21 @@ class GetAffiliateCampaignCreatorFulfillmentStatusInfoParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreatorCreator(ResponseModel):

@@ -15,8 +15,17 @@ class GetAffiliateCampaignCreatorFulfillmentStatusListParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class GetAffiliateCampaignCreatorFulfillmentStatusListResponseCampaignProductStatisticCampaignProductDetailIndicatorData(

@@ -15,8 +15,26 @@ class GetAffiliateCampaignCreatorProductContentStatisticsParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     creator_temp_id: Annotated[str, Field(min_length=1)]
+    """
+    Temporary id of the creator within the campaign.
+    """
     affiliate_product_id: str
+    """
+    Id of the product in the affiliate campaign.
+    """
     content_type: str | None = None
+    """
+    Kind of content; video or LIVE.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """

@@ -15,6 +15,18 @@ class GetAffiliateCampaignCreatorProductSampleStatusParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     creator_temp_id: Annotated[str, Field(min_length=1)]
+    """
+    Temporary id of the creator within the campaign.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """

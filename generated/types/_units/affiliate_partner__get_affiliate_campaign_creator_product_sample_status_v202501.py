@@ -15,5 +15,14 @@ class GetAffiliateCampaignCreatorProductSampleStatusV202501Params(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     creator_temp_id: Annotated[str, Field(min_length=1)]
+    """
+    Temporary id of the creator within the campaign.
+    """

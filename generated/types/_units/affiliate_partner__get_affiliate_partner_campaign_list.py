@@ -13,11 +13,29 @@ class GetAffiliatePartnerCampaignListParams(RequestModel):
     """
 
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     status: str | None = None
+    """
+    Only campaigns in this state.
+    """
     type: str | None = None
+    """
+    Only campaigns of this kind.
+    """
     query_type_filter: str | None = None
+    """
+    Which campaigns to list.
+    """
 
 
 class GetAffiliatePartnerCampaignListResponseCampaign(ResponseModel):

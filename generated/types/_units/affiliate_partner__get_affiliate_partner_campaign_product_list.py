@@ -15,14 +15,41 @@ class GetAffiliatePartnerCampaignProductListParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     review_status: str | None = None
+    """
+    Only products in this review status.
+    """
     product_name: str | None = None
+    """
+    Name of the product to search for.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     shop_name: str | None = None
+    """
+    Name of the shop to search for.
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
 
 
 class GetAffiliatePartnerCampaignProductListResponseProductCategory(ResponseModel):

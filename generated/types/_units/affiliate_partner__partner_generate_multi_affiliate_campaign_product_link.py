@@ -15,11 +15,20 @@ class PartnerGenerateMultiAffiliateCampaignProductLinkParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class PartnerGenerateMultiAffiliateCampaignProductLinkRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class PartnerGenerateMultiAffiliateCampaignProductLinkResponseProductPromotionLink(ResponseModel):

@@ -15,4 +15,10 @@ class PublishAffiliatePartnerCampaignParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """

@@ -15,8 +15,17 @@ class ReviewAffiliatePartnerCampaignProductParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class ReviewAffiliatePartnerCampaignProductRequest(RequestModel):
@@ -31,4 +40,10 @@ class ReviewAffiliatePartnerCampaignProductRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Why the product is refused; commission too low, product too expensive or hard to promote, no suitable creator.
+    """
     review_result: str
+    """
+    APPROVE or REJECT.
+    """

@@ -27,8 +27,17 @@ class SearchCapAffiliateOrdersParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class SearchCapAffiliateOrdersRequest(RequestModel):
@@ -36,10 +45,25 @@ class SearchCapAffiliateOrdersRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     settle_status: int | None = None
+    """
+    Only orders in this settlement status.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
 
 
 class SearchCapAffiliateOrdersResponseSkuOrderActualAgencyIsr(ResponseModel):

@@ -27,8 +27,17 @@ class SearchCapAffiliateOrdersV202504Params(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class SearchCapAffiliateOrdersV202504Request(RequestModel):
@@ -36,10 +45,25 @@ class SearchCapAffiliateOrdersV202504Request(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     order_status: int | None = None
+    """
+    Only orders in this status.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
 
 
 class SearchCapAffiliateOrdersV202504ResponseOrderSkusActualCommission(ResponseModel):

@@ -21,8 +21,17 @@ class SearchTapAffiliateOrdersV202411Params(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class SearchTapAffiliateOrdersV202411Request(RequestModel):
@@ -30,8 +39,17 @@ class SearchTapAffiliateOrdersV202411Request(RequestModel):
         arbitrary_types_allowed=True,
     )
     campaign_id: str | None = None
+    """
+    Id of the affiliate campaign.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
 
 
 class SearchTapAffiliateOrdersV202411ResponseOrderSkusActualCreatorCommission(ResponseModel):

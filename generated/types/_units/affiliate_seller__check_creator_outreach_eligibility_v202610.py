@@ -7,6 +7,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class CheckCreatorOutreachEligibilityRequestCreatorInfo(RequestModel):
     creator_open_id: str
+    """
+    Open id of the creator.
+    """
 
 
 class CheckCreatorOutreachEligibilityResponseCreatorEligibilityResult(ResponseModel):
@@ -21,6 +24,9 @@ class CheckCreatorOutreachEligibilityResponseCreatorEligibilityResult(ResponseMo
 
 class CheckCreatorOutreachEligibilityRequest(RequestModel):
     creator_infos: list[CheckCreatorOutreachEligibilityRequestCreatorInfo]
+    """
+    Creators to check.
+    """
 
 
 class CheckCreatorOutreachEligibilityResponse(ResponseModel):

@@ -7,7 +7,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class CheckTargetCollaborationConflictsRequest(RequestModel):
     creator_open_id_list: list[str]
+    """
+    Open ids of creators (app-scoped ids of their accounts).
+    """
     product_id_list: list[str]
+    """
+    Product ids to check.
+    """
 
 
 class CheckTargetCollaborationConflictsResponseConflictItem(ResponseModel):

@@ -9,9 +9,21 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class CreateCompassOfflineExportTaskRequest(RequestModel):
     module_type: Literal["BASE", "CREATOR"] | None = None
+    """
+    Which data set the task exports; BASE or CREATOR figures.
+    """
     window_type: Literal["PAST_24H", "PAST_30_DAYS", "PAST_7_DAYS"] | None = None
+    """
+    Period of the data; PAST_24H, PAST_7_DAYS or PAST_30_DAYS.
+    """
     end_day: int | None = None
+    """
+    Last day of the data, as days before today.
+    """
     plan_type: Literal["ALL", "OPEN", "PARTNER", "TARGET"] | None = None
+    """
+    Kind of affiliate plan; OPEN, TARGET, PARTNER or ALL.
+    """
 
 
 class CreateCompassOfflineExportTaskResponseTask(ResponseModel):

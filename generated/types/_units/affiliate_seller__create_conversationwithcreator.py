@@ -7,7 +7,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class CreateConversationwithcreatorRequest(RequestModel):
     creator_id: str | None = None
+    """
+    Id of the creator.
+    """
     only_need_conversation_id: bool | None = None
+    """
+    True to return the conversation id only, without messages.
+    """
 
 
 class CreateConversationwithcreatorResponse(ResponseModel):

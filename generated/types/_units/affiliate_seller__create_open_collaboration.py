@@ -7,4 +7,10 @@ from tiktokshop._models import RequestModel
 
 class CreateOpenCollaborationRequest(RequestModel):
     commission_rate: int
+    """
+    Commission paid to creators, in hundredths of a percent (1000 = 10%).
+    """
     product_id: str
+    """
+    TikTok Shop product id.
+    """

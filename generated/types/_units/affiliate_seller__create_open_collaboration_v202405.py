@@ -7,5 +7,14 @@ from tiktokshop._models import RequestModel
 
 class CreateOpenCollaborationV202405Request(RequestModel):
     commission_rate: int | None = None
+    """
+    Commission paid to creators, in hundredths of a percent (1000 = 10%).
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     require_seller_approve_creator: bool | None = None
+    """
+    True to approve each creator yourself before they join.
+    """

@@ -16,18 +16,48 @@ from .affiliate_seller__create_target_collaboration_v202405__shared2 import (
 
 class CreateTargetCollaborationRequestProduct(RequestModel):
     id: str
+    """
+    TikTok Shop product id.
+    """
     target_commission_rate: int
+    """
+    Commission for the invited creators, in hundredths of a percent.
+    """
     shop_ads_commission_rate: int | None = None
+    """
+    Commission on shop ads sales, in hundredths of a percent.
+    """
 
 
 class CreateTargetCollaborationRequest(RequestModel):
     name: str
+    """
+    Name of the collaboration, shown to creators.
+    """
     end_time: str
+    """
+    When the collaboration ends (Unix seconds as a string).
+    """
     products: list[CreateTargetCollaborationRequestProduct]
+    """
+    Products in the collaboration, each with its commission rate (hundredths of a percent).
+    """
     creator_user_open_ids: list[str]
+    """
+    Open ids of creators (app-scoped ids of their accounts).
+    """
     seller_contact_info: CreateTargetCollaborationRequestSellerContactInfo
+    """
+    How creators can reach you (e-mail, phone and so on).
+    """
     free_sample_rule: FreeSampleRuleInput
+    """
+    Whether free samples are offered and how many.
+    """
     message: str | None = None
+    """
+    Message sent to the creators with the invitation.
+    """
 
 
 class CreateTargetCollaborationResponse(ResponseModel):

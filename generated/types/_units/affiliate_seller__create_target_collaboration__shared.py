@@ -7,11 +7,20 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class CreateTargetCollaborationRequestSellerContactInfo(RequestModel):
     email: str
+    """
+    E-mail address.
+    """
 
 
 class FreeSampleRuleInput(RequestModel):
     has_free_sample: bool
+    """
+    True to offer free samples.
+    """
     is_sample_approval_exempt: bool
+    """
+    True to send samples without approving each request.
+    """
 
 
 class TargetCollaborationConflict(ResponseModel):

@@ -16,17 +16,44 @@ from .affiliate_seller__create_target_collaboration_v202405__shared2 import (
 
 class CreateTargetCollaborationV202405RequestProduct(RequestModel):
     id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     target_commission_rate: int | None = None
+    """
+    Commission for the invited creators, in hundredths of a percent.
+    """
 
 
 class CreateTargetCollaborationV202405Request(RequestModel):
     creator_user_ids: list[str] | None = None
+    """
+    Ids of creators' TikTok accounts.
+    """
     end_time: str | None = None
+    """
+    When the collaboration ends (Unix seconds as a string).
+    """
     free_sample_rule: CreateTargetCollaborationV202405RequestFreeSampleRule | None = None
+    """
+    Whether free samples are offered and how many.
+    """
     message: str | None = None
+    """
+    Message sent to the creators with the invitation.
+    """
     name: str | None = None
+    """
+    Name of the collaboration, shown to creators.
+    """
     products: list[CreateTargetCollaborationV202405RequestProduct] | None = None
+    """
+    Products in the collaboration, each with its commission rate (hundredths of a percent).
+    """
     seller_contact_info: SellerContactInfoInput | None = None
+    """
+    How creators can reach you (e-mail, phone and so on).
+    """
 
 
 class CreateTargetCollaborationV202405Response(ResponseModel):

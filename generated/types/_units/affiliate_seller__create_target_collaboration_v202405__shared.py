@@ -7,7 +7,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class CreateTargetCollaborationV202405RequestFreeSampleRule(RequestModel):
     has_free_sample: bool | None = None
+    """
+    True to offer free samples.
+    """
     is_sample_approval_exempt: bool | None = None
+    """
+    True to send samples without approving each request.
+    """
 
 
 class CreateTargetCollaborationV202405ResponseTargetCollaborationConflict(ResponseModel):
@@ -17,3 +23,6 @@ class CreateTargetCollaborationV202405ResponseTargetCollaborationConflict(Respon
 
 class SellerContactInfoInput(RequestModel):
     email: str | None = None
+    """
+    E-mail address.
+    """

@@ -15,6 +15,9 @@ class DownloadCompassTaskFileParams(RequestModel):
     """
 
     task_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the task, returned when it was created.
+    """
 
 
 class DownloadCompassTaskFileResponseFile(ResponseModel):

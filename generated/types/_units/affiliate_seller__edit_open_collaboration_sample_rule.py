@@ -9,10 +9,25 @@ from tiktokshop._models import RequestModel, Timestamp
 
 class EditOpenCollaborationSampleRuleRequestSampleRuleThresholds(RequestModel):
     avg_ec_video_views: int | None = None
+    """
+    Least average views of the creator's shoppable videos.
+    """
     category_ids: list[str] | None = None
+    """
+    Ids of product categories.
+    """
     minimum_follower_count: int | None = None
+    """
+    Fewest followers a creator needs.
+    """
     minimum_gmv: int | None = None
+    """
+    Least sales a creator needs (in the shop's currency).
+    """
     predicted_fulfillment_rank: str | None = None
+    """
+    Least predicted fulfilment rank of the creator.
+    """
 
 
 class EditOpenCollaborationSampleRuleRequestSampleRule(RequestModel):
@@ -20,13 +35,37 @@ class EditOpenCollaborationSampleRuleRequestSampleRule(RequestModel):
         arbitrary_types_allowed=True,
     )
     activate_status: str
+    """
+    Whether the rule is active.
+    """
     end_time: Timestamp | None = None
+    """
+    End of the window (Unix seconds).
+    """
     is_sample_time_unlimited: bool | None = None
+    """
+    True if samples are offered with no end date.
+    """
     sample_quota: int | None = None
+    """
+    Most samples you give.
+    """
     start_time: Timestamp | None = None
+    """
+    Start of the window (Unix seconds).
+    """
     thresholds: EditOpenCollaborationSampleRuleRequestSampleRuleThresholds | None = None
+    """
+    Conditions creators must meet to get samples.
+    """
 
 
 class EditOpenCollaborationSampleRuleRequest(RequestModel):
     product_id: str
+    """
+    TikTok Shop product id.
+    """
     sample_rule: EditOpenCollaborationSampleRuleRequestSampleRule | None = None
+    """
+    Rules for giving free samples.
+    """

@@ -7,8 +7,17 @@ from tiktokshop._models import RequestModel
 
 class EditOpenCollaborationSettingsRequestAutoAddProduct(RequestModel):
     commission_rate: int
+    """
+    Commission for creators, in hundredths of a percent (1000 = 10%).
+    """
     enable: bool
+    """
+    True to turn it on, false to turn it off.
+    """
 
 
 class EditOpenCollaborationSettingsRequest(RequestModel):
     auto_add_product: EditOpenCollaborationSettingsRequestAutoAddProduct | None = None
+    """
+    Rule for adding new products to the open collaboration automatically.
+    """

@@ -15,7 +15,13 @@ class GenerateTargetCollaborationLinkParams(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the target collaboration (a plan offered to chosen creators).
+    """
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class GenerateTargetCollaborationLinkResponse(ResponseModel):

@@ -11,6 +11,9 @@ class GetCompassTaskListParams(RequestModel):
     """
 
     doc_type: str
+    """
+    Kind of file the task produced.
+    """
 
 
 class GetCompassTaskListResponseTask(ResponseModel):

@@ -18,9 +18,21 @@ class GetConversationListV202412Params(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     only_need_conversation_id: bool | None = None
+    """
+    True to return the conversation id only, without messages.
+    """
     conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None
+    """
+    Only conversations in this status.
+    """
 
 
 class GetConversationListV202412Page(

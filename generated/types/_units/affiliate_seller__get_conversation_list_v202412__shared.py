@@ -7,6 +7,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class GetConversationListRequest(RequestModel):
     only_need_conversation_id: bool | None = None
+    """
+    True to return the conversation id only, without messages.
+    """
 
 
 class GetConversationListResponseConversation(ResponseModel):

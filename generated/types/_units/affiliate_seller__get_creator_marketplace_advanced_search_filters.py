@@ -14,6 +14,9 @@ class GetCreatorMarketplaceAdvancedSearchFiltersRequestOption(RequestModel):
         ]
         | None
     ) = None
+    """
+    Kind of filter option (one of the listed values).
+    """
 
 
 class GetCreatorMarketplaceAdvancedSearchFiltersResponseDataOptionListOptionOptionChildren(ResponseModel):
@@ -28,6 +31,9 @@ class GetCreatorMarketplaceAdvancedSearchFiltersResponseDataSorter(ResponseModel
 
 class GetCreatorMarketplaceAdvancedSearchFiltersRequest(RequestModel):
     options: list[GetCreatorMarketplaceAdvancedSearchFiltersRequestOption] | None = None
+    """
+    Filter kinds to list the options of.
+    """
 
 
 class GetCreatorMarketplaceAdvancedSearchFiltersResponseDataOptionListOption(ResponseModel):

@@ -41,6 +41,9 @@ class GetMarketplaceCreatorPerformanceParams(RequestModel):
     """
 
     creator_user_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's TikTok account.
+    """
     data_groups: (
         list[
             Literal[
@@ -53,6 +56,9 @@ class GetMarketplaceCreatorPerformanceParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Groups of creator data to return (basic info, followers, sales, content, collaboration).
+    """
 
 
 class GetMarketplaceCreatorPerformanceResponseCreatorCreatorProfileCreatorConnectInfo(ResponseModel):

@@ -33,6 +33,9 @@ class GetMarketplaceCreatorPerformanceV202406Params(RequestModel):
     """
 
     creator_user_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's TikTok account.
+    """
 
 
 class GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyerRange(ResponseModel):

@@ -36,6 +36,9 @@ class GetMarketplaceCreatorPerformanceV202505Params(RequestModel):
     """
 
     creator_user_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's TikTok account.
+    """
 
 
 class GetMarketplaceCreatorPerformanceV202505ResponseCreator(ResponseModel):

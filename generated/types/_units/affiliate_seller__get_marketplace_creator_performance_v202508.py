@@ -41,6 +41,9 @@ class GetMarketplaceCreatorPerformanceV202508Params(RequestModel):
     """
 
     creator_user_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's TikTok account.
+    """
 
 
 class GetMarketplaceCreatorPerformanceV202508ResponseCreator(ResponseModel):

@@ -16,8 +16,17 @@ class GetOpenCollaborationCreatorContentDetailsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     product_id: str
+    """
+    TikTok Shop product id.
+    """
 
 
 class GetOpenCollaborationCreatorContentDetailsResponseCreatorContentDetailCreatorProfile(ResponseModel):

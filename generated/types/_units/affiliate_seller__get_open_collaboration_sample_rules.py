@@ -11,6 +11,9 @@ class GetOpenCollaborationSampleRulesParams(RequestModel):
     """
 
     product_ids: list[str]
+    """
+    TikTok Shop product ids.
+    """
 
 
 class GetOpenCollaborationSampleRulesResponseSampleRuleThresholds(ResponseModel):

@@ -7,7 +7,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class GetOrCreateCreatorConversationRequest(RequestModel):
     creator_open_id: str
+    """
+    Open id of the creator (an app-scoped id of the creator's account).
+    """
     only_need_conversation_id: bool | None = None
+    """
+    True to return the conversation id only, without messages.
+    """
 
 
 class GetOrCreateCreatorConversationResponse(ResponseModel):

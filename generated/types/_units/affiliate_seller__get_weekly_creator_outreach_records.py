@@ -7,7 +7,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class GetWeeklyCreatorOutreachRecordsRequest(RequestModel):
     page_index: int
+    """
+    Page number to return, starting at 1.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class GetWeeklyCreatorOutreachRecordsResponseDataConnectList(ResponseModel):

@@ -7,6 +7,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class MarkConversationReadRequest(RequestModel):
     conversation_ids: list[str]
+    """
+    Ids of chat conversations.
+    """
 
 
 class MarkConversationReadResponse(ResponseModel):

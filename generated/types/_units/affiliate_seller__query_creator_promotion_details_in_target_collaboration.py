@@ -9,6 +9,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter(RequestModel):
     added_types: list[str] | None = None
+    """
+    How the products were added.
+    """
 
 
 class QueryCreatorPromotionDetailsInTargetCollaborationResponseDataProductDetailProductBaseInfoImage(
@@ -46,11 +49,29 @@ class QueryCreatorPromotionDetailsInTargetCollaborationResponseDataProductDetail
 
 class QueryCreatorPromotionDetailsInTargetCollaborationRequest(RequestModel):
     creator_user_open_id: str
+    """
+    Open id of the creator (an app-scoped id of the creator's account).
+    """
     invitation_group_id: str
+    """
+    Id of the group of invitations sent together.
+    """
     query: str | None = None
+    """
+    Text to search for.
+    """
     query_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None
+    """
+    What the query is matched against; PRODUCT_ID or PRODUCT_NAME.
+    """
     invitation_id: str | None = None
+    """
+    Id of the invitation sent to the creator.
+    """
     product_filter: QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter | None = None
+    """
+    Products to limit the details to.
+    """
 
 
 class QueryCreatorPromotionDetailsInTargetCollaborationResponseDataProductDetailProductBaseInfoPrice(

@@ -20,6 +20,9 @@ class QueryTargetCollaborationDetailParams(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the target collaboration (a plan offered to chosen creators).
+    """
 
 
 class QueryTargetCollaborationDetailResponseTargetCollaborationCreator(ResponseModel):

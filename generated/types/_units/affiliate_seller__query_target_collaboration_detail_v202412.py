@@ -22,6 +22,9 @@ class QueryTargetCollaborationDetailV202412Params(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the target collaboration (a plan offered to chosen creators).
+    """
 
 
 class QueryTargetCollaborationDetailV202412ResponseTargetCollaborationCreator(ResponseModel):

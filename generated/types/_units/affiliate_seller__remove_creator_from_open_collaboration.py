@@ -15,8 +15,17 @@ class RemoveCreatorFromOpenCollaborationParams(RequestModel):
     """
 
     open_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the open collaboration (a plan any creator can join).
+    """
 
 
 class RemoveCreatorFromOpenCollaborationRequest(RequestModel):
     creator_user_id: str | None = None
+    """
+    Id of the creator's TikTok account.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """

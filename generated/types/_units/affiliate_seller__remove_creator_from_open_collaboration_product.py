@@ -15,8 +15,17 @@ class RemoveCreatorFromOpenCollaborationProductParams(RequestModel):
     """
 
     open_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the open collaboration (a plan any creator can join).
+    """
 
 
 class RemoveCreatorFromOpenCollaborationProductRequest(RequestModel):
     creator_user_open_id: str
+    """
+    Open id of the creator (an app-scoped id of the creator's account).
+    """
     product_id: str
+    """
+    TikTok Shop product id.
+    """

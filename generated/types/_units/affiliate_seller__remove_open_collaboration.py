@@ -15,6 +15,9 @@ class RemoveOpenCollaborationParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class RemoveOpenCollaborationResponse(ResponseModel):

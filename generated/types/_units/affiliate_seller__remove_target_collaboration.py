@@ -15,3 +15,6 @@ class RemoveTargetCollaborationParams(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the target collaboration (a plan offered to chosen creators).
+    """

@@ -7,7 +7,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class ResolveTargetCollaborationConflictsRequestConflictItem(RequestModel):
     existing_collaboration_id: str
+    """
+    Id of the collaboration already covering the product.
+    """
     creator_open_id: str
+    """
+    Open id of the creator.
+    """
 
 
 class ResolveTargetCollaborationConflictsResponseFailedItem(ResponseModel):
@@ -22,6 +28,9 @@ class ResolveTargetCollaborationConflictsResponseSuccessItem(ResponseModel):
 
 class ResolveTargetCollaborationConflictsRequest(RequestModel):
     conflict_items: list[ResolveTargetCollaborationConflictsRequestConflictItem]
+    """
+    Conflicts to resolve, each with its choice.
+    """
 
 
 class ResolveTargetCollaborationConflictsResponse(ResponseModel):

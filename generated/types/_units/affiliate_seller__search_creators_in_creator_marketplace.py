@@ -27,12 +27,24 @@ class SearchCreatorsInCreatorMarketplaceParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOptionOptionChildren(RequestModel):
     id: str | None = None
+    """
+    Id of the sub-option.
+    """
     name: str | None = None
+    """
+    Name of the sub-option.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceResponseCreatorCreatorProfile(ResponseModel):
@@ -51,15 +63,30 @@ class SearchCreatorsInCreatorMarketplaceResponseCreatorCreatorProfile(ResponseMo
 
 class SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOption(RequestModel):
     id: str | None = None
+    """
+    Id of the filter option.
+    """
     name: str | None = None
+    """
+    Name of the filter option.
+    """
     option_children: (
         list[SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOptionOptionChildren] | None
     ) = None
+    """
+    Sub-options chosen.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionList(RequestModel):
     options: list[SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOption] | None = None
+    """
+    Options chosen.
+    """
     option_type: str | None = None
+    """
+    Kind of filter option (one of the listed values).
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceResponseCreator(ResponseModel):
@@ -85,9 +112,21 @@ class SearchCreatorsInCreatorMarketplaceResponseCreator(ResponseModel):
 
 class SearchCreatorsInCreatorMarketplaceRequestAdvancedFilters(RequestModel):
     content_preference_type: list[str] | None = None
+    """
+    Only creators who prefer these kinds of content.
+    """
     eligible_flat_fee: bool | None = None
+    """
+    True for creators who accept a flat fee only.
+    """
     option_list: list[SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionList] | None = None
+    """
+    Filter options chosen.
+    """
     sorter_algorithm_id: str | None = None
+    """
+    Id of the sort order to use.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceResponse(ResponseModel):
@@ -98,15 +137,45 @@ class SearchCreatorsInCreatorMarketplaceResponse(ResponseModel):
 
 class SearchCreatorsInCreatorMarketplaceRequest(RequestModel):
     search_key: str | None = None
+    """
+    Text matched against creator names and handles.
+    """
     keyword: str | None = None
+    """
+    Search text matched against names.
+    """
     follower_demographics: SellerSearchCreatoronMarketplaceRequestFollowerDemographics | None = None
+    """
+    Filters on the creators' audience (age, gender, location, count).
+    """
     gmv_ranges: list[str] | None = None
+    """
+    Only creators whose sales fall in these ranges.
+    """
     units_sold_ranges: list[str] | None = None
+    """
+    Only creators whose units sold fall in these ranges.
+    """
     category: list[SearchCreatorsInCreatorMarketplaceRequestCategory] | None = None
+    """
+    Only creators who sell in these product categories.
+    """
     content_performance: SearchCreatorsInCreatorMarketplaceRequestContentPerformance | None = None
+    """
+    Filters on how the creators' content performs.
+    """
     affiliate_data: SearchCreatorsInCreatorMarketplaceRequestAffiliateData | None = None
+    """
+    Filters on the creators' affiliate figures.
+    """
     advanced_filters: SearchCreatorsInCreatorMarketplaceRequestAdvancedFilters | None = None
+    """
+    More creator filters, as given by the advanced search filter list.
+    """
     data_groups: list[str] | None = None
+    """
+    Groups of creator data to return (basic info, followers, sales, content, collaboration).
+    """
 
 
 class SearchCreatorsInCreatorMarketplacePage(

@@ -18,15 +18,36 @@ class SearchOpenCollaborationParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     sort_field: str | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
 
 
 class SearchOpenCollaborationRequest(RequestModel):
     keyword: str | None = None
+    """
+    Search text matched against names.
+    """
     keyword_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None
+    """
+    What the keyword is matched against; an id or a name of the product or collaboration.
+    """
     top_level_category_id: str | None = None
+    """
+    Id of a top-level product category.
+    """
 
 
 class SearchOpenCollaborationResponseOpenCollaboration(ResponseModel):

@@ -18,16 +18,40 @@ class SearchSampleApplicationsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchSampleApplicationsRequest(RequestModel):
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     title: str | None = None
+    """
+    Text matched against product titles.
+    """
     creator_user_oepn_id: str | None = None
+    """
+    Open id of the creator (TikTok's spelling of the name).
+    """
     username: str | None = None
+    """
+    Creator's TikTok handle.
+    """
     target_collabration_id: str | None = None
+    """
+    Id of the target collaboration (TikTok's spelling of the name).
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     status: (
         Literal[
             "AWAITING_SHIPMENT",
@@ -48,6 +72,9 @@ class SearchSampleApplicationsRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only sample applications in this state (one of the listed values).
+    """
 
 
 class SearchSampleApplicationsResponseSampleApplicationCreator(ResponseModel):

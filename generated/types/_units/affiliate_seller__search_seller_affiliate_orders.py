@@ -15,8 +15,17 @@ class SearchSellerAffiliateOrdersParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class SearchSellerAffiliateOrdersRequest(RequestModel):
@@ -24,8 +33,17 @@ class SearchSellerAffiliateOrdersRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
     program_id: str | None = None
+    """
+    Id of the affiliate program.
+    """
 
 
 class SearchSellerAffiliateOrdersResponseOrderSkuActualCofundedCreatorBonusAmount(ResponseModel):

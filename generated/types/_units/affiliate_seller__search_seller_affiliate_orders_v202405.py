@@ -13,8 +13,17 @@ class SearchSellerAffiliateOrdersV202405Params(RequestModel):
     """
 
     version: int | None = None
+    """
+    Version of the order data to return.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchSellerAffiliateOrdersV202405ResponseOrderLineItem(ResponseModel):

@@ -17,22 +17,49 @@ class SearchTargetCollaborationsParams(RequestModel):
     """
 
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchTargetCollaborationsRequestSearchParam(RequestModel):
     keyword_type: Literal[
         "PRODUCT_ID", "PRODUCT_NAME", "TARGET_COLLABORATION_ID", "TARGET_COLLABORATION_NAME"
     ]
+    """
+    What the keyword is matched against (a product or collaboration id or name).
+    """
     keyword: str
+    """
+    Text to search for.
+    """
 
 
 class SearchTargetCollaborationsRequest(RequestModel):
     collaboration_status: str
+    """
+    Only collaborations in this status.
+    """
     creator_accept_status: Literal["ACCEPT", "ALL"] | None = None
+    """
+    ACCEPT for accepted invitations only, ALL for every invitation.
+    """
     free_sample_setting: str | None = None
+    """
+    Only collaborations with this free sample setting.
+    """
     search_param: SearchTargetCollaborationsRequestSearchParam | None = None
+    """
+    Filters of the search (status, keyword and so on).
+    """
     creator_user_open_id: str | None = None
+    """
+    Open id of the creator (an app-scoped id of the creator's account).
+    """
 
 
 class SearchTargetCollaborationsResponse(ResponseModel):

@@ -17,12 +17,24 @@ class SearchTargetCollaborationsV202409Params(RequestModel):
     """
 
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchTargetCollaborationsV202409RequestSearchParam(RequestModel):
     keyword: str | None = None
+    """
+    Text to search for.
+    """
     keyword_type: str | None = None
+    """
+    What the keyword is matched against (a product or collaboration id or name).
+    """
 
 
 class SearchTargetCollaborationsV202409Response(ResponseModel):
@@ -33,10 +45,25 @@ class SearchTargetCollaborationsV202409Response(ResponseModel):
 
 class SearchTargetCollaborationsV202409Request(RequestModel):
     collaboration_status: str | None = None
+    """
+    Only collaborations in this status.
+    """
     creator_accept_status: str | None = None
+    """
+    ACCEPT for accepted invitations only, ALL for every invitation.
+    """
     creator_user_id: str | None = None
+    """
+    Id of the creator's TikTok account.
+    """
     free_sample_setting: str | None = None
+    """
+    Only collaborations with this free sample setting.
+    """
     search_param: SearchTargetCollaborationsV202409RequestSearchParam | None = None
+    """
+    Filters of the search (status, keyword and so on).
+    """
 
 
 class SearchTargetCollaborationsV202409Page(

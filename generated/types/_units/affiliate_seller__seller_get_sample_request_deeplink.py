@@ -11,10 +11,25 @@ class SellerGetSampleRequestDeeplinkParams(RequestModel):
     """
 
     product_id: str
+    """
+    TikTok Shop product id.
+    """
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     campaign_id: str | None = None
+    """
+    Id of the affiliate campaign.
+    """
     collaboration_id: str | None = None
+    """
+    Id of the affiliate collaboration.
+    """
     valid_days: int | None = None
+    """
+    Days the link stays valid.
+    """
 
 
 class SellerGetSampleRequestDeeplinkResponse(ResponseModel):

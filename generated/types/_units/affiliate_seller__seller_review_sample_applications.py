@@ -15,8 +15,17 @@ class SellerReviewSampleApplicationsParams(RequestModel):
     """
 
     application_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's sample application.
+    """
 
 
 class SellerReviewSampleApplicationsRequest(RequestModel):
     reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None
+    """
+    Why you refuse the sample: OUT_OF_STOCK, OFFLINE (product no longer sold), NOT_MATCH (creator does not fit), OTHER.
+    """
     review_result: Literal["APPROVE", "REJECT"]
+    """
+    APPROVE or REJECT.
+    """

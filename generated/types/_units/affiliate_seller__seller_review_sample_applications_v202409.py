@@ -15,8 +15,17 @@ class SellerReviewSampleApplicationsV202409Params(RequestModel):
     """
 
     application_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's sample application.
+    """
 
 
 class SellerReviewSampleApplicationsV202409Request(RequestModel):
     reject_reason: str | None = None
+    """
+    Why the request is rejected; a reason key TikTok lists.
+    """
     review_result: str | None = None
+    """
+    APPROVE or REJECT.
+    """

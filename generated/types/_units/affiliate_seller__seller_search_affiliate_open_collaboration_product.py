@@ -15,23 +15,50 @@ class SellerSearchAffiliateOpenCollaborationProductParams(RequestModel):
     """
 
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"] | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SellerSearchAffiliateOpenCollaborationProductRequestCategory(RequestModel):
     id: str | None = None
+    """
+    Id of the product category.
+    """
 
 
 class SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange(RequestModel):
     rate_ge: int | None = None
+    """
+    Lowest commission rate, included (hundredths of a percent).
+    """
     rate_lt: int | None = None
+    """
+    Highest commission rate, excluded (hundredths of a percent).
+    """
 
 
 class SellerSearchAffiliateOpenCollaborationProductRequestSalesPriceRange(RequestModel):
     amount_ge: str | None = None
+    """
+    Lowest price, included (decimal string).
+    """
     amount_lt: str | None = None
+    """
+    Highest price, excluded (decimal string).
+    """
 
 
 class SellerSearchAffiliateOpenCollaborationProductResponseProductCategoryChain(ResponseModel):
@@ -59,11 +86,23 @@ class SellerSearchAffiliateOpenCollaborationProductResponseProductShop(ResponseM
 
 class SellerSearchAffiliateOpenCollaborationProductRequest(RequestModel):
     category: SellerSearchAffiliateOpenCollaborationProductRequestCategory | None = None
+    """
+    Product categories to filter by.
+    """
     commission_rate_range: SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange | None = (
         None
     )
+    """
+    Only products whose commission rate falls in this range (hundredths of a percent).
+    """
     sales_price_range: SellerSearchAffiliateOpenCollaborationProductRequestSalesPriceRange | None = None
+    """
+    Only products whose price falls in this range.
+    """
     title_keywords: list[str] | None = None
+    """
+    Texts matched against product titles.
+    """
 
 
 class SellerSearchAffiliateOpenCollaborationProductResponseProduct(ResponseModel):

@@ -11,7 +11,22 @@ from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared3 imp
 
 class SellerSearchCreatoronMarketplaceRequest(RequestModel):
     follower_demographics: SellerSearchCreatoronMarketplaceRequestFollowerDemographics | None = None
+    """
+    Filters on the creators' audience (age, gender, location, count).
+    """
     gmv_ranges: list[str] | None = None
+    """
+    Only creators whose sales fall in these ranges.
+    """
     keyword: str | None = None
+    """
+    Search text matched against names.
+    """
     search_key: str | None = None
+    """
+    Text matched against creator names and handles.
+    """
     units_sold_ranges: list[str] | None = None
+    """
+    Only creators whose units sold fall in these ranges.
+    """

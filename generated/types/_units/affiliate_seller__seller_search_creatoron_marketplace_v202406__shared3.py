@@ -7,12 +7,24 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsCountRange(RequestModel):
     count_ge: int | None = None
+    """
+    Fewest followers, included.
+    """
     count_le: int | None = None
+    """
+    Most followers, included.
+    """
 
 
 class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsGenderDistribution(RequestModel):
     gender: str | None = None
+    """
+    Gender of the followers.
+    """
     percentage_ge: int | None = None
+    """
+    Least share of followers of that gender, in percent.
+    """
 
 
 class SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographicsMajorGender(ResponseModel):
@@ -22,10 +34,19 @@ class SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographicsMajo
 
 class SellerSearchCreatoronMarketplaceRequestFollowerDemographics(RequestModel):
     age_ranges: list[str] | None = None
+    """
+    Only creators whose followers are mostly in these age ranges.
+    """
     count_range: SellerSearchCreatoronMarketplaceRequestFollowerDemographicsCountRange | None = None
+    """
+    Range of follower counts.
+    """
     gender_distribution: (
         SellerSearchCreatoronMarketplaceRequestFollowerDemographicsGenderDistribution | None
     ) = None
+    """
+    Only creators whose followers are mostly of this gender.
+    """
 
 
 class SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographics(ResponseModel):

@@ -27,25 +27,67 @@ class SellerSearchCreatoronMarketplaceV202508Params(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters(RequestModel):
     category_pro: list[str] | None = None
+    """
+    Only creators in these category groups.
+    """
     creator_level: list[str] | None = None
+    """
+    Only creators of these levels.
+    """
     language: list[str] | None = None
+    """
+    Only creators who post in these languages.
+    """
 
 
 class SellerSearchCreatoronMarketplaceV202508Request(RequestModel):
     search_key: str | None = None
+    """
+    Text matched against creator names and handles.
+    """
     keyword: str | None = None
+    """
+    Search text matched against names.
+    """
     follower_demographics: SellerSearchCreatoronMarketplaceRequestFollowerDemographics | None = None
+    """
+    Filters on the creators' audience (age, gender, location, count).
+    """
     gmv_ranges: list[str] | None = None
+    """
+    Only creators whose sales fall in these ranges.
+    """
     units_sold_ranges: list[str] | None = None
+    """
+    Only creators whose units sold fall in these ranges.
+    """
     advanced_filters: SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters | None = None
+    """
+    More creator filters, as given by the advanced search filter list.
+    """
     affiliate_data: SearchCreatorsInCreatorMarketplaceRequestAffiliateData | None = None
+    """
+    Filters on the creators' affiliate figures.
+    """
     category: list[SearchCreatorsInCreatorMarketplaceRequestCategory] | None = None
+    """
+    Only creators who sell in these product categories.
+    """
     content_performance: SearchCreatorsInCreatorMarketplaceRequestContentPerformance | None = None
+    """
+    Filters on how the creators' content performs.
+    """
 
 
 class SellerSearchCreatoronMarketplaceV202508ResponseCreator(ResponseModel):

@@ -7,21 +7,60 @@ from tiktokshop._models import RequestModel
 
 class SearchCreatorsInCreatorMarketplaceRequestAffiliateData(RequestModel):
     avg_commission_rate: str | None = None
+    """
+    Range of the creators' average commission rate.
+    """
     post_rate: str | None = None
+    """
+    Range of how often the creator posts.
+    """
     creator_agency_staus: str | None = None
+    """
+    Whether the creator works with an agency (TikTok's spelling of the name).
+    """
     is_fast_growing: bool | None = None
+    """
+    True for fast-growing creators only.
+    """
     not_invited_l90_days: bool | None = None
+    """
+    True for creators you have not invited in the last 90 days only.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceRequestCategory(RequestModel):
     parent_category_id: str | None = None
+    """
+    Id of the parent category.
+    """
     child_category_id_list: list[str] | None = None
+    """
+    Ids of sub-categories.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceRequestContentPerformance(RequestModel):
     avg_video_views: str | None = None
+    """
+    Range of the creator's average video views.
+    """
     avg_shoppable_video_views: str | None = None
+    """
+    Range of views of the creator's shoppable videos.
+    """
     avg_engagement_rate: str | None = None
+    """
+    Range of the creators' average engagement rate.
+    """
     avg_shopable_engagement_rate: str | None = None
+    """
+    Range of the engagement rate of the creator's shoppable content.
+    """
     avg_live_avg_viewers_ge: str | None = None
+    """
+    Least average viewers of the creator's LIVEs.
+    """
     avg_shoppable_live_avg_viewers_ge: str | None = None
+    """
+    Least average viewers of the creator's shoppable LIVEs.
+    """

@@ -18,7 +18,13 @@ class SellerSearchSampleApplicationsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SellerSearchSampleApplicationsPage(

@@ -15,10 +15,16 @@ class SellerSearchSampleApplicationsFulfillmentsParams(RequestModel):
     """
 
     application_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's sample application.
+    """
 
 
 class SellerSearchSampleApplicationsFulfillmentsRequest(RequestModel):
     content_format: Literal["LIVE", "VIDEO"] | None = None
+    """
+    Kind of content; VIDEO or LIVE.
+    """
 
 
 class SellerSearchSampleApplicationsFulfillmentsResponseFulfillmentContent(ResponseModel):

@@ -14,12 +14,33 @@ from .affiliate_seller__seller_search_sample_applications_v202409__shared2 impor
 
 class SellerSearchSampleApplicationsRequest(RequestModel):
     creator_user_id: str | None = None
+    """
+    Id of the creator's TikTok account.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     status: str | None = None
+    """
+    Only sample applications in this state (one of the listed values).
+    """
     target_collabration_id: str | None = None
+    """
+    Id of the target collaboration (TikTok's spelling of the name).
+    """
     title: str | None = None
+    """
+    Text matched against product titles.
+    """
     username: str | None = None
+    """
+    Creator's TikTok handle.
+    """
 
 
 class SellerSearchSampleApplicationsResponseSampleApplicationCreator(ResponseModel):

@@ -15,10 +15,16 @@ class SendImMessageParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
 
 
 class SendImMessageRequest(RequestModel):
     content: str
+    """
+    The message text, or for other kinds the JSON content the kind needs.
+    """
     msg_type: Literal[
         "CRM_TEXT_WITH_IMAGE_CARD",
         "CRM_TEXT_WITH_PRODUCTS_CARD",
@@ -28,6 +34,9 @@ class SendImMessageRequest(RequestModel):
         "TARGET_COLLABORATION_CARD",
         "TEXT",
     ]
+    """
+    Kind of message; TEXT, IMAGE, or a card (product, free sample, target collaboration, CRM text with image or products).
+    """
 
 
 class SendImMessageResponse(ResponseModel):

@@ -15,7 +15,13 @@ class UpdateConversationStatusParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
 
 
 class UpdateConversationStatusRequest(RequestModel):
     action: str
+    """
+    What to do with the conversation.
+    """

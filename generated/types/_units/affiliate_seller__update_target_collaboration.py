@@ -26,21 +26,51 @@ class UpdateTargetCollaborationParams(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the target collaboration (a plan offered to chosen creators).
+    """
 
 
 class UpdateTargetCollaborationRequestProduct(RequestModel):
     id: str
+    """
+    TikTok Shop product id.
+    """
     commission_rate: int
+    """
+    Commission for creators, in hundredths of a percent (1000 = 10%).
+    """
     target_ad_commission_rate: int | None = None
+    """
+    Commission on ads sales for the invited creators, in hundredths of a percent.
+    """
 
 
 class UpdateTargetCollaborationRequest(RequestModel):
     name: str
+    """
+    Name of the collaboration, shown to creators.
+    """
     end_time: str
+    """
+    When the collaboration ends (Unix seconds as a string).
+    """
     products: list[UpdateTargetCollaborationRequestProduct]
+    """
+    Products in the collaboration, each with its commission rate (hundredths of a percent).
+    """
     creator_user_open_ids: list[str]
+    """
+    Open ids of creators (app-scoped ids of their accounts).
+    """
     seller_contact_info: CreateTargetCollaborationRequestSellerContactInfo
+    """
+    How creators can reach you (e-mail, phone and so on).
+    """
     free_sample_rule: FreeSampleRuleInput
+    """
+    Whether free samples are offered and how many.
+    """
 
 
 class UpdateTargetCollaborationResponseUpdateFailed(ResponseModel):

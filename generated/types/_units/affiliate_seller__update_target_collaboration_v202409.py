@@ -26,11 +26,20 @@ class UpdateTargetCollaborationV202409Params(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the target collaboration (a plan offered to chosen creators).
+    """
 
 
 class UpdateTargetCollaborationV202409RequestProduct(RequestModel):
     commission_rate: int | None = None
+    """
+    Commission for creators, in hundredths of a percent (1000 = 10%).
+    """
     id: str | None = None
+    """
+    TikTok Shop product id.
+    """
 
 
 class UpdateTargetCollaborationV202409ResponseUpdateFailed(ResponseModel):
@@ -46,11 +55,29 @@ class UpdateTargetCollaborationV202409ResponseUpdateFailed(ResponseModel):
 
 class UpdateTargetCollaborationV202409Request(RequestModel):
     creator_user_ids: list[str] | None = None
+    """
+    Ids of creators' TikTok accounts.
+    """
     end_time: str | None = None
+    """
+    When the collaboration ends (Unix seconds as a string).
+    """
     free_sample_rule: CreateTargetCollaborationV202405RequestFreeSampleRule | None = None
+    """
+    Whether free samples are offered and how many.
+    """
     name: str | None = None
+    """
+    Name of the collaboration, shown to creators.
+    """
     products: list[UpdateTargetCollaborationV202409RequestProduct] | None = None
+    """
+    Products in the collaboration, each with its commission rate (hundredths of a percent).
+    """
     seller_contact_info: SellerContactInfoInput | None = None
+    """
+    How creators can reach you (e-mail, phone and so on).
+    """
 
 
 class UpdateTargetCollaborationV202409Response(ResponseModel):

@@ -13,6 +13,9 @@ class UploadMessageImageForm(RequestModel):
     """
 
     data: Any
+    """
+    The file's bytes, a path or a binary file object.
+    """
 
 
 class UploadMessageImageResponse(ResponseModel):

@@ -13,6 +13,9 @@ class UploadMessageImageV2Form(RequestModel):
     """
 
     data: Any
+    """
+    The file's bytes, a path or a binary file object.
+    """
 
 
 class UploadMessageImageV2Response(ResponseModel):

@@ -13,9 +13,21 @@ class GetBestsellingCreatorsParams(RequestModel):
     """
 
     date: str
+    """
+    Day to report on, YYYY-MM-DD in the shop's time zone.
+    """
     time_slot: Literal["1D", "7D", "30D"]
+    """
+    Period of the ranking; 1D, 7D or 30D days back from the given date.
+    """
     author_type: Literal["AFFILIATE", "ALL", "CHANNEL", "OFFICIAL"]
+    """
+    Whose content to count; ALL, OFFICIAL, AFFILIATE or CHANNEL accounts.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetBestsellingCreatorsResponseCreator(ResponseModel):

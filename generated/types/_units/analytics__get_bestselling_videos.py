@@ -13,8 +13,17 @@ class GetBestsellingVideosParams(RequestModel):
     """
 
     date: str
+    """
+    Day to report on, YYYY-MM-DD in the shop's time zone.
+    """
     time_slot: Literal["1D", "7D", "30D"]
+    """
+    Period of the ranking; 1D, 7D or 30D days back from the given date.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetBestsellingVideosResponseVideoProductInfo(ResponseModel):

@@ -19,6 +19,9 @@ class GetInteractiveTrendPerformancesParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
 
 
 class GetInteractiveTrendPerformancesResponse(ResponseModel):

@@ -17,6 +17,9 @@ class GetLiveCoreStatsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
 
 
 class GetLiveCoreStatsResponse(ResponseModel):

@@ -19,6 +19,9 @@ class GetLiveRoomGmvAndOrderTrendsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
 
 
 class GetLiveRoomGmvAndOrderTrendsResponse(ResponseModel):

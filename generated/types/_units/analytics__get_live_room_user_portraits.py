@@ -25,6 +25,9 @@ class GetLiveRoomUserPortraitsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
 
 
 class GetLiveRoomUserPortraitsResponse(ResponseModel):

@@ -19,8 +19,17 @@ class GetShopLiveMinutePerformanceParams(RequestModel):
     """
 
     live_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE session.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopLiveMinutePerformanceResponsePerformanceIntervalConversionGpm(ResponseModel):

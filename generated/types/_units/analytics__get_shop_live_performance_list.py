@@ -23,9 +23,21 @@ class GetShopLivePerformanceListParams(RequestModel):
     """
 
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     account_type: Literal["AFFILIATE_ACCOUNTS", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
     sort_field: (
         Literal[
             "attributed_customers",
@@ -37,9 +49,21 @@ class GetShopLivePerformanceListParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class GetShopLivePerformanceListResponseLiveStreamSessionCreator(ResponseModel):

@@ -17,8 +17,17 @@ class GetShopLivePerformanceListV202509Params(RequestModel):
     """
 
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
     sort_field: (
         Literal[
             "gmv",
@@ -31,10 +40,25 @@ class GetShopLivePerformanceListV202509Params(RequestModel):
         ]
         | None
     ) = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     account_type: str | None = None
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
 
 
 class GetShopLivePerformanceListV202509ResponseLiveStreamSessionSalesPerformance(ResponseModel):

@@ -13,11 +13,29 @@ class GetShopLivePerformanceOverviewV202508Params(RequestModel):
     """
 
     account_type: str | None = None
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     granularity: str | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     with_comparison: bool | None = None
+    """
+    True to also get the figures of the previous period of equal length.
+    """
 
 
 class GetShopLivePerformanceOverviewV202508Response(ResponseModel):

@@ -18,7 +18,13 @@ class GetShopLiveProductsPerformanceListParams(RequestModel):
     """
 
     live_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE session.
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     sort_field: (
         Literal[
             "direct_gmv",
@@ -32,7 +38,13 @@ class GetShopLiveProductsPerformanceListParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopLiveProductsPerformanceListResponseProductSalesDirectGmv(ResponseModel):

@@ -27,9 +27,21 @@ class GetShopPerformanceParams(RequestModel):
     """
 
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     granularity: Literal["ALL", "1D"] | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopPerformanceResponsePerformanceIntervalBreakdownsAffiliateProductCardAttributedGmv(ResponseModel):

@@ -17,7 +17,13 @@ class GetShopPerformancePerHourParams(RequestModel):
     """
 
     date: Annotated[str, Field(min_length=1)]
+    """
+    Day to report on, YYYY-MM-DD in the shop's time zone.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopPerformancePerHourResponsePerformanceInterval(ResponseModel):

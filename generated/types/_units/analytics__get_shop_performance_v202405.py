@@ -16,10 +16,25 @@ class GetShopPerformanceV202405Params(RequestModel):
     """
 
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     granularity: str | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     with_comparison: bool | None = None
+    """
+    True to also get the figures of the previous period of equal length.
+    """
 
 
 class GetShopPerformanceV202405ResponsePerformanceIntervalAvgProductPageVisitorBreakdown(ResponseModel):

@@ -16,9 +16,21 @@ class GetShopPerformanceV202509Params(RequestModel):
     """
 
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     granularity: str | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmvOverall(ResponseModel):

@@ -17,10 +17,25 @@ class GetShopProductPerformanceDetailParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     granularity: Literal["ALL", "1D"] | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopProductPerformanceDetailResponsePerformanceIntervalCancelAndRefunds(ResponseModel):

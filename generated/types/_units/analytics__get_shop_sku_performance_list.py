@@ -18,15 +18,45 @@ class GetShopSkuPerformanceListParams(RequestModel):
     """
 
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
     sort_order: Literal["DESC", "ASC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     category_filter: list[str] | None = None
+    """
+    Only products of these category ids.
+    """
     product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None
+    """
+    Only products that are LIVE, INACTIVE, or ALL.
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopSkuPerformanceListPage(

@@ -21,13 +21,31 @@ class GetShopVideoPerformanceOverviewV202609Params(RequestModel):
     """
 
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     today: bool | None = None
+    """
+    True for today's figures so far instead of the date range.
+    """
     granularity: Literal["ALL", "1D"] | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
     account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"] | None = (
         None
     )
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
 
 
 class GetShopVideoPerformanceOverviewResponsePerformanceInterval(ResponseModel):

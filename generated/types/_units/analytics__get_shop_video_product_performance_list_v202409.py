@@ -20,13 +20,37 @@ class GetShopVideoProductPerformanceListV202409Params(RequestModel):
     """
 
     video_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the video.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     sort_field: str | None = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
 
 
 class GetShopVideoProductPerformanceListV202409Page(

@@ -17,8 +17,17 @@ class GetSpsMetricDiagnosisParams(RequestModel):
     """
 
     metric_code: Annotated[str, Field(min_length=1)]
+    """
+    Code of the shop performance metric.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     trend_duration_days: int | None = None
+    """
+    Number of days of trend data to return.
+    """
 
 
 class GetSpsMetricDiagnosisResponseAnalyse(ResponseModel):

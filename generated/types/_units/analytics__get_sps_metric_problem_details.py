@@ -15,9 +15,21 @@ class GetSpsMetricProblemDetailsParams(RequestModel):
     """
 
     metric_code: Annotated[str, Field(min_length=1)]
+    """
+    Code of the shop performance metric.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
 
 
 class GetSpsMetricProblemDetailsResponseAhtProblemOrderItem(ResponseModel):

@@ -15,7 +15,13 @@ class GetSpsMetricTopItemsParams(RequestModel):
     """
 
     metric_code: Annotated[str, Field(min_length=1)]
+    """
+    Code of the shop performance metric.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetSpsMetricTopItemsResponseAhtAftersalesTypeItem(ResponseModel):

@@ -13,6 +13,9 @@ class GetSpsMetricsParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetSpsMetricsResponseMetric(ResponseModel):

@@ -11,6 +11,9 @@ class GetSpsOverviewParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetSpsOverviewResponseBenefit(ResponseModel):

@@ -18,8 +18,17 @@ class GetVideoPerformancesParams(RequestModel):
         arbitrary_types_allowed=True,
     )
     video_ids: str
+    """
+    Ids of videos.
+    """
     start_time_ge: Timestamp
+    """
+    Only items that started at or after this time (Unix seconds).
+    """
     end_time_le: Timestamp
+    """
+    Only items that ended at or before this time (Unix seconds).
+    """
 
 
 class GetVideoPerformancesResponseVideoPerformanceTimeRange(ResponseModel):

@@ -11,3 +11,6 @@ class GetWidgetTokenParams(RequestModel):
     """
 
     shop_id: int | None = None
+    """
+    Numeric id of the shop on TikTok Shop.
+    """

@@ -11,3 +11,6 @@ class GetWidgetTokenV202312Params(RequestModel):
     """
 
     shop_id: int | None = None
+    """
+    Numeric id of the shop on TikTok Shop.
+    """

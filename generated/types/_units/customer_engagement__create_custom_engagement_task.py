@@ -13,11 +13,20 @@ class CreateCustomEngagementTaskParams(RequestModel):
     """
 
     idempotency_key: str
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class CreateCustomEngagementTaskRequestCustomMessage(RequestModel):
     title: str | None = None
+    """
+    Title.
+    """
     body: str | None = None
+    """
+    Text of the message.
+    """
 
 
 class CreateCustomEngagementTaskResponse(ResponseModel):
@@ -29,8 +38,26 @@ class CreateCustomEngagementTaskRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     task_name: str
+    """
+    Your name for the task.
+    """
     end_time: Timestamp
+    """
+    End of the period (Unix seconds).
+    """
     channel: str
+    """
+    Channel the content goes out on.
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     coupon_ids: list[str] | None = None
+    """
+    Ids of coupons.
+    """
     custom_message: CreateCustomEngagementTaskRequestCustomMessage | None = None
+    """
+    The message to send, written by you.
+    """

@@ -13,6 +13,9 @@ class CreateEngagementTaskParams(RequestModel):
     """
 
     idempotency_key: str
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class CreateEngagementTaskRequest(RequestModel):
@@ -20,11 +23,29 @@ class CreateEngagementTaskRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     template_id: str
+    """
+    Id of the message template.
+    """
     task_name: str
+    """
+    Your name for the task.
+    """
     end_time: Timestamp
+    """
+    End of the period (Unix seconds).
+    """
     channel: str
+    """
+    Channel the content goes out on.
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     coupon_ids: list[str] | None = None
+    """
+    Ids of coupons.
+    """
 
 
 class CreateEngagementTaskResponse(ResponseModel):

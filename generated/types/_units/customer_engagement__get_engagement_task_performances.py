@@ -7,6 +7,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class GetEngagementTaskPerformancesRequest(RequestModel):
     task_ids: list[str]
+    """
+    Ids of tasks.
+    """
 
 
 class GetEngagementTaskPerformancesResponseTaskPerformance(ResponseModel):

@@ -13,6 +13,9 @@ class GetMessageTemplatesParams(RequestModel):
     """
 
     locale: str
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetMessageTemplatesResponseMessageTemplateCouponCardRules(ResponseModel):

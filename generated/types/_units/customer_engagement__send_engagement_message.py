@@ -7,7 +7,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class SendEngagementMessageRequest(RequestModel):
     buyer_emails: list[str]
+    """
+    Buyers' e-mail addresses.
+    """
     task_id: str | None = None
+    """
+    Id of the task, returned when it was created.
+    """
 
 
 class SendEngagementMessageResponseErrorDetail(ResponseModel):

@@ -7,6 +7,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class CreateConversationRequest(RequestModel):
     buyer_user_id: str
+    """
+    Id of the buyer's account.
+    """
 
 
 class CreateConversationResponse(ResponseModel):

@@ -15,7 +15,13 @@ class EndSessionParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
     session_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the customer service session.
+    """
 
 
 class EndSessionRequest(RequestModel):

@@ -11,6 +11,9 @@ class GetAgentSettingsParams(RequestModel):
     """
 
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class GetAgentSettingsResponse(ResponseModel):

@@ -15,6 +15,9 @@ class GetConversationParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
 
 
 class GetConversationResponseConversationParticipant(ResponseModel):

@@ -19,8 +19,17 @@ class GetConversationMessagesParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     locale: (
         Literal[
             "de-DE",
@@ -40,9 +49,21 @@ class GetConversationMessagesParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     sort_field: str | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     need_data: bool | None = None
+    """
+    True to return the message's data too.
+    """
 
 
 class GetConversationMessagesResponseMessage(ResponseModel):

@@ -17,7 +17,13 @@ class GetConversationsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     locale: (
         Literal[
             "de-DE",
@@ -37,6 +43,9 @@ class GetConversationsParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetConversationsResponseConversationParticipant(ResponseModel):

@@ -11,7 +11,13 @@ class GetCustomerServicePerformanceParams(RequestModel):
     """
 
     support_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD (included).
+    """
     support_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD (excluded).
+    """
 
 
 class GetCustomerServicePerformanceResponsePerformance(ResponseModel):

@@ -15,3 +15,6 @@ class MarkBuyerMessagesAsReadParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """

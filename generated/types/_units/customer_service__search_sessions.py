@@ -15,8 +15,17 @@ class SearchSessionsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class SearchSessionsRequest(RequestModel):
@@ -24,8 +33,17 @@ class SearchSessionsRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     begin_time_ge: Timestamp
+    """
+    Only items that began at or after this time (Unix seconds).
+    """
     begin_time_lt: Timestamp
+    """
+    Only items that began before this time (Unix seconds).
+    """
     buyer_nickname: str | None = None
+    """
+    Buyer's nickname as shown in chat.
+    """
 
 
 class SearchSessionsResponseSession(ResponseModel):

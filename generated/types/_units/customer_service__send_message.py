@@ -15,6 +15,9 @@ class SendMessageParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
 
 
 class SendMessageRequest(RequestModel):
@@ -28,8 +31,17 @@ class SendMessageRequest(RequestModel):
         "TEXT",
         "VIDEO",
     ]
+    """
+    Kind of message; TEXT, IMAGE, VIDEO, or a card: PRODUCT_CARD, ORDER_CARD, COUPON_CARD, LOGISTICS_CARD, RETURN_REFUND_CARD.
+    """
     content: str
+    """
+    The message as a JSON string; for TEXT {"content": ...}, for an image its url, width and height, for a card its id.
+    """
     sender_role: str | None = None
+    """
+    Role the message is sent as (such as the shop's customer service agent).
+    """
 
 
 class SendMessageResponse(ResponseModel):

@@ -15,11 +15,20 @@ class SendMessageV202309Params(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
 
 
 class SendMessageV202309Request(RequestModel):
     type: str
+    """
+    Kind of message; TEXT, IMAGE, VIDEO, or a card: PRODUCT_CARD, ORDER_CARD, COUPON_CARD, LOGISTICS_CARD, RETURN_REFUND_CARD.
+    """
     content: str
+    """
+    The message as a JSON string; for TEXT {"content": ...}, for an image its url, width and height, for a card its id.
+    """
 
 
 class SendMessageV202309Response(ResponseModel):

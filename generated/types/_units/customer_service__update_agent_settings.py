@@ -7,3 +7,6 @@ from tiktokshop._models import RequestModel
 
 class UpdateAgentSettingsRequest(RequestModel):
     can_accept_chat: bool
+    """
+    True if the agent may take new chats.
+    """

@@ -13,6 +13,9 @@ class UploadImageForBuyerMessagesForm(RequestModel):
     """
 
     data: Any
+    """
+    The image's bytes, a path or a binary file object (JPG, PNG, up to 10 MB).
+    """
 
 
 class UploadImageForBuyerMessagesResponse(ResponseModel):

@@ -13,24 +13,63 @@ class OrderStatusDataExchangeParams(RequestModel):
     """
 
     shop_id: int | None = None
+    """
+    Numeric id of the shop on TikTok Shop.
+    """
 
 
 class OrderStatusDataExchangeRequestOrderPackage(RequestModel):
     logistics_provider_name: str | None = None
+    """
+    Name of the carrier.
+    """
     package_id: str | None = None
+    """
+    Id of the package.
+    """
     tracking_number: str | None = None
+    """
+    Carrier tracking number.
+    """
 
 
 class OrderStatusDataExchangeRequestOrder(RequestModel):
     channel_financial_status: str | None = None
+    """
+    Payment status on the sales channel.
+    """
     channel_fulfillment_status: str | None = None
+    """
+    Fulfilment status on the sales channel.
+    """
     channel_order_id: str | None = None
+    """
+    Order id on the sales channel.
+    """
     channel_order_status: str | None = None
+    """
+    Order status on the sales channel.
+    """
     channel_order_update_time: str | None = None
+    """
+    When the order last changed on the sales channel (Unix seconds).
+    """
     channel_type: str | None = None
+    """
+    Sales channel the order came from.
+    """
     not_exist_reason: str | None = None
+    """
+    Why the order does not exist on your side.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     packages: list[OrderStatusDataExchangeRequestOrderPackage] | None = None
+    """
+    Packages of the order.
+    """
 
 
 class OrderStatusDataExchangeResponse(ResponseModel):
@@ -39,3 +78,6 @@ class OrderStatusDataExchangeResponse(ResponseModel):
 
 class OrderStatusDataExchangeRequest(RequestModel):
     orders: list[OrderStatusDataExchangeRequestOrder] | None = None
+    """
+    Orders of your own system to compare with TikTok's, each with its ids, status and times.
+    """

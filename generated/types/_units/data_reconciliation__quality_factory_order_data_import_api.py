@@ -11,15 +11,45 @@ from .data_reconciliation__quality_factory_order_data_import_api_v202310__shared
 
 class QualityFactoryOrderDataImportApiRequestOrder(RequestModel):
     channel_financial_status: str | None = None
+    """
+    Payment status on the sales channel.
+    """
     channel_fulfillment_status: str | None = None
+    """
+    Fulfilment status on the sales channel.
+    """
     channel_order_id: str | None = None
+    """
+    Order id on the sales channel.
+    """
     channel_order_status: str | None = None
+    """
+    Order status on the sales channel.
+    """
     channel_order_update_time: str | None = None
+    """
+    When the order last changed on the sales channel (Unix seconds).
+    """
     channel_type: str | None = None
+    """
+    Sales channel the order came from.
+    """
     issue_reason: str | None = None
+    """
+    What is wrong with the order.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     packages: list[QualityFactoryOrderDataImportApiRequestOrderPackage] | None = None
+    """
+    Packages of the order.
+    """
 
 
 class QualityFactoryOrderDataImportApiRequest(RequestModel):
     orders: list[QualityFactoryOrderDataImportApiRequestOrder] | None = None
+    """
+    Orders of your own system to compare with TikTok's, each with its ids, status and times.
+    """

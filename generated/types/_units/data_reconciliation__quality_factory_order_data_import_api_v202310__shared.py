@@ -9,8 +9,17 @@ from .data_reconciliation__order_status_data_exchange__shared import Error
 
 class QualityFactoryOrderDataImportApiRequestOrderPackage(RequestModel):
     package_id: str | None = None
+    """
+    Id of the package.
+    """
     shipping_provider_name: str | None = None
+    """
+    Name of the carrier.
+    """
     tracking_number: str | None = None
+    """
+    Carrier tracking number.
+    """
 
 
 class QualityFactoryOrderDataImportApiResponse(ResponseModel):

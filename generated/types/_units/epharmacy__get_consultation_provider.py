@@ -15,6 +15,9 @@ class GetConsultationProviderParams(RequestModel):
     """
 
     consultation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the e-pharmacy consultation.
+    """
 
 
 class GetConsultationProviderResponseConsultationProvider(ResponseModel):

@@ -9,8 +9,17 @@ from tiktokshop._models import RequestModel, ResponseModel, Timestamp
 
 class UpdatePharmaciesRequestPharmacyOperationHour(RequestModel):
     close_time: str | None = None
+    """
+    Closing time, HH:MM.
+    """
     days: list[str] | None = None
+    """
+    Days of the week these hours apply to.
+    """
     open_time: str | None = None
+    """
+    Opening time, HH:MM.
+    """
 
 
 class UpdatePharmaciesRequestPharmacyPharmacist(RequestModel):
@@ -18,8 +27,17 @@ class UpdatePharmaciesRequestPharmacyPharmacist(RequestModel):
         arbitrary_types_allowed=True,
     )
     name: str | None = None
+    """
+    Full name of the pharmacist.
+    """
     practice_license_expire_time: Timestamp | None = None
+    """
+    When the pharmacist's licence expires (Unix seconds).
+    """
     practice_license_number: str | None = None
+    """
+    Pharmacist's licence number.
+    """
 
 
 class UpdatePharmaciesResponseErrorDetail(ResponseModel):
@@ -31,10 +49,25 @@ class UpdatePharmaciesRequestPharmacy(RequestModel):
         arbitrary_types_allowed=True,
     )
     license_expire_time: Timestamp | None = None
+    """
+    When the pharmacy licence expires (Unix seconds).
+    """
     license_number: str | None = None
+    """
+    Pharmacy licence number.
+    """
     operation_hours: list[UpdatePharmaciesRequestPharmacyOperationHour] | None = None
+    """
+    Opening hours of the pharmacy.
+    """
     pharmacist: UpdatePharmaciesRequestPharmacyPharmacist | None = None
+    """
+    The pharmacist in charge.
+    """
     warehouse_id: str | None = None
+    """
+    Id of the warehouse the pharmacy ships from.
+    """
 
 
 class UpdatePharmaciesResponseError(ResponseModel):
@@ -45,6 +78,9 @@ class UpdatePharmaciesResponseError(ResponseModel):
 
 class UpdatePharmaciesRequest(RequestModel):
     pharmacies: list[UpdatePharmaciesRequestPharmacy] | None = None
+    """
+    Pharmacies to update.
+    """
 
 
 class UpdatePharmaciesResponse(ResponseModel):

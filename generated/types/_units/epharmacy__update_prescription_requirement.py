@@ -15,11 +15,20 @@ class UpdatePrescriptionRequirementParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class UpdatePrescriptionRequirementRequestPrescriptionRequirement(RequestModel):
     needs_prescription: bool | None = None
+    """
+    True if buyers need a prescription for the product.
+    """
 
 
 class UpdatePrescriptionRequirementRequest(RequestModel):
     prescription_requirement: UpdatePrescriptionRequirementRequestPrescriptionRequirement | None = None
+    """
+    Whether the product needs a prescription, and which.
+    """

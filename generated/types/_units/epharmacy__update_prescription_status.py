@@ -15,8 +15,17 @@ class UpdatePrescriptionStatusParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class UpdatePrescriptionStatusRequest(RequestModel):
     prescription_status: Literal["APPROVED", "REJECTED", "PENDING_RESUBMISSION"] | None = None
+    """
+    New state of the prescription; APPROVED, REJECTED or PENDING_RESUBMISSION.
+    """
     rejection_reason: str | None = None
+    """
+    Why the prescription is refused.
+    """

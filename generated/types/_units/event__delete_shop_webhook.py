@@ -27,3 +27,6 @@ class DeleteShopWebhookRequest(RequestModel):
         "PRODUCT_AUDIT_STATUS_CHANGE",
         "REVERSE_STATUS_UPDATE",
     ]
+    """
+    Kind of webhook event (one of the listed names, such as ORDER_STATUS_CHANGE).
+    """

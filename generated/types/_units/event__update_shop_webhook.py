@@ -9,6 +9,9 @@ from tiktokshop._models import RequestModel
 
 class UpdateShopWebhookRequest(RequestModel):
     address: str
+    """
+    HTTPS address where TikTok sends the events.
+    """
     event_type: Literal[
         "ORDER_STATUS_CHANGE",
         "RECIPIENT_ADDRESS_UPDATE",
@@ -28,3 +31,6 @@ class UpdateShopWebhookRequest(RequestModel):
         "PRODUCT_AUDIT_STATUS_CHANGE",
         "REVERSE_STATUS_UPDATE",
     ]
+    """
+    Kind of webhook event (one of the listed names, such as ORDER_STATUS_CHANGE).
+    """

@@ -7,6 +7,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class CancelFbtmcfOrderRequestConsignOrder(RequestModel):
     id: str | None = None
+    """
+    Id of the order to cancel.
+    """
 
 
 class CancelFbtmcfOrderResponseMcfOrderConsignOrder(ResponseModel):
@@ -16,7 +19,13 @@ class CancelFbtmcfOrderResponseMcfOrderConsignOrder(ResponseModel):
 
 class CancelFbtmcfOrderRequest(RequestModel):
     mcf_order_id: str
+    """
+    Id of the multi-channel fulfillment order.
+    """
     consign_orders: list[CancelFbtmcfOrderRequestConsignOrder] | None = None
+    """
+    Orders to cancel.
+    """
 
 
 class CancelFbtmcfOrderResponseMcfOrder(ResponseModel):

@@ -7,4 +7,10 @@ from tiktokshop._models import RequestModel
 
 class CancelInboundOrderRequest(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     cancel_reason: str
+    """
+    Why the order is cancelled; a reason key from the list of valid reasons.
+    """

@@ -15,6 +15,18 @@ class ConfirmInboundMethodResponse(ResponseModel):
 
 class ConfirmInboundMethodRequest(RequestModel):
     plan_id: str
+    """
+    Id of the inbound plan.
+    """
     placement_option_id: str
+    """
+    Id of the chosen warehouse placement option.
+    """
     inbound_method: Literal["D2FC", "ONE_HUB"]
+    """
+    How goods reach the warehouses; D2FC straight to each warehouse, ONE_HUB through one hub.
+    """
     estimate_arrival_time: EstimateArrivalTimeInput
+    """
+    When the shipment is expected at the warehouse.
+    """

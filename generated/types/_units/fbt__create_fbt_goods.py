@@ -18,11 +18,29 @@ from .fbt__create_fbt_goods__shared import (
 
 class CreateFbtGoodsRequestCreateGoodsDtoListDimensionAndWeightBaseInfo(RequestModel):
     weight_value: str
+    """
+    Weight as a decimal string in the given unit.
+    """
     length_value: str
+    """
+    Length as a decimal string in the given unit.
+    """
     width_value: str
+    """
+    Width as a decimal string in the given unit.
+    """
     height_value: str
+    """
+    Height as a decimal string in the given unit.
+    """
     weight_unit: str
+    """
+    Weight unit (one of the listed values).
+    """
     dimension_unit: str
+    """
+    Length unit (one of the listed values).
+    """
 
 
 class CreateFbtGoodsResponseCreateResultInfoCreateResultList(ResponseModel):
@@ -38,9 +56,21 @@ class CreateFbtGoodsResponseCreateResultInfo(ResponseModel):
 
 class CreateFbtGoodsRequestCreateGoodsDtoList(RequestModel):
     tts_sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     create_goods_type: str
+    """
+    How the goods are created.
+    """
     goods_name: str
+    """
+    Name of the goods.
+    """
     goods_image_url: str
+    """
+    Address of the goods image.
+    """
     return_handling_method: Literal[
         "COLLECT_RETURN_UNITS",
         "DISPOSAL_WITHOUT_INSPECTION",
@@ -49,18 +79,57 @@ class CreateFbtGoodsRequestCreateGoodsDtoList(RequestModel):
         "RESTOCK_SELLABLE_RETURN_UNSELLABLE",
         "RETURN_WITHOUT_INSPECTION",
     ]
+    """
+    What to do with returned units (one of the listed values).
+    """
     dimension_and_weight_base_info: CreateFbtGoodsRequestCreateGoodsDtoListDimensionAndWeightBaseInfo
+    """
+    Size and weight of one unit.
+    """
     is_hazmat: bool
+    """
+    True if the goods are dangerous goods.
+    """
     is_lot_code: bool
+    """
+    True if the goods carry lot codes.
+    """
     is_expiration_management: bool
+    """
+    True if the goods have an expiry date to track.
+    """
     reference_code: str | None = None
+    """
+    Your own reference code of the goods.
+    """
     barcode_infos: list[BarcodeInfoInput] | None = None
+    """
+    Barcodes of the goods.
+    """
     hazmat_info: HazmatInfoInput | None = None
+    """
+    Dangerous goods details.
+    """
     shelf_life_attribute_info: ShelfLifeAttributeInfoInput | None = None
+    """
+    Shelf life settings.
+    """
     is_sioc: bool | None = None
+    """
+    True if the goods ship in their own container (SIOC).
+    """
     sioc_attribute: SiocAttributeInput | None = None
+    """
+    Ships-in-own-container details.
+    """
     bulky_item_attribute: BulkyItemAttributeInput | None = None
+    """
+    Bulky item settings.
+    """
     goods_safety_attributes: GoodsSafetyAttributeInput | None = None
+    """
+    Handling risks of the goods.
+    """
 
 
 class CreateFbtGoodsResponse(ResponseModel):
@@ -69,3 +138,6 @@ class CreateFbtGoodsResponse(ResponseModel):
 
 class CreateFbtGoodsRequest(RequestModel):
     create_goods_dto_list: list[CreateFbtGoodsRequestCreateGoodsDtoList]
+    """
+    Goods to create.
+    """

@@ -9,66 +9,171 @@ from tiktokshop._models import RequestModel
 
 class AerosolExtraInfoInput(RequestModel):
     volume: str | None = None
+    """
+    Volume as a decimal string in the given unit.
+    """
     volume_unit: str | None = None
+    """
+    Volume unit.
+    """
 
 
 class BarcodeInfoInput(RequestModel):
     barcode_type: str | None = None
+    """
+    Kind of barcode.
+    """
     barcode_value: str | None = None
+    """
+    The barcode's digits.
+    """
 
 
 class BatteryExtraInfoInput(RequestModel):
     battery_type: str
+    """
+    Kind of battery.
+    """
     battery_packaging_type: Literal["IN_EQUIPMENT", "OTHER", "STANDALONE", "WITH_EQUIPMENT"]
+    """
+    How the battery is packed (one of the listed values).
+    """
     total_battery_weight: str
+    """
+    Total battery weight.
+    """
     total_battery_weight_unit: str
+    """
+    Unit of the battery weight.
+    """
     total_battery_capacity: str
+    """
+    Total battery capacity.
+    """
     total_battery_capacity_unit: str
+    """
+    Unit of the battery capacity.
+    """
     is_need_un_38_3_test: bool
+    """
+    True if a UN 38.3 test report is needed.
+    """
     un_38_3_test_file_url: str | None = None
+    """
+    Address of the UN 38.3 test report.
+    """
     battery_count_per_package: str | None = None
+    """
+    Batteries per package.
+    """
 
 
 class BulkyItemAttributeInput(RequestModel):
     is_bulky_item_accessories: bool | None = None
+    """
+    True if the item is an accessory of a bulky item.
+    """
 
 
 class FlammableLiquidsExtraInfoInput(RequestModel):
     flammable_liquids_type: Literal["ALCOHOLIC", "OTHER", "PAINT", "PERFUMERY"]
+    """
+    Kind of flammable liquid (one of the listed values).
+    """
     flammable_liquids_volume: str
+    """
+    Volume of flammable liquid per unit.
+    """
     volume_unit: str | None = None
+    """
+    Volume unit.
+    """
 
 
 class GoodsSafetyAttributeInput(RequestModel):
     is_fragile: bool | None = None
+    """
+    True if the goods are fragile.
+    """
     is_liquid: bool | None = None
+    """
+    True if the goods are liquid.
+    """
     is_sharp: bool | None = None
+    """
+    True if the goods are sharp.
+    """
 
 
 class HazmatInfoInput(RequestModel):
     hazmat_type: Literal["AEROSOLS", "BATTERY", "FLAMMABLE_LIQUID", "MAGNETIZED"]
+    """
+    Kind of dangerous goods; AEROSOLS, BATTERY, FLAMMABLE_LIQUID or MAGNETIZED.
+    """
     dg_class: Literal["CLASS_2", "CLASS_3", "CLASS_9"]
+    """
+    Dangerous goods class (one of the listed values).
+    """
     dg_uncode: Literal[
         "OTHER", "UN1263", "UN1266", "UN2807", "UN3065", "UN3090", "UN3091", "UN3480", "UN3481"
     ]
+    """
+    UN number of the dangerous goods (one of the listed values).
+    """
     msds_file_url: str
+    """
+    Address of the safety data sheet (MSDS).
+    """
     battery_extra_info: BatteryExtraInfoInput | None = None
+    """
+    Battery details.
+    """
     flammable_liquids_extra_info: FlammableLiquidsExtraInfoInput | None = None
+    """
+    Flammable liquid details.
+    """
     aerosol_extra_info: AerosolExtraInfoInput | None = None
+    """
+    Aerosol details.
+    """
 
 
 class ShelfLifeAttributeInfoInput(RequestModel):
     inbound_cutoff_days: int
+    """
+    Least days of shelf life left for goods to be accepted.
+    """
     expiration_alert_days: int
+    """
+    Days before expiry to warn.
+    """
     sales_cutoff_days: int
+    """
+    Days before expiry when sales stop.
+    """
     shelf_life: int | None = None
+    """
+    Shelf life in days.
+    """
     handling_method_expired_goods: Literal["DISPOSE", "RETURN_TO_SELLER", "STORE_UNITS"] | None = None
+    """
+    What to do with expired goods: DISPOSE, RETURN_TO_SELLER or STORE_UNITS.
+    """
 
 
 class SiocFileInput(RequestModel):
     sioc_certification_url: str | None = None
+    """
+    Address of the certificate.
+    """
     sioc_file_type: str | None = None
+    """
+    Kind of certificate.
+    """
 
 
 class SiocAttributeInput(RequestModel):
     sioc_files: list[SiocFileInput] | None = None
+    """
+    Ships-in-own-container certificates.
+    """

@@ -9,24 +9,63 @@ from .fbt__create_fbtmcf_order_v202601__shared import CreateFbtmcfOrderResponseM
 
 class CreateFbtmcfOrderRequestConsigneeAddress(RequestModel):
     country_code: str
+    """
+    Country calling code or two-letter country code.
+    """
     state_or_region: str
+    """
+    State or region.
+    """
     city: str
+    """
+    City.
+    """
     address_line_1: str
+    """
+    First line of the street address.
+    """
     district_or_county: str | None = None
+    """
+    District or county.
+    """
     address_line_2: str | None = None
+    """
+    Second line of the street address.
+    """
     postal_code: str | None = None
+    """
+    Postal code.
+    """
 
 
 class CreateFbtmcfOrderRequestGood(RequestModel):
     id: str
+    """
+    Id of the FBT goods.
+    """
     quantity: int
+    """
+    Number of units.
+    """
 
 
 class CreateFbtmcfOrderRequestConsignee(RequestModel):
     name: str
+    """
+    Full name of the recipient.
+    """
     phone_number: str
+    """
+    Phone number.
+    """
     email: str
+    """
+    E-mail address.
+    """
     address: CreateFbtmcfOrderRequestConsigneeAddress
+    """
+    Postal address.
+    """
 
 
 class CreateFbtmcfOrderResponse(ResponseModel):
@@ -35,5 +74,14 @@ class CreateFbtmcfOrderResponse(ResponseModel):
 
 class CreateFbtmcfOrderRequest(RequestModel):
     external_order_id: str
+    """
+    Id of the order on your own or an external system.
+    """
     goods: list[CreateFbtmcfOrderRequestGood]
+    """
+    Goods and quantities.
+    """
     consignee: CreateFbtmcfOrderRequestConsignee
+    """
+    Who receives the shipment, and where.
+    """

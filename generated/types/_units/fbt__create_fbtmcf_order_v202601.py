@@ -9,17 +9,44 @@ from .fbt__create_fbtmcf_order_v202601__shared import CreateFbtmcfOrderResponseM
 
 class CreateFbtmcfOrderV202601RequestConsigneeAddress(RequestModel):
     address_line_1: str | None = None
+    """
+    First line of the street address.
+    """
     address_line_2: str | None = None
+    """
+    Second line of the street address.
+    """
     city: str | None = None
+    """
+    City.
+    """
     country_code: str | None = None
+    """
+    Country calling code or two-letter country code.
+    """
     district_or_county: str | None = None
+    """
+    District or county.
+    """
     postal_code: str | None = None
+    """
+    Postal code.
+    """
     state_or_region: str | None = None
+    """
+    State or region.
+    """
 
 
 class CreateFbtmcfOrderV202601RequestGood(RequestModel):
     id: str | None = None
+    """
+    Id of the FBT goods.
+    """
     quantity: int | None = None
+    """
+    Number of units.
+    """
 
 
 class CreateFbtmcfOrderV202601Response(ResponseModel):
@@ -28,12 +55,33 @@ class CreateFbtmcfOrderV202601Response(ResponseModel):
 
 class CreateFbtmcfOrderV202601RequestConsignee(RequestModel):
     address: CreateFbtmcfOrderV202601RequestConsigneeAddress | None = None
+    """
+    Postal address.
+    """
     email: str | None = None
+    """
+    E-mail address.
+    """
     name: str | None = None
+    """
+    Full name of the recipient.
+    """
     phone_number: str | None = None
+    """
+    Phone number.
+    """
 
 
 class CreateFbtmcfOrderV202601Request(RequestModel):
     consignee: CreateFbtmcfOrderV202601RequestConsignee | None = None
+    """
+    Who receives the shipment, and where.
+    """
     external_order_id: str | None = None
+    """
+    Id of the order on your own or an external system.
+    """
     goods: list[CreateFbtmcfOrderV202601RequestGood] | None = None
+    """
+    Goods and quantities.
+    """

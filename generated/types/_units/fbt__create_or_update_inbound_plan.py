@@ -9,7 +9,13 @@ from .fbt__create_or_update_inbound_plan__shared import CartonInput
 
 class CreateOrUpdateInboundPlanRequestGoodsItem(RequestModel):
     goods_id: str
+    """
+    Id of the FBT goods.
+    """
     quantity: int
+    """
+    Number of units.
+    """
 
 
 class CreateOrUpdateInboundPlanResponseInboundPlan(ResponseModel):
@@ -18,9 +24,21 @@ class CreateOrUpdateInboundPlanResponseInboundPlan(ResponseModel):
 
 class CreateOrUpdateInboundPlanRequest(RequestModel):
     plan_id: str | None = None
+    """
+    Id of the inbound plan.
+    """
     idempotent_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
     goods_items: list[CreateOrUpdateInboundPlanRequestGoodsItem] | None = None
+    """
+    Goods and quantities in the plan.
+    """
     cartons: list[CartonInput] | None = None
+    """
+    Cartons of the shipment, with their size, weight and contents.
+    """
 
 
 class CreateOrUpdateInboundPlanResponse(ResponseModel):

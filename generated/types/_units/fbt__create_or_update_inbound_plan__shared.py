@@ -9,23 +9,68 @@ from tiktokshop._models import RequestModel
 
 class BoxMeasurementInput(RequestModel):
     weight: str
+    """
+    Weight; value and unit.
+    """
     weight_unit: Literal["GRAM", "KILOGRAM", "MILLIGRAM", "OUNCE", "POUNDS"]
+    """
+    Weight unit (one of the listed values).
+    """
     width: str
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
     height: str
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     length: str
+    """
+    Length in the given unit.
+    """
     length_unit: Literal["CENTIMETER", "FOOT", "INCH", "METER", "MICRON", "MILLIMETER"]
+    """
+    Length unit (one of the listed values).
+    """
 
 
 class ItemInput(RequestModel):
     goods_id: str
+    """
+    Id of the FBT goods.
+    """
     quantity: int
+    """
+    Number of units.
+    """
     lot_code: str | None = None
+    """
+    Lot code of the goods.
+    """
     expiration_timestamp: str | None = None
+    """
+    When the goods expire (Unix seconds, as a string).
+    """
 
 
 class CartonInput(RequestModel):
     carton_type: Literal["MULTI_SKU", "SINGLE_SKU"]
+    """
+    SINGLE_SKU or MULTI_SKU carton.
+    """
     items: list[ItemInput]
+    """
+    Goods in the carton.
+    """
     quantity: int
+    """
+    Number of units.
+    """
     box_measurements: BoxMeasurementInput
+    """
+    Size and weight of the carton.
+    """
     carton_nums: list[str] | None = None
+    """
+    Carton numbers.
+    """

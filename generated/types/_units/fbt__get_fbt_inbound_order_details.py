@@ -14,7 +14,13 @@ class GetFbtInboundOrderDetailsParams(RequestModel):
     """
 
     order_ids: list[str]
+    """
+    TikTok Shop order ids.
+    """
     include_carton_details: bool | None = None
+    """
+    True to return each carton's details too.
+    """
 
 
 class GetFbtInboundOrderDetailsResponseInboundOrderCartonDetailItem(ResponseModel):

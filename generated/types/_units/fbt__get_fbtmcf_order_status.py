@@ -11,6 +11,9 @@ class GetFbtmcfOrderStatusParams(RequestModel):
     """
 
     mcf_order_id: str
+    """
+    Id of the multi-channel fulfillment order.
+    """
 
 
 class GetFbtmcfOrderStatusResponseMcfOrderConsignOrderGood(ResponseModel):

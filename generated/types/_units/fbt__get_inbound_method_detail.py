@@ -13,8 +13,17 @@ from .fbt__get_inbound_method_detail__shared3 import EstimateArrivalTimeInput
 
 class GetInboundMethodDetailRequest(RequestModel):
     plan_id: str
+    """
+    Id of the inbound plan.
+    """
     inbound_method: Literal["D2FC", "ONE_HUB"]
+    """
+    How goods reach the warehouses; D2FC straight to each warehouse, ONE_HUB through one hub.
+    """
     estimate_arrival_time: EstimateArrivalTimeInput
+    """
+    When the shipment is expected at the warehouse.
+    """
 
 
 class GetInboundMethodDetailResponseInfoAllocationShipmentCartonItem(ResponseModel):

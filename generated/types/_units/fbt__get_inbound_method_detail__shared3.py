@@ -7,4 +7,10 @@ from tiktokshop._models import RequestModel
 
 class EstimateArrivalTimeInput(RequestModel):
     start_timestamp: str
+    """
+    Start of the arrival window (Unix seconds, as a string).
+    """
     end_timestamp: str
+    """
+    End of the arrival window (Unix seconds, as a string).
+    """

@@ -15,6 +15,9 @@ class GetInboundOrderParams(RequestModel):
     """
 
     ids: list[str]
+    """
+    Ids of the FBT inbound orders to fetch.
+    """
 
 
 class GetInboundOrderResponseInboundOrderCarrier(ResponseModel):

@@ -9,6 +9,9 @@ from .fbt__get_inbound_method_detail__shared2 import PlacementFeeEstimate
 
 class ListAvailableInboundMethodsRequest(RequestModel):
     plan_id: str
+    """
+    Id of the inbound plan.
+    """
 
 
 class ListAvailableInboundMethodsResponseAvailableInboundMethodListAvailableTimeWindowList(ResponseModel):

@@ -9,9 +9,21 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class PrintInboundOrderLabelsRequest(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     print_items: list[Literal["CARTON_PALLET_LABEL", "FBT_BARCODE", "PACKING_PICKING_LIST"]] | None = None
+    """
+    What to print; FBT_BARCODE, CARTON_PALLET_LABEL or PACKING_PICKING_LIST.
+    """
     carton_label_format: Literal["A4_4UP", "DEFAULT_1UP"] | None = None
+    """
+    Label sheet layout; DEFAULT_1UP one per page or A4_4UP four per A4 page.
+    """
     barcode_format: str | None = None
+    """
+    Format of the barcodes to print.
+    """
 
 
 class PrintInboundOrderLabelsResponse(ResponseModel):

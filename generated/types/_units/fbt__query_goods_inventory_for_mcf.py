@@ -7,6 +7,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class QueryGoodsInventoryForMcfRequestGood(RequestModel):
     goods_id: str
+    """
+    Id of the FBT goods.
+    """
 
 
 class QueryGoodsInventoryForMcfResponseGoodsInventoryList(ResponseModel):
@@ -16,6 +19,9 @@ class QueryGoodsInventoryForMcfResponseGoodsInventoryList(ResponseModel):
 
 class QueryGoodsInventoryForMcfRequest(RequestModel):
     goods: list[QueryGoodsInventoryForMcfRequestGood]
+    """
+    Goods and quantities.
+    """
 
 
 class QueryGoodsInventoryForMcfResponse(ResponseModel):

@@ -13,13 +13,28 @@ class SearchFbtInventoryParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchFbtInventoryRequest(RequestModel):
     goods_ids: list[str] | None = None
+    """
+    Ids of FBT goods (items stored in TikTok's warehouses).
+    """
     fbt_warehouse_ids: list[str] | None = None
+    """
+    Ids of FBT (Fulfilled by TikTok) warehouses.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
 
 
 class SearchFbtInventoryResponseInventoryGoodsSkuOnHandDetail(ResponseModel):

@@ -15,7 +15,13 @@ class SearchFbtInventoryRecordParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchFbtInventoryRecordRequest(RequestModel):
@@ -23,9 +29,21 @@ class SearchFbtInventoryRecordRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     goods_ids: list[str] | None = None
+    """
+    Ids of FBT goods (items stored in TikTok's warehouses).
+    """
     fbt_warehouse_ids: list[str] | None = None
+    """
+    Ids of FBT (Fulfilled by TikTok) warehouses.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_le: Timestamp | None = None
+    """
+    Only items created at or before this time (Unix seconds).
+    """
 
 
 class SearchFbtInventoryRecordResponseInventoryRecordGoods(ResponseModel):

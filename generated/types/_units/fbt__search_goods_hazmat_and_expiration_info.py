@@ -7,6 +7,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class SearchGoodsHazmatAndExpirationInfoRequest(RequestModel):
     tts_sku_ids: list[str]
+    """
+    TikTok Shop SKU ids.
+    """
 
 
 class SearchGoodsHazmatAndExpirationInfoResponseHazmatAndExpirationInfoHazmatAndExpirationDtoListExpBaseInfo(

@@ -15,14 +15,32 @@ class SearchGoodsInfoParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchGoodsInfoRequest(RequestModel):
     goods_ids: list[str] | None = None
+    """
+    Ids of FBT goods (items stored in TikTok's warehouses).
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     reference_codes: list[str] | None = None
+    """
+    Your own reference codes of the goods.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
 
 
 class SearchGoodsInfoResponseGoodBarcode(ResponseModel):

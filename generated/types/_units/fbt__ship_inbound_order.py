@@ -11,7 +11,13 @@ from .fbt__create_or_update_inbound_plan__shared import CartonInput
 
 class ShipInboundOrderRequestShipmentOption(RequestModel):
     shipping_method: Literal["FREIGHT", "SMALL_PARCEL"]
+    """
+    Shipping method.
+    """
     freight_type: Literal["FTL", "LTL"] | None = None
+    """
+    FTL (full truckload) or LTL (less than truckload).
+    """
 
 
 class ShipInboundOrderResponse(ResponseModel):
@@ -20,5 +26,14 @@ class ShipInboundOrderResponse(ResponseModel):
 
 class ShipInboundOrderRequest(RequestModel):
     inbound_order_id: str
+    """
+    Id of the FBT inbound order.
+    """
     shipment_option: ShipInboundOrderRequestShipmentOption
+    """
+    How the inbound shipment travels.
+    """
     cartons: list[CartonInput] | None = None
+    """
+    Cartons of the shipment, with their size, weight and contents.
+    """

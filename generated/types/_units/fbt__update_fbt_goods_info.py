@@ -18,11 +18,29 @@ from .fbt__create_fbt_goods__shared import (
 
 class UpdateFbtGoodsInfoRequestUpdateGoodsDtoDimensionAndWeightBaseInfo(RequestModel):
     weight_value: str
+    """
+    Weight as a decimal string in the given unit.
+    """
     length_value: str
+    """
+    Length as a decimal string in the given unit.
+    """
     width_value: str
+    """
+    Width as a decimal string in the given unit.
+    """
     height_value: str
+    """
+    Height as a decimal string in the given unit.
+    """
     weight_unit: Literal["GRAM", "KILOGRAM", "MILLIGRAM", "OUNCE", "POUND"]
+    """
+    Weight unit (one of the listed values).
+    """
     dimension_unit: Literal["CENTIMETER", "FOOT", "INCH", "METER", "MILLIMETER"]
+    """
+    Length unit (one of the listed values).
+    """
 
 
 class UpdateFbtGoodsInfoResponseUpdateResultInfo(ResponseModel):
@@ -33,26 +51,74 @@ class UpdateFbtGoodsInfoResponseUpdateResultInfo(ResponseModel):
 
 class UpdateFbtGoodsInfoRequestUpdateGoodsDto(RequestModel):
     tts_goods_id: str
+    """
+    Id of the FBT goods.
+    """
     goods_name: str
+    """
+    Name of the goods.
+    """
     goods_image_url: str
+    """
+    Address of the goods image.
+    """
     return_handling_method: Literal[
         "DISPOSAL_WITHOUT_INSPECTION",
         "RESTOCK_SELLABLE_DISPOSE_UNSELLABLE",
         "RESTOCK_SELLABLE_RETURN_UNSELLABLE",
         "RETURN_WITHOUT_INSPECTION",
     ]
+    """
+    What to do with returned units (one of the listed values).
+    """
     dimension_and_weight_base_info: UpdateFbtGoodsInfoRequestUpdateGoodsDtoDimensionAndWeightBaseInfo
+    """
+    Size and weight of one unit.
+    """
     is_hazmat: bool
+    """
+    True if the goods are dangerous goods.
+    """
     is_lot_code: bool
+    """
+    True if the goods carry lot codes.
+    """
     is_expiration_management: bool
+    """
+    True if the goods have an expiry date to track.
+    """
     reference_code: str | None = None
+    """
+    Your own reference code of the goods.
+    """
     barcode_infos: list[BarcodeInfoInput] | None = None
+    """
+    Barcodes of the goods.
+    """
     hazmat_info: HazmatInfoInput | None = None
+    """
+    Dangerous goods details.
+    """
     shelf_life_attribute_info: ShelfLifeAttributeInfoInput | None = None
+    """
+    Shelf life settings.
+    """
     is_sioc: bool | None = None
+    """
+    True if the goods ship in their own container (SIOC).
+    """
     sioc_attribute: SiocAttributeInput | None = None
+    """
+    Ships-in-own-container details.
+    """
     bulky_item_attribute: BulkyItemAttributeInput | None = None
+    """
+    Bulky item settings.
+    """
     goods_safety_attributes: GoodsSafetyAttributeInput | None = None
+    """
+    Handling risks of the goods.
+    """
 
 
 class UpdateFbtGoodsInfoResponse(ResponseModel):
@@ -61,3 +127,6 @@ class UpdateFbtGoodsInfoResponse(ResponseModel):
 
 class UpdateFbtGoodsInfoRequest(RequestModel):
     update_goods_dto: UpdateFbtGoodsInfoRequestUpdateGoodsDto | None = None
+    """
+    Goods details to change.
+    """

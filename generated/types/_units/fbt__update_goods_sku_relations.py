@@ -9,7 +9,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList(RequestModel):
     tts_goods_id: str
+    """
+    Id of the FBT goods.
+    """
     tts_sku_ids: list[str]
+    """
+    TikTok Shop SKU ids.
+    """
 
 
 class UpdateGoodsSkuRelationsResponseOperateGoodsSkuRelationInfoOperateResultList(ResponseModel):
@@ -21,7 +27,13 @@ class UpdateGoodsSkuRelationsResponseOperateGoodsSkuRelationInfoOperateResultLis
 
 class UpdateGoodsSkuRelationsRequest(RequestModel):
     operate_goods_sku_relation_list: list[UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList]
+    """
+    Goods and SKU pairs to link or unlink.
+    """
     operation_type: Literal["BIND", "UN_BIND"]
+    """
+    BIND to link goods to a SKU, UN_BIND to unlink them.
+    """
 
 
 class UpdateGoodsSkuRelationsResponseOperateGoodsSkuRelationInfo(ResponseModel):

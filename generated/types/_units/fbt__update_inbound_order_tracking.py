@@ -7,10 +7,25 @@ from tiktokshop._models import RequestModel
 
 class UpdateInboundOrderTrackingRequestParcelTrackingInfo(RequestModel):
     provider_name: str
+    """
+    Name of the carrier.
+    """
     tracking_number: str
+    """
+    Carrier tracking number.
+    """
     carton_number: str
+    """
+    Carton number.
+    """
 
 
 class UpdateInboundOrderTrackingRequest(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     parcel_tracking_info: list[UpdateInboundOrderTrackingRequestParcelTrackingInfo] | None = None
+    """
+    Carrier and tracking number of each parcel.
+    """

@@ -24,11 +24,29 @@ class GetPaymentsV202309Params(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_lt: Timestamp | None = None
+    """
+    Only records created before this time (Unix seconds).
+    """
     page_size: int | None = None
+    """
+    Results per page, 1 to 100.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     sort_field: str
+    """
+    Field the payments are sorted by; create_time.
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only records created at or after this time (Unix seconds).
+    """
 
 
 class GetPaymentsV202309ResponsePaymentReserveAmount(ResponseModel):

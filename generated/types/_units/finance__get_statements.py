@@ -18,12 +18,33 @@ class GetStatementsParams(RequestModel):
         arbitrary_types_allowed=True,
     )
     statement_time_lt: Timestamp | None = None
+    """
+    Only statements generated before this time (Unix seconds).
+    """
     payment_status: Literal["PAID", "FAILED", "PROCESSING"] | None = None
+    """
+    Only statements whose payout is in this state; PAID, FAILED or PROCESSING.
+    """
     page_size: int | None = None
+    """
+    Results per page, 1 to 100.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     sort_field: str
+    """
+    Field the statements are sorted by; statement_time.
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     statement_time_ge: Timestamp | None = None
+    """
+    Only statements generated at or after this time (Unix seconds).
+    """
 
 
 class GetStatementsResponseStatement(ResponseModel):

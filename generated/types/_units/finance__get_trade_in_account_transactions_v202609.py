@@ -18,10 +18,25 @@ class GetTradeInAccountTransactionsV202609Params(RequestModel):
     """
 
     start_time: str | None = None
+    """
+    Start of the period, Unix seconds as a string (included).
+    """
     end_time: str | None = None
+    """
+    End of the period, Unix seconds as a string (excluded).
+    """
     flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None
+    """
+    Kind of money movement; RECHARGE, WITHDRAW or REVERSE.
+    """
     page_size: int
+    """
+    Results per page, 1 to 100.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class GetTradeInAccountTransactionsResponseFlow(ResponseModel):

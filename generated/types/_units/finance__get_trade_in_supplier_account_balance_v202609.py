@@ -16,6 +16,9 @@ class GetTradeInSupplierAccountBalanceV202609Params(RequestModel):
     """
 
     currency: str
+    """
+    Currency of the amounts, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class GetTradeInSupplierAccountBalanceResponse(ResponseModel):

@@ -18,6 +18,9 @@ class GetTransactionsbyOrderParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class SupplementaryComponent(ResponseModel):

@@ -15,6 +15,9 @@ class GetTransactionsbyOrderV202309Params(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class GetTransactionsbyOrderV202309ResponseStatementTransactionSkuStatementTransaction(ResponseModel):

@@ -18,10 +18,25 @@ class GetTransactionsbyStatementParams(RequestModel):
     """
 
     statement_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the settlement statement.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     sort_field: str
+    """
+    Field the transactions are sorted by; order_create_time.
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_size: int | None = None
+    """
+    Results per page, 1 to 100.
+    """
 
 
 class GetTransactionsbyStatementResponseTotalSettlementBreakdown(ResponseModel):

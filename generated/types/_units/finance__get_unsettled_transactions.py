@@ -20,11 +20,29 @@ class GetUnsettledTransactionsParams(RequestModel):
         arbitrary_types_allowed=True,
     )
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, 1 to 100.
+    """
     sort_field: str
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     search_time_ge: Timestamp | None = None
+    """
+    Start of the search window, included (Unix seconds).
+    """
     search_time_lt: Timestamp | None = None
+    """
+    End of the search window, excluded (Unix seconds).
+    """
 
 
 class GetUnsettledTransactionsResponseTransactionFeeTaxBreakdownFee(ResponseModel):

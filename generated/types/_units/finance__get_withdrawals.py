@@ -18,10 +18,25 @@ class GetWithdrawalsParams(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_lt: Timestamp | None = None
+    """
+    Only records created before this time (Unix seconds).
+    """
     types: list[Literal["WITHDRAW", "SETTLE", "TRANSFER", "REVERSE"]]
+    """
+    Only withdrawals of these kinds; WITHDRAW, SETTLE, TRANSFER or REVERSE.
+    """
     page_size: int | None = None
+    """
+    Results per page, 1 to 100.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only records created at or after this time (Unix seconds).
+    """
 
 
 class GetWithdrawalsResponseWithdrawal(ResponseModel):

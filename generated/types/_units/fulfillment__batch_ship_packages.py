@@ -13,9 +13,21 @@ from .fulfillment__schedule_package_handover__shared import PickupSlotInput
 
 class BatchShipPackagesRequestPackage(RequestModel):
     handover_method: Literal["PICKUP", "DROP_OFF"] | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     id: str
+    """
+    Id of the package.
+    """
     pickup_slot: PickupSlotInput | None = None
+    """
+    Pickup time window (from the handover time slots).
+    """
     self_shipment: SelfShipmentInput | None = None
+    """
+    Carrier and tracking number when you ship with your own carrier.
+    """
 
 
 class BatchShipPackagesResponse(ResponseModel):
@@ -24,3 +36,6 @@ class BatchShipPackagesResponse(ResponseModel):
 
 class BatchShipPackagesRequest(RequestModel):
     packages: list[BatchShipPackagesRequestPackage]
+    """
+    Packages to ship, each with its id, handover method and pickup slot or own-carrier details.
+    """

@@ -7,4 +7,10 @@ from tiktokshop._models import RequestModel
 
 class SelfShipmentInput(RequestModel):
     shipping_provider_id: str
+    """
+    Id of the carrier, from logistics.get_shipping_providers.
+    """
     tracking_number: str
+    """
+    Carrier tracking number.
+    """

@@ -11,6 +11,9 @@ class CheckTikTokShippingAndCollectionByTikTokCoverageParams(RequestModel):
     """
 
     tracking_number: str
+    """
+    Carrier tracking number of the shipment.
+    """
 
 
 class CheckTikTokShippingAndCollectionByTikTokCoverageResponse(ResponseModel):

@@ -10,11 +10,20 @@ from .fulfillment__combine_package__shared2 import Error
 
 class CombinePackageRequestCombinablePackage(RequestModel):
     id: str
+    """
+    Id of a package to merge.
+    """
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
 
 
 class CombinePackageRequest(RequestModel):
     combinable_packages: list[CombinePackageRequestCombinablePackage]
+    """
+    Packages to merge into one shipment, with their ids.
+    """
 
 
 class CombinePackageResponse(ResponseModel):

@@ -11,10 +11,25 @@ from .fulfillment__create_first_mile_bundle__shared import CreateFirstMileBundle
 
 class CreateFirstMileBundleV2Request(RequestModel):
     order_ids: list[str]
+    """
+    TikTok Shop order ids.
+    """
     handover_method: Literal["DROP_OFF", "PICKUP"]
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     shipping_provider_id: str | None = None
+    """
+    Id of the shipping carrier, from logistics.get_shipping_providers.
+    """
     tracking_number: str | None = None
+    """
+    Carrier tracking number of the shipment.
+    """
     phone_tail_number: str | None = None
+    """
+    Last digits of the phone number of the person handing the parcel over.
+    """
 
 
 class CreateFirstMileBundleV2Response(ResponseModel):

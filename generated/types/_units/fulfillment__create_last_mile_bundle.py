@@ -9,14 +9,32 @@ from tiktokshop._models import RequestModel, ResponseModel, Timestamp
 
 class CreateLastMileBundleRequestLastMileBundleDimensions(RequestModel):
     height: int | None = None
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     length: int | None = None
+    """
+    Length in the given unit.
+    """
     unit: str | None = None
+    """
+    Unit of the value (one of the listed values).
+    """
     width: int | None = None
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
 
 
 class CreateLastMileBundleRequestLastMileBundleWeight(RequestModel):
     unit: str | None = None
+    """
+    Weight unit (one of the listed values, such as KILOGRAM or POUND).
+    """
     value: int | None = None
+    """
+    Weight as a decimal string in the given unit.
+    """
 
 
 class CreateLastMileBundleResponse(ResponseModel):
@@ -28,13 +46,37 @@ class CreateLastMileBundleRequestLastMileBundle(RequestModel):
         arbitrary_types_allowed=True,
     )
     dimensions: CreateLastMileBundleRequestLastMileBundleDimensions | None = None
+    """
+    Size of the bundle.
+    """
     external_bundle_id: str | None = None
+    """
+    Your id of the bundle.
+    """
     fulfillment_unit_count: int | None = None
+    """
+    Number of fulfilment units in the bundle.
+    """
     outbound_time: Timestamp | None = None
+    """
+    When the bundle leaves the warehouse (Unix seconds).
+    """
     weight: CreateLastMileBundleRequestLastMileBundleWeight | None = None
+    """
+    Weight; value and unit.
+    """
 
 
 class CreateLastMileBundleRequest(RequestModel):
     fulfillment_unit_ids: list[str] | None = None
+    """
+    Ids of fulfillment units.
+    """
     last_mile_bundle: CreateLastMileBundleRequestLastMileBundle | None = None
+    """
+    The bundle to create; the packages it joins and the carrier that takes it the last mile.
+    """
     logistics_group_id: int | None = None
+    """
+    Id of the logistics group.
+    """

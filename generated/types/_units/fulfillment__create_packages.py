@@ -17,16 +17,40 @@ from .fulfillment__create_packages_v202309__shared2 import (
 
 class CreatePackagesRequestOrderLineItem(RequestModel):
     order_line_id: str | None = None
+    """
+    Id of the order line item.
+    """
 
 
 class CreatePackagesRequest(RequestModel):
     ship_type: str
+    """
+    How the package ships.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     order_line_item: list[CreatePackagesRequestOrderLineItem] | None = None
+    """
+    Order line items to put in the new package.
+    """
     order_list_ids: list[str] | None = None
+    """
+    Ids of the orders the package is made from.
+    """
     dimension: CreatePackagesRequestDimension | None = None
+    """
+    Parcel size; length, width, height and their unit.
+    """
     shipping_service_id: str | None = None
+    """
+    Id of the shipping service, from the shipping services query.
+    """
     weight: CreatePackagesRequestWeight | None = None
+    """
+    Parcel weight; a value and its unit.
+    """
 
 
 class CreatePackagesResponse(ResponseModel):

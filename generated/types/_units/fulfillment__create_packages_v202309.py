@@ -17,10 +17,25 @@ from .fulfillment__create_packages_v202309__shared2 import (
 
 class CreatePackagesV202309Request(RequestModel):
     dimension: CreatePackagesRequestDimension | None = None
+    """
+    Parcel size; length, width, height and their unit.
+    """
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     shipping_service_id: str | None = None
+    """
+    Id of the shipping service, from the shipping services query.
+    """
     weight: CreatePackagesRequestWeight | None = None
+    """
+    Parcel weight; a value and its unit.
+    """
 
 
 class CreatePackagesV202309Response(ResponseModel):

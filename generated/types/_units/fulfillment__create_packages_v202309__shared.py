@@ -9,14 +9,32 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class CreatePackagesRequestDimension(RequestModel):
     length: str
+    """
+    Length in the given unit.
+    """
     width: str
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
     height: str
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     unit: Literal["CM", "INCH"]
+    """
+    Length unit (one of the listed values, such as CENTIMETER or INCH).
+    """
 
 
 class CreatePackagesRequestWeight(RequestModel):
     value: str
+    """
+    Weight as a decimal string in the given unit.
+    """
     unit: Literal["GRAM", "POUND"]
+    """
+    Weight unit (one of the listed values, such as KILOGRAM or POUND).
+    """
 
 
 class CreatePackagesResponseShippingServiceInfo(ResponseModel):

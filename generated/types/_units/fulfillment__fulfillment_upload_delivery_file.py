@@ -13,7 +13,13 @@ class FulfillmentUploadDeliveryFileForm(RequestModel):
     """
 
     data: Any
+    """
+    The file's bytes, a path or a binary file object (a PDF document).
+    """
     name: str
+    """
+    File name with its extension, such as invoice.pdf.
+    """
 
 
 class FulfillmentUploadDeliveryFileParams(RequestModel):
@@ -22,6 +28,9 @@ class FulfillmentUploadDeliveryFileParams(RequestModel):
     """
 
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class FulfillmentUploadDeliveryFileResponse(ResponseModel):

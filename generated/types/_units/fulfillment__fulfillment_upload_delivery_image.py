@@ -13,6 +13,9 @@ class FulfillmentUploadDeliveryImageForm(RequestModel):
     """
 
     data: Any
+    """
+    The image's bytes, a path or a binary file object (such as a proof of delivery photo).
+    """
 
 
 class FulfillmentUploadDeliveryImageParams(RequestModel):
@@ -21,6 +24,9 @@ class FulfillmentUploadDeliveryImageParams(RequestModel):
     """
 
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class FulfillmentUploadDeliveryImageResponse(ResponseModel):

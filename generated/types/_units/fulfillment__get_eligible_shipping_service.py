@@ -13,9 +13,21 @@ from .fulfillment__get_eligible_shipping_service__shared import Dimension, Weigh
 
 class DimensionInput(RequestModel):
     height: str
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     length: str
+    """
+    Length in the given unit.
+    """
     unit: str
+    """
+    Length unit (one of the listed values, such as CENTIMETER or INCH).
+    """
     width: str
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
 
 
 class GetEligibleShippingServiceParams(RequestModel):
@@ -24,6 +36,9 @@ class GetEligibleShippingServiceParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class GetEligibleShippingServiceResponseShippingService(ResponseModel):
@@ -40,13 +55,28 @@ class GetEligibleShippingServiceResponseShippingService(ResponseModel):
 
 class WeightInput(RequestModel):
     unit: str
+    """
+    Weight unit (one of the listed values, such as KILOGRAM or POUND).
+    """
     value: str
+    """
+    Weight as a decimal string in the given unit.
+    """
 
 
 class GetEligibleShippingServiceRequest(RequestModel):
     dimension: DimensionInput | None = None
+    """
+    Parcel size; length, width, height and their unit.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     weight: WeightInput | None = None
+    """
+    Parcel weight; a value and its unit.
+    """
 
 
 class GetEligibleShippingServiceResponse(ResponseModel):

@@ -17,7 +17,13 @@ class GetHandoverTimeslotsParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
 
 
 class GetHandoverTimeslotsResponse(ResponseModel):

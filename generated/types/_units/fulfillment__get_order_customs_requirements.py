@@ -7,6 +7,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class GetOrderCustomsRequirementsRequest(RequestModel):
     order_ids: list[str]
+    """
+    TikTok Shop order ids.
+    """
 
 
 class GetOrderCustomsRequirementsResponseOrderClearanceListItemListRelatedItemDetail(ResponseModel):

@@ -11,6 +11,9 @@ class GetOrderSplitAttributesParams(RequestModel):
     """
 
     order_ids: list[str]
+    """
+    TikTok Shop order ids.
+    """
 
 
 class GetOrderSplitAttributesResponseSplitAttributeMustSplitReason(ResponseModel):

@@ -21,6 +21,9 @@ class GetPackageDetailParams(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """
 
 
 class GetPackageDetailResponseInsurance(ResponseModel):

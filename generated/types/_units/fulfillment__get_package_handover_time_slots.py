@@ -17,6 +17,9 @@ class GetPackageHandoverTimeSlotsParams(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """
 
 
 class GetPackageHandoverTimeSlotsResponse(ResponseModel):

@@ -15,14 +15,23 @@ class GetPackageShippingDocumentParams(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """
     document_type: Literal[
         "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
     ]
     """
-    Which document.
+    Which document: SHIPPING_LABEL, PACKING_SLIP, both in one file, or SHIPPING_LABEL_PICTURE (an image).
     """
     document_size: Literal["A6", "A5"] | None = None
+    """
+    Paper size of the label; A6 (the default) or A5.
+    """
     document_format: Literal["PDF", "ZPL"] | None = None
+    """
+    File format of the document; PDF (the default) or ZPL.
+    """
 
 
 class GetPackageShippingDocumentResponse(ResponseModel):

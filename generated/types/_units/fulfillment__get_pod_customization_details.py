@@ -7,9 +7,21 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class GetPodCustomizationDetailsRequestQueryOrderLine(RequestModel):
     order_line_id: str
+    """
+    Id of the order line item.
+    """
     product_id: str
+    """
+    TikTok Shop product id.
+    """
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     pod_order_data_id: str
+    """
+    Id of the print-on-demand record.
+    """
 
 
 class GetPodCustomizationDetailsResponsePodDetail(ResponseModel):
@@ -19,7 +31,13 @@ class GetPodCustomizationDetailsResponsePodDetail(ResponseModel):
 
 class GetPodCustomizationDetailsRequest(RequestModel):
     main_order_id: str
+    """
+    Id of the main (parent) order.
+    """
     query_order_lines: list[GetPodCustomizationDetailsRequestQueryOrderLine]
+    """
+    Order lines to get the print-on-demand details of, by order and line item id.
+    """
 
 
 class GetPodCustomizationDetailsResponse(ResponseModel):

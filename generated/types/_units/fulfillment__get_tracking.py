@@ -15,7 +15,13 @@ class GetTrackingParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class GetTrackingResponseTracking(ResponseModel):

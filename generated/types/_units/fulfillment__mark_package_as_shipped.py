@@ -17,12 +17,24 @@ class MarkPackageAsShippedParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class MarkPackageAsShippedV202309Request(RequestModel):
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     shipping_provider_id: str
+    """
+    Id of the shipping carrier, from logistics.get_shipping_providers.
+    """
     tracking_number: str
+    """
+    Carrier tracking number of the shipment.
+    """
 
 
 class MarkPackageAsShippedV202309Response(ResponseModel):

@@ -14,7 +14,13 @@ from .fulfillment__mark_package_as_shipped_v202610__shared import ShippingInfoLi
 
 class MarkPackageAsShippedRequestOrderLineList(RequestModel):
     order_line_id: str | None = None
+    """
+    Id of the order line item.
+    """
     sub_item_id: str | None = None
+    """
+    Id of the sub line item.
+    """
 
 
 class MarkPackageAsShippedV202610Params(RequestModel):
@@ -23,11 +29,20 @@ class MarkPackageAsShippedV202610Params(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class MarkPackageAsShippedRequest(RequestModel):
     order_line_list: list[MarkPackageAsShippedRequestOrderLineList] | None = None
+    """
+    Order line items shipped in the package.
+    """
     shipping_info_list: list[ShippingInfoListInput] | None = None
+    """
+    Carrier and tracking number of each package.
+    """
 
 
 class MarkPackageAsShippedResponse(ResponseModel):

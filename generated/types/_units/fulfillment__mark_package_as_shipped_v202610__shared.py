@@ -7,5 +7,14 @@ from tiktokshop._models import RequestModel
 
 class ShippingInfoListInput(RequestModel):
     tracking_number: str | None = None
+    """
+    Carrier tracking number.
+    """
     shipping_provider_id: str | None = None
+    """
+    Id of the carrier, from logistics.get_shipping_providers.
+    """
     note: str | None = None
+    """
+    Free-text note.
+    """

@@ -10,9 +10,21 @@ from .fulfillment__schedule_package_handover__shared import PickupSlotInput
 
 class SchedulePackageHandoverRequest(RequestModel):
     handover_method: str | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     pickup_slot: PickupSlotInput | None = None
+    """
+    Time window chosen for the carrier pickup, from the handover time slots.
+    """
 
 
 class SchedulePackageHandoverResponse(ResponseModel):

@@ -12,4 +12,10 @@ class PickupSlotInput(RequestModel):
         arbitrary_types_allowed=True,
     )
     end_time: Timestamp | None = None
+    """
+    End of the window (Unix seconds).
+    """
     start_time: Timestamp | None = None
+    """
+    Start of the window (Unix seconds).
+    """

@@ -17,9 +17,21 @@ class SearchPackageParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchPackageRequest(RequestModel):
@@ -27,10 +39,25 @@ class SearchPackageRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_ge: Timestamp | None = None
+    """
+    Only packages created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only packages created before this time (Unix seconds).
+    """
     package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None
+    """
+    Only packages in this state; PROCESSING, TO_FULFILL, FULFILLING, COMPLETED or CANCELLED.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only packages updated at or after this time (Unix seconds).
+    """
     update_time_lt: Timestamp | None = None
+    """
+    Only packages updated before this time (Unix seconds).
+    """
 
 
 class SearchPackageResponsePackage(ResponseModel):

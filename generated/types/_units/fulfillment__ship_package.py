@@ -18,9 +18,21 @@ class ShipPackageParams(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """
 
 
 class ShipPackageRequest(RequestModel):
     handover_method: Literal["PICKUP", "DROP_OFF"] | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     pickup_slot: PickupSlotInput | None = None
+    """
+    Time window chosen for the carrier pickup, from the handover time slots.
+    """
     self_shipment: SelfShipmentInput | None = None
+    """
+    Carrier and tracking number when you ship with your own carrier.
+    """

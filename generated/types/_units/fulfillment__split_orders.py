@@ -15,11 +15,20 @@ class SplitOrdersParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class SplitOrdersRequestSplittableGroup(RequestModel):
     id: str
+    """
+    Your id for this group of line items (one new package).
+    """
     order_line_item_ids: list[str]
+    """
+    Ids of the order line items.
+    """
 
 
 class SplitOrdersResponsePackage(ResponseModel):
@@ -29,6 +38,9 @@ class SplitOrdersResponsePackage(ResponseModel):
 
 class SplitOrdersRequest(RequestModel):
     splittable_groups: list[SplitOrdersRequestSplittableGroup]
+    """
+    How to split; groups of line item ids, one package per group.
+    """
 
 
 class SplitOrdersResponse(ResponseModel):

@@ -7,20 +7,47 @@ from tiktokshop._models import RequestModel
 
 class SubmitCustomsClearanceInformationRequestOrderListItemListItemDetail(RequestModel):
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     qty: int
+    """
+    Number of units.
+    """
     price_percent: int
+    """
+    Share of the order's price, in percent.
+    """
 
 
 class SubmitCustomsClearanceInformationRequestOrderListItemList(RequestModel):
     order_line_id: str | None = None
+    """
+    Id of the order line item.
+    """
     sku_id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     item_detail: list[SubmitCustomsClearanceInformationRequestOrderListItemListItemDetail] | None = None
+    """
+    Details of the item.
+    """
 
 
 class SubmitCustomsClearanceInformationRequestOrderList(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     item_list: list[SubmitCustomsClearanceInformationRequestOrderListItemList] | None = None
+    """
+    Items of the order.
+    """
 
 
 class SubmitCustomsClearanceInformationRequest(RequestModel):
     order_list: list[SubmitCustomsClearanceInformationRequestOrderList] | None = None
+    """
+    Orders with the customs clearance details to submit.
+    """

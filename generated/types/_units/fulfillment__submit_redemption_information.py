@@ -7,7 +7,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class SubmitRedemptionInformationRequestOrderInfoListRedeemInfo(RequestModel):
     redeem_type: str
+    """
+    How the voucher was redeemed.
+    """
     redeem_data: str | None = None
+    """
+    Redemption data.
+    """
 
 
 class SubmitRedemptionInformationResponseOrderStatus(ResponseModel):
@@ -17,8 +23,17 @@ class SubmitRedemptionInformationResponseOrderStatus(ResponseModel):
 
 class SubmitRedemptionInformationRequestOrderInfoList(RequestModel):
     order_line_id: str
+    """
+    Id of the order line item.
+    """
     redeem_info: SubmitRedemptionInformationRequestOrderInfoListRedeemInfo
+    """
+    Redemption details.
+    """
     source_unique_id: str | None = None
+    """
+    Your unique id of this record.
+    """
 
 
 class SubmitRedemptionInformationResponse(ResponseModel):
@@ -27,4 +42,10 @@ class SubmitRedemptionInformationResponse(ResponseModel):
 
 class SubmitRedemptionInformationRequest(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     order_info_list: list[SubmitRedemptionInformationRequestOrderInfoList]
+    """
+    Orders with their redemption (voucher use) details.
+    """

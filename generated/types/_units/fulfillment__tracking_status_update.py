@@ -9,9 +9,21 @@ from tiktokshop._models import RequestModel, ResponseModel, Timestamp
 
 class TrackingStatusUpdateRequestTrackLocation(RequestModel):
     country: str | None = None
+    """
+    Country, as a two-letter ISO 3166 code.
+    """
     state: str | None = None
+    """
+    State or province.
+    """
     city: str | None = None
+    """
+    City.
+    """
     zip_code: str | None = None
+    """
+    Postal code.
+    """
 
 
 class TrackingStatusUpdateResponseTrackResult(ResponseModel):
@@ -28,12 +40,33 @@ class TrackingStatusUpdateRequestTrack(RequestModel):
         arbitrary_types_allowed=True,
     )
     action_code: int
+    """
+    Code of the tracking event.
+    """
     occur_time: Timestamp
+    """
+    When the event happened (Unix seconds).
+    """
     description: str
+    """
+    Description of the event.
+    """
     tracking_no: str
+    """
+    Carrier tracking number.
+    """
     failed_reason: str | None = None
+    """
+    Why the delivery step failed.
+    """
     proof_url: str | None = None
+    """
+    Address of the proof (photo or signature).
+    """
     location: TrackingStatusUpdateRequestTrackLocation | None = None
+    """
+    Where the event happened.
+    """
 
 
 class TrackingStatusUpdateResponse(ResponseModel):
@@ -42,7 +75,22 @@ class TrackingStatusUpdateResponse(ResponseModel):
 
 class TrackingStatusUpdateRequest(RequestModel):
     country: str
+    """
+    Country of the shipment, as a two-letter ISO 3166 code.
+    """
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     tracks: list[TrackingStatusUpdateRequestTrack]
+    """
+    Tracking events, each with its time, status and place.
+    """
     provider_id: str
+    """
+    Id of the shipping carrier.
+    """
     external_tracking_url: str | None = None
+    """
+    Web address where the shipment can be tracked on the carrier's site.
+    """

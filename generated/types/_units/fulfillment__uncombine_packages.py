@@ -17,10 +17,16 @@ class UncombinePackagesParams(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """
 
 
 class UncombinePackagesRequest(RequestModel):
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
 
 
 class UncombinePackagesResponse(ResponseModel):

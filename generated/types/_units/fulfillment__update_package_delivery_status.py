@@ -11,6 +11,9 @@ from .fulfillment__combine_package__shared2 import Error
 
 class UpdatePackageDeliveryStatusRequestPackage(RequestModel):
     delivery_type: Literal["DELIVERY_SUCCESS", "DELIVERY_FAILED", "UPDATE_POD"]
+    """
+    What happened: DELIVERY_SUCCESS, DELIVERY_FAILED, or UPDATE_POD (new proof of delivery).
+    """
     fail_delivery_reason: (
         Literal[
             "INVALID_ADDRESS",
@@ -25,9 +28,21 @@ class UpdatePackageDeliveryStatusRequestPackage(RequestModel):
         ]
         | None
     ) = None
+    """
+    Why delivery failed (one of the listed values).
+    """
     file_type: str | None = None
+    """
+    File format; XML.
+    """
     file_url: str | None = None
+    """
+    Address of the proof of delivery file.
+    """
     id: str
+    """
+    Id of the package.
+    """
 
 
 class UpdatePackageDeliveryStatusResponse(ResponseModel):
@@ -36,3 +51,6 @@ class UpdatePackageDeliveryStatusResponse(ResponseModel):
 
 class UpdatePackageDeliveryStatusRequest(RequestModel):
     packages: list[UpdatePackageDeliveryStatusRequestPackage]
+    """
+    Packages delivered by your own carrier, each with its id and delivery details.
+    """

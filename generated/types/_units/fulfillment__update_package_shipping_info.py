@@ -15,8 +15,17 @@ class UpdatePackageShippingInfoParams(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """
 
 
 class UpdatePackageShippingInfoV202309Request(RequestModel):
     shipping_provider_id: str
+    """
+    Id of the shipping carrier, from logistics.get_shipping_providers.
+    """
     tracking_number: str
+    """
+    Carrier tracking number of the shipment.
+    """

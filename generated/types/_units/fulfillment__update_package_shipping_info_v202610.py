@@ -13,6 +13,9 @@ from .fulfillment__mark_package_as_shipped_v202610__shared import ShippingInfoLi
 
 class UpdatePackageShippingInfoRequest(RequestModel):
     shipping_info_list: list[ShippingInfoListInput]
+    """
+    New carrier and tracking number of the package.
+    """
 
 
 class UpdatePackageShippingInfoV202610Params(RequestModel):
@@ -21,3 +24,6 @@ class UpdatePackageShippingInfoV202610Params(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """

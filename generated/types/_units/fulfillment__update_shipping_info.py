@@ -15,8 +15,17 @@ class UpdateShippingInfoParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class UpdateShippingInfoRequest(RequestModel):
     shipping_provider_id: str
+    """
+    Id of the shipping carrier, from logistics.get_shipping_providers.
+    """
     tracking_number: str
+    """
+    Carrier tracking number of the shipment.
+    """

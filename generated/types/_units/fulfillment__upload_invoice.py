@@ -9,9 +9,21 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class UploadInvoiceRequestInvoice(RequestModel):
     file: str
+    """
+    Uploaded file.
+    """
     file_type: Literal["XML"]
+    """
+    File format; XML.
+    """
     order_ids: list[str]
+    """
+    TikTok Shop order ids.
+    """
     package_id: str
+    """
+    Id of the package.
+    """
 
 
 class UploadInvoiceResponseErrorDetail(ResponseModel):
@@ -21,6 +33,9 @@ class UploadInvoiceResponseErrorDetail(ResponseModel):
 
 class UploadInvoiceRequest(RequestModel):
     invoices: list[UploadInvoiceRequestInvoice] | None = None
+    """
+    Invoices to attach, each with its package or order id and uploaded file.
+    """
 
 
 class UploadInvoiceResponseError(ResponseModel):

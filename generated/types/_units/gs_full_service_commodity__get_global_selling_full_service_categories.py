@@ -7,7 +7,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class GetGlobalSellingFullServiceCategoriesRequest(RequestModel):
     page_offset: int | None = None
+    """
+    Zero-based offset of the first result to return.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class GetGlobalSellingFullServiceCategoriesResponseCategory(ResponseModel):

@@ -11,6 +11,9 @@ class GetSizeGroupsParams(RequestModel):
     """
 
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
 
 
 class GetSizeGroupsResponseSizeGradingDataSizeGroupSizeSegement(ResponseModel):

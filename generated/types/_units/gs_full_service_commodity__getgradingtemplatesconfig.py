@@ -13,6 +13,9 @@ class GetgradingtemplatesconfigParams(RequestModel):
     """
 
     supplier_id: str
+    """
+    Id of the supplier in the full-service program.
+    """
 
 
 class GetgradingtemplatesconfigResponse(ResponseModel):

@@ -13,7 +13,13 @@ class GlobalSellingGetSupplierAddressesParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class GlobalSellingGetSupplierAddressesResponseAddressDetail(ResponseModel):

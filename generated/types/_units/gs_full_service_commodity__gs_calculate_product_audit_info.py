@@ -9,3 +9,6 @@ from .gs_full_service_commodity__gs_create_productv2__shared import SpuInput
 
 class GsCalculateProductAuditInfoRequest(RequestModel):
     spu: SpuInput | None = None
+    """
+    The product (SPU) with its SKUs.
+    """

@@ -9,3 +9,6 @@ from .gs_full_service_commodity__gs_create_productv2_v202508__shared import GsCr
 
 class GsCalculateProductAuditInfoV202508Request(RequestModel):
     spu: GsCreateProductv2V202508RequestSpu | None = None
+    """
+    The product (SPU) with its SKUs.
+    """

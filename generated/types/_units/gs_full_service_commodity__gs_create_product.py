@@ -15,11 +15,20 @@ class GsCreateProductParams(RequestModel):
     """
 
     supplier_id: str
+    """
+    Id of the supplier in the full-service program.
+    """
 
 
 class GsCreateProductRequestSpuCertificationItemFile(RequestModel):
     name: str | None = None
+    """
+    File name with its extension.
+    """
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class GsCreateProductResponse(ResponseModel):
@@ -28,29 +37,83 @@ class GsCreateProductResponse(ResponseModel):
 
 class GsCreateProductRequestSpuCertificationItem(RequestModel):
     files: list[GsCreateProductRequestSpuCertificationItemFile] | None = None
+    """
+    Uploaded files (id, name and format).
+    """
     type: str | None = None
+    """
+    Kind of item.
+    """
 
 
 class GsCreateProductRequestSpuCertification(RequestModel):
     items: list[GsCreateProductRequestSpuCertificationItem] | None = None
+    """
+    Goods in the carton.
+    """
     type: str | None = None
+    """
+    Kind of certificate.
+    """
 
 
 class GsCreateProductRequestSpu(RequestModel):
     attributes: list[AttributeInput] | None = None
+    """
+    Product attributes.
+    """
     brand_id: str | None = None
+    """
+    Id of the brand.
+    """
     category_id: str | None = None
+    """
+    Id of the product category.
+    """
     certifications: list[GsCreateProductRequestSpuCertification] | None = None
+    """
+    Certificates of the product.
+    """
     first_key_attribute_id: str | None = None
+    """
+    Id of the first key attribute (such as colour).
+    """
     grading_template_id: str | None = None
+    """
+    Id of the size grading template.
+    """
     ingredient: IngredientInput | None = None
+    """
+    Material composition of the product.
+    """
     media: MediaInput | None = None
+    """
+    Images supporting the decision.
+    """
     product_name_en: str | None = None
+    """
+    Product name in English.
+    """
     product_name_zh: str | None = None
+    """
+    Product name in Chinese.
+    """
     second_key_attribute_id: str | None = None
+    """
+    Id of the second key attribute (such as size).
+    """
     size_group_id: str | None = None
+    """
+    Id of the size group.
+    """
     skcs: list[SkcInput] | None = None
+    """
+    SKCs (a product in one colour) with their SKUs.
+    """
 
 
 class GsCreateProductRequest(RequestModel):
     spu: GsCreateProductRequestSpu | None = None
+    """
+    The product (SPU) with its SKUs.
+    """

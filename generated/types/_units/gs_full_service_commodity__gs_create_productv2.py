@@ -9,4 +9,10 @@ from .gs_full_service_commodity__gs_create_productv2__shared import SpuInput
 
 class GsCreateProductv2Request(RequestModel):
     idempotent_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
     spu: SpuInput | None = None
+    """
+    The product (SPU) with its SKUs.
+    """

@@ -23,58 +23,181 @@ from .gs_full_service_commodity__gs_create_productv2_v202410__shared import (
 
 class KeyAttributeInput(RequestModel):
     key_attribute_id: str | None = None
+    """
+    Id of the key attribute.
+    """
 
 
 class KeyAttributeValueInput(RequestModel):
     key_attribute_value_id: str | None = None
+    """
+    Id of the key attribute value.
+    """
     key_attribute_value_name: str | None = None
+    """
+    Name of the key attribute value.
+    """
 
 
 class SpuInputAttribute(RequestModel):
     id: str | None = None
+    """
+    Id of the product attribute.
+    """
     region: str | None = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     values: list[ValueInput] | None = None
+    """
+    Values of the attribute; ids from the category's attributes or custom texts.
+    """
 
 
 class SpuInputSkcSku(RequestModel):
     dimensions: DimensionInput | None = None
+    """
+    Size of the SKU.
+    """
     external_sku_code: str | None = None
+    """
+    Your own SKU code.
+    """
     inventory: int | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     key_attribute_value: list[KeyAttributeValueInput] | None = None
+    """
+    Values of the key attributes.
+    """
     pictures: list[PictureInput] | None = None
+    """
+    Pictures of the SKU.
+    """
     price: PriceInput | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     reference_sale_price: ReferenceSalePriceInput | None = None
+    """
+    Reference selling price; amount and currency.
+    """
     sale_price_certificates: list[SalePriceCertificateInput] | None = None
+    """
+    Proof of the reference selling price.
+    """
     second_key_attribute_value_id: str | None = None
+    """
+    Id of the second key attribute's value.
+    """
     second_key_attribute_value_name: str | None = None
+    """
+    Name of the second key attribute's value.
+    """
     stockup_mode: str | None = None
+    """
+    How the SKU is stocked.
+    """
     total_unit_count: str | None = None
+    """
+    Units in one SKU, as a string.
+    """
     weight: WeightInput | None = None
+    """
+    Weight; value and unit.
+    """
 
 
 class SpuInputSkc(RequestModel):
     external_skc_code: str | None = None
+    """
+    Your own SKC code (a product in one colour).
+    """
     first_key_attribute_value_id: str | None = None
+    """
+    Id of the first key attribute's value.
+    """
     first_key_attribute_value_name: str | None = None
+    """
+    Name of the first key attribute's value.
+    """
     pictures: list[PictureInput] | None = None
+    """
+    Pictures of the SKC.
+    """
     skus: list[SpuInputSkcSku] | None = None
+    """
+    SKUs concerned.
+    """
 
 
 class SpuInput(RequestModel):
     attributes: list[SpuInputAttribute] | None = None
+    """
+    Product attributes.
+    """
     brand_id: str | None = None
+    """
+    Id of the brand.
+    """
     category_id: str | None = None
+    """
+    Id of the product category.
+    """
     certifications: list[CertificationInput] | None = None
+    """
+    Certificates of the product.
+    """
     description: DescriptionInput | None = None
+    """
+    Description of the event.
+    """
     first_key_attribute_id: str | None = None
+    """
+    Id of the first key attribute (such as colour).
+    """
     grading_template_id: str | None = None
+    """
+    Id of the size grading template.
+    """
     ingredient: IngredientInput | None = None
+    """
+    Material composition of the product.
+    """
     key_attribute: list[KeyAttributeInput] | None = None
+    """
+    Key attributes of the product (those its SKUs differ by).
+    """
     manufacture_ids: list[str] | None = None
+    """
+    Ids of manufacturer records.
+    """
     media: MediaInput | None = None
+    """
+    Images supporting the decision.
+    """
     product_name_en: str | None = None
+    """
+    Product name in English.
+    """
     product_name_zh: str | None = None
+    """
+    Product name in Chinese.
+    """
     rp_ids: list[str] | None = None
+    """
+    Ids of responsible person records.
+    """
     second_key_attribute_id: str | None = None
+    """
+    Id of the second key attribute (such as size).
+    """
     size_group_id: str | None = None
+    """
+    Id of the size group.
+    """
     skcs: list[SpuInputSkc] | None = None
+    """
+    SKCs (a product in one colour) with their SKUs.
+    """

@@ -12,20 +12,65 @@ from .gs_full_service_commodity__gs_create_productv2_v202405__shared5 import Ing
 
 class GsCreateProductv2V202405RequestSpu(RequestModel):
     attributes: list[AttributeInput] | None = None
+    """
+    Product attributes.
+    """
     brand_id: str | None = None
+    """
+    Id of the brand.
+    """
     category_id: str | None = None
+    """
+    Id of the product category.
+    """
     certifications: list[CertificationInput] | None = None
+    """
+    Certificates of the product.
+    """
     first_key_attribute_id: str | None = None
+    """
+    Id of the first key attribute (such as colour).
+    """
     grading_template_id: str | None = None
+    """
+    Id of the size grading template.
+    """
     ingredient: IngredientInput | None = None
+    """
+    Material composition of the product.
+    """
     media: MediaInput | None = None
+    """
+    Images supporting the decision.
+    """
     product_name_en: str | None = None
+    """
+    Product name in English.
+    """
     product_name_zh: str | None = None
+    """
+    Product name in Chinese.
+    """
     second_key_attribute_id: str | None = None
+    """
+    Id of the second key attribute (such as size).
+    """
     size_group_id: str | None = None
+    """
+    Id of the size group.
+    """
     skcs: list[SkcInput] | None = None
+    """
+    SKCs (a product in one colour) with their SKUs.
+    """
 
 
 class GsCreateProductv2V202405Request(RequestModel):
     idempotent_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
     spu: GsCreateProductv2V202405RequestSpu | None = None
+    """
+    The product (SPU) with its SKUs.
+    """

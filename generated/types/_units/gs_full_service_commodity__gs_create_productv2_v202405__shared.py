@@ -14,19 +14,61 @@ from .gs_full_service_commodity__gs_create_productv2_v202405__shared5 import (
 
 class SkuInput(RequestModel):
     dimensions: DimensionInput | None = None
+    """
+    Size of the SKU.
+    """
     external_sku_code: str | None = None
+    """
+    Your own SKU code.
+    """
     inventory: int | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     pictures: list[PictureInput] | None = None
+    """
+    Pictures of the SKU.
+    """
     price: PriceInput | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     second_key_attribute_value_id: str | None = None
+    """
+    Id of the second key attribute's value.
+    """
     second_key_attribute_value_name: str | None = None
+    """
+    Name of the second key attribute's value.
+    """
     stockup_mode: str | None = None
+    """
+    How the SKU is stocked.
+    """
     weight: WeightInput | None = None
+    """
+    Weight; value and unit.
+    """
 
 
 class SkcInput(RequestModel):
     external_skc_code: str | None = None
+    """
+    Your own SKC code (a product in one colour).
+    """
     first_key_attribute_value_id: str | None = None
+    """
+    Id of the first key attribute's value.
+    """
     first_key_attribute_value_name: str | None = None
+    """
+    Name of the first key attribute's value.
+    """
     pictures: list[PictureInput] | None = None
+    """
+    Pictures of the SKC.
+    """
     skus: list[SkuInput] | None = None
+    """
+    SKUs concerned.
+    """

@@ -9,4 +9,10 @@ from .gs_full_service_commodity__gs_create_productv2_v202405__shared5 import Val
 
 class AttributeInput(RequestModel):
     id: str | None = None
+    """
+    Id of the product attribute.
+    """
     values: list[ValueInput] | None = None
+    """
+    Values of the attribute; ids from the category's attributes or custom texts.
+    """

@@ -7,13 +7,28 @@ from tiktokshop._models import RequestModel
 
 class FileInput(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class ItemInput(RequestModel):
     files: list[FileInput] | None = None
+    """
+    Uploaded files (id, name and format).
+    """
     type: str | None = None
+    """
+    Kind of item.
+    """
 
 
 class CertificationInput(RequestModel):
     items: list[ItemInput] | None = None
+    """
+    Goods in the carton.
+    """
     type: str | None = None
+    """
+    Kind of certificate.
+    """

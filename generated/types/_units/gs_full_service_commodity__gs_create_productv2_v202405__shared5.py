@@ -7,64 +7,151 @@ from tiktokshop._models import RequestModel
 
 class ComponentInput(RequestModel):
     property_value_id: str | None = None
+    """
+    Id of the property value.
+    """
 
 
 class DimensionInput(RequestModel):
     height: str | None = None
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     length: str | None = None
+    """
+    Length in the given unit.
+    """
     unit: str | None = None
+    """
+    Unit of the value (one of the listed values).
+    """
     width: str | None = None
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
 
 
 class MultiMaterialCompositionInputIngredient(RequestModel):
     percentage: str | None = None
+    """
+    Share of the material, in percent.
+    """
     property_value_id: str | None = None
+    """
+    Id of the property value.
+    """
 
 
 class PictureInput(RequestModel):
     material_show_type: str | None = None
+    """
+    How the picture is shown.
+    """
     material_use_type_code: str | None = None
+    """
+    What the picture is used for.
+    """
     sequence: int | None = None
+    """
+    Position in the list, starting at 1.
+    """
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class PriceInput(RequestModel):
     amount: str | None = None
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
     currency: str | None = None
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class SingleMaterialCompositionInput(RequestModel):
     percentage: str | None = None
+    """
+    Share of the material, in percent.
+    """
     property_value_id: str | None = None
+    """
+    Id of the property value.
+    """
 
 
 class ValueInput(RequestModel):
     id: str | None = None
+    """
+    Id of the attribute value (from the category's attributes); leave out for a custom value.
+    """
     name: str | None = None
+    """
+    Text of the attribute value; a custom value when no id is given.
+    """
 
 
 class VideoInput(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class WeightInput(RequestModel):
     unit: str | None = None
+    """
+    Weight unit (one of the listed values, such as KILOGRAM or POUND).
+    """
     value: str | None = None
+    """
+    Weight as a decimal string in the given unit.
+    """
 
 
 class MediaInput(RequestModel):
     pic_set_type: str | None = None
+    """
+    Kind of picture set.
+    """
     pic_type: str | None = None
+    """
+    Kind of picture.
+    """
     pictures: list[PictureInput] | None = None
+    """
+    Pictures (uploaded uris) with their use.
+    """
     videos: list[VideoInput] | None = None
+    """
+    Videos (uploaded uris).
+    """
 
 
 class MultiMaterialCompositionInput(RequestModel):
     component: ComponentInput | None = None
+    """
+    The component.
+    """
     ingredients: list[MultiMaterialCompositionInputIngredient] | None = None
+    """
+    Materials of the component with their shares.
+    """
 
 
 class IngredientInput(RequestModel):
     multi_material_composition: list[MultiMaterialCompositionInput] | None = None
+    """
+    Composition of a product made of several components.
+    """
     single_material_composition: list[SingleMaterialCompositionInput] | None = None
+    """
+    Composition of a product made of one material.
+    """
     type: str | None = None
+    """
+    Whether the product is made of one material or several components.
+    """

@@ -23,43 +23,139 @@ from .gs_full_service_commodity__gs_create_productv2_v202410__shared import (
 
 class GsCreateProductv2V202410RequestSpuSkcSku(RequestModel):
     dimensions: DimensionInput | None = None
+    """
+    Size of the SKU.
+    """
     external_sku_code: str | None = None
+    """
+    Your own SKU code.
+    """
     inventory: int | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     pictures: list[PictureInput] | None = None
+    """
+    Pictures of the SKU.
+    """
     price: PriceInput | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     reference_sale_price: ReferenceSalePriceInput | None = None
+    """
+    Reference selling price; amount and currency.
+    """
     sale_price_certificates: list[SalePriceCertificateInput] | None = None
+    """
+    Proof of the reference selling price.
+    """
     second_key_attribute_value_id: str | None = None
+    """
+    Id of the second key attribute's value.
+    """
     second_key_attribute_value_name: str | None = None
+    """
+    Name of the second key attribute's value.
+    """
     stockup_mode: str | None = None
+    """
+    How the SKU is stocked.
+    """
     weight: WeightInput | None = None
+    """
+    Weight; value and unit.
+    """
 
 
 class GsCreateProductv2V202410RequestSpuSkc(RequestModel):
     external_skc_code: str | None = None
+    """
+    Your own SKC code (a product in one colour).
+    """
     first_key_attribute_value_id: str | None = None
+    """
+    Id of the first key attribute's value.
+    """
     first_key_attribute_value_name: str | None = None
+    """
+    Name of the first key attribute's value.
+    """
     pictures: list[PictureInput] | None = None
+    """
+    Pictures of the SKC.
+    """
     skus: list[GsCreateProductv2V202410RequestSpuSkcSku] | None = None
+    """
+    SKUs concerned.
+    """
 
 
 class GsCreateProductv2V202410RequestSpu(RequestModel):
     attributes: list[AttributeInput] | None = None
+    """
+    Product attributes.
+    """
     brand_id: str | None = None
+    """
+    Id of the brand.
+    """
     category_id: str | None = None
+    """
+    Id of the product category.
+    """
     certifications: list[CertificationInput] | None = None
+    """
+    Certificates of the product.
+    """
     description: DescriptionInput | None = None
+    """
+    Description of the event.
+    """
     first_key_attribute_id: str | None = None
+    """
+    Id of the first key attribute (such as colour).
+    """
     grading_template_id: str | None = None
+    """
+    Id of the size grading template.
+    """
     ingredient: IngredientInput | None = None
+    """
+    Material composition of the product.
+    """
     media: MediaInput | None = None
+    """
+    Images supporting the decision.
+    """
     product_name_en: str | None = None
+    """
+    Product name in English.
+    """
     product_name_zh: str | None = None
+    """
+    Product name in Chinese.
+    """
     second_key_attribute_id: str | None = None
+    """
+    Id of the second key attribute (such as size).
+    """
     size_group_id: str | None = None
+    """
+    Id of the size group.
+    """
     skcs: list[GsCreateProductv2V202410RequestSpuSkc] | None = None
+    """
+    SKCs (a product in one colour) with their SKUs.
+    """
 
 
 class GsCreateProductv2V202410Request(RequestModel):
     idempotent_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
     spu: GsCreateProductv2V202410RequestSpu | None = None
+    """
+    The product (SPU) with its SKUs.
+    """

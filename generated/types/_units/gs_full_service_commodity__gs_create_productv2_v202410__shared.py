@@ -7,18 +7,39 @@ from tiktokshop._models import RequestModel
 
 class DescriptionInputItem(RequestModel):
     sequence: int | None = None
+    """
+    Position in the list, starting at 1.
+    """
     type: str | None = None
+    """
+    Kind of item.
+    """
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class ReferenceSalePriceInput(RequestModel):
     amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class SalePriceCertificateInput(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class DescriptionInput(RequestModel):
     items: list[DescriptionInputItem] | None = None
+    """
+    Goods in the carton.
+    """

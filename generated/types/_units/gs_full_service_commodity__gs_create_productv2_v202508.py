@@ -9,4 +9,10 @@ from .gs_full_service_commodity__gs_create_productv2_v202508__shared import GsCr
 
 class GsCreateProductv2V202508Request(RequestModel):
     idempotent_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
     spu: GsCreateProductv2V202508RequestSpu | None = None
+    """
+    The product (SPU) with its SKUs.
+    """

@@ -23,41 +23,140 @@ from .gs_full_service_commodity__gs_create_productv2_v202410__shared import (
 
 class GsCreateProductv2V202508RequestSpuSkcSku(RequestModel):
     dimensions: DimensionInput | None = None
+    """
+    Size of the SKU.
+    """
     external_sku_code: str | None = None
+    """
+    Your own SKU code.
+    """
     inventory: int | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     pictures: list[PictureInput] | None = None
+    """
+    Pictures of the SKU.
+    """
     price: PriceInput | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     reference_sale_price: ReferenceSalePriceInput | None = None
+    """
+    Reference selling price; amount and currency.
+    """
     sale_price_certificates: list[SalePriceCertificateInput] | None = None
+    """
+    Proof of the reference selling price.
+    """
     second_key_attribute_value_id: str | None = None
+    """
+    Id of the second key attribute's value.
+    """
     second_key_attribute_value_name: str | None = None
+    """
+    Name of the second key attribute's value.
+    """
     stockup_mode: str | None = None
+    """
+    How the SKU is stocked.
+    """
     total_unit_count: str | None = None
+    """
+    Units in one SKU, as a string.
+    """
     weight: WeightInput | None = None
+    """
+    Weight; value and unit.
+    """
 
 
 class GsCreateProductv2V202508RequestSpuSkc(RequestModel):
     external_skc_code: str | None = None
+    """
+    Your own SKC code (a product in one colour).
+    """
     first_key_attribute_value_id: str | None = None
+    """
+    Id of the first key attribute's value.
+    """
     first_key_attribute_value_name: str | None = None
+    """
+    Name of the first key attribute's value.
+    """
     pictures: list[PictureInput] | None = None
+    """
+    Pictures of the SKC.
+    """
     skus: list[GsCreateProductv2V202508RequestSpuSkcSku] | None = None
+    """
+    SKUs concerned.
+    """
 
 
 class GsCreateProductv2V202508RequestSpu(RequestModel):
     attributes: list[AttributeInput] | None = None
+    """
+    Product attributes.
+    """
     brand_id: str | None = None
+    """
+    Id of the brand.
+    """
     category_id: str | None = None
+    """
+    Id of the product category.
+    """
     certifications: list[CertificationInput] | None = None
+    """
+    Certificates of the product.
+    """
     description: DescriptionInput | None = None
+    """
+    Description of the event.
+    """
     first_key_attribute_id: str | None = None
+    """
+    Id of the first key attribute (such as colour).
+    """
     grading_template_id: str | None = None
+    """
+    Id of the size grading template.
+    """
     ingredient: IngredientInput | None = None
+    """
+    Material composition of the product.
+    """
     manufacture_ids: list[str] | None = None
+    """
+    Ids of manufacturer records.
+    """
     media: MediaInput | None = None
+    """
+    Images supporting the decision.
+    """
     product_name_en: str | None = None
+    """
+    Product name in English.
+    """
     product_name_zh: str | None = None
+    """
+    Product name in Chinese.
+    """
     rp_ids: list[str] | None = None
+    """
+    Ids of responsible person records.
+    """
     second_key_attribute_id: str | None = None
+    """
+    Id of the second key attribute (such as size).
+    """
     size_group_id: str | None = None
+    """
+    Id of the size group.
+    """
     skcs: list[GsCreateProductv2V202508RequestSpuSkc] | None = None
+    """
+    SKCs (a product in one colour) with their SKUs.
+    """

@@ -20,6 +20,9 @@ class GsFullServiceGetCertificationsParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
 
 
 class GsFullServiceGetCertificationsResponseCertification(ResponseModel):

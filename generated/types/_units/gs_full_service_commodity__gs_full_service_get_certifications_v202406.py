@@ -19,6 +19,9 @@ class GsFullServiceGetCertificationsV202406Params(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
 
 
 class GsFullServiceGetCertificationsV202406ResponseCertification(ResponseModel):

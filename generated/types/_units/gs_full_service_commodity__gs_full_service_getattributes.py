@@ -18,6 +18,9 @@ class GsFullServiceGetattributesParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
 
 
 class GsFullServiceGetattributesResponseAttribute(ResponseModel):

@@ -17,6 +17,9 @@ class GsFullServiceGetattributesV202503Params(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
 
 
 class GsFullServiceGetattributesV202503ResponseAttribute(ResponseModel):

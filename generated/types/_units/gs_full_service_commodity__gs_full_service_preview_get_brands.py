@@ -13,6 +13,9 @@ class GsFullServicePreviewGetBrandsParams(RequestModel):
     """
 
     supplier_id: str | None = None
+    """
+    Id of the supplier in the full-service program.
+    """
 
 
 class GsFullServicePreviewGetBrandsResponse(ResponseModel):

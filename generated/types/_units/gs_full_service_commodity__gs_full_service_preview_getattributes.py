@@ -17,6 +17,9 @@ class GsFullServicePreviewGetattributesParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
 
 
 class GsFullServicePreviewGetattributesResponseAttribute(ResponseModel):

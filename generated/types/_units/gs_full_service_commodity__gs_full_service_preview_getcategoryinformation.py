@@ -15,6 +15,9 @@ class GsFullServicePreviewGetcategoryinformationParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
 
 
 class GsFullServicePreviewGetcategoryinformationResponse(ResponseModel):

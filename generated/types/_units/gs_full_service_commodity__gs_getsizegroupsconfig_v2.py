@@ -13,6 +13,9 @@ class GsGetsizegroupsconfigV2Params(RequestModel):
     """
 
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
 
 
 class GsGetsizegroupsconfigV2Response(ResponseModel):

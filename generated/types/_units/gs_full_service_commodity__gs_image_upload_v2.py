@@ -13,6 +13,9 @@ class GsImageUploadV2Form(RequestModel):
     """
 
     data: Any
+    """
+    The image file (JPG or PNG) as bytes, a path or a binary file object.
+    """
 
 
 class GsImageUploadV2Response(ResponseModel):

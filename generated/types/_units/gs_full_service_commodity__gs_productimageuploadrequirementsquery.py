@@ -15,6 +15,9 @@ class GsProductimageuploadrequirementsqueryParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
 
 
 class GsProductimageuploadrequirementsqueryResponseImageUploadRequirementConfigDetailMaterialUseType(

@@ -13,6 +13,9 @@ class GsQualificationfileuploadForm(RequestModel):
     """
 
     data: Any
+    """
+    The certificate file (PDF or image) as bytes, a path or a binary file object.
+    """
 
 
 class GsQualificationfileuploadResponse(ResponseModel):

@@ -14,13 +14,37 @@ class GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Request(RequestModel):
         arbitrary_types_allowed=True,
     )
     external_sku_codes: list[str] | None = None
+    """
+    Your own SKU codes.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     platform_sku_codes: list[str] | None = None
+    """
+    Platform codes of the SKUs.
+    """
     platform_spu_codes: list[str] | None = None
+    """
+    Platform codes of the products (SPU).
+    """
     push_time_ge: Timestamp | None = None
+    """
+    Only items pushed to the platform at or after this time (Unix seconds).
+    """
     push_time_lt: Timestamp | None = None
+    """
+    Only items pushed to the platform before this time (Unix seconds).
+    """
     sku_status: str | None = None
+    """
+    Only SKUs in this status.
+    """
 
 
 class GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Response(ResponseModel):

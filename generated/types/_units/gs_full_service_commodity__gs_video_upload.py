@@ -13,6 +13,9 @@ class GsVideoUploadForm(RequestModel):
     """
 
     data: Any
+    """
+    The video file (MP4) as bytes, a path or a binary file object.
+    """
 
 
 class GsVideoUploadResponse(ResponseModel):

@@ -13,6 +13,9 @@ class ImageuploadForm(RequestModel):
     """
 
     data: Any
+    """
+    The image file (JPG or PNG) as bytes, a path or a binary file object.
+    """
 
 
 class ImageuploadParams(RequestModel):
@@ -21,6 +24,9 @@ class ImageuploadParams(RequestModel):
     """
 
     supplier_id: str
+    """
+    Id of the supplier in the full-service program.
+    """
 
 
 class ImageuploadResponse(ResponseModel):

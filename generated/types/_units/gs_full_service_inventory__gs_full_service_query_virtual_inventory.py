@@ -9,6 +9,9 @@ from .gs_full_service_inventory__query_global_selling_virtual_inventory__shared 
 
 class GsFullServiceQueryVirtualInventoryRequest(RequestModel):
     skus: list[str] | None = None
+    """
+    SKUs (by platform or your own code) whose virtual inventory to read.
+    """
 
 
 class GsFullServiceQueryVirtualInventoryResponse(ResponseModel):

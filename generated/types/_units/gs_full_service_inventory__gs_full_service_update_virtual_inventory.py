@@ -13,3 +13,6 @@ class GsFullServiceUpdateVirtualInventoryResponse(ResponseModel):
 
 class GsFullServiceUpdateVirtualInventoryRequest(RequestModel):
     skus: list[SkuInput] | None = None
+    """
+    SKUs with the new virtual inventory (stock you can supply but TikTok does not hold).
+    """

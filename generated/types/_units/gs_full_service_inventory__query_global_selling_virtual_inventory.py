@@ -9,7 +9,13 @@ from .gs_full_service_inventory__query_global_selling_virtual_inventory__shared 
 
 class QueryGlobalSellingVirtualInventoryRequest(RequestModel):
     skus: list[str] | None = None
+    """
+    SKUs (by platform or your own code) whose virtual inventory to read.
+    """
     supplier_id: str | None = None
+    """
+    Id of the supplier in the full-service program.
+    """
 
 
 class QueryGlobalSellingVirtualInventoryResponse(ResponseModel):

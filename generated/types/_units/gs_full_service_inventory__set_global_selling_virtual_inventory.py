@@ -13,4 +13,10 @@ class SetGlobalSellingVirtualInventoryResponse(ResponseModel):
 
 class SetGlobalSellingVirtualInventoryRequest(RequestModel):
     skus: list[SkuInput] | None = None
+    """
+    SKUs with the new virtual inventory (stock you can supply but TikTok does not hold).
+    """
     supplier_id: str | None = None
+    """
+    Id of the supplier in the full-service program.
+    """

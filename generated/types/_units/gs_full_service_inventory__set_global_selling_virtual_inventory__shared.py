@@ -14,5 +14,14 @@ class Error(ResponseModel):
 
 class SkuInput(RequestModel):
     code: str | None = None
+    """
+    Code of the SKU.
+    """
     quantity: int | None = None
+    """
+    Number of units.
+    """
     warehouse_code: str | None = None
+    """
+    Code of the warehouse.
+    """

@@ -11,7 +11,13 @@ class ConfirmDeliveryParams(RequestModel):
     """
 
     supplier_id: str
+    """
+    Id of the supplier in the full-service program.
+    """
 
 
 class ConfirmDeliveryRequest(RequestModel):
     delivery_order_code: str | None = None
+    """
+    Code of the delivery order.
+    """

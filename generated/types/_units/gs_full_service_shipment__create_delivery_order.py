@@ -13,11 +13,20 @@ class CreateDeliveryOrderParams(RequestModel):
     """
 
     supplier_id: str
+    """
+    Id of the supplier in the full-service program.
+    """
 
 
 class CreateDeliveryOrderRequestDeliveryOrderDeliveryItem(RequestModel):
     platform_sku_code: str | None = None
+    """
+    Platform code of the SKU.
+    """
     quantity: int | None = None
+    """
+    Number of units.
+    """
 
 
 class CreateDeliveryOrderResponse(ResponseModel):
@@ -27,10 +36,25 @@ class CreateDeliveryOrderResponse(ResponseModel):
 
 class CreateDeliveryOrderRequestDeliveryOrder(RequestModel):
     delivery_items: list[CreateDeliveryOrderRequestDeliveryOrderDeliveryItem] | None = None
+    """
+    SKUs and quantities in the delivery.
+    """
     package_quantity: int | None = None
+    """
+    Number of packages.
+    """
     packages: list[PackageInput] | None = None
+    """
+    Packages of the order.
+    """
     stockup_order_code: str | None = None
+    """
+    Code of the stock-up order.
+    """
 
 
 class CreateDeliveryOrderRequest(RequestModel):
     delivery_order: CreateDeliveryOrderRequestDeliveryOrder | None = None
+    """
+    The delivery order to create.
+    """

@@ -11,7 +11,13 @@ class GetDeliveryOrderPrintDocumentParams(RequestModel):
     """
 
     supplier_id: str
+    """
+    Id of the supplier in the full-service program.
+    """
     delivery_order_codes: list[str]
+    """
+    Codes of delivery orders (shipments to TikTok's warehouse).
+    """
 
 
 class GetDeliveryOrderPrintDocumentResponse(ResponseModel):

@@ -11,7 +11,13 @@ class GetLogisticsWaybillsPrintDocurementParams(RequestModel):
     """
 
     supplier_id: str
+    """
+    Id of the supplier in the full-service program.
+    """
     logistics_codes: list[str]
+    """
+    Carrier tracking codes.
+    """
 
 
 class GetLogisticsWaybillsPrintDocurementResponse(ResponseModel):

@@ -7,3 +7,6 @@ from tiktokshop._models import RequestModel
 
 class GlobalSellingCancelShipmentRequest(RequestModel):
     logistics_order: str | None = None
+    """
+    Logistics order number.
+    """

@@ -7,12 +7,33 @@ from tiktokshop._models import RequestModel
 
 class GlobalSellingConfirmStockupOrderRequestSku(RequestModel):
     code: str | None = None
+    """
+    Code of the SKU.
+    """
     confirm_stockup_quantity: int | None = None
+    """
+    Units you confirm you will supply.
+    """
 
 
 class GlobalSellingConfirmStockupOrderRequest(RequestModel):
     is_order_confirmed: bool | None = None
+    """
+    True to accept the stock-up order, false to refuse it.
+    """
     reject_note: str | None = None
+    """
+    Note explaining why the order is refused.
+    """
     reject_reason: str | None = None
+    """
+    Why you refuse the order: OUT_OF_STOCK, OFFLINE (no longer sold), NOT_MATCH (wrong item), OTHER.
+    """
     skus: list[GlobalSellingConfirmStockupOrderRequestSku] | None = None
+    """
+    SKUs of the stock-up order with the quantities you confirm.
+    """
     stockup_order_code: str | None = None
+    """
+    Code of the stock-up order.
+    """

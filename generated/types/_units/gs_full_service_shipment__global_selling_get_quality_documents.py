@@ -11,7 +11,13 @@ class GlobalSellingGetQualityDocumentsParams(RequestModel):
     """
 
     order_code: str
+    """
+    Code of the order.
+    """
     order_type: str
+    """
+    Kind of order.
+    """
 
 
 class GlobalSellingGetQualityDocumentsResponse(ResponseModel):

@@ -12,5 +12,14 @@ from .gs_full_service_shipment__global_selling_get_sku_print_document_v202409__s
 
 class GlobalSellingGetSkuPrintDocumentV202409Request(RequestModel):
     platform_sku_items: list[GlobalSellingGetSkuPrintDocumentRequestPlatformSkuItem] | None = None
+    """
+    SKUs and quantities to print labels for.
+    """
     size: GlobalSellingGetSkuPrintDocumentRequestSize | None = None
+    """
+    Label size.
+    """
     stockup_order_code: str | None = None
+    """
+    Code of the stock-up order.
+    """

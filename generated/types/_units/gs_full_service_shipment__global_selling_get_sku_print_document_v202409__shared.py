@@ -7,13 +7,28 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class GlobalSellingGetSkuPrintDocumentRequestPlatformSkuItem(RequestModel):
     code: str | None = None
+    """
+    Platform code of the SKU.
+    """
     quantity: int | None = None
+    """
+    Number of units.
+    """
 
 
 class GlobalSellingGetSkuPrintDocumentRequestSize(RequestModel):
     height: str | None = None
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     unit: str | None = None
+    """
+    Unit of the value (one of the listed values).
+    """
     width: str | None = None
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
 
 
 class GlobalSellingGetSkuPrintDocumentResponse(ResponseModel):

@@ -21,6 +21,9 @@ class GlobalSellingQueryLogisticsOrdersParams(RequestModel):
     """
 
     logistics_orders: list[str]
+    """
+    Logistics order numbers.
+    """
 
 
 class GlobalSellingQueryLogisticsOrdersResponseLogisticsOrderLogisticsSubOrder(ResponseModel):

@@ -14,10 +14,34 @@ class GlobalSellingReserveShipmentResponse(ResponseModel):
 
 class GlobalSellingReserveShipmentRequest(RequestModel):
     delivery_mode: str | None = None
+    """
+    How the goods travel to the warehouse.
+    """
     delivery_order_codes: list[str] | None = None
+    """
+    Codes of delivery orders (shipments to TikTok's warehouse).
+    """
     logistics: LogisticInput | None = None
+    """
+    Carrier and tracking details.
+    """
     reserve: ReserveInput | None = None
+    """
+    Pickup booking details.
+    """
     sender_contact_id: str | None = None
+    """
+    Id of a saved sender contact.
+    """
     shipping_box_quantity: int | None = None
+    """
+    Number of boxes in the shipment.
+    """
     total_weight: TotalWeightInput | None = None
+    """
+    Total weight of the shipment; value and unit.
+    """
     warehouse_code: str | None = None
+    """
+    Code of the warehouse.
+    """

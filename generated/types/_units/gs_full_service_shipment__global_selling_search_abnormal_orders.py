@@ -18,20 +18,65 @@ class GlobalSellingSearchAbnormalOrdersRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     abnormal_order_codes: list[str] | None = None
+    """
+    Codes of abnormal orders.
+    """
     abnormal_types: list[str] | None = None
+    """
+    Only abnormal orders of these kinds.
+    """
     delivery_order_codes: list[str] | None = None
+    """
+    Codes of delivery orders (shipments to TikTok's warehouse).
+    """
     external_skc_codes: list[str] | None = None
+    """
+    Your own SKC codes (a product in one colour).
+    """
     external_sku_codes: list[str] | None = None
+    """
+    Your own SKU codes.
+    """
     latest_update_time_ge: Timestamp | None = None
+    """
+    Only items last updated at or after this time (Unix seconds).
+    """
     latest_update_time_lt: Timestamp | None = None
+    """
+    Only items last updated before this time (Unix seconds).
+    """
     order_create_time_ge: Timestamp | None = None
+    """
+    Only orders created at or after this time (Unix seconds).
+    """
     order_create_time_lt: Timestamp | None = None
+    """
+    Only orders created before this time (Unix seconds).
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     platform_sku_codes: list[str] | None = None
+    """
+    Platform codes of the SKUs.
+    """
     platform_spu_codes: list[str] | None = None
+    """
+    Platform codes of the products (SPU).
+    """
     relative_return_status: list[str] | None = None
+    """
+    Only orders whose related return is in these statuses.
+    """
     stockup_order_codes: list[str] | None = None
+    """
+    Codes of stock-up orders (TikTok's purchase orders to the supplier).
+    """
 
 
 class GlobalSellingSearchAbnormalOrdersResponseAbnormalOrderSku(ResponseModel):

@@ -9,9 +9,30 @@ from .gs_full_service_shipment__gs_reserve_shipping__shared3 import TotalWeightI
 
 class GlobalSellingSearchAvailableShippingProvidersRequest(RequestModel):
     delivery_mode: str | None = None
+    """
+    How the goods travel to the warehouse.
+    """
     delivery_option: str | None = None
+    """
+    Delivery option of the shipment.
+    """
     delivery_order_codes: list[str] | None = None
+    """
+    Codes of delivery orders (shipments to TikTok's warehouse).
+    """
     sender_contact_id: str | None = None
+    """
+    Id of a saved sender contact.
+    """
     shipping_box_quantity: int | None = None
+    """
+    Number of boxes in the shipment.
+    """
     total_weight: TotalWeightInput | None = None
+    """
+    Total weight of the shipment; value and unit.
+    """
     warehouse_code: str | None = None
+    """
+    Code of the warehouse.
+    """

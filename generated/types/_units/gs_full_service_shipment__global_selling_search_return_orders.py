@@ -14,18 +14,57 @@ class GlobalSellingSearchReturnOrdersRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     external_skc_codes: list[str] | None = None
+    """
+    Your own SKC codes (a product in one colour).
+    """
     external_sku_codes: list[str] | None = None
+    """
+    Your own SKU codes.
+    """
     order_create_time_ge: Timestamp | None = None
+    """
+    Only orders created at or after this time (Unix seconds).
+    """
     order_create_time_lt: Timestamp | None = None
+    """
+    Only orders created before this time (Unix seconds).
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     platform_sku_codes: list[str] | None = None
+    """
+    Platform codes of the SKUs.
+    """
     platform_spu_codes: list[str] | None = None
+    """
+    Platform codes of the products (SPU).
+    """
     return_methods: list[str] | None = None
+    """
+    Only returns sent back in these ways.
+    """
     return_order_codes: list[str] | None = None
+    """
+    Codes of return orders.
+    """
     return_source: str | None = None
+    """
+    Only returns from this source.
+    """
     return_status: list[str] | None = None
+    """
+    Only requests in these statuses.
+    """
     return_types: list[str] | None = None
+    """
+    Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+    """
 
 
 class GlobalSellingSearchReturnOrdersResponseReturnOrderLogisticsSku(ResponseModel):

@@ -7,3 +7,6 @@ from tiktokshop._models import RequestModel
 
 class GsConfirmDeliveryRequest(RequestModel):
     delivery_order_code: str | None = None
+    """
+    Code of the delivery order.
+    """

@@ -14,9 +14,21 @@ class GsCreateDeliveryOrderResponse(ResponseModel):
 
 class GsCreateDeliveryOrderRequestDeliveryOrder(RequestModel):
     package_quantity: int | None = None
+    """
+    Number of packages.
+    """
     packages: list[PackageInput] | None = None
+    """
+    Packages of the order.
+    """
     stockup_order_code: str | None = None
+    """
+    Code of the stock-up order.
+    """
 
 
 class GsCreateDeliveryOrderRequest(RequestModel):
     delivery_order: GsCreateDeliveryOrderRequestDeliveryOrder | None = None
+    """
+    The delivery order to create.
+    """

@@ -7,8 +7,17 @@ from tiktokshop._models import RequestModel
 
 class ItemInput(RequestModel):
     platform_sku_code: str | None = None
+    """
+    Platform code of the SKU.
+    """
     quantity: int | None = None
+    """
+    Number of units.
+    """
 
 
 class PackageInput(RequestModel):
     items: list[ItemInput] | None = None
+    """
+    Goods in the carton.
+    """

@@ -11,6 +11,9 @@ class GsGetDeliveryOrderPrintDocumentParams(RequestModel):
     """
 
     delivery_order_codes: list[str]
+    """
+    Codes of delivery orders (shipments to TikTok's warehouse).
+    """
 
 
 class GsGetDeliveryOrderPrintDocumentResponse(ResponseModel):

@@ -11,6 +11,9 @@ class GsGetLogisticsWaybillsPrintDocumentParams(RequestModel):
     """
 
     logistics_codes: list[str]
+    """
+    Carrier tracking codes.
+    """
 
 
 class GsGetLogisticsWaybillsPrintDocumentResponse(ResponseModel):

@@ -7,13 +7,28 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class GsGetSkuPrintDocumentRequestDimension(RequestModel):
     height: str | None = None
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     unit: str | None = None
+    """
+    Length unit (one of the listed values, such as CENTIMETER or INCH).
+    """
     width: str | None = None
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
 
 
 class GsGetSkuPrintDocumentRequestPlatformSkuItem(RequestModel):
     platform_sku_code: str | None = None
+    """
+    Platform code of the SKU.
+    """
     quantity: int | None = None
+    """
+    Number of units.
+    """
 
 
 class GsGetSkuPrintDocumentResponse(ResponseModel):
@@ -22,6 +37,18 @@ class GsGetSkuPrintDocumentResponse(ResponseModel):
 
 class GsGetSkuPrintDocumentRequest(RequestModel):
     dimension: GsGetSkuPrintDocumentRequestDimension | None = None
+    """
+    Parcel size; length, width, height and their unit.
+    """
     platform_sku_items: list[GsGetSkuPrintDocumentRequestPlatformSkuItem] | None = None
+    """
+    SKUs and quantities to print labels for.
+    """
     print_sku_code: bool | None = None
+    """
+    True to print the SKU code on the label.
+    """
     stockup_order_code: str | None = None
+    """
+    Code of the stock-up order.
+    """

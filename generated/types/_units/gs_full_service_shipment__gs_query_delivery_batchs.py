@@ -19,6 +19,9 @@ class GsQueryDeliveryBatchsParams(RequestModel):
     """
 
     delivery_batch_codes: list[str]
+    """
+    Codes of delivery batches.
+    """
 
 
 class GsQueryDeliveryBatchsResponseDeliveryBatchLogisticsOrder(ResponseModel):

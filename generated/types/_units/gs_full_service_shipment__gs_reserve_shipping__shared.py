@@ -7,22 +7,73 @@ from tiktokshop._models import RequestModel
 
 class AddressDetailInput(RequestModel):
     city_id: int | None = None
+    """
+    Id of the city in TikTok's address tree.
+    """
     city_name: str | None = None
+    """
+    Name of the city.
+    """
     country_id: int | None = None
+    """
+    Id of the country in TikTok's address tree.
+    """
     country_name: str | None = None
+    """
+    Name of the country.
+    """
     detail: str | None = None
+    """
+    Street and house number.
+    """
     district_id: int | None = None
+    """
+    Id of the district in TikTok's address tree.
+    """
     district_name: str | None = None
+    """
+    Name of the district.
+    """
     province_id: int | None = None
+    """
+    Id of the province in TikTok's address tree.
+    """
     province_name: str | None = None
+    """
+    Name of the province.
+    """
     town_id: int | None = None
+    """
+    Id of the town in TikTok's address tree.
+    """
     town_name: str | None = None
+    """
+    Name of the town.
+    """
 
 
 class SenderContactInput(RequestModel):
     address_detail: AddressDetailInput | None = None
+    """
+    Structured address; country, province, city, district, town and street.
+    """
     contact_name: str | None = None
+    """
+    Name of the contact person.
+    """
     email: str | None = None
+    """
+    E-mail address.
+    """
     full_address: str | None = None
+    """
+    The whole address on one line.
+    """
     phone_number: str | None = None
+    """
+    Phone number.
+    """
     postal_code: str | None = None
+    """
+    Postal code.
+    """

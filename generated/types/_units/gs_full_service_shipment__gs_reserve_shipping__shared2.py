@@ -9,8 +9,17 @@ from tiktokshop._models import RequestModel, Timestamp
 
 class LogisticInput(RequestModel):
     delivery_option: str | None = None
+    """
+    Delivery option of the shipment.
+    """
     shipping_provider_code: str | None = None
+    """
+    Code of the carrier.
+    """
     shipping_provider_name: str | None = None
+    """
+    Name of the carrier.
+    """
 
 
 class ReserveInput(RequestModel):
@@ -18,7 +27,22 @@ class ReserveInput(RequestModel):
         arbitrary_types_allowed=True,
     )
     predicted_arrived_time: Timestamp | None = None
+    """
+    Expected arrival at the warehouse (Unix seconds).
+    """
     predicted_pickup_ge: int | None = None
+    """
+    Start of the expected pickup window (Unix seconds).
+    """
     predicted_pickup_lt: int | None = None
+    """
+    End of the expected pickup window (Unix seconds).
+    """
     predicted_pickup_time: Timestamp | None = None
+    """
+    Expected pickup time (Unix seconds).
+    """
     predicted_ship_time: Timestamp | None = None
+    """
+    Expected shipping time (Unix seconds).
+    """

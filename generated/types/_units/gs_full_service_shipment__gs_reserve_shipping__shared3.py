@@ -7,4 +7,10 @@ from tiktokshop._models import RequestModel
 
 class TotalWeightInput(RequestModel):
     unit: str | None = None
+    """
+    Unit of the value (one of the listed values).
+    """
     value: str | None = None
+    """
+    The value, as a decimal string.
+    """

@@ -12,11 +12,29 @@ from .gs_full_service_shipment__gs_search_available_shipping_providers__shared2 
 
 class GsSearchAvailableShippingProvidersRequest(RequestModel):
     delivery_mode: str | None = None
+    """
+    How the goods travel to the warehouse.
+    """
     delivery_option: str | None = None
+    """
+    Delivery option of the shipment.
+    """
     delivery_order_codes: list[str] | None = None
+    """
+    Codes of delivery orders (shipments to TikTok's warehouse).
+    """
     sender_contact: SenderContactInput | None = None
+    """
+    Who sends the shipment, with phone and address.
+    """
     total_weight: TotalWeightInput | None = None
+    """
+    Total weight of the shipment; value and unit.
+    """
     warehouse_code: str | None = None
+    """
+    Code of the warehouse.
+    """
 
 
 class GsSearchAvailableShippingProvidersResponse(ResponseModel):

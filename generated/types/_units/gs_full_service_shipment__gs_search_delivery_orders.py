@@ -22,26 +22,89 @@ class GsSearchDeliveryOrdersRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     arrived_time_ge: Timestamp | None = None
+    """
+    Only orders that arrived at the warehouse at or after this time (Unix seconds).
+    """
     arrived_time_lt: Timestamp | None = None
+    """
+    Only orders that arrived at the warehouse before this time (Unix seconds).
+    """
     delivery_batch_codes: list[str] | None = None
+    """
+    Codes of delivery batches.
+    """
     delivery_order_codes: list[str] | None = None
+    """
+    Codes of delivery orders (shipments to TikTok's warehouse).
+    """
     delivery_types: list[str] | None = None
+    """
+    Only deliveries of these kinds.
+    """
     emergency_levels: list[str] | None = None
+    """
+    Only orders of these urgency levels.
+    """
     external_skc_codes: list[str] | None = None
+    """
+    Your own SKC codes (a product in one colour).
+    """
     external_sku_codes: list[str] | None = None
+    """
+    Your own SKU codes.
+    """
     is_sample_included: bool | None = None
+    """
+    True for deliveries that include samples only.
+    """
     latest_status_update_ge: int | None = None
+    """
+    Only orders whose status last changed at or after this time (Unix seconds).
+    """
     latest_status_update_lt: int | None = None
+    """
+    Only orders whose status last changed before this time (Unix seconds).
+    """
     order_types: list[str] | None = None
+    """
+    Only orders of these types.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     platform_spu_codes: list[str] | None = None
+    """
+    Platform codes of the products (SPU).
+    """
     relative_codes: list[str] | None = None
+    """
+    Codes of related orders.
+    """
     require_arrived_time_ge: Timestamp | None = None
+    """
+    Only orders due at the warehouse at or after this time (Unix seconds).
+    """
     require_arrived_time_lt: Timestamp | None = None
+    """
+    Only orders due at the warehouse before this time (Unix seconds).
+    """
     ship_time_ge: Timestamp | None = None
+    """
+    Only orders shipped at or after this time (Unix seconds).
+    """
     ship_time_lt: Timestamp | None = None
+    """
+    Only orders shipped before this time (Unix seconds).
+    """
     warehouse_codes: list[str] | None = None
+    """
+    Codes of warehouses.
+    """
 
 
 class GsSearchDeliveryOrdersResponseDeliveryOrder(ResponseModel):

@@ -18,7 +18,13 @@ class QueryDeliveryBatchsParams(RequestModel):
     """
 
     supplier_id: str
+    """
+    Id of the supplier in the full-service program.
+    """
     delivery_batch_codes: list[str]
+    """
+    Codes of delivery batches.
+    """
 
 
 class QueryDeliveryBatchsResponseDeliveryBatchLogisticsOrderPackageWeight(ResponseModel):

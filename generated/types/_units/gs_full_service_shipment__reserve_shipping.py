@@ -15,6 +15,9 @@ class ReserveShippingParams(RequestModel):
     """
 
     supplier_id: str
+    """
+    Id of the supplier in the full-service program.
+    """
 
 
 class ReserveShippingResponse(ResponseModel):
@@ -23,9 +26,30 @@ class ReserveShippingResponse(ResponseModel):
 
 class ReserveShippingRequest(RequestModel):
     delivery_mode: str | None = None
+    """
+    How the goods travel to the warehouse.
+    """
     delivery_order_codes: list[str] | None = None
+    """
+    Codes of delivery orders (shipments to TikTok's warehouse).
+    """
     logistics: LogisticInput | None = None
+    """
+    Carrier and tracking details.
+    """
     reserve: ReserveInput | None = None
+    """
+    Pickup booking details.
+    """
     sender_contact: SenderContactInput | None = None
+    """
+    Who sends the shipment, with phone and address.
+    """
     total_weight: TotalWeightInput | None = None
+    """
+    Total weight of the shipment; value and unit.
+    """
     warehouse_code: str | None = None
+    """
+    Code of the warehouse.
+    """

@@ -16,15 +16,36 @@ class SearchAvailableShippingProvidersParams(RequestModel):
     """
 
     supplier_id: str
+    """
+    Id of the supplier in the full-service program.
+    """
 
 
 class SearchAvailableShippingProvidersRequest(RequestModel):
     delivery_mode: str | None = None
+    """
+    How the goods travel to the warehouse.
+    """
     delivery_option: str | None = None
+    """
+    Delivery option of the shipment.
+    """
     delivery_order_codes: list[str] | None = None
+    """
+    Codes of delivery orders (shipments to TikTok's warehouse).
+    """
     sender_contact: SenderContactInput | None = None
+    """
+    Who sends the shipment, with phone and address.
+    """
     total_weight: TotalWeightInput | None = None
+    """
+    Total weight of the shipment; value and unit.
+    """
     warehouse_code: str | None = None
+    """
+    Code of the warehouse.
+    """
 
 
 class SearchAvailableShippingProvidersResponse(ResponseModel):

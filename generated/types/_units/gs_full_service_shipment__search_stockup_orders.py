@@ -20,6 +20,9 @@ class SearchStockupOrdersParams(RequestModel):
     """
 
     supplier_id: str
+    """
+    Id of the supplier in the full-service program.
+    """
 
 
 class SearchStockupOrdersRequest(RequestModel):
@@ -27,26 +30,89 @@ class SearchStockupOrdersRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     can_deliver: bool | None = None
+    """
+    True for orders that can be delivered now only.
+    """
     emergency_levels: list[str] | None = None
+    """
+    Only orders of these urgency levels.
+    """
     external_skc_codes: list[str] | None = None
+    """
+    Your own SKC codes (a product in one colour).
+    """
     external_sku_codes: list[str] | None = None
+    """
+    Your own SKU codes.
+    """
     is_delivery_completed: bool | None = None
+    """
+    True for orders whose delivery is complete only.
+    """
     is_first_order: bool | None = None
+    """
+    True for first orders only.
+    """
     is_normal: bool | None = None
+    """
+    True for normal orders only (not abnormal).
+    """
     order_create_time_ge: Timestamp | None = None
+    """
+    Only orders created at or after this time (Unix seconds).
+    """
     order_create_time_lt: Timestamp | None = None
+    """
+    Only orders created before this time (Unix seconds).
+    """
     order_sources: list[str] | None = None
+    """
+    Only orders from these sources.
+    """
     order_status: list[str] | None = None
+    """
+    Only orders in this status.
+    """
     order_types: list[str] | None = None
+    """
+    Only orders of these types.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     platform_sku_codes: list[str] | None = None
+    """
+    Platform codes of the SKUs.
+    """
     platform_spu_codes: list[str] | None = None
+    """
+    Platform codes of the products (SPU).
+    """
     require_arrived_time_ge: Timestamp | None = None
+    """
+    Only orders due at the warehouse at or after this time (Unix seconds).
+    """
     require_arrived_time_lt: Timestamp | None = None
+    """
+    Only orders due at the warehouse before this time (Unix seconds).
+    """
     require_ship_time_ge: Timestamp | None = None
+    """
+    Only orders due to ship at or after this time (Unix seconds).
+    """
     require_ship_time_lt: Timestamp | None = None
+    """
+    Only orders due to ship before this time (Unix seconds).
+    """
     stockup_order_codes: list[str] | None = None
+    """
+    Codes of stock-up orders (TikTok's purchase orders to the supplier).
+    """
 
 
 class SearchStockupOrdersResponseStockupOrder(ResponseModel):

@@ -11,8 +11,17 @@ class CheckShippingTemplateExistenceParams(RequestModel):
     """
 
     access_token: str
+    """
+    Access token of the seller authorization.
+    """
     shop_id: int | None = None
+    """
+    Numeric id of the shop.
+    """
     biz_warehouse_id: int
+    """
+    Id of the warehouse.
+    """
 
 
 class CheckShippingTemplateExistenceResponse(ResponseModel):

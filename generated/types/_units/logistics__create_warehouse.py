@@ -9,6 +9,9 @@ from .logistics__create_warehouse__shared import ErrorList, WarehouseInput
 
 class CreateWarehouseRequest(RequestModel):
     warehouse: WarehouseInput | None = None
+    """
+    Warehouse details.
+    """
 
 
 class CreateWarehouseResponse(ResponseModel):

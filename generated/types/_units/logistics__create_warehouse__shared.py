@@ -7,26 +7,80 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class AddressInput(RequestModel):
     address_line_1: str | None = None
+    """
+    First line of the street address.
+    """
     address_line_2: str | None = None
+    """
+    Second line of the street address.
+    """
     address_line_3: str | None = None
+    """
+    Third line of the street address.
+    """
     address_line_4: str | None = None
+    """
+    Fourth line of the street address.
+    """
     city: str | None = None
+    """
+    City.
+    """
     district: str | None = None
+    """
+    District.
+    """
     postcode: str | None = None
+    """
+    Postal code.
+    """
     region: str | None = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     state: str | None = None
+    """
+    State or province.
+    """
 
 
 class CoverAddressDetailInput(RequestModel):
     address_line_1: str | None = None
+    """
+    First line of the street address.
+    """
     address_line_2: str | None = None
+    """
+    Second line of the street address.
+    """
     address_line_3: str | None = None
+    """
+    Third line of the street address.
+    """
     address_line_4: str | None = None
+    """
+    Fourth line of the street address.
+    """
     city: str | None = None
+    """
+    City.
+    """
     district: str | None = None
+    """
+    District.
+    """
     postcode: str | None = None
+    """
+    Postal code.
+    """
     region: str | None = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     state: str | None = None
+    """
+    State or province.
+    """
 
 
 class ErrorList(ResponseModel):
@@ -36,15 +90,54 @@ class ErrorList(ResponseModel):
 
 class WarehouseInput(RequestModel):
     address: AddressInput | None = None
+    """
+    Postal address.
+    """
     contact_person: str | None = None
+    """
+    Name of the warehouse's contact person.
+    """
     cover_address_detail: list[CoverAddressDetailInput] | None = None
+    """
+    Areas the warehouse delivers to.
+    """
     cover_region_code: str | None = None
+    """
+    Region the warehouse delivers to.
+    """
     default_warehouse: bool | None = None
+    """
+    True to make this the default warehouse.
+    """
     external_warehouse_id: str | None = None
+    """
+    Your own id of the warehouse.
+    """
     first_name: str | None = None
+    """
+    Contact's first name.
+    """
     first_name_local_script: str | None = None
+    """
+    Contact's first name in the local script.
+    """
     last_name: str | None = None
+    """
+    Contact's last name.
+    """
     last_name_local_script: str | None = None
+    """
+    Contact's last name in the local script.
+    """
     name: str | None = None
+    """
+    Name of the warehouse.
+    """
     phone_number: str | None = None
+    """
+    Phone number.
+    """
     type: str | None = None
+    """
+    Kind of warehouse (sales or return).
+    """

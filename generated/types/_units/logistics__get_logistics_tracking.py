@@ -15,6 +15,9 @@ class GetLogisticsTrackingParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class GetLogisticsTrackingResponseLogisticsDetailTrackList(ResponseModel):

@@ -15,6 +15,9 @@ class GetShippingProvidersParams(RequestModel):
     """
 
     delivery_option_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the delivery option (a shipping speed the warehouse offers).
+    """
 
 
 class GetShippingProvidersResponseShippingProvider(ResponseModel):

@@ -7,14 +7,32 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class GetShippingTemplateAvailabilityRequestProductAttributeDimension(RequestModel):
     length: str | None = None
+    """
+    Length in the given unit.
+    """
     width: str | None = None
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
     height: str | None = None
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     unit: int | None = None
+    """
+    Length unit (one of the listed values, such as CENTIMETER or INCH).
+    """
 
 
 class GetShippingTemplateAvailabilityRequestProductAttributeWeight(RequestModel):
     weight: str | None = None
+    """
+    Weight; value and unit.
+    """
     unit: int | None = None
+    """
+    Weight unit (one of the listed values, such as KILOGRAM or POUND).
+    """
 
 
 class GetShippingTemplateAvailabilityResponseTemplateServiceUnreachableReasonFilterReason(ResponseModel):
@@ -31,7 +49,13 @@ class GetShippingTemplateAvailabilityResponseTemplateTemplate(ResponseModel):
 
 class GetShippingTemplateAvailabilityRequestProductAttribute(RequestModel):
     weight: GetShippingTemplateAvailabilityRequestProductAttributeWeight | None = None
+    """
+    Weight; value and unit.
+    """
     dimension: GetShippingTemplateAvailabilityRequestProductAttributeDimension | None = None
+    """
+    Size; length, width, height and unit.
+    """
 
 
 class GetShippingTemplateAvailabilityResponseTemplateServiceUnreachableReason(ResponseModel):
@@ -43,6 +67,9 @@ class GetShippingTemplateAvailabilityResponseTemplateServiceUnreachableReason(Re
 
 class GetShippingTemplateAvailabilityRequest(RequestModel):
     product_attribute: GetShippingTemplateAvailabilityRequestProductAttribute | None = None
+    """
+    Product details (weight, size, category) the templates must support.
+    """
 
 
 class GetShippingTemplateAvailabilityResponseTemplate(ResponseModel):

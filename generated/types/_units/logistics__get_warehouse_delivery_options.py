@@ -15,7 +15,13 @@ class GetWarehouseDeliveryOptionsParams(RequestModel):
     """
 
     warehouse_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a seller warehouse.
+    """
     scope: str | None = None
+    """
+    Which delivery options to list.
+    """
 
 
 class GetWarehouseDeliveryOptionsResponseDeliveryOptionDimensionLimit(ResponseModel):

@@ -7,13 +7,37 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class StandardizeWarehouseAddressRequestAddress(RequestModel):
     address_line1: str | None = None
+    """
+    First line of the street address.
+    """
     address_line2: str | None = None
+    """
+    Second line of the street address.
+    """
     city: str | None = None
+    """
+    City.
+    """
     district: str | None = None
+    """
+    District.
+    """
     postal_code: str | None = None
+    """
+    Postal code.
+    """
     region_code: str | None = None
+    """
+    Two-letter region (country) code, such as US or GB.
+    """
     state: str | None = None
+    """
+    State or province.
+    """
     town: str | None = None
+    """
+    Town.
+    """
 
 
 class StandardizeWarehouseAddressResponseStandardizationResultStandardizedAddress(ResponseModel):
@@ -29,6 +53,9 @@ class StandardizeWarehouseAddressResponseStandardizationResultStandardizedAddres
 
 class StandardizeWarehouseAddressRequest(RequestModel):
     address: StandardizeWarehouseAddressRequestAddress | None = None
+    """
+    Postal address.
+    """
 
 
 class StandardizeWarehouseAddressResponseStandardizationResult(ResponseModel):

@@ -17,6 +17,9 @@ class UpdateWarehouseParams(RequestModel):
     """
 
     warehouse_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a seller warehouse.
+    """
 
 
 class UpdateWarehouseResponse(ResponseModel):
@@ -25,3 +28,6 @@ class UpdateWarehouseResponse(ResponseModel):
 
 class UpdateWarehouseRequest(RequestModel):
     warehouse: WarehouseInput | None = None
+    """
+    Warehouse details.
+    """

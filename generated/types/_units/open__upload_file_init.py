@@ -11,15 +11,36 @@ class UploadFileInitParams(RequestModel):
     """
 
     shop_cipher: str | None = None
+    """
+    Cipher of the shop the call acts on, as listed by authorization.get_authorized_shops.
+    """
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class UploadFileInitRequest(RequestModel):
     file_name: str
+    """
+    Name of the file, with its extension.
+    """
     file_type: str
+    """
+    Kind of file; IMAGE or VIDEO.
+    """
     file_size: int
+    """
+    Size of the whole file in bytes.
+    """
     total_chunk_count: int
+    """
+    Number of chunks the file is sent in.
+    """
     target_path: str
+    """
+    Where the uploaded file is to be used.
+    """
 
 
 class UploadFileInitResponse(ResponseModel):

@@ -9,7 +9,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class AddExternalOrderReferencesRequestOrderExternalOrderLineItem(RequestModel):
     id: str
+    """
+    Id of the line item.
+    """
     origin_id: str
+    """
+    Line item id on the external platform.
+    """
 
 
 class AddExternalOrderReferencesResponseErrorDetailExternalOrder(ResponseModel):
@@ -19,6 +25,9 @@ class AddExternalOrderReferencesResponseErrorDetailExternalOrder(ResponseModel):
 
 class AddExternalOrderReferencesRequestOrderExternalOrder(RequestModel):
     id: str
+    """
+    Order id on the external platform.
+    """
     platform: Literal[
         "SHOPIFY",
         "WOOCOMMERCE",
@@ -31,7 +40,13 @@ class AddExternalOrderReferencesRequestOrderExternalOrder(RequestModel):
         "WAREHOUSE_MANAGEMENT_SYSTEM",
         "ERP_SYSTEM",
     ]
+    """
+    External platform the order came from (one of the listed values).
+    """
     line_items: list[AddExternalOrderReferencesRequestOrderExternalOrderLineItem]
+    """
+    Line items concerned.
+    """
 
 
 class AddExternalOrderReferencesResponseErrorDetail(ResponseModel):
@@ -41,7 +56,13 @@ class AddExternalOrderReferencesResponseErrorDetail(ResponseModel):
 
 class AddExternalOrderReferencesRequestOrder(RequestModel):
     id: str
+    """
+    TikTok Shop order id.
+    """
     external_order: AddExternalOrderReferencesRequestOrderExternalOrder
+    """
+    The matching order on the external platform.
+    """
 
 
 class AddExternalOrderReferencesResponseError(ResponseModel):
@@ -52,6 +73,9 @@ class AddExternalOrderReferencesResponseError(ResponseModel):
 
 class AddExternalOrderReferencesRequest(RequestModel):
     orders: list[AddExternalOrderReferencesRequestOrder]
+    """
+    Orders to link, each with its id and the external platform's order and line item ids.
+    """
 
 
 class AddExternalOrderReferencesResponse(ResponseModel):

@@ -19,6 +19,9 @@ class GetExternalOrderReferencesParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
     platform: Literal[
         "SHOPIFY",
         "WOOCOMMERCE",
@@ -31,6 +34,9 @@ class GetExternalOrderReferencesParams(RequestModel):
         "WAREHOUSE_MANAGEMENT_SYSTEM",
         "ERP_SYSTEM",
     ]
+    """
+    External platform the order came from (one of the listed values: SHOPIFY, AMAZON, WOOCOMMERCE, ERP_SYSTEM ...).
+    """
 
 
 class GetExternalOrderReferencesResponseExternalOrder(ResponseModel):

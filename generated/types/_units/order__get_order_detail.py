@@ -20,7 +20,7 @@ class GetOrderDetailParams(RequestModel):
 
     ids: Annotated[list[str], Field(max_length=50)]
     """
-    Order ids; at most 50.
+    Ids of the orders to fetch; at most 50.
     """
 
 

@@ -24,19 +24,19 @@ class GetOrderListParams(RequestModel):
 
     page_size: Annotated[int, Field(ge=1, le=100)]
     """
-    Orders per page (1 to 100).
+    Orders per page, 1 to 100.
     """
     sort_order: Literal["ASC", "DESC"] | None = None
     """
-    Order of the results; DESC by default.
+    Sort direction; ASC oldest first, DESC newest first (the default).
     """
     page_token: str | None = None
     """
-    The next_page_token of the previous page.
+    The next_page_token of the previous page; leave out for the first page.
     """
     sort_field: Literal["create_time", "update_time"] | None = None
     """
-    Field the results are sorted by.
+    Time the orders are sorted by; create_time or update_time.
     """
 
 
@@ -45,9 +45,21 @@ class GetOrderListRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     buyer_user_id: str | None = None
+    """
+    Id of the buyer's account.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only orders created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only orders created before this time (Unix seconds).
+    """
     is_buyer_request_cancel: bool | None = None
+    """
+    True for orders whose buyer asked to cancel only.
+    """
     order_status: (
         Literal[
             "UNPAID",
@@ -66,9 +78,21 @@ class GetOrderListRequest(RequestModel):
     Only orders in this status; ALL (or nothing) for every status.
     """
     shipping_type: str | None = None
+    """
+    How the order ships; TIKTOK for platform shipping, SELLER for your own carrier.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only orders updated at or after this time (Unix seconds).
+    """
     update_time_lt: Timestamp | None = None
+    """
+    Only orders updated before this time (Unix seconds).
+    """
     warehouse_ids: list[str] | None = None
+    """
+    Only orders shipped from these warehouses.
+    """
 
 
 class ItemTax(ResponseModel):

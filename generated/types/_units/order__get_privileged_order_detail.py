@@ -14,6 +14,9 @@ class GetPrivilegedOrderDetailParams(RequestModel):
     """
 
     ids: list[str]
+    """
+    Ids of the orders to fetch; at most 50.
+    """
 
 
 class GetPrivilegedOrderDetailResponseOrderLineItemCombinedListingSku(ResponseModel):

@@ -28,7 +28,13 @@ class SearchOrdersByExternalOrderReferenceParams(RequestModel):
         "WAREHOUSE_MANAGEMENT_SYSTEM",
         "ERP_SYSTEM",
     ]
+    """
+    External platform the order came from (one of the listed values: SHOPIFY, AMAZON, WOOCOMMERCE, ERP_SYSTEM ...).
+    """
     external_order_id: str
+    """
+    Id of the order on your own or an external system.
+    """
 
 
 class SearchOrdersByExternalOrderReferenceResponseOrderExternalOrder(ResponseModel):

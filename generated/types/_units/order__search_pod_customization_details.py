@@ -7,9 +7,21 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class SearchPodCustomizationDetailsRequestQueryOrderLine(RequestModel):
     order_line_id: str
+    """
+    Id of the order line item.
+    """
     product_id: str
+    """
+    TikTok Shop product id.
+    """
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     pod_order_data_id: str
+    """
+    Id of the print-on-demand record.
+    """
 
 
 class SearchPodCustomizationDetailsResponsePodDetail(ResponseModel):
@@ -19,7 +31,13 @@ class SearchPodCustomizationDetailsResponsePodDetail(ResponseModel):
 
 class SearchPodCustomizationDetailsRequest(RequestModel):
     main_order_id: str
+    """
+    Id of the main (parent) order.
+    """
     query_order_lines: list[SearchPodCustomizationDetailsRequestQueryOrderLine]
+    """
+    Order lines to get the print-on-demand details of, by order and line item id.
+    """
 
 
 class SearchPodCustomizationDetailsResponse(ResponseModel):

@@ -18,19 +18,46 @@ class UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResultBlindBoxOrderLine
         arbitrary_types_allowed=True,
     )
     blind_result_product_id: str | None = None
+    """
+    Id of the product the box held.
+    """
     blind_result_sku_id: str | None = None
+    """
+    Id of the SKU the box held.
+    """
     blind_open_time: Timestamp | None = None
+    """
+    When the box was opened (Unix seconds).
+    """
     product_type: Literal["GIFT", "NORMAL"] | None = None
+    """
+    NORMAL item or GIFT.
+    """
 
 
 class UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult(RequestModel):
     order_line_id: str | None = None
+    """
+    Id of the order line item.
+    """
     blind_box_order_line_list: (
         list[UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResultBlindBoxOrderLineList] | None
     ) = None
+    """
+    Line items of the batch.
+    """
 
 
 class UpdateTheBlindBoxOpeningResultsRequest(RequestModel):
     main_order_id: str | None = None
+    """
+    Id of the main (parent) order.
+    """
     blind_box_results: list[UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult] | None = None
+    """
+    For each blind box line item, the SKU the box turned out to hold.
+    """
     blind_batch_box_results: list[UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult] | None = None
+    """
+    For a batch of boxes sold together, the SKUs they turned out to hold.
+    """

@@ -11,4 +11,10 @@ from .order__update_the_blind_box_opening_results_v202511__shared import (
 
 class UpdateTheBlindBoxOpeningResultsV202511Request(RequestModel):
     blind_box_results: list[UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult] | None = None
+    """
+    For each blind box line item, the SKU the box turned out to hold.
+    """
     main_order_id: str | None = None
+    """
+    Id of the main (parent) order.
+    """

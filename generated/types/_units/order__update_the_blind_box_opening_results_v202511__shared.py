@@ -12,6 +12,18 @@ class UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult(RequestModel):
         arbitrary_types_allowed=True,
     )
     order_line_id: str | None = None
+    """
+    Id of the order line item.
+    """
     blind_result_product_id: str | None = None
+    """
+    Id of the product the box held.
+    """
     blind_result_sku_id: str | None = None
+    """
+    Id of the SKU the box held.
+    """
     blind_open_time: Timestamp | None = None
+    """
+    When the box was opened (Unix seconds).
+    """

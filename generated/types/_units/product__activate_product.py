@@ -9,7 +9,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class ActivateProductRequest(RequestModel):
     listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     product_ids: list[str]
+    """
+    TikTok Shop product ids.
+    """
 
 
 class ActivateProductResponseErrorDetailExtraError(ResponseModel):

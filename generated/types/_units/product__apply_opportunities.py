@@ -15,10 +15,16 @@ class ApplyOpportunitiesParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class ApplyOpportunitiesRequest(RequestModel):
     opportunity_ids: list[str] | None = None
+    """
+    Ids of product opportunities.
+    """
 
 
 class ApplyOpportunitiesResponseOpportunityApplication(ResponseModel):

@@ -18,20 +18,47 @@ class BindLocalProductsParams(RequestModel):
     """
 
     global_product_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the global product (a cross-border listing shared by several markets).
+    """
 
 
 class BindLocalProductsRequestLocalProductSkuSalesAttribute(RequestModel):
     global_id: str | None = None
+    """
+    Id of the global sales attribute.
+    """
     global_value_id: str | None = None
+    """
+    Id of the global sales attribute value.
+    """
     id: str | None = None
+    """
+    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
+    """
     value_id: str | None = None
+    """
+    Id of the attribute value, from the category's attributes; leave out for a custom value.
+    """
 
 
 class BindLocalProductsRequestLocalProductSku(RequestModel):
     global_sku_id: str | None = None
+    """
+    Id of the global SKU.
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     sales_attributes: list[BindLocalProductsRequestLocalProductSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
 
 
 class BindLocalProductsResponseBindResult(ResponseModel):
@@ -43,9 +70,21 @@ class BindLocalProductsResponseBindResult(ResponseModel):
 
 class BindLocalProductsRequestLocalProduct(RequestModel):
     id: str | None = None
+    """
+    Id of the local product to bind.
+    """
     inventory_add_type: str | None = None
+    """
+    How the local product's stock is added to the global product.
+    """
     inventory_mode: str | None = None
+    """
+    How stock is shared between markets.
+    """
     skus: list[BindLocalProductsRequestLocalProductSku] | None = None
+    """
+    SKUs concerned.
+    """
 
 
 class BindLocalProductsResponse(ResponseModel):
@@ -54,3 +93,6 @@ class BindLocalProductsResponse(ResponseModel):
 
 class BindLocalProductsRequest(RequestModel):
     local_products: list[BindLocalProductsRequestLocalProduct] | None = None
+    """
+    Local products (one per shop) to bind to the global product.
+    """

@@ -24,26 +24,62 @@ from .product__recommend_category__shared import ImageInput
 
 class CheckGlobalProductListingRequestSkuIdentifierCode(RequestModel):
     code: str | None = None
+    """
+    The code's digits.
+    """
     type: str | None = None
+    """
+    Kind of code; GTIN, EAN, UPC or ISBN.
+    """
 
 
 class CheckGlobalProductListingRequestSkuInventory(RequestModel):
     global_warehouse_id: str | None = None
+    """
+    Id of the global warehouse holding the stock.
+    """
     quantity: int | None = None
+    """
+    Units available in this warehouse.
+    """
 
 
 class CheckGlobalProductListingRequestCertification(RequestModel):
     files: list[CheckGlobalProductListingRequestCertificationFile] | None = None
+    """
+    Uploaded files (id, name and format).
+    """
     id: str | None = None
+    """
+    Id of the certificate type the category asks for.
+    """
     images: list[ImageInput] | None = None
+    """
+    Images (uploaded image uris).
+    """
 
 
 class CheckGlobalProductListingRequestSkuSalesAttribute(RequestModel):
     id: str | None = None
+    """
+    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
+    """
     name: str | None = None
+    """
+    Name of a custom sales attribute (when no id is given), such as Colour.
+    """
     sku_img: CheckGlobalProductListingRequestSkuSalesAttributeSkuImg | None = None
+    """
+    Image of this attribute value (an uploaded image uri).
+    """
     value_id: str | None = None
+    """
+    Id of the attribute value, from the category's attributes; leave out for a custom value.
+    """
     value_name: str | None = None
+    """
+    Text of the attribute value (a custom value when no value_id is given).
+    """
 
 
 class CheckGlobalProductListingResponse(ResponseModel):
@@ -53,25 +89,85 @@ class CheckGlobalProductListingResponse(ResponseModel):
 
 class CheckGlobalProductListingRequestSku(RequestModel):
     global_quantity: int | None = None
+    """
+    Units available across markets.
+    """
     identifier_code: CheckGlobalProductListingRequestSkuIdentifierCode | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[CheckGlobalProductListingRequestSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     price: CheckGlobalProductListingRequestSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[CheckGlobalProductListingRequestSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
 
 
 class CheckGlobalProductListingRequest(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     certifications: list[CheckGlobalProductListingRequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     description: str | None = None
+    """
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+    """
     main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer: ManufacturerInput | None = None
+    """
+    Manufacturer details of the product.
+    """
     package_dimensions: CheckGlobalProductListingRequestPackageDimensions | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: CheckGlobalProductListingRequestPackageWeight | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     size_chart: CheckGlobalProductListingRequestSizeChart | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[CheckGlobalProductListingRequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     title: str | None = None
+    """
+    Product title shown to buyers; the length allowed depends on the market.
+    """
     video: CheckGlobalProductListingRequestVideo | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """

@@ -7,4 +7,10 @@ from tiktokshop._models import RequestModel
 
 class CheckGlobalProductListingRequestSkuPrice(RequestModel):
     amount: str | None = None
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
     currency: str | None = None
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """

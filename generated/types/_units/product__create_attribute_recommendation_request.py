@@ -10,20 +10,56 @@ from .product__upload_candidate_products__shared2 import SkuInputSalesAttribute
 
 class CreateAttributeRecommendationRequestRequestExternalProductSku(RequestModel):
     sales_attributes: list[SkuInputSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
 
 
 class CreateAttributeRecommendationRequestRequestExternalProduct(RequestModel):
     description: str | None = None
+    """
+    Description of the event.
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product.
+    """
     images: list[ImageInput] | None = None
+    """
+    Images (uploaded image uris).
+    """
     is_existing_product: bool | None = None
+    """
+    True if the product is already listed on TikTok Shop.
+    """
     other_product_data: str | None = None
+    """
+    Other product data, as text.
+    """
     skus: list[CreateAttributeRecommendationRequestRequestExternalProductSku] | None = None
+    """
+    SKUs concerned.
+    """
     title: str | None = None
+    """
+    Title.
+    """
     tts_category_id: str | None = None
+    """
+    TikTok Shop category id of the product.
+    """
     vendor_name: str | None = None
+    """
+    Name of the product's vendor or brand.
+    """
     version: str | None = None
+    """
+    Version of the product data on your system.
+    """
 
 
 class CreateAttributeRecommendationRequestRequest(RequestModel):
     external_product: CreateAttributeRecommendationRequestRequestExternalProduct | None = None
+    """
+    Details of the product on your own system.
+    """

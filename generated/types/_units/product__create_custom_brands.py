@@ -7,6 +7,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class CreateCustomBrandsRequest(RequestModel):
     name: str
+    """
+    Name of the new brand.
+    """
 
 
 class CreateCustomBrandsResponse(ResponseModel):

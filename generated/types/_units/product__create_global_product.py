@@ -27,14 +27,41 @@ from .product__create_global_product__shared8 import IdentifierCodeInput
 
 class CreateGlobalProductRequestSku(RequestModel):
     external_global_sku_id: str | None = None
+    """
+    Your own id of the global SKU.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     global_quantity: int | None = None
+    """
+    Units available across markets.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[InventoryInput] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     price: PriceInput
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[SalesAttributeInput] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
 
 
 class CreateGlobalProductResponse(ResponseModel):
@@ -44,20 +71,65 @@ class CreateGlobalProductResponse(ResponseModel):
 
 class CreateGlobalProductRequest(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     certifications: list[CertificationInput] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     description: str
+    """
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+    """
     external_global_product_id: str | None = None
+    """
+    Your own id of the global product.
+    """
     main_images: list[MainImageInput]
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer: ManufacturerInput | None = None
+    """
+    Manufacturer details of the product.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     package_dimensions: PackageDimensionInput | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: PackageWeightInput
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[CreateGlobalProductRequestSku]
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     source_locale: (
         Literal[
             "cs-CZ",
@@ -88,5 +160,14 @@ class CreateGlobalProductRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Language of the texts as written (BCP 47 tag).
+    """
     title: str
+    """
+    Product title shown to buyers; the length allowed depends on the market.
+    """
     video: VideoInput | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """

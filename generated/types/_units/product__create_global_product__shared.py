@@ -13,13 +13,28 @@ from .product__create_global_product__shared7 import SalesAttribute
 
 class PriceInput(RequestModel):
     amount: str
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
     currency: Literal["USD", "EUR"]
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class CertificationInput(RequestModel):
     files: list[FileInput] | None = None
+    """
+    Uploaded files (id, name and format).
+    """
     id: str
+    """
+    Id of the certificate type the category asks for.
+    """
     images: list[CertificationInputImage] | None = None
+    """
+    Images (uploaded image uris).
+    """
 
 
 class GlobalSku(ResponseModel):
@@ -31,7 +46,22 @@ class GlobalSku(ResponseModel):
 
 class SalesAttributeInput(RequestModel):
     id: str | None = None
+    """
+    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
+    """
     name: str | None = None
+    """
+    Name of a custom sales attribute (when no id is given), such as Colour.
+    """
     sku_img: SkuImgInput | None = None
+    """
+    Image of this attribute value (an uploaded image uri).
+    """
     value_id: str | None = None
+    """
+    Id of the attribute value, from the category's attributes; leave out for a custom value.
+    """
     value_name: str | None = None
+    """
+    Text of the attribute value (a custom value when no value_id is given).
+    """

@@ -7,4 +7,10 @@ from tiktokshop._models import RequestModel
 
 class InventoryInput(RequestModel):
     global_warehouse_id: str
+    """
+    Id of the global warehouse holding the stock.
+    """
     quantity: int
+    """
+    Units available in this warehouse.
+    """

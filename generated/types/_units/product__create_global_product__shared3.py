@@ -7,6 +7,18 @@ from tiktokshop._models import RequestModel
 
 class ManufacturerInput(RequestModel):
     address: str | None = None
+    """
+    Postal address.
+    """
     email: str | None = None
+    """
+    E-mail address.
+    """
     name: str | None = None
+    """
+    Name of the manufacturer.
+    """
     phone_number: str | None = None
+    """
+    Phone number.
+    """

@@ -10,43 +10,94 @@ from .product__create_global_product__shared9 import ValueInput
 
 class FileInput(RequestModel):
     format: str
+    """
+    File format, such as PDF.
+    """
     id: str
+    """
+    Id of the uploaded file, from upload_product_file.
+    """
     name: str
+    """
+    File name with its extension.
+    """
 
 
 class MainImageInput(RequestModel):
     uri: str
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class PackageDimensionInput(RequestModel):
     height: str
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     length: str
+    """
+    Length in the given unit.
+    """
     unit: str
+    """
+    Length unit; CENTIMETER or INCH, as the market uses.
+    """
     width: str
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
 
 
 class PackageWeightInput(RequestModel):
     unit: str
+    """
+    Weight unit; KILOGRAM or POUND, as the market uses.
+    """
     value: str
+    """
+    Weight as a decimal string in the given unit.
+    """
 
 
 class SkuImgInput(RequestModel):
     uri: str
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class TemplateInput(RequestModel):
     id: str
+    """
+    Id of the size chart template.
+    """
 
 
 class VideoInput(RequestModel):
     id: str
+    """
+    Id of the uploaded video, from upload_product_file.
+    """
 
 
 class ProductAttributeInput(RequestModel):
     id: str
+    """
+    Id of the product attribute, from the category's attributes.
+    """
     values: list[ValueInput]
+    """
+    Values of the attribute; ids from the category's attributes or custom texts.
+    """
 
 
 class SizeChartInput(RequestModel):
     image: SizeChartInputImage | None = None
+    """
+    Image (an uploaded image uri).
+    """
     template: TemplateInput | None = None
+    """
+    Size chart template.
+    """

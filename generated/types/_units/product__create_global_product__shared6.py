@@ -7,3 +7,6 @@ from tiktokshop._models import RequestModel
 
 class SizeChartInputImage(RequestModel):
     uri: str
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """

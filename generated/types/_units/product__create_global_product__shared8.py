@@ -9,4 +9,10 @@ from tiktokshop._models import RequestModel
 
 class IdentifierCodeInput(RequestModel):
     code: str | None = None
+    """
+    The code's digits.
+    """
     type: Literal["GTIN", "EAN", "UPC", "ISBN", "JAN"] | None = None
+    """
+    Kind of code; GTIN, EAN, UPC or ISBN.
+    """

@@ -7,4 +7,10 @@ from tiktokshop._models import RequestModel
 
 class ValueInput(RequestModel):
     id: str | None = None
+    """
+    Id of the attribute value (from the category's attributes); leave out for a custom value.
+    """
     name: str | None = None
+    """
+    Text of the attribute value; a custom value when no id is given.
+    """

@@ -13,11 +13,20 @@ class CreateImageTranslationTasksParams(RequestModel):
     """
 
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class CreateImageTranslationTasksRequestImage(RequestModel):
     image_uri: str
+    """
+    Uri of an uploaded image.
+    """
     target_languages: list[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]]
+    """
+    Languages (BCP 47 tags) to translate the image text into.
+    """
 
 
 class CreateImageTranslationTasksResponseTranslationTask(ResponseModel):
@@ -28,6 +37,9 @@ class CreateImageTranslationTasksResponseTranslationTask(ResponseModel):
 
 class CreateImageTranslationTasksRequest(RequestModel):
     images: list[CreateImageTranslationTasksRequestImage]
+    """
+    Images (uploaded uris) whose text is to be translated, with the target languages.
+    """
 
 
 class CreateImageTranslationTasksResponse(ResponseModel):

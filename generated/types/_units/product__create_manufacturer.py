@@ -15,8 +15,26 @@ class CreateManufacturerResponse(ResponseModel):
 
 class CreateManufacturerRequest(RequestModel):
     address: str
+    """
+    Postal address, one line.
+    """
     email: str
+    """
+    Contact e-mail address.
+    """
     locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     name: str
+    """
+    Name of the manufacturer.
+    """
     phone_number: PhoneNumberInput
+    """
+    Contact phone number, with country code.
+    """
     registered_trade_name: str | None = None
+    """
+    Registered trade name of the company.
+    """

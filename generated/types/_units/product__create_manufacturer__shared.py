@@ -9,5 +9,14 @@ from tiktokshop._models import RequestModel
 
 class PhoneNumberInput(RequestModel):
     availability: Literal["AVAILABLE", "UNAVAILABLE"] | None = None
+    """
+    When you can be reached.
+    """
     country_code: str | None = None
+    """
+    Country calling code or two-letter country code.
+    """
     local_number: str | None = None
+    """
+    Phone number without the country code.
+    """

@@ -28,29 +28,110 @@ class CreateProductResponse(ResponseModel):
 
 class CreateProductRequest(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     certifications: list[CreateProductRequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     delivery_option_ids: list[str] | None = None
+    """
+    Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+    """
     description: str
+    """
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
     is_cod_allowed: bool | None = None
+    """
+    True to allow cash on delivery for this product.
+    """
     is_not_for_sale: bool | None = None
+    """
+    True if the product is listed but cannot be bought.
+    """
     is_pre_owned: bool | None = None
+    """
+    True if the product is second-hand.
+    """
     listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     main_images: list[MainImageInput]
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     minimum_order_quantity: int | None = None
+    """
+    Least number of units a buyer must order.
+    """
     package_dimensions: PackageDimensionInput | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: PackageWeightInput
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     primary_combined_product_id: str | None = None
+    """
+    Id of the main product of a combined listing this product joins.
+    """
     product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    """
+    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+    """
     shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
+    """
+    Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+    """
     size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[CreateProductRequestSku]
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     title: str
+    """
+    Product title shown to buyers; the length allowed depends on the market.
+    """
     video: VideoInput | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
     shipping_template_id: str | None = None
+    """
+    Id of the shipping template that sets the product's shipping fees.
+    """

@@ -18,16 +18,58 @@ from .product__publish_global_product__shared2 import EditProductRequestSkuFee
 
 class CreateProductRequestSku(RequestModel):
     combined_skus: list[CombinedSkuInput] | None = None
+    """
+    SKUs sold together as this bundle SKU, with their counts.
+    """
     external_list_prices: list[ExternalListPriceInput] | None = None
+    """
+    Compare-at prices of the SKU on other sales channels.
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     external_urls: list[str] | None = None
+    """
+    Links to the product on other sites.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[CreateProductRequestSkuInventory]
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     list_price: ListPriceInput | None = None
+    """
+    Compare-at (list) price of the SKU, amount and currency.
+    """
     pre_sale: PreSaleInput | None = None
+    """
+    Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
+    """
     price: CreateProductRequestSkuPrice
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
     fees: list[EditProductRequestSkuFee] | None = None
+    """
+    Extra fees charged with the SKU (such as a deposit).
+    """

@@ -7,12 +7,33 @@ from tiktokshop._models import RequestModel
 
 class CombinedSkuInput(RequestModel):
     product_id: str
+    """
+    TikTok Shop product id.
+    """
     sku_count: int
+    """
+    Units of that SKU in the bundle.
+    """
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
 
 
 class CreateProductRequestSkuInventory(RequestModel):
     quantity: int | None = None
+    """
+    Units available in this warehouse.
+    """
     warehouse_id: str
+    """
+    Id of the warehouse holding the stock.
+    """
     backorder_quantity: int | None = None
+    """
+    Units that can be sold beyond stock (on back order).
+    """
     handling_time: int | None = None
+    """
+    Extra time needed to ship back-ordered units (Unix seconds).
+    """

@@ -11,4 +11,10 @@ from .product__create_product__shared8 import FulfillmentTypeInput
 
 class PreSaleInput(RequestModel):
     fulfillment_type: FulfillmentTypeInput | None = None
+    """
+    When pre-sale units ship.
+    """
     type: Literal["PRE_ORDER", "MADE_TO_ORDER", "CUSTOM"] | None = None
+    """
+    Pre-sale kind: NONE, PRE_ORDER (ships later), MADE_TO_ORDER (made after purchase), CUSTOM.
+    """

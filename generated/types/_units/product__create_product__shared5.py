@@ -10,19 +10,52 @@ from .product__create_global_product__shared5 import CertificationInputImage
 
 class SupplementarySkuImageInput(RequestModel):
     uri: str
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class CreateProductRequestCertification(RequestModel):
     expiration_date: int | None = None
+    """
+    When the certificate expires (Unix seconds).
+    """
     files: list[FileInput] | None = None
+    """
+    Uploaded files (id, name and format).
+    """
     id: str
+    """
+    Id of the certificate type the category asks for.
+    """
     images: list[CertificationInputImage] | None = None
+    """
+    Images (uploaded image uris).
+    """
 
 
 class CreateProductRequestSkuSalesAttribute(RequestModel):
     id: str | None = None
+    """
+    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
+    """
     name: str | None = None
+    """
+    Name of a custom sales attribute (when no id is given), such as Colour.
+    """
     sku_img: SkuImgInput | None = None
+    """
+    Image of this attribute value (an uploaded image uri).
+    """
     supplementary_sku_images: list[SupplementarySkuImageInput] | None = None
+    """
+    More images of this attribute value.
+    """
     value_id: str | None = None
+    """
+    Id of the attribute value, from the category's attributes; leave out for a custom value.
+    """
     value_name: str | None = None
+    """
+    Text of the attribute value (a custom value when no value_id is given).
+    """

@@ -9,16 +9,40 @@ from tiktokshop._models import RequestModel
 
 class CreateProductRequestSkuPrice(RequestModel):
     amount: str | None = None
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
     currency: Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     sale_price: str | None = None
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
 
 
 class ExternalListPriceInput(RequestModel):
     amount: str
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: Literal["USD"]
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
+    """
+    Where the compare-at price comes from; SHOPIFY_COMPARE_AT_PRICE.
+    """
 
 
 class ListPriceInput(RequestModel):
     amount: str
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: Literal["USD"]
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """

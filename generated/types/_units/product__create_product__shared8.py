@@ -7,4 +7,10 @@ from tiktokshop._models import RequestModel
 
 class FulfillmentTypeInput(RequestModel):
     handling_duration_days: int | None = None
+    """
+    Days needed to ship after the order.
+    """
     release_date: int | None = None
+    """
+    Date pre-sale units ship (Unix seconds).
+    """

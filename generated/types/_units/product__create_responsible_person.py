@@ -18,7 +18,22 @@ class CreateResponsiblePersonResponse(ResponseModel):
 
 class CreateResponsiblePersonRequest(RequestModel):
     address: AddressInput
+    """
+    Postal address, one line.
+    """
     email: str
+    """
+    Contact e-mail address.
+    """
     locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     name: str
+    """
+    Name of the responsible person or company in the EU.
+    """
     phone_number: CreateResponsiblePersonRequestPhoneNumber
+    """
+    Contact phone number, with country code.
+    """

@@ -7,14 +7,41 @@ from tiktokshop._models import RequestModel
 
 class AddressInput(RequestModel):
     city: str | None = None
+    """
+    City.
+    """
     country: str
+    """
+    Country, as a two-letter ISO 3166 code.
+    """
     district: str | None = None
+    """
+    District.
+    """
     postal_code: str
+    """
+    Postal code.
+    """
     province: str | None = None
+    """
+    Province or state.
+    """
     street_address_line1: str
+    """
+    First line of the street address.
+    """
     street_address_line2: str | None = None
+    """
+    Second line of the street address.
+    """
 
 
 class CreateResponsiblePersonRequestPhoneNumber(RequestModel):
     country_code: str
+    """
+    Country calling code or two-letter country code.
+    """
     local_number: str
+    """
+    Phone number without the country code.
+    """

@@ -13,6 +13,18 @@ class CreateSizeChartV2Response(ResponseModel):
 
 class CreateSizeChartV2Request(RequestModel):
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     size_chart_data: SizeChartDataInput
+    """
+    Rows and columns of the size chart.
+    """
     size_chart_mode: str
+    """
+    How the size chart is made.
+    """
     template_name: str | None = None
+    """
+    Name of the size chart template.
+    """

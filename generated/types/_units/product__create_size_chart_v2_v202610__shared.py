@@ -9,26 +9,62 @@ from tiktokshop._models import RequestModel
 
 class CellInput(RequestModel):
     value: str
+    """
+    Text of the table cell.
+    """
 
 
 class HeaderInput(RequestModel):
     name: str
+    """
+    Heading of the column.
+    """
     id: str | None = None
+    """
+    Id of the column.
+    """
 
 
 class RowInput(RequestModel):
     cells: list[CellInput]
+    """
+    Cells of the row.
+    """
 
 
 class TableInput(RequestModel):
     headers: list[HeaderInput]
+    """
+    Columns of the table.
+    """
     rows: list[RowInput]
+    """
+    Rows of the table.
+    """
 
 
 class SizeChartDataInput(RequestModel):
     measurement_type: Literal["BODY_MEASUREMENTS", "GENERIC_MEASUREMENTS", "PRODUCT_MEASUREMENTS"]
+    """
+    What is measured: BODY_MEASUREMENTS, PRODUCT_MEASUREMENTS or GENERIC_MEASUREMENTS.
+    """
     table: TableInput
+    """
+    The size chart table.
+    """
     unit_system: Literal["IMPERIAL", "METRIC"]
+    """
+    METRIC or IMPERIAL units.
+    """
     description: str | None = None
+    """
+    Note shown with the size chart.
+    """
     is_one_size: bool | None = None
+    """
+    True if the product has one size only.
+    """
     size_types: list[str] | None = None
+    """
+    Size systems used (such as US or EU sizes).
+    """

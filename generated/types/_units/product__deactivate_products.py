@@ -11,7 +11,13 @@ from .product__delete_products__shared import Error
 
 class DeactivateProductsRequest(RequestModel):
     listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     product_ids: list[str]
+    """
+    TikTok Shop product ids.
+    """
 
 
 class DeactivateProductsResponse(ResponseModel):

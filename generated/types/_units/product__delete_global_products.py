@@ -7,6 +7,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class DeleteGlobalProductsRequest(RequestModel):
     global_product_ids: list[str]
+    """
+    Ids of global products.
+    """
 
 
 class DeleteGlobalProductsResponseErrorDetail(ResponseModel):

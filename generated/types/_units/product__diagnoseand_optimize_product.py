@@ -17,14 +17,41 @@ from .product__product_information_issue_diagnosis__shared import Diagnose
 
 class DiagnoseandOptimizeProductRequest(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     description: str | None = None
+    """
+    Description (HTML) to diagnose and optimise.
+    """
     main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     optimization_fields: list[Literal["TITLE", "DESCRIPTION", "IMAGE", "ALL", "NONE"]] | None = None
+    """
+    What to optimise; TITLE, DESCRIPTION, IMAGE, ALL or NONE.
+    """
     product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     size_chart: CheckGlobalProductListingRequestSizeChart | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     title: str | None = None
+    """
+    Title to diagnose and optimise.
+    """
 
 
 class DiagnoseandOptimizeProductResponse(ResponseModel):

@@ -37,20 +37,56 @@ class EditGlobalProductParams(RequestModel):
     """
 
     global_product_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the global product (a cross-border listing shared by several markets).
+    """
 
 
 class EditGlobalProductRequestSku(RequestModel):
     external_global_sku_id: str | None = None
+    """
+    Your own id of the global SKU.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     global_quantity: int | None = None
+    """
+    Units available across markets.
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[InventoryInput] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     price: PriceInput
+    """
+    Price of the SKU (amount and currency).
+    """
     sale_prices: list[EditGlobalProductRequestSkuSalePrice] | None = None
+    """
+    Selling price of the SKU in each market.
+    """
     sales_attributes: list[SalesAttributeInput] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
 
 
 class EditGlobalProductResponse(ResponseModel):
@@ -60,19 +96,70 @@ class EditGlobalProductResponse(ResponseModel):
 
 class EditGlobalProductRequest(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     certifications: list[CertificationInput] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     description: str
+    """
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+    """
     external_global_product_id: str | None = None
+    """
+    Your own id of the global product.
+    """
     main_images: list[MainImageInput]
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer: ManufacturerInput | None = None
+    """
+    Manufacturer details of the product.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     package_dimensions: PackageDimensionInput | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: PackageWeightInput
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[EditGlobalProductRequestSku]
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     title: str
+    """
+    Product title shown to buyers; the length allowed depends on the market.
+    """
     video: VideoInput | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """

@@ -11,7 +11,13 @@ from .product__edit_global_product__shared2 import FailReason
 
 class EditGlobalProductRequestSkuSalePrice(RequestModel):
     amount: str
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
+    """
+    Market of the price (two-letter region code).
+    """
 
 
 class EditGlobalProductResponsePublishResult(ResponseModel):

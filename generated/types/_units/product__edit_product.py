@@ -47,13 +47,28 @@ class EditProductParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class EditProductRequestReplicatedProductSku(RequestModel):
     price: EditProductRequestReplicatedProductSkuPrice
+    """
+    Price of the SKU (amount and currency).
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     inventory: list[EditProductRequestReplicatedProductSkuInventory]
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
 
 
 class EditProductResponse(ResponseModel):
@@ -65,51 +80,180 @@ class EditProductResponse(ResponseModel):
 
 class EditProductRequestReplicatedProduct(RequestModel):
     region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     skus: list[EditProductRequestReplicatedProductSku] | None = None
+    """
+    SKUs of the copy in that market.
+    """
 
 
 class EditProductRequestSku(RequestModel):
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     price: CreateProductRequestSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[CreateProductRequestSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     combined_skus: list[CombinedSkuInput] | None = None
+    """
+    SKUs sold together as this bundle SKU, with their counts.
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
     external_urls: list[str] | None = None
+    """
+    Links to the product on other sites.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     pre_sale: EditProductRequestSkuPreSale | None = None
+    """
+    Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
+    """
     list_price: ListPriceInput | None = None
+    """
+    Compare-at (list) price of the SKU, amount and currency.
+    """
     external_list_prices: list[ExternalListPriceInput] | None = None
+    """
+    Compare-at prices of the SKU on other sales channels.
+    """
     fees: list[EditProductRequestSkuFee] | None = None
+    """
+    Extra fees charged with the SKU (such as a deposit).
+    """
 
 
 class EditProductRequest(RequestModel):
     description: str
+    """
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+    """
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     main_images: list[MainImageInput]
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     skus: list[EditProductRequestSku]
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     title: str
+    """
+    Product title shown to buyers; the length allowed depends on the market.
+    """
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    """
+    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+    """
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     is_cod_allowed: bool | None = None
+    """
+    True to allow cash on delivery for this product.
+    """
     certifications: list[CreateProductRequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     package_weight: PackageWeightInput
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     package_dimensions: PackageDimensionInput | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
     delivery_option_ids: list[str] | None = None
+    """
+    Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+    """
     video: VideoInput | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
+    """
+    Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+    """
     is_pre_owned: bool | None = None
+    """
+    True if the product is second-hand.
+    """
     minimum_order_quantity: int | None = None
+    """
+    Least number of units a buyer must order.
+    """
     replicated_products: list[EditProductRequestReplicatedProduct] | None = None
+    """
+    Copies of this product in other markets to update too.
+    """
     subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
+    """
+    Subscription (repeat purchase) settings of the product.
+    """
     shipping_template_id: str | None = None
+    """
+    Id of the shipping template that sets the product's shipping fees.
+    """

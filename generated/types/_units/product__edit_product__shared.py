@@ -9,9 +9,21 @@ from tiktokshop._models import RequestModel
 
 class EditProductRequestReplicatedProductSkuInventory(RequestModel):
     warehouse_id: str
+    """
+    Id of the warehouse holding the stock.
+    """
     quantity: int
+    """
+    Units available in this warehouse.
+    """
 
 
 class EditProductRequestReplicatedProductSkuPrice(RequestModel):
     currency: Literal["EUR", "GBP", "IDR", "JPY", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     sale_price: str
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """

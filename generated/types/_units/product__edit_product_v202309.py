@@ -44,12 +44,24 @@ class EditProductV202309Params(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class EditProductV202309RequestSkuCombinedSku(RequestModel):
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     sku_count: int | None = None
+    """
+    Units of that SKU in the bundle.
+    """
     sku_id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
 
 
 class EditProductV202309Response(ResponseModel):
@@ -61,60 +73,201 @@ class EditProductV202309Response(ResponseModel):
 
 class ReplicatedProductInputSku(RequestModel):
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     price: ReplicatedProductInputSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
 
 
 class EditProductV202309RequestSku(RequestModel):
     combined_skus: list[EditProductV202309RequestSkuCombinedSku] | None = None
+    """
+    SKUs sold together as this bundle SKU, with their counts.
+    """
     external_list_prices: list[EditProductV202309RequestSkuExternalListPrice] | None = None
+    """
+    Compare-at prices of the SKU on other sales channels.
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     external_urls: list[str] | None = None
+    """
+    Links to the product on other sites.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     list_price: EditProductV202309RequestSkuListPrice | None = None
+    """
+    Compare-at (list) price of the SKU, amount and currency.
+    """
     pre_sale: EditProductRequestSkuPreSale | None = None
+    """
+    Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
+    """
     price: EditProductV202309RequestSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[EditProductV202309RequestSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
     fees: list[EditProductRequestSkuFee] | None = None
+    """
+    Extra fees charged with the SKU (such as a deposit).
+    """
 
 
 class ReplicatedProductInput(RequestModel):
     region: (
         Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"] | None
     ) = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     skus: list[ReplicatedProductInputSku] | None = None
+    """
+    SKUs of the copy in that market.
+    """
 
 
 class EditProductV202309Request(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     certifications: list[EditProductV202309RequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     delivery_option_ids: list[str] | None = None
+    """
+    Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+    """
     description: str | None = None
+    """
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
     is_cod_allowed: bool | None = None
+    """
+    True to allow cash on delivery for this product.
+    """
     is_pre_owned: bool | None = None
+    """
+    True if the product is second-hand.
+    """
     listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     minimum_order_quantity: int | None = None
+    """
+    Least number of units a buyer must order.
+    """
     package_dimensions: CheckGlobalProductListingRequestPackageDimensions | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: CheckGlobalProductListingRequestPackageWeight | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     replicated_products: list[ReplicatedProductInput] | None = None
+    """
+    Copies of this product in other markets to update too.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    """
+    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+    """
     shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
+    """
+    Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+    """
     size_chart: CheckGlobalProductListingRequestSizeChart | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[EditProductV202309RequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     title: str | None = None
+    """
+    Product title shown to buyers; the length allowed depends on the market.
+    """
     video: CheckGlobalProductListingRequestVideo | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
     shipping_template_id: str | None = None
+    """
+    Id of the shipping template that sets the product's shipping fees.
+    """
     subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
+    """
+    Subscription (repeat purchase) settings of the product.
+    """

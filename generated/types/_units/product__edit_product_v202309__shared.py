@@ -15,45 +15,108 @@ from .product__recommend_category__shared import ImageInput
 
 class EditProductV202309RequestSkuExternalListPrice(RequestModel):
     amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     source: Literal["SHOPIFY_COMPARE_AT_PRICE"] | None = None
+    """
+    Where the compare-at price comes from; SHOPIFY_COMPARE_AT_PRICE.
+    """
 
 
 class EditProductV202309RequestSkuListPrice(RequestModel):
     amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class EditProductV202309RequestSkuPrice(RequestModel):
     amount: str | None = None
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
     currency: (
         Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | None
     ) = None
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     sale_price: str | None = None
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
 
 
 class EditProductV202309RequestSkuSalesAttributeSupplementarySkuImage(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class ReplicatedProductInputSkuPrice(RequestModel):
     currency: Literal["EUR", "GBP", "IDR", "JPY", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | None = None
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     sale_price: str | None = None
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
 
 
 class EditProductV202309RequestCertification(RequestModel):
     expiration_date: int | None = None
+    """
+    When the certificate expires (Unix seconds).
+    """
     files: list[CheckGlobalProductListingRequestCertificationFile] | None = None
+    """
+    Uploaded files (id, name and format).
+    """
     id: str | None = None
+    """
+    Id of the certificate type the category asks for.
+    """
     images: list[ImageInput] | None = None
+    """
+    Images (uploaded image uris).
+    """
 
 
 class EditProductV202309RequestSkuSalesAttribute(RequestModel):
     id: str | None = None
+    """
+    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
+    """
     name: str | None = None
+    """
+    Name of a custom sales attribute (when no id is given), such as Colour.
+    """
     sku_img: CheckGlobalProductListingRequestSkuSalesAttributeSkuImg | None = None
+    """
+    Image of this attribute value (an uploaded image uri).
+    """
     supplementary_sku_images: list[EditProductV202309RequestSkuSalesAttributeSupplementarySkuImage] | None = (
         None
     )
+    """
+    More images of this attribute value.
+    """
     value_id: str | None = None
+    """
+    Id of the attribute value, from the category's attributes; leave out for a custom value.
+    """
     value_name: str | None = None
+    """
+    Text of the attribute value (a custom value when no value_id is given).
+    """

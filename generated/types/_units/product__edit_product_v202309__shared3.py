@@ -7,25 +7,58 @@ from tiktokshop._models import RequestModel
 
 class CheckGlobalProductListingRequestCertificationFile(RequestModel):
     format: str | None = None
+    """
+    File format, such as PDF.
+    """
     id: str | None = None
+    """
+    Id of the uploaded file, from upload_product_file.
+    """
     name: str | None = None
+    """
+    File name with its extension.
+    """
 
 
 class CheckGlobalProductListingRequestPackageDimensions(RequestModel):
     height: str | None = None
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     length: str | None = None
+    """
+    Length in the given unit.
+    """
     unit: str | None = None
+    """
+    Length unit; CENTIMETER or INCH, as the market uses.
+    """
     width: str | None = None
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
 
 
 class CheckGlobalProductListingRequestPackageWeight(RequestModel):
     unit: str | None = None
+    """
+    Weight unit; KILOGRAM or POUND, as the market uses.
+    """
     value: str | None = None
+    """
+    Weight as a decimal string in the given unit.
+    """
 
 
 class CheckGlobalProductListingRequestSkuSalesAttributeSkuImg(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class CheckGlobalProductListingRequestVideo(RequestModel):
     id: str | None = None
+    """
+    Id of the uploaded video, from upload_product_file.
+    """

@@ -10,17 +10,35 @@ from .product__edit_product_v202309__shared6 import CheckGlobalProductListingReq
 
 class CheckGlobalProductListingRequestMainImage(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class CheckGlobalProductListingRequestSizeChartTemplate(RequestModel):
     id: str | None = None
+    """
+    Id of the size chart template.
+    """
 
 
 class CheckGlobalProductListingRequestProductAttribute(RequestModel):
     id: str | None = None
+    """
+    Id of the product attribute, from the category's attributes.
+    """
     values: list[ValueInput] | None = None
+    """
+    Values of the attribute; ids from the category's attributes or custom texts.
+    """
 
 
 class CheckGlobalProductListingRequestSizeChart(RequestModel):
     image: CheckGlobalProductListingRequestSizeChartImage | None = None
+    """
+    Image (an uploaded image uri).
+    """
     template: CheckGlobalProductListingRequestSizeChartTemplate | None = None
+    """
+    Size chart template.
+    """

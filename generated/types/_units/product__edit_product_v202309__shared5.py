@@ -9,12 +9,24 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class DiscountDetailInput(RequestModel):
     discount_level: str | None = None
+    """
+    Stage the discount applies to.
+    """
     discount_value: int | None = None
+    """
+    Discount in percent.
+    """
 
 
 class EditProductRequestSubscribeInfoEdit(RequestModel):
     subscribe_status: str | None = None
+    """
+    Whether subscription is on.
+    """
     discount_details: list[DiscountDetailInput] | None = None
+    """
+    Discount for each subscription stage.
+    """
 
 
 class EditProductResponseAudit(ResponseModel):

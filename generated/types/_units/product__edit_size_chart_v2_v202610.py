@@ -13,5 +13,14 @@ class EditSizeChartV2Response(ResponseModel):
 
 class EditSizeChartV2Request(RequestModel):
     size_chart_data: SizeChartDataInput
+    """
+    Rows and columns of the size chart.
+    """
     size_chart_id: str
+    """
+    Id of the size chart template.
+    """
     template_name: str | None = None
+    """
+    Name of the size chart template.
+    """

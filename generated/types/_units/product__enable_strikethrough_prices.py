@@ -17,11 +17,20 @@ class EnableStrikethroughPricesParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class EnableStrikethroughPricesRequestSkuExternalRetailPrice(RequestModel):
     amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class EnableStrikethroughPricesRequestSkuExternalTransactionPrice(RequestModel):
@@ -29,9 +38,21 @@ class EnableStrikethroughPricesRequestSkuExternalTransactionPrice(RequestModel):
         arbitrary_types_allowed=True,
     )
     amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     image: CheckGlobalProductListingRequestSizeChartImage | None = None
+    """
+    Screenshot proving the price (uploaded image).
+    """
     transaction_time: Timestamp | None = None
+    """
+    When the sale at that price took place (Unix seconds).
+    """
 
 
 class EnableStrikethroughPricesResponseErrorDetail(ResponseModel):
@@ -40,9 +61,21 @@ class EnableStrikethroughPricesResponseErrorDetail(ResponseModel):
 
 class EnableStrikethroughPricesRequestSku(RequestModel):
     external_retail_price: EnableStrikethroughPricesRequestSkuExternalRetailPrice | None = None
+    """
+    Your regular retail price elsewhere (amount and currency).
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     external_transaction_price: EnableStrikethroughPricesRequestSkuExternalTransactionPrice | None = None
+    """
+    A price the product recently sold for elsewhere, with proof.
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
 
 
 class EnableStrikethroughPricesResponseError(ResponseModel):
@@ -53,7 +86,13 @@ class EnableStrikethroughPricesResponseError(ResponseModel):
 
 class EnableStrikethroughPricesRequest(RequestModel):
     external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
     skus: list[EnableStrikethroughPricesRequestSku] | None = None
+    """
+    SKUs whose strikethrough (was) price is turned on.
+    """
 
 
 class EnableStrikethroughPricesResponse(ResponseModel):

@@ -17,6 +17,9 @@ class GetAttributesParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     locale: (
         Literal[
             "de-DE",
@@ -37,7 +40,13 @@ class GetAttributesParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
 
 
 class GetAttributesResponseAttributeValue(ResponseModel):

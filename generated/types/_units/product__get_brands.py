@@ -13,11 +13,29 @@ class GetBrandsParams(RequestModel):
     """
 
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     is_authorized: bool | None = None
+    """
+    True for brands the shop is authorised to sell only.
+    """
     brand_name: str | None = None
+    """
+    Name of the brand to search for.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
 
 
 class GetBrandsResponseBrand(ResponseModel):

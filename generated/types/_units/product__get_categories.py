@@ -42,10 +42,25 @@ class GetCategoriesParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     keyword: str | None = None
+    """
+    Text matched against names.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None
+    """
+    Platform whose category tree is used; TIKTOK_SHOP or TOKOPEDIA.
+    """
     include_prohibited_categories: bool | None = None
+    """
+    True to also return categories the shop may not sell in.
+    """
 
 
 class GetCategoriesResponse(ResponseModel):

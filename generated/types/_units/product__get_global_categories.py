@@ -31,8 +31,17 @@ class GetGlobalCategoriesParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     keyword: str | None = None
+    """
+    Text matched against names.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
 
 
 class GetGlobalCategoriesResponseCategory(ResponseModel):

@@ -18,7 +18,13 @@ class GetGlobalCategoryRulesParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     locale: (
         Literal[
             "de-DE",
@@ -38,6 +44,9 @@ class GetGlobalCategoryRulesParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetGlobalCategoryRulesResponseManufacturer(ResponseModel):

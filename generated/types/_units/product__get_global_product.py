@@ -25,6 +25,9 @@ class GetGlobalProductParams(RequestModel):
     """
 
     global_product_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the global product (a cross-border listing shared by several markets).
+    """
 
 
 class GetGlobalProductResponseBrand(ResponseModel):

@@ -15,6 +15,9 @@ class GetGlobalReplicatedProductsParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class GetGlobalReplicatedProductsResponseReplicatedProduct(ResponseModel):

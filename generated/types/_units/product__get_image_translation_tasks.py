@@ -13,7 +13,13 @@ class GetImageTranslationTasksParams(RequestModel):
     """
 
     translation_task_ids: list[str] | None = None
+    """
+    Ids of image translation tasks.
+    """
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class GetImageTranslationTasksResponseTranslationTaskOriginalImage(ResponseModel):

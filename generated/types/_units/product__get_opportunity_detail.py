@@ -15,7 +15,13 @@ class GetOpportunityDetailParams(RequestModel):
     """
 
     opportunity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the product opportunity.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetOpportunityDetailResponseOpportunityBasicInfo(ResponseModel):

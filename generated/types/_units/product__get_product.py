@@ -37,9 +37,21 @@ class GetProductParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     return_under_review_version: bool | None = None
+    """
+    True to return the version under review where one exists.
+    """
     return_draft_version: bool | None = None
+    """
+    True to return the draft version of the product where one exists.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetProductResponseAuditFailedReason(ResponseModel):

@@ -13,11 +13,20 @@ class GetProductPackageRecommendationsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class GetProductPackageRecommendationsRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class GetProductPackageRecommendationsResponseProductDimensionRecommendationHeight(ResponseModel):

@@ -15,12 +15,18 @@ class GetProductSkppDetailParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     locale: (
         Literal[
             "de-DE", "en", "en-GB", "id-ID", "it-IT", "ja-JP", "ms-MY", "pt-BR", "th-TH", "vi-VN", "zh-CN"
         ]
         | None
     ) = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetProductSkppDetailResponseRewardClaimCondition(ResponseModel):

@@ -13,6 +13,9 @@ class GetProductsSeoWordsParams(RequestModel):
     """
 
     product_ids: list[str]
+    """
+    TikTok Shop product ids.
+    """
 
 
 class GetProductsSeoWordsResponseProduct(ResponseModel):

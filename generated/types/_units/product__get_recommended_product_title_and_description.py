@@ -13,6 +13,9 @@ class GetRecommendedProductTitleAndDescriptionParams(RequestModel):
     """
 
     product_ids: list[str]
+    """
+    TikTok Shop product ids.
+    """
 
 
 class GetRecommendedProductTitleAndDescriptionResponseProductSuggestionItem(ResponseModel):

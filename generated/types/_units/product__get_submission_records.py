@@ -16,12 +16,33 @@ class GetSubmissionRecordsParams(RequestModel):
         arbitrary_types_allowed=True,
     )
     status: str | None = None
+    """
+    Only submissions in this review status.
+    """
     opportunity_id: str | None = None
+    """
+    Id of the product opportunity.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     submit_time_ge: Timestamp | None = None
+    """
+    Only submissions made at or after this time (Unix seconds).
+    """
     submit_time_lt: Timestamp | None = None
+    """
+    Only submissions made before this time (Unix seconds).
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class GetSubmissionRecordsResponseDataSubmission(ResponseModel):

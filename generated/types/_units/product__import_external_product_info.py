@@ -13,6 +13,9 @@ class ImportExternalProductInfoForm(RequestModel):
     """
 
     data: Any
+    """
+    The file to import, as bytes, a path or a binary file object.
+    """
 
 
 class ImportExternalProductInfoResponseImportResult(ResponseModel):

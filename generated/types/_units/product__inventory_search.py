@@ -7,7 +7,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class InventorySearchRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
 
 
 class InventorySearchResponseInventorySkuTotalAvailableInventoryDistributionCampaignInventory(ResponseModel):

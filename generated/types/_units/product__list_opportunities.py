@@ -15,8 +15,17 @@ class ListOpportunitiesParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class ListOpportunitiesRequest(RequestModel):
@@ -24,10 +33,25 @@ class ListOpportunitiesRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     opportunity_type: Literal["CATEGORY", "KEYWORD", "PRODUCT"]
+    """
+    Kind of opportunity; CATEGORY, KEYWORD or PRODUCT.
+    """
     category_ids: list[str] | None = None
+    """
+    Ids of product categories.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only products created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only products created before this time (Unix seconds).
+    """
     tag_codes: list[str] | None = None
+    """
+    Codes of opportunity tags to filter by.
+    """
 
 
 class ListOpportunitiesResponseDataOpportunity(ResponseModel):

@@ -11,13 +11,28 @@ class ListProductSkppStatusesParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class ListProductSkppStatusesRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     skpp_status: str | None = None
+    """
+    Only SKPP (seller-owned product partnership) records in this status.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_no: int | None = None
+    """
+    Page number to return, starting at 1.
+    """
 
 
 class ListProductSkppStatusesResponseProductReward(ResponseModel):

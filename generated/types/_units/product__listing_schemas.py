@@ -18,8 +18,17 @@ class ListingSchemasParams(RequestModel):
     """
 
     category_ids: list[int]
+    """
+    Ids of product categories.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
 
 
 class ListingSchemasResponseListingSchemaField(ResponseModel):

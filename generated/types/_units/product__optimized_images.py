@@ -13,11 +13,20 @@ class OptimizedImagesParams(RequestModel):
     """
 
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class OptimizedImagesRequestImage(RequestModel):
     optimization_mode: list[Literal["WHITE_BACKGROUND"]] | None = None
+    """
+    How to optimise the image; WHITE_BACKGROUND.
+    """
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class OptimizedImagesResponseImage(ResponseModel):
@@ -32,6 +41,9 @@ class OptimizedImagesResponseImage(ResponseModel):
 
 class OptimizedImagesRequest(RequestModel):
     images: list[OptimizedImagesRequestImage] | None = None
+    """
+    Images (uploaded uris) to optimise, each with what it is used for.
+    """
 
 
 class OptimizedImagesResponse(ResponseModel):

@@ -12,6 +12,9 @@ from .product__upload_candidate_products__shared import (
 
 class PartialEditCandidateProductsRequest(RequestModel):
     candidate_products: list[CandidateProductInput] | None = None
+    """
+    Candidate products to create or edit.
+    """
 
 
 class PartialEditCandidateProductsResponse(ResponseModel):

@@ -37,6 +37,9 @@ class PartialEditGlobalProductParams(RequestModel):
     """
 
     global_product_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the global product (a cross-border listing shared by several markets).
+    """
 
 
 class PartialEditGlobalProductResponse(ResponseModel):
@@ -46,33 +49,117 @@ class PartialEditGlobalProductResponse(ResponseModel):
 
 class PartialEditGlobalProductRequestSku(RequestModel):
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     global_quantity: int | None = None
+    """
+    Units available across markets.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     price: PriceInput | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[SalesAttributeInput] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     inventory: list[InventoryInput] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     external_global_sku_id: str | None = None
+    """
+    Your own id of the global SKU.
+    """
     sale_prices: list[EditGlobalProductRequestSkuSalePrice] | None = None
+    """
+    Selling price of the SKU in each market.
+    """
 
 
 class PartialEditGlobalProductRequest(RequestModel):
     title: str | None = None
+    """
+    Product title shown to buyers; the length allowed depends on the market.
+    """
     description: str | None = None
+    """
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     main_images: list[MainImageInput] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     skus: list[PartialEditGlobalProductRequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     package_weight: PackageWeightInput | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     certifications: list[CertificationInput] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     package_dimensions: PackageDimensionInput | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     video: VideoInput | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
     manufacturer: ManufacturerInput | None = None
+    """
+    Manufacturer details of the product.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     category_version: Literal["v1", "v2"] | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     external_global_product_id: str | None = None
+    """
+    Your own id of the global product.
+    """

@@ -17,12 +17,33 @@ class PartialEditManufacturerParams(RequestModel):
     """
 
     manufacturer_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the manufacturer record.
+    """
 
 
 class PartialEditManufacturerRequest(RequestModel):
     address: str | None = None
+    """
+    Postal address, one line.
+    """
     email: str | None = None
+    """
+    Contact e-mail address.
+    """
     locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     name: str | None = None
+    """
+    Name of the manufacturer.
+    """
     phone_number: PhoneNumberInput | None = None
+    """
+    Contact phone number, with country code.
+    """
     registered_trade_name: str | None = None
+    """
+    Registered trade name of the company.
+    """

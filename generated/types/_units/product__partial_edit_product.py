@@ -45,43 +45,121 @@ class PartialEditProductParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class PartialEditProductRequestReplicatedProductSku(RequestModel):
     price: EditProductRequestReplicatedProductSkuPrice
+    """
+    Price of the SKU (amount and currency).
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     inventory: list[EditProductRequestReplicatedProductSkuInventory]
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
 
 
 class PartialEditProductRequestSkuInventory(RequestModel):
     quantity: int
+    """
+    Units available in this warehouse.
+    """
     warehouse_id: str
+    """
+    Id of the warehouse holding the stock.
+    """
     backorder_quantity: int | None = None
+    """
+    Units that can be sold beyond stock (on back order).
+    """
     handling_time: int | None = None
+    """
+    Extra time needed to ship back-ordered units (Unix seconds).
+    """
 
 
 class PartialEditProductRequestReplicatedProduct(RequestModel):
     region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     skus: list[PartialEditProductRequestReplicatedProductSku] | None = None
+    """
+    SKUs of the copy in that market.
+    """
 
 
 class PartialEditProductRequestSku(RequestModel):
     external_list_prices: list[ExternalListPriceInput] | None = None
+    """
+    Compare-at prices of the SKU on other sales channels.
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     external_urls: list[str] | None = None
+    """
+    Links to the product on other sites.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     fees: list[EditProductRequestSkuFee] | None = None
+    """
+    Extra fees charged with the SKU (such as a deposit).
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[PartialEditProductRequestSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     list_price: ListPriceInput | None = None
+    """
+    Compare-at (list) price of the SKU, amount and currency.
+    """
     pre_sale: PreSaleInput | None = None
+    """
+    Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
+    """
     price: CreateProductRequestSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
 
 
 class PartialEditProductResponse(ResponseModel):
@@ -92,21 +170,78 @@ class PartialEditProductResponse(ResponseModel):
 
 class PartialEditProductRequest(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     certifications: list[CreateProductRequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     description: str | None = None
+    """
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
     is_cod_allowed: bool | None = None
+    """
+    True to allow cash on delivery for this product.
+    """
     listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     main_images: list[MainImageInput] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     package_dimensions: PackageDimensionInput | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: PackageWeightInput | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     replicated_products: list[PartialEditProductRequestReplicatedProduct] | None = None
+    """
+    Copies of this product in other markets to update too.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    """
+    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+    """
     size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[PartialEditProductRequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
+    """
+    Subscription (repeat purchase) settings of the product.
+    """
     title: str | None = None
+    """
+    Product title shown to buyers; the length allowed depends on the market.
+    """
     video: VideoInput | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """

@@ -43,6 +43,9 @@ class PartialEditProductV202309Params(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class PartialEditProductV202309ResponseReplicatedProductSku(ResponseModel):
@@ -52,27 +55,84 @@ class PartialEditProductV202309ResponseReplicatedProductSku(ResponseModel):
 
 class PartialEditProductV202309RequestReplicatedProductSku(RequestModel):
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     price: ReplicatedProductInputSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
 
 
 class PartialEditProductV202309RequestSku(RequestModel):
     external_list_prices: list[EditProductV202309RequestSkuExternalListPrice] | None = None
+    """
+    Compare-at prices of the SKU on other sales channels.
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     external_urls: list[str] | None = None
+    """
+    Links to the product on other sites.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     list_price: EditProductV202309RequestSkuListPrice | None = None
+    """
+    Compare-at (list) price of the SKU, amount and currency.
+    """
     pre_sale: PreSaleInput | None = None
+    """
+    Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
+    """
     price: EditProductV202309RequestSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[EditProductV202309RequestSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
     fees: list[EditProductRequestSkuFee] | None = None
+    """
+    Extra fees charged with the SKU (such as a deposit).
+    """
 
 
 class PartialEditProductV202309ResponseReplicatedProduct(ResponseModel):
@@ -85,7 +145,13 @@ class PartialEditProductV202309RequestReplicatedProduct(RequestModel):
     region: (
         Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"] | None
     ) = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     skus: list[PartialEditProductV202309RequestReplicatedProductSku] | None = None
+    """
+    SKUs of the copy in that market.
+    """
 
 
 class PartialEditProductV202309Response(ResponseModel):
@@ -97,21 +163,78 @@ class PartialEditProductV202309Response(ResponseModel):
 
 class PartialEditProductV202309Request(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     certifications: list[EditProductV202309RequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     description: str | None = None
+    """
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
     is_cod_allowed: bool | None = None
+    """
+    True to allow cash on delivery for this product.
+    """
     listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     package_dimensions: CheckGlobalProductListingRequestPackageDimensions | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: CheckGlobalProductListingRequestPackageWeight | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     replicated_products: list[PartialEditProductV202309RequestReplicatedProduct] | None = None
+    """
+    Copies of this product in other markets to update too.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    """
+    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+    """
     size_chart: CheckGlobalProductListingRequestSizeChart | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[PartialEditProductV202309RequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     title: str | None = None
+    """
+    Product title shown to buyers; the length allowed depends on the market.
+    """
     video: CheckGlobalProductListingRequestVideo | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
     subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
+    """
+    Subscription (repeat purchase) settings of the product.
+    """

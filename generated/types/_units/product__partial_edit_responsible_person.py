@@ -20,11 +20,29 @@ class PartialEditResponsiblePersonParams(RequestModel):
     """
 
     responsible_person_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the responsible person record.
+    """
 
 
 class PartialEditResponsiblePersonRequest(RequestModel):
     address: AddressInput | None = None
+    """
+    Postal address, one line.
+    """
     email: str | None = None
+    """
+    Contact e-mail address.
+    """
     locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     name: str | None = None
+    """
+    Name of the responsible person or company in the EU.
+    """
     phone_number: CreateResponsiblePersonRequestPhoneNumber | None = None
+    """
+    Contact phone number, with country code.
+    """

@@ -7,6 +7,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class PredictProductPackageDimensionsAndWeightRequest(RequestModel):
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
 
 
 class PredictProductPackageDimensionsAndWeightResponsePackageDimensions(ResponseModel):

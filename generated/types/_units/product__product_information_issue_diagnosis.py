@@ -14,6 +14,9 @@ class ProductInformationIssueDiagnosisParams(RequestModel):
     """
 
     product_ids: list[str]
+    """
+    TikTok Shop product ids.
+    """
 
 
 class ProductInformationIssueDiagnosisResponseProduct(ResponseModel):

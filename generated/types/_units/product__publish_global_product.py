@@ -19,12 +19,24 @@ class PublishGlobalProductParams(RequestModel):
     """
 
     global_product_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the global product (a cross-border listing shared by several markets).
+    """
 
 
 class PublishGlobalProductRequestPublishTargetSkuPrice(RequestModel):
     amount: str | None = None
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
     currency: Literal["EUR", "GBP", "IDR", "JPY", "MYR", "PHP", "SGD", "THB", "USD", "VND", "MXN"]
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     sale_price: str | None = None
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
 
 
 class PublishGlobalProductResponseProductSkuSaleAttribute(ResponseModel):
@@ -44,9 +56,21 @@ class PublishGlobalProductResponsePublishResult(ResponseModel):
 
 class PublishGlobalProductRequestPublishTargetSku(RequestModel):
     inventory: PublishGlobalProductRequestPublishTargetSkuInventory | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     related_global_sku_id: str
+    """
+    Id of the global SKU this SKU comes from.
+    """
     fees: list[EditProductRequestSkuFee] | None = None
+    """
+    Extra fees charged with the SKU (such as a deposit).
+    """
 
 
 class PublishGlobalProductResponseProductSku(ResponseModel):
@@ -58,9 +82,21 @@ class PublishGlobalProductResponseProductSku(ResponseModel):
 
 class PublishGlobalProductRequestPublishTarget(RequestModel):
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records.
+    """
     region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records.
+    """
     skus: list[PublishGlobalProductRequestPublishTargetSku]
+    """
+    SKUs concerned.
+    """
 
 
 class PublishGlobalProductResponseProduct(ResponseModel):
@@ -76,6 +112,9 @@ class PublishGlobalProductResponseProduct(ResponseModel):
 
 class PublishGlobalProductRequest(RequestModel):
     publish_target: list[PublishGlobalProductRequestPublishTarget]
+    """
+    Markets (regions) to publish the global product to, with their categories.
+    """
 
 
 class PublishGlobalProductResponse(ResponseModel):

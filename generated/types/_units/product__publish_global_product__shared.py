@@ -7,4 +7,10 @@ from tiktokshop._models import RequestModel
 
 class PublishGlobalProductRequestPublishTargetSkuInventory(RequestModel):
     quantity: int | None = None
+    """
+    Units available in this warehouse.
+    """
     warehouse_id: str | None = None
+    """
+    Id of the warehouse holding the stock.
+    """

@@ -9,5 +9,14 @@ from tiktokshop._models import RequestModel
 
 class EditProductRequestSkuFee(RequestModel):
     type: str | None = None
+    """
+    Kind of fee.
+    """
     amount: str | None = None
+    """
+    Fee amount as a decimal string in the shop's currency.
+    """
     additional_attribute: Literal["SINGLE_USE", "REUSABLE", "NOT_APPLICABLE"] | None = None
+    """
+    Extra information the fee kind needs.
+    """

@@ -9,7 +9,13 @@ from .product__recommend_brand__shared import GetProductResponseBrand
 
 class RecommendBrandRequest(RequestModel):
     language: str | None = None
+    """
+    Language of the given texts, as a BCP 47 tag such as en-US.
+    """
     product_title: str | None = None
+    """
+    Title of the product.
+    """
 
 
 class RecommendBrandResponse(ResponseModel):

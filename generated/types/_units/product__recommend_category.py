@@ -11,11 +11,29 @@ from .product__recommend_category__shared import ImageInput
 
 class RecommendCategoryRequest(RequestModel):
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     description: str | None = None
+    """
+    Product description, used to suggest the category.
+    """
     images: list[ImageInput] | None = None
+    """
+    Product images (uploaded uris), used to suggest the category.
+    """
     include_prohibited_categories: bool | None = None
+    """
+    True to also return categories the shop may not sell in.
+    """
     listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None
+    """
+    Platform whose category tree is used; TIKTOK_SHOP or TOKOPEDIA.
+    """
     product_title: str
+    """
+    Title of the product.
+    """
 
 
 class RecommendCategoryResponseCategory(ResponseModel):

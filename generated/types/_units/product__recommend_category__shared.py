@@ -7,3 +7,6 @@ from tiktokshop._models import RequestModel
 
 class ImageInput(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """

@@ -11,9 +11,21 @@ from .product__recommend_category__shared import ImageInput
 
 class RecommendGlobalCategoriesRequest(RequestModel):
     category_version: Literal["v1", "v2"] | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     description: str | None = None
+    """
+    Product description, used to suggest the category.
+    """
     images: list[ImageInput] | None = None
+    """
+    Product images (uploaded uris), used to suggest the category.
+    """
     product_title: str
+    """
+    Title of the product.
+    """
 
 
 class RecommendGlobalCategoriesResponseCategory(ResponseModel):

@@ -9,6 +9,9 @@ from .product__create_global_product__shared5 import CertificationInputImage
 
 class RecommendRequiredProductPropertiesRequestSalesPropertyValue(RequestModel):
     id: str
+    """
+    Id of the attribute value (from the category's attributes); leave out for a custom value.
+    """
 
 
 class RecommendRequiredProductPropertiesResponseRecommendedPropertyValue(ResponseModel):
@@ -18,7 +21,13 @@ class RecommendRequiredProductPropertiesResponseRecommendedPropertyValue(Respons
 
 class RecommendRequiredProductPropertiesRequestSalesProperty(RequestModel):
     id: str
+    """
+    Id of the sales property (attribute).
+    """
     values: list[RecommendRequiredProductPropertiesRequestSalesPropertyValue]
+    """
+    Values of the attribute; ids from the category's attributes or custom texts.
+    """
 
 
 class RecommendRequiredProductPropertiesResponseRecommendedProperty(ResponseModel):
@@ -33,11 +42,29 @@ class RecommendRequiredProductPropertiesResponseRecommendedProperty(ResponseMode
 
 class RecommendRequiredProductPropertiesRequest(RequestModel):
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     product_title: str
+    """
+    Title of the product.
+    """
     description: str | None = None
+    """
+    Product description, used to suggest property values.
+    """
     images: list[CertificationInputImage] | None = None
+    """
+    Product images (uploaded uris), used to suggest property values.
+    """
     sales_properties: list[RecommendRequiredProductPropertiesRequestSalesProperty] | None = None
+    """
+    Sales attributes (such as colour or size) of the product.
+    """
     target_property_ids: list[str] | None = None
+    """
+    Ids of the properties to get recommendations for.
+    """
 
 
 class RecommendRequiredProductPropertiesResponse(ResponseModel):

@@ -14,6 +14,9 @@ class RecommendSizechartResponseImage(ResponseModel):
 
 class RecommendSizechartRequest(RequestModel):
     images: list[RecommendSizechartRequestImage] | None = None
+    """
+    Size chart images (uploaded uris) to read the table from.
+    """
 
 
 class RecommendSizechartResponse(ResponseModel):

@@ -7,3 +7,6 @@ from tiktokshop._models import RequestModel
 
 class RecommendSizechartRequestImage(RequestModel):
     url: str | None = None
+    """
+    Address of the image.
+    """

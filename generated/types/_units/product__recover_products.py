@@ -9,6 +9,9 @@ from .product__delete_products__shared import Error
 
 class RecoverProductsRequest(RequestModel):
     product_ids: list[str]
+    """
+    TikTok Shop product ids.
+    """
 
 
 class RecoverProductsResponse(ResponseModel):

@@ -17,11 +17,20 @@ class ReplicateProductParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class ReplicateProductRequestReplicateTargetSkuPrice(RequestModel):
     currency: str | None = None
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     sale_price: str
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
 
 
 class ReplicateProductResponseErrorDetail(ResponseModel):
@@ -30,8 +39,17 @@ class ReplicateProductResponseErrorDetail(ResponseModel):
 
 class ReplicateProductRequestReplicateTargetSku(RequestModel):
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     price: ReplicateProductRequestReplicateTargetSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     source_sku_id: str | None = None
+    """
+    Id of the SKU it was copied from.
+    """
 
 
 class ReplicateProductResponseError(ResponseModel):
@@ -42,7 +60,13 @@ class ReplicateProductResponseError(ResponseModel):
 
 class ReplicateProductRequestReplicateTarget(RequestModel):
     region: str | None = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     skus: list[ReplicateProductRequestReplicateTargetSku] | None = None
+    """
+    SKUs concerned.
+    """
 
 
 class ReplicateProductResponse(ResponseModel):
@@ -51,3 +75,6 @@ class ReplicateProductResponse(ResponseModel):
 
 class ReplicateProductRequest(RequestModel):
     replicate_target: list[ReplicateProductRequestReplicateTarget] | None = None
+    """
+    Shops or markets to copy the product to.
+    """

@@ -13,12 +13,24 @@ class SearchCandidateProductsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchCandidateProductsRequest(RequestModel):
     external_product_ids: list[str] | None = None
+    """
+    Your own product ids.
+    """
     opportunity_matching_statuses: list[Literal["PENDING", "MATCHED", "NOT_MATCHED"]] | None = None
+    """
+    Only candidates in these states; MATCHED, NOT_MATCHED or PENDING review.
+    """
 
 
 class SearchCandidateProductsResponseCandidateProductImage(ResponseModel):

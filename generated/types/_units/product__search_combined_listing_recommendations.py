@@ -13,11 +13,20 @@ class SearchCombinedListingRecommendationsParams(RequestModel):
     """
 
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchCombinedListingRecommendationsRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class SearchCombinedListingRecommendationsResponseCombinedListingRecommendationProduct(ResponseModel):

@@ -17,7 +17,13 @@ class SearchGlobalProductsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchGlobalProductsRequest(RequestModel):
@@ -25,11 +31,29 @@ class SearchGlobalProductsRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_ge: Timestamp | None = None
+    """
+    Only products created at or after this time (Unix seconds).
+    """
     create_time_le: Timestamp | None = None
+    """
+    Only products created at or before this time (Unix seconds).
+    """
     seller_skus: list[str] | None = None
+    """
+    Your own SKU codes (seller_sku) to search for.
+    """
     status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None
+    """
+    Only global products in this status; DRAFT, PUBLISHED, UNPUBLISHED or DELETED.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only products updated at or after this time (Unix seconds).
+    """
     update_time_le: Timestamp | None = None
+    """
+    Only products updated at or before this time (Unix seconds).
+    """
 
 
 class SearchGlobalProductsResponseGlobalProduct(ResponseModel):

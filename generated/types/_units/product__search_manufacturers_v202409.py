@@ -15,12 +15,24 @@ class SearchManufacturersV202409Params(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchManufacturersV202409Request(RequestModel):
     keyword: str | None = None
+    """
+    Text matched against names.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
 
 
 class SearchManufacturersV202409ResponseManufacturer(ResponseModel):

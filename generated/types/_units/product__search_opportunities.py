@@ -13,11 +13,20 @@ class SearchOpportunitiesParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchOpportunitiesRequest(RequestModel):
     opportunity_ids: list[str] | None = None
+    """
+    Ids of product opportunities.
+    """
 
 
 class SearchOpportunitiesResponseOpportunity(ResponseModel):

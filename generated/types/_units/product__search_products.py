@@ -26,7 +26,13 @@ class SearchProductsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchProductsRequest(RequestModel):
@@ -34,15 +40,45 @@ class SearchProductsRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     audit_status: list[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None
+    """
+    Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
+    """
     category_version: Literal["v1", "v2"] | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only products created at or after this time (Unix seconds).
+    """
     create_time_le: Timestamp | None = None
+    """
+    Only products created at or before this time (Unix seconds).
+    """
     listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     listing_quality_tiers: list[Literal["POOR", "FAIR", "GOOD"]] | None = None
+    """
+    Only products of these listing quality tiers; POOR, FAIR, GOOD or EXCELLENT.
+    """
     return_draft_version: bool | None = None
+    """
+    True to return the draft version of the product where one exists.
+    """
     seller_skus: list[str] | None = None
+    """
+    Your own SKU codes (seller_sku) to search for.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
     sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None
+    """
+    Subscribe and save; ELIGIBLE products that may offer it, CONFIGURED ones that do.
+    """
     status: (
         Literal[
             "ALL",
@@ -57,8 +93,17 @@ class SearchProductsRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only products updated at or after this time (Unix seconds).
+    """
     update_time_le: Timestamp | None = None
+    """
+    Only products updated at or before this time (Unix seconds).
+    """
 
 
 class SearchProductsResponseProductSku(ResponseModel):

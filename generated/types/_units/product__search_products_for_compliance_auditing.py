@@ -13,16 +13,40 @@ class SearchProductsForComplianceAuditingParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchProductsForComplianceAuditingRequest(RequestModel):
     product_title: str | None = None
+    """
+    Title of the product.
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     seller_id: str | None = None
+    """
+    Id of the seller account.
+    """
     category_ids: list[str] | None = None
+    """
+    Ids of product categories.
+    """
     brand_ids: list[str] | None = None
+    """
+    Ids of brands.
+    """
     seller_name: str | None = None
+    """
+    Name of the seller.
+    """
 
 
 class SearchProductsForComplianceAuditingResponseProductCategory(ResponseModel):

@@ -19,8 +19,17 @@ class SearchProductsV202309Params(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
 
 
 class SearchProductsV202309Request(RequestModel):
@@ -28,8 +37,17 @@ class SearchProductsV202309Request(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_ge: Timestamp | None = None
+    """
+    Only products created at or after this time (Unix seconds).
+    """
     create_time_le: Timestamp | None = None
+    """
+    Only products created at or before this time (Unix seconds).
+    """
     seller_skus: list[str] | None = None
+    """
+    Your own SKU codes (seller_sku) to search for.
+    """
     status: (
         Literal[
             "ALL",
@@ -44,8 +62,17 @@ class SearchProductsV202309Request(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only products updated at or after this time (Unix seconds).
+    """
     update_time_le: Timestamp | None = None
+    """
+    Only products updated at or before this time (Unix seconds).
+    """
 
 
 class SearchProductsV202309ResponseProductSkuPrice(ResponseModel):

@@ -26,7 +26,13 @@ class SearchProductsV202312Params(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchProductsV202312Request(RequestModel):
@@ -34,13 +40,37 @@ class SearchProductsV202312Request(RequestModel):
         arbitrary_types_allowed=True,
     )
     audit_status: list[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None
+    """
+    Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only products created at or after this time (Unix seconds).
+    """
     create_time_le: Timestamp | None = None
+    """
+    Only products created at or before this time (Unix seconds).
+    """
     listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | None = None
+    """
+    Only products of this listing quality tier.
+    """
     seller_skus: list[str] | None = None
+    """
+    Your own SKU codes (seller_sku) to search for.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
     status: (
         Literal[
             "ALL",
@@ -55,8 +85,17 @@ class SearchProductsV202312Request(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only products updated at or after this time (Unix seconds).
+    """
     update_time_le: Timestamp | None = None
+    """
+    Only products updated at or before this time (Unix seconds).
+    """
 
 
 class SearchProductsV202312ResponseProductSku(ResponseModel):

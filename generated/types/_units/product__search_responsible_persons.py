@@ -18,13 +18,28 @@ class SearchResponsiblePersonsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchResponsiblePersonsRequest(RequestModel):
     keyword: str | None = None
+    """
+    Text matched against names.
+    """
     locales: list[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None
+    """
+    Languages (BCP 47 tags such as de-DE) to filter by.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
 
 
 class SearchResponsiblePersonsResponseResponsiblePersonRegionalProfile(ResponseModel):

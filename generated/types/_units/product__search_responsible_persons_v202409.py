@@ -18,12 +18,24 @@ class SearchResponsiblePersonsV202409Params(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchResponsiblePersonsV202409Request(RequestModel):
     keyword: str | None = None
+    """
+    Text matched against names.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
 
 
 class SearchResponsiblePersonsV202409ResponseResponsiblePerson(ResponseModel):

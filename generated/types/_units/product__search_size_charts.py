@@ -13,7 +13,13 @@ class SearchSizeChartsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     locales: (
         list[
             Literal[
@@ -36,11 +42,20 @@ class SearchSizeChartsParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Languages (BCP 47 tags such as de-DE) to filter by.
+    """
 
 
 class SearchSizeChartsRequest(RequestModel):
     ids: list[str] | None = None
+    """
+    Ids of the size chart templates to fetch.
+    """
     keyword: str | None = None
+    """
+    Text matched against names.
+    """
 
 
 class SearchSizeChartsResponseSizeChartImage(ResponseModel):

@@ -15,10 +15,16 @@ class SubmitProductViaOpportunityParams(RequestModel):
     """
 
     opportunity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the product opportunity.
+    """
 
 
 class SubmitProductViaOpportunityRequest(RequestModel):
     product_id: str
+    """
+    TikTok Shop product id.
+    """
 
 
 class SubmitProductViaOpportunityResponseSubmission(ResponseModel):

@@ -9,15 +9,36 @@ from tiktokshop._models import RequestModel
 
 class SubmitSizeChartAppealRequestAppealMessageIndicatorDetail(RequestModel):
     indicator_type: Literal["CONTAINS_ALL_SALE_PROPERTY", "REQUIRED_DIMENSION", "VALUE_RANGE_OUT_OF_RANGE"]
+    """
+    Which check is disputed (one of the listed values).
+    """
 
 
 class SubmitSizeChartAppealRequestAppealMessage(RequestModel):
     field_name: Literal["APPEAL_MESSAGE_FIELD_SIZE_CHART"]
+    """
+    Field the appeal is about; APPEAL_MESSAGE_FIELD_SIZE_CHART.
+    """
     indicator_details: list[SubmitSizeChartAppealRequestAppealMessageIndicatorDetail]
+    """
+    Checks the appeal disputes.
+    """
     size_chart_id: str | None = None
+    """
+    Id of the size chart.
+    """
     size_chart_image_uri: str | None = None
+    """
+    Uri of the size chart image.
+    """
 
 
 class SubmitSizeChartAppealRequest(RequestModel):
     product_id: int
+    """
+    TikTok Shop product id.
+    """
     appeal_message: SubmitSizeChartAppealRequestAppealMessage
+    """
+    Text and images supporting the appeal.
+    """

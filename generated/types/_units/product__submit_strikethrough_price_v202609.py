@@ -13,14 +13,32 @@ from .product__create_global_product__shared6 import SizeChartInputImage
 
 class SubmitStrikethroughPriceRequestSkuExternalRetailPrice(RequestModel):
     amount: str
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: str
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class SubmitStrikethroughPriceRequestSkuExternalTransactionPrice(RequestModel):
     amount: str
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: str
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     transaction_time: str
+    """
+    When the sale at that price took place (Unix seconds).
+    """
     image: SizeChartInputImage | None = None
+    """
+    Screenshot proving the price (uploaded image).
+    """
 
 
 class SubmitStrikethroughPriceResponseErrorDetail(ResponseModel):
@@ -33,13 +51,28 @@ class SubmitStrikethroughPriceV202609Params(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class SubmitStrikethroughPriceRequestSku(RequestModel):
     external_retail_price: SubmitStrikethroughPriceRequestSkuExternalRetailPrice
+    """
+    Your regular retail price elsewhere (amount and currency).
+    """
     external_sku_id: str
+    """
+    Your own id of the SKU.
+    """
     external_transaction_price: SubmitStrikethroughPriceRequestSkuExternalTransactionPrice
+    """
+    A price the product recently sold for elsewhere, with proof.
+    """
     id: str
+    """
+    TikTok Shop SKU id.
+    """
 
 
 class SubmitStrikethroughPriceResponseError(ResponseModel):
@@ -50,7 +83,13 @@ class SubmitStrikethroughPriceResponseError(ResponseModel):
 
 class SubmitStrikethroughPriceRequest(RequestModel):
     external_product_id: str
+    """
+    Your own id of the product (kept for your reference).
+    """
     skus: list[SubmitStrikethroughPriceRequestSku]
+    """
+    SKUs with their strikethrough (was) price, a decimal string in the shop's currency.
+    """
 
 
 class SubmitStrikethroughPriceResponse(ResponseModel):

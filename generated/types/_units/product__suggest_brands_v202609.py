@@ -9,9 +9,21 @@ from .product__recommend_category__shared import ImageInput
 
 class SuggestBrandsRequest(RequestModel):
     product_title: str
+    """
+    Title of the product.
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     description: str | None = None
+    """
+    Product description, used to suggest the brand.
+    """
     images: list[ImageInput] | None = None
+    """
+    Product images (uploaded uris), used to suggest the brand.
+    """
 
 
 class SuggestBrandsResponseBrand(ResponseModel):

@@ -17,12 +17,24 @@ class UpdateGlobalInventoryParams(RequestModel):
     """
 
     global_product_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the global product (a cross-border listing shared by several markets).
+    """
 
 
 class UpdateGlobalInventoryRequestGlobalSku(RequestModel):
     id: str
+    """
+    Id of the global SKU.
+    """
     inventory: list[InventoryInput]
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
 
 
 class UpdateGlobalInventoryRequest(RequestModel):
     global_skus: list[UpdateGlobalInventoryRequestGlobalSku]
+    """
+    SKUs of the global product with their inventory per warehouse.
+    """

@@ -15,13 +15,28 @@ class UpdateInventoryParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class UpdateInventoryRequestSkuInventory(RequestModel):
     quantity: int
+    """
+    Units available in this warehouse.
+    """
     warehouse_id: str | None = None
+    """
+    Id of the warehouse holding the stock.
+    """
     backorder_quantity: int | None = None
+    """
+    Units that can be sold beyond stock (on back order).
+    """
     handling_time: int | None = None
+    """
+    Extra time needed to ship back-ordered units (Unix seconds).
+    """
 
 
 class UpdateInventoryResponseErrorDetailExtraError(ResponseModel):
@@ -32,7 +47,13 @@ class UpdateInventoryResponseErrorDetailExtraError(ResponseModel):
 
 class UpdateInventoryRequestSku(RequestModel):
     id: str
+    """
+    TikTok Shop SKU id.
+    """
     inventory: list[UpdateInventoryRequestSkuInventory]
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
 
 
 class UpdateInventoryResponseErrorDetail(ResponseModel):
@@ -42,6 +63,9 @@ class UpdateInventoryResponseErrorDetail(ResponseModel):
 
 class UpdateInventoryRequest(RequestModel):
     skus: list[UpdateInventoryRequestSku]
+    """
+    SKUs whose stock changes, each with its id and the new quantity per warehouse.
+    """
 
 
 class UpdateInventoryResponseError(ResponseModel):

@@ -21,14 +21,32 @@ class UpdatePriceParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class UpdatePriceRequestSku(RequestModel):
     external_list_prices: list[ExternalListPriceInput] | None = None
+    """
+    Compare-at prices of the SKU on other sales channels.
+    """
     id: str
+    """
+    TikTok Shop SKU id.
+    """
     list_price: ListPriceInput | None = None
+    """
+    Compare-at (list) price of the SKU, amount and currency.
+    """
     price: CreateProductRequestSkuPrice
+    """
+    Price of the SKU (amount and currency).
+    """
 
 
 class UpdatePriceRequest(RequestModel):
     skus: list[UpdatePriceRequestSku]
+    """
+    SKUs whose price changes, each with its id and new price (a decimal string in the shop's currency).
+    """

@@ -7,6 +7,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class UpdateStockOperationSettingsRequestStockOperationSetting(RequestModel):
     enable_auto_restock: bool | None = None
+    """
+    True to restock automatically.
+    """
 
 
 class UpdateStockOperationSettingsResponseStockOperation(ResponseModel):
@@ -16,8 +19,17 @@ class UpdateStockOperationSettingsResponseStockOperation(ResponseModel):
 
 class UpdateStockOperationSettingsRequest(RequestModel):
     seller_id: str
+    """
+    Id of the seller account.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
     stock_operation_setting: UpdateStockOperationSettingsRequestStockOperationSetting | None = None
+    """
+    Inventory handling settings to apply.
+    """
 
 
 class UpdateStockOperationSettingsResponse(ResponseModel):

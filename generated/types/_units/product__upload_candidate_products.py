@@ -12,6 +12,9 @@ from .product__upload_candidate_products__shared import (
 
 class UploadCandidateProductsRequest(RequestModel):
     candidate_products: list[CandidateProductInput] | None = None
+    """
+    Candidate products to create or edit.
+    """
 
 
 class UploadCandidateProductsResponse(ResponseModel):

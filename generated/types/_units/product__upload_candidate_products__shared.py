@@ -17,7 +17,13 @@ class UploadCandidateProductsResponseErrorDetail(ResponseModel):
 
 class SkuInput(RequestModel):
     price: CheckGlobalProductListingRequestSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[SkuInputSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
 
 
 class UploadCandidateProductsResponseError(ResponseModel):
@@ -31,9 +37,30 @@ class CandidateProductInput(RequestModel):
         arbitrary_types_allowed=True,
     )
     description: str | None = None
+    """
+    Description of the event.
+    """
     external_category_name: str | None = None
+    """
+    Name of the product's category on your own system.
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product.
+    """
     images: list[ImageInput] | None = None
+    """
+    Images (uploaded image uris).
+    """
     opportunity_matching_end_time: Timestamp | None = None
+    """
+    When matching against opportunities stops (Unix seconds).
+    """
     skus: list[SkuInput] | None = None
+    """
+    SKUs concerned.
+    """
     title: str | None = None
+    """
+    Title.
+    """

@@ -7,9 +7,21 @@ from tiktokshop._models import RequestModel
 
 class SkuImageInput(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class SkuInputSalesAttribute(RequestModel):
     name: str | None = None
+    """
+    Name of a custom sales attribute (when no id is given), such as Colour.
+    """
     sku_images: list[SkuImageInput] | None = None
+    """
+    Images of this attribute value.
+    """
     value: str | None = None
+    """
+    The value, as a decimal string.
+    """

@@ -13,20 +13,38 @@ from .product__recommend_sizechart__shared import RecommendSizechartRequestImage
 
 class UploadExternalProductRequestExternalProductFirstImage(RequestModel):
     url: str | None = None
+    """
+    Address of the image.
+    """
 
 
 class UploadExternalProductRequestExternalProductSkuImage(RequestModel):
     url: str | None = None
+    """
+    Address of the image.
+    """
 
 
 class UploadExternalProductRequestExternalProductSkuSelectedOption(RequestModel):
     name: str | None = None
+    """
+    Name of the option chosen (such as Colour).
+    """
     value: str | None = None
+    """
+    The value, as a decimal string.
+    """
 
 
 class UploadExternalProductRequestExternalProductSkuWeight(RequestModel):
     unit: str | None = None
+    """
+    Weight unit (one of the listed values, such as KILOGRAM or POUND).
+    """
     value: str | None = None
+    """
+    Weight as a decimal string in the given unit.
+    """
 
 
 class UploadExternalProductRequestExternalProductSku(RequestModel):
@@ -34,17 +52,53 @@ class UploadExternalProductRequestExternalProductSku(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time: Timestamp | None = None
+    """
+    Window of creation times.
+    """
     external_list_price: str | None = None
+    """
+    Compare-at price on your system, a decimal string.
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     image: UploadExternalProductRequestExternalProductSkuImage | None = None
+    """
+    Image (an uploaded image uri).
+    """
     inventory_quantity: int | None = None
+    """
+    Units in stock.
+    """
     price: str | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     selected_options: list[UploadExternalProductRequestExternalProductSkuSelectedOption] | None = None
+    """
+    Options that make up the SKU (such as colour and size).
+    """
     status: str | None = None
+    """
+    Status of the SKU on your system.
+    """
     taxable: bool | None = None
+    """
+    True if the SKU is taxable.
+    """
     title: str | None = None
+    """
+    Title.
+    """
     update_time: Timestamp | None = None
+    """
+    Window of update times.
+    """
     weight: UploadExternalProductRequestExternalProductSkuWeight | None = None
+    """
+    Weight; value and unit.
+    """
 
 
 class UploadExternalProductRequestExternalProduct(RequestModel):
@@ -52,22 +106,67 @@ class UploadExternalProductRequestExternalProduct(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time: Timestamp | None = None
+    """
+    Window of creation times.
+    """
     description: str | None = None
+    """
+    Description of the event.
+    """
     external_category_name: str | None = None
+    """
+    Name of the product's category on your own system.
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product.
+    """
     external_shop_id: str | None = None
+    """
+    Id of the shop on your own system.
+    """
     first_image: UploadExternalProductRequestExternalProductFirstImage | None = None
+    """
+    Main image of the product.
+    """
     images: list[RecommendSizechartRequestImage] | None = None
+    """
+    Images (uploaded image uris).
+    """
     publish_time: Timestamp | None = None
+    """
+    When the product was published on your system (Unix seconds).
+    """
     region: (
         Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"] | None
     ) = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     skus: list[UploadExternalProductRequestExternalProductSku] | None = None
+    """
+    SKUs concerned.
+    """
     status: Literal["ALL", "DRAFT", "ACTIVE", "ARCHIVED", "SUSPENDED", "PENDING_SUSPENSION"] | None = None
+    """
+    Status of the product on your system.
+    """
     title: str | None = None
+    """
+    Title.
+    """
     update_time: Timestamp | None = None
+    """
+    Window of update times.
+    """
     vendor_name: str | None = None
+    """
+    Name of the product's vendor or brand.
+    """
 
 
 class UploadExternalProductRequest(RequestModel):
     external_product: UploadExternalProductRequestExternalProduct | None = None
+    """
+    Details of the product on your own system.
+    """

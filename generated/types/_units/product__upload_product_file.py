@@ -13,7 +13,13 @@ class UploadProductFileForm(RequestModel):
     """
 
     data: Any
+    """
+    The file's bytes, a path or a binary file object (PDF or video).
+    """
     name: str
+    """
+    File name with its extension, such as manual.pdf.
+    """
 
 
 class UploadProductFileResponse(ResponseModel):

@@ -13,12 +13,18 @@ class UploadProductImageForm(RequestModel):
     """
 
     data: Any
+    """
+    The image's bytes, a path or a binary file object (JPG, PNG, WEBP and similar, up to 5 MB).
+    """
     use_case: (
         Literal[
             "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
         ]
         | None
     ) = None
+    """
+    What the image is for; MAIN_IMAGE, ATTRIBUTE_IMAGE, DESCRIPTION_IMAGE, CERTIFICATION_IMAGE or SIZE_CHART_IMAGE.
+    """
 
 
 class UploadProductImageResponse(ResponseModel):

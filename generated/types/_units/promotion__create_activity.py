@@ -33,11 +33,38 @@ class CreateActivityRequest(RequestModel):
         "GIFT_WITH_PURCHASE",
         "SHIPPING_DISCOUNT",
     ]
+    """
+    Kind of promotion (one of the listed values, such as FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE).
+    """
     begin_time: Timestamp
+    """
+    When the promotion starts (Unix seconds).
+    """
     discount: DiscountInput | None = None
+    """
+    Discount of the activity.
+    """
     duration_type: str | None = None
+    """
+    How the activity's time period is set.
+    """
     end_time: Timestamp
+    """
+    When the promotion ends (Unix seconds); the longest period depends on the kind.
+    """
     participation_limit: list[ParticipationLimitInput] | None = None
+    """
+    How many times each buyer may use the promotion.
+    """
     product_level: Literal["PRODUCT", "SHOP", "VARIATION"]
+    """
+    What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
+    """
     title: str
+    """
+    Name of the promotion, for you and (for some kinds) buyers.
+    """
     target_user_info: TargetUserInfoInput | None = None
+    """
+    Which buyers may use the promotion.
+    """

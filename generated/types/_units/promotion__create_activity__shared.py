@@ -9,58 +9,145 @@ from tiktokshop._models import RequestModel
 
 class AreaScopeInput(RequestModel):
     specific_areas: list[str] | None = None
+    """
+    Codes of the areas where it applies.
+    """
     type: str
+    """
+    Whether the discount applies everywhere or in chosen areas.
+    """
 
 
 class DetailInput(RequestModel):
     threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"]
+    """
+    Condition: NO_THRESHOLD, MINIMAL_ORDER_AMOUNT (order total) or MINIMAL_ITEM_QUANTITY (units).
+    """
     threshold_value: str
+    """
+    Least order total (decimal string) or units needed.
+    """
     tier: int
+    """
+    Tier number, starting at 1.
+    """
     type: str
+    """
+    Kind of discount at this tier.
+    """
     value: str
+    """
+    Size of the discount at this tier.
+    """
 
 
 class GiftDetailInput(RequestModel):
     product_id: str
+    """
+    TikTok Shop product id.
+    """
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     total_claim_limit: str
+    """
+    Most gifts given in total.
+    """
 
 
 class GiftInfoInput(RequestModel):
     gift_details: list[GiftDetailInput]
+    """
+    Gifts of the tier.
+    """
     threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"]
+    """
+    Condition: NO_THRESHOLD, MINIMAL_ORDER_AMOUNT (order total) or MINIMAL_ITEM_QUANTITY (units).
+    """
     threshold_value: str
+    """
+    Least order total (decimal string) or units needed.
+    """
     tier: int
+    """
+    Tier number, starting at 1.
+    """
 
 
 class ParticipationLimitInput(RequestModel):
     type: str
+    """
+    Kind of limit.
+    """
 
 
 class ShippingDiscountInput(RequestModel):
     area_scope: AreaScopeInput
+    """
+    Where the discount applies.
+    """
     inventory_type: str | None = None
+    """
+    Kind of stock the discount applies to.
+    """
     shipping_method: str | None = None
+    """
+    Shipping method.
+    """
     threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT", "NO_THRESHOLD"]
+    """
+    Condition: NO_THRESHOLD, MINIMAL_ORDER_AMOUNT (order total) or MINIMAL_ITEM_QUANTITY (units).
+    """
     threshold_value: str | None = None
+    """
+    Least order total (decimal string) or units needed.
+    """
     type: str
+    """
+    Kind of shipping discount.
+    """
     value: str | None = None
+    """
+    Size of the shipping discount.
+    """
 
 
 class TargetUserInfoInput(RequestModel):
     user_type: str | None = None
+    """
+    Kind of buyer the promotion is for (for example every buyer, or new buyers only).
+    """
 
 
 class BmsmDiscountInput(RequestModel):
     details: list[DetailInput] | None = None
+    """
+    Discount tiers.
+    """
 
 
 class GiftDiscountInput(RequestModel):
     gift_infos: list[GiftInfoInput]
+    """
+    Gift tiers.
+    """
     gift_receiving_type: str
+    """
+    How the buyer gets the gift.
+    """
 
 
 class DiscountInput(RequestModel):
     bmsm_discount: BmsmDiscountInput | None = None
+    """
+    Buy more save more discount tiers.
+    """
     gift_discount: GiftDiscountInput | None = None
+    """
+    Gift with purchase settings.
+    """
     shipping_discount: ShippingDiscountInput | None = None
+    """
+    Shipping discount of the activity.
+    """

@@ -15,6 +15,9 @@ class DeactivateActivityParams(RequestModel):
     """
 
     activity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the promotion activity.
+    """
 
 
 class DeactivateActivityResponse(ResponseModel):

@@ -17,6 +17,9 @@ class GetActivityParams(RequestModel):
     """
 
     activity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the promotion activity.
+    """
 
 
 class GetActivityResponseProductActivityPrice(ResponseModel):

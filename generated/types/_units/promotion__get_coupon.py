@@ -23,6 +23,9 @@ class GetCouponParams(RequestModel):
     """
 
     coupon_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the coupon.
+    """
 
 
 class GetCouponResponseCouponLiveTask(ResponseModel):

@@ -15,11 +15,20 @@ class RemoveActivityProductParams(RequestModel):
     """
 
     activity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the promotion activity.
+    """
 
 
 class RemoveActivityProductRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
 
 
 class RemoveActivityProductResponse(ResponseModel):

@@ -15,6 +15,9 @@ class RepublishActivityParams(RequestModel):
     """
 
     activity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the promotion activity.
+    """
 
 
 class RepublishActivityRequest(RequestModel):
@@ -22,7 +25,13 @@ class RepublishActivityRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     end_time: Timestamp | None = None
+    """
+    When the promotion ends (Unix seconds); the longest period depends on the kind.
+    """
     begin_time: Timestamp | None = None
+    """
+    When the promotion starts (Unix seconds).
+    """
 
 
 class RepublishActivityResponse(ResponseModel):

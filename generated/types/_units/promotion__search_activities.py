@@ -11,13 +11,28 @@ from .promotion__search_activities__shared import Discount, ParticipationLimit
 
 class SearchActivitiesRequest(RequestModel):
     activity_title: str | None = None
+    """
+    Text matched against activity titles.
+    """
     activity_type: (
         Literal["FIXED_PRICE", "DIRECT_DISCOUNT", "FLASHSALE", "SHIPPING_DISCOUNT", "BUY_MORE_SAVE_MORE"]
         | None
     ) = None
+    """
+    Kind of promotion (one of the listed values, such as FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE).
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     status: Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | None = None
+    """
+    Only activities in this state; NOT_START, ONGOING, EXPIRED or DEACTIVATED.
+    """
 
 
 class SearchActivitiesResponseActivity(ResponseModel):

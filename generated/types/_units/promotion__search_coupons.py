@@ -21,13 +21,28 @@ class SearchCouponsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchCouponsRequest(RequestModel):
     display_type: list[str] | None = None
+    """
+    Only coupons shown in these places.
+    """
     status: list[str] | None = None
+    """
+    Only coupons in these states.
+    """
     title_keyword: str | None = None
+    """
+    Text matched against coupon titles.
+    """
 
 
 class SearchCouponsResponseCoupon(ResponseModel):

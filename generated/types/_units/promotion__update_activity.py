@@ -17,6 +17,9 @@ class UpdateActivityParams(RequestModel):
     """
 
     activity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the promotion activity.
+    """
 
 
 class UpdateActivityResponse(ResponseModel):
@@ -30,10 +33,34 @@ class UpdateActivityRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     begin_time: Timestamp
+    """
+    When the promotion starts (Unix seconds).
+    """
     discount: DiscountInput | None = None
+    """
+    Discount of the activity.
+    """
     duration_type: str | None = None
+    """
+    How the activity's time period is set.
+    """
     end_time: Timestamp
+    """
+    When the promotion ends (Unix seconds); the longest period depends on the kind.
+    """
     participation_limit: list[ParticipationLimitInput] | None = None
+    """
+    How many times each buyer may use the promotion.
+    """
     product_level: str | None = None
+    """
+    What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
+    """
     title: str
+    """
+    Name of the promotion, for you and (for some kinds) buyers.
+    """
     target_user_info: TargetUserInfoInput | None = None
+    """
+    Which buyers may use the promotion.
+    """

@@ -15,14 +15,32 @@ class UpdateActivityProductParams(RequestModel):
     """
 
     activity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the promotion activity.
+    """
 
 
 class UpdateActivityProductRequestProductSku(RequestModel):
     activity_price_amount: str | None = None
+    """
+    Promotional price as a decimal string in the shop's currency.
+    """
     discount: str | None = None
+    """
+    Discount in percent off, as a string such as "20".
+    """
     id: str
+    """
+    TikTok Shop SKU id.
+    """
     quantity_limit: int
+    """
+    Most units of this item sold at the promotional price overall.
+    """
     quantity_per_user: int
+    """
+    Most units of this item one buyer may buy at the promotional price.
+    """
 
 
 class UpdateActivityProductResponse(ResponseModel):
@@ -37,13 +55,37 @@ class UpdateActivityProductResponse(ResponseModel):
 
 class UpdateActivityProductRequestProduct(RequestModel):
     activity_price_amount: str | None = None
+    """
+    Promotional price as a decimal string in the shop's currency.
+    """
     discount: str | None = None
+    """
+    Discount in percent off, as a string such as "20".
+    """
     id: str
+    """
+    TikTok Shop product id.
+    """
     quantity_limit: int
+    """
+    Most units of this item sold at the promotional price overall.
+    """
     quantity_per_user: int
+    """
+    Most units of this item one buyer may buy at the promotional price.
+    """
     skus: list[UpdateActivityProductRequestProductSku] | None = None
+    """
+    SKUs concerned.
+    """
 
 
 class UpdateActivityProductRequest(RequestModel):
     activity_id: str
+    """
+    Id of the promotion activity.
+    """
     products: list[UpdateActivityProductRequestProduct]
+    """
+    Products (and SKUs) to add or update, each with its promotional price or discount and limits.
+    """

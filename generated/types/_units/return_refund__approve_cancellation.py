@@ -15,4 +15,10 @@ class ApproveCancellationParams(RequestModel):
     """
 
     cancel_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the cancellation request.
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """

@@ -15,16 +15,31 @@ class ApproveReturnParams(RequestModel):
     """
 
     return_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the return request.
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class ApproveReturnRequestPartialRefund(RequestModel):
     amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class ApproveReturnRequest(RequestModel):
     buyer_keep_item: bool | None = None
+    """
+    True if the buyer keeps the item and is refunded without returning it.
+    """
     decision: Literal[
         "APPROVE_REFUND",
         "APPROVE_RETURN",
@@ -33,4 +48,10 @@ class ApproveReturnRequest(RequestModel):
         "ISSUE_REPLACEMENT_REFUND",
         "OFFER_PARTIAL_REFUND",
     ]
+    """
+    Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...).
+    """
     partial_refund: ApproveReturnRequestPartialRefund | None = None
+    """
+    Amount to refund when only part of the order is refunded.
+    """

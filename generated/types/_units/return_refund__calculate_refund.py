@@ -11,13 +11,37 @@ from .return_refund__cancel_order_v202309__shared import SkuInput
 
 class CalculateRefundRequest(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     request_type: str
+    """
+    Kind of request to price; CANCEL, REFUND only or RETURN_AND_REFUND.
+    """
     reason_name: str
+    """
+    Reason key of the request, from the list of valid reasons.
+    """
     shipment_type: str | None = None
+    """
+    How the goods go back; for example by platform shipping or by the buyer's own carrier.
+    """
     handover_method: str | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     skus: list[SkuInput] | None = None
+    """
+    SKUs of the order affected, each with its id and quantity.
+    """
     order_line_list: list[OrderLineListInput] | None = None
+    """
+    Order line items affected, by id.
+    """
 
 
 class CalculateRefundResponse(ResponseModel):

@@ -14,9 +14,30 @@ class CalculateRefundV202309Response(ResponseModel):
 
 class CalculateRefundV202309Request(RequestModel):
     handover_method: str | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     reason_name: str
+    """
+    Reason key of the request, from the list of valid reasons.
+    """
     request_type: str
+    """
+    Kind of request to price; CANCEL, REFUND only or RETURN_AND_REFUND.
+    """
     shipment_type: str | None = None
+    """
+    How the goods go back; for example by platform shipping or by the buyer's own carrier.
+    """
     skus: list[SkuInput] | None = None
+    """
+    SKUs of the order affected, each with its id and quantity.
+    """

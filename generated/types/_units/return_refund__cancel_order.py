@@ -15,7 +15,22 @@ class CancelOrderResponse(ResponseModel):
 
 class CancelOrderRequest(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     cancel_reason: str
+    """
+    Why the order is cancelled; a reason key from the list of valid reasons.
+    """
     skus: list[SkuInput] | None = None
+    """
+    SKUs of the order affected, each with its id and quantity.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     order_line_list: list[OrderLineListInput] | None = None
+    """
+    Order line items affected, by id.
+    """

@@ -7,4 +7,10 @@ from tiktokshop._models import RequestModel
 
 class OrderLineListInput(RequestModel):
     order_line_item_id: str | None = None
+    """
+    Id of the order line item.
+    """
     sub_order_line_item_id: str | None = None
+    """
+    Id of the sub line item (one unit of a bundle).
+    """

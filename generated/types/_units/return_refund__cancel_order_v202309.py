@@ -25,6 +25,18 @@ class CancelOrderV202309Response(ResponseModel):
 
 class CancelOrderV202309Request(RequestModel):
     cancel_reason: str
+    """
+    Why the order is cancelled; a reason key from the list of valid reasons.
+    """
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     skus: list[SkuInput] | None = None
+    """
+    SKUs of the order affected, each with its id and quantity.
+    """

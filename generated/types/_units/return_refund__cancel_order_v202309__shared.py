@@ -7,4 +7,10 @@ from tiktokshop._models import RequestModel
 
 class SkuInput(RequestModel):
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     quantity: int
+    """
+    Number of units.
+    """

@@ -15,6 +15,9 @@ class CreateReturnV202309Params(RequestModel):
     """
 
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class CreateReturnV202309Response(ResponseModel):
@@ -37,11 +40,38 @@ class CreateReturnV202309Response(ResponseModel):
 
 class CreateReturnV202309Request(RequestModel):
     currency: str | None = None
+    """
+    Currency of refund_total, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     handover_method: str | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     refund_total: str | None = None
+    """
+    Total amount to refund, a decimal string in the order's currency.
+    """
     return_reason: str
+    """
+    Reason key of the return, from the list of valid reasons.
+    """
     return_type: str
+    """
+    Kind of request; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+    """
     shipment_type: str | None = None
+    """
+    How the goods go back; for example by platform shipping or by the buyer's own carrier.
+    """
     skus: list[SkuInput] | None = None
+    """
+    SKUs of the order affected, each with its id and quantity.
+    """

@@ -15,8 +15,17 @@ class GetAftersaleEligibilityParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
     initiate_aftersale_user: Literal["BUYER", "SELLER"] | None = None
+    """
+    Who would open the request; BUYER or SELLER.
+    """
     request_types: list[Literal["CANCEL", "REFUND", "RETURN_AND_REFUND"]] | None = None
+    """
+    Kinds of after-sales request to check; CANCEL, REFUND only, RETURN_AND_REFUND.
+    """
 
 
 class GetAftersaleEligibilityResponseSkuEligibilityLineItemEligibilityOrderLineList(ResponseModel):

@@ -15,7 +15,13 @@ class GetAftersaleEligibilityV202309Params(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
     initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None
+    """
+    Who would open the request; BUYER or SELLER.
+    """
 
 
 class GetAftersaleEligibilityV202309ResponseSkuEligibilityLineItemEligibility(ResponseModel):

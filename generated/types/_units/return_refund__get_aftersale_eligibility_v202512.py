@@ -15,8 +15,17 @@ class GetAftersaleEligibilityV202512Params(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
     initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None
+    """
+    Who would open the request; BUYER or SELLER.
+    """
     request_types: list[str] | None = None
+    """
+    Kinds of after-sales request to check; CANCEL, REFUND only, RETURN_AND_REFUND.
+    """
 
 
 class GetAftersaleEligibilityV202512ResponseSkuEligibilityLineItemEligibility(ResponseModel):

@@ -16,8 +16,17 @@ class GetAvailableReviewDecisionsParams(RequestModel):
     """
 
     seller_id: int
+    """
+    Id of the seller account.
+    """
     return_or_cancel_id: str
+    """
+    Id of the return or cancellation request.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     check_decisions: (
         list[
             Literal[
@@ -40,6 +49,9 @@ class GetAvailableReviewDecisionsParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Decisions to check; the answer says which are allowed for this request.
+    """
 
 
 class GetAvailableReviewDecisionsResponseLineItemDecisionPartialRefundAmountRange(ResponseModel):

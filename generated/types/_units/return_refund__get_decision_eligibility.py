@@ -15,6 +15,9 @@ class GetDecisionEligibilityParams(RequestModel):
     """
 
     return_or_cancel_id: str
+    """
+    Id of the return or cancellation request.
+    """
     check_decisions: (
         list[
             Literal[
@@ -35,7 +38,13 @@ class GetDecisionEligibilityParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Decisions to check; the answer says which are allowed for this request.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetDecisionEligibilityResponseDecision(ResponseModel):

@@ -11,7 +11,13 @@ class GetRejectReasonsParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     return_or_cancel_id: str
+    """
+    Id of the return or cancellation request.
+    """
 
 
 class GetRejectReasonsResponseReason(ResponseModel):

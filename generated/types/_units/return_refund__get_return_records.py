@@ -15,7 +15,13 @@ class GetReturnRecordsParams(RequestModel):
     """
 
     return_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the return request.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetReturnRecordsResponseRecordImage(ResponseModel):

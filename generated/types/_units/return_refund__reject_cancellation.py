@@ -17,10 +17,25 @@ class RejectCancellationParams(RequestModel):
     """
 
     cancel_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the cancellation request.
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class RejectCancellationRequest(RequestModel):
     comment: str | None = None
+    """
+    Free-text note shown with the decision.
+    """
     images: list[RejectCancellationRequestImage] | None = None
+    """
+    Images supporting the decision, each uploaded first (its uri, width and height).
+    """
     reject_reason: str
+    """
+    Why the request is rejected; a reason key TikTok lists.
+    """

@@ -7,6 +7,18 @@ from tiktokshop._models import RequestModel
 
 class RejectCancellationRequestImage(RequestModel):
     height: int | None = None
+    """
+    Image height in pixels.
+    """
     image_id: str
+    """
+    Id of the uploaded image.
+    """
     mime_type: str | None = None
+    """
+    Media type of the file, such as image/png.
+    """
     width: int | None = None
+    """
+    Image width in pixels.
+    """

@@ -17,11 +17,29 @@ class RejectReturnParams(RequestModel):
     """
 
     return_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the return request.
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class RejectReturnV202309Request(RequestModel):
     comment: str | None = None
+    """
+    Free-text note shown with the decision.
+    """
     decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"]
+    """
+    Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...).
+    """
     images: list[RejectCancellationRequestImage] | None = None
+    """
+    Images supporting the decision, each uploaded first (its uri, width and height).
+    """
     reject_reason: str
+    """
+    Why the request is rejected; a reason key TikTok lists.
+    """

@@ -13,7 +13,13 @@ from .return_refund__reject_cancellation__shared import RejectCancellationReques
 
 class RejectReturnRequestPartialRefundAmount(RequestModel):
     partial_refund_total: str | None = None
+    """
+    Partial refund to offer, as a decimal string in the order's currency.
+    """
     currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class RejectReturnV202606Params(RequestModel):
@@ -22,7 +28,13 @@ class RejectReturnV202606Params(RequestModel):
     """
 
     return_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the return request.
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class RejectReturnRequest(RequestModel):
@@ -33,7 +45,22 @@ class RejectReturnRequest(RequestModel):
         "REJECT_REPLACEMENT",
         "REJECT_RETURN",
     ]
+    """
+    Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...).
+    """
     reject_reason: str
+    """
+    Why the request is rejected; a reason key TikTok lists.
+    """
     comment: str | None = None
+    """
+    Free-text note shown with the decision.
+    """
     images: list[RejectCancellationRequestImage] | None = None
+    """
+    Images supporting the decision, each uploaded first (its uri, width and height).
+    """
     partial_refund_amount: RejectReturnRequestPartialRefundAmount | None = None
+    """
+    Amount offered as a partial refund.
+    """

@@ -15,17 +15,35 @@ class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionAl
     RequestModel
 ):
     partial_refund_amount: str | None = None
+    """
+    Partial refund to offer, as a decimal string in the order's currency.
+    """
     currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionLineItem(RequestModel):
     return_line_item_id: str
+    """
+    Id of the return line item.
+    """
     sub_return_line_item_id: str | None = None
+    """
+    Id of the return sub line item.
+    """
 
 
 class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReasonMedia(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
     mime_type: str | None = None
+    """
+    Media type of the file, such as image/png.
+    """
 
 
 class ReviewAftersalesRequestsResponse(ResponseModel):
@@ -34,12 +52,24 @@ class ReviewAftersalesRequestsResponse(ResponseModel):
 
 class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReason(RequestModel):
     reason_id: str | None = None
+    """
+    Id of the reason, from the list of valid reasons.
+    """
     text: str | None = None
+    """
+    Free-text explanation.
+    """
     media: ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReasonMedia | None = None
+    """
+    Images supporting the decision.
+    """
 
 
 class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecision(RequestModel):
     line_items: list[ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionLineItem]
+    """
+    Line items concerned.
+    """
     action: Literal[
         "APPROVE_REQUEST",
         "APPROVE_RETURN_PACKAGE",
@@ -49,11 +79,20 @@ class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecision(R
         "REJECT_REQUEST",
         "REJECT_RETURN_PACKAGE",
     ]
+    """
+    Decision for the line item (one of the listed values).
+    """
     alternative_solution_details: (
         ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionAlternativeSolutionDetails
         | None
     ) = None
+    """
+    What you offer instead (such as a partial refund).
+    """
     reason: ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReason | None = None
+    """
+    Why you decide so; a reason id and text.
+    """
 
 
 class ReviewAftersalesRequestsRequestAftersalesRequestDecision(RequestModel):
@@ -61,11 +100,29 @@ class ReviewAftersalesRequestsRequestAftersalesRequestDecision(RequestModel):
         arbitrary_types_allowed=True,
     )
     request_id: str
+    """
+    Id of the after-sales request.
+    """
     line_item_decisions: list[ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecision]
+    """
+    Decision for each line item.
+    """
     request_id_type: Literal["AFTERSALES", "RMA"] | None = None
+    """
+    Kind of id; AFTERSALES for an after-sales request, RMA for a return authorisation.
+    """
     action_unix_time: Timestamp | None = None
+    """
+    When you took the decision (Unix seconds).
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this decision; repeating it applies the decision once.
+    """
 
 
 class ReviewAftersalesRequestsRequest(RequestModel):
     aftersales_request_decisions: list[ReviewAftersalesRequestsRequestAftersalesRequestDecision] | None = None
+    """
+    Decisions to apply, one per after-sales request.
+    """

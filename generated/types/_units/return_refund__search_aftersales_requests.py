@@ -21,6 +21,9 @@ class SearchAftersalesRequestsParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class SearchAftersalesRequestsResponseAftersalesRequestReturnMerchandiseAuthorization(ResponseModel):
@@ -33,13 +36,31 @@ class SearchAftersalesRequestsResponseAftersalesRequestReturnMerchandiseAuthoriz
 
 class SearchAftersalesRequestsRequestFilters(RequestModel):
     aftersales_request_ids: list[str] | None = None
+    """
+    Ids of after-sales requests.
+    """
     aftersales_request_statuses: (
         list[Literal["INIT", "PENDING_REQUEST_REVIEW", "REQUEST_REVIEW_COMPLETED"]] | None
     ) = None
+    """
+    Only requests in these states.
+    """
     return_types: list[Literal["EXCHANGE", "REFUND", "REPLACEMENT", "RETURN_AND_REFUND"]] | None = None
+    """
+    Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+    """
     main_order_ids: list[str] | None = None
+    """
+    Ids of orders.
+    """
     buyer_ids: list[str] | None = None
+    """
+    Ids of buyers.
+    """
     time: TimeInput | None = None
+    """
+    Time windows to filter on.
+    """
 
 
 class SearchAftersalesRequestsResponseAftersalesRequest(ResponseModel):
@@ -56,9 +77,21 @@ class SearchAftersalesRequestsRequest(RequestModel):
     whitelisted_data_fields: (
         list[Literal["LINE_ITEMS", "RETURN_MERCHANDISE_AUTHORIZATIONS", "SKU_RETURN_REQUESTS"]] | None
     ) = None
+    """
+    Extra groups of data to include in the answer (one or more of the listed values).
+    """
     filters: SearchAftersalesRequestsRequestFilters | None = None
+    """
+    Conditions the requests must meet.
+    """
     sort: SortInput | None = None
+    """
+    Field and direction the results are sorted by.
+    """
     pagination: PaginationInput | None = None
+    """
+    Page size and page token of the request.
+    """
 
 
 class SearchAftersalesRequestsResponse(ResponseModel):

@@ -17,7 +17,13 @@ from .return_refund__search_returns_v202309__shared2 import ReturnWarehouseAddre
 
 class CreateTimeInput(RequestModel):
     min_unix_time_inclusive: int | None = None
+    """
+    Start of the window, included (Unix seconds).
+    """
     max_unix_time_exclusive: int | None = None
+    """
+    End of the window, excluded (Unix seconds).
+    """
 
 
 class Discount(ResponseModel):
@@ -37,7 +43,13 @@ class LineItem(ResponseModel):
 
 class PaginationInput(RequestModel):
     page_size: int | None = None
+    """
+    Results per page.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class PartialRefundAmount(ResponseModel):
@@ -61,12 +73,24 @@ class ShippingFee(ResponseModel):
 
 class SortInput(RequestModel):
     sort_field: Literal["CREATE_TIME", "UPDATE_TIME"] | None = None
+    """
+    Field the results are sorted by; CREATE_TIME or UPDATE_TIME.
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC oldest first, DESC newest first.
+    """
 
 
 class UpdateTimeInput(RequestModel):
     min_unix_time_inclusive: int | None = None
+    """
+    Start of the window, included (Unix seconds).
+    """
     max_unix_time_exclusive: int | None = None
+    """
+    End of the window, excluded (Unix seconds).
+    """
 
 
 class ExchangeOrderLine(ResponseModel):
@@ -119,4 +143,10 @@ class SkuReturnRequest(ResponseModel):
 
 class TimeInput(RequestModel):
     create_time: CreateTimeInput | None = None
+    """
+    Window of creation times.
+    """
     update_time: UpdateTimeInput | None = None
+    """
+    Window of update times.
+    """

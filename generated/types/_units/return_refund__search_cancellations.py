@@ -18,9 +18,21 @@ class SearchCancellationsParams(RequestModel):
     """
 
     sort_field: Literal["create_time", "update_time"] | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_size: str | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchCancellationsRequest(RequestModel):
@@ -28,9 +40,21 @@ class SearchCancellationsRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     cancel_ids: list[str] | None = None
+    """
+    Ids of cancellation requests.
+    """
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
     buyer_user_ids: list[str] | None = None
+    """
+    Ids of buyers' accounts.
+    """
     cancel_types: list[Literal["BUYER_CANCEL", "CANCEL"]] | None = None
+    """
+    Only requests of these kinds; CANCEL by the seller or system, BUYER_CANCEL by the buyer.
+    """
     cancel_status: (
         list[
             Literal[
@@ -42,11 +66,29 @@ class SearchCancellationsRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only requests in these states; pending, cancelled, succeeded or completed.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only requests created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only requests created before this time (Unix seconds).
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only requests updated at or after this time (Unix seconds).
+    """
     update_time_lt: Timestamp | None = None
+    """
+    Only requests updated before this time (Unix seconds).
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class SearchCancellationsResponseCancellationCancelLineItemCancelSubLineItem(ResponseModel):

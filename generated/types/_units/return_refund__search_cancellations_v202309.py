@@ -17,9 +17,21 @@ class SearchCancellationsV202309Params(RequestModel):
     """
 
     sort_field: Literal["create_time", "update_time"] | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_size: str | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchCancellationsV202309Request(RequestModel):
@@ -27,7 +39,13 @@ class SearchCancellationsV202309Request(RequestModel):
         arbitrary_types_allowed=True,
     )
     buyer_user_ids: list[str] | None = None
+    """
+    Ids of buyers' accounts.
+    """
     cancel_ids: list[str] | None = None
+    """
+    Ids of cancellation requests.
+    """
     cancel_status: (
         list[
             Literal[
@@ -39,13 +57,37 @@ class SearchCancellationsV202309Request(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only requests in these states; pending, cancelled, succeeded or completed.
+    """
     cancel_types: list[Literal["CANCEL", "BUYER_CANCEL"]] | None = None
+    """
+    Only requests of these kinds; CANCEL by the seller or system, BUYER_CANCEL by the buyer.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only requests created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only requests created before this time (Unix seconds).
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only requests updated at or after this time (Unix seconds).
+    """
     update_time_lt: Timestamp | None = None
+    """
+    Only requests updated before this time (Unix seconds).
+    """
 
 
 class SearchCancellationsV202309ResponseCancellationCancelLineItem(ResponseModel):

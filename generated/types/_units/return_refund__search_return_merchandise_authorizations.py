@@ -21,11 +21,20 @@ class SearchReturnMerchandiseAuthorizationsParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class SearchReturnMerchandiseAuthorizationsRequestFilters(RequestModel):
     rma_ids: list[str] | None = None
+    """
+    Ids of return authorisations.
+    """
     package_ids: list[str] | None = None
+    """
+    Ids of packages.
+    """
     statuses: (
         list[
             Literal[
@@ -38,9 +47,21 @@ class SearchReturnMerchandiseAuthorizationsRequestFilters(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only items in these states.
+    """
     aftersales_request_ids: list[str] | None = None
+    """
+    Ids of after-sales requests.
+    """
     main_order_ids: list[str] | None = None
+    """
+    Ids of orders.
+    """
     time: TimeInput | None = None
+    """
+    Time windows to filter on.
+    """
 
 
 class SearchReturnMerchandiseAuthorizationsResponseReturnMerchandiseAuthorization(ResponseModel):
@@ -54,9 +75,21 @@ class SearchReturnMerchandiseAuthorizationsResponseReturnMerchandiseAuthorizatio
 
 class SearchReturnMerchandiseAuthorizationsRequest(RequestModel):
     whitelisted_data_fields: list[Literal["LINE_ITEMS", "SKU_RETURN_REQUESTS"]] | None = None
+    """
+    Extra groups of data to include in the answer (one or more of the listed values).
+    """
     filters: SearchReturnMerchandiseAuthorizationsRequestFilters | None = None
+    """
+    Conditions the requests must meet.
+    """
     sort: SortInput | None = None
+    """
+    Field and direction the results are sorted by.
+    """
     pagination: PaginationInput | None = None
+    """
+    Page size and page token of the request.
+    """
 
 
 class SearchReturnMerchandiseAuthorizationsResponse(ResponseModel):

@@ -25,9 +25,21 @@ class SearchReturnsParams(RequestModel):
     """
 
     sort_field: Literal["create_time", "update_time"] | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_size: str | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchReturnsRequest(RequestModel):
@@ -35,9 +47,21 @@ class SearchReturnsRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     return_ids: list[str] | None = None
+    """
+    Ids of return requests.
+    """
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
     buyer_user_ids: list[str] | None = None
+    """
+    Ids of buyers' accounts.
+    """
     return_types: list[Literal["EXCHANGE", "REFUND", "REPLACEMENT", "RETURN_AND_REFUND"]] | None = None
+    """
+    Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+    """
     return_status: (
         list[
             Literal[
@@ -63,15 +87,39 @@ class SearchReturnsRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only requests in these statuses.
+    """
     seller_proposed_return_type: list[Literal["PARTIAL_REFUND"]] | None = None
+    """
+    Only returns where you proposed this kind; PARTIAL_REFUND.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only requests created at or after this time (Unix seconds).
+    """
     arbitration_status: list[Literal["CLOSED", "IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER"]] | None = (
         None
     )
+    """
+    Only returns whose dispute is IN_PROGRESS, CLOSED, SUPPORT_BUYER or SUPPORT_SELLER.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only requests updated at or after this time (Unix seconds).
+    """
     update_time_lt: Timestamp | None = None
+    """
+    Only requests updated before this time (Unix seconds).
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only requests created before this time (Unix seconds).
+    """
 
 
 class SearchReturnsResponseReturnOrder(ResponseModel):

@@ -23,9 +23,21 @@ class SearchReturnsV202309Params(RequestModel):
     """
 
     sort_field: Literal["create_time", "update_time"] | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_size: str | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchReturnsV202309Request(RequestModel):
@@ -35,12 +47,33 @@ class SearchReturnsV202309Request(RequestModel):
     arbitration_status: list[Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"]] | None = (
         None
     )
+    """
+    Only returns whose dispute is IN_PROGRESS, CLOSED, SUPPORT_BUYER or SUPPORT_SELLER.
+    """
     buyer_user_ids: list[str] | None = None
+    """
+    Ids of buyers' accounts.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only requests created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only requests created before this time (Unix seconds).
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
     return_ids: list[str] | None = None
+    """
+    Ids of return requests.
+    """
     return_status: (
         list[
             Literal[
@@ -57,10 +90,25 @@ class SearchReturnsV202309Request(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only requests in these statuses.
+    """
     return_types: list[Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"]] | None = None
+    """
+    Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+    """
     seller_proposed_return_type: list[Literal["PARTIAL_REFUND"]] | None = None
+    """
+    Only returns where you proposed this kind; PARTIAL_REFUND.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only requests updated at or after this time (Unix seconds).
+    """
     update_time_lt: Timestamp | None = None
+    """
+    Only requests updated before this time (Unix seconds).
+    """
 
 
 class SearchReturnsV202309ResponseReturnOrderReturnLineItem(ResponseModel):

@@ -13,9 +13,21 @@ class UploadReturnShippingInformationForm(RequestModel):
     """
 
     tracking_number: str
+    """
+    Carrier tracking number of the shipment.
+    """
     return_provider_id: str
+    """
+    Id of the carrier that carries the return.
+    """
     return_shipping_label: Any | None = None
+    """
+    The return shipping label file (bytes, a path or a binary file object).
+    """
     return_qr_code: Any | None = None
+    """
+    The QR code image for the return (bytes, a path or a binary file object).
+    """
 
 
 class UploadReturnShippingInformationParams(RequestModel):
@@ -24,3 +36,6 @@ class UploadReturnShippingInformationParams(RequestModel):
     """
 
     return_ids: list[str]
+    """
+    Ids of return requests.
+    """

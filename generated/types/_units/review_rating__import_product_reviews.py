@@ -11,22 +11,55 @@ from .review_rating__import_product_reviews_v202410__shared import (
 
 class ImportProductReviewsRequestProductReviewProductIdentifiers(RequestModel):
     external_product_id: str | None = None
+    """
+    Your own id of the product.
+    """
     product_identifier_code: str | None = None
+    """
+    Product code (such as a GTIN) of the product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     tiktok_product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
 
 
 class ImportProductReviewsRequestProductReviewProduct(RequestModel):
     description: str | None = None
+    """
+    Description of the event.
+    """
     identifiers: ImportProductReviewsRequestProductReviewProductIdentifiers | None = None
+    """
+    Ids that identify the product.
+    """
     image_uris: list[str] | None = None
+    """
+    Uris of the product's images.
+    """
     name: str | None = None
+    """
+    Name of the product.
+    """
 
 
 class ImportProductReviewsRequestProductReview(RequestModel):
     product: ImportProductReviewsRequestProductReviewProduct | None = None
+    """
+    The product the reviews are for.
+    """
     review_records: list[ImportProductReviewsRequestProductReviewReviewRecord] | None = None
+    """
+    Reviews to import.
+    """
 
 
 class ImportProductReviewsRequest(RequestModel):
     product_review: ImportProductReviewsRequestProductReview | None = None
+    """
+    Review details.
+    """

@@ -11,14 +11,32 @@ from .review_rating__import_product_reviews_v202410__shared import (
 
 class ImportProductReviewsV202410RequestProductReviewProduct(RequestModel):
     identifier: str | None = None
+    """
+    Id or code of the product.
+    """
     identifier_type: str | None = None
+    """
+    Kind of identifier given.
+    """
     name: str | None = None
+    """
+    Name of the product.
+    """
 
 
 class ImportProductReviewsV202410RequestProductReview(RequestModel):
     product: ImportProductReviewsV202410RequestProductReviewProduct | None = None
+    """
+    The product the reviews are for.
+    """
     review_records: list[ImportProductReviewsRequestProductReviewReviewRecord] | None = None
+    """
+    Reviews to import.
+    """
 
 
 class ImportProductReviewsV202410Request(RequestModel):
     product_review: ImportProductReviewsV202410RequestProductReview | None = None
+    """
+    Review details.
+    """

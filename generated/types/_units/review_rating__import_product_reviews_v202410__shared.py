@@ -7,14 +7,41 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class ImportProductReviewsRequestProductReviewReviewRecord(RequestModel):
     content: str | None = None
+    """
+    Text of the review.
+    """
     create_time_millis: int | None = None
+    """
+    When the package was created, in Unix milliseconds.
+    """
     external_review_id: str | None = None
+    """
+    Your id of the review.
+    """
     image_uris: list[str] | None = None
+    """
+    Uris of the review's images.
+    """
     rating: int | None = None
+    """
+    Star rating, 1 to 5.
+    """
     reviewer_display_name: str | None = None
+    """
+    Name of the reviewer as shown.
+    """
     source: str | None = None
+    """
+    Where the review was written.
+    """
     title: str | None = None
+    """
+    Title.
+    """
     video_uris: list[str] | None = None
+    """
+    Uris of the review's videos.
+    """
 
 
 class ImportProductReviewsResponseErrorDetail(ResponseModel):

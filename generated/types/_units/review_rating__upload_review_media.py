@@ -13,7 +13,13 @@ class UploadReviewMediaForm(RequestModel):
     """
 
     data: Any
+    """
+    The image or video of the review reply, as bytes, a path or a binary file object.
+    """
     file_type: Literal["IMAGE", "VIDEO"] | None = None
+    """
+    Kind of file; IMAGE or VIDEO.
+    """
 
 
 class UploadReviewMediaResponse(ResponseModel):

@@ -7,7 +7,13 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class SyncCollectionsRequestCollectionProduct(RequestModel):
     outer_product_id: str | None = None
+    """
+    Your own id of the product.
+    """
     tts_product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
 
 
 class SyncCollectionsResponseFailedInfo(ResponseModel):
@@ -16,9 +22,21 @@ class SyncCollectionsResponseFailedInfo(ResponseModel):
 
 class SyncCollectionsRequestCollection(RequestModel):
     id: str | None = None
+    """
+    Your id of the collection.
+    """
     image_url: str | None = None
+    """
+    Address of the collection's image.
+    """
     products: list[SyncCollectionsRequestCollectionProduct] | None = None
+    """
+    Products in the collection.
+    """
     title: str | None = None
+    """
+    Title.
+    """
 
 
 class SyncCollectionsResponse(ResponseModel):
@@ -27,5 +45,14 @@ class SyncCollectionsResponse(ResponseModel):
 
 class SyncCollectionsRequest(RequestModel):
     collections: list[SyncCollectionsRequestCollection] | None = None
+    """
+    Collections to sync.
+    """
     logo_url: str | None = None
+    """
+    Address of the logo image.
+    """
     source: int | None = None
+    """
+    Where the data comes from.
+    """

@@ -9,19 +9,43 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class ConfirmPackageShipmentRequestPackageDimension(RequestModel):
     height: int | None = None
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     length: int | None = None
+    """
+    Length in the given unit.
+    """
     unit: Literal["METER", "CENTIMETER", "MILLIMETER", "MICRON", "FOOT", "INCH"] | None = None
+    """
+    Length unit (one of the listed values, such as CENTIMETER or INCH).
+    """
     width: int | None = None
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
 
 
 class ConfirmPackageShipmentRequestPackageSku(RequestModel):
     id: str
+    """
+    TikTok Shop SKU id.
+    """
     quantity: int
+    """
+    Number of units.
+    """
 
 
 class ConfirmPackageShipmentRequestPackageWeight(RequestModel):
     unit: Literal["KILOGRAM", "GRAM", "MILLIGRAM", "POUND", "OUNCE"] | None = None
+    """
+    Weight unit (one of the listed values, such as KILOGRAM or POUND).
+    """
     value: int | None = None
+    """
+    Weight as a decimal string in the given unit.
+    """
 
 
 class ConfirmPackageShipmentResponseErrorDetail(ResponseModel):
@@ -30,21 +54,69 @@ class ConfirmPackageShipmentResponseErrorDetail(ResponseModel):
 
 class ConfirmPackageShipmentRequestPackage(RequestModel):
     create_time_millis: int
+    """
+    When the package was created, in Unix milliseconds.
+    """
     dimension: ConfirmPackageShipmentRequestPackageDimension
+    """
+    Size; length, width, height and unit.
+    """
     handover_time_millis: int
+    """
+    When the package was handed over, in Unix milliseconds.
+    """
     id: str
+    """
+    Id of the package.
+    """
     provider_warehouse_code: str | None = None
+    """
+    Code of the warehouse that shipped the package.
+    """
     provider_warehouse_name: str | None = None
+    """
+    Name of the warehouse that shipped the package.
+    """
     ship_time_millis: int
+    """
+    When the package shipped, in Unix milliseconds.
+    """
     shipping_origin_city: str | None = None
+    """
+    City the package ships from.
+    """
     shipping_provider_id: str
+    """
+    Id of the carrier, from logistics.get_shipping_providers.
+    """
     shipping_provider_name: str
+    """
+    Name of the carrier.
+    """
     skus: list[ConfirmPackageShipmentRequestPackageSku]
+    """
+    SKUs concerned.
+    """
     tcw_warehouse_type: Literal["STANDARD", "TIKTOK_CERTIFIED_WAREHOUSE_FULFILLMENT"] | None = None
+    """
+    Warehouse kind; STANDARD or TIKTOK_CERTIFIED_WAREHOUSE_FULFILLMENT.
+    """
     time_zone: str
+    """
+    IANA time zone of the times given, such as Europe/London.
+    """
     tracking_number: str
+    """
+    Carrier tracking number.
+    """
     weight: ConfirmPackageShipmentRequestPackageWeight | None = None
+    """
+    Weight; value and unit.
+    """
     wms_order_id: str
+    """
+    Order id in the warehouse system.
+    """
 
 
 class ConfirmPackageShipmentResponseError(ResponseModel):
@@ -55,7 +127,13 @@ class ConfirmPackageShipmentResponseError(ResponseModel):
 
 class ConfirmPackageShipmentRequest(RequestModel):
     packages: list[ConfirmPackageShipmentRequestPackage]
+    """
+    Packages shipped by the warehouse, each with its id, carrier and tracking number.
+    """
     warehouse_provider_id: str
+    """
+    Id of the warehouse provider that ships the packages.
+    """
 
 
 class ConfirmPackageShipmentResponse(ResponseModel):
