@@ -217,7 +217,8 @@ class Operation(Generic[R]):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Operation):
             return NotImplemented
-        return all(getattr(self, name) == getattr(other, name) for name in _FIELDS)
+        theirs = other  # pyright: ignore[reportUnknownVariableType]
+        return all(getattr(self, name) == getattr(theirs, name) for name in _FIELDS)  # pyright: ignore[reportUnknownArgumentType]
 
     def __hash__(self) -> int:
         return hash((self.id, self.method, self.path))

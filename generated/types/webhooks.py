@@ -370,297 +370,297 @@ class VideoPrecheckResultData(WebhookData):
 class OrderStatusChangeEvent(WebhookEvent[OrderStatusChangeData]):
     """ORDER_STATUS_CHANGE (1, order): An order moved to another status."""
 
-    TYPE: ClassVar[int] = 1
-    TYPE_NAME: ClassVar[str] = "ORDER_STATUS_CHANGE"
-    GROUP: ClassVar[str] = "order"
+    TYPE: ClassVar[int | None] = 1
+    TYPE_NAME: ClassVar[str | None] = "ORDER_STATUS_CHANGE"
+    GROUP: ClassVar[str | None] = "order"
     data: OrderStatusChangeData = Field(default_factory=OrderStatusChangeData)
 
 
 class RecipientAddressUpdateEvent(WebhookEvent[RecipientAddressUpdateData]):
     """RECIPIENT_ADDRESS_UPDATE (3, logistics): The buyer changed the order's delivery address."""
 
-    TYPE: ClassVar[int] = 3
-    TYPE_NAME: ClassVar[str] = "RECIPIENT_ADDRESS_UPDATE"
-    GROUP: ClassVar[str] = "logistics"
+    TYPE: ClassVar[int | None] = 3
+    TYPE_NAME: ClassVar[str | None] = "RECIPIENT_ADDRESS_UPDATE"
+    GROUP: ClassVar[str | None] = "logistics"
     data: RecipientAddressUpdateData = Field(default_factory=RecipientAddressUpdateData)
 
 
 class PackageUpdateEvent(WebhookEvent[PackageUpdateData]):
     """PACKAGE_UPDATE (4, logistics): A package was created, split, merged or changed."""
 
-    TYPE: ClassVar[int] = 4
-    TYPE_NAME: ClassVar[str] = "PACKAGE_UPDATE"
-    GROUP: ClassVar[str] = "logistics"
+    TYPE: ClassVar[int | None] = 4
+    TYPE_NAME: ClassVar[str | None] = "PACKAGE_UPDATE"
+    GROUP: ClassVar[str | None] = "logistics"
     data: PackageUpdateData = Field(default_factory=PackageUpdateData)
 
 
 class ProductStatusChangeEvent(WebhookEvent[ProductStatusChangeData]):
     """PRODUCT_STATUS_CHANGE (5, product): A product's status changed (activated, suspended, deactivated...)."""
 
-    TYPE: ClassVar[int] = 5
-    TYPE_NAME: ClassVar[str] = "PRODUCT_STATUS_CHANGE"
-    GROUP: ClassVar[str] = "product"
+    TYPE: ClassVar[int | None] = 5
+    TYPE_NAME: ClassVar[str | None] = "PRODUCT_STATUS_CHANGE"
+    GROUP: ClassVar[str | None] = "product"
     data: ProductStatusChangeData = Field(default_factory=ProductStatusChangeData)
 
 
 class SellerDeauthorizationEvent(WebhookEvent[SellerDeauthorizationData]):
     """SELLER_DEAUTHORIZATION (6, seller): The seller revoked the app's authorization."""
 
-    TYPE: ClassVar[int] = 6
-    TYPE_NAME: ClassVar[str] = "SELLER_DEAUTHORIZATION"
-    GROUP: ClassVar[str] = "seller"
+    TYPE: ClassVar[int | None] = 6
+    TYPE_NAME: ClassVar[str | None] = "SELLER_DEAUTHORIZATION"
+    GROUP: ClassVar[str | None] = "seller"
     data: SellerDeauthorizationData = Field(default_factory=SellerDeauthorizationData)
 
 
 class UpcomingAuthorizationExpirationEvent(WebhookEvent[UpcomingAuthorizationExpirationData]):
     """UPCOMING_AUTHORIZATION_EXPIRATION (7, seller): The seller's authorization of the app expires soon."""
 
-    TYPE: ClassVar[int] = 7
-    TYPE_NAME: ClassVar[str] = "UPCOMING_AUTHORIZATION_EXPIRATION"
-    GROUP: ClassVar[str] = "seller"
+    TYPE: ClassVar[int | None] = 7
+    TYPE_NAME: ClassVar[str | None] = "UPCOMING_AUTHORIZATION_EXPIRATION"
+    GROUP: ClassVar[str | None] = "seller"
     data: UpcomingAuthorizationExpirationData = Field(default_factory=UpcomingAuthorizationExpirationData)
 
 
 class CancellationStatusChangeEvent(WebhookEvent[CancellationStatusChangeData]):
     """CANCELLATION_STATUS_CHANGE (11, order): A cancellation request of an order changed status."""
 
-    TYPE: ClassVar[int] = 11
-    TYPE_NAME: ClassVar[str] = "CANCELLATION_STATUS_CHANGE"
-    GROUP: ClassVar[str] = "order"
+    TYPE: ClassVar[int | None] = 11
+    TYPE_NAME: ClassVar[str | None] = "CANCELLATION_STATUS_CHANGE"
+    GROUP: ClassVar[str | None] = "order"
     data: CancellationStatusChangeData = Field(default_factory=CancellationStatusChangeData)
 
 
 class ReturnStatusChangeEvent(WebhookEvent[dict[str, Any]]):
     """RETURN_STATUS_CHANGE (12, return-and-refund): A return or refund request changed status. TikTok does not document its data: a dict."""
 
-    TYPE: ClassVar[int] = 12
-    TYPE_NAME: ClassVar[str] = "RETURN_STATUS_CHANGE"
-    GROUP: ClassVar[str] = "return-and-refund"
+    TYPE: ClassVar[int | None] = 12
+    TYPE_NAME: ClassVar[str | None] = "RETURN_STATUS_CHANGE"
+    GROUP: ClassVar[str | None] = "return-and-refund"
     data: dict[str, Any] = Field(default_factory=dict)
 
 
 class NewConversationEvent(WebhookEvent[NewConversationData]):
     """NEW_CONVERSATION (13, customer-service): A buyer started a conversation with the shop."""
 
-    TYPE: ClassVar[int] = 13
-    TYPE_NAME: ClassVar[str] = "NEW_CONVERSATION"
-    GROUP: ClassVar[str] = "customer-service"
+    TYPE: ClassVar[int | None] = 13
+    TYPE_NAME: ClassVar[str | None] = "NEW_CONVERSATION"
+    GROUP: ClassVar[str | None] = "customer-service"
     data: NewConversationData = Field(default_factory=NewConversationData)
 
 
 class NewMessageEvent(WebhookEvent[NewMessageData]):
     """NEW_MESSAGE (14, customer-service): A new message in a customer-service conversation."""
 
-    TYPE: ClassVar[int] = 14
-    TYPE_NAME: ClassVar[str] = "NEW_MESSAGE"
-    GROUP: ClassVar[str] = "customer-service"
+    TYPE: ClassVar[int | None] = 14
+    TYPE_NAME: ClassVar[str | None] = "NEW_MESSAGE"
+    GROUP: ClassVar[str | None] = "customer-service"
     data: NewMessageData = Field(default_factory=NewMessageData)
 
 
 class ProductInformationChangeEvent(WebhookEvent[ProductInformationChangeData]):
     """PRODUCT_INFORMATION_CHANGE (15, product): Fields of a product were changed."""
 
-    TYPE: ClassVar[int] = 15
-    TYPE_NAME: ClassVar[str] = "PRODUCT_INFORMATION_CHANGE"
-    GROUP: ClassVar[str] = "product"
+    TYPE: ClassVar[int | None] = 15
+    TYPE_NAME: ClassVar[str | None] = "PRODUCT_INFORMATION_CHANGE"
+    GROUP: ClassVar[str | None] = "product"
     data: ProductInformationChangeData = Field(default_factory=ProductInformationChangeData)
 
 
 class ProductCreationEvent(WebhookEvent[ProductCreationData]):
     """PRODUCT_CREATION (16, product): A product was created."""
 
-    TYPE: ClassVar[int] = 16
-    TYPE_NAME: ClassVar[str] = "PRODUCT_CREATION"
-    GROUP: ClassVar[str] = "product"
+    TYPE: ClassVar[int | None] = 16
+    TYPE_NAME: ClassVar[str | None] = "PRODUCT_CREATION"
+    GROUP: ClassVar[str | None] = "product"
     data: ProductCreationData = Field(default_factory=ProductCreationData)
 
 
 class ShoppableContentPostingEvent(WebhookEvent[ShoppableContentPostingData]):
     """SHOPPABLE_CONTENT_POSTING (17, affiliate-creator): A creator posted shoppable content featuring a product."""
 
-    TYPE: ClassVar[int] = 17
-    TYPE_NAME: ClassVar[str] = "SHOPPABLE_CONTENT_POSTING"
-    GROUP: ClassVar[str] = "affiliate-creator"
+    TYPE: ClassVar[int | None] = 17
+    TYPE_NAME: ClassVar[str | None] = "SHOPPABLE_CONTENT_POSTING"
+    GROUP: ClassVar[str | None] = "affiliate-creator"
     data: ShoppableContentPostingData = Field(default_factory=ShoppableContentPostingData)
 
 
 class ProductCategoryChangeEvent(WebhookEvent[ProductCategoryChangeData]):
     """PRODUCT_CATEGORY_CHANGE (18, product): A product was moved to another category."""
 
-    TYPE: ClassVar[int] = 18
-    TYPE_NAME: ClassVar[str] = "PRODUCT_CATEGORY_CHANGE"
-    GROUP: ClassVar[str] = "product"
+    TYPE: ClassVar[int | None] = 18
+    TYPE_NAME: ClassVar[str | None] = "PRODUCT_CATEGORY_CHANGE"
+    GROUP: ClassVar[str | None] = "product"
     data: ProductCategoryChangeData = Field(default_factory=ProductCategoryChangeData)
 
 
 class SizeChartChangeEvent(WebhookEvent[SizeChartChangeData]):
     """SIZE_CHART_CHANGE (19, product): A size chart template was created, changed or deleted."""
 
-    TYPE: ClassVar[int] = 19
-    TYPE_NAME: ClassVar[str] = "SIZE_CHART_CHANGE"
-    GROUP: ClassVar[str] = "product"
+    TYPE: ClassVar[int | None] = 19
+    TYPE_NAME: ClassVar[str | None] = "SIZE_CHART_CHANGE"
+    GROUP: ClassVar[str | None] = "product"
     data: SizeChartChangeData = Field(default_factory=SizeChartChangeData)
 
 
 class CreatorDeauthorizationEvent(WebhookEvent[CreatorDeauthorizationData]):
     """CREATOR_DEAUTHORIZATION (20, affiliate-creator): A creator revoked the app's authorization."""
 
-    TYPE: ClassVar[int] = 20
-    TYPE_NAME: ClassVar[str] = "CREATOR_DEAUTHORIZATION"
-    GROUP: ClassVar[str] = "affiliate-creator"
+    TYPE: ClassVar[int | None] = 20
+    TYPE_NAME: ClassVar[str | None] = "CREATOR_DEAUTHORIZATION"
+    GROUP: ClassVar[str | None] = "affiliate-creator"
     data: CreatorDeauthorizationData = Field(default_factory=CreatorDeauthorizationData)
 
 
 class InboundFbtOrderStatusChangeEvent(WebhookEvent[InboundFbtOrderStatusChangeData]):
     """INBOUND_FBT_ORDER_STATUS_CHANGE (21, fulfilled-by-tiktok): An inbound order to a Fulfilled by TikTok warehouse changed status."""
 
-    TYPE: ClassVar[int] = 21
-    TYPE_NAME: ClassVar[str] = "INBOUND_FBT_ORDER_STATUS_CHANGE"
-    GROUP: ClassVar[str] = "fulfilled-by-tiktok"
+    TYPE: ClassVar[int | None] = 21
+    TYPE_NAME: ClassVar[str | None] = "INBOUND_FBT_ORDER_STATUS_CHANGE"
+    GROUP: ClassVar[str | None] = "fulfilled-by-tiktok"
     data: InboundFbtOrderStatusChangeData = Field(default_factory=InboundFbtOrderStatusChangeData)
 
 
 class FbtMerchantOnboardingEvent(WebhookEvent[FbtMerchantOnboardingData]):
     """FBT_MERCHANT_ONBOARDING (22, fulfilled-by-tiktok): The shop was onboarded to Fulfilled by TikTok in new regions."""
 
-    TYPE: ClassVar[int] = 22
-    TYPE_NAME: ClassVar[str] = "FBT_MERCHANT_ONBOARDING"
-    GROUP: ClassVar[str] = "fulfilled-by-tiktok"
+    TYPE: ClassVar[int | None] = 22
+    TYPE_NAME: ClassVar[str | None] = "FBT_MERCHANT_ONBOARDING"
+    GROUP: ClassVar[str | None] = "fulfilled-by-tiktok"
     data: FbtMerchantOnboardingData = Field(default_factory=FbtMerchantOnboardingData)
 
 
 class GoodsMatchEvent(WebhookEvent[GoodsMatchData]):
     """GOODS_MATCH (23, fulfilled-by-tiktok): A Fulfilled by TikTok goods item was matched to (or unmatched from) a SKU."""
 
-    TYPE: ClassVar[int] = 23
-    TYPE_NAME: ClassVar[str] = "GOODS_MATCH"
-    GROUP: ClassVar[str] = "fulfilled-by-tiktok"
+    TYPE: ClassVar[int | None] = 23
+    TYPE_NAME: ClassVar[str | None] = "GOODS_MATCH"
+    GROUP: ClassVar[str | None] = "fulfilled-by-tiktok"
     data: GoodsMatchData = Field(default_factory=GoodsMatchData)
 
 
 class FbtInventoryUpdateEvent(WebhookEvent[FbtInventoryUpdateData]):
     """FBT_INVENTORY_UPDATE (24, fulfilled-by-tiktok): Stock of a SKU in a Fulfilled by TikTok warehouse changed."""
 
-    TYPE: ClassVar[int] = 24
-    TYPE_NAME: ClassVar[str] = "FBT_INVENTORY_UPDATE"
-    GROUP: ClassVar[str] = "fulfilled-by-tiktok"
+    TYPE: ClassVar[int | None] = 24
+    TYPE_NAME: ClassVar[str | None] = "FBT_INVENTORY_UPDATE"
+    GROUP: ClassVar[str | None] = "fulfilled-by-tiktok"
     data: FbtInventoryUpdateData = Field(default_factory=FbtInventoryUpdateData)
 
 
 class OpportunityMatchingStatusChangeEvent(WebhookEvent[OpportunityMatchingStatusChangeData]):
     """OPPORTUNITY_MATCHING_STATUS_CHANGE (25, product): A product's matching to an opportunity changed status."""
 
-    TYPE: ClassVar[int] = 25
-    TYPE_NAME: ClassVar[str] = "OPPORTUNITY_MATCHING_STATUS_CHANGE"
-    GROUP: ClassVar[str] = "product"
+    TYPE: ClassVar[int | None] = 25
+    TYPE_NAME: ClassVar[str | None] = "OPPORTUNITY_MATCHING_STATUS_CHANGE"
+    GROUP: ClassVar[str | None] = "product"
     data: OpportunityMatchingStatusChangeData = Field(default_factory=OpportunityMatchingStatusChangeData)
 
 
 class InventoryStatusChangeEvent(WebhookEvent[dict[str, Any]]):
     """INVENTORY_STATUS_CHANGE (27, product): The inventory status of a product changed. TikTok does not document its data: a dict."""
 
-    TYPE: ClassVar[int] = 27
-    TYPE_NAME: ClassVar[str] = "INVENTORY_STATUS_CHANGE"
-    GROUP: ClassVar[str] = "product"
+    TYPE: ClassVar[int | None] = 27
+    TYPE_NAME: ClassVar[str | None] = "INVENTORY_STATUS_CHANGE"
+    GROUP: ClassVar[str | None] = "product"
     data: dict[str, Any] = Field(default_factory=dict)
 
 
 class NewMessageListenerEvent(WebhookEvent[NewMessageListenerData]):
     """NEW_MESSAGE_LISTENER (33, affiliate-seller): A new message in an affiliate conversation with a creator."""
 
-    TYPE: ClassVar[int] = 33
-    TYPE_NAME: ClassVar[str] = "NEW_MESSAGE_LISTENER"
-    GROUP: ClassVar[str] = "affiliate-seller"
+    TYPE: ClassVar[int | None] = 33
+    TYPE_NAME: ClassVar[str | None] = "NEW_MESSAGE_LISTENER"
+    GROUP: ClassVar[str | None] = "affiliate-seller"
     data: NewMessageListenerData = Field(default_factory=NewMessageListenerData)
 
 
 class TokopediaMirrorStatusChangeEvent(WebhookEvent[TokopediaMirrorStatusChangeData]):
     """TOKOPEDIA_MIRROR_STATUS_CHANGE (35, seller): The mirroring of a Tokopedia shop changed status."""
 
-    TYPE: ClassVar[int] = 35
-    TYPE_NAME: ClassVar[str] = "TOKOPEDIA_MIRROR_STATUS_CHANGE"
-    GROUP: ClassVar[str] = "seller"
+    TYPE: ClassVar[int | None] = 35
+    TYPE_NAME: ClassVar[str | None] = "TOKOPEDIA_MIRROR_STATUS_CHANGE"
+    GROUP: ClassVar[str | None] = "seller"
     data: TokopediaMirrorStatusChangeData = Field(default_factory=TokopediaMirrorStatusChangeData)
 
 
 class InvoiceStatusChangeEvent(WebhookEvent[InvoiceStatusChangeData]):
     """INVOICE_STATUS_CHANGE (36, fulfillment): An invoice of a package changed status."""
 
-    TYPE: ClassVar[int] = 36
-    TYPE_NAME: ClassVar[str] = "INVOICE_STATUS_CHANGE"
-    GROUP: ClassVar[str] = "fulfillment"
+    TYPE: ClassVar[int | None] = 36
+    TYPE_NAME: ClassVar[str | None] = "INVOICE_STATUS_CHANGE"
+    GROUP: ClassVar[str | None] = "fulfillment"
     data: InvoiceStatusChangeData = Field(default_factory=InvoiceStatusChangeData)
 
 
 class ProductAuditStatusChangeEvent(WebhookEvent[ProductAuditStatusChangeData]):
     """PRODUCT_AUDIT_STATUS_CHANGE (37, product): A product's audit changed status."""
 
-    TYPE: ClassVar[int] = 37
-    TYPE_NAME: ClassVar[str] = "PRODUCT_AUDIT_STATUS_CHANGE"
-    GROUP: ClassVar[str] = "product"
+    TYPE: ClassVar[int | None] = 37
+    TYPE_NAME: ClassVar[str | None] = "PRODUCT_AUDIT_STATUS_CHANGE"
+    GROUP: ClassVar[str | None] = "product"
     data: ProductAuditStatusChangeData = Field(default_factory=ProductAuditStatusChangeData)
 
 
 class StrikethroughPriceExpiredEvent(WebhookEvent[StrikethroughPriceExpiredData]):
     """STRIKETHROUGH_PRICE_EXPIRED (38, product): A SKU's strikethrough price expired."""
 
-    TYPE: ClassVar[int] = 38
-    TYPE_NAME: ClassVar[str] = "STRIKETHROUGH_PRICE_EXPIRED"
-    GROUP: ClassVar[str] = "product"
+    TYPE: ClassVar[int | None] = 38
+    TYPE_NAME: ClassVar[str | None] = "STRIKETHROUGH_PRICE_EXPIRED"
+    GROUP: ClassVar[str | None] = "product"
     data: StrikethroughPriceExpiredData = Field(default_factory=StrikethroughPriceExpiredData)
 
 
 class ActivityStatusChangeEvent(WebhookEvent[ActivityStatusChangeData]):
     """ACTIVITY_STATUS_CHANGE (39, promotion): A promotion activity changed status."""
 
-    TYPE: ClassVar[int] = 39
-    TYPE_NAME: ClassVar[str] = "ACTIVITY_STATUS_CHANGE"
-    GROUP: ClassVar[str] = "promotion"
+    TYPE: ClassVar[int | None] = 39
+    TYPE_NAME: ClassVar[str | None] = "ACTIVITY_STATUS_CHANGE"
+    GROUP: ClassVar[str | None] = "promotion"
     data: ActivityStatusChangeData = Field(default_factory=ActivityStatusChangeData)
 
 
 class CombinedListingChangeEvent(WebhookEvent[CombinedListingChangeData]):
     """COMBINED_LISTING_CHANGE (42, product): A combined listing was created, changed or dissolved."""
 
-    TYPE: ClassVar[int] = 42
-    TYPE_NAME: ClassVar[str] = "COMBINED_LISTING_CHANGE"
-    GROUP: ClassVar[str] = "product"
+    TYPE: ClassVar[int | None] = 42
+    TYPE_NAME: ClassVar[str | None] = "COMBINED_LISTING_CHANGE"
+    GROUP: ClassVar[str | None] = "product"
     data: CombinedListingChangeData = Field(default_factory=CombinedListingChangeData)
 
 
 class ImageTranslationCompletedEvent(WebhookEvent[ImageTranslationCompletedData]):
     """IMAGE_TRANSLATION_COMPLETED (46, product): An image translation task finished."""
 
-    TYPE: ClassVar[int] = 46
-    TYPE_NAME: ClassVar[str] = "IMAGE_TRANSLATION_COMPLETED"
-    GROUP: ClassVar[str] = "product"
+    TYPE: ClassVar[int | None] = 46
+    TYPE_NAME: ClassVar[str | None] = "IMAGE_TRANSLATION_COMPLETED"
+    GROUP: ClassVar[str | None] = "product"
     data: ImageTranslationCompletedData = Field(default_factory=ImageTranslationCompletedData)
 
 
 class GlobalReplicationStatusChangeEvent(WebhookEvent[dict[str, Any]]):
     """GLOBAL_REPLICATION_STATUS_CHANGE (51, product): A product's replication to other markets changed status. TikTok does not document its data: a dict."""
 
-    TYPE: ClassVar[int] = 51
-    TYPE_NAME: ClassVar[str] = "GLOBAL_REPLICATION_STATUS_CHANGE"
-    GROUP: ClassVar[str] = "product"
+    TYPE: ClassVar[int | None] = 51
+    TYPE_NAME: ClassVar[str | None] = "GLOBAL_REPLICATION_STATUS_CHANGE"
+    GROUP: ClassVar[str | None] = "product"
     data: dict[str, Any] = Field(default_factory=dict)
 
 
 class GlobalListingMethodChangeEvent(WebhookEvent[dict[str, Any]]):
     """GLOBAL_LISTING_METHOD_CHANGE (52, product): The way a product is listed across markets changed. TikTok does not document its data: a dict."""
 
-    TYPE: ClassVar[int] = 52
-    TYPE_NAME: ClassVar[str] = "GLOBAL_LISTING_METHOD_CHANGE"
-    GROUP: ClassVar[str] = "product"
+    TYPE: ClassVar[int | None] = 52
+    TYPE_NAME: ClassVar[str | None] = "GLOBAL_LISTING_METHOD_CHANGE"
+    GROUP: ClassVar[str | None] = "product"
     data: dict[str, Any] = Field(default_factory=dict)
 
 
 class VideoPrecheckResultEvent(WebhookEvent[VideoPrecheckResultData]):
     """VIDEO_PRECHECK_RESULT (55, affiliate-creator): The precheck of a video finished."""
 
-    TYPE: ClassVar[int] = 55
-    TYPE_NAME: ClassVar[str] = "VIDEO_PRECHECK_RESULT"
-    GROUP: ClassVar[str] = "affiliate-creator"
+    TYPE: ClassVar[int | None] = 55
+    TYPE_NAME: ClassVar[str | None] = "VIDEO_PRECHECK_RESULT"
+    GROUP: ClassVar[str | None] = "affiliate-creator"
     data: VideoPrecheckResultData = Field(default_factory=VideoPrecheckResultData)
 
 
