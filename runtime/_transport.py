@@ -109,7 +109,9 @@ def _rebuilt(response: httpx.Response, body: bytes) -> httpx.Response:
     It carries no request: the signed URL stays out of everything built from the answer.
     """
     headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROPPED_HEADERS]
-    return httpx.Response(response.status_code, headers=headers, content=body)
+    rebuilt = httpx.Response(response.status_code, headers=headers, stream=httpx.ByteStream(body))
+    rebuilt.read()  # a whole body in memory: read at once, and half the cost of ``content=``
+    return rebuilt
 
 
 def _is_redirect(response: httpx.Response) -> bool:
@@ -348,7 +350,11 @@ async def asend(
 
     if deadline is None:
         return await _aexchange(http, request, limit, where)
+    timeout_at = getattr(asyncio, "timeout_at", None)  # Python 3.11+: no extra task per exchange
     try:
+        if timeout_at is not None:
+            async with timeout_at(asyncio.get_running_loop().time() + (deadline - time.monotonic())):
+                return await _aexchange(http, request, limit, where)
         return await asyncio.wait_for(
             _aexchange(http, request, limit, where), max(0.0, deadline - time.monotonic())
         )
