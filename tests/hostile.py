@@ -157,6 +157,20 @@ class HostileServer:
         sock.sendall(f"HTTP/1.1 200 OK\r\ncontent-length: {len(body)}\r\n\r\n".encode())
         self._trickle(sock, body)
 
+    def _answer_then(self, sock: socket.socket, then: str) -> None:
+        """Answer the first request and keep the connection open; trickle on the next one."""
+        body = envelope({"orders": [], "next_page_token": ""})
+        head = f"HTTP/1.1 200 OK\r\ncontent-length: {len(body)}\r\ncontent-type: application/json\r\n\r\n"
+        sock.sendall(head.encode() + body)
+        if self._read_request(sock):
+            getattr(self, "_mode_" + then)(sock, b"")
+
+    def _mode_reused_trickle_headers(self, sock: socket.socket, target: bytes) -> None:
+        self._answer_then(sock, "trickle_headers")
+
+    def _mode_reused_trickle_body(self, sock: socket.socket, target: bytes) -> None:
+        self._answer_then(sock, "trickle_body")
+
     def _mode_deep(self, sock: socket.socket, target: bytes) -> None:
         self._send(sock, "200 OK", deep_json(), "content-type: application/json")
 

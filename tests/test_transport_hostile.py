@@ -185,6 +185,21 @@ def test_total_timeout_holds_against_a_trickling_server(server: HostileServer, m
     assert 2.5 < took < 5, f"the call took {took:.1f} s"
 
 
+@pytest.mark.parametrize("mode", ["reused_trickle_headers", "reused_trickle_body"])
+def test_total_timeout_holds_on_a_reused_pooled_connection(server: HostileServer, mode: str) -> None:
+    """The first call leaves its connection in the pool; the second, on that connection, trickles."""
+    server.mode = mode
+    client = _client(server, total_timeout=3)
+    client.order.get_order_list(page_size=5)
+    started = time.monotonic()
+    with pytest.raises(RequestTimeoutError):
+        client.order.get_order_list(page_size=5)
+    took = time.monotonic() - started
+    assert 2.5 < took < 5, f"the call took {took:.1f} s"
+    server.mode = "ok"  # the pool dropped the shut connection: the next call opens a new one
+    client.order.get_order_list(page_size=5)
+
+
 @pytest.mark.parametrize("mode", ["trickle_headers", "trickle_body"])
 def test_async_total_timeout_holds_against_a_trickling_server(server: HostileServer, mode: str) -> None:
     server.mode = mode
