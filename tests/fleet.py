@@ -100,6 +100,21 @@ def _my_shops(spec: dict[str, Any], worker: int) -> list[tuple[str, str]]:
     return [pair for i, pair in enumerate(shops) if i % slots == worker % slots]
 
 
+def _pool(spec: dict[str, Any]) -> httpx.Limits:
+    """The worker's connection pool: at most ``pool`` connections, all kept alive. Each worker
+    thread needs at most one; for tasks a few dozen serve hundreds of calls per second (a bigger
+    pool costs the event loop time: httpcore scans every pooled connection on each request)."""
+    size = min(spec["concurrency"], spec["pool"]) if spec["mode"] == "async" else spec["concurrency"]
+    return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+
+
+def _phases(spec: dict[str, Any], index: int) -> list[float]:
+    """When each worker of process ``index`` starts calling: spread over one pacing interval, as
+    calls arrive in a fleet that has been running (not all shops' slots at the same instant)."""
+    rng = random.Random(f"{spec['prefix']}{index}")
+    return [rng.uniform(0.0, 1.0 / spec["client_rate"]) for _ in range(spec["concurrency"])]
+
+
 def _report(out: Any, latencies: list[float], errors: list[str], http: list[float]) -> None:
     out.put({"latencies": latencies, "errors": errors, "http": http})
 
@@ -119,7 +134,7 @@ def _thread_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
     round_trips: list[float] = []
     sent, answered = _hooks(round_trips)
     http = httpx.Client(
-        limits=httpx.Limits(max_connections=spec["concurrency"] + 5),
+        limits=_pool(spec),
         event_hooks={"request": [sent], "response": [answered]},
     )
     app = TikTokShop(
@@ -145,10 +160,11 @@ def _thread_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
     errors: list[str] = []
     lock = threading.Lock()
 
-    def run(clients: list[TikTokShop]) -> None:
+    def run(clients: list[TikTokShop], phase: float) -> None:
         mine: list[float] = []
         bad: list[str] = []
         end = spec["start"] + spec["duration"]
+        time.sleep(phase)
         while clients and time.time() < end:
             for client in clients:
                 started = time.perf_counter()
@@ -162,7 +178,8 @@ def _thread_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
             errors.extend(bad)
 
     go.wait(60)
-    threads = [threading.Thread(target=run, args=(clients,)) for clients in jobs]
+    phases = _phases(spec, index)
+    threads = [threading.Thread(target=run, args=(clients, phase)) for clients, phase in zip(jobs, phases)]
     for t in threads:
         t.start()
     for t in threads:
@@ -183,7 +200,7 @@ def _async_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
             answered(response)
 
         http = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=spec["concurrency"] + 5),
+            limits=_pool(spec),
             event_hooks={"request": [asent], "response": [aanswered]},
         )
         app = AsyncTikTokShop(
@@ -209,8 +226,9 @@ def _async_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
         latencies: list[float] = []
         errors: list[str] = []
 
-        async def run(clients: list[AsyncTikTokShop]) -> None:
+        async def run(clients: list[AsyncTikTokShop], phase: float) -> None:
             end = spec["start"] + spec["duration"]
+            await asyncio.sleep(phase)
             while clients and time.time() < end:
                 for client in clients:
                     started = time.perf_counter()
@@ -222,14 +240,19 @@ def _async_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
 
         while not go.is_set():
             await asyncio.sleep(0.01)
-        await asyncio.gather(*(run(clients) for clients in jobs))
+        await asyncio.gather(*(run(clients, phase) for clients, phase in zip(jobs, _phases(spec, index))))
         await http.aclose()
         for closing in (store, limiter):
             if hasattr(closing, "aclose"):
                 await closing.aclose()
         _report(out, latencies, errors, round_trips)
 
-    asyncio.run(main())
+    if os.environ.get("FLEET_PROFILE"):
+        import cProfile
+
+        cProfile.runctx("asyncio.run(main())", globals(), locals(), f"{os.environ['FLEET_PROFILE']}.{index}")
+    else:
+        asyncio.run(main())
 
 
 def _hold_lock(spec: dict[str, Any], seller: str, held: Any) -> None:
@@ -252,6 +275,7 @@ def run_fleet(
     client_share: float = 0.95,
     burst: float = 1.0,
     share: int = 1,
+    pool: int = 16,
     workdir: str,
     redis_url: str | None = None,
     kill_lock_holder: bool = False,
@@ -298,6 +322,8 @@ def run_fleet(
             "url_api": sb.url,
             "shops": shops,
             "concurrency": concurrency,
+            "mode": mode,
+            "pool": pool,
             "workers_total": processes * concurrency,
             "share": share,
             "client_rate": sandbox_rate * client_share,
@@ -341,7 +367,15 @@ def run_fleet(
         ok = [r.time for r in log if r.op_id == OP and r.status == 200 and r.code == 0]
         result.calls = len(ok)
         result.http_429 = sum(1 for r in log if r.status == 429)
-        result.seconds = max(ok) - min(ok) if len(ok) > 1 else duration
+        # Steady state: from one refill interval after the first answer (the sandbox's buckets
+        # start full, and every shop's first call goes at once) to the last answer.
+        if len(ok) > 1:
+            begin = min(ok) + 1.0 / sandbox_rate
+            steady = [t for t in ok if t >= begin]
+            result.calls = len(steady)
+            result.seconds = max(ok) - begin if steady else duration
+        else:
+            result.seconds = duration
         result.limit_qps = sandbox_rate * len(shops)
         with sb.tokens._lock:
             used = Counter(g.open_id for g in sb.tokens.refresh.values() if g.used)
