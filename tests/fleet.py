@@ -143,6 +143,7 @@ def _thread_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
         base_url=spec["url_api"],
         auth_base_url=spec["url_api"],
         token_store=store,
+        token_refresh_margin=spec["margin"],
         rate_limiter=limiter,
         http_client=http,
     )
@@ -209,6 +210,7 @@ def _async_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
             base_url=spec["url_api"],
             auth_base_url=spec["url_api"],
             token_store=store,
+            token_refresh_margin=spec["margin"],
             rate_limiter=limiter,
             http_client=http,
         )
@@ -281,12 +283,17 @@ def run_fleet(
     kill_lock_holder: bool = False,
     lock_ttl: float = 3.0,
     seed: int = 1,
+    known_expiry: bool = False,
 ) -> FleetResult:
     """Run a fleet (see the module docstring). ``store`` is ``"file"`` or ``"redis"``; with Redis
     the rate limiter is shared too. Each shop is served by ``share`` workers (spread over the
     processes), and a seller's shops by different workers, so sellers' tokens are shared across
     processes. ``kill_lock_holder`` kills -9 a process that holds a seller's refresh lock just
-    before the tokens expire."""
+    before the tokens expire. The access tokens expire ``expire_after`` seconds into the run:
+    unannounced (the sandbox rejects them, each shop's next call fails once and is retried after
+    the refresh: one slot per shop spent on a rejected call), or with ``known_expiry`` at the time
+    stored with them, which the clients see coming and refresh 1 s ahead of, as they do for
+    TikTok's expiry times (the sandbox rejects the old tokens from then on)."""
     rng = random.Random(seed)
     sb = Sandbox(orders=0, seed=seed, rate_limits={OP: sandbox_rate}, log_size=10**6).start()
     try:
@@ -330,13 +337,17 @@ def run_fleet(
             "burst": burst,
             "duration": duration,
         }
+        # after every worker has set up
+        spec["start"] = time.time() + 3.0 + processes * 0.8 + sellers * 0.01
+        spec["margin"] = 1 if known_expiry else 300
         seeded = _store(spec)
         for record in records:
+            if known_expiry:  # the clients refresh 1 s ahead of the expiry time TikTok gave them
+                record.tokens.access_token_expire = int(spec["start"] + expire_after + 1)
             seeded.save(record)
         ctx = multiprocessing.get_context("spawn")
         go, out = ctx.Event(), ctx.Queue()
         target = _thread_worker if mode == "threads" else _async_worker
-        spec["start"] = time.time() + 3.0 + processes * 0.8  # after every worker has set up
         procs = [ctx.Process(target=target, args=(spec, i, go, out)) for i in range(processes)]
         for p in procs:
             p.start()
@@ -349,11 +360,19 @@ def run_fleet(
         time.sleep(max(0.0, spec["start"] - time.time()))
         go.set()
         start_index = len(sb.requests)
-        time.sleep(expire_after)
+        time.sleep(expire_after + (1.0 if known_expiry else 0.0))
         if holder is not None:
             os.kill(holder.pid or 0, 9)  # kill -9 while it holds the refresh lock
             holder.join(10)
-        sb.expire_access_tokens()  # every access token expires now
+        if known_expiry:  # the tokens seeded expire now; those the clients refreshed to live on
+            now = sb.tokens.now()
+            with sb.tokens._lock:
+                for record in records:
+                    grant = sb.tokens.access.get(record.tokens.access_token or "")
+                    if grant is not None:
+                        grant.expires_at = min(grant.expires_at, now)
+        else:
+            sb.expire_access_tokens()  # every access token expires now, unannounced
         reports = [out.get(timeout=duration + 120) for _ in procs]
         for p in procs:
             p.join(30)
