@@ -9,6 +9,7 @@ ruff (pinned, isolated settings) and replace ``generated/`` with it. Same spec, 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import shutil
 import subprocess
@@ -375,6 +376,165 @@ def models_module(dom: Domain, schemas: dict[str, Any]) -> str:
     return code
 
 
+UNITS = "_units"
+
+
+def _top_level_names(tree: ast.Module) -> dict[str, ast.ClassDef]:
+    return {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+
+
+def _referenced(node: ast.AST, names: set[str]) -> set[str]:
+    """The module-level names ``node`` uses (in bases, annotations, defaults)."""
+    found: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id in names:
+            found.add(sub.id)
+        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value in names:
+            found.add(sub.value)
+    return found
+
+
+def _dependency_order(members: list[str], refs: dict[str, set[str]]) -> tuple[list[str], bool]:
+    """``members`` with each after the members it refers to (else in the given order), and
+    whether some refer to each other in a cycle."""
+    inside = set(members)
+    ordered: list[str] = []
+    state: dict[str, int] = {}
+    cyclic = False
+
+    def visit(name: str) -> None:
+        nonlocal cyclic
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cyclic = True
+            return
+        state[name] = 1
+        for ref in sorted(refs[name] & inside, key=members.index):
+            visit(ref)
+        state[name] = 2
+        ordered.append(name)
+
+    for name in members:
+        visit(name)
+    return ordered, cyclic
+
+
+def split_models(dom: Domain, code: str, source: str) -> dict[str, str]:
+    """Split a domain's models module into import units, one per group of operations.
+
+    Models used by exactly the same operations form one unit (``types/_units/<domain>__<op>.py``,
+    named after the first of those operations). A model only refers to models used by at least
+    the same operations, so units import each other without cycles, and an operation's first call
+    imports only the units of its own models. ``types/<domain>.py`` exports every model by name,
+    each imported on first use (PEP 562), and imports them all for type checkers.
+    """
+    tree = ast.parse(code)
+    classes = _top_level_names(tree)
+    names = set(classes)
+    lines = code.splitlines()
+    first = min(node.lineno for node in classes.values()) - 1
+    head = "\n".join(
+        line for line in lines[:first] if not line.startswith("#") and not line.startswith('"""')
+    )
+    refs = {name: _referenced(node, names) - {name} for name, node in classes.items()}
+    selfref = {name for name, node in classes.items() if name in _referenced(node, names)}
+
+    usage: dict[str, set[int]] = {name: set() for name in names}
+    for index, m in enumerate(dom.methods):
+        roots = [m.params_model, m.form_model, m.spec.body, m.spec.response, m.page_class]
+        stack = [r for r in roots if r and r in names]
+        seen: set[str] = set()
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            usage[name].add(index)
+            stack.extend(refs[name])
+
+    groups: dict[frozenset[int], list[str]] = {}
+    for name in classes:  # in the module's order
+        groups.setdefault(frozenset(usage[name]), []).append(name)
+    unit_of: dict[str, str] = {}
+    taken: set[str] = set()
+    for ops in sorted(groups, key=lambda g: (min(g, default=-1), len(g), sorted(g))):
+        lead = dom.methods[min(ops)].python_name if ops else "common"
+        unit = f"{dom.name}__{lead}" if len(ops) <= 1 else f"{dom.name}__{lead}__shared"
+        stem, n = unit, 2
+        while unit in taken:
+            unit, n = f"{stem}{n}", n + 1
+        taken.add(unit)
+        for name in groups[ops]:
+            unit_of[name] = unit
+
+    files: dict[str, str] = {}
+    by_unit: dict[str, list[str]] = {}
+    for name in classes:
+        by_unit.setdefault(unit_of[name], []).append(name)
+    for unit, members in by_unit.items():
+        imports: dict[str, set[str]] = {}
+        for name in members:
+            for ref in refs[name]:
+                if unit_of[ref] != unit:
+                    imports.setdefault(unit_of[ref], set()).add(ref)
+        ordered, cyclic = _dependency_order(members, refs)
+        cyclic = cyclic or bool(selfref & set(members))
+        body = ["\n".join(lines[classes[name].lineno - 1 : classes[name].end_lineno]) for name in ordered]
+        # Annotations are evaluated as the classes are made (cheaper than pydantic compiling each
+        # one from a string), so a model comes after the models it uses; a unit with a cycle of
+        # models keeps them as strings.
+        unit_head = head if cyclic else head.replace("from __future__ import annotations\n", "")
+        text = (
+            header(source)
+            + f'\n"""Models of the `{dom.name}` domain used by the same operations (see'
+            + f' ``tiktokshop.types.{dom.name}``)."""\n'
+            + unit_head
+            + "\n"
+            + "".join(f"from .{u} import {', '.join(sorted(n))}\n" for u, n in sorted(imports.items()))
+            + "\n\n"
+            + "\n\n\n".join(body)
+            + "\n"
+        )
+        files[f"types/{UNITS}/{unit}.py"] = text
+
+    exports = sorted(classes)
+    table = "".join(f"    {name!r}: {unit_of[name]!r},\n" for name in exports)
+    checking = "".join(
+        f"    from .{UNITS}.{unit} import {', '.join(sorted(members))}\n"
+        for unit, members in sorted(by_unit.items())
+    )
+    files[f"types/{dom.name}.py"] = (
+        header(source)
+        + f'\n"""Models of the `{dom.name}` domain: ``from tiktokshop.types.{dom.name} import ...``.\n\n'
+        + "Each model lives in an import unit with the other models of the same operations and is\n"
+        + "imported on first use, so an operation's first call loads only its own models.\n"
+        + '"""\n\n'
+        + "from __future__ import annotations\n\n"
+        + "import importlib\n"
+        + "from typing import TYPE_CHECKING, Any\n\n"
+        + "if TYPE_CHECKING:\n"
+        + checking
+        + "\n#: Each model and the unit (a module of ``tiktokshop.types._units``) that defines it.\n"
+        + "_UNITS: dict[str, str] = {\n"
+        + table
+        + "}\n\n"
+        + f"__all__ = {exports!r}\n\n\n"
+        + "def __getattr__(name: str) -> Any:\n"
+        + "    unit = _UNITS.get(name)\n"
+        + "    if unit is None:\n"
+        + '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")\n'
+        + '    value = getattr(importlib.import_module(f"tiktokshop.types.'
+        + UNITS
+        + '.{unit}"), name)\n'
+        + "    globals()[name] = value\n"
+        + "    return value\n\n\n"
+        + "def __dir__() -> list[str]:\n"
+        + "    return list(__all__)\n"
+    )
+    return files
+
+
 def render_all(spec_dir: Path) -> dict[str, str]:
     """Every generated file, by path relative to ``generated/``."""
     env = jinja2.Environment(
@@ -398,12 +558,16 @@ def render_all(spec_dir: Path) -> dict[str, str]:
         dom, schemas = build_domain(load_domain(path), source)
         domains.append(dom)
         all_schemas[dom.name] = schemas
-        files[f"types/{dom.name}.py"] = models_module(dom, schemas)
+        files.update(split_models(dom, models_module(dom, schemas), source))
         files[f"resources/{dom.name}.py"] = env.get_template("resource.py.jinja").render(
             dom=dom, header=header(source)
         )
     files["types/__init__.py"] = env.get_template("types_init.py.jinja").render(
         domains=domains, header=header("spec/")
+    )
+    files[f"types/{UNITS}/__init__.py"] = (
+        header("spec/")
+        + '\n"""Import units of the models (see ``tiktokshop.types.<domain>``); not for direct use."""\n'
     )
     files["resources/__init__.py"] = env.get_template("resources_init.py.jinja").render(
         domains=domains, header=header("spec/")

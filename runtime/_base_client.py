@@ -8,7 +8,6 @@ the same loop over ``httpx.AsyncClient`` and reuses all the rest.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import email.utils
 import functools
@@ -222,6 +221,54 @@ def _parse_data(model: type[M], data: Any, request_id: str | None, status: int, 
             request_id=request_id,
         ) from None
     result._request_id = request_id
+    return result
+
+
+class _Envelope(pydantic.BaseModel):
+    """TikTok's envelope around an answer of ``data``'s model (one per response model, see
+    ``_envelope``): validating the body's bytes with it parses and checks the whole answer in one
+    pass of pydantic-core. Anything unusual (an error code, a body that does not fit) is left to
+    the slower reading that names the problem."""
+
+    model_config = pydantic.ConfigDict(extra="ignore", defer_build=True)
+
+    code: Any
+    message: Any = None
+    request_id: Any = None
+
+
+_ENVELOPES: dict[type[ResponseModel], type[_Envelope]] = {}
+
+
+def _envelope(model: type[ResponseModel]) -> type[_Envelope]:
+    """The envelope whose ``data`` is ``model``, made on first use and kept."""
+    envelope = _ENVELOPES.get(model)
+    if envelope is None:
+        data: Any = model | None
+        envelope = pydantic.create_model(
+            f"{model.__name__}Envelope", __base__=_Envelope, __module__=__name__, data=(data, None)
+        )
+        _ENVELOPES[model] = envelope
+    return envelope
+
+
+def _parse_success(model: type[M], content: bytes, status: int) -> M | None:
+    """``model`` from the bytes of a success envelope (code 0, HTTP < 400), validated in one pass,
+    carrying the envelope's ``request_id``; ``None`` when the body is anything else."""
+    if status >= 400:
+        return None
+    try:
+        envelope = _envelope(model).model_validate_json(content)
+    except pydantic.ValidationError:
+        return None
+    code = envelope.code
+    if type(code) is not int or code != 0:
+        return None
+    request_id = envelope.request_id
+    result: M | None = getattr(envelope, "data", None)
+    if result is None:
+        result = model.model_validate({})
+    result._request_id = str(request_id) if request_id is not None else None
     return result
 
 
@@ -536,6 +583,12 @@ class BaseClient:
                 files.append((name, spec))
                 if handle is not None:
                     opened.append(handle)
+            if not files:
+                # An upload whose file parts are all optional and absent is still multipart
+                # (httpx would send its text fields url-encoded).
+                text_parts: list[tuple[str, Any]] = [(k, (None, v)) for k, v in (call.form or {}).items()]
+                request = httpx.Request(call.op.method, url, headers=headers, files=text_parts)
+                return request, opened
             request = httpx.Request(call.op.method, url, headers=headers, data=call.form, files=files)
             return request, opened
         headers["content-type"] = "application/json"
@@ -571,10 +624,16 @@ class BaseClient:
 
         return ERROR_CODES
 
-    def _read_envelope(self, response: httpx.Response, op_id: str) -> tuple[Any, str | None]:
-        """Return ``(data, request_id)`` of a success envelope; raise the matching error otherwise."""
+    def _read_envelope(
+        self, response: httpx.Response, op_id: str, content: bytes | None = None
+    ) -> tuple[Any, str | None]:
+        """Return ``(data, request_id)`` of a success envelope; raise the matching error otherwise.
+
+        ``content`` is the body already read (``response.content`` when not given).
+        """
         status = response.status_code
-        content = response.content
+        if content is None:
+            content = response.content
         try:
             payload = json.loads(content)
         except ValueError:
@@ -604,9 +663,26 @@ class BaseClient:
             raise self._api_error(response, op_id, message, code, request_id)
         return payload.get("data"), request_id
 
+    def _parse_body(
+        self, model: type[M], response: httpx.Response, op_id: str, content: bytes | None = None
+    ) -> M:
+        """The answer in ``content`` (the body's bytes; ``response.content`` when not given) as
+        ``model`` with its ``request_id``. Raises the ``ApiError`` of an error envelope, or
+        ``MalformedResponseError`` for a body that is not an envelope or does not fit ``model``.
+
+        A success envelope is validated from its bytes in one pass; anything else is read again
+        with ``json.loads`` to name the problem.
+        """
+        if content is None:
+            content = response.content
+        result = _parse_success(model, content, response.status_code)
+        if result is not None:
+            return result
+        data, request_id = self._read_envelope(response, op_id, content)
+        return _parse_data(model, data, request_id, response.status_code, op_id)
+
     def _parse_response(self, call: PreparedCall, response: httpx.Response) -> Any:
-        data, request_id = self._read_envelope(response, call.op.id)
-        return _parse_data(call.op.response, data, request_id, response.status_code, call.op.id)
+        return self._parse_body(call.op.response, response, call.op.id)
 
     # -- retries ---------------------------------------------------------------------------------
 
@@ -838,8 +914,7 @@ class BaseClient:
         return httpx.Request("GET", url, headers={"user-agent": f"tiktokshop-python/{__version__}"})
 
     def _parse_token(self, response: httpx.Response, op_id: str) -> AccessToken:
-        data, request_id = self._read_envelope(response, op_id)
-        return _parse_data(AccessToken, data, request_id, response.status_code, op_id)
+        return self._parse_body(AccessToken, response, op_id)
 
 
 _URL = re.compile(r"https?://\S+")
@@ -1264,12 +1339,14 @@ class AsyncAPIClient(_Steps):
         timeout: float | httpx.Timeout | None = None,
         http_client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
         token_store: TokenStore | None = None,
         rate_limiter: Limiter | None = None,
         session: SellerSession | None = None,
         seller: str | None = None,
     ) -> None:
+        import asyncio  # here, not at the top: the sync client never loads asyncio
+
         super().__init__(
             config,
             tokens,
@@ -1279,7 +1356,7 @@ class AsyncAPIClient(_Steps):
             session=session,
             seller=seller,
         )
-        self._sleep = sleep
+        self._sleep = sleep or asyncio.sleep
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
             timeout=_timeout(timeout), follow_redirects=False, limits=httpx.Limits(max_connections=100)
@@ -1288,6 +1365,8 @@ class AsyncAPIClient(_Steps):
 
     @staticmethod
     def _new_lock() -> Any:
+        import asyncio
+
         return asyncio.Lock()
 
     async def close(self) -> None:
@@ -1388,6 +1467,8 @@ class AsyncAPIClient(_Steps):
             try:
                 await self._sleep(wait)
             except BaseException:  # cancelled while waiting: the slot goes back
+                import asyncio
+
                 await asyncio.shield(limiter.arefund(step.op, step.shop, app=self._config.app_key))
                 raise
         return True

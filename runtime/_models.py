@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 from typing_extensions import Self
 
 __all__ = ["Page", "RequestModel", "ResponseModel", "Timestamp"]
@@ -43,7 +43,10 @@ class RequestModel(BaseModel):
 class ResponseModel(BaseModel):
     """Base of response models: unknown fields are kept (TikTok adds fields often), never fatal.
 
-    ``request_id`` is the envelope's request id, the one TikTok support asks for.
+    ``request_id`` is the envelope's request id, the one TikTok support asks for. Only the answer
+    of a call carries it (and, on a page, the way to the next page): nested models have no
+    per-instance state beyond their fields, so an answer of many objects validates at the cost
+    of its fields alone.
     """
 
     model_config = ConfigDict(
@@ -54,13 +57,40 @@ class ResponseModel(BaseModel):
         defer_build=True,
     )
 
-    _request_id: str | None = PrivateAttr(default=None)
-    _next_page: Callable[[str], Any] | None = PrivateAttr(default=None)
+    # The call's state lives in pydantic's slot for private state, which pydantic leaves empty
+    # (``None``) on models that declare no private attributes: it is set on the answer only,
+    # and pydantic copies it with the model.
 
     @property
     def request_id(self) -> str | None:
         """The ``request_id`` of the envelope this payload came in."""
-        return self._request_id
+        state = self.__pydantic_private__
+        return state.get("_request_id") if state else None
+
+    @property
+    def _request_id(self) -> str | None:
+        return self.request_id
+
+    @_request_id.setter
+    def _request_id(self, value: str | None) -> None:
+        _call_state(self)["_request_id"] = value
+
+    @property
+    def _next_page(self) -> Callable[[str], Any] | None:
+        state = self.__pydantic_private__
+        return state.get("_next_page") if state else None
+
+    @_next_page.setter
+    def _next_page(self, value: Callable[[str], Any] | None) -> None:
+        _call_state(self)["_next_page"] = value
+
+
+def _call_state(model: ResponseModel) -> dict[str, Any]:
+    state = model.__pydantic_private__
+    if state is None:
+        state = {}
+        object.__setattr__(model, "__pydantic_private__", state)
+    return state
 
 
 ItemT = TypeVar("ItemT")

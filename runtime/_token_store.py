@@ -13,7 +13,6 @@ blocks the event loop. ``RedisTokenStore`` (``tiktokshop[redis]``) shares them a
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -121,20 +120,28 @@ class _BlockingStore:
 
     async def aload(self, seller: str) -> SellerRecord | None:
         """``load`` in a worker thread."""
+        import asyncio  # here: the blocking client never loads asyncio
+
         return await asyncio.to_thread(self.load, seller)
 
     async def asave(self, record: SellerRecord) -> None:
         """``save`` in a worker thread."""
+        import asyncio  # here: the blocking client never loads asyncio
+
         await asyncio.to_thread(self.save, record)
 
     async def asellers(self) -> list[str]:
         """``sellers`` in a worker thread."""
+        import asyncio  # here: the blocking client never loads asyncio
+
         return await asyncio.to_thread(self.sellers)
 
     @contextlib.asynccontextmanager
     async def alock(self, seller: str) -> AsyncIterator[None]:
         """Hold the seller's lock: each try runs in a worker thread and never waits there, so
         neither the event loop nor the thread pool is ever blocked by a lock someone else holds."""
+        import asyncio  # here: the blocking client never loads asyncio
+
         end = time.monotonic() + self.lock_timeout
         pause = _POLL
         while (release := await asyncio.to_thread(self._try_lock, seller)) is None:

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 import socket
@@ -246,6 +245,8 @@ async def asend(
     http: httpx.AsyncClient, request: httpx.Request, *, limit: int, deadline: float | None, where: str
 ) -> httpx.Response:
     """The async ``send``: the exchange is cancelled when ``deadline`` passes."""
+    import asyncio  # here, not at the top: the blocking client never loads asyncio
+
     if deadline is None:
         return await _aexchange(http, request, limit, where)
     try:

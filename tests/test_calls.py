@@ -202,6 +202,7 @@ def test_product_calls(fake: FakeTikTok) -> None:
                 "inventory": [{"warehouse_id": "w1", "quantity": 5}],
             }
         ],
+        package_weight={"value": "0.3", "unit": "KILOGRAM"},
     )
     assert created.product_id == "p2"
     body = fake.seen[-1].json
@@ -260,7 +261,14 @@ def test_body_bytes_signed_are_bytes_sent(fake: FakeTikTok) -> None:
         description="d&e=f#g",
         category_id="c",
         main_images=[{"uri": "u"}],
-        skus=[{"seller_sku": "s"}],
+        skus=[
+            {
+                "seller_sku": "s",
+                "price": {"amount": "1", "currency": "GBP"},
+                "inventory": [{"warehouse_id": "w", "quantity": 1}],
+            }
+        ],
+        package_weight={"value": "1", "unit": "KILOGRAM"},
     )
     seen = fake.seen[-1]
     assert seen.signature_ok

@@ -82,14 +82,14 @@ def _spec_copy(tmp_path: Path) -> Path:
         ),
         (
             ('version: "202407"', 'version: "202408"'),
-            "order.yaml: operations[5] GetPriceDetail: path '/order/202407/orders/{order_id}/price_detail' does not carry version 202408",
+            "order.yaml: operations[6] GetPriceDetail: path '/order/202407/orders/{order_id}/price_detail' does not carry version 202408",
         ),
         (
             (
                 "      order_id: {type: string, required: true}\n    response: GetPriceDetailResponse",
                 "      orderid: {type: string}\n    response: GetPriceDetailResponse",
             ),
-            "order.yaml: operations[5] GetPriceDetail: path_params must match",
+            "order.yaml: operations[6] GetPriceDetail: path_params must match",
         ),
         (
             ("    body: GetOrderListRequest\n", "    body: GetOrderListRequest\n    bodyy: x\n"),

@@ -155,7 +155,9 @@ def test_non_utf8_text_is_refused_naming_the_field(fake: FakeTikTok, where: str)
         elif where == "body":
             client.order.get_order_list(page_size=10, buyer_user_id=SURROGATE)
         else:
-            client.fulfillment.ship_package("p1", self_shipment={"tracking_number": SURROGATE})
+            client.fulfillment.ship_package(
+                "p1", self_shipment={"tracking_number": SURROGATE, "shipping_provider_id": "1"}
+            )
     expected = {
         "path": "package_id",
         "query": "page_token",
@@ -173,11 +175,13 @@ def test_injection_like_text_is_encoded_and_signed_everywhere(fake: FakeTikTok, 
     fake.on("POST", "/fulfillment/202309/packages/{package_id}/ship", None)
     fake.on(*SEARCH, {"orders": []})
     client = fake.client()
-    client.fulfillment.ship_package("pkg-" + text, self_shipment={"tracking_number": text})
+    client.fulfillment.ship_package(
+        "pkg-" + text, self_shipment={"tracking_number": text, "shipping_provider_id": "1"}
+    )
     client.order.get_order_list(page_size=10, page_token=text, buyer_user_id=text)
     ship, search = fake.seen[-2], fake.seen[-1]
     assert ship.path == "/fulfillment/202309/packages/pkg-" + text + "/ship"
-    assert ship.json == {"self_shipment": {"tracking_number": text}}
+    assert ship.json == {"self_shipment": {"tracking_number": text, "shipping_provider_id": "1"}}
     assert search.query["page_token"] == text and search.json == {"buyer_user_id": text}
     assert "X-Injected" not in search.headers
     assert ship.signature_ok and search.signature_ok

@@ -74,7 +74,11 @@ def test_the_comparison_finds_a_planted_difference() -> None:
         assert ("docs", "shop_cipher") in keys
         assert ("docs", "body.planted_field") in keys
         assert ("docs", f"body.{first}:type") in keys
-        op["deviations"] = [{"what": "body", "reason": "planted"}, {"what": "version", "reason": "planted"}]
+        op["deviations"] = [
+            *(saved.get("deviations") or []),
+            {"what": "body", "reason": "planted"},
+            {"what": "version", "reason": "planted"},
+        ]
         keys = {(g.source, g.key) for g in check_operation(key)}
         assert keys - before == {("docs", "shop_cipher")}
         assert not any(k == "version" or k.startswith(("body.", "body:")) for _, k in keys)

@@ -95,20 +95,30 @@ def test_bad_file_argument(uploads: FakeTikTok, bad: object) -> None:
 
 
 def test_loose_operation_passes_query_through(fake: FakeTikTok) -> None:
-    fake.on("GET", "/analytics/202405/shop/performance", {"performance": {"gmv": "12.50"}, "new_field": 1})
-    result = fake.client().analytics.get_shop_performance_v202405(
-        query={"start_date_ge": "2024-05-01", "granularity": "ALL", "with_comparison": True}
+    path = "/affiliate_seller/202412/conversations/messages/list/newest"
+    fake.on("POST", path, {"messages": [{"id": "m1"}], "new_field": 1})
+    result = fake.client().affiliate_seller.get_newest_conversation_messages(
+        query={"page_size": 10, "conversation_id": "c1", "with_read": True}
     )
-    assert result.model_extra == {"performance": {"gmv": "12.50"}, "new_field": 1}
+    assert result.model_extra == {"messages": [{"id": "m1"}], "new_field": 1}
     seen = fake.seen[-1]
-    assert seen.query["start_date_ge"] == "2024-05-01" and seen.query["with_comparison"] == "true"
+    assert seen.query["conversation_id"] == "c1" and seen.query["with_read"] == "true"
     assert seen.signature_ok
 
 
 def test_loose_operation_with_body(fake: FakeTikTok) -> None:
-    fake.on("POST", "/affiliate_partner/202504/cap_order/search", {"orders": []})
-    fake.client().affiliate_partner.search_cap_affiliate_orders_v202504(
-        query={"page_size": 10}, body={"status": "PAID"}
-    )
+    fake.on("DELETE", "/promotion/202406/coupons/search", {"coupons": []})
+    fake.client().promotion.search_coupons_delete(query={"page_size": 10}, body={"status": "PAID"})
     seen = fake.seen[-1]
     assert seen.json == {"status": "PAID"} and seen.query["page_size"] == "10" and seen.signature_ok
+
+
+def test_upload_without_its_optional_files_is_still_multipart(fake: FakeTikTok) -> None:
+    fake.on("POST", "/return_refund/202405/returns/shipping_documents", {})
+    fake.client().return_refund.upload_return_shipping_information(
+        return_ids=["r1"], tracking_number="TRK1", return_provider_id="P1"
+    )
+    seen = fake.seen[-1]
+    assert seen.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'name="tracking_number"' in seen.content and b"TRK1" in seen.content
+    assert seen.signature_ok

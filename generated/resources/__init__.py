@@ -19,16 +19,21 @@ if TYPE_CHECKING:
     from .customer_engagement import AsyncCustomerEngagementResource, CustomerEngagementResource
     from .customer_service import AsyncCustomerServiceResource, CustomerServiceResource
     from .data_reconciliation import AsyncDataReconciliationResource, DataReconciliationResource
+    from .epharmacy import AsyncEpharmacyResource, EpharmacyResource
     from .event import AsyncEventResource, EventResource
     from .fbt import AsyncFbtResource, FbtResource
     from .finance import AsyncFinanceResource, FinanceResource
     from .fulfillment import AsyncFulfillmentResource, FulfillmentResource
+    from .gs_full_service_commodity import AsyncGsFullServiceCommodityResource, GsFullServiceCommodityResource
+    from .gs_full_service_inventory import AsyncGsFullServiceInventoryResource, GsFullServiceInventoryResource
+    from .gs_full_service_shipment import AsyncGsFullServiceShipmentResource, GsFullServiceShipmentResource
     from .logistics import AsyncLogisticsResource, LogisticsResource
     from .open import AsyncOpenResource, OpenResource
     from .order import AsyncOrderResource, OrderResource
     from .product import AsyncProductResource, ProductResource
     from .promotion import AsyncPromotionResource, PromotionResource
     from .return_refund import AsyncReturnRefundResource, ReturnRefundResource
+    from .review_rating import AsyncReviewRatingResource, ReviewRatingResource
     from .seller import AsyncSellerResource, SellerResource
     from .supply_chain import AsyncSupplyChainResource, SupplyChainResource
 
@@ -45,16 +50,21 @@ DOMAINS: tuple[str, ...] = (
     "customer_engagement",
     "customer_service",
     "data_reconciliation",
+    "epharmacy",
     "event",
     "fbt",
     "finance",
     "fulfillment",
+    "gs_full_service_commodity",
+    "gs_full_service_inventory",
+    "gs_full_service_shipment",
     "logistics",
     "open",
     "order",
     "product",
     "promotion",
     "return_refund",
+    "review_rating",
     "seller",
     "supply_chain",
 )
@@ -127,6 +137,13 @@ class SyncResources(SyncAPIClient):
         return DataReconciliationResource(self)
 
     @cached_property
+    def epharmacy(self) -> EpharmacyResource:
+        """Online pharmacy (e-pharmacy) shops: pharmacies, prescription rules and prescription review of orders."""
+        from .epharmacy import EpharmacyResource
+
+        return EpharmacyResource(self)
+
+    @cached_property
     def event(self) -> EventResource:
         """Webhook subscriptions of the shop."""
         from .event import EventResource
@@ -153,6 +170,27 @@ class SyncResources(SyncAPIClient):
         from .fulfillment import FulfillmentResource
 
         return FulfillmentResource(self)
+
+    @cached_property
+    def gs_full_service_commodity(self) -> GsFullServiceCommodityResource:
+        """Global Selling full-service products: categories, brands, attributes, media, creation and review status."""
+        from .gs_full_service_commodity import GsFullServiceCommodityResource
+
+        return GsFullServiceCommodityResource(self)
+
+    @cached_property
+    def gs_full_service_inventory(self) -> GsFullServiceInventoryResource:
+        """Global Selling full-service virtual stock of SKUs."""
+        from .gs_full_service_inventory import GsFullServiceInventoryResource
+
+        return GsFullServiceInventoryResource(self)
+
+    @cached_property
+    def gs_full_service_shipment(self) -> GsFullServiceShipmentResource:
+        """Global Selling full-service shipments: stock-up orders, delivery orders, carriers, labels and returns."""
+        from .gs_full_service_shipment import GsFullServiceShipmentResource
+
+        return GsFullServiceShipmentResource(self)
 
     @cached_property
     def logistics(self) -> LogisticsResource:
@@ -195,6 +233,13 @@ class SyncResources(SyncAPIClient):
         from .return_refund import ReturnRefundResource
 
         return ReturnRefundResource(self)
+
+    @cached_property
+    def review_rating(self) -> ReviewRatingResource:
+        """Product reviews and ratings imported from other platforms, with their media."""
+        from .review_rating import ReviewRatingResource
+
+        return ReviewRatingResource(self)
 
     @cached_property
     def seller(self) -> SellerResource:
@@ -278,6 +323,13 @@ class AsyncResources(AsyncAPIClient):
         return AsyncDataReconciliationResource(self)
 
     @cached_property
+    def epharmacy(self) -> AsyncEpharmacyResource:
+        """Online pharmacy (e-pharmacy) shops: pharmacies, prescription rules and prescription review of orders."""
+        from .epharmacy import AsyncEpharmacyResource
+
+        return AsyncEpharmacyResource(self)
+
+    @cached_property
     def event(self) -> AsyncEventResource:
         """Webhook subscriptions of the shop."""
         from .event import AsyncEventResource
@@ -304,6 +356,27 @@ class AsyncResources(AsyncAPIClient):
         from .fulfillment import AsyncFulfillmentResource
 
         return AsyncFulfillmentResource(self)
+
+    @cached_property
+    def gs_full_service_commodity(self) -> AsyncGsFullServiceCommodityResource:
+        """Global Selling full-service products: categories, brands, attributes, media, creation and review status."""
+        from .gs_full_service_commodity import AsyncGsFullServiceCommodityResource
+
+        return AsyncGsFullServiceCommodityResource(self)
+
+    @cached_property
+    def gs_full_service_inventory(self) -> AsyncGsFullServiceInventoryResource:
+        """Global Selling full-service virtual stock of SKUs."""
+        from .gs_full_service_inventory import AsyncGsFullServiceInventoryResource
+
+        return AsyncGsFullServiceInventoryResource(self)
+
+    @cached_property
+    def gs_full_service_shipment(self) -> AsyncGsFullServiceShipmentResource:
+        """Global Selling full-service shipments: stock-up orders, delivery orders, carriers, labels and returns."""
+        from .gs_full_service_shipment import AsyncGsFullServiceShipmentResource
+
+        return AsyncGsFullServiceShipmentResource(self)
 
     @cached_property
     def logistics(self) -> AsyncLogisticsResource:
@@ -346,6 +419,13 @@ class AsyncResources(AsyncAPIClient):
         from .return_refund import AsyncReturnRefundResource
 
         return AsyncReturnRefundResource(self)
+
+    @cached_property
+    def review_rating(self) -> AsyncReviewRatingResource:
+        """Product reviews and ratings imported from other platforms, with their media."""
+        from .review_rating import AsyncReviewRatingResource
+
+        return AsyncReviewRatingResource(self)
 
     @cached_property
     def seller(self) -> AsyncSellerResource:

@@ -9,11 +9,15 @@ from functools import cached_property
 from typing import Any
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.affiliate")
 
 __all__ = [
     "OPERATIONS",
@@ -27,15 +31,70 @@ _GET_LIVE_ROOM_INFO: Operation[_t.GetLiveRoomInfoResponse] = Operation(
     id="affiliate.get_live_room_info",
     method="GET",
     path="/affiliate/202309/live_rooms",
-    response=_t.GetLiveRoomInfoResponse,
+    response=_m.GetLiveRoomInfoResponse,
     shop_scoped=False,
     retry_safe=True,
+)
+_REMOVE_LIVE_PRODUCTS: Operation[ResponseModel] = Operation(
+    id="affiliate.remove_live_products",
+    method="DELETE",
+    path="/affiliate/202309/live_rooms/products",
+    response=ResponseModel,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_m.RemoveLiveProductsRequest,
+)
+_GET_LIVE_PRODUCTS: Operation[_t.GetLiveProductsResponse] = Operation(
+    id="affiliate.get_live_products",
+    method="GET",
+    path="/affiliate/202309/live_rooms/products",
+    response=_m.GetLiveProductsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+)
+_ADD_LIVE_PRODUCTS: Operation[_t.AddLiveProductsResponse] = Operation(
+    id="affiliate.add_live_products",
+    method="POST",
+    path="/affiliate/202309/live_rooms/products",
+    response=_m.AddLiveProductsResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_m.AddLiveProductsRequest,
+)
+_TOP_LIVE_PRODUCTS: Operation[ResponseModel] = Operation(
+    id="affiliate.top_live_products",
+    method="POST",
+    path="/affiliate/202309/live_rooms/products/top",
+    response=ResponseModel,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_m.TopLiveProductsRequest,
+)
+_PIN_LIVE_PRODUCT: Operation[ResponseModel] = Operation(
+    id="affiliate.pin_live_product",
+    method="POST",
+    path="/affiliate/202309/live_rooms/products/{product_id}/pin",
+    response=ResponseModel,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_m.PinLiveProductParams,
+    path_params=("product_id",),
+)
+_UNPIN_LIVE_PRODUCT: Operation[ResponseModel] = Operation(
+    id="affiliate.unpin_live_product",
+    method="POST",
+    path="/affiliate/202309/live_rooms/products/{product_id}/unpin",
+    response=ResponseModel,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_m.UnpinLiveProductParams,
+    path_params=("product_id",),
 )
 _GET_CREATOR_PROFILEOLD: Operation[_t.GetCreatorProfileoldResponse] = Operation(
     id="affiliate.get_creator_profileold",
     method="GET",
     path="/affiliate/202309/profiles",
-    response=_t.GetCreatorProfileoldResponse,
+    response=_m.GetCreatorProfileoldResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -43,10 +102,10 @@ _GET_SHOP_PRODUCTS: Operation[_t.GetShopProductsPage] = Operation(
     id="affiliate.get_shop_products",
     method="GET",
     path="/affiliate/202309/shop_products",
-    response=_t.GetShopProductsPage,
+    response=_m.GetShopProductsPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetShopProductsParams,
+    params=_m.GetShopProductsParams,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _REMOVE_SHOWCASE_PRODUCTSOLD: Operation[ResponseModel] = Operation(
@@ -56,25 +115,25 @@ _REMOVE_SHOWCASE_PRODUCTSOLD: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.RemoveShowcaseProductsoldRequest,
+    body=_m.RemoveShowcaseProductsoldRequest,
 )
 _GET_SHOWCASE_PRODUCTSOLD: Operation[_t.GetShowcaseProductsoldResponse] = Operation(
     id="affiliate.get_showcase_productsold",
     method="GET",
     path="/affiliate/202309/showcases/products",
-    response=_t.GetShowcaseProductsoldResponse,
+    response=_m.GetShowcaseProductsoldResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetShowcaseProductsoldParams,
+    params=_m.GetShowcaseProductsoldParams,
 )
 _ADD_SHOWCASE_PRODUCTSOLD: Operation[_t.AddShowcaseProductsoldResponse] = Operation(
     id="affiliate.add_showcase_productsold",
     method="POST",
     path="/affiliate/202309/showcases/products",
-    response=_t.AddShowcaseProductsoldResponse,
+    response=_m.AddShowcaseProductsoldResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.AddShowcaseProductsoldRequest,
+    body=_m.AddShowcaseProductsoldRequest,
 )
 _TOP_SHOWCASE_PRODUCTSOLD: Operation[ResponseModel] = Operation(
     id="affiliate.top_showcase_productsold",
@@ -83,7 +142,7 @@ _TOP_SHOWCASE_PRODUCTSOLD: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.TopShowcaseProductsoldRequest,
+    body=_m.TopShowcaseProductsoldRequest,
 )
 _CHECK_ANCHOR_PREREQUISITES: Operation[ResponseModel] = Operation(
     id="affiliate.check_anchor_prerequisites",
@@ -92,7 +151,7 @@ _CHECK_ANCHOR_PREREQUISITES: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.CheckAnchorPrerequisitesRequest,
+    body=_m.CheckAnchorPrerequisitesRequest,
 )
 _CHECK_ANCHOR_CONTENT: Operation[ResponseModel] = Operation(
     id="affiliate.check_anchor_content",
@@ -101,12 +160,18 @@ _CHECK_ANCHOR_CONTENT: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.CheckAnchorContentRequest,
+    body=_m.CheckAnchorContentRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_LIVE_ROOM_INFO,
+    _REMOVE_LIVE_PRODUCTS,
+    _GET_LIVE_PRODUCTS,
+    _ADD_LIVE_PRODUCTS,
+    _TOP_LIVE_PRODUCTS,
+    _PIN_LIVE_PRODUCT,
+    _UNPIN_LIVE_PRODUCT,
     _GET_CREATOR_PROFILEOLD,
     _GET_SHOP_PRODUCTS,
     _REMOVE_SHOWCASE_PRODUCTSOLD,
@@ -145,6 +210,142 @@ class AffiliateResource(SyncResource):
         """
         return self._client._request(
             _GET_LIVE_ROOM_INFO,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def remove_live_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> ResponseModel:
+        """Take products off the shelf of the creator's current LIVE room.
+
+        `DELETE /affiliate/202309/live_rooms/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _REMOVE_LIVE_PRODUCTS,
+            body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_live_products(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetLiveProductsResponse:
+        """List the products on the shelf of the creator's current LIVE room.
+
+        `GET /affiliate/202309/live_rooms/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_LIVE_PRODUCTS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def add_live_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.AddLiveProductsResponse:
+        """Put products on the shelf of the creator's current LIVE room.
+
+        `POST /affiliate/202309/live_rooms/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _ADD_LIVE_PRODUCTS,
+            body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def top_live_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> ResponseModel:
+        """Move products to the top of the LIVE room's shelf.
+
+        `POST /affiliate/202309/live_rooms/products/top`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _TOP_LIVE_PRODUCTS,
+            body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def pin_live_product(
+        self,
+        product_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> ResponseModel:
+        """Pin a product in the creator's current LIVE room.
+
+        `POST /affiliate/202309/live_rooms/products/{product_id}/pin`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _PIN_LIVE_PRODUCT,
+            params={"product_id": product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def unpin_live_product(
+        self,
+        product_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> ResponseModel:
+        """Unpin the pinned product of the creator's current LIVE room.
+
+        `POST /affiliate/202309/live_rooms/products/{product_id}/unpin`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UNPIN_LIVE_PRODUCT,
+            params={"product_id": product_id},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -349,6 +550,12 @@ class AffiliateResourceWithRawResponse:
 
     def __init__(self, resource: AffiliateResource) -> None:
         self.get_live_room_info = to_raw_response(resource.get_live_room_info)
+        self.remove_live_products = to_raw_response(resource.remove_live_products)
+        self.get_live_products = to_raw_response(resource.get_live_products)
+        self.add_live_products = to_raw_response(resource.add_live_products)
+        self.top_live_products = to_raw_response(resource.top_live_products)
+        self.pin_live_product = to_raw_response(resource.pin_live_product)
+        self.unpin_live_product = to_raw_response(resource.unpin_live_product)
         self.get_creator_profileold = to_raw_response(resource.get_creator_profileold)
         self.get_shop_products = to_raw_response(resource.get_shop_products)
         self.remove_showcase_productsold = to_raw_response(resource.remove_showcase_productsold)
@@ -386,6 +593,142 @@ class AsyncAffiliateResource(AsyncResource):
         """
         return await self._client._request(
             _GET_LIVE_ROOM_INFO,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def remove_live_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> ResponseModel:
+        """Take products off the shelf of the creator's current LIVE room.
+
+        `DELETE /affiliate/202309/live_rooms/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REMOVE_LIVE_PRODUCTS,
+            body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_live_products(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetLiveProductsResponse:
+        """List the products on the shelf of the creator's current LIVE room.
+
+        `GET /affiliate/202309/live_rooms/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LIVE_PRODUCTS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def add_live_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.AddLiveProductsResponse:
+        """Put products on the shelf of the creator's current LIVE room.
+
+        `POST /affiliate/202309/live_rooms/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _ADD_LIVE_PRODUCTS,
+            body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def top_live_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> ResponseModel:
+        """Move products to the top of the LIVE room's shelf.
+
+        `POST /affiliate/202309/live_rooms/products/top`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _TOP_LIVE_PRODUCTS,
+            body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def pin_live_product(
+        self,
+        product_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> ResponseModel:
+        """Pin a product in the creator's current LIVE room.
+
+        `POST /affiliate/202309/live_rooms/products/{product_id}/pin`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PIN_LIVE_PRODUCT,
+            params={"product_id": product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def unpin_live_product(
+        self,
+        product_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> ResponseModel:
+        """Unpin the pinned product of the creator's current LIVE room.
+
+        `POST /affiliate/202309/live_rooms/products/{product_id}/unpin`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UNPIN_LIVE_PRODUCT,
+            params={"product_id": product_id},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -590,6 +933,12 @@ class AsyncAffiliateResourceWithRawResponse:
 
     def __init__(self, resource: AsyncAffiliateResource) -> None:
         self.get_live_room_info = async_to_raw_response(resource.get_live_room_info)
+        self.remove_live_products = async_to_raw_response(resource.remove_live_products)
+        self.get_live_products = async_to_raw_response(resource.get_live_products)
+        self.add_live_products = async_to_raw_response(resource.add_live_products)
+        self.top_live_products = async_to_raw_response(resource.top_live_products)
+        self.pin_live_product = async_to_raw_response(resource.pin_live_product)
+        self.unpin_live_product = async_to_raw_response(resource.unpin_live_product)
         self.get_creator_profileold = async_to_raw_response(resource.get_creator_profileold)
         self.get_shop_products = async_to_raw_response(resource.get_shop_products)
         self.remove_showcase_productsold = async_to_raw_response(resource.remove_showcase_productsold)

@@ -11,11 +11,15 @@ from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_creator as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.affiliate_creator")
 
 __all__ = [
     "OPERATIONS",
@@ -30,11 +34,11 @@ _CREATOR_SEARCH_OPEN_COLLABORATION_PRODUCT: Operation[_t.CreatorSearchOpenCollab
         id="affiliate_creator.creator_search_open_collaboration_product",
         method="POST",
         path="/affiliate_creator/202405/open_collaborations/products/search",
-        response=_t.CreatorSearchOpenCollaborationProductPage,
+        response=_m.CreatorSearchOpenCollaborationProductPage,
         shop_scoped=False,
         retry_safe=True,
-        params=_t.CreatorSearchOpenCollaborationProductParams,
-        body=_t.CreatorSearchOpenCollaborationProductRequest,
+        params=_m.CreatorSearchOpenCollaborationProductParams,
+        body=_m.CreatorSearchOpenCollaborationProductRequest,
         pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
     )
 )
@@ -42,17 +46,17 @@ _SEARCH_CREATOR_AFFILIATE_ORDERS_V202405: Operation[_t.SearchCreatorAffiliateOrd
     id="affiliate_creator.search_creator_affiliate_orders_v202405",
     method="POST",
     path="/affiliate_creator/202405/orders/search",
-    response=_t.SearchCreatorAffiliateOrdersV202405Page,
+    response=_m.SearchCreatorAffiliateOrdersV202405Page,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchCreatorAffiliateOrdersV202405Params,
+    params=_m.SearchCreatorAffiliateOrdersV202405Params,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
 _GET_CREATOR_PROFILE_V202405: Operation[_t.GetCreatorProfileV202405Response] = Operation(
     id="affiliate_creator.get_creator_profile_v202405",
     method="GET",
     path="/affiliate_creator/202405/profiles",
-    response=_t.GetCreatorProfileV202405Response,
+    response=_m.GetCreatorProfileV202405Response,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -60,30 +64,30 @@ _GET_SHOWCASE_PRODUCTS: Operation[_t.GetShowcaseProductsPage] = Operation(
     id="affiliate_creator.get_showcase_products",
     method="GET",
     path="/affiliate_creator/202405/showcases/products",
-    response=_t.GetShowcaseProductsPage,
+    response=_m.GetShowcaseProductsPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetShowcaseProductsParams,
+    params=_m.GetShowcaseProductsParams,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _ADD_SHOWCASE_PRODUCTS: Operation[_t.AddShowcaseProductsResponse] = Operation(
     id="affiliate_creator.add_showcase_products",
     method="POST",
     path="/affiliate_creator/202405/showcases/products/add",
-    response=_t.AddShowcaseProductsResponse,
+    response=_m.AddShowcaseProductsResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.AddShowcaseProductsRequest,
+    body=_m.AddShowcaseProductsRequest,
 )
 _SEARCH_CREATOR_TARGET_COLLABORATIONS: Operation[_t.SearchCreatorTargetCollaborationsPage] = Operation(
     id="affiliate_creator.search_creator_target_collaborations",
     method="POST",
     path="/affiliate_creator/202405/target_collaborations/search",
-    response=_t.SearchCreatorTargetCollaborationsPage,
+    response=_m.SearchCreatorTargetCollaborationsPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchCreatorTargetCollaborationsParams,
-    body=_t.SearchCreatorTargetCollaborationsRequest,
+    params=_m.SearchCreatorTargetCollaborationsParams,
+    body=_m.SearchCreatorTargetCollaborationsRequest,
     pagination=Pagination(
         items="target_collaborations", token_param="page_token", next_token="next_page_token"
     ),
@@ -92,10 +96,10 @@ _GENERATE_AFFILIATE_SHARING_LINK_V202407: Operation[_t.GenerateAffiliateSharingL
     id="affiliate_creator.generate_affiliate_sharing_link_v202407",
     method="POST",
     path="/affiliate_creator/202407/affiliate_sharing_links/generate_batch",
-    response=_t.GenerateAffiliateSharingLinkResponse,
+    response=_m.GenerateAffiliateSharingLinkResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GenerateAffiliateSharingLinkV202407Request,
+    body=_m.GenerateAffiliateSharingLinkV202407Request,
 )
 _CREATOR_SEARCH_SAMPLE_APPLICATION_FULFILLMENTS: Operation[
     _t.CreatorSearchSampleApplicationFulfillmentsResponse
@@ -103,11 +107,11 @@ _CREATOR_SEARCH_SAMPLE_APPLICATION_FULFILLMENTS: Operation[
     id="affiliate_creator.creator_search_sample_application_fulfillments",
     method="POST",
     path="/affiliate_creator/202409/sample_applications/fulfillments/search",
-    response=_t.CreatorSearchSampleApplicationFulfillmentsResponse,
+    response=_m.CreatorSearchSampleApplicationFulfillmentsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.CreatorSearchSampleApplicationFulfillmentsParams,
-    body=_t.CreatorSearchSampleApplicationFulfillmentsRequest,
+    params=_m.CreatorSearchSampleApplicationFulfillmentsParams,
+    body=_m.CreatorSearchSampleApplicationFulfillmentsRequest,
 )
 _REMOVE_SHOWCASE_PRODUCTS: Operation[ResponseModel] = Operation(
     id="affiliate_creator.remove_showcase_products",
@@ -116,7 +120,7 @@ _REMOVE_SHOWCASE_PRODUCTS: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.RemoveShowcaseProductsRequest,
+    body=_m.RemoveShowcaseProductsRequest,
 )
 _TOP_SHOWCASE_PRODUCTS: Operation[ResponseModel] = Operation(
     id="affiliate_creator.top_showcase_products",
@@ -125,28 +129,28 @@ _TOP_SHOWCASE_PRODUCTS: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.TopShowcaseProductsRequest,
+    body=_m.TopShowcaseProductsRequest,
 )
 _SEARCH_CREATOR_AFFILIATE_ORDERS: Operation[_t.SearchCreatorAffiliateOrdersPage] = Operation(
     id="affiliate_creator.search_creator_affiliate_orders",
     method="POST",
     path="/affiliate_creator/202410/orders/search",
-    response=_t.SearchCreatorAffiliateOrdersPage,
+    response=_m.SearchCreatorAffiliateOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchCreatorAffiliateOrdersParams,
-    body=_t.SearchCreatorAffiliateOrdersRequest,
+    params=_m.SearchCreatorAffiliateOrdersParams,
+    body=_m.SearchCreatorAffiliateOrdersRequest,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
 _SEARCH_CREATOR_SAMPLE_APPLICATIONS: Operation[_t.SearchCreatorSampleApplicationsPage] = Operation(
     id="affiliate_creator.search_creator_sample_applications",
     method="POST",
     path="/affiliate_creator/202412/sample_applications/search",
-    response=_t.SearchCreatorSampleApplicationsPage,
+    response=_m.SearchCreatorSampleApplicationsPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchCreatorSampleApplicationsParams,
-    body=_t.SearchCreatorSampleApplicationsRequest,
+    params=_m.SearchCreatorSampleApplicationsParams,
+    body=_m.SearchCreatorSampleApplicationsRequest,
     pagination=Pagination(
         items="sample_applications", token_param="page_token", next_token="next_page_token"
     ),
@@ -155,86 +159,95 @@ _GET_CREATOR_SAMPLE_APPLICATION_DETAIL: Operation[_t.GetCreatorSampleApplication
     id="affiliate_creator.get_creator_sample_application_detail",
     method="POST",
     path="/affiliate_creator/202412/sample_applications/single_query",
-    response=_t.GetCreatorSampleApplicationDetailResponse,
+    response=_m.GetCreatorSampleApplicationDetailResponse,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GetCreatorSampleApplicationDetailRequest,
+    body=_m.GetCreatorSampleApplicationDetailRequest,
 )
 _GET_CREATOR_APPLICABLE_SAMPLE_LABEL: Operation[_t.GetCreatorApplicableSampleLabelResponse] = Operation(
     id="affiliate_creator.get_creator_applicable_sample_label",
     method="GET",
     path="/affiliate_creator/202412/samples/labels",
-    response=_t.GetCreatorApplicableSampleLabelResponse,
+    response=_m.GetCreatorApplicableSampleLabelResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetCreatorApplicableSampleLabelParams,
+    params=_m.GetCreatorApplicableSampleLabelParams,
 )
 _GENERATE_AFFILIATE_SHARING_LINK: Operation[_t.GenerateAffiliateSharingLinkResponse] = Operation(
     id="affiliate_creator.generate_affiliate_sharing_link",
     method="POST",
     path="/affiliate_creator/202501/affiliate_sharing_links/generate_batch",
-    response=_t.GenerateAffiliateSharingLinkResponse,
+    response=_m.GenerateAffiliateSharingLinkResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.GenerateAffiliateSharingLinkRequest,
+    body=_m.GenerateAffiliateSharingLinkRequest,
 )
 _CREATOR_SELECT_AFFILIATE_PRODUCT: Operation[_t.CreatorSelectAffiliateProductPage] = Operation(
     id="affiliate_creator.creator_select_affiliate_product",
     method="POST",
     path="/affiliate_creator/202501/selection/products/search",
-    response=_t.CreatorSelectAffiliateProductPage,
+    response=_m.CreatorSelectAffiliateProductPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.CreatorSelectAffiliateProductParams,
-    body=_t.CreatorSelectAffiliateProductRequest,
+    params=_m.CreatorSelectAffiliateProductParams,
+    body=_m.CreatorSelectAffiliateProductRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _CREATOR_GENERATE_PUBLISHER_LINK: Operation[_t.CreatorGeneratePublisherLinkResponse] = Operation(
     id="affiliate_creator.creator_generate_publisher_link",
     method="POST",
     path="/affiliate_creator/202504/affiliate_sharing_links/publisher/{publisher_id}/generate_batch",
-    response=_t.CreatorGeneratePublisherLinkResponse,
+    response=_m.CreatorGeneratePublisherLinkResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.CreatorGeneratePublisherLinkParams,
+    params=_m.CreatorGeneratePublisherLinkParams,
     path_params=("publisher_id",),
-    body=_t.CreatorGeneratePublisherLinkRequest,
+    body=_m.CreatorGeneratePublisherLinkRequest,
 )
 _CREATOR_GENERATE_GENERAL_LINK: Operation[_t.CreatorGenerateGeneralLinkResponse] = Operation(
     id="affiliate_creator.creator_generate_general_link",
     method="POST",
     path="/affiliate_creator/202505/affiliate_sharing_links/general_publishers/generate_batch",
-    response=_t.CreatorGenerateGeneralLinkResponse,
+    response=_m.CreatorGenerateGeneralLinkResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreatorGenerateGeneralLinkRequest,
+    body=_m.CreatorGenerateGeneralLinkRequest,
 )
 _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS: Operation[_t.CreatorSearchAffiliateTraceOrdersPage] = Operation(
     id="affiliate_creator.creator_search_affiliate_trace_orders",
     method="POST",
     path="/affiliate_creator/202505/orders/trace/search",
-    response=_t.CreatorSearchAffiliateTraceOrdersPage,
+    response=_m.CreatorSearchAffiliateTraceOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.CreatorSearchAffiliateTraceOrdersParams,
-    body=_t.CreatorSearchAffiliateTraceOrdersRequest,
+    params=_m.CreatorSearchAffiliateTraceOrdersParams,
+    body=_m.CreatorSearchAffiliateTraceOrdersRequest,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
+)
+_POST_SHOPPABLE_VIDEO_V202505: Operation[_t.PostShoppableVideoV202505Response] = Operation(
+    id="affiliate_creator.post_shoppable_video_v202505",
+    method="POST",
+    path="/affiliate_creator/202505/videos",
+    response=_m.PostShoppableVideoV202505Response,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_m.PostShoppableVideoV202505Request,
 )
 _UPLOAD_SHOPPABLE_VIDEO_FILE: Operation[_t.UploadShoppableVideoFileResponse] = Operation(
     id="affiliate_creator.upload_shoppable_video_file",
     method="POST",
     path="/affiliate_creator/202505/videos/video_files",
-    response=_t.UploadShoppableVideoFileResponse,
+    response=_m.UploadShoppableVideoFileResponse,
     shop_scoped=False,
     retry_safe=False,
-    form=_t.UploadShoppableVideoFileForm,
+    form=_m.UploadShoppableVideoFileForm,
     files=("data",),
 )
 _GET_CREATOR_PROFILE: Operation[_t.GetCreatorProfileResponse] = Operation(
     id="affiliate_creator.get_creator_profile",
     method="GET",
     path="/affiliate_creator/202508/profiles",
-    response=_t.GetCreatorProfileResponse,
+    response=_m.GetCreatorProfileResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -244,79 +257,99 @@ _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS: Operation[
     id="affiliate_creator.get_open_collaboration_product_list_by_product_ids",
     method="POST",
     path="/affiliate_creator/202509/open_collaborations/products",
-    response=_t.GetOpenCollaborationProductListByProductIdsResponse,
+    response=_m.GetOpenCollaborationProductListByProductIdsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetOpenCollaborationProductListByProductIdsParams,
-    body=_t.GetOpenCollaborationProductListByProductIdsRequest,
+    params=_m.GetOpenCollaborationProductListByProductIdsParams,
 )
 _GET_SHOP_PRODUCTS: Operation[_t.GetShopProductsPage] = Operation(
     id="affiliate_creator.get_shop_products",
     method="GET",
     path="/affiliate_creator/202509/shop_products",
-    response=_t.GetShopProductsPage,
+    response=_m.GetShopProductsPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetShopProductsParams,
+    params=_m.GetShopProductsParams,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SHOPPABLE_VIDEO_STATUS: Operation[_t.GetShoppableVideoStatusResponse] = Operation(
     id="affiliate_creator.get_shoppable_video_status",
     method="GET",
     path="/affiliate_creator/202509/videos/{video_id}/status",
-    response=_t.GetShoppableVideoStatusResponse,
+    response=_m.GetShoppableVideoStatusResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetShoppableVideoStatusParams,
+    params=_m.GetShoppableVideoStatusParams,
     path_params=("video_id",),
 )
 _UPLOAD_SHOPPABLE_PHOTO_FILE: Operation[_t.UploadShoppablePhotoFileResponse] = Operation(
     id="affiliate_creator.upload_shoppable_photo_file",
     method="POST",
     path="/affiliate_creator/202511/photos/photo_files",
-    response=_t.UploadShoppablePhotoFileResponse,
+    response=_m.UploadShoppablePhotoFileResponse,
     shop_scoped=False,
     retry_safe=False,
-    form=_t.UploadShoppablePhotoFileForm,
+    form=_m.UploadShoppablePhotoFileForm,
     files=("data",),
 )
 _CREATE_VIDEO_PRECHECK_TASK: Operation[_t.CreateVideoPrecheckTaskResponse] = Operation(
     id="affiliate_creator.create_video_precheck_task",
     method="POST",
     path="/affiliate_creator/202511/videos/precheck_task",
-    response=_t.CreateVideoPrecheckTaskResponse,
+    response=_m.CreateVideoPrecheckTaskResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreateVideoPrecheckTaskRequest,
+    body=_m.CreateVideoPrecheckTaskRequest,
+)
+_GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511: Operation[_t.GetShoppableVideoPrecheckResultV202511Response] = (
+    Operation(
+        id="affiliate_creator.get_shoppable_video_precheck_result_v202511",
+        method="GET",
+        path="/affiliate_creator/202511/videos/precheck_tasks/{task_id}",
+        response=_m.GetShoppableVideoPrecheckResultV202511Response,
+        shop_scoped=False,
+        retry_safe=True,
+        params=_m.GetShoppableVideoPrecheckResultV202511Params,
+        path_params=("task_id",),
+    )
+)
+_CREATOR_GET_SAMPLE_REQUEST_DEEPLINK: Operation[_t.CreatorGetSampleRequestDeeplinkResponse] = Operation(
+    id="affiliate_creator.creator_get_sample_request_deeplink",
+    method="GET",
+    path="/affiliate_creator/202512/samples/deeplink",
+    response=_m.CreatorGetSampleRequestDeeplinkResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_m.CreatorGetSampleRequestDeeplinkParams,
 )
 _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT: Operation[_t.GetShoppableVideoPrecheckResultResponse] = Operation(
     id="affiliate_creator.get_shoppable_video_precheck_result",
     method="GET",
     path="/affiliate_creator/202601/videos/precheck_tasks/{task_id}",
-    response=_t.GetShoppableVideoPrecheckResultResponse,
+    response=_m.GetShoppableVideoPrecheckResultResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetShoppableVideoPrecheckResultParams,
+    params=_m.GetShoppableVideoPrecheckResultParams,
     path_params=("task_id",),
 )
 _POST_SHOPPABLE_VIDEO: Operation[_t.PostShoppableVideoResponse] = Operation(
     id="affiliate_creator.post_shoppable_video",
     method="POST",
     path="/affiliate_creator/202603/videos",
-    response=_t.PostShoppableVideoResponse,
+    response=_m.PostShoppableVideoResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.PostShoppableVideoRequest,
+    body=_m.PostShoppableVideoRequest,
 )
 _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS: Operation[_t.MapTokopediaToTikTokShopProductIDsResponse] = (
     Operation(
         id="affiliate_creator.map_tokopedia_to_tik_tok_shop_product_i_ds",
         method="GET",
         path="/affiliate_creator/202606/toko_product_mappers",
-        response=_t.MapTokopediaToTikTokShopProductIDsResponse,
+        response=_m.MapTokopediaToTikTokShopProductIDsResponse,
         shop_scoped=False,
         retry_safe=True,
-        body=_t.MapTokopediaToTikTokShopProductIDsRequest,
+        body=_m.MapTokopediaToTikTokShopProductIDsRequest,
     )
 )
 _GET_TOKOPEDIA_AND_TIK_TOK_SHOP_PRODUCT_ID_MAPPINGS: Operation[
@@ -325,19 +358,19 @@ _GET_TOKOPEDIA_AND_TIK_TOK_SHOP_PRODUCT_ID_MAPPINGS: Operation[
     id="affiliate_creator.get_tokopedia_and_tik_tok_shop_product_id_mappings",
     method="POST",
     path="/affiliate_creator/202607/map_toko_product",
-    response=_t.GetTokopediaAndTikTokShopProductIdMappingsResponse,
+    response=_m.GetTokopediaAndTikTokShopProductIdMappingsResponse,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GetTokopediaAndTikTokShopProductIdMappingsRequest,
+    body=_m.GetTokopediaAndTikTokShopProductIdMappingsRequest,
 )
 _POST_SHOPPABLE_PHOTOS: Operation[_t.PostShoppablePhotosResponse] = Operation(
     id="affiliate_creator.post_shoppable_photos",
     method="POST",
     path="/affiliate_creator/202610/photos",
-    response=_t.PostShoppablePhotosResponse,
+    response=_m.PostShoppablePhotosResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.PostShoppablePhotosRequest,
+    body=_m.PostShoppablePhotosRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
@@ -361,6 +394,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _CREATOR_GENERATE_PUBLISHER_LINK,
     _CREATOR_GENERATE_GENERAL_LINK,
     _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
+    _POST_SHOPPABLE_VIDEO_V202505,
     _UPLOAD_SHOPPABLE_VIDEO_FILE,
     _GET_CREATOR_PROFILE,
     _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
@@ -368,6 +402,8 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_SHOPPABLE_VIDEO_STATUS,
     _UPLOAD_SHOPPABLE_PHOTO_FILE,
     _CREATE_VIDEO_PRECHECK_TASK,
+    _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+    _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
     _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT,
     _POST_SHOPPABLE_VIDEO,
     _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS,
@@ -390,8 +426,9 @@ class AffiliateCreatorResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         category: _t.CreatorSearchOpenCollaborationProductRequestCategory | Mapping[str, Any] | None = None,
         commission_rate_range: _t.CreatorSearchOpenCollaborationProductRequestCommissionRateRange
         | Mapping[str, Any]
@@ -435,7 +472,7 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -507,7 +544,7 @@ class AffiliateCreatorResource(SyncResource):
     def add_showcase_products(
         self,
         *,
-        add_type: str | None = None,
+        add_type: str,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
         timeout: Timeout | None = None,
@@ -533,10 +570,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
+        shop_id: str,
         page_token: str | None = None,
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
-        shop_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -586,12 +623,11 @@ class AffiliateCreatorResource(SyncResource):
     def creator_search_sample_application_fulfillments(
         self,
         *,
+        fulfillment_statuses: Sequence[
+            Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        ],
         sort_order: str | None = None,
         sort_field: str | None = None,
-        fulfillment_statuses: Sequence[
-            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
-        ]
-        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -615,7 +651,7 @@ class AffiliateCreatorResource(SyncResource):
     def remove_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -638,7 +674,7 @@ class AffiliateCreatorResource(SyncResource):
     def top_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -716,10 +752,10 @@ class AffiliateCreatorResource(SyncResource):
     def get_creator_sample_application_detail(
         self,
         *,
+        application_type: str,
+        product_id: str,
         application_id: str | None = None,
-        application_type: str | None = None,
         main_order_id: str | None = None,
-        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -824,8 +860,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         publisher_id: str,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
+        category_asset_cipher: str | None = None,
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -841,16 +879,17 @@ class AffiliateCreatorResource(SyncResource):
         """
         return self._client._request(
             _CREATOR_GENERATE_PUBLISHER_LINK,
-            params={"publisher_id": publisher_id},
-            body={"campaign_id": campaign_id, "material": material},
+            params={"publisher_id": publisher_id, "category_asset_cipher": category_asset_cipher},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def creator_generate_general_link(
         self,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -866,7 +905,7 @@ class AffiliateCreatorResource(SyncResource):
         """
         return self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
-            body={"campaign_id": campaign_id, "material": material},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -874,10 +913,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
+        time_ge: int | datetime,
+        time_lt: int | datetime,
         page_token: str | None = None,
-        time_ge: int | datetime | None = None,
-        time_lt: int | datetime | None = None,
-        time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -896,6 +935,32 @@ class AffiliateCreatorResource(SyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def post_shoppable_video_v202505(
+        self,
+        *,
+        product_link_info: _t.PostShoppableVideoV202505RequestProductLinkInfo
+        | Mapping[str, Any]
+        | None = None,
+        video_info: _t.PostShoppableVideoV202505RequestVideoInfo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.PostShoppableVideoV202505Response:
+        """Post a shoppable video, with its products, from an uploaded video file (the 202505 shape).
+
+        `POST /affiliate_creator/202505/videos`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _POST_SHOPPABLE_VIDEO_V202505,
+            body={"product_link_info": product_link_info, "video_info": video_info},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -964,7 +1029,6 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
-            body={},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1070,6 +1134,62 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_shoppable_video_precheck_result_v202511(
+        self,
+        task_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetShoppableVideoPrecheckResultV202511Response:
+        """Get the result of a video precheck task (the 202511 shape).
+
+        `GET /affiliate_creator/202511/videos/precheck_tasks/{task_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+            params={"task_id": task_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def creator_get_sample_request_deeplink(
+        self,
+        *,
+        product_id: str,
+        sku_id: str,
+        campaign_id: str | None = None,
+        collaboration_id: str | None = None,
+        redirect_schema: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreatorGetSampleRequestDeeplinkResponse:
+        """Get the deep link a creator opens to request a product sample.
+
+        `GET /affiliate_creator/202512/samples/deeplink`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
+            params={
+                "campaign_id": campaign_id,
+                "collaboration_id": collaboration_id,
+                "product_id": product_id,
+                "redirect_schema": redirect_schema,
+                "sku_id": sku_id,
+            },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1239,6 +1359,7 @@ class AffiliateCreatorResourceWithRawResponse:
         self.creator_search_affiliate_trace_orders = to_raw_response(
             resource.creator_search_affiliate_trace_orders
         )
+        self.post_shoppable_video_v202505 = to_raw_response(resource.post_shoppable_video_v202505)
         self.upload_shoppable_video_file = to_raw_response(resource.upload_shoppable_video_file)
         self.get_creator_profile = to_raw_response(resource.get_creator_profile)
         self.get_open_collaboration_product_list_by_product_ids = to_raw_response(
@@ -1248,6 +1369,12 @@ class AffiliateCreatorResourceWithRawResponse:
         self.get_shoppable_video_status = to_raw_response(resource.get_shoppable_video_status)
         self.upload_shoppable_photo_file = to_raw_response(resource.upload_shoppable_photo_file)
         self.create_video_precheck_task = to_raw_response(resource.create_video_precheck_task)
+        self.get_shoppable_video_precheck_result_v202511 = to_raw_response(
+            resource.get_shoppable_video_precheck_result_v202511
+        )
+        self.creator_get_sample_request_deeplink = to_raw_response(
+            resource.creator_get_sample_request_deeplink
+        )
         self.get_shoppable_video_precheck_result = to_raw_response(
             resource.get_shoppable_video_precheck_result
         )
@@ -1275,8 +1402,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         category: _t.CreatorSearchOpenCollaborationProductRequestCategory | Mapping[str, Any] | None = None,
         commission_rate_range: _t.CreatorSearchOpenCollaborationProductRequestCommissionRateRange
         | Mapping[str, Any]
@@ -1320,7 +1448,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1392,7 +1520,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def add_showcase_products(
         self,
         *,
-        add_type: str | None = None,
+        add_type: str,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
         timeout: Timeout | None = None,
@@ -1418,10 +1546,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
+        shop_id: str,
         page_token: str | None = None,
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
-        shop_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1471,12 +1599,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def creator_search_sample_application_fulfillments(
         self,
         *,
+        fulfillment_statuses: Sequence[
+            Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        ],
         sort_order: str | None = None,
         sort_field: str | None = None,
-        fulfillment_statuses: Sequence[
-            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
-        ]
-        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1500,7 +1627,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def remove_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1523,7 +1650,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def top_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1601,10 +1728,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def get_creator_sample_application_detail(
         self,
         *,
+        application_type: str,
+        product_id: str,
         application_id: str | None = None,
-        application_type: str | None = None,
         main_order_id: str | None = None,
-        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1709,8 +1836,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         publisher_id: str,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
+        category_asset_cipher: str | None = None,
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1726,16 +1855,17 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         """
         return await self._client._request(
             _CREATOR_GENERATE_PUBLISHER_LINK,
-            params={"publisher_id": publisher_id},
-            body={"campaign_id": campaign_id, "material": material},
+            params={"publisher_id": publisher_id, "category_asset_cipher": category_asset_cipher},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def creator_generate_general_link(
         self,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1751,7 +1881,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         """
         return await self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
-            body={"campaign_id": campaign_id, "material": material},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1759,10 +1889,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
+        time_ge: int | datetime,
+        time_lt: int | datetime,
         page_token: str | None = None,
-        time_ge: int | datetime | None = None,
-        time_lt: int | datetime | None = None,
-        time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1781,6 +1911,32 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def post_shoppable_video_v202505(
+        self,
+        *,
+        product_link_info: _t.PostShoppableVideoV202505RequestProductLinkInfo
+        | Mapping[str, Any]
+        | None = None,
+        video_info: _t.PostShoppableVideoV202505RequestVideoInfo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.PostShoppableVideoV202505Response:
+        """Post a shoppable video, with its products, from an uploaded video file (the 202505 shape).
+
+        `POST /affiliate_creator/202505/videos`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _POST_SHOPPABLE_VIDEO_V202505,
+            body={"product_link_info": product_link_info, "video_info": video_info},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1849,7 +2005,6 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
-            body={},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1955,6 +2110,62 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_shoppable_video_precheck_result_v202511(
+        self,
+        task_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetShoppableVideoPrecheckResultV202511Response:
+        """Get the result of a video precheck task (the 202511 shape).
+
+        `GET /affiliate_creator/202511/videos/precheck_tasks/{task_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+            params={"task_id": task_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def creator_get_sample_request_deeplink(
+        self,
+        *,
+        product_id: str,
+        sku_id: str,
+        campaign_id: str | None = None,
+        collaboration_id: str | None = None,
+        redirect_schema: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreatorGetSampleRequestDeeplinkResponse:
+        """Get the deep link a creator opens to request a product sample.
+
+        `GET /affiliate_creator/202512/samples/deeplink`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
+            params={
+                "campaign_id": campaign_id,
+                "collaboration_id": collaboration_id,
+                "product_id": product_id,
+                "redirect_schema": redirect_schema,
+                "sku_id": sku_id,
+            },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -2128,6 +2339,7 @@ class AsyncAffiliateCreatorResourceWithRawResponse:
         self.creator_search_affiliate_trace_orders = async_to_raw_response(
             resource.creator_search_affiliate_trace_orders
         )
+        self.post_shoppable_video_v202505 = async_to_raw_response(resource.post_shoppable_video_v202505)
         self.upload_shoppable_video_file = async_to_raw_response(resource.upload_shoppable_video_file)
         self.get_creator_profile = async_to_raw_response(resource.get_creator_profile)
         self.get_open_collaboration_product_list_by_product_ids = async_to_raw_response(
@@ -2137,6 +2349,12 @@ class AsyncAffiliateCreatorResourceWithRawResponse:
         self.get_shoppable_video_status = async_to_raw_response(resource.get_shoppable_video_status)
         self.upload_shoppable_photo_file = async_to_raw_response(resource.upload_shoppable_photo_file)
         self.create_video_precheck_task = async_to_raw_response(resource.create_video_precheck_task)
+        self.get_shoppable_video_precheck_result_v202511 = async_to_raw_response(
+            resource.get_shoppable_video_precheck_result_v202511
+        )
+        self.creator_get_sample_request_deeplink = async_to_raw_response(
+            resource.creator_get_sample_request_deeplink
+        )
         self.get_shoppable_video_precheck_result = async_to_raw_response(
             resource.get_shoppable_video_precheck_result
         )

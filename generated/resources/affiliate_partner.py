@@ -10,11 +10,15 @@ from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
-from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
+from tiktokshop._operation import Operation, Pagination, lazy_models
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_partner as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.affiliate_partner")
 
 __all__ = [
     "OPERATIONS",
@@ -28,30 +32,30 @@ _GET_AFFILIATE_PARTNER_CAMPAIGN_LIST: Operation[_t.GetAffiliatePartnerCampaignLi
     id="affiliate_partner.get_affiliate_partner_campaign_list",
     method="GET",
     path="/affiliate_partner/202405/campaigns",
-    response=_t.GetAffiliatePartnerCampaignListPage,
+    response=_m.GetAffiliatePartnerCampaignListPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliatePartnerCampaignListParams,
+    params=_m.GetAffiliatePartnerCampaignListParams,
     pagination=Pagination(items="campaigns", token_param="page_token", next_token="next_page_token"),
 )
 _CREATE_AFFILIATE_PARTNER_CAMPAIGN: Operation[_t.CreateAffiliatePartnerCampaignResponse] = Operation(
     id="affiliate_partner.create_affiliate_partner_campaign",
     method="POST",
     path="/affiliate_partner/202405/campaigns",
-    response=_t.CreateAffiliatePartnerCampaignResponse,
+    response=_m.CreateAffiliatePartnerCampaignResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.CreateAffiliatePartnerCampaignParams,
-    body=_t.CreateAffiliatePartnerCampaignRequest,
+    params=_m.CreateAffiliatePartnerCampaignParams,
+    body=_m.CreateAffiliatePartnerCampaignRequest,
 )
 _GET_AFFILIATE_PARTNER_CAMPAIGN_DETAIL: Operation[_t.GetAffiliatePartnerCampaignDetailResponse] = Operation(
     id="affiliate_partner.get_affiliate_partner_campaign_detail",
     method="GET",
     path="/affiliate_partner/202405/campaigns/{campaign_id}",
-    response=_t.GetAffiliatePartnerCampaignDetailResponse,
+    response=_m.GetAffiliatePartnerCampaignDetailResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliatePartnerCampaignDetailParams,
+    params=_m.GetAffiliatePartnerCampaignDetailParams,
     path_params=("campaign_id",),
 )
 _EDIT_AFFILIATE_PARTNER_CAMPAIGN: Operation[ResponseModel] = Operation(
@@ -61,19 +65,19 @@ _EDIT_AFFILIATE_PARTNER_CAMPAIGN: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.EditAffiliatePartnerCampaignParams,
+    params=_m.EditAffiliatePartnerCampaignParams,
     path_params=("campaign_id",),
-    body=_t.EditAffiliatePartnerCampaignRequest,
+    body=_m.EditAffiliatePartnerCampaignRequest,
 )
 _GET_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LIST: Operation[_t.GetAffiliatePartnerCampaignProductListPage] = (
     Operation(
         id="affiliate_partner.get_affiliate_partner_campaign_product_list",
         method="GET",
         path="/affiliate_partner/202405/campaigns/{campaign_id}/products",
-        response=_t.GetAffiliatePartnerCampaignProductListPage,
+        response=_m.GetAffiliatePartnerCampaignProductListPage,
         shop_scoped=False,
         retry_safe=True,
-        params=_t.GetAffiliatePartnerCampaignProductListParams,
+        params=_m.GetAffiliatePartnerCampaignProductListParams,
         path_params=("campaign_id",),
         pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
     )
@@ -84,15 +88,15 @@ _GENERATE_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LINK: Operation[
     id="affiliate_partner.generate_affiliate_partner_campaign_product_link",
     method="POST",
     path="/affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate",
-    response=_t.GenerateAffiliatePartnerCampaignProductLinkResponse,
+    response=_m.GenerateAffiliatePartnerCampaignProductLinkResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.GenerateAffiliatePartnerCampaignProductLinkParams,
+    params=_m.GenerateAffiliatePartnerCampaignProductLinkParams,
     path_params=(
         "campaign_id",
         "product_id",
     ),
-    body=_t.GenerateAffiliatePartnerCampaignProductLinkRequest,
+    body=_m.GenerateAffiliatePartnerCampaignProductLinkRequest,
 )
 _REVIEW_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT: Operation[ResponseModel] = Operation(
     id="affiliate_partner.review_affiliate_partner_campaign_product",
@@ -101,12 +105,12 @@ _REVIEW_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT: Operation[ResponseModel] = Operation
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.ReviewAffiliatePartnerCampaignProductParams,
+    params=_m.ReviewAffiliatePartnerCampaignProductParams,
     path_params=(
         "campaign_id",
         "product_id",
     ),
-    body=_t.ReviewAffiliatePartnerCampaignProductRequest,
+    body=_m.ReviewAffiliatePartnerCampaignProductRequest,
 )
 _PUBLISH_AFFILIATE_PARTNER_CAMPAIGN: Operation[ResponseModel] = Operation(
     id="affiliate_partner.publish_affiliate_partner_campaign",
@@ -115,18 +119,18 @@ _PUBLISH_AFFILIATE_PARTNER_CAMPAIGN: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.PublishAffiliatePartnerCampaignParams,
+    params=_m.PublishAffiliatePartnerCampaignParams,
     path_params=("campaign_id",),
 )
 _SEARCH_TAP_AFFILIATE_ORDERS_V202411: Operation[_t.SearchTapAffiliateOrdersV202411Page] = Operation(
     id="affiliate_partner.search_tap_affiliate_orders_v202411",
     method="POST",
     path="/affiliate_partner/202411/orders/search",
-    response=_t.SearchTapAffiliateOrdersV202411Page,
+    response=_m.SearchTapAffiliateOrdersV202411Page,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchTapAffiliateOrdersV202411Params,
-    body=_t.SearchTapAffiliateOrdersV202411Request,
+    params=_m.SearchTapAffiliateOrdersV202411Params,
+    body=_m.SearchTapAffiliateOrdersV202411Request,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
 _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST: Operation[
@@ -135,25 +139,25 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST: Operation[
     id="affiliate_partner.get_affiliate_campaign_creator_fulfillment_status_list",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/performance",
-    response=_t.GetAffiliateCampaignCreatorFulfillmentStatusListPage,
+    response=_m.GetAffiliateCampaignCreatorFulfillmentStatusListPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliateCampaignCreatorFulfillmentStatusListParams,
+    params=_m.GetAffiliateCampaignCreatorFulfillmentStatusListParams,
     path_params=("campaign_id",),
     pagination=Pagination(
         items="campaign_product_statistics", token_param="page_token", next_token="next_page_token"
     ),
 )
 _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501: Operation[
-    _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response
+    _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse
 ] = Operation(
     id="affiliate_partner.get_affiliate_campaign_creator_product_content_statistics_v202501",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics",
-    response=_t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response,
+    response=_m.GetAffiliateCampaignCreatorProductContentStatisticsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Params,
+    params=_m.GetAffiliateCampaignCreatorProductContentStatisticsV202501Params,
     path_params=(
         "campaign_id",
         "product_id",
@@ -161,15 +165,15 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501: Operation[
     ),
 )
 _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501: Operation[
-    _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response
+    _t.GetAffiliateCampaignCreatorProductSampleStatusResponse
 ] = Operation(
     id="affiliate_partner.get_affiliate_campaign_creator_product_sample_status_v202501",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status",
-    response=_t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response,
+    response=_m.GetAffiliateCampaignCreatorProductSampleStatusResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliateCampaignCreatorProductSampleStatusV202501Params,
+    params=_m.GetAffiliateCampaignCreatorProductSampleStatusV202501Params,
     path_params=(
         "campaign_id",
         "product_id",
@@ -182,25 +186,26 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO: Operation[
     id="affiliate_partner.get_affiliate_campaign_creator_fulfillment_status_info",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance",
-    response=_t.GetAffiliateCampaignCreatorFulfillmentStatusInfoPage,
+    response=_m.GetAffiliateCampaignCreatorFulfillmentStatusInfoPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliateCampaignCreatorFulfillmentStatusInfoParams,
+    params=_m.GetAffiliateCampaignCreatorFulfillmentStatusInfoParams,
     path_params=(
         "campaign_id",
         "product_id",
     ),
     pagination=Pagination(items="promotion_creators", token_param="page_token", next_token="next_page_token"),
 )
-_SEARCH_CAP_AFFILIATE_ORDERS_V202504: Operation[ResponseModel] = Operation(
+_SEARCH_CAP_AFFILIATE_ORDERS_V202504: Operation[_t.SearchCapAffiliateOrdersV202504Page] = Operation(
     id="affiliate_partner.search_cap_affiliate_orders_v202504",
     method="POST",
     path="/affiliate_partner/202504/cap_order/search",
-    response=ResponseModel,
+    response=_m.SearchCapAffiliateOrdersV202504Page,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchCapAffiliateOrdersV202504Params,
-    loose=True,
+    params=_m.SearchCapAffiliateOrdersV202504Params,
+    body=_m.SearchCapAffiliateOrdersV202504Request,
+    pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
 _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK: Operation[
     _t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse
@@ -208,12 +213,12 @@ _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK: Operation[
     id="affiliate_partner.partner_generate_multi_affiliate_campaign_product_link",
     method="POST",
     path="/affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch",
-    response=_t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse,
+    response=_m.PartnerGenerateMultiAffiliateCampaignProductLinkResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.PartnerGenerateMultiAffiliateCampaignProductLinkParams,
+    params=_m.PartnerGenerateMultiAffiliateCampaignProductLinkParams,
     path_params=("campaign_id",),
-    body=_t.PartnerGenerateMultiAffiliateCampaignProductLinkRequest,
+    body=_m.PartnerGenerateMultiAffiliateCampaignProductLinkRequest,
 )
 _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS: Operation[
     _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse
@@ -221,10 +226,10 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS: Operation[
     id="affiliate_partner.get_affiliate_campaign_creator_product_content_statistics",
     method="GET",
     path="/affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics",
-    response=_t.GetAffiliateCampaignCreatorProductContentStatisticsResponse,
+    response=_m.GetAffiliateCampaignCreatorProductContentStatisticsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliateCampaignCreatorProductContentStatisticsParams,
+    params=_m.GetAffiliateCampaignCreatorProductContentStatisticsParams,
     path_params=(
         "campaign_id",
         "product_id",
@@ -237,10 +242,10 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS: Operation[
     id="affiliate_partner.get_affiliate_campaign_creator_product_sample_status",
     method="GET",
     path="/affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status",
-    response=_t.GetAffiliateCampaignCreatorProductSampleStatusResponse,
+    response=_m.GetAffiliateCampaignCreatorProductSampleStatusResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetAffiliateCampaignCreatorProductSampleStatusParams,
+    params=_m.GetAffiliateCampaignCreatorProductSampleStatusParams,
     path_params=(
         "campaign_id",
         "product_id",
@@ -252,10 +257,10 @@ _GET_CREATOR_PERFORMANCE_FOR_CAMPAIGN_PRODUCT: Operation[_t.GetCreatorPerformanc
         id="affiliate_partner.get_creator_performance_for_campaign_product",
         method="GET",
         path="/affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance",
-        response=_t.GetCreatorPerformanceForCampaignProductPage,
+        response=_m.GetCreatorPerformanceForCampaignProductPage,
         shop_scoped=False,
         retry_safe=True,
-        params=_t.GetCreatorPerformanceForCampaignProductParams,
+        params=_m.GetCreatorPerformanceForCampaignProductParams,
         path_params=(
             "campaign_id",
             "product_id",
@@ -269,22 +274,22 @@ _SEARCH_CAP_AFFILIATE_ORDERS: Operation[_t.SearchCapAffiliateOrdersPage] = Opera
     id="affiliate_partner.search_cap_affiliate_orders",
     method="POST",
     path="/affiliate_partner/202603/cap_order/search",
-    response=_t.SearchCapAffiliateOrdersPage,
+    response=_m.SearchCapAffiliateOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchCapAffiliateOrdersParams,
-    body=_t.SearchCapAffiliateOrdersRequest,
+    params=_m.SearchCapAffiliateOrdersParams,
+    body=_m.SearchCapAffiliateOrdersRequest,
     pagination=Pagination(items="sku_orders", token_param="page_token", next_token="next_page_token"),
 )
 _SEARCH_TAP_AFFILIATE_ORDERS: Operation[_t.SearchTapAffiliateOrdersPage] = Operation(
     id="affiliate_partner.search_tap_affiliate_orders",
     method="POST",
     path="/affiliate_partner/202603/orders/search",
-    response=_t.SearchTapAffiliateOrdersPage,
+    response=_m.SearchTapAffiliateOrdersPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchTapAffiliateOrdersParams,
-    body=_t.SearchTapAffiliateOrdersRequest,
+    params=_m.SearchTapAffiliateOrdersParams,
+    body=_m.SearchTapAffiliateOrdersRequest,
     pagination=Pagination(items="sku_orders", token_param="page_token", next_token="next_page_token"),
 )
 
@@ -362,15 +367,15 @@ class AffiliatePartnerResource(SyncResource):
         self,
         *,
         category_asset_cipher: str,
-        campaign_end_time: int | datetime | None = None,
-        campaign_start_time: int | datetime | None = None,
-        commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
-        description: str | None = None,
-        name: str | None = None,
-        registration_end_time: int | datetime | None = None,
-        registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        campaign_end_time: int | datetime,
+        campaign_start_time: int | datetime,
+        commission_rate: int,
+        contact_info: _t.ContactInfoInput | Mapping[str, Any],
+        description: str,
+        name: str,
+        registration_end_time: int | datetime,
+        registration_start_time: int | datetime,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -435,12 +440,12 @@ class AffiliatePartnerResource(SyncResource):
         campaign_end_time: int | datetime | None = None,
         campaign_start_time: int | datetime | None = None,
         commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
+        contact_info: _t.EditAffiliatePartnerCampaignRequestContactInfo | Mapping[str, Any] | None = None,
         description: str | None = None,
         name: str | None = None,
         registration_end_time: int | datetime | None = None,
         registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -521,7 +526,7 @@ class AffiliatePartnerResource(SyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
-        creator_commission_rate: int | None = None,
+        creator_commission_rate: int,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -552,6 +557,7 @@ class AffiliatePartnerResource(SyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
+        review_result: str,
         reject_reasons: Sequence[
             Literal[
                 "COMMISSION_TOO_LOW",
@@ -561,7 +567,6 @@ class AffiliatePartnerResource(SyncResource):
             ]
         ]
         | None = None,
-        review_result: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -687,7 +692,7 @@ class AffiliatePartnerResource(SyncResource):
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
@@ -718,7 +723,7 @@ class AffiliatePartnerResource(SyncResource):
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
@@ -767,19 +772,24 @@ class AffiliatePartnerResource(SyncResource):
     def search_cap_affiliate_orders_v202504(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
+        page_size: int,
+        category_asset_cipher: str,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        order_id: str | None = None,
+        order_status: int | None = None,
+        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> ResponseModel:
+    ) -> _t.SearchCapAffiliateOrdersV202504Page:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
         `POST /affiliate_partner/202504/cap_order/search`.
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -787,9 +797,17 @@ class AffiliatePartnerResource(SyncResource):
         return self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
             params={
-                **loose_mapping("query", query),
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
             },
-            body=loose_mapping("body", body),
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "order_id": order_id,
+                "order_status": order_status,
+                "product_id": product_id,
+            },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1105,15 +1123,15 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         self,
         *,
         category_asset_cipher: str,
-        campaign_end_time: int | datetime | None = None,
-        campaign_start_time: int | datetime | None = None,
-        commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
-        description: str | None = None,
-        name: str | None = None,
-        registration_end_time: int | datetime | None = None,
-        registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        campaign_end_time: int | datetime,
+        campaign_start_time: int | datetime,
+        commission_rate: int,
+        contact_info: _t.ContactInfoInput | Mapping[str, Any],
+        description: str,
+        name: str,
+        registration_end_time: int | datetime,
+        registration_start_time: int | datetime,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1178,12 +1196,12 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_end_time: int | datetime | None = None,
         campaign_start_time: int | datetime | None = None,
         commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
+        contact_info: _t.EditAffiliatePartnerCampaignRequestContactInfo | Mapping[str, Any] | None = None,
         description: str | None = None,
         name: str | None = None,
         registration_end_time: int | datetime | None = None,
         registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1264,7 +1282,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
-        creator_commission_rate: int | None = None,
+        creator_commission_rate: int,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1295,6 +1313,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
+        review_result: str,
         reject_reasons: Sequence[
             Literal[
                 "COMMISSION_TOO_LOW",
@@ -1304,7 +1323,6 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             ]
         ]
         | None = None,
-        review_result: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1430,7 +1448,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
@@ -1461,7 +1479,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
@@ -1510,19 +1528,24 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     async def search_cap_affiliate_orders_v202504(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
+        page_size: int,
+        category_asset_cipher: str,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        order_id: str | None = None,
+        order_status: int | None = None,
+        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> ResponseModel:
+    ) -> _t.SearchCapAffiliateOrdersV202504Page:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
         `POST /affiliate_partner/202504/cap_order/search`.
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -1530,9 +1553,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         return await self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
             params={
-                **loose_mapping("query", query),
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
             },
-            body=loose_mapping("body", body),
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "order_id": order_id,
+                "order_status": order_status,
+                "product_id": product_id,
+            },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 

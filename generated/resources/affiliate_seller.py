@@ -11,11 +11,15 @@ from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_seller as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.affiliate_seller")
 
 __all__ = [
     "OPERATIONS",
@@ -32,16 +36,16 @@ _EDIT_OPEN_COLLABORATION_SETTINGS: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.EditOpenCollaborationSettingsRequest,
+    body=_m.EditOpenCollaborationSettingsRequest,
 )
 _CREATE_OPEN_COLLABORATION_V202405: Operation[_t.CreateOpenCollaborationResponse] = Operation(
     id="affiliate_seller.create_open_collaboration_v202405",
     method="POST",
     path="/affiliate_seller/202405/open_collaborations",
-    response=_t.CreateOpenCollaborationResponse,
+    response=_m.CreateOpenCollaborationResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateOpenCollaborationV202405Request,
+    body=_m.CreateOpenCollaborationV202405Request,
 )
 _SELLER_SEARCH_AFFILIATE_OPEN_COLLABORATION_PRODUCT: Operation[
     _t.SellerSearchAffiliateOpenCollaborationProductPage
@@ -49,11 +53,11 @@ _SELLER_SEARCH_AFFILIATE_OPEN_COLLABORATION_PRODUCT: Operation[
     id="affiliate_seller.seller_search_affiliate_open_collaboration_product",
     method="POST",
     path="/affiliate_seller/202405/open_collaborations/products/search",
-    response=_t.SellerSearchAffiliateOpenCollaborationProductPage,
+    response=_m.SellerSearchAffiliateOpenCollaborationProductPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SellerSearchAffiliateOpenCollaborationProductParams,
-    body=_t.SellerSearchAffiliateOpenCollaborationProductRequest,
+    params=_m.SellerSearchAffiliateOpenCollaborationProductParams,
+    body=_m.SellerSearchAffiliateOpenCollaborationProductRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _REMOVE_CREATOR_FROM_OPEN_COLLABORATION: Operation[ResponseModel] = Operation(
@@ -63,18 +67,18 @@ _REMOVE_CREATOR_FROM_OPEN_COLLABORATION: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RemoveCreatorFromOpenCollaborationParams,
+    params=_m.RemoveCreatorFromOpenCollaborationParams,
     path_params=("open_collaboration_id",),
-    body=_t.RemoveCreatorFromOpenCollaborationRequest,
+    body=_m.RemoveCreatorFromOpenCollaborationRequest,
 )
 _SEARCH_SELLER_AFFILIATE_ORDERS_V202405: Operation[_t.SearchSellerAffiliateOrdersV202405Page] = Operation(
     id="affiliate_seller.search_seller_affiliate_orders_v202405",
     method="POST",
     path="/affiliate_seller/202405/orders/search",
-    response=_t.SearchSellerAffiliateOrdersV202405Page,
+    response=_m.SearchSellerAffiliateOrdersV202405Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchSellerAffiliateOrdersV202405Params,
+    params=_m.SearchSellerAffiliateOrdersV202405Params,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
 _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK: Operation[_t.GenerateAffiliateProductPromotionLinkResponse] = (
@@ -82,10 +86,10 @@ _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK: Operation[_t.GenerateAffiliateProduc
         id="affiliate_seller.generate_affiliate_product_promotion_link",
         method="POST",
         path="/affiliate_seller/202405/products/{product_id}/promotion_link/generate",
-        response=_t.GenerateAffiliateProductPromotionLinkResponse,
+        response=_m.GenerateAffiliateProductPromotionLinkResponse,
         shop_scoped=True,
         retry_safe=False,
-        params=_t.GenerateAffiliateProductPromotionLinkParams,
+        params=_m.GenerateAffiliateProductPromotionLinkParams,
         path_params=("product_id",),
     )
 )
@@ -93,21 +97,21 @@ _CREATE_TARGET_COLLABORATION_V202405: Operation[_t.CreateTargetCollaborationV202
     id="affiliate_seller.create_target_collaboration_v202405",
     method="POST",
     path="/affiliate_seller/202405/target_collaborations",
-    response=_t.CreateTargetCollaborationV202405Response,
+    response=_m.CreateTargetCollaborationV202405Response,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateTargetCollaborationV202405Request,
+    body=_m.CreateTargetCollaborationV202405Request,
 )
 _SELLER_SEARCH_CREATORON_MARKETPLACE_V202406: Operation[_t.SellerSearchCreatoronMarketplaceV202406Page] = (
     Operation(
         id="affiliate_seller.seller_search_creatoron_marketplace_v202406",
         method="POST",
         path="/affiliate_seller/202406/marketplace_creators/search",
-        response=_t.SellerSearchCreatoronMarketplaceV202406Page,
+        response=_m.SellerSearchCreatoronMarketplaceV202406Page,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.SellerSearchCreatoronMarketplaceV202406Params,
-        body=_t.SellerSearchCreatoronMarketplaceRequest,
+        params=_m.SellerSearchCreatoronMarketplaceV202406Params,
+        body=_m.SellerSearchCreatoronMarketplaceRequest,
         pagination=Pagination(items="creators", token_param="page_token", next_token="next_page_token"),
     )
 )
@@ -117,17 +121,17 @@ _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202406: Operation[
     id="affiliate_seller.get_marketplace_creator_performance_v202406",
     method="GET",
     path="/affiliate_seller/202406/marketplace_creators/{creator_user_id}",
-    response=_t.GetMarketplaceCreatorPerformanceV202406Response,
+    response=_m.GetMarketplaceCreatorPerformanceV202406Response,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetMarketplaceCreatorPerformanceV202406Params,
+    params=_m.GetMarketplaceCreatorPerformanceV202406Params,
     path_params=("creator_user_id",),
 )
 _GET_OPEN_COLLABORATION_SETTINGS: Operation[_t.GetOpenCollaborationSettingsResponse] = Operation(
     id="affiliate_seller.get_open_collaboration_settings",
     method="GET",
     path="/affiliate_seller/202409/open_collaboration_settings",
-    response=_t.GetOpenCollaborationSettingsResponse,
+    response=_m.GetOpenCollaborationSettingsResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -135,21 +139,21 @@ _REMOVE_OPEN_COLLABORATION: Operation[_t.RemoveOpenCollaborationResponse] = Oper
     id="affiliate_seller.remove_open_collaboration",
     method="DELETE",
     path="/affiliate_seller/202409/open_collaborations/products/{product_id}",
-    response=_t.RemoveOpenCollaborationResponse,
+    response=_m.RemoveOpenCollaborationResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RemoveOpenCollaborationParams,
+    params=_m.RemoveOpenCollaborationParams,
     path_params=("product_id",),
 )
 _SEARCH_OPEN_COLLABORATION_V202409: Operation[_t.SearchOpenCollaborationV202409Page] = Operation(
     id="affiliate_seller.search_open_collaboration_v202409",
     method="POST",
     path="/affiliate_seller/202409/open_collaborations/search",
-    response=_t.SearchOpenCollaborationV202409Page,
+    response=_m.SearchOpenCollaborationV202409Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchOpenCollaborationV202409Params,
-    body=_t.SearchOpenCollaborationV202409Request,
+    params=_m.SearchOpenCollaborationV202409Params,
+    body=_m.SearchOpenCollaborationV202409Request,
     pagination=Pagination(
         items="open_collaborations", token_param="page_token", next_token="next_page_token"
     ),
@@ -159,11 +163,11 @@ _SELLER_SEARCH_SAMPLE_APPLICATIONS_V202409: Operation[_t.SellerSearchSampleAppli
         id="affiliate_seller.seller_search_sample_applications_v202409",
         method="POST",
         path="/affiliate_seller/202409/sample_applications/search",
-        response=_t.SellerSearchSampleApplicationsV202409Page,
+        response=_m.SellerSearchSampleApplicationsV202409Page,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.SellerSearchSampleApplicationsV202409Params,
-        body=_t.SellerSearchSampleApplicationsRequest,
+        params=_m.SellerSearchSampleApplicationsV202409Params,
+        body=_m.SellerSearchSampleApplicationsRequest,
         pagination=Pagination(
             items="sample_applications", token_param="page_token", next_token="next_page_token"
         ),
@@ -175,12 +179,12 @@ _SELLER_SEARCH_SAMPLE_APPLICATIONS_FULFILLMENTS: Operation[
     id="affiliate_seller.seller_search_sample_applications_fulfillments",
     method="POST",
     path="/affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search",
-    response=_t.SellerSearchSampleApplicationsFulfillmentsResponse,
+    response=_m.SellerSearchSampleApplicationsFulfillmentsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SellerSearchSampleApplicationsFulfillmentsParams,
+    params=_m.SellerSearchSampleApplicationsFulfillmentsParams,
     path_params=("application_id",),
-    body=_t.SellerSearchSampleApplicationsFulfillmentsRequest,
+    body=_m.SellerSearchSampleApplicationsFulfillmentsRequest,
 )
 _SELLER_REVIEW_SAMPLE_APPLICATIONS_V202409: Operation[ResponseModel] = Operation(
     id="affiliate_seller.seller_review_sample_applications_v202409",
@@ -189,19 +193,19 @@ _SELLER_REVIEW_SAMPLE_APPLICATIONS_V202409: Operation[ResponseModel] = Operation
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.SellerReviewSampleApplicationsV202409Params,
+    params=_m.SellerReviewSampleApplicationsV202409Params,
     path_params=("application_id",),
-    body=_t.SellerReviewSampleApplicationsV202409Request,
+    body=_m.SellerReviewSampleApplicationsV202409Request,
 )
 _SEARCH_TARGET_COLLABORATIONS_V202409: Operation[_t.SearchTargetCollaborationsV202409Page] = Operation(
     id="affiliate_seller.search_target_collaborations_v202409",
     method="POST",
     path="/affiliate_seller/202409/target_collaborations/search",
-    response=_t.SearchTargetCollaborationsV202409Page,
+    response=_m.SearchTargetCollaborationsV202409Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchTargetCollaborationsV202409Params,
-    body=_t.SearchTargetCollaborationsV202409Request,
+    params=_m.SearchTargetCollaborationsV202409Params,
+    body=_m.SearchTargetCollaborationsV202409Request,
     pagination=Pagination(
         items="target_collaborations", token_param="page_token", next_token="next_page_token"
     ),
@@ -213,7 +217,7 @@ _REMOVE_TARGET_COLLABORATION: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RemoveTargetCollaborationParams,
+    params=_m.RemoveTargetCollaborationParams,
     path_params=("target_collaboration_id",),
 )
 _QUERY_TARGET_COLLABORATION_DETAIL_V202409: Operation[_t.QueryTargetCollaborationDetailV202409Response] = (
@@ -221,10 +225,10 @@ _QUERY_TARGET_COLLABORATION_DETAIL_V202409: Operation[_t.QueryTargetCollaboratio
         id="affiliate_seller.query_target_collaboration_detail_v202409",
         method="GET",
         path="/affiliate_seller/202409/target_collaborations/{target_collaboration_id}",
-        response=_t.QueryTargetCollaborationDetailV202409Response,
+        response=_m.QueryTargetCollaborationDetailV202409Response,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.QueryTargetCollaborationDetailV202409Params,
+        params=_m.QueryTargetCollaborationDetailV202409Params,
         path_params=("target_collaboration_id",),
     )
 )
@@ -232,21 +236,21 @@ _UPDATE_TARGET_COLLABORATION_V202409: Operation[_t.UpdateTargetCollaborationV202
     id="affiliate_seller.update_target_collaboration_v202409",
     method="PUT",
     path="/affiliate_seller/202409/target_collaborations/{target_collaboration_id}",
-    response=_t.UpdateTargetCollaborationV202409Response,
+    response=_m.UpdateTargetCollaborationV202409Response,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdateTargetCollaborationV202409Params,
+    params=_m.UpdateTargetCollaborationV202409Params,
     path_params=("target_collaboration_id",),
-    body=_t.UpdateTargetCollaborationV202409Request,
+    body=_m.UpdateTargetCollaborationV202409Request,
 )
 _GET_OPEN_COLLABORATION_SAMPLE_RULES: Operation[_t.GetOpenCollaborationSampleRulesResponse] = Operation(
     id="affiliate_seller.get_open_collaboration_sample_rules",
     method="GET",
     path="/affiliate_seller/202410/open_collaborations/sample_rules",
-    response=_t.GetOpenCollaborationSampleRulesResponse,
+    response=_m.GetOpenCollaborationSampleRulesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetOpenCollaborationSampleRulesParams,
+    params=_m.GetOpenCollaborationSampleRulesParams,
 )
 _EDIT_OPEN_COLLABORATION_SAMPLE_RULE: Operation[ResponseModel] = Operation(
     id="affiliate_seller.edit_open_collaboration_sample_rule",
@@ -255,27 +259,27 @@ _EDIT_OPEN_COLLABORATION_SAMPLE_RULE: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.EditOpenCollaborationSampleRuleRequest,
+    body=_m.EditOpenCollaborationSampleRuleRequest,
 )
 _SEARCH_SELLER_AFFILIATE_ORDERS: Operation[_t.SearchSellerAffiliateOrdersPage] = Operation(
     id="affiliate_seller.search_seller_affiliate_orders",
     method="POST",
     path="/affiliate_seller/202410/orders/search",
-    response=_t.SearchSellerAffiliateOrdersPage,
+    response=_m.SearchSellerAffiliateOrdersPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchSellerAffiliateOrdersParams,
-    body=_t.SearchSellerAffiliateOrdersRequest,
+    params=_m.SearchSellerAffiliateOrdersParams,
+    body=_m.SearchSellerAffiliateOrdersRequest,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
 _GET_MESSAGEINTHE_CONVERSATION: Operation[_t.GetMessageintheConversationPage] = Operation(
     id="affiliate_seller.get_messageinthe_conversation",
     method="GET",
     path="/affiliate_seller/202412/conversation/{conversation_id}/messages",
-    response=_t.GetMessageintheConversationPage,
+    response=_m.GetMessageintheConversationPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetMessageintheConversationParams,
+    params=_m.GetMessageintheConversationParams,
     path_params=("conversation_id",),
     pagination=Pagination(items="messages", token_param="page_token", next_token="next_page_token"),
 )
@@ -283,27 +287,27 @@ _GET_CONVERSATION_LIST_V202412: Operation[_t.GetConversationListV202412Page] = O
     id="affiliate_seller.get_conversation_list_v202412",
     method="GET",
     path="/affiliate_seller/202412/conversations",
-    response=_t.GetConversationListV202412Page,
+    response=_m.GetConversationListV202412Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetConversationListV202412Params,
-    body=_t.GetConversationListRequest,
+    params=_m.GetConversationListV202412Params,
+    body=_m.GetConversationListRequest,
     pagination=Pagination(items="conversations", token_param="page_token", next_token="next_page_token"),
 )
 _CREATE_CONVERSATIONWITHCREATOR: Operation[_t.CreateConversationwithcreatorResponse] = Operation(
     id="affiliate_seller.create_conversationwithcreator",
     method="POST",
     path="/affiliate_seller/202412/conversations",
-    response=_t.CreateConversationwithcreatorResponse,
+    response=_m.CreateConversationwithcreatorResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateConversationwithcreatorRequest,
+    body=_m.CreateConversationwithcreatorRequest,
 )
 _GET_LATEST_UNREAD_MESSAGES: Operation[_t.GetLatestUnreadMessagesResponse] = Operation(
     id="affiliate_seller.get_latest_unread_messages",
     method="GET",
     path="/affiliate_seller/202412/conversations/messages/list/newest",
-    response=_t.GetLatestUnreadMessagesResponse,
+    response=_m.GetLatestUnreadMessagesResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -314,47 +318,47 @@ _GET_NEWEST_CONVERSATION_MESSAGES: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetNewestConversationMessagesParams,
+    params=_m.GetNewestConversationMessagesParams,
     loose=True,
 )
 _SEND_IM_MESSAGE: Operation[_t.SendImMessageResponse] = Operation(
     id="affiliate_seller.send_im_message",
     method="POST",
     path="/affiliate_seller/202412/conversations/{conversation_id}/messages",
-    response=_t.SendImMessageResponse,
+    response=_m.SendImMessageResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.SendImMessageParams,
+    params=_m.SendImMessageParams,
     path_params=("conversation_id",),
-    body=_t.SendImMessageRequest,
+    body=_m.SendImMessageRequest,
 )
 _MARK_CONVERSATION_READ: Operation[_t.MarkConversationReadResponse] = Operation(
     id="affiliate_seller.mark_conversation_read",
     method="POST",
     path="/affiliate_seller/202412/conversatons/read",
-    response=_t.MarkConversationReadResponse,
+    response=_m.MarkConversationReadResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.MarkConversationReadRequest,
+    body=_m.MarkConversationReadRequest,
 )
 _CREATE_OPEN_COLLABORATION: Operation[_t.CreateOpenCollaborationResponse] = Operation(
     id="affiliate_seller.create_open_collaboration",
     method="POST",
     path="/affiliate_seller/202412/open_collaborations",
-    response=_t.CreateOpenCollaborationResponse,
+    response=_m.CreateOpenCollaborationResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateOpenCollaborationRequest,
+    body=_m.CreateOpenCollaborationRequest,
 )
 _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL: Operation[_t.GetOpenCollaborationCreatorContentDetailPage] = (
     Operation(
         id="affiliate_seller.get_open_collaboration_creator_content_detail",
         method="GET",
         path="/affiliate_seller/202412/open_collaborations/creator_content_details",
-        response=_t.GetOpenCollaborationCreatorContentDetailPage,
+        response=_m.GetOpenCollaborationCreatorContentDetailPage,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.GetOpenCollaborationCreatorContentDetailParams,
+        params=_m.GetOpenCollaborationCreatorContentDetailParams,
         pagination=Pagination(
             items="creator_content_details", token_param="page_token", next_token="next_page_token"
         ),
@@ -364,11 +368,11 @@ _SEARCH_OPEN_COLLABORATION: Operation[_t.SearchOpenCollaborationPage] = Operatio
     id="affiliate_seller.search_open_collaboration",
     method="POST",
     path="/affiliate_seller/202412/open_collaborations/search",
-    response=_t.SearchOpenCollaborationPage,
+    response=_m.SearchOpenCollaborationPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchOpenCollaborationParams,
-    body=_t.SearchOpenCollaborationRequest,
+    params=_m.SearchOpenCollaborationParams,
+    body=_m.SearchOpenCollaborationRequest,
     pagination=Pagination(
         items="open_collaborations", token_param="page_token", next_token="next_page_token"
     ),
@@ -378,10 +382,10 @@ _QUERY_TARGET_COLLABORATION_DETAIL_V202412: Operation[_t.QueryTargetCollaboratio
         id="affiliate_seller.query_target_collaboration_detail_v202412",
         method="GET",
         path="/affiliate_seller/202412/target_collaborations/{target_collaboration_id}",
-        response=_t.QueryTargetCollaborationDetailV202412Response,
+        response=_m.QueryTargetCollaborationDetailV202412Response,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.QueryTargetCollaborationDetailV202412Params,
+        params=_m.QueryTargetCollaborationDetailV202412Params,
         path_params=("target_collaboration_id",),
     )
 )
@@ -389,22 +393,22 @@ _GET_CONVERSATION_LIST: Operation[_t.GetConversationListPage] = Operation(
     id="affiliate_seller.get_conversation_list",
     method="GET",
     path="/affiliate_seller/202505/conversations",
-    response=_t.GetConversationListPage,
+    response=_m.GetConversationListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetConversationListParams,
-    body=_t.GetConversationListRequest,
+    params=_m.GetConversationListParams,
+    body=_m.GetConversationListRequest,
     pagination=Pagination(items="conversations", token_param="page_token", next_token="next_page_token"),
 )
 _SELLER_SEARCH_CREATORON_MARKETPLACE: Operation[_t.SellerSearchCreatoronMarketplacePage] = Operation(
     id="affiliate_seller.seller_search_creatoron_marketplace",
     method="POST",
     path="/affiliate_seller/202505/marketplace_creators/search",
-    response=_t.SellerSearchCreatoronMarketplacePage,
+    response=_m.SellerSearchCreatoronMarketplacePage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SellerSearchCreatoronMarketplaceParams,
-    body=_t.SellerSearchCreatoronMarketplaceRequest,
+    params=_m.SellerSearchCreatoronMarketplaceParams,
+    body=_m.SellerSearchCreatoronMarketplaceRequest,
     pagination=Pagination(items="creators", token_param="page_token", next_token="next_page_token"),
 )
 _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505: Operation[
@@ -413,21 +417,21 @@ _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505: Operation[
     id="affiliate_seller.get_marketplace_creator_performance_v202505",
     method="GET",
     path="/affiliate_seller/202505/marketplace_creators/{creator_user_id}",
-    response=_t.GetMarketplaceCreatorPerformanceV202505Response,
+    response=_m.GetMarketplaceCreatorPerformanceV202505Response,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetMarketplaceCreatorPerformanceV202505Params,
+    params=_m.GetMarketplaceCreatorPerformanceV202505Params,
     path_params=("creator_user_id",),
 )
 _SELLER_SEARCH_SAMPLE_APPLICATIONS: Operation[_t.SellerSearchSampleApplicationsPage] = Operation(
     id="affiliate_seller.seller_search_sample_applications",
     method="POST",
     path="/affiliate_seller/202507/sample_applications/search",
-    response=_t.SellerSearchSampleApplicationsPage,
+    response=_m.SellerSearchSampleApplicationsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SellerSearchSampleApplicationsParams,
-    body=_t.SellerSearchSampleApplicationsRequest,
+    params=_m.SellerSearchSampleApplicationsParams,
+    body=_m.SellerSearchSampleApplicationsRequest,
     pagination=Pagination(
         items="sample_applications", token_param="page_token", next_token="next_page_token"
     ),
@@ -439,18 +443,43 @@ _SELLER_REVIEW_SAMPLE_APPLICATIONS: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.SellerReviewSampleApplicationsParams,
+    params=_m.SellerReviewSampleApplicationsParams,
     path_params=("application_id",),
-    body=_t.SellerReviewSampleApplicationsRequest,
+    body=_m.SellerReviewSampleApplicationsRequest,
 )
 _GET_OR_CREATE_CREATOR_CONVERSATION: Operation[_t.GetOrCreateCreatorConversationResponse] = Operation(
     id="affiliate_seller.get_or_create_creator_conversation",
     method="POST",
     path="/affiliate_seller/202508/conversations",
-    response=_t.GetOrCreateCreatorConversationResponse,
+    response=_m.GetOrCreateCreatorConversationResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.GetOrCreateCreatorConversationRequest,
+    body=_m.GetOrCreateCreatorConversationRequest,
+)
+_SELLER_SEARCH_CREATORON_MARKETPLACE_V202508: Operation[_t.SellerSearchCreatoronMarketplaceV202508Page] = (
+    Operation(
+        id="affiliate_seller.seller_search_creatoron_marketplace_v202508",
+        method="POST",
+        path="/affiliate_seller/202508/marketplace_creators/search",
+        response=_m.SellerSearchCreatoronMarketplaceV202508Page,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_m.SellerSearchCreatoronMarketplaceV202508Params,
+        body=_m.SellerSearchCreatoronMarketplaceV202508Request,
+        pagination=Pagination(items="creators", token_param="page_token", next_token="next_page_token"),
+    )
+)
+_GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508: Operation[
+    _t.GetMarketplaceCreatorPerformanceV202508Response
+] = Operation(
+    id="affiliate_seller.get_marketplace_creator_performance_v202508",
+    method="GET",
+    path="/affiliate_seller/202508/marketplace_creators/{creator_user_id}",
+    response=_m.GetMarketplaceCreatorPerformanceV202508Response,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_m.GetMarketplaceCreatorPerformanceV202508Params,
+    path_params=("creator_user_id",),
 )
 _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS: Operation[
     _t.GetOpenCollaborationCreatorContentDetailsPage
@@ -458,10 +487,10 @@ _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS: Operation[
     id="affiliate_seller.get_open_collaboration_creator_content_details",
     method="GET",
     path="/affiliate_seller/202508/open_collaborations/creator_content_details",
-    response=_t.GetOpenCollaborationCreatorContentDetailsPage,
+    response=_m.GetOpenCollaborationCreatorContentDetailsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetOpenCollaborationCreatorContentDetailsParams,
+    params=_m.GetOpenCollaborationCreatorContentDetailsParams,
     pagination=Pagination(
         items="creator_content_details", token_param="page_token", next_token="next_page_token"
     ),
@@ -473,19 +502,19 @@ _REMOVE_CREATOR_FROM_OPEN_COLLABORATION_PRODUCT: Operation[ResponseModel] = Oper
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RemoveCreatorFromOpenCollaborationProductParams,
+    params=_m.RemoveCreatorFromOpenCollaborationProductParams,
     path_params=("open_collaboration_id",),
-    body=_t.RemoveCreatorFromOpenCollaborationProductRequest,
+    body=_m.RemoveCreatorFromOpenCollaborationProductRequest,
 )
 _SEARCH_SAMPLE_APPLICATIONS: Operation[_t.SearchSampleApplicationsPage] = Operation(
     id="affiliate_seller.search_sample_applications",
     method="POST",
     path="/affiliate_seller/202508/sample_applications/search",
-    response=_t.SearchSampleApplicationsPage,
+    response=_m.SearchSampleApplicationsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchSampleApplicationsParams,
-    body=_t.SearchSampleApplicationsRequest,
+    params=_m.SearchSampleApplicationsParams,
+    body=_m.SearchSampleApplicationsRequest,
     pagination=Pagination(
         items="sample_applications", token_param="page_token", next_token="next_page_token"
     ),
@@ -494,20 +523,20 @@ _CREATE_TARGET_COLLABORATION: Operation[_t.CreateTargetCollaborationResponse] = 
     id="affiliate_seller.create_target_collaboration",
     method="POST",
     path="/affiliate_seller/202508/target_collaborations",
-    response=_t.CreateTargetCollaborationResponse,
+    response=_m.CreateTargetCollaborationResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateTargetCollaborationRequest,
+    body=_m.CreateTargetCollaborationRequest,
 )
 _SEARCH_TARGET_COLLABORATIONS: Operation[_t.SearchTargetCollaborationsPage] = Operation(
     id="affiliate_seller.search_target_collaborations",
     method="POST",
     path="/affiliate_seller/202508/target_collaborations/search",
-    response=_t.SearchTargetCollaborationsPage,
+    response=_m.SearchTargetCollaborationsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchTargetCollaborationsParams,
-    body=_t.SearchTargetCollaborationsRequest,
+    params=_m.SearchTargetCollaborationsParams,
+    body=_m.SearchTargetCollaborationsRequest,
     pagination=Pagination(
         items="target_collaborations", token_param="page_token", next_token="next_page_token"
     ),
@@ -516,106 +545,115 @@ _QUERY_TARGET_COLLABORATION_DETAIL: Operation[_t.QueryTargetCollaborationDetailR
     id="affiliate_seller.query_target_collaboration_detail",
     method="GET",
     path="/affiliate_seller/202508/target_collaborations/{target_collaboration_id}",
-    response=_t.QueryTargetCollaborationDetailResponse,
+    response=_m.QueryTargetCollaborationDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.QueryTargetCollaborationDetailParams,
+    params=_m.QueryTargetCollaborationDetailParams,
     path_params=("target_collaboration_id",),
 )
 _UPDATE_TARGET_COLLABORATION: Operation[_t.UpdateTargetCollaborationResponse] = Operation(
     id="affiliate_seller.update_target_collaboration",
     method="PUT",
     path="/affiliate_seller/202508/target_collaborations/{target_collaboration_id}",
-    response=_t.UpdateTargetCollaborationResponse,
+    response=_m.UpdateTargetCollaborationResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdateTargetCollaborationParams,
+    params=_m.UpdateTargetCollaborationParams,
     path_params=("target_collaboration_id",),
-    body=_t.UpdateTargetCollaborationRequest,
+    body=_m.UpdateTargetCollaborationRequest,
 )
 _GENERATE_TARGET_COLLABORATION_LINK: Operation[_t.GenerateTargetCollaborationLinkResponse] = Operation(
     id="affiliate_seller.generate_target_collaboration_link",
     method="POST",
     path="/affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link",
-    response=_t.GenerateTargetCollaborationLinkResponse,
+    response=_m.GenerateTargetCollaborationLinkResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.GenerateTargetCollaborationLinkParams,
+    params=_m.GenerateTargetCollaborationLinkParams,
     path_params=("target_collaboration_id",),
-    body=_t.GenerateTargetCollaborationLinkRequest,
 )
 _UPLOAD_MESSAGE_IMAGE: Operation[_t.UploadMessageImageResponse] = Operation(
     id="affiliate_seller.upload_message_image",
     method="POST",
     path="/affiliate_seller/202511/images/upload",
-    response=_t.UploadMessageImageResponse,
+    response=_m.UploadMessageImageResponse,
     shop_scoped=False,
     retry_safe=False,
-    form=_t.UploadMessageImageForm,
+    form=_m.UploadMessageImageForm,
     files=("data",),
 )
 _SELLER_GET_SAMPLE_REQUEST_DEEPLINK: Operation[_t.SellerGetSampleRequestDeeplinkResponse] = Operation(
     id="affiliate_seller.seller_get_sample_request_deeplink",
     method="GET",
     path="/affiliate_seller/202512/sample_applications/deeplink",
-    response=_t.SellerGetSampleRequestDeeplinkResponse,
+    response=_m.SellerGetSampleRequestDeeplinkResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SellerGetSampleRequestDeeplinkParams,
+    params=_m.SellerGetSampleRequestDeeplinkParams,
+)
+_GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS: Operation[
+    _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse
+] = Operation(
+    id="affiliate_seller.get_seller_search_creator_marketplace_advanced_filters",
+    method="POST",
+    path="/affiliate_seller/202601/marketplace_creators/search/filter",
+    response=_m.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse,
+    shop_scoped=True,
+    retry_safe=True,
 )
 _CREATE_COMPASS_OFFLINE_EXPORT_TASK: Operation[_t.CreateCompassOfflineExportTaskResponse] = Operation(
     id="affiliate_seller.create_compass_offline_export_task",
     method="POST",
     path="/affiliate_seller/202603/compass/offline_task",
-    response=_t.CreateCompassOfflineExportTaskResponse,
+    response=_m.CreateCompassOfflineExportTaskResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateCompassOfflineExportTaskRequest,
+    body=_m.CreateCompassOfflineExportTaskRequest,
 )
 _GET_COMPASS_TASK_LIST: Operation[_t.GetCompassTaskListResponse] = Operation(
     id="affiliate_seller.get_compass_task_list",
     method="GET",
     path="/affiliate_seller/202603/compass/offline_tasks",
-    response=_t.GetCompassTaskListResponse,
+    response=_m.GetCompassTaskListResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetCompassTaskListParams,
+    params=_m.GetCompassTaskListParams,
 )
 _DOWNLOAD_COMPASS_TASK_FILE: Operation[_t.DownloadCompassTaskFileResponse] = Operation(
     id="affiliate_seller.download_compass_task_file",
     method="GET",
     path="/affiliate_seller/202603/compass/offline_tasks/{task_id}/file",
-    response=_t.DownloadCompassTaskFileResponse,
+    response=_m.DownloadCompassTaskFileResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.DownloadCompassTaskFileParams,
+    params=_m.DownloadCompassTaskFileParams,
     path_params=("task_id",),
 )
 _CHECK_TARGET_COLLABORATION_CONFLICTS: Operation[_t.CheckTargetCollaborationConflictsResponse] = Operation(
     id="affiliate_seller.check_target_collaboration_conflicts",
     method="POST",
     path="/affiliate_seller/202605/target_collaborations/conflicts/check",
-    response=_t.CheckTargetCollaborationConflictsResponse,
+    response=_m.CheckTargetCollaborationConflictsResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.CheckTargetCollaborationConflictsRequest,
+    body=_m.CheckTargetCollaborationConflictsRequest,
 )
 _RESOLVE_TARGET_COLLABORATION_CONFLICTS: Operation[_t.ResolveTargetCollaborationConflictsResponse] = (
     Operation(
         id="affiliate_seller.resolve_target_collaboration_conflicts",
         method="POST",
         path="/affiliate_seller/202605/target_collaborations/conflicts/resolve",
-        response=_t.ResolveTargetCollaborationConflictsResponse,
+        response=_m.ResolveTargetCollaborationConflictsResponse,
         shop_scoped=True,
         retry_safe=False,
-        body=_t.ResolveTargetCollaborationConflictsRequest,
+        body=_m.ResolveTargetCollaborationConflictsRequest,
     )
 )
 _GET_WEEKLY_CREATOR_OUTREACH_QUOTA: Operation[_t.GetWeeklyCreatorOutreachQuotaResponse] = Operation(
     id="affiliate_seller.get_weekly_creator_outreach_quota",
     method="GET",
     path="/affiliate_seller/202607/creator_outreach/quota",
-    response=_t.GetWeeklyCreatorOutreachQuotaResponse,
+    response=_m.GetWeeklyCreatorOutreachQuotaResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -623,7 +661,7 @@ _GET_INBOX_CATEGORY_COUNTS: Operation[_t.GetInboxCategoryCountsResponse] = Opera
     id="affiliate_seller.get_inbox_category_counts",
     method="GET",
     path="/affiliate_seller/202608/conversations/group_counts",
-    response=_t.GetInboxCategoryCountsResponse,
+    response=_m.GetInboxCategoryCountsResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -634,28 +672,28 @@ _UPDATE_CONVERSATION_STATUS: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdateConversationStatusParams,
+    params=_m.UpdateConversationStatusParams,
     path_params=("conversation_id",),
-    body=_t.UpdateConversationStatusRequest,
+    body=_m.UpdateConversationStatusRequest,
 )
 _GET_WEEKLY_CREATOR_OUTREACH_RECORDS: Operation[_t.GetWeeklyCreatorOutreachRecordsResponse] = Operation(
     id="affiliate_seller.get_weekly_creator_outreach_records",
     method="POST",
     path="/affiliate_seller/202608/creator_outreach/records/query",
-    response=_t.GetWeeklyCreatorOutreachRecordsResponse,
+    response=_m.GetWeeklyCreatorOutreachRecordsResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.GetWeeklyCreatorOutreachRecordsRequest,
+    body=_m.GetWeeklyCreatorOutreachRecordsRequest,
 )
 _SEARCH_CREATORS_IN_CREATOR_MARKETPLACE: Operation[_t.SearchCreatorsInCreatorMarketplacePage] = Operation(
     id="affiliate_seller.search_creators_in_creator_marketplace",
     method="POST",
     path="/affiliate_seller/202608/marketplace_creators/search",
-    response=_t.SearchCreatorsInCreatorMarketplacePage,
+    response=_m.SearchCreatorsInCreatorMarketplacePage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchCreatorsInCreatorMarketplaceParams,
-    body=_t.SearchCreatorsInCreatorMarketplaceRequest,
+    params=_m.SearchCreatorsInCreatorMarketplaceParams,
+    body=_m.SearchCreatorsInCreatorMarketplaceRequest,
     pagination=Pagination(items="creators", token_param="page_token", next_token="next_page_token"),
 )
 _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS: Operation[
@@ -664,29 +702,29 @@ _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS: Operation[
     id="affiliate_seller.get_creator_marketplace_advanced_search_filters",
     method="POST",
     path="/affiliate_seller/202608/marketplace_creators/search/filter",
-    response=_t.GetCreatorMarketplaceAdvancedSearchFiltersResponse,
+    response=_m.GetCreatorMarketplaceAdvancedSearchFiltersResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.GetCreatorMarketplaceAdvancedSearchFiltersRequest,
+    body=_m.GetCreatorMarketplaceAdvancedSearchFiltersRequest,
 )
 _GET_MARKETPLACE_CREATOR_PERFORMANCE: Operation[_t.GetMarketplaceCreatorPerformanceResponse] = Operation(
     id="affiliate_seller.get_marketplace_creator_performance",
     method="GET",
     path="/affiliate_seller/202608/marketplace_creators/{creator_user_id}",
-    response=_t.GetMarketplaceCreatorPerformanceResponse,
+    response=_m.GetMarketplaceCreatorPerformanceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetMarketplaceCreatorPerformanceParams,
+    params=_m.GetMarketplaceCreatorPerformanceParams,
     path_params=("creator_user_id",),
 )
 _UPLOAD_MESSAGE_IMAGE_V2: Operation[_t.UploadMessageImageV2Response] = Operation(
     id="affiliate_seller.upload_message_image_v2",
     method="POST",
     path="/affiliate_seller/202608/media/upload",
-    response=_t.UploadMessageImageV2Response,
+    response=_m.UploadMessageImageV2Response,
     shop_scoped=True,
     retry_safe=False,
-    form=_t.UploadMessageImageV2Form,
+    form=_m.UploadMessageImageV2Form,
     files=("data",),
 )
 _QUERY_CREATOR_PROMOTION_DETAILS_IN_TARGET_COLLABORATION: Operation[
@@ -695,19 +733,19 @@ _QUERY_CREATOR_PROMOTION_DETAILS_IN_TARGET_COLLABORATION: Operation[
     id="affiliate_seller.query_creator_promotion_details_in_target_collaboration",
     method="POST",
     path="/affiliate_seller/202608/target_collaborations/creator_promotion_details/query",
-    response=_t.QueryCreatorPromotionDetailsInTargetCollaborationResponse,
+    response=_m.QueryCreatorPromotionDetailsInTargetCollaborationResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.QueryCreatorPromotionDetailsInTargetCollaborationRequest,
+    body=_m.QueryCreatorPromotionDetailsInTargetCollaborationRequest,
 )
 _CHECK_CREATOR_OUTREACH_ELIGIBILITY: Operation[_t.CheckCreatorOutreachEligibilityResponse] = Operation(
     id="affiliate_seller.check_creator_outreach_eligibility",
     method="POST",
     path="/affiliate_seller/202610/creator_outreach/eligibility/check",
-    response=_t.CheckCreatorOutreachEligibilityResponse,
+    response=_m.CheckCreatorOutreachEligibilityResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.CheckCreatorOutreachEligibilityRequest,
+    body=_m.CheckCreatorOutreachEligibilityRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
@@ -751,6 +789,8 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _SELLER_SEARCH_SAMPLE_APPLICATIONS,
     _SELLER_REVIEW_SAMPLE_APPLICATIONS,
     _GET_OR_CREATE_CREATOR_CONVERSATION,
+    _SELLER_SEARCH_CREATORON_MARKETPLACE_V202508,
+    _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
     _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
     _REMOVE_CREATOR_FROM_OPEN_COLLABORATION_PRODUCT,
     _SEARCH_SAMPLE_APPLICATIONS,
@@ -761,6 +801,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GENERATE_TARGET_COLLABORATION_LINK,
     _UPLOAD_MESSAGE_IMAGE,
     _SELLER_GET_SAMPLE_REQUEST_DEEPLINK,
+    _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
     _CREATE_COMPASS_OFFLINE_EXPORT_TASK,
     _GET_COMPASS_TASK_LIST,
     _DOWNLOAD_COMPASS_TASK_FILE,
@@ -818,7 +859,7 @@ class AffiliateSellerResource(SyncResource):
     def create_open_collaboration_v202405(
         self,
         *,
-        commission_rate: float | None = None,
+        commission_rate: int | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
         timeout: Timeout | None = None,
@@ -850,8 +891,9 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         page_size: int,
-        sort_order: str | None = None,
-        sort_field: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
         page_token: str | None = None,
         category: _t.SellerSearchAffiliateOpenCollaborationProductRequestCategory
         | Mapping[str, Any]
@@ -928,7 +970,7 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1434,7 +1476,7 @@ class AffiliateSellerResource(SyncResource):
     def edit_open_collaboration_sample_rule(
         self,
         *,
-        product_id: str | None = None,
+        product_id: str,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1462,6 +1504,7 @@ class AffiliateSellerResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        category_asset_cipher: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
@@ -1482,7 +1525,11 @@ class AffiliateSellerResource(SyncResource):
         """
         return self._client._request(
             _SEARCH_SELLER_AFFILIATE_ORDERS,
-            params={"page_token": page_token, "page_size": page_size},
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
+            },
             body={
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
@@ -1526,7 +1573,7 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
-        conversation_status: str | None = None,
+        conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None,
         body_only_need_conversation_id: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1640,7 +1687,7 @@ class AffiliateSellerResource(SyncResource):
         self,
         conversation_id: str,
         *,
-        content: str | None = None,
+        content: str,
         msg_type: Literal[
             "CRM_TEXT_WITH_IMAGE_CARD",
             "CRM_TEXT_WITH_PRODUCTS_CARD",
@@ -1649,8 +1696,7 @@ class AffiliateSellerResource(SyncResource):
             "PRODUCT_CARD",
             "TARGET_COLLABORATION_CARD",
             "TEXT",
-        ]
-        | None = None,
+        ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1676,7 +1722,7 @@ class AffiliateSellerResource(SyncResource):
     def mark_conversation_read(
         self,
         *,
-        conversation_ids: Sequence[str] | None = None,
+        conversation_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1701,8 +1747,8 @@ class AffiliateSellerResource(SyncResource):
     def create_open_collaboration(
         self,
         *,
-        commission_rate: int | None = None,
-        product_id: str | None = None,
+        commission_rate: int,
+        product_id: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1966,8 +2012,8 @@ class AffiliateSellerResource(SyncResource):
         self,
         application_id: str,
         *,
+        review_result: Literal["APPROVE", "REJECT"],
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
-        review_result: Literal["APPROVE", "REJECT"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2012,6 +2058,87 @@ class AffiliateSellerResource(SyncResource):
         return self._client._request(
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def seller_search_creatoron_marketplace_v202508(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        search_key: str | None = None,
+        keyword: str | None = None,
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
+        | Mapping[str, Any]
+        | None = None,
+        gmv_ranges: Sequence[str] | None = None,
+        units_sold_ranges: Sequence[str] | None = None,
+        advanced_filters: _t.SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters
+        | Mapping[str, Any]
+        | None = None,
+        affiliate_data: _t.SearchCreatorsInCreatorMarketplaceRequestAffiliateData
+        | Mapping[str, Any]
+        | None = None,
+        category: Sequence[_t.SearchCreatorsInCreatorMarketplaceRequestCategory | Mapping[str, Any]]
+        | None = None,
+        content_performance: _t.SearchCreatorsInCreatorMarketplaceRequestContentPerformance
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerSearchCreatoronMarketplaceV202508Page:
+        """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time (the 202508 shape).
+
+        `POST /affiliate_seller/202508/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SELLER_SEARCH_CREATORON_MARKETPLACE_V202508,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "search_key": search_key,
+                "keyword": keyword,
+                "follower_demographics": follower_demographics,
+                "gmv_ranges": gmv_ranges,
+                "units_sold_ranges": units_sold_ranges,
+                "advanced_filters": advanced_filters,
+                "affiliate_data": affiliate_data,
+                "category": category,
+                "content_performance": content_performance,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_marketplace_creator_performance_v202508(
+        self,
+        creator_user_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetMarketplaceCreatorPerformanceV202508Response:
+        """Get one marketplace creator's profile and performance (the 202508 shape).
+
+        `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
+            params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2142,7 +2269,6 @@ class AffiliateSellerResource(SyncResource):
         seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
-        preferred_content_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2167,7 +2293,6 @@ class AffiliateSellerResource(SyncResource):
                 "seller_contact_info": seller_contact_info,
                 "free_sample_rule": free_sample_rule,
                 "message": message,
-                "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2245,7 +2370,7 @@ class AffiliateSellerResource(SyncResource):
         end_time: str,
         products: Sequence[_t.UpdateTargetCollaborationRequestProduct | Mapping[str, Any]],
         creator_user_open_ids: Sequence[str],
-        seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
+        seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -2280,6 +2405,7 @@ class AffiliateSellerResource(SyncResource):
         self,
         target_collaboration_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2296,8 +2422,10 @@ class AffiliateSellerResource(SyncResource):
         """
         return self._client._request(
             _GENERATE_TARGET_COLLABORATION_LINK,
-            params={"target_collaboration_id": target_collaboration_id},
-            body={},
+            params={
+                "target_collaboration_id": target_collaboration_id,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2357,6 +2485,29 @@ class AffiliateSellerResource(SyncResource):
                 "collaboration_id": collaboration_id,
                 "valid_days": valid_days,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_seller_search_creator_marketplace_advanced_filters(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse:
+        """List the advanced filters the creator-marketplace search accepts.
+
+        `POST /affiliate_seller/202601/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2603,7 +2754,7 @@ class AffiliateSellerResource(SyncResource):
         page_token: str | None = None,
         search_key: str | None = None,
         keyword: str | None = None,
-        follower_demographics: _t.SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
         | Mapping[str, Any]
         | None = None,
         gmv_ranges: Sequence[str] | None = None,
@@ -2887,6 +3038,12 @@ class AffiliateSellerResourceWithRawResponse:
         self.seller_search_sample_applications = to_raw_response(resource.seller_search_sample_applications)
         self.seller_review_sample_applications = to_raw_response(resource.seller_review_sample_applications)
         self.get_or_create_creator_conversation = to_raw_response(resource.get_or_create_creator_conversation)
+        self.seller_search_creatoron_marketplace_v202508 = to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202508
+        )
+        self.get_marketplace_creator_performance_v202508 = to_raw_response(
+            resource.get_marketplace_creator_performance_v202508
+        )
         self.get_open_collaboration_creator_content_details = to_raw_response(
             resource.get_open_collaboration_creator_content_details
         )
@@ -2901,6 +3058,9 @@ class AffiliateSellerResourceWithRawResponse:
         self.generate_target_collaboration_link = to_raw_response(resource.generate_target_collaboration_link)
         self.upload_message_image = to_raw_response(resource.upload_message_image)
         self.seller_get_sample_request_deeplink = to_raw_response(resource.seller_get_sample_request_deeplink)
+        self.get_seller_search_creator_marketplace_advanced_filters = to_raw_response(
+            resource.get_seller_search_creator_marketplace_advanced_filters
+        )
         self.create_compass_offline_export_task = to_raw_response(resource.create_compass_offline_export_task)
         self.get_compass_task_list = to_raw_response(resource.get_compass_task_list)
         self.download_compass_task_file = to_raw_response(resource.download_compass_task_file)
@@ -2971,7 +3131,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def create_open_collaboration_v202405(
         self,
         *,
-        commission_rate: float | None = None,
+        commission_rate: int | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
         timeout: Timeout | None = None,
@@ -3003,8 +3163,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         page_size: int,
-        sort_order: str | None = None,
-        sort_field: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
         page_token: str | None = None,
         category: _t.SellerSearchAffiliateOpenCollaborationProductRequestCategory
         | Mapping[str, Any]
@@ -3081,7 +3242,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -3587,7 +3748,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def edit_open_collaboration_sample_rule(
         self,
         *,
-        product_id: str | None = None,
+        product_id: str,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -3615,6 +3776,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        category_asset_cipher: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
@@ -3635,7 +3797,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         """
         return await self._client._request(
             _SEARCH_SELLER_AFFILIATE_ORDERS,
-            params={"page_token": page_token, "page_size": page_size},
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
+            },
             body={
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
@@ -3679,7 +3845,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
-        conversation_status: str | None = None,
+        conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None,
         body_only_need_conversation_id: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -3793,7 +3959,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         conversation_id: str,
         *,
-        content: str | None = None,
+        content: str,
         msg_type: Literal[
             "CRM_TEXT_WITH_IMAGE_CARD",
             "CRM_TEXT_WITH_PRODUCTS_CARD",
@@ -3802,8 +3968,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             "PRODUCT_CARD",
             "TARGET_COLLABORATION_CARD",
             "TEXT",
-        ]
-        | None = None,
+        ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3829,7 +3994,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def mark_conversation_read(
         self,
         *,
-        conversation_ids: Sequence[str] | None = None,
+        conversation_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3854,8 +4019,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def create_open_collaboration(
         self,
         *,
-        commission_rate: int | None = None,
-        product_id: str | None = None,
+        commission_rate: int,
+        product_id: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4119,8 +4284,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         application_id: str,
         *,
+        review_result: Literal["APPROVE", "REJECT"],
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
-        review_result: Literal["APPROVE", "REJECT"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4165,6 +4330,87 @@ class AsyncAffiliateSellerResource(AsyncResource):
         return await self._client._request(
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def seller_search_creatoron_marketplace_v202508(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        search_key: str | None = None,
+        keyword: str | None = None,
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
+        | Mapping[str, Any]
+        | None = None,
+        gmv_ranges: Sequence[str] | None = None,
+        units_sold_ranges: Sequence[str] | None = None,
+        advanced_filters: _t.SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters
+        | Mapping[str, Any]
+        | None = None,
+        affiliate_data: _t.SearchCreatorsInCreatorMarketplaceRequestAffiliateData
+        | Mapping[str, Any]
+        | None = None,
+        category: Sequence[_t.SearchCreatorsInCreatorMarketplaceRequestCategory | Mapping[str, Any]]
+        | None = None,
+        content_performance: _t.SearchCreatorsInCreatorMarketplaceRequestContentPerformance
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerSearchCreatoronMarketplaceV202508Page:
+        """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time (the 202508 shape).
+
+        `POST /affiliate_seller/202508/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SELLER_SEARCH_CREATORON_MARKETPLACE_V202508,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "search_key": search_key,
+                "keyword": keyword,
+                "follower_demographics": follower_demographics,
+                "gmv_ranges": gmv_ranges,
+                "units_sold_ranges": units_sold_ranges,
+                "advanced_filters": advanced_filters,
+                "affiliate_data": affiliate_data,
+                "category": category,
+                "content_performance": content_performance,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_marketplace_creator_performance_v202508(
+        self,
+        creator_user_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetMarketplaceCreatorPerformanceV202508Response:
+        """Get one marketplace creator's profile and performance (the 202508 shape).
+
+        `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
+            params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -4295,7 +4541,6 @@ class AsyncAffiliateSellerResource(AsyncResource):
         seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
-        preferred_content_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4320,7 +4565,6 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "seller_contact_info": seller_contact_info,
                 "free_sample_rule": free_sample_rule,
                 "message": message,
-                "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -4398,7 +4642,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         end_time: str,
         products: Sequence[_t.UpdateTargetCollaborationRequestProduct | Mapping[str, Any]],
         creator_user_open_ids: Sequence[str],
-        seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
+        seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -4433,6 +4677,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         target_collaboration_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4449,8 +4694,10 @@ class AsyncAffiliateSellerResource(AsyncResource):
         """
         return await self._client._request(
             _GENERATE_TARGET_COLLABORATION_LINK,
-            params={"target_collaboration_id": target_collaboration_id},
-            body={},
+            params={
+                "target_collaboration_id": target_collaboration_id,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -4510,6 +4757,29 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "collaboration_id": collaboration_id,
                 "valid_days": valid_days,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_seller_search_creator_marketplace_advanced_filters(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse:
+        """List the advanced filters the creator-marketplace search accepts.
+
+        `POST /affiliate_seller/202601/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -4756,7 +5026,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_token: str | None = None,
         search_key: str | None = None,
         keyword: str | None = None,
-        follower_demographics: _t.SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
         | Mapping[str, Any]
         | None = None,
         gmv_ranges: Sequence[str] | None = None,
@@ -5054,6 +5324,12 @@ class AsyncAffiliateSellerResourceWithRawResponse:
         self.get_or_create_creator_conversation = async_to_raw_response(
             resource.get_or_create_creator_conversation
         )
+        self.seller_search_creatoron_marketplace_v202508 = async_to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202508
+        )
+        self.get_marketplace_creator_performance_v202508 = async_to_raw_response(
+            resource.get_marketplace_creator_performance_v202508
+        )
         self.get_open_collaboration_creator_content_details = async_to_raw_response(
             resource.get_open_collaboration_creator_content_details
         )
@@ -5073,6 +5349,9 @@ class AsyncAffiliateSellerResourceWithRawResponse:
         self.upload_message_image = async_to_raw_response(resource.upload_message_image)
         self.seller_get_sample_request_deeplink = async_to_raw_response(
             resource.seller_get_sample_request_deeplink
+        )
+        self.get_seller_search_creator_marketplace_advanced_filters = async_to_raw_response(
+            resource.get_seller_search_creator_marketplace_advanced_filters
         )
         self.create_compass_offline_export_task = async_to_raw_response(
             resource.create_compass_offline_export_task

@@ -4,17 +4,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
 
-from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
-from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
+from tiktokshop._operation import Operation, Pagination, lazy_models
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import analytics as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.analytics")
 
 __all__ = [
     "OPERATIONS",
@@ -24,227 +27,413 @@ __all__ = [
     "AsyncAnalyticsResourceWithRawResponse",
 ]
 
+_GET_LIVE_CORE_STATS: Operation[_t.GetLiveCoreStatsResponse] = Operation(
+    id="analytics.get_live_core_stats",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/core_stats",
+    response=_m.GetLiveCoreStatsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_m.GetLiveCoreStatsParams,
+    path_params=("live_room_id",),
+)
+_GET_GMV_TREND_PERFORMANCES: Operation[_t.GetGmvTrendPerformancesResponse] = Operation(
+    id="analytics.get_gmv_trend_performances",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances",
+    response=_m.GetGmvTrendPerformancesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_m.GetGmvTrendPerformancesParams,
+    path_params=("live_room_id",),
+)
+_GET_INTERACTIVE_TREND_PERFORMANCES: Operation[_t.GetInteractiveTrendPerformancesResponse] = Operation(
+    id="analytics.get_interactive_trend_performances",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances",
+    response=_m.GetInteractiveTrendPerformancesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_m.GetInteractiveTrendPerformancesParams,
+    path_params=("live_room_id",),
+)
+_GET_PRODUCT_STATS: Operation[_t.GetProductStatsResponse] = Operation(
+    id="analytics.get_product_stats",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/product_stats",
+    response=_m.GetProductStatsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_m.GetProductStatsParams,
+    path_params=("live_room_id",),
+)
+_GET_TRAFFIC_PERFORMANCES: Operation[_t.GetTrafficPerformancesResponse] = Operation(
+    id="analytics.get_traffic_performances",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/traffic_performances",
+    response=_m.GetTrafficPerformancesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_m.GetTrafficPerformancesParams,
+    path_params=("live_room_id",),
+)
+_GET_USER_PORTRAITS: Operation[_t.GetUserPortraitsResponse] = Operation(
+    id="analytics.get_user_portraits",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/user_portraits",
+    response=_m.GetUserPortraitsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_m.GetUserPortraitsParams,
+    path_params=("live_room_id",),
+)
+_GET_VIEW_TREND_PERFORMANCES: Operation[_t.GetViewTrendPerformancesResponse] = Operation(
+    id="analytics.get_view_trend_performances",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/view_trend_performances",
+    response=_m.GetViewTrendPerformancesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_m.GetViewTrendPerformancesParams,
+    path_params=("live_room_id",),
+)
 _GET_VIDEO_PERFORMANCES: Operation[_t.GetVideoPerformancesResponse] = Operation(
     id="analytics.get_video_performances",
     method="GET",
     path="/analytics/202403/videos/performances",
-    response=_t.GetVideoPerformancesResponse,
+    response=_m.GetVideoPerformancesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetVideoPerformancesParams,
+    params=_m.GetVideoPerformancesParams,
 )
-_GET_SHOP_PERFORMANCE_V202405: Operation[ResponseModel] = Operation(
+_GET_SHOP_PERFORMANCE_V202405: Operation[_t.GetShopPerformanceV202405Response] = Operation(
     id="analytics.get_shop_performance_v202405",
     method="GET",
     path="/analytics/202405/shop/performance",
-    response=ResponseModel,
+    response=_m.GetShopPerformanceV202405Response,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopPerformanceV202405Params,
-    loose=True,
+    params=_m.GetShopPerformanceV202405Params,
 )
-_GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_product_performance_list_v202405",
-    method="GET",
-    path="/analytics/202405/shop_products/performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopProductPerformanceListV202405Params,
-    loose=True,
+_GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405: Operation[_t.GetShopProductPerformanceListV202405Page] = (
+    Operation(
+        id="analytics.get_shop_product_performance_list_v202405",
+        method="GET",
+        path="/analytics/202405/shop_products/performance",
+        response=_m.GetShopProductPerformanceListV202405Page,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_m.GetShopProductPerformanceListV202405Params,
+        pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+    )
 )
-_GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_product_performance_detail_v202405",
-    method="GET",
-    path="/analytics/202405/shop_products/{product_id}/performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopProductPerformanceDetailV202405Params,
-    path_params=("product_id",),
-    loose=True,
+_GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405: Operation[_t.GetShopProductPerformanceDetailV202405Response] = (
+    Operation(
+        id="analytics.get_shop_product_performance_detail_v202405",
+        method="GET",
+        path="/analytics/202405/shop_products/{product_id}/performance",
+        response=_m.GetShopProductPerformanceDetailV202405Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_m.GetShopProductPerformanceDetailV202405Params,
+        path_params=("product_id",),
+    )
 )
-_GET_SHOP_SKU_PERFORMANCE_LIST_V202406: Operation[ResponseModel] = Operation(
+_GET_SHOP_SKU_PERFORMANCE_LIST_V202406: Operation[_t.GetShopSkuPerformanceListV202406Page] = Operation(
     id="analytics.get_shop_sku_performance_list_v202406",
     method="GET",
     path="/analytics/202406/shop_skus/performance",
-    response=ResponseModel,
+    response=_m.GetShopSkuPerformanceListV202406Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopSkuPerformanceListV202406Params,
-    loose=True,
+    params=_m.GetShopSkuPerformanceListV202406Params,
+    pagination=Pagination(items="skus", token_param="page_token", next_token="next_page_token"),
 )
-_GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_sku_performance_detail_v202406",
-    method="GET",
-    path="/analytics/202406/shop_skus/{sku_id}/performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopSkuPerformanceDetailV202406Params,
-    path_params=("sku_id",),
-    loose=True,
+_GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406: Operation[_t.GetShopSkuPerformanceDetailV202406Response] = (
+    Operation(
+        id="analytics.get_shop_sku_performance_detail_v202406",
+        method="GET",
+        path="/analytics/202406/shop_skus/{sku_id}/performance",
+        response=_m.GetShopSkuPerformanceDetailV202406Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_m.GetShopSkuPerformanceDetailV202406Params,
+        path_params=("sku_id",),
+    )
 )
-_GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_video_performance_overview_v202409",
-    method="GET",
-    path="/analytics/202409/shop_videos/overview_performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopVideoPerformanceOverviewV202409Params,
-    loose=True,
+_GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409: Operation[_t.GetShopVideoPerformanceOverviewV202409Response] = (
+    Operation(
+        id="analytics.get_shop_video_performance_overview_v202409",
+        method="GET",
+        path="/analytics/202409/shop_videos/overview_performance",
+        response=_m.GetShopVideoPerformanceOverviewV202409Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_m.GetShopVideoPerformanceOverviewV202409Params,
+    )
 )
-_GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409: Operation[ResponseModel] = Operation(
+_GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409: Operation[_t.GetShopVideoPerformanceListV202409Page] = Operation(
     id="analytics.get_shop_video_performance_list_v202409",
     method="GET",
     path="/analytics/202409/shop_videos/performance",
-    response=ResponseModel,
+    response=_m.GetShopVideoPerformanceListV202409Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceListV202409Params,
-    loose=True,
+    params=_m.GetShopVideoPerformanceListV202409Params,
+    pagination=Pagination(items="videos", token_param="page_token", next_token="next_page_token"),
 )
-_GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_video_performance_details_v202409",
-    method="GET",
-    path="/analytics/202409/shop_videos/{video_id}/performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopVideoPerformanceDetailsV202409Params,
-    path_params=("video_id",),
-    loose=True,
+_GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409: Operation[_t.GetShopVideoPerformanceDetailsV202409Response] = (
+    Operation(
+        id="analytics.get_shop_video_performance_details_v202409",
+        method="GET",
+        path="/analytics/202409/shop_videos/{video_id}/performance",
+        response=_m.GetShopVideoPerformanceDetailsV202409Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_m.GetShopVideoPerformanceDetailsV202409Params,
+        path_params=("video_id",),
+    )
 )
-_GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409: Operation[ResponseModel] = Operation(
+_GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409: Operation[
+    _t.GetShopVideoProductPerformanceListV202409Page
+] = Operation(
     id="analytics.get_shop_video_product_performance_list_v202409",
     method="GET",
     path="/analytics/202409/shop_videos/{video_id}/products/performance",
-    response=ResponseModel,
+    response=_m.GetShopVideoProductPerformanceListV202409Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoProductPerformanceListV202409Params,
+    params=_m.GetShopVideoProductPerformanceListV202409Params,
     path_params=("video_id",),
-    loose=True,
+    pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _GET_LIVE_ROOM_CORE_STATS: Operation[_t.GetLiveRoomCoreStatsResponse] = Operation(
     id="analytics.get_live_room_core_stats",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/core_stats",
-    response=_t.GetLiveRoomCoreStatsResponse,
+    response=_m.GetLiveRoomCoreStatsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomCoreStatsParams,
+    params=_m.GetLiveRoomCoreStatsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS: Operation[_t.GetLiveRoomGmvAndOrderTrendsResponse] = Operation(
     id="analytics.get_live_room_gmv_and_order_trends",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances",
-    response=_t.GetLiveRoomGmvAndOrderTrendsResponse,
+    response=_m.GetLiveRoomGmvAndOrderTrendsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomGmvAndOrderTrendsParams,
+    params=_m.GetLiveRoomGmvAndOrderTrendsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_INTERACTIVE_TRENDS: Operation[_t.GetLiveRoomInteractiveTrendsResponse] = Operation(
     id="analytics.get_live_room_interactive_trends",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances",
-    response=_t.GetLiveRoomInteractiveTrendsResponse,
+    response=_m.GetLiveRoomInteractiveTrendsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomInteractiveTrendsParams,
+    params=_m.GetLiveRoomInteractiveTrendsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_PRODUCT_STATS: Operation[_t.GetLiveRoomProductStatsResponse] = Operation(
     id="analytics.get_live_room_product_stats",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/product_stats",
-    response=_t.GetLiveRoomProductStatsResponse,
+    response=_m.GetLiveRoomProductStatsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomProductStatsParams,
+    params=_m.GetLiveRoomProductStatsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE: Operation[_t.GetLiveRoomTrafficPerformanceResponse] = Operation(
     id="analytics.get_live_room_traffic_performance",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/traffic_performances",
-    response=_t.GetLiveRoomTrafficPerformanceResponse,
+    response=_m.GetLiveRoomTrafficPerformanceResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomTrafficPerformanceParams,
+    params=_m.GetLiveRoomTrafficPerformanceParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_USER_PORTRAITS: Operation[_t.GetLiveRoomUserPortraitsResponse] = Operation(
     id="analytics.get_live_room_user_portraits",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/user_portraits",
-    response=_t.GetLiveRoomUserPortraitsResponse,
+    response=_m.GetLiveRoomUserPortraitsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomUserPortraitsParams,
+    params=_m.GetLiveRoomUserPortraitsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_VIEW_TRENDS: Operation[_t.GetLiveRoomViewTrendsResponse] = Operation(
     id="analytics.get_live_room_view_trends",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/view_trend_performances",
-    response=_t.GetLiveRoomViewTrendsResponse,
+    response=_m.GetLiveRoomViewTrendsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomViewTrendsParams,
+    params=_m.GetLiveRoomViewTrendsParams,
     path_params=("live_room_id",),
+)
+_GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_OLD: Operation[_t.GetShopLivePerformanceOverviewOldResponse] = Operation(
+    id="analytics.get_shop_live_performance_overview_old",
+    method="POST",
+    path="/analytics/202503/shop_lives/overview_performance",
+    response=_m.GetShopLivePerformanceOverviewOldResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_m.GetShopLivePerformanceOverviewOldParams,
+)
+_GET_SHOP_LIVE_PERFORMANCE_LIST_OLD: Operation[_t.GetShopLivePerformanceListOldPage] = Operation(
+    id="analytics.get_shop_live_performance_list_old",
+    method="POST",
+    path="/analytics/202505/shop_lives/performance",
+    response=_m.GetShopLivePerformanceListOldPage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_m.GetShopLivePerformanceListOldParams,
+    pagination=Pagination(
+        items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202508: Operation[_t.GetShopLivePerformanceOverviewV202508Response] = (
+    Operation(
+        id="analytics.get_shop_live_performance_overview_v202508",
+        method="GET",
+        path="/analytics/202508/shop_lives/overview_performance",
+        response=_m.GetShopLivePerformanceOverviewV202508Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_m.GetShopLivePerformanceOverviewV202508Params,
+    )
+)
+_GET_SHOP_LIVE_PERFORMANCE_LIST_V202508: Operation[_t.GetShopLivePerformanceListV202508Page] = Operation(
+    id="analytics.get_shop_live_performance_list_v202508",
+    method="GET",
+    path="/analytics/202508/shop_lives/performance",
+    response=_m.GetShopLivePerformanceListV202508Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_m.GetShopLivePerformanceListV202508Params,
+    pagination=Pagination(
+        items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_GET_SHOP_PERFORMANCE_V202509: Operation[_t.GetShopPerformanceV202509Response] = Operation(
+    id="analytics.get_shop_performance_v202509",
+    method="GET",
+    path="/analytics/202509/shop/performance",
+    response=_m.GetShopPerformanceV202509Response,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_m.GetShopPerformanceV202509Params,
+)
+_GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202509: Operation[_t.GetShopLivePerformanceOverviewV202509Response] = (
+    Operation(
+        id="analytics.get_shop_live_performance_overview_v202509",
+        method="GET",
+        path="/analytics/202509/shop_lives/overview_performance",
+        response=_m.GetShopLivePerformanceOverviewV202509Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_m.GetShopLivePerformanceOverviewV202509Params,
+    )
+)
+_GET_SHOP_LIVE_PERFORMANCE_LIST_V202509: Operation[_t.GetShopLivePerformanceListV202509Page] = Operation(
+    id="analytics.get_shop_live_performance_list_v202509",
+    method="GET",
+    path="/analytics/202509/shop_lives/performance",
+    response=_m.GetShopLivePerformanceListV202509Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_m.GetShopLivePerformanceListV202509Params,
+    pagination=Pagination(
+        items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509: Operation[_t.GetShopProductPerformanceListV202509Page] = (
+    Operation(
+        id="analytics.get_shop_product_performance_list_v202509",
+        method="GET",
+        path="/analytics/202509/shop_products/performance",
+        response=_m.GetShopProductPerformanceListV202509Page,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_m.GetShopProductPerformanceListV202509Params,
+        pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+    )
 )
 _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL: Operation[_t.GetShopProductPerformanceDetailResponse] = Operation(
     id="analytics.get_shop_product_performance_detail",
     method="GET",
     path="/analytics/202509/shop_products/{product_id}/performance",
-    response=_t.GetShopProductPerformanceDetailResponse,
+    response=_m.GetShopProductPerformanceDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopProductPerformanceDetailParams,
+    params=_m.GetShopProductPerformanceDetailParams,
     path_params=("product_id",),
 )
 _GET_SHOP_SKU_PERFORMANCE_LIST: Operation[_t.GetShopSkuPerformanceListPage] = Operation(
     id="analytics.get_shop_sku_performance_list",
     method="GET",
     path="/analytics/202509/shop_skus/performance",
-    response=_t.GetShopSkuPerformanceListPage,
+    response=_m.GetShopSkuPerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopSkuPerformanceListParams,
+    params=_m.GetShopSkuPerformanceListParams,
     pagination=Pagination(items="skus", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SHOP_SKU_PERFORMANCE_DETAIL: Operation[_t.GetShopSkuPerformanceDetailResponse] = Operation(
     id="analytics.get_shop_sku_performance_detail",
     method="GET",
     path="/analytics/202509/shop_skus/{sku_id}/performance",
-    response=_t.GetShopSkuPerformanceDetailResponse,
+    response=_m.GetShopSkuPerformanceDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopSkuPerformanceDetailParams,
+    params=_m.GetShopSkuPerformanceDetailParams,
     path_params=("sku_id",),
+)
+_GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509: Operation[_t.GetShopVideoPerformanceOverviewV202509Response] = (
+    Operation(
+        id="analytics.get_shop_video_performance_overview_v202509",
+        method="GET",
+        path="/analytics/202509/shop_videos/overview_performance",
+        response=_m.GetShopVideoPerformanceOverviewV202509Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_m.GetShopVideoPerformanceOverviewV202509Params,
+    )
+)
+_GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509: Operation[_t.GetShopVideoPerformanceListV202509Page] = Operation(
+    id="analytics.get_shop_video_performance_list_v202509",
+    method="GET",
+    path="/analytics/202509/shop_videos/performance",
+    response=_m.GetShopVideoPerformanceListV202509Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_m.GetShopVideoPerformanceListV202509Params,
+    pagination=Pagination(items="videos", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SHOP_VIDEO_PERFORMANCE_DETAILS: Operation[_t.GetShopVideoPerformanceDetailsResponse] = Operation(
     id="analytics.get_shop_video_performance_details",
     method="GET",
     path="/analytics/202509/shop_videos/{video_id}/performance",
-    response=_t.GetShopVideoPerformanceDetailsResponse,
+    response=_m.GetShopVideoPerformanceDetailsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceDetailsParams,
+    params=_m.GetShopVideoPerformanceDetailsParams,
     path_params=("video_id",),
 )
 _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST: Operation[_t.GetShopVideoProductPerformanceListPage] = Operation(
     id="analytics.get_shop_video_product_performance_list",
     method="GET",
     path="/analytics/202509/shop_videos/{video_id}/products/performance",
-    response=_t.GetShopVideoProductPerformanceListPage,
+    response=_m.GetShopVideoProductPerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoProductPerformanceListParams,
+    params=_m.GetShopVideoProductPerformanceListParams,
     path_params=("video_id",),
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
@@ -252,67 +441,67 @@ _GET_SHOP_PERFORMANCE_PER_HOUR: Operation[_t.GetShopPerformancePerHourResponse] 
     id="analytics.get_shop_performance_per_hour",
     method="GET",
     path="/analytics/202510/shop/performance/{date}/performance_per_hour",
-    response=_t.GetShopPerformancePerHourResponse,
+    response=_m.GetShopPerformancePerHourResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopPerformancePerHourParams,
+    params=_m.GetShopPerformancePerHourParams,
     path_params=("date",),
 )
 _GET_SHOP_LIVE_MINUTE_PERFORMANCE: Operation[_t.GetShopLiveMinutePerformanceResponse] = Operation(
     id="analytics.get_shop_live_minute_performance",
     method="GET",
     path="/analytics/202510/shop_lives/{live_id}/performance_per_minutes",
-    response=_t.GetShopLiveMinutePerformanceResponse,
+    response=_m.GetShopLiveMinutePerformanceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopLiveMinutePerformanceParams,
+    params=_m.GetShopLiveMinutePerformanceParams,
     path_params=("live_id",),
 )
 _GET_BESTSELLING_CREATORS: Operation[_t.GetBestsellingCreatorsResponse] = Operation(
     id="analytics.get_bestselling_creators",
     method="GET",
     path="/analytics/202511/creators/bestselling",
-    response=_t.GetBestsellingCreatorsResponse,
+    response=_m.GetBestsellingCreatorsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBestsellingCreatorsParams,
+    params=_m.GetBestsellingCreatorsParams,
 )
 _GET_BESTSELLING_LIVE_SESSIONS: Operation[_t.GetBestsellingLiveSessionsResponse] = Operation(
     id="analytics.get_bestselling_live_sessions",
     method="GET",
     path="/analytics/202511/lives/bestselling",
-    response=_t.GetBestsellingLiveSessionsResponse,
+    response=_m.GetBestsellingLiveSessionsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBestsellingLiveSessionsParams,
+    params=_m.GetBestsellingLiveSessionsParams,
 )
 _GET_BESTSELLING_PRODUCTS: Operation[_t.GetBestsellingProductsResponse] = Operation(
     id="analytics.get_bestselling_products",
     method="GET",
     path="/analytics/202511/products/bestselling",
-    response=_t.GetBestsellingProductsResponse,
+    response=_m.GetBestsellingProductsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBestsellingProductsParams,
+    params=_m.GetBestsellingProductsParams,
 )
 _GET_BESTSELLING_VIDEOS: Operation[_t.GetBestsellingVideosResponse] = Operation(
     id="analytics.get_bestselling_videos",
     method="GET",
     path="/analytics/202511/videos/bestselling",
-    response=_t.GetBestsellingVideosResponse,
+    response=_m.GetBestsellingVideosResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBestsellingVideosParams,
+    params=_m.GetBestsellingVideosParams,
 )
 _GET_SHOP_LIVE_PRODUCTS_PERFORMANCE_LIST: Operation[_t.GetShopLiveProductsPerformanceListResponse] = (
     Operation(
         id="analytics.get_shop_live_products_performance_list",
         method="GET",
         path="/analytics/202512/shop/{live_id}/products_performance",
-        response=_t.GetShopLiveProductsPerformanceListResponse,
+        response=_m.GetShopLiveProductsPerformanceListResponse,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.GetShopLiveProductsPerformanceListParams,
+        params=_m.GetShopLiveProductsPerformanceListParams,
         path_params=("live_id",),
     )
 )
@@ -320,96 +509,96 @@ _GET_SHOP_PRODUCT_PERFORMANCE_LIST: Operation[_t.GetShopProductPerformanceListPa
     id="analytics.get_shop_product_performance_list",
     method="GET",
     path="/analytics/202605/shop_products/performance",
-    response=_t.GetShopProductPerformanceListPage,
+    response=_m.GetShopProductPerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopProductPerformanceListParams,
+    params=_m.GetShopProductPerformanceListParams,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SHOP_VIDEO_PERFORMANCE_LIST: Operation[_t.GetShopVideoPerformanceListPage] = Operation(
     id="analytics.get_shop_video_performance_list",
     method="GET",
     path="/analytics/202605/shop_videos/performance",
-    response=_t.GetShopVideoPerformanceListPage,
+    response=_m.GetShopVideoPerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceListParams,
+    params=_m.GetShopVideoPerformanceListParams,
     pagination=Pagination(items="videos", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SPS_METRICS: Operation[_t.GetSpsMetricsResponse] = Operation(
     id="analytics.get_sps_metrics",
     method="GET",
     path="/analytics/202606/shop_performances/metrics",
-    response=_t.GetSpsMetricsResponse,
+    response=_m.GetSpsMetricsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsMetricsParams,
+    params=_m.GetSpsMetricsParams,
 )
 _GET_SPS_METRIC_DIAGNOSIS: Operation[_t.GetSpsMetricDiagnosisResponse] = Operation(
     id="analytics.get_sps_metric_diagnosis",
     method="GET",
     path="/analytics/202606/shop_performances/metrics/{metric_code}/diagnosis",
-    response=_t.GetSpsMetricDiagnosisResponse,
+    response=_m.GetSpsMetricDiagnosisResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsMetricDiagnosisParams,
+    params=_m.GetSpsMetricDiagnosisParams,
     path_params=("metric_code",),
 )
 _GET_SPS_METRIC_PROBLEM_DETAILS: Operation[_t.GetSpsMetricProblemDetailsResponse] = Operation(
     id="analytics.get_sps_metric_problem_details",
     method="GET",
     path="/analytics/202606/shop_performances/metrics/{metric_code}/problem_details",
-    response=_t.GetSpsMetricProblemDetailsResponse,
+    response=_m.GetSpsMetricProblemDetailsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsMetricProblemDetailsParams,
+    params=_m.GetSpsMetricProblemDetailsParams,
     path_params=("metric_code",),
 )
 _GET_SPS_METRIC_TOP_ITEMS: Operation[_t.GetSpsMetricTopItemsResponse] = Operation(
     id="analytics.get_sps_metric_top_items",
     method="GET",
     path="/analytics/202606/shop_performances/metrics/{metric_code}/top_items",
-    response=_t.GetSpsMetricTopItemsResponse,
+    response=_m.GetSpsMetricTopItemsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsMetricTopItemsParams,
+    params=_m.GetSpsMetricTopItemsParams,
     path_params=("metric_code",),
 )
 _GET_SPS_OVERVIEW: Operation[_t.GetSpsOverviewResponse] = Operation(
     id="analytics.get_sps_overview",
     method="GET",
     path="/analytics/202606/shop_performances/overview",
-    response=_t.GetSpsOverviewResponse,
+    response=_m.GetSpsOverviewResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsOverviewParams,
+    params=_m.GetSpsOverviewParams,
 )
 _GET_SHOP_PERFORMANCE: Operation[_t.GetShopPerformanceResponse] = Operation(
     id="analytics.get_shop_performance",
     method="GET",
     path="/analytics/202609/shop/performance",
-    response=_t.GetShopPerformanceResponse,
+    response=_m.GetShopPerformanceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopPerformanceParams,
+    params=_m.GetShopPerformanceParams,
 )
 _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW: Operation[_t.GetShopLivePerformanceOverviewResponse] = Operation(
     id="analytics.get_shop_live_performance_overview",
     method="GET",
     path="/analytics/202609/shop_lives/overview_performance",
-    response=_t.GetShopLivePerformanceOverviewResponse,
+    response=_m.GetShopLivePerformanceOverviewResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopLivePerformanceOverviewParams,
+    params=_m.GetShopLivePerformanceOverviewParams,
 )
 _GET_SHOP_LIVE_PERFORMANCE_LIST: Operation[_t.GetShopLivePerformanceListPage] = Operation(
     id="analytics.get_shop_live_performance_list",
     method="GET",
     path="/analytics/202609/shop_lives/performance",
-    response=_t.GetShopLivePerformanceListPage,
+    response=_m.GetShopLivePerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopLivePerformanceListParams,
+    params=_m.GetShopLivePerformanceListParams,
     pagination=Pagination(
         items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
     ),
@@ -418,23 +607,30 @@ _GET_SHOP_VIDEOS_PERFORMANCE_DETAILS: Operation[_t.GetShopVideosPerformanceDetai
     id="analytics.get_shop_videos_performance_details",
     method="GET",
     path="/analytics/202609/shop_videos/batch_performance",
-    response=_t.GetShopVideosPerformanceDetailsResponse,
+    response=_m.GetShopVideosPerformanceDetailsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideosPerformanceDetailsParams,
+    params=_m.GetShopVideosPerformanceDetailsParams,
 )
 _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW: Operation[_t.GetShopVideoPerformanceOverviewResponse] = Operation(
     id="analytics.get_shop_video_performance_overview",
     method="GET",
     path="/analytics/202609/shop_videos/overview_performance",
-    response=_t.GetShopVideoPerformanceOverviewResponse,
+    response=_m.GetShopVideoPerformanceOverviewResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceOverviewParams,
+    params=_m.GetShopVideoPerformanceOverviewParams,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
 OPERATIONS: tuple[Operation[Any], ...] = (
+    _GET_LIVE_CORE_STATS,
+    _GET_GMV_TREND_PERFORMANCES,
+    _GET_INTERACTIVE_TREND_PERFORMANCES,
+    _GET_PRODUCT_STATS,
+    _GET_TRAFFIC_PERFORMANCES,
+    _GET_USER_PORTRAITS,
+    _GET_VIEW_TREND_PERFORMANCES,
     _GET_VIDEO_PERFORMANCES,
     _GET_SHOP_PERFORMANCE_V202405,
     _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
@@ -452,9 +648,19 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
     _GET_LIVE_ROOM_USER_PORTRAITS,
     _GET_LIVE_ROOM_VIEW_TRENDS,
+    _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_OLD,
+    _GET_SHOP_LIVE_PERFORMANCE_LIST_OLD,
+    _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202508,
+    _GET_SHOP_LIVE_PERFORMANCE_LIST_V202508,
+    _GET_SHOP_PERFORMANCE_V202509,
+    _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202509,
+    _GET_SHOP_LIVE_PERFORMANCE_LIST_V202509,
+    _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509,
     _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL,
     _GET_SHOP_SKU_PERFORMANCE_LIST,
     _GET_SHOP_SKU_PERFORMANCE_DETAIL,
+    _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509,
+    _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509,
     _GET_SHOP_VIDEO_PERFORMANCE_DETAILS,
     _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST,
     _GET_SHOP_PERFORMANCE_PER_HOUR,
@@ -488,6 +694,167 @@ class AnalyticsResource(SyncResource):
         request_id, bytes; `.parse()` gives the model) instead of the model."""
         return AnalyticsResourceWithRawResponse(self)
 
+    def get_live_core_stats(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetLiveCoreStatsResponse:
+        """Get the core statistics of one LIVE room (viewers, sales, engagement).
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/core_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_LIVE_CORE_STATS,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_gmv_trend_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetGmvTrendPerformancesResponse:
+        """Get how a LIVE room's GMV moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_GMV_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_interactive_trend_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetInteractiveTrendPerformancesResponse:
+        """Get how a LIVE room's interactions (likes, comments, shares) moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_INTERACTIVE_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_product_stats(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetProductStatsResponse:
+        """Get the sales statistics of each product shown in a LIVE room.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/product_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_PRODUCT_STATS,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_traffic_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetTrafficPerformancesResponse:
+        """Get where a LIVE room's viewers came from.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/traffic_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_TRAFFIC_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_user_portraits(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetUserPortraitsResponse:
+        """Get the audience profile (age, gender, region) of a LIVE room.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/user_portraits`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_USER_PORTRAITS,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_view_trend_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetViewTrendPerformancesResponse:
+        """Get how a LIVE room's viewer count moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/view_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_VIEW_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def get_video_performances(
         self,
         *,
@@ -516,19 +883,21 @@ class AnalyticsResource(SyncResource):
     def get_shop_performance_v202405(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopPerformanceV202405Response:
         """Get the shop's overall performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -536,7 +905,11 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **loose_mapping("query", query),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -545,19 +918,24 @@ class AnalyticsResource(SyncResource):
     def get_shop_product_performance_list_v202405(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopProductPerformanceListV202405Page:
         """List the performance of the shop's products over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -565,7 +943,13 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
             params={
-                **loose_mapping("query", query),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -575,26 +959,35 @@ class AnalyticsResource(SyncResource):
         self,
         product_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopProductPerformanceDetailV202405Response:
         """Get one product's performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**loose_mapping("query", query), "product_id": product_id},
+            params={
+                "product_id": product_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -602,19 +995,25 @@ class AnalyticsResource(SyncResource):
     def get_shop_sku_performance_list_v202406(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_id: str | None = None,
+        sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
+        sort_order: Literal["DESC", "ASC"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopSkuPerformanceListV202406Page:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `page.auto_paging_iter()` yields the `skus` of every page.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -622,7 +1021,14 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
             params={
-                **loose_mapping("query", query),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "product_id": product_id,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -632,26 +1038,35 @@ class AnalyticsResource(SyncResource):
         self,
         sku_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopSkuPerformanceDetailV202406Response:
         """Get one SKU's performance over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**loose_mapping("query", query), "sku_id": sku_id},
+            params={
+                "sku_id": sku_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -659,19 +1074,22 @@ class AnalyticsResource(SyncResource):
     def get_shop_video_performance_overview_v202409(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceOverviewV202409Response:
         """Get an overview of how the shop's videos perform (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -679,7 +1097,12 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
             params={
-                **loose_mapping("query", query),
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -688,19 +1111,25 @@ class AnalyticsResource(SyncResource):
     def get_shop_video_performance_list_v202409(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceListV202409Page:
         """List the performance of the shop's videos (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `page.auto_paging_iter()` yields the `videos` of every page.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -708,7 +1137,14 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
             params={
-                **loose_mapping("query", query),
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -718,26 +1154,35 @@ class AnalyticsResource(SyncResource):
         self,
         video_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceDetailsV202409Response:
         """Get one video's performance (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**loose_mapping("query", query), "video_id": video_id},
+            params={
+                "video_id": video_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -746,26 +1191,40 @@ class AnalyticsResource(SyncResource):
         self,
         video_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoProductPerformanceListV202409Page:
         """List the performance of the products shown in one video (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**loose_mapping("query", query), "video_id": video_id},
+            params={
+                "video_id": video_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -931,6 +1390,338 @@ class AnalyticsResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def get_shop_live_performance_overview_old(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        with_comparison: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewOldResponse:
+        """Get the shop's LIVE performance totals over a date range (the earlier POST form).
+
+        `POST /analytics/202503/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_OLD,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "with_comparison": with_comparison,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_shop_live_performance_list_old(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListOldPage:
+        """List the shop's LIVE sessions with their performance (the earlier POST form).
+
+        `POST /analytics/202505/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_OLD,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_shop_live_performance_overview_v202508(
+        self,
+        *,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewV202508Response:
+        """Get the shop's LIVE performance totals over a date range (the 202508 shape).
+
+        `GET /analytics/202508/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202508,
+            params={
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_shop_live_performance_list_v202508(
+        self,
+        *,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "unit_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListV202508Page:
+        """List the shop's LIVE sessions with their performance, page by page (the 202508 shape).
+
+        `GET /analytics/202508/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_V202508,
+            params={
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_shop_performance_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        granularity: str | None = None,
+        currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopPerformanceV202509Response:
+        """Get the shop's performance (GMV, orders, buyers, traffic) by interval over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_PERFORMANCE_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_shop_live_performance_overview_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewV202509Response:
+        """Get the shop's LIVE performance totals over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_shop_live_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        sort_field: Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "items_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListV202509Page:
+        """List the shop's LIVE sessions with their performance, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_shop_product_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal["gmv", "items_sold", "orders"] | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        category_filter: Sequence[str] | None = None,
+        product_status_filter: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopProductPerformanceListV202509Page:
+        """List the shop's products with their performance over a date range, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "category_filter": category_filter,
+                "product_status_filter": product_status_filter,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def get_shop_product_performance_detail(
         self,
         product_id: str,
@@ -974,7 +1765,7 @@ class AnalyticsResource(SyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
-        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_order: Literal["DESC", "ASC"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
@@ -1042,6 +1833,88 @@ class AnalyticsResource(SyncResource):
                 "end_date_lt": end_date_lt,
                 "granularity": granularity,
                 "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_shop_video_performance_overview_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceOverviewV202509Response:
+        """Get the shop's video performance totals over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_shop_video_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        sort_field: Literal[
+            "gmv", "gpm", "avg_customers", "sku_orders", "items_sold", "views", "click_through_rate"
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceListV202509Page:
+        """List the shop's videos with their performance over a date range, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `videos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1293,14 +2166,14 @@ class AnalyticsResource(SyncResource):
         *,
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: Literal[
-            "created_sku_orders",
-            "customers",
-            "gmv",
+            "direct_gmv",
             "items_sold",
-            "main_orders",
-            "product_clicks",
-            "product_impressions",
+            "customers",
+            "created_sku_orders",
             "sku_orders",
+            "main_orders",
+            "product_impressions",
+            "produt_clicks",
         ]
         | None = None,
         currency: str | None = None,
@@ -1761,6 +2634,13 @@ class AnalyticsResourceWithRawResponse:
     """`client.analytics.with_raw_response`: each method returns a `RawResponse`."""
 
     def __init__(self, resource: AnalyticsResource) -> None:
+        self.get_live_core_stats = to_raw_response(resource.get_live_core_stats)
+        self.get_gmv_trend_performances = to_raw_response(resource.get_gmv_trend_performances)
+        self.get_interactive_trend_performances = to_raw_response(resource.get_interactive_trend_performances)
+        self.get_product_stats = to_raw_response(resource.get_product_stats)
+        self.get_traffic_performances = to_raw_response(resource.get_traffic_performances)
+        self.get_user_portraits = to_raw_response(resource.get_user_portraits)
+        self.get_view_trend_performances = to_raw_response(resource.get_view_trend_performances)
         self.get_video_performances = to_raw_response(resource.get_video_performances)
         self.get_shop_performance_v202405 = to_raw_response(resource.get_shop_performance_v202405)
         self.get_shop_product_performance_list_v202405 = to_raw_response(
@@ -1794,11 +2674,37 @@ class AnalyticsResourceWithRawResponse:
         self.get_live_room_traffic_performance = to_raw_response(resource.get_live_room_traffic_performance)
         self.get_live_room_user_portraits = to_raw_response(resource.get_live_room_user_portraits)
         self.get_live_room_view_trends = to_raw_response(resource.get_live_room_view_trends)
+        self.get_shop_live_performance_overview_old = to_raw_response(
+            resource.get_shop_live_performance_overview_old
+        )
+        self.get_shop_live_performance_list_old = to_raw_response(resource.get_shop_live_performance_list_old)
+        self.get_shop_live_performance_overview_v202508 = to_raw_response(
+            resource.get_shop_live_performance_overview_v202508
+        )
+        self.get_shop_live_performance_list_v202508 = to_raw_response(
+            resource.get_shop_live_performance_list_v202508
+        )
+        self.get_shop_performance_v202509 = to_raw_response(resource.get_shop_performance_v202509)
+        self.get_shop_live_performance_overview_v202509 = to_raw_response(
+            resource.get_shop_live_performance_overview_v202509
+        )
+        self.get_shop_live_performance_list_v202509 = to_raw_response(
+            resource.get_shop_live_performance_list_v202509
+        )
+        self.get_shop_product_performance_list_v202509 = to_raw_response(
+            resource.get_shop_product_performance_list_v202509
+        )
         self.get_shop_product_performance_detail = to_raw_response(
             resource.get_shop_product_performance_detail
         )
         self.get_shop_sku_performance_list = to_raw_response(resource.get_shop_sku_performance_list)
         self.get_shop_sku_performance_detail = to_raw_response(resource.get_shop_sku_performance_detail)
+        self.get_shop_video_performance_overview_v202509 = to_raw_response(
+            resource.get_shop_video_performance_overview_v202509
+        )
+        self.get_shop_video_performance_list_v202509 = to_raw_response(
+            resource.get_shop_video_performance_list_v202509
+        )
         self.get_shop_video_performance_details = to_raw_response(resource.get_shop_video_performance_details)
         self.get_shop_video_product_performance_list = to_raw_response(
             resource.get_shop_video_product_performance_list
@@ -1839,6 +2745,167 @@ class AsyncAnalyticsResource(AsyncResource):
         request_id, bytes; `.parse()` gives the model) instead of the model."""
         return AsyncAnalyticsResourceWithRawResponse(self)
 
+    async def get_live_core_stats(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetLiveCoreStatsResponse:
+        """Get the core statistics of one LIVE room (viewers, sales, engagement).
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/core_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LIVE_CORE_STATS,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_gmv_trend_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetGmvTrendPerformancesResponse:
+        """Get how a LIVE room's GMV moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_GMV_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_interactive_trend_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetInteractiveTrendPerformancesResponse:
+        """Get how a LIVE room's interactions (likes, comments, shares) moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_INTERACTIVE_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_product_stats(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetProductStatsResponse:
+        """Get the sales statistics of each product shown in a LIVE room.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/product_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PRODUCT_STATS,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_traffic_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetTrafficPerformancesResponse:
+        """Get where a LIVE room's viewers came from.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/traffic_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_TRAFFIC_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_user_portraits(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetUserPortraitsResponse:
+        """Get the audience profile (age, gender, region) of a LIVE room.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/user_portraits`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_USER_PORTRAITS,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_view_trend_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetViewTrendPerformancesResponse:
+        """Get how a LIVE room's viewer count moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/view_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_VIEW_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def get_video_performances(
         self,
         *,
@@ -1867,19 +2934,21 @@ class AsyncAnalyticsResource(AsyncResource):
     async def get_shop_performance_v202405(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopPerformanceV202405Response:
         """Get the shop's overall performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -1887,7 +2956,11 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **loose_mapping("query", query),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1896,19 +2969,24 @@ class AsyncAnalyticsResource(AsyncResource):
     async def get_shop_product_performance_list_v202405(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopProductPerformanceListV202405Page:
         """List the performance of the shop's products over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -1916,7 +2994,13 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
             params={
-                **loose_mapping("query", query),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1926,26 +3010,35 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         product_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopProductPerformanceDetailV202405Response:
         """Get one product's performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**loose_mapping("query", query), "product_id": product_id},
+            params={
+                "product_id": product_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1953,19 +3046,25 @@ class AsyncAnalyticsResource(AsyncResource):
     async def get_shop_sku_performance_list_v202406(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_id: str | None = None,
+        sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
+        sort_order: Literal["DESC", "ASC"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopSkuPerformanceListV202406Page:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `skus` of every page.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -1973,7 +3072,14 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
             params={
-                **loose_mapping("query", query),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "product_id": product_id,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1983,26 +3089,35 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         sku_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopSkuPerformanceDetailV202406Response:
         """Get one SKU's performance over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**loose_mapping("query", query), "sku_id": sku_id},
+            params={
+                "sku_id": sku_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2010,19 +3125,22 @@ class AsyncAnalyticsResource(AsyncResource):
     async def get_shop_video_performance_overview_v202409(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceOverviewV202409Response:
         """Get an overview of how the shop's videos perform (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -2030,7 +3148,12 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
             params={
-                **loose_mapping("query", query),
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2039,19 +3162,25 @@ class AsyncAnalyticsResource(AsyncResource):
     async def get_shop_video_performance_list_v202409(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceListV202409Page:
         """List the performance of the shop's videos (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `videos` of every page.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
@@ -2059,7 +3188,14 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
             params={
-                **loose_mapping("query", query),
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2069,26 +3205,35 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         video_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceDetailsV202409Response:
         """Get one video's performance (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**loose_mapping("query", query), "video_id": video_id},
+            params={
+                "video_id": video_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2097,26 +3242,40 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         video_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoProductPerformanceListV202409Page:
         """List the performance of the products shown in one video (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
         `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**loose_mapping("query", query), "video_id": video_id},
+            params={
+                "video_id": video_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2282,6 +3441,338 @@ class AsyncAnalyticsResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def get_shop_live_performance_overview_old(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        with_comparison: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewOldResponse:
+        """Get the shop's LIVE performance totals over a date range (the earlier POST form).
+
+        `POST /analytics/202503/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_OLD,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "with_comparison": with_comparison,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_shop_live_performance_list_old(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListOldPage:
+        """List the shop's LIVE sessions with their performance (the earlier POST form).
+
+        `POST /analytics/202505/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_OLD,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_shop_live_performance_overview_v202508(
+        self,
+        *,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewV202508Response:
+        """Get the shop's LIVE performance totals over a date range (the 202508 shape).
+
+        `GET /analytics/202508/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202508,
+            params={
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_shop_live_performance_list_v202508(
+        self,
+        *,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "unit_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListV202508Page:
+        """List the shop's LIVE sessions with their performance, page by page (the 202508 shape).
+
+        `GET /analytics/202508/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_V202508,
+            params={
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_shop_performance_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        granularity: str | None = None,
+        currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopPerformanceV202509Response:
+        """Get the shop's performance (GMV, orders, buyers, traffic) by interval over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_PERFORMANCE_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_shop_live_performance_overview_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewV202509Response:
+        """Get the shop's LIVE performance totals over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_shop_live_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        sort_field: Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "items_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListV202509Page:
+        """List the shop's LIVE sessions with their performance, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_shop_product_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal["gmv", "items_sold", "orders"] | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        category_filter: Sequence[str] | None = None,
+        product_status_filter: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopProductPerformanceListV202509Page:
+        """List the shop's products with their performance over a date range, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "category_filter": category_filter,
+                "product_status_filter": product_status_filter,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def get_shop_product_performance_detail(
         self,
         product_id: str,
@@ -2325,7 +3816,7 @@ class AsyncAnalyticsResource(AsyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
-        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_order: Literal["DESC", "ASC"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
@@ -2393,6 +3884,88 @@ class AsyncAnalyticsResource(AsyncResource):
                 "end_date_lt": end_date_lt,
                 "granularity": granularity,
                 "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_shop_video_performance_overview_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceOverviewV202509Response:
+        """Get the shop's video performance totals over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_shop_video_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        sort_field: Literal[
+            "gmv", "gpm", "avg_customers", "sku_orders", "items_sold", "views", "click_through_rate"
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceListV202509Page:
+        """List the shop's videos with their performance over a date range, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `videos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2644,14 +4217,14 @@ class AsyncAnalyticsResource(AsyncResource):
         *,
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: Literal[
-            "created_sku_orders",
-            "customers",
-            "gmv",
+            "direct_gmv",
             "items_sold",
-            "main_orders",
-            "product_clicks",
-            "product_impressions",
+            "customers",
+            "created_sku_orders",
             "sku_orders",
+            "main_orders",
+            "product_impressions",
+            "produt_clicks",
         ]
         | None = None,
         currency: str | None = None,
@@ -3112,6 +4685,15 @@ class AsyncAnalyticsResourceWithRawResponse:
     """`client.analytics.with_raw_response`: each method returns a `RawResponse` (awaited)."""
 
     def __init__(self, resource: AsyncAnalyticsResource) -> None:
+        self.get_live_core_stats = async_to_raw_response(resource.get_live_core_stats)
+        self.get_gmv_trend_performances = async_to_raw_response(resource.get_gmv_trend_performances)
+        self.get_interactive_trend_performances = async_to_raw_response(
+            resource.get_interactive_trend_performances
+        )
+        self.get_product_stats = async_to_raw_response(resource.get_product_stats)
+        self.get_traffic_performances = async_to_raw_response(resource.get_traffic_performances)
+        self.get_user_portraits = async_to_raw_response(resource.get_user_portraits)
+        self.get_view_trend_performances = async_to_raw_response(resource.get_view_trend_performances)
         self.get_video_performances = async_to_raw_response(resource.get_video_performances)
         self.get_shop_performance_v202405 = async_to_raw_response(resource.get_shop_performance_v202405)
         self.get_shop_product_performance_list_v202405 = async_to_raw_response(
@@ -3151,11 +4733,39 @@ class AsyncAnalyticsResourceWithRawResponse:
         )
         self.get_live_room_user_portraits = async_to_raw_response(resource.get_live_room_user_portraits)
         self.get_live_room_view_trends = async_to_raw_response(resource.get_live_room_view_trends)
+        self.get_shop_live_performance_overview_old = async_to_raw_response(
+            resource.get_shop_live_performance_overview_old
+        )
+        self.get_shop_live_performance_list_old = async_to_raw_response(
+            resource.get_shop_live_performance_list_old
+        )
+        self.get_shop_live_performance_overview_v202508 = async_to_raw_response(
+            resource.get_shop_live_performance_overview_v202508
+        )
+        self.get_shop_live_performance_list_v202508 = async_to_raw_response(
+            resource.get_shop_live_performance_list_v202508
+        )
+        self.get_shop_performance_v202509 = async_to_raw_response(resource.get_shop_performance_v202509)
+        self.get_shop_live_performance_overview_v202509 = async_to_raw_response(
+            resource.get_shop_live_performance_overview_v202509
+        )
+        self.get_shop_live_performance_list_v202509 = async_to_raw_response(
+            resource.get_shop_live_performance_list_v202509
+        )
+        self.get_shop_product_performance_list_v202509 = async_to_raw_response(
+            resource.get_shop_product_performance_list_v202509
+        )
         self.get_shop_product_performance_detail = async_to_raw_response(
             resource.get_shop_product_performance_detail
         )
         self.get_shop_sku_performance_list = async_to_raw_response(resource.get_shop_sku_performance_list)
         self.get_shop_sku_performance_detail = async_to_raw_response(resource.get_shop_sku_performance_detail)
+        self.get_shop_video_performance_overview_v202509 = async_to_raw_response(
+            resource.get_shop_video_performance_overview_v202509
+        )
+        self.get_shop_video_performance_list_v202509 = async_to_raw_response(
+            resource.get_shop_video_performance_list_v202509
+        )
         self.get_shop_video_performance_details = async_to_raw_response(
             resource.get_shop_video_performance_details
         )

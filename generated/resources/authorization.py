@@ -8,11 +8,15 @@ from functools import cached_property
 from typing import Any
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import authorization as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.authorization")
 
 __all__ = [
     "OPERATIONS",
@@ -26,7 +30,7 @@ _GET_AUTHORIZED_SHOPS: Operation[_t.GetAuthorizedShopsResponse] = Operation(
     id="authorization.get_authorized_shops",
     method="GET",
     path="/authorization/202309/shops",
-    response=_t.GetAuthorizedShopsResponse,
+    response=_m.GetAuthorizedShopsResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -34,19 +38,19 @@ _GET_WIDGET_TOKEN_V202312: Operation[_t.GetWidgetTokenResponse] = Operation(
     id="authorization.get_widget_token_v202312",
     method="GET",
     path="/authorization/202312/widget_token",
-    response=_t.GetWidgetTokenResponse,
+    response=_m.GetWidgetTokenResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetWidgetTokenV202312Params,
+    params=_m.GetWidgetTokenV202312Params,
 )
 _GET_WIDGET_TOKEN: Operation[_t.GetWidgetTokenResponse] = Operation(
     id="authorization.get_widget_token",
     method="GET",
     path="/authorization/202401/widget_token",
-    response=_t.GetWidgetTokenResponse,
+    response=_m.GetWidgetTokenResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetWidgetTokenParams,
+    params=_m.GetWidgetTokenParams,
 )
 _DEAUTHORIZE_SHOP: Operation[ResponseModel] = Operation(
     id="authorization.deauthorize_shop",
@@ -60,7 +64,7 @@ _GET_AUTHORIZED_CATEGORY_ASSETS: Operation[_t.GetAuthorizedCategoryAssetsRespons
     id="authorization.get_authorized_category_assets",
     method="GET",
     path="/authorization/202405/category_assets",
-    response=_t.GetAuthorizedCategoryAssetsResponse,
+    response=_m.GetAuthorizedCategoryAssetsResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -108,7 +112,7 @@ class AuthorizationResource(SyncResource):
     def get_widget_token_v202312(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -131,7 +135,7 @@ class AuthorizationResource(SyncResource):
     def get_widget_token(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -240,7 +244,7 @@ class AsyncAuthorizationResource(AsyncResource):
     async def get_widget_token_v202312(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -263,7 +267,7 @@ class AsyncAuthorizationResource(AsyncResource):
     async def get_widget_token(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,

@@ -9,11 +9,15 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import customer_engagement as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.customer_engagement")
 
 __all__ = [
     "OPERATIONS",
@@ -27,54 +31,62 @@ _CREATE_ENGAGEMENT_TASK: Operation[_t.CreateEngagementTaskResponse] = Operation(
     id="customer_engagement.create_engagement_task",
     method="POST",
     path="/customer_engagement/202412/engagement_tasks",
-    response=_t.CreateEngagementTaskResponse,
+    response=_m.CreateEngagementTaskResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.CreateEngagementTaskParams,
-    body=_t.CreateEngagementTaskRequest,
+    params=_m.CreateEngagementTaskParams,
+    body=_m.CreateEngagementTaskRequest,
 )
 _GET_MESSAGE_TEMPLATES: Operation[_t.GetMessageTemplatesResponse] = Operation(
     id="customer_engagement.get_message_templates",
     method="GET",
     path="/customer_engagement/202412/message_templates",
-    response=_t.GetMessageTemplatesResponse,
+    response=_m.GetMessageTemplatesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetMessageTemplatesParams,
+    params=_m.GetMessageTemplatesParams,
 )
 _SEND_ENGAGEMENT_MESSAGE: Operation[_t.SendEngagementMessageResponse] = Operation(
     id="customer_engagement.send_engagement_message",
     method="POST",
     path="/customer_engagement/202412/messages",
-    response=_t.SendEngagementMessageResponse,
+    response=_m.SendEngagementMessageResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.SendEngagementMessageRequest,
+    body=_m.SendEngagementMessageRequest,
 )
 _GET_ENGAGEMENT_TASK_PERFORMANCES: Operation[_t.GetEngagementTaskPerformancesResponse] = Operation(
     id="customer_engagement.get_engagement_task_performances",
     method="POST",
     path="/customer_engagement/202412/performances",
-    response=_t.GetEngagementTaskPerformancesResponse,
+    response=_m.GetEngagementTaskPerformancesResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.GetEngagementTaskPerformancesRequest,
+    body=_m.GetEngagementTaskPerformancesRequest,
+)
+_GET_CUSTOMER_TAB_VISIBILITY: Operation[_t.GetCustomerTabVisibilityResponse] = Operation(
+    id="customer_engagement.get_customer_tab_visibility",
+    method="GET",
+    path="/customer_engagement/202501/customer_tab/visibility",
+    response=_m.GetCustomerTabVisibilityResponse,
+    shop_scoped=True,
+    retry_safe=True,
 )
 _CREATE_CUSTOM_ENGAGEMENT_TASK: Operation[_t.CreateCustomEngagementTaskResponse] = Operation(
     id="customer_engagement.create_custom_engagement_task",
     method="POST",
     path="/customer_engagement/202502/engagement_tasks/custom",
-    response=_t.CreateCustomEngagementTaskResponse,
+    response=_m.CreateCustomEngagementTaskResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.CreateCustomEngagementTaskParams,
-    body=_t.CreateCustomEngagementTaskRequest,
+    params=_m.CreateCustomEngagementTaskParams,
+    body=_m.CreateCustomEngagementTaskRequest,
 )
 _GET_ENGAGEMENT_FEATURE_PERMISSIONS: Operation[_t.GetEngagementFeaturePermissionsResponse] = Operation(
     id="customer_engagement.get_engagement_feature_permissions",
     method="GET",
     path="/customer_engagement/202502/permissions",
-    response=_t.GetEngagementFeaturePermissionsResponse,
+    response=_m.GetEngagementFeaturePermissionsResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -85,6 +97,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_MESSAGE_TEMPLATES,
     _SEND_ENGAGEMENT_MESSAGE,
     _GET_ENGAGEMENT_TASK_PERFORMANCES,
+    _GET_CUSTOMER_TAB_VISIBILITY,
     _CREATE_CUSTOM_ENGAGEMENT_TASK,
     _GET_ENGAGEMENT_FEATURE_PERMISSIONS,
 )
@@ -214,6 +227,29 @@ class CustomerEngagementResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def get_customer_tab_visibility(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCustomerTabVisibilityResponse:
+        """Tell whether the shop's customer tab is shown to buyers.
+
+        `GET /customer_engagement/202501/customer_tab/visibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_CUSTOMER_TAB_VISIBILITY,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def create_custom_engagement_task(
         self,
         *,
@@ -285,6 +321,7 @@ class CustomerEngagementResourceWithRawResponse:
         self.get_message_templates = to_raw_response(resource.get_message_templates)
         self.send_engagement_message = to_raw_response(resource.send_engagement_message)
         self.get_engagement_task_performances = to_raw_response(resource.get_engagement_task_performances)
+        self.get_customer_tab_visibility = to_raw_response(resource.get_customer_tab_visibility)
         self.create_custom_engagement_task = to_raw_response(resource.create_custom_engagement_task)
         self.get_engagement_feature_permissions = to_raw_response(resource.get_engagement_feature_permissions)
 
@@ -413,6 +450,29 @@ class AsyncCustomerEngagementResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def get_customer_tab_visibility(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCustomerTabVisibilityResponse:
+        """Tell whether the shop's customer tab is shown to buyers.
+
+        `GET /customer_engagement/202501/customer_tab/visibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CUSTOMER_TAB_VISIBILITY,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def create_custom_engagement_task(
         self,
         *,
@@ -486,6 +546,7 @@ class AsyncCustomerEngagementResourceWithRawResponse:
         self.get_engagement_task_performances = async_to_raw_response(
             resource.get_engagement_task_performances
         )
+        self.get_customer_tab_visibility = async_to_raw_response(resource.get_customer_tab_visibility)
         self.create_custom_engagement_task = async_to_raw_response(resource.create_custom_engagement_task)
         self.get_engagement_feature_permissions = async_to_raw_response(
             resource.get_engagement_feature_permissions

@@ -10,11 +10,15 @@ from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import customer_service as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.customer_service")
 
 __all__ = [
     "OPERATIONS",
@@ -28,9 +32,10 @@ _GET_AGENT_SETTINGS: Operation[_t.GetAgentSettingsResponse] = Operation(
     id="customer_service.get_agent_settings",
     method="GET",
     path="/customer_service/202309/agents/settings",
-    response=_t.GetAgentSettingsResponse,
+    response=_m.GetAgentSettingsResponse,
     shop_scoped=True,
     retry_safe=True,
+    params=_m.GetAgentSettingsParams,
 )
 _UPDATE_AGENT_SETTINGS: Operation[ResponseModel] = Operation(
     id="customer_service.update_agent_settings",
@@ -39,37 +44,48 @@ _UPDATE_AGENT_SETTINGS: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UpdateAgentSettingsRequest,
+    body=_m.UpdateAgentSettingsRequest,
 )
 _GET_CONVERSATIONS: Operation[_t.GetConversationsPage] = Operation(
     id="customer_service.get_conversations",
     method="GET",
     path="/customer_service/202309/conversations",
-    response=_t.GetConversationsPage,
+    response=_m.GetConversationsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetConversationsParams,
+    params=_m.GetConversationsParams,
     pagination=Pagination(items="conversations", token_param="page_token", next_token="next_page_token"),
 )
 _CREATE_CONVERSATION: Operation[_t.CreateConversationResponse] = Operation(
     id="customer_service.create_conversation",
     method="POST",
     path="/customer_service/202309/conversations",
-    response=_t.CreateConversationResponse,
+    response=_m.CreateConversationResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateConversationRequest,
+    body=_m.CreateConversationRequest,
 )
 _GET_CONVERSATION_MESSAGES: Operation[_t.GetConversationMessagesPage] = Operation(
     id="customer_service.get_conversation_messages",
     method="GET",
     path="/customer_service/202309/conversations/{conversation_id}/messages",
-    response=_t.GetConversationMessagesPage,
+    response=_m.GetConversationMessagesPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetConversationMessagesParams,
+    params=_m.GetConversationMessagesParams,
     path_params=("conversation_id",),
     pagination=Pagination(items="messages", token_param="page_token", next_token="next_page_token"),
+)
+_SEND_MESSAGE_V202309: Operation[_t.SendMessageV202309Response] = Operation(
+    id="customer_service.send_message_v202309",
+    method="POST",
+    path="/customer_service/202309/conversations/{conversation_id}/messages",
+    response=_m.SendMessageV202309Response,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_m.SendMessageV202309Params,
+    path_params=("conversation_id",),
+    body=_m.SendMessageV202309Request,
 )
 _MARK_BUYER_MESSAGES_AS_READ: Operation[ResponseModel] = Operation(
     id="customer_service.mark_buyer_messages_as_read",
@@ -78,48 +94,47 @@ _MARK_BUYER_MESSAGES_AS_READ: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.MarkBuyerMessagesAsReadParams,
+    params=_m.MarkBuyerMessagesAsReadParams,
     path_params=("conversation_id",),
-    body=_t.MarkBuyerMessagesAsReadRequest,
 )
 _UPLOAD_IMAGE_FOR_BUYER_MESSAGES: Operation[_t.UploadImageForBuyerMessagesResponse] = Operation(
     id="customer_service.upload_image_for_buyer_messages",
     method="POST",
     path="/customer_service/202309/images/upload",
-    response=_t.UploadImageForBuyerMessagesResponse,
+    response=_m.UploadImageForBuyerMessagesResponse,
     shop_scoped=True,
     retry_safe=False,
-    form=_t.UploadImageForBuyerMessagesForm,
+    form=_m.UploadImageForBuyerMessagesForm,
     files=("data",),
 )
 _GET_CUSTOMER_SERVICE_PERFORMANCE: Operation[_t.GetCustomerServicePerformanceResponse] = Operation(
     id="customer_service.get_customer_service_performance",
     method="GET",
     path="/customer_service/202407/performance",
-    response=_t.GetCustomerServicePerformanceResponse,
+    response=_m.GetCustomerServicePerformanceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetCustomerServicePerformanceParams,
+    params=_m.GetCustomerServicePerformanceParams,
 )
 _GET_CONVERSATION: Operation[_t.GetConversationResponse] = Operation(
     id="customer_service.get_conversation",
     method="GET",
     path="/customer_service/202601/conversations/{conversation_id}",
-    response=_t.GetConversationResponse,
+    response=_m.GetConversationResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetConversationParams,
+    params=_m.GetConversationParams,
     path_params=("conversation_id",),
 )
 _SEARCH_SESSIONS: Operation[_t.SearchSessionsPage] = Operation(
     id="customer_service.search_sessions",
     method="POST",
     path="/customer_service/202602/sessions/search",
-    response=_t.SearchSessionsPage,
+    response=_m.SearchSessionsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchSessionsParams,
-    body=_t.SearchSessionsRequest,
+    params=_m.SearchSessionsParams,
+    body=_m.SearchSessionsRequest,
     pagination=Pagination(items="sessions", token_param="page_token", next_token="next_page_token"),
 )
 _END_SESSION: Operation[ResponseModel] = Operation(
@@ -129,23 +144,23 @@ _END_SESSION: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.EndSessionParams,
+    params=_m.EndSessionParams,
     path_params=(
         "conversation_id",
         "session_id",
     ),
-    body=_t.EndSessionRequest,
+    body=_m.EndSessionRequest,
 )
 _SEND_MESSAGE: Operation[_t.SendMessageResponse] = Operation(
     id="customer_service.send_message",
     method="POST",
     path="/customer_service/202606/conversations/{conversation_id}/messages",
-    response=_t.SendMessageResponse,
+    response=_m.SendMessageResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.SendMessageParams,
+    params=_m.SendMessageParams,
     path_params=("conversation_id",),
-    body=_t.SendMessageRequest,
+    body=_m.SendMessageRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
@@ -155,6 +170,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_CONVERSATIONS,
     _CREATE_CONVERSATION,
     _GET_CONVERSATION_MESSAGES,
+    _SEND_MESSAGE_V202309,
     _MARK_BUYER_MESSAGES_AS_READ,
     _UPLOAD_IMAGE_FOR_BUYER_MESSAGES,
     _GET_CUSTOMER_SERVICE_PERFORMANCE,
@@ -177,6 +193,7 @@ class CustomerServiceResource(SyncResource):
     def get_agent_settings(
         self,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -193,6 +210,7 @@ class CustomerServiceResource(SyncResource):
         """
         return self._client._request(
             _GET_AGENT_SETTINGS,
+            params={"category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -244,8 +262,6 @@ class CustomerServiceResource(SyncResource):
             "zh-CN",
         ]
         | None = None,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -263,13 +279,7 @@ class CustomerServiceResource(SyncResource):
         """
         return self._client._request(
             _GET_CONVERSATIONS,
-            params={
-                "page_token": page_token,
-                "page_size": page_size,
-                "locale": locale,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"page_token": page_token, "page_size": page_size, "locale": locale},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -325,8 +335,6 @@ class CustomerServiceResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: str | None = None,
         need_data: bool | None = None,
-        need_plaintext: bool | None = None,
-        time_zone: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -352,9 +360,35 @@ class CustomerServiceResource(SyncResource):
                 "sort_order": sort_order,
                 "sort_field": sort_field,
                 "need_data": need_data,
-                "need_plaintext": need_plaintext,
-                "time_zone": time_zone,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def send_message_v202309(
+        self,
+        conversation_id: str,
+        *,
+        type: str,
+        content: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SendMessageV202309Response:
+        """Send a message (text, image, product or order card) in a buyer conversation (the 202309 shape).
+
+        `POST /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEND_MESSAGE_V202309,
+            params={"conversation_id": conversation_id},
+            body={"type": type, "content": content},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -380,7 +414,6 @@ class CustomerServiceResource(SyncResource):
         return self._client._request(
             _MARK_BUYER_MESSAGES_AS_READ,
             params={"conversation_id": conversation_id},
-            body={},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -441,8 +474,6 @@ class CustomerServiceResource(SyncResource):
         self,
         conversation_id: str,
         *,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -459,11 +490,7 @@ class CustomerServiceResource(SyncResource):
         """
         return self._client._request(
             _GET_CONVERSATION,
-            params={
-                "conversation_id": conversation_id,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"conversation_id": conversation_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -579,6 +606,7 @@ class CustomerServiceResourceWithRawResponse:
         self.get_conversations = to_raw_response(resource.get_conversations)
         self.create_conversation = to_raw_response(resource.create_conversation)
         self.get_conversation_messages = to_raw_response(resource.get_conversation_messages)
+        self.send_message_v202309 = to_raw_response(resource.send_message_v202309)
         self.mark_buyer_messages_as_read = to_raw_response(resource.mark_buyer_messages_as_read)
         self.upload_image_for_buyer_messages = to_raw_response(resource.upload_image_for_buyer_messages)
         self.get_customer_service_performance = to_raw_response(resource.get_customer_service_performance)
@@ -600,6 +628,7 @@ class AsyncCustomerServiceResource(AsyncResource):
     async def get_agent_settings(
         self,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -616,6 +645,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         """
         return await self._client._request(
             _GET_AGENT_SETTINGS,
+            params={"category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -667,8 +697,6 @@ class AsyncCustomerServiceResource(AsyncResource):
             "zh-CN",
         ]
         | None = None,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -686,13 +714,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         """
         return await self._client._request(
             _GET_CONVERSATIONS,
-            params={
-                "page_token": page_token,
-                "page_size": page_size,
-                "locale": locale,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"page_token": page_token, "page_size": page_size, "locale": locale},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -748,8 +770,6 @@ class AsyncCustomerServiceResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: str | None = None,
         need_data: bool | None = None,
-        need_plaintext: bool | None = None,
-        time_zone: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -775,9 +795,35 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "sort_order": sort_order,
                 "sort_field": sort_field,
                 "need_data": need_data,
-                "need_plaintext": need_plaintext,
-                "time_zone": time_zone,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def send_message_v202309(
+        self,
+        conversation_id: str,
+        *,
+        type: str,
+        content: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SendMessageV202309Response:
+        """Send a message (text, image, product or order card) in a buyer conversation (the 202309 shape).
+
+        `POST /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEND_MESSAGE_V202309,
+            params={"conversation_id": conversation_id},
+            body={"type": type, "content": content},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -803,7 +849,6 @@ class AsyncCustomerServiceResource(AsyncResource):
         return await self._client._request(
             _MARK_BUYER_MESSAGES_AS_READ,
             params={"conversation_id": conversation_id},
-            body={},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -864,8 +909,6 @@ class AsyncCustomerServiceResource(AsyncResource):
         self,
         conversation_id: str,
         *,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -882,11 +925,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         """
         return await self._client._request(
             _GET_CONVERSATION,
-            params={
-                "conversation_id": conversation_id,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"conversation_id": conversation_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1002,6 +1041,7 @@ class AsyncCustomerServiceResourceWithRawResponse:
         self.get_conversations = async_to_raw_response(resource.get_conversations)
         self.create_conversation = async_to_raw_response(resource.create_conversation)
         self.get_conversation_messages = async_to_raw_response(resource.get_conversation_messages)
+        self.send_message_v202309 = async_to_raw_response(resource.send_message_v202309)
         self.mark_buyer_messages_as_read = async_to_raw_response(resource.mark_buyer_messages_as_read)
         self.upload_image_for_buyer_messages = async_to_raw_response(resource.upload_image_for_buyer_messages)
         self.get_customer_service_performance = async_to_raw_response(

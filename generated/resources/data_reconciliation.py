@@ -8,11 +8,15 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import data_reconciliation as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.data_reconciliation")
 
 __all__ = [
     "OPERATIONS",
@@ -26,31 +30,31 @@ _ORDER_STATUS_DATA_EXCHANGE: Operation[_t.OrderStatusDataExchangeResponse] = Ope
     id="data_reconciliation.order_status_data_exchange",
     method="POST",
     path="/data_reconciliation/202309/orders/sync",
-    response=_t.OrderStatusDataExchangeResponse,
+    response=_m.OrderStatusDataExchangeResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.OrderStatusDataExchangeParams,
-    body=_t.OrderStatusDataExchangeRequest,
+    params=_m.OrderStatusDataExchangeParams,
+    body=_m.OrderStatusDataExchangeRequest,
 )
 _QUALITY_FACTORY_ORDER_DATA_IMPORT_API_V202310: Operation[_t.QualityFactoryOrderDataImportApiResponse] = (
     Operation(
         id="data_reconciliation.quality_factory_order_data_import_api_v202310",
         method="POST",
         path="/data_reconciliation/202310/orders/import",
-        response=_t.QualityFactoryOrderDataImportApiResponse,
+        response=_m.QualityFactoryOrderDataImportApiResponse,
         shop_scoped=True,
         retry_safe=False,
-        body=_t.QualityFactoryOrderDataImportApiV202310Request,
+        body=_m.QualityFactoryOrderDataImportApiV202310Request,
     )
 )
 _QUALITY_FACTORY_ORDER_DATA_IMPORT_API: Operation[_t.QualityFactoryOrderDataImportApiResponse] = Operation(
     id="data_reconciliation.quality_factory_order_data_import_api",
     method="POST",
     path="/data_reconciliation/202401/orders/import",
-    response=_t.QualityFactoryOrderDataImportApiResponse,
+    response=_m.QualityFactoryOrderDataImportApiResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.QualityFactoryOrderDataImportApiRequest,
+    body=_m.QualityFactoryOrderDataImportApiRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
@@ -73,7 +77,7 @@ class DataReconciliationResource(SyncResource):
     def order_status_data_exchange(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         orders: Sequence[_t.OrderStatusDataExchangeRequestOrder | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -172,7 +176,7 @@ class AsyncDataReconciliationResource(AsyncResource):
     async def order_status_data_exchange(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         orders: Sequence[_t.OrderStatusDataExchangeRequestOrder | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,

@@ -10,11 +10,15 @@ from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import fbt as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.fbt")
 
 __all__ = [
     "OPERATIONS",
@@ -28,26 +32,46 @@ _SEARCH_FBT_INVENTORY: Operation[_t.SearchFbtInventoryPage] = Operation(
     id="fbt.search_fbt_inventory",
     method="POST",
     path="/fbt/202408/inventory/search",
-    response=_t.SearchFbtInventoryPage,
+    response=_m.SearchFbtInventoryPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchFbtInventoryParams,
-    body=_t.SearchFbtInventoryRequest,
+    params=_m.SearchFbtInventoryParams,
+    body=_m.SearchFbtInventoryRequest,
     pagination=Pagination(items="inventory", token_param="page_token", next_token="next_page_token"),
 )
 _GET_FBT_WAREHOUSE_LIST: Operation[_t.GetFbtWarehouseListResponse] = Operation(
     id="fbt.get_fbt_warehouse_list",
     method="GET",
     path="/fbt/202408/warehouses",
-    response=_t.GetFbtWarehouseListResponse,
+    response=_m.GetFbtWarehouseListResponse,
     shop_scoped=True,
     retry_safe=True,
+)
+_SEARCH_GOODS_INFO_V202409: Operation[_t.SearchGoodsInfoV202409Page] = Operation(
+    id="fbt.search_goods_info_v202409",
+    method="POST",
+    path="/fbt/202409/goods/search",
+    response=_m.SearchGoodsInfoV202409Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_m.SearchGoodsInfoV202409Params,
+    body=_m.SearchGoodsInfoV202409Request,
+    pagination=Pagination(items="goods", token_param="page_token", next_token="next_page_token"),
+)
+_GET_INBOUND_ORDER: Operation[_t.GetInboundOrderResponse] = Operation(
+    id="fbt.get_inbound_order",
+    method="GET",
+    path="/fbt/202409/inbound_orders",
+    response=_m.GetInboundOrderResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_m.GetInboundOrderParams,
 )
 _GET_FBT_MERCHANT_ONBOARDED_REGIONS: Operation[_t.GetFbtMerchantOnboardedRegionsResponse] = Operation(
     id="fbt.get_fbt_merchant_onboarded_regions",
     method="GET",
     path="/fbt/202409/merchants/onboarded_regions",
-    response=_t.GetFbtMerchantOnboardedRegionsResponse,
+    response=_m.GetFbtMerchantOnboardedRegionsResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -55,45 +79,54 @@ _SEARCH_FBT_INVENTORY_RECORD: Operation[_t.SearchFbtInventoryRecordPage] = Opera
     id="fbt.search_fbt_inventory_record",
     method="POST",
     path="/fbt/202410/inventory_records/search",
-    response=_t.SearchFbtInventoryRecordPage,
+    response=_m.SearchFbtInventoryRecordPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchFbtInventoryRecordParams,
-    body=_t.SearchFbtInventoryRecordRequest,
+    params=_m.SearchFbtInventoryRecordParams,
+    body=_m.SearchFbtInventoryRecordRequest,
     pagination=Pagination(items="inventory_records", token_param="page_token", next_token="next_page_token"),
 )
 _QUERY_GOODS_INVENTORY_FOR_MCF: Operation[_t.QueryGoodsInventoryForMcfResponse] = Operation(
     id="fbt.query_goods_inventory_for_mcf",
     method="POST",
     path="/fbt/202601/mcf/goods/inventory/search",
-    response=_t.QueryGoodsInventoryForMcfResponse,
+    response=_m.QueryGoodsInventoryForMcfResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.QueryGoodsInventoryForMcfRequest,
+    body=_m.QueryGoodsInventoryForMcfRequest,
 )
 _GET_FBTMCF_ORDER_STATUS: Operation[_t.GetFbtmcfOrderStatusResponse] = Operation(
     id="fbt.get_fbtmcf_order_status",
     method="GET",
     path="/fbt/202601/mcf_outbound_orders",
-    response=_t.GetFbtmcfOrderStatusResponse,
+    response=_m.GetFbtmcfOrderStatusResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetFbtmcfOrderStatusParams,
+    params=_m.GetFbtmcfOrderStatusParams,
+)
+_CREATE_FBTMCF_ORDER_V202601: Operation[_t.CreateFbtmcfOrderV202601Response] = Operation(
+    id="fbt.create_fbtmcf_order_v202601",
+    method="POST",
+    path="/fbt/202601/mcf_outbound_orders",
+    response=_m.CreateFbtmcfOrderV202601Response,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_m.CreateFbtmcfOrderV202601Request,
 )
 _CANCEL_FBTMCF_ORDER: Operation[_t.CancelFbtmcfOrderResponse] = Operation(
     id="fbt.cancel_fbtmcf_order",
     method="POST",
     path="/fbt/202601/mcf_outbound_orders/cancel",
-    response=_t.CancelFbtmcfOrderResponse,
+    response=_m.CancelFbtmcfOrderResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CancelFbtmcfOrderRequest,
+    body=_m.CancelFbtmcfOrderRequest,
 )
 _GET_FBT_MERCHANT_MCF_STATUS: Operation[_t.GetFbtMerchantMcfStatusResponse] = Operation(
     id="fbt.get_fbt_merchant_mcf_status",
     method="GET",
     path="/fbt/202601/merchants/mcf_status",
-    response=_t.GetFbtMerchantMcfStatusResponse,
+    response=_m.GetFbtMerchantMcfStatusResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -101,28 +134,28 @@ _CREATE_OR_UPDATE_INBOUND_PLAN: Operation[_t.CreateOrUpdateInboundPlanResponse] 
     id="fbt.create_or_update_inbound_plan",
     method="POST",
     path="/fbt/202602/create_update_inbound_plan",
-    response=_t.CreateOrUpdateInboundPlanResponse,
+    response=_m.CreateOrUpdateInboundPlanResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateOrUpdateInboundPlanRequest,
+    body=_m.CreateOrUpdateInboundPlanRequest,
 )
 _GET_INBOUND_METHOD_DETAIL: Operation[_t.GetInboundMethodDetailResponse] = Operation(
     id="fbt.get_inbound_method_detail",
     method="POST",
     path="/fbt/202602/inbound_method_detail",
-    response=_t.GetInboundMethodDetailResponse,
+    response=_m.GetInboundMethodDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.GetInboundMethodDetailRequest,
+    body=_m.GetInboundMethodDetailRequest,
 )
 _GET_FBT_INBOUND_ORDER_DETAILS: Operation[_t.GetFbtInboundOrderDetailsResponse] = Operation(
     id="fbt.get_fbt_inbound_order_details",
     method="GET",
     path="/fbt/202602/inbound_orders",
-    response=_t.GetFbtInboundOrderDetailsResponse,
+    response=_m.GetFbtInboundOrderDetailsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetFbtInboundOrderDetailsParams,
+    params=_m.GetFbtInboundOrderDetailsParams,
 )
 _CANCEL_INBOUND_ORDER: Operation[ResponseModel] = Operation(
     id="fbt.cancel_inbound_order",
@@ -131,16 +164,16 @@ _CANCEL_INBOUND_ORDER: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CancelInboundOrderRequest,
+    body=_m.CancelInboundOrderRequest,
 )
 _PRINT_INBOUND_ORDER_LABELS: Operation[_t.PrintInboundOrderLabelsResponse] = Operation(
     id="fbt.print_inbound_order_labels",
     method="POST",
     path="/fbt/202602/inbound_orders/label_print",
-    response=_t.PrintInboundOrderLabelsResponse,
+    response=_m.PrintInboundOrderLabelsResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.PrintInboundOrderLabelsRequest,
+    body=_m.PrintInboundOrderLabelsRequest,
 )
 _UPDATE_INBOUND_ORDER_TRACKING: Operation[ResponseModel] = Operation(
     id="fbt.update_inbound_order_tracking",
@@ -149,102 +182,105 @@ _UPDATE_INBOUND_ORDER_TRACKING: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UpdateInboundOrderTrackingRequest,
+    body=_m.UpdateInboundOrderTrackingRequest,
 )
 _LIST_AVAILABLE_INBOUND_METHODS: Operation[_t.ListAvailableInboundMethodsResponse] = Operation(
     id="fbt.list_available_inbound_methods",
     method="POST",
     path="/fbt/202602/list_available_inbound_method",
-    response=_t.ListAvailableInboundMethodsResponse,
+    response=_m.ListAvailableInboundMethodsResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.ListAvailableInboundMethodsRequest,
+    body=_m.ListAvailableInboundMethodsRequest,
 )
 _CONFIRM_INBOUND_METHOD: Operation[_t.ConfirmInboundMethodResponse] = Operation(
     id="fbt.confirm_inbound_method",
     method="POST",
     path="/fbt/202603/confirm_inbound_method",
-    response=_t.ConfirmInboundMethodResponse,
+    response=_m.ConfirmInboundMethodResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.ConfirmInboundMethodRequest,
+    body=_m.ConfirmInboundMethodRequest,
 )
 _SEARCH_GOODS_HAZMAT_AND_EXPIRATION_INFO: Operation[_t.SearchGoodsHazmatAndExpirationInfoResponse] = (
     Operation(
         id="fbt.search_goods_hazmat_and_expiration_info",
         method="POST",
         path="/fbt/202603/goods/hazmat_and_expiration_info/search",
-        response=_t.SearchGoodsHazmatAndExpirationInfoResponse,
+        response=_m.SearchGoodsHazmatAndExpirationInfoResponse,
         shop_scoped=True,
         retry_safe=True,
-        body=_t.SearchGoodsHazmatAndExpirationInfoRequest,
+        body=_m.SearchGoodsHazmatAndExpirationInfoRequest,
     )
 )
 _UPDATE_GOODS_SKU_RELATIONS: Operation[_t.UpdateGoodsSkuRelationsResponse] = Operation(
     id="fbt.update_goods_sku_relations",
     method="POST",
     path="/fbt/202603/goods/update_goods_sku_relation",
-    response=_t.UpdateGoodsSkuRelationsResponse,
+    response=_m.UpdateGoodsSkuRelationsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UpdateGoodsSkuRelationsRequest,
+    body=_m.UpdateGoodsSkuRelationsRequest,
 )
 _SHIP_INBOUND_ORDER: Operation[_t.ShipInboundOrderResponse] = Operation(
     id="fbt.ship_inbound_order",
     method="POST",
     path="/fbt/202603/ship_inbound_order",
-    response=_t.ShipInboundOrderResponse,
+    response=_m.ShipInboundOrderResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.ShipInboundOrderRequest,
+    body=_m.ShipInboundOrderRequest,
 )
 _CREATE_FBT_GOODS: Operation[_t.CreateFbtGoodsResponse] = Operation(
     id="fbt.create_fbt_goods",
     method="POST",
     path="/fbt/202607/goods/create_goods",
-    response=_t.CreateFbtGoodsResponse,
+    response=_m.CreateFbtGoodsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateFbtGoodsRequest,
+    body=_m.CreateFbtGoodsRequest,
 )
 _SEARCH_GOODS_INFO: Operation[_t.SearchGoodsInfoPage] = Operation(
     id="fbt.search_goods_info",
     method="POST",
     path="/fbt/202607/goods/search",
-    response=_t.SearchGoodsInfoPage,
+    response=_m.SearchGoodsInfoPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchGoodsInfoParams,
-    body=_t.SearchGoodsInfoRequest,
+    params=_m.SearchGoodsInfoParams,
+    body=_m.SearchGoodsInfoRequest,
     pagination=Pagination(items="goods", token_param="page_token", next_token="next_page_token"),
 )
 _UPDATE_FBT_GOODS_INFO: Operation[_t.UpdateFbtGoodsInfoResponse] = Operation(
     id="fbt.update_fbt_goods_info",
     method="POST",
     path="/fbt/202607/goods/update_goods_info",
-    response=_t.UpdateFbtGoodsInfoResponse,
+    response=_m.UpdateFbtGoodsInfoResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UpdateFbtGoodsInfoRequest,
+    body=_m.UpdateFbtGoodsInfoRequest,
 )
 _CREATE_FBTMCF_ORDER: Operation[_t.CreateFbtmcfOrderResponse] = Operation(
     id="fbt.create_fbtmcf_order",
     method="POST",
     path="/fbt/202607/mcf_outbound_orders",
-    response=_t.CreateFbtmcfOrderResponse,
+    response=_m.CreateFbtmcfOrderResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateFbtmcfOrderRequest,
+    body=_m.CreateFbtmcfOrderRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
 OPERATIONS: tuple[Operation[Any], ...] = (
     _SEARCH_FBT_INVENTORY,
     _GET_FBT_WAREHOUSE_LIST,
+    _SEARCH_GOODS_INFO_V202409,
+    _GET_INBOUND_ORDER,
     _GET_FBT_MERCHANT_ONBOARDED_REGIONS,
     _SEARCH_FBT_INVENTORY_RECORD,
     _QUERY_GOODS_INVENTORY_FOR_MCF,
     _GET_FBTMCF_ORDER_STATUS,
+    _CREATE_FBTMCF_ORDER_V202601,
     _CANCEL_FBTMCF_ORDER,
     _GET_FBT_MERCHANT_MCF_STATUS,
     _CREATE_OR_UPDATE_INBOUND_PLAN,
@@ -324,6 +360,68 @@ class FbtResource(SyncResource):
         """
         return self._client._request(
             _GET_FBT_WAREHOUSE_LIST,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def search_goods_info_v202409(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        goods_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str] | None = None,
+        reference_codes: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchGoodsInfoV202409Page:
+        """Search the goods (FBT items) known to Fulfilled by TikTok (the 202409 shape).
+
+        `POST /fbt/202409/goods/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `goods` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_GOODS_INFO_V202409,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "goods_ids": goods_ids,
+                "product_ids": product_ids,
+                "reference_codes": reference_codes,
+                "sku_ids": sku_ids,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_inbound_order(
+        self,
+        *,
+        ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetInboundOrderResponse:
+        """Get FBT inbound orders by id (the 202409 shape).
+
+        `GET /fbt/202409/inbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_INBOUND_ORDER,
+            params={"ids": ids},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -434,6 +532,33 @@ class FbtResource(SyncResource):
         return self._client._request(
             _GET_FBTMCF_ORDER_STATUS,
             params={"mcf_order_id": mcf_order_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def create_fbtmcf_order_v202601(
+        self,
+        *,
+        consignee: _t.CreateFbtmcfOrderV202601RequestConsignee | Mapping[str, Any] | None = None,
+        external_order_id: str | None = None,
+        goods: Sequence[_t.CreateFbtmcfOrderV202601RequestGood | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateFbtmcfOrderV202601Response:
+        """Create a multi-channel fulfilment order shipped by FBT from the shop's FBT stock.
+
+        `POST /fbt/202601/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_FBTMCF_ORDER_V202601,
+            body={"consignee": consignee, "external_order_id": external_order_id, "goods": goods},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -932,10 +1057,13 @@ class FbtResourceWithRawResponse:
     def __init__(self, resource: FbtResource) -> None:
         self.search_fbt_inventory = to_raw_response(resource.search_fbt_inventory)
         self.get_fbt_warehouse_list = to_raw_response(resource.get_fbt_warehouse_list)
+        self.search_goods_info_v202409 = to_raw_response(resource.search_goods_info_v202409)
+        self.get_inbound_order = to_raw_response(resource.get_inbound_order)
         self.get_fbt_merchant_onboarded_regions = to_raw_response(resource.get_fbt_merchant_onboarded_regions)
         self.search_fbt_inventory_record = to_raw_response(resource.search_fbt_inventory_record)
         self.query_goods_inventory_for_mcf = to_raw_response(resource.query_goods_inventory_for_mcf)
         self.get_fbtmcf_order_status = to_raw_response(resource.get_fbtmcf_order_status)
+        self.create_fbtmcf_order_v202601 = to_raw_response(resource.create_fbtmcf_order_v202601)
         self.cancel_fbtmcf_order = to_raw_response(resource.cancel_fbtmcf_order)
         self.get_fbt_merchant_mcf_status = to_raw_response(resource.get_fbt_merchant_mcf_status)
         self.create_or_update_inbound_plan = to_raw_response(resource.create_or_update_inbound_plan)
@@ -1016,6 +1144,68 @@ class AsyncFbtResource(AsyncResource):
         """
         return await self._client._request(
             _GET_FBT_WAREHOUSE_LIST,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def search_goods_info_v202409(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        goods_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str] | None = None,
+        reference_codes: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchGoodsInfoV202409Page:
+        """Search the goods (FBT items) known to Fulfilled by TikTok (the 202409 shape).
+
+        `POST /fbt/202409/goods/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `goods` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_GOODS_INFO_V202409,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "goods_ids": goods_ids,
+                "product_ids": product_ids,
+                "reference_codes": reference_codes,
+                "sku_ids": sku_ids,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_inbound_order(
+        self,
+        *,
+        ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetInboundOrderResponse:
+        """Get FBT inbound orders by id (the 202409 shape).
+
+        `GET /fbt/202409/inbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_INBOUND_ORDER,
+            params={"ids": ids},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1126,6 +1316,33 @@ class AsyncFbtResource(AsyncResource):
         return await self._client._request(
             _GET_FBTMCF_ORDER_STATUS,
             params={"mcf_order_id": mcf_order_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def create_fbtmcf_order_v202601(
+        self,
+        *,
+        consignee: _t.CreateFbtmcfOrderV202601RequestConsignee | Mapping[str, Any] | None = None,
+        external_order_id: str | None = None,
+        goods: Sequence[_t.CreateFbtmcfOrderV202601RequestGood | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateFbtmcfOrderV202601Response:
+        """Create a multi-channel fulfilment order shipped by FBT from the shop's FBT stock.
+
+        `POST /fbt/202601/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_FBTMCF_ORDER_V202601,
+            body={"consignee": consignee, "external_order_id": external_order_id, "goods": goods},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1624,12 +1841,15 @@ class AsyncFbtResourceWithRawResponse:
     def __init__(self, resource: AsyncFbtResource) -> None:
         self.search_fbt_inventory = async_to_raw_response(resource.search_fbt_inventory)
         self.get_fbt_warehouse_list = async_to_raw_response(resource.get_fbt_warehouse_list)
+        self.search_goods_info_v202409 = async_to_raw_response(resource.search_goods_info_v202409)
+        self.get_inbound_order = async_to_raw_response(resource.get_inbound_order)
         self.get_fbt_merchant_onboarded_regions = async_to_raw_response(
             resource.get_fbt_merchant_onboarded_regions
         )
         self.search_fbt_inventory_record = async_to_raw_response(resource.search_fbt_inventory_record)
         self.query_goods_inventory_for_mcf = async_to_raw_response(resource.query_goods_inventory_for_mcf)
         self.get_fbtmcf_order_status = async_to_raw_response(resource.get_fbtmcf_order_status)
+        self.create_fbtmcf_order_v202601 = async_to_raw_response(resource.create_fbtmcf_order_v202601)
         self.cancel_fbtmcf_order = async_to_raw_response(resource.cancel_fbtmcf_order)
         self.get_fbt_merchant_mcf_status = async_to_raw_response(resource.get_fbt_merchant_mcf_status)
         self.create_or_update_inbound_plan = async_to_raw_response(resource.create_or_update_inbound_plan)

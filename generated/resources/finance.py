@@ -9,11 +9,15 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
 
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import finance as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.finance")
 
 __all__ = [
     "OPERATIONS",
@@ -27,40 +31,40 @@ _GET_TRANSACTIONSBY_ORDER_V202309: Operation[_t.GetTransactionsbyOrderV202309Res
     id="finance.get_transactionsby_order_v202309",
     method="GET",
     path="/finance/202309/orders/{order_id}/statement_transactions",
-    response=_t.GetTransactionsbyOrderV202309Response,
+    response=_m.GetTransactionsbyOrderV202309Response,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetTransactionsbyOrderV202309Params,
+    params=_m.GetTransactionsbyOrderV202309Params,
     path_params=("order_id",),
 )
 _GET_PAYMENTS_V202309: Operation[_t.GetPaymentsV202309Page] = Operation(
     id="finance.get_payments_v202309",
     method="GET",
     path="/finance/202309/payments",
-    response=_t.GetPaymentsV202309Page,
+    response=_m.GetPaymentsV202309Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetPaymentsV202309Params,
+    params=_m.GetPaymentsV202309Params,
     pagination=Pagination(items="payments", token_param="page_token", next_token="next_page_token"),
 )
 _GET_STATEMENTS: Operation[_t.GetStatementsPage] = Operation(
     id="finance.get_statements",
     method="GET",
     path="/finance/202309/statements",
-    response=_t.GetStatementsPage,
+    response=_m.GetStatementsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetStatementsParams,
+    params=_m.GetStatementsParams,
     pagination=Pagination(items="statements", token_param="page_token", next_token="next_page_token"),
 )
 _GET_TRANSACTIONSBY_STATEMENT_V202309: Operation[_t.GetTransactionsbyStatementV202309Page] = Operation(
     id="finance.get_transactionsby_statement_v202309",
     method="GET",
     path="/finance/202309/statements/{statement_id}/statement_transactions",
-    response=_t.GetTransactionsbyStatementV202309Page,
+    response=_m.GetTransactionsbyStatementV202309Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetTransactionsbyStatementV202309Params,
+    params=_m.GetTransactionsbyStatementV202309Params,
     path_params=("statement_id",),
     pagination=Pagination(
         items="statement_transactions", token_param="page_token", next_token="next_page_token"
@@ -70,70 +74,78 @@ _GET_WITHDRAWALS: Operation[_t.GetWithdrawalsPage] = Operation(
     id="finance.get_withdrawals",
     method="GET",
     path="/finance/202309/withdrawals",
-    response=_t.GetWithdrawalsPage,
+    response=_m.GetWithdrawalsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetWithdrawalsParams,
+    params=_m.GetWithdrawalsParams,
     pagination=Pagination(items="withdrawals", token_param="page_token", next_token="next_page_token"),
 )
 _GET_TRANSACTIONSBY_ORDER: Operation[_t.GetTransactionsbyOrderResponse] = Operation(
     id="finance.get_transactionsby_order",
     method="GET",
     path="/finance/202501/orders/{order_id}/statement_transactions",
-    response=_t.GetTransactionsbyOrderResponse,
+    response=_m.GetTransactionsbyOrderResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetTransactionsbyOrderParams,
+    params=_m.GetTransactionsbyOrderParams,
     path_params=("order_id",),
 )
 _GET_TRANSACTIONSBY_STATEMENT: Operation[_t.GetTransactionsbyStatementPage] = Operation(
     id="finance.get_transactionsby_statement",
     method="GET",
     path="/finance/202501/statements/{statement_id}/statement_transactions",
-    response=_t.GetTransactionsbyStatementPage,
+    response=_m.GetTransactionsbyStatementPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetTransactionsbyStatementParams,
+    params=_m.GetTransactionsbyStatementParams,
     path_params=("statement_id",),
     pagination=Pagination(items="transactions", token_param="page_token", next_token="next_page_token"),
+)
+_GET_TAX_INFORMATION: Operation[_t.GetTaxInformationResponse] = Operation(
+    id="finance.get_tax_information",
+    method="GET",
+    path="/finance/202504/tax_information",
+    response=_m.GetTaxInformationResponse,
+    shop_scoped=True,
+    retry_safe=True,
 )
 _GET_UNSETTLED_TRANSACTIONS: Operation[_t.GetUnsettledTransactionsPage] = Operation(
     id="finance.get_unsettled_transactions",
     method="GET",
     path="/finance/202507/orders/unsettled",
-    response=_t.GetUnsettledTransactionsPage,
+    response=_m.GetUnsettledTransactionsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetUnsettledTransactionsParams,
+    params=_m.GetUnsettledTransactionsParams,
     pagination=Pagination(items="transactions", token_param="page_token", next_token="next_page_token"),
 )
 _GET_PAYMENTS: Operation[_t.GetPaymentsPage] = Operation(
     id="finance.get_payments",
     method="GET",
     path="/finance/202605/payments",
-    response=_t.GetPaymentsPage,
+    response=_m.GetPaymentsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetPaymentsParams,
+    params=_m.GetPaymentsParams,
     pagination=Pagination(items="payments", token_param="page_token", next_token="next_page_token"),
 )
 _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE: Operation[_t.GetTradeInSupplierAccountBalanceResponse] = Operation(
     id="finance.get_trade_in_supplier_account_balance",
     method="GET",
     path="/finance/202609/account_balances",
-    response=_t.GetTradeInSupplierAccountBalanceResponse,
+    response=_m.GetTradeInSupplierAccountBalanceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetTradeInSupplierAccountBalanceParams,
+    params=_m.GetTradeInSupplierAccountBalanceParams,
 )
 _GET_TRADE_IN_ACCOUNT_TRANSACTIONS: Operation[_t.GetTradeInAccountTransactionsPage] = Operation(
     id="finance.get_trade_in_account_transactions",
     method="GET",
     path="/finance/202609/account_transactions",
-    response=_t.GetTradeInAccountTransactionsPage,
+    response=_m.GetTradeInAccountTransactionsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetTradeInAccountTransactionsParams,
+    params=_m.GetTradeInAccountTransactionsParams,
     pagination=Pagination(items="flows", token_param="page_token", next_token="next_page_token"),
 )
 
@@ -146,6 +158,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_WITHDRAWALS,
     _GET_TRANSACTIONSBY_ORDER,
     _GET_TRANSACTIONSBY_STATEMENT,
+    _GET_TAX_INFORMATION,
     _GET_UNSETTLED_TRANSACTIONS,
     _GET_PAYMENTS,
     _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE,
@@ -192,9 +205,9 @@ class FinanceResource(SyncResource):
         *,
         sort_field: str,
         create_time_lt: int | datetime | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -230,10 +243,10 @@ class FinanceResource(SyncResource):
         *,
         sort_field: str,
         statement_time_lt: int | datetime | None = None,
-        payment_status: str | None = None,
-        page_size: str | None = None,
+        payment_status: Literal["PAID", "FAILED", "PROCESSING"] | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         statement_time_ge: int | datetime | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -272,7 +285,7 @@ class FinanceResource(SyncResource):
         sort_field: str,
         page_token: str | None = None,
         sort_order: str | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -304,7 +317,7 @@ class FinanceResource(SyncResource):
     def get_withdrawals(
         self,
         *,
-        types: Sequence[str],
+        types: Sequence[Literal["WITHDRAW", "SETTLE", "TRANSFER", "REVERSE"]],
         create_time_lt: int | datetime | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
@@ -368,8 +381,8 @@ class FinanceResource(SyncResource):
         *,
         sort_field: str,
         page_token: str | None = None,
-        sort_order: str | None = None,
-        page_size: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        page_size: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -398,13 +411,36 @@ class FinanceResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def get_tax_information(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTaxInformationResponse:
+        """Get the tax registration details on file for the shop.
+
+        `GET /finance/202504/tax_information` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_TAX_INFORMATION,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def get_unsettled_transactions(
         self,
         *,
         sort_field: str,
         page_token: str | None = None,
         page_size: int | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -549,6 +585,7 @@ class FinanceResourceWithRawResponse:
         self.get_withdrawals = to_raw_response(resource.get_withdrawals)
         self.get_transactionsby_order = to_raw_response(resource.get_transactionsby_order)
         self.get_transactionsby_statement = to_raw_response(resource.get_transactionsby_statement)
+        self.get_tax_information = to_raw_response(resource.get_tax_information)
         self.get_unsettled_transactions = to_raw_response(resource.get_unsettled_transactions)
         self.get_payments = to_raw_response(resource.get_payments)
         self.get_trade_in_supplier_account_balance = to_raw_response(
@@ -596,9 +633,9 @@ class AsyncFinanceResource(AsyncResource):
         *,
         sort_field: str,
         create_time_lt: int | datetime | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -634,10 +671,10 @@ class AsyncFinanceResource(AsyncResource):
         *,
         sort_field: str,
         statement_time_lt: int | datetime | None = None,
-        payment_status: str | None = None,
-        page_size: str | None = None,
+        payment_status: Literal["PAID", "FAILED", "PROCESSING"] | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         statement_time_ge: int | datetime | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -676,7 +713,7 @@ class AsyncFinanceResource(AsyncResource):
         sort_field: str,
         page_token: str | None = None,
         sort_order: str | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -708,7 +745,7 @@ class AsyncFinanceResource(AsyncResource):
     async def get_withdrawals(
         self,
         *,
-        types: Sequence[str],
+        types: Sequence[Literal["WITHDRAW", "SETTLE", "TRANSFER", "REVERSE"]],
         create_time_lt: int | datetime | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
@@ -772,8 +809,8 @@ class AsyncFinanceResource(AsyncResource):
         *,
         sort_field: str,
         page_token: str | None = None,
-        sort_order: str | None = None,
-        page_size: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        page_size: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -802,13 +839,36 @@ class AsyncFinanceResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def get_tax_information(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTaxInformationResponse:
+        """Get the tax registration details on file for the shop.
+
+        `GET /finance/202504/tax_information` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_TAX_INFORMATION,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def get_unsettled_transactions(
         self,
         *,
         sort_field: str,
         page_token: str | None = None,
         page_size: int | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -955,6 +1015,7 @@ class AsyncFinanceResourceWithRawResponse:
         self.get_withdrawals = async_to_raw_response(resource.get_withdrawals)
         self.get_transactionsby_order = async_to_raw_response(resource.get_transactionsby_order)
         self.get_transactionsby_statement = async_to_raw_response(resource.get_transactionsby_statement)
+        self.get_tax_information = async_to_raw_response(resource.get_tax_information)
         self.get_unsettled_transactions = async_to_raw_response(resource.get_unsettled_transactions)
         self.get_payments = async_to_raw_response(resource.get_payments)
         self.get_trade_in_supplier_account_balance = async_to_raw_response(

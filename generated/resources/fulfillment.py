@@ -11,11 +11,15 @@ from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import fulfillment as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.fulfillment")
 
 __all__ = [
     "OPERATIONS",
@@ -29,10 +33,10 @@ _SEARCH_COMBINABLE_PACKAGES: Operation[_t.SearchCombinablePackagesPage] = Operat
     id="fulfillment.search_combinable_packages",
     method="GET",
     path="/fulfillment/202309/combinable_packages/search",
-    response=_t.SearchCombinablePackagesPage,
+    response=_m.SearchCombinablePackagesPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchCombinablePackagesParams,
+    params=_m.SearchCombinablePackagesParams,
     pagination=Pagination(
         items="combinable_packages", token_param="page_token", next_token="next_page_token"
     ),
@@ -41,51 +45,53 @@ _FULFILLMENT_UPLOAD_DELIVERY_FILE: Operation[_t.FulfillmentUploadDeliveryFileRes
     id="fulfillment.fulfillment_upload_delivery_file",
     method="POST",
     path="/fulfillment/202309/files/upload",
-    response=_t.FulfillmentUploadDeliveryFileResponse,
+    response=_m.FulfillmentUploadDeliveryFileResponse,
     shop_scoped=True,
     retry_safe=False,
-    form=_t.FulfillmentUploadDeliveryFileForm,
+    params=_m.FulfillmentUploadDeliveryFileParams,
+    form=_m.FulfillmentUploadDeliveryFileForm,
     files=("data",),
 )
 _FULFILLMENT_UPLOAD_DELIVERY_IMAGE: Operation[_t.FulfillmentUploadDeliveryImageResponse] = Operation(
     id="fulfillment.fulfillment_upload_delivery_image",
     method="POST",
     path="/fulfillment/202309/images/upload",
-    response=_t.FulfillmentUploadDeliveryImageResponse,
+    response=_m.FulfillmentUploadDeliveryImageResponse,
     shop_scoped=True,
     retry_safe=False,
-    form=_t.FulfillmentUploadDeliveryImageForm,
+    params=_m.FulfillmentUploadDeliveryImageParams,
+    form=_m.FulfillmentUploadDeliveryImageForm,
     files=("data",),
 )
 _GET_ORDER_SPLIT_ATTRIBUTES: Operation[_t.GetOrderSplitAttributesResponse] = Operation(
     id="fulfillment.get_order_split_attributes",
     method="GET",
     path="/fulfillment/202309/orders/split_attributes",
-    response=_t.GetOrderSplitAttributesResponse,
+    response=_m.GetOrderSplitAttributesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetOrderSplitAttributesParams,
+    params=_m.GetOrderSplitAttributesParams,
 )
 _GET_HANDOVER_TIMESLOTS: Operation[_t.GetHandoverTimeslotsResponse] = Operation(
     id="fulfillment.get_handover_timeslots",
     method="GET",
     path="/fulfillment/202309/orders/{order_id}/handover_time_slots",
-    response=_t.GetHandoverTimeslotsResponse,
+    response=_m.GetHandoverTimeslotsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetHandoverTimeslotsParams,
+    params=_m.GetHandoverTimeslotsParams,
     path_params=("order_id",),
 )
 _MARK_PACKAGE_AS_SHIPPED_V202309: Operation[_t.MarkPackageAsShippedV202309Response] = Operation(
     id="fulfillment.mark_package_as_shipped_v202309",
     method="POST",
     path="/fulfillment/202309/orders/{order_id}/packages",
-    response=_t.MarkPackageAsShippedV202309Response,
+    response=_m.MarkPackageAsShippedV202309Response,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.MarkPackageAsShippedV202309Params,
+    params=_m.MarkPackageAsShippedV202309Params,
     path_params=("order_id",),
-    body=_t.MarkPackageAsShippedV202309Request,
+    body=_m.MarkPackageAsShippedV202309Request,
 )
 _UPDATE_SHIPPING_INFO: Operation[ResponseModel] = Operation(
     id="fulfillment.update_shipping_info",
@@ -94,116 +100,116 @@ _UPDATE_SHIPPING_INFO: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdateShippingInfoParams,
+    params=_m.UpdateShippingInfoParams,
     path_params=("order_id",),
-    body=_t.UpdateShippingInfoRequest,
+    body=_m.UpdateShippingInfoRequest,
 )
 _GET_ELIGIBLE_SHIPPING_SERVICE: Operation[_t.GetEligibleShippingServiceResponse] = Operation(
     id="fulfillment.get_eligible_shipping_service",
     method="POST",
     path="/fulfillment/202309/orders/{order_id}/shipping_services/query",
-    response=_t.GetEligibleShippingServiceResponse,
+    response=_m.GetEligibleShippingServiceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetEligibleShippingServiceParams,
+    params=_m.GetEligibleShippingServiceParams,
     path_params=("order_id",),
-    body=_t.GetEligibleShippingServiceRequest,
+    body=_m.GetEligibleShippingServiceRequest,
 )
 _SPLIT_ORDERS: Operation[_t.SplitOrdersResponse] = Operation(
     id="fulfillment.split_orders",
     method="POST",
     path="/fulfillment/202309/orders/{order_id}/split",
-    response=_t.SplitOrdersResponse,
+    response=_m.SplitOrdersResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.SplitOrdersParams,
+    params=_m.SplitOrdersParams,
     path_params=("order_id",),
-    body=_t.SplitOrdersRequest,
+    body=_m.SplitOrdersRequest,
 )
 _GET_TRACKING: Operation[_t.GetTrackingResponse] = Operation(
     id="fulfillment.get_tracking",
     method="GET",
     path="/fulfillment/202309/orders/{order_id}/tracking",
-    response=_t.GetTrackingResponse,
+    response=_m.GetTrackingResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetTrackingParams,
+    params=_m.GetTrackingParams,
     path_params=("order_id",),
 )
 _CREATE_PACKAGES_V202309: Operation[_t.CreatePackagesV202309Response] = Operation(
     id="fulfillment.create_packages_v202309",
     method="POST",
     path="/fulfillment/202309/packages",
-    response=_t.CreatePackagesV202309Response,
+    response=_m.CreatePackagesV202309Response,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreatePackagesV202309Request,
+    body=_m.CreatePackagesV202309Request,
 )
 _COMBINE_PACKAGE: Operation[_t.CombinePackageResponse] = Operation(
     id="fulfillment.combine_package",
     method="POST",
     path="/fulfillment/202309/packages/combine",
-    response=_t.CombinePackageResponse,
+    response=_m.CombinePackageResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CombinePackageRequest,
+    body=_m.CombinePackageRequest,
 )
 _UPDATE_PACKAGE_DELIVERY_STATUS: Operation[_t.UpdatePackageDeliveryStatusResponse] = Operation(
     id="fulfillment.update_package_delivery_status",
     method="POST",
     path="/fulfillment/202309/packages/deliver",
-    response=_t.UpdatePackageDeliveryStatusResponse,
+    response=_m.UpdatePackageDeliveryStatusResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UpdatePackageDeliveryStatusRequest,
+    body=_m.UpdatePackageDeliveryStatusRequest,
 )
 _SCHEDULE_PACKAGE_HANDOVER: Operation[_t.SchedulePackageHandoverResponse] = Operation(
     id="fulfillment.schedule_package_handover",
     method="POST",
     path="/fulfillment/202309/packages/schedule",
-    response=_t.SchedulePackageHandoverResponse,
+    response=_m.SchedulePackageHandoverResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.SchedulePackageHandoverRequest,
+    body=_m.SchedulePackageHandoverRequest,
 )
 _SEARCH_PACKAGE: Operation[_t.SearchPackagePage] = Operation(
     id="fulfillment.search_package",
     method="POST",
     path="/fulfillment/202309/packages/search",
-    response=_t.SearchPackagePage,
+    response=_m.SearchPackagePage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchPackageParams,
-    body=_t.SearchPackageRequest,
+    params=_m.SearchPackageParams,
+    body=_m.SearchPackageRequest,
     pagination=Pagination(items="packages", token_param="page_token", next_token="next_page_token"),
 )
 _BATCH_SHIP_PACKAGES: Operation[_t.BatchShipPackagesResponse] = Operation(
     id="fulfillment.batch_ship_packages",
     method="POST",
     path="/fulfillment/202309/packages/ship",
-    response=_t.BatchShipPackagesResponse,
+    response=_m.BatchShipPackagesResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.BatchShipPackagesRequest,
+    body=_m.BatchShipPackagesRequest,
 )
 _GET_PACKAGE_DETAIL: Operation[_t.GetPackageDetailResponse] = Operation(
     id="fulfillment.get_package_detail",
     method="GET",
     path="/fulfillment/202309/packages/{package_id}",
-    response=_t.GetPackageDetailResponse,
+    response=_m.GetPackageDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetPackageDetailParams,
+    params=_m.GetPackageDetailParams,
     path_params=("package_id",),
 )
 _GET_PACKAGE_HANDOVER_TIME_SLOTS: Operation[_t.GetPackageHandoverTimeSlotsResponse] = Operation(
     id="fulfillment.get_package_handover_time_slots",
     method="GET",
     path="/fulfillment/202309/packages/{package_id}/handover_time_slots",
-    response=_t.GetPackageHandoverTimeSlotsResponse,
+    response=_m.GetPackageHandoverTimeSlotsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetPackageHandoverTimeSlotsParams,
+    params=_m.GetPackageHandoverTimeSlotsParams,
     path_params=("package_id",),
 )
 _SHIP_PACKAGE: Operation[ResponseModel] = Operation(
@@ -213,18 +219,18 @@ _SHIP_PACKAGE: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.ShipPackageParams,
+    params=_m.ShipPackageParams,
     path_params=("package_id",),
-    body=_t.ShipPackageRequest,
+    body=_m.ShipPackageRequest,
 )
 _GET_PACKAGE_SHIPPING_DOCUMENT: Operation[_t.GetPackageShippingDocumentResponse] = Operation(
     id="fulfillment.get_package_shipping_document",
     method="GET",
     path="/fulfillment/202309/packages/{package_id}/shipping_documents",
-    response=_t.GetPackageShippingDocumentResponse,
+    response=_m.GetPackageShippingDocumentResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetPackageShippingDocumentParams,
+    params=_m.GetPackageShippingDocumentParams,
     path_params=("package_id",),
 )
 _UPDATE_PACKAGE_SHIPPING_INFO_V202309: Operation[ResponseModel] = Operation(
@@ -234,38 +240,47 @@ _UPDATE_PACKAGE_SHIPPING_INFO_V202309: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdatePackageShippingInfoV202309Params,
+    params=_m.UpdatePackageShippingInfoV202309Params,
     path_params=("package_id",),
-    body=_t.UpdatePackageShippingInfoV202309Request,
+    body=_m.UpdatePackageShippingInfoV202309Request,
 )
 _UNCOMBINE_PACKAGES: Operation[_t.UncombinePackagesResponse] = Operation(
     id="fulfillment.uncombine_packages",
     method="POST",
     path="/fulfillment/202309/packages/{package_id}/uncombine",
-    response=_t.UncombinePackagesResponse,
+    response=_m.UncombinePackagesResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UncombinePackagesParams,
+    params=_m.UncombinePackagesParams,
     path_params=("package_id",),
-    body=_t.UncombinePackagesRequest,
+    body=_m.UncombinePackagesRequest,
 )
 _CREATE_FIRST_MILE_BUNDLE: Operation[_t.CreateFirstMileBundleResponse] = Operation(
     id="fulfillment.create_first_mile_bundle",
     method="POST",
     path="/fulfillment/202407/bundles",
-    response=_t.CreateFirstMileBundleResponse,
+    response=_m.CreateFirstMileBundleResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreateFirstMileBundleRequest,
+    body=_m.CreateFirstMileBundleRequest,
+)
+_CREATE_LAST_MILE_BUNDLE: Operation[_t.CreateLastMileBundleResponse] = Operation(
+    id="fulfillment.create_last_mile_bundle",
+    method="POST",
+    path="/fulfillment/202408/last_mile_bundles",
+    response=_m.CreateLastMileBundleResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_m.CreateLastMileBundleRequest,
 )
 _UPLOAD_INVOICE: Operation[_t.UploadInvoiceResponse] = Operation(
     id="fulfillment.upload_invoice",
     method="POST",
     path="/fulfillment/202502/invoice/upload",
-    response=_t.UploadInvoiceResponse,
+    response=_m.UploadInvoiceResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UploadInvoiceRequest,
+    body=_m.UploadInvoiceRequest,
 )
 _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE: Operation[
     _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse
@@ -273,55 +288,55 @@ _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE: Operation[
     id="fulfillment.check_tik_tok_shipping_and_collection_by_tik_tok_coverage",
     method="GET",
     path="/fulfillment/202508/tts_tracking_validation",
-    response=_t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse,
+    response=_m.CheckTikTokShippingAndCollectionByTikTokCoverageResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.CheckTikTokShippingAndCollectionByTikTokCoverageParams,
+    params=_m.CheckTikTokShippingAndCollectionByTikTokCoverageParams,
 )
 _CREATE_FIRST_MILE_BUNDLE_V2: Operation[_t.CreateFirstMileBundleV2Response] = Operation(
     id="fulfillment.create_first_mile_bundle_v2",
     method="POST",
     path="/fulfillment/202510/first_mile_bundle",
-    response=_t.CreateFirstMileBundleV2Response,
+    response=_m.CreateFirstMileBundleV2Response,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateFirstMileBundleV2Request,
+    body=_m.CreateFirstMileBundleV2Request,
 )
 _CREATE_PACKAGES: Operation[_t.CreatePackagesResponse] = Operation(
     id="fulfillment.create_packages",
     method="POST",
     path="/fulfillment/202512/packages",
-    response=_t.CreatePackagesResponse,
+    response=_m.CreatePackagesResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreatePackagesRequest,
+    body=_m.CreatePackagesRequest,
 )
 _SUBMIT_REDEMPTION_INFORMATION: Operation[_t.SubmitRedemptionInformationResponse] = Operation(
     id="fulfillment.submit_redemption_information",
     method="POST",
     path="/fulfillment/202601/redeem_info/callback",
-    response=_t.SubmitRedemptionInformationResponse,
+    response=_m.SubmitRedemptionInformationResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.SubmitRedemptionInformationRequest,
+    body=_m.SubmitRedemptionInformationRequest,
 )
 _GET_POD_CUSTOMIZATION_DETAILS: Operation[_t.GetPodCustomizationDetailsResponse] = Operation(
     id="fulfillment.get_pod_customization_details",
     method="POST",
     path="/fulfillment/202606/pod_details/get",
-    response=_t.GetPodCustomizationDetailsResponse,
+    response=_m.GetPodCustomizationDetailsResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.GetPodCustomizationDetailsRequest,
+    body=_m.GetPodCustomizationDetailsRequest,
 )
 _GET_ORDER_CUSTOMS_REQUIREMENTS: Operation[_t.GetOrderCustomsRequirementsResponse] = Operation(
     id="fulfillment.get_order_customs_requirements",
     method="POST",
     path="/fulfillment/202607/orders/customs_info/query",
-    response=_t.GetOrderCustomsRequirementsResponse,
+    response=_m.GetOrderCustomsRequirementsResponse,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.GetOrderCustomsRequirementsRequest,
+    body=_m.GetOrderCustomsRequirementsRequest,
 )
 _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION: Operation[ResponseModel] = Operation(
     id="fulfillment.submit_customs_clearance_information",
@@ -330,27 +345,27 @@ _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.SubmitCustomsClearanceInformationRequest,
+    body=_m.SubmitCustomsClearanceInformationRequest,
 )
 _TRACKING_STATUS_UPDATE: Operation[_t.TrackingStatusUpdateResponse] = Operation(
     id="fulfillment.tracking_status_update",
     method="POST",
     path="/fulfillment/202609/order/sof/track/update",
-    response=_t.TrackingStatusUpdateResponse,
+    response=_m.TrackingStatusUpdateResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.TrackingStatusUpdateRequest,
+    body=_m.TrackingStatusUpdateRequest,
 )
 _MARK_PACKAGE_AS_SHIPPED: Operation[_t.MarkPackageAsShippedResponse] = Operation(
     id="fulfillment.mark_package_as_shipped",
     method="POST",
     path="/fulfillment/202610/orders/{order_id}/packages",
-    response=_t.MarkPackageAsShippedResponse,
+    response=_m.MarkPackageAsShippedResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.MarkPackageAsShippedParams,
+    params=_m.MarkPackageAsShippedParams,
     path_params=("order_id",),
-    body=_t.MarkPackageAsShippedRequest,
+    body=_m.MarkPackageAsShippedRequest,
 )
 _UPDATE_PACKAGE_SHIPPING_INFO: Operation[ResponseModel] = Operation(
     id="fulfillment.update_package_shipping_info",
@@ -359,9 +374,9 @@ _UPDATE_PACKAGE_SHIPPING_INFO: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdatePackageShippingInfoParams,
+    params=_m.UpdatePackageShippingInfoParams,
     path_params=("package_id",),
-    body=_t.UpdatePackageShippingInfoRequest,
+    body=_m.UpdatePackageShippingInfoRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
@@ -389,6 +404,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _UPDATE_PACKAGE_SHIPPING_INFO_V202309,
     _UNCOMBINE_PACKAGES,
     _CREATE_FIRST_MILE_BUNDLE,
+    _CREATE_LAST_MILE_BUNDLE,
     _UPLOAD_INVOICE,
     _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
     _CREATE_FIRST_MILE_BUNDLE_V2,
@@ -443,7 +459,8 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -461,6 +478,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -470,6 +488,7 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         data: FileInput,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -487,6 +506,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -547,9 +567,9 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
+        shipping_provider_id: str,
+        tracking_number: str,
         order_line_item_ids: Sequence[str] | None = None,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -580,8 +600,8 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -637,7 +657,7 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
-        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -664,6 +684,7 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -680,7 +701,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _GET_TRACKING,
-            params={"order_id": order_id},
+            params={"order_id": order_id, "category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -688,11 +709,11 @@ class FulfillmentResource(SyncResource):
     def create_packages_v202309(
         self,
         *,
-        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
-        order_id: str | None = None,
+        order_id: str,
+        dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
-        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -723,8 +744,7 @@ class FulfillmentResource(SyncResource):
     def combine_package(
         self,
         *,
-        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
-        | None = None,
+        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -749,7 +769,7 @@ class FulfillmentResource(SyncResource):
     def update_package_delivery_status(
         self,
         *,
-        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -808,13 +828,12 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         page_size: int,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
-        package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"]
-        | None = None,
+        package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -854,7 +873,7 @@ class FulfillmentResource(SyncResource):
     def batch_ship_packages(
         self,
         *,
-        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -930,7 +949,7 @@ class FulfillmentResource(SyncResource):
         self,
         package_id: str,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
+        handover_method: Literal["PICKUP", "DROP_OFF"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
@@ -966,8 +985,8 @@ class FulfillmentResource(SyncResource):
         document_type: Literal[
             "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
         ],
-        document_size: str | None = None,
-        document_format: str | None = None,
+        document_size: Literal["A6", "A5"] | None = None,
+        document_format: Literal["PDF", "ZPL"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -998,8 +1017,8 @@ class FulfillmentResource(SyncResource):
         self,
         package_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1052,8 +1071,8 @@ class FulfillmentResource(SyncResource):
     def create_first_mile_bundle(
         self,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
-        order_ids: Sequence[str] | None = None,
+        handover_method: Literal["DROP_OFF", "PICKUP"],
+        order_ids: Sequence[str],
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
@@ -1078,6 +1097,35 @@ class FulfillmentResource(SyncResource):
                 "phone_tail_number": phone_tail_number,
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def create_last_mile_bundle(
+        self,
+        *,
+        fulfillment_unit_ids: Sequence[str] | None = None,
+        last_mile_bundle: _t.CreateLastMileBundleRequestLastMileBundle | Mapping[str, Any] | None = None,
+        logistics_group_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreateLastMileBundleResponse:
+        """Bundle packages for the last-mile carrier (the 202408 shape).
+
+        `POST /fulfillment/202408/last_mile_bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_LAST_MILE_BUNDLE,
+            body={
+                "fulfillment_unit_ids": fulfillment_unit_ids,
+                "last_mile_bundle": last_mile_bundle,
+                "logistics_group_id": logistics_group_id,
             },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1426,6 +1474,7 @@ class FulfillmentResourceWithRawResponse:
         )
         self.uncombine_packages = to_raw_response(resource.uncombine_packages)
         self.create_first_mile_bundle = to_raw_response(resource.create_first_mile_bundle)
+        self.create_last_mile_bundle = to_raw_response(resource.create_last_mile_bundle)
         self.upload_invoice = to_raw_response(resource.upload_invoice)
         self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = to_raw_response(
             resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage
@@ -1483,7 +1532,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1501,6 +1551,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1510,6 +1561,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         data: FileInput,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1527,6 +1579,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1587,9 +1640,9 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
+        shipping_provider_id: str,
+        tracking_number: str,
         order_line_item_ids: Sequence[str] | None = None,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1620,8 +1673,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1677,7 +1730,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
-        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1704,6 +1757,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1720,7 +1774,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _GET_TRACKING,
-            params={"order_id": order_id},
+            params={"order_id": order_id, "category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1728,11 +1782,11 @@ class AsyncFulfillmentResource(AsyncResource):
     async def create_packages_v202309(
         self,
         *,
-        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
-        order_id: str | None = None,
+        order_id: str,
+        dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
-        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1763,8 +1817,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def combine_package(
         self,
         *,
-        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
-        | None = None,
+        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1789,7 +1842,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def update_package_delivery_status(
         self,
         *,
-        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1848,13 +1901,12 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         page_size: int,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
-        package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"]
-        | None = None,
+        package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -1894,7 +1946,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def batch_ship_packages(
         self,
         *,
-        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1970,7 +2022,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         package_id: str,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
+        handover_method: Literal["PICKUP", "DROP_OFF"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
@@ -2006,8 +2058,8 @@ class AsyncFulfillmentResource(AsyncResource):
         document_type: Literal[
             "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
         ],
-        document_size: str | None = None,
-        document_format: str | None = None,
+        document_size: Literal["A6", "A5"] | None = None,
+        document_format: Literal["PDF", "ZPL"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2038,8 +2090,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         package_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2092,8 +2144,8 @@ class AsyncFulfillmentResource(AsyncResource):
     async def create_first_mile_bundle(
         self,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
-        order_ids: Sequence[str] | None = None,
+        handover_method: Literal["DROP_OFF", "PICKUP"],
+        order_ids: Sequence[str],
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
@@ -2118,6 +2170,35 @@ class AsyncFulfillmentResource(AsyncResource):
                 "phone_tail_number": phone_tail_number,
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def create_last_mile_bundle(
+        self,
+        *,
+        fulfillment_unit_ids: Sequence[str] | None = None,
+        last_mile_bundle: _t.CreateLastMileBundleRequestLastMileBundle | Mapping[str, Any] | None = None,
+        logistics_group_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreateLastMileBundleResponse:
+        """Bundle packages for the last-mile carrier (the 202408 shape).
+
+        `POST /fulfillment/202408/last_mile_bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_LAST_MILE_BUNDLE,
+            body={
+                "fulfillment_unit_ids": fulfillment_unit_ids,
+                "last_mile_bundle": last_mile_bundle,
+                "logistics_group_id": logistics_group_id,
             },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2470,6 +2551,7 @@ class AsyncFulfillmentResourceWithRawResponse:
         )
         self.uncombine_packages = async_to_raw_response(resource.uncombine_packages)
         self.create_first_mile_bundle = async_to_raw_response(resource.create_first_mile_bundle)
+        self.create_last_mile_bundle = async_to_raw_response(resource.create_last_mile_bundle)
         self.upload_invoice = async_to_raw_response(resource.upload_invoice)
         self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = async_to_raw_response(
             resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage

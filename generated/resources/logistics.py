@@ -8,11 +8,15 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import logistics as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.logistics")
 
 __all__ = [
     "OPERATIONS",
@@ -26,17 +30,17 @@ _GET_SHIPPING_PROVIDERS: Operation[_t.GetShippingProvidersResponse] = Operation(
     id="logistics.get_shipping_providers",
     method="GET",
     path="/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers",
-    response=_t.GetShippingProvidersResponse,
+    response=_m.GetShippingProvidersResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShippingProvidersParams,
+    params=_m.GetShippingProvidersParams,
     path_params=("delivery_option_id",),
 )
 _GET_GLOBAL_SELLER_WAREHOUSE: Operation[_t.GetGlobalSellerWarehouseResponse] = Operation(
     id="logistics.get_global_seller_warehouse",
     method="GET",
     path="/logistics/202309/global_warehouses",
-    response=_t.GetGlobalSellerWarehouseResponse,
+    response=_m.GetGlobalSellerWarehouseResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -44,7 +48,7 @@ _GET_WAREHOUSE_LIST: Operation[_t.GetWarehouseListResponse] = Operation(
     id="logistics.get_warehouse_list",
     method="GET",
     path="/logistics/202309/warehouses",
-    response=_t.GetWarehouseListResponse,
+    response=_m.GetWarehouseListResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -52,39 +56,68 @@ _GET_WAREHOUSE_DELIVERY_OPTIONS: Operation[_t.GetWarehouseDeliveryOptionsRespons
     id="logistics.get_warehouse_delivery_options",
     method="GET",
     path="/logistics/202309/warehouses/{warehouse_id}/delivery_options",
-    response=_t.GetWarehouseDeliveryOptionsResponse,
+    response=_m.GetWarehouseDeliveryOptionsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetWarehouseDeliveryOptionsParams,
+    params=_m.GetWarehouseDeliveryOptionsParams,
     path_params=("warehouse_id",),
+)
+_STANDARDIZE_WAREHOUSE_ADDRESS: Operation[_t.StandardizeWarehouseAddressResponse] = Operation(
+    id="logistics.standardize_warehouse_address",
+    method="POST",
+    path="/logistics/202412/addresses/standardize",
+    response=_m.StandardizeWarehouseAddressResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    body=_m.StandardizeWarehouseAddressRequest,
+)
+_CREATE_WAREHOUSE: Operation[_t.CreateWarehouseResponse] = Operation(
+    id="logistics.create_warehouse",
+    method="POST",
+    path="/logistics/202502/warehouses",
+    response=_m.CreateWarehouseResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_m.CreateWarehouseRequest,
+)
+_UPDATE_WAREHOUSE: Operation[_t.UpdateWarehouseResponse] = Operation(
+    id="logistics.update_warehouse",
+    method="POST",
+    path="/logistics/202502/warehouses/{warehouse_id}",
+    response=_m.UpdateWarehouseResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_m.UpdateWarehouseParams,
+    path_params=("warehouse_id",),
+    body=_m.UpdateWarehouseRequest,
 )
 _GET_SHIPPING_TEMPLATE_AVAILABILITY: Operation[_t.GetShippingTemplateAvailabilityResponse] = Operation(
     id="logistics.get_shipping_template_availability",
     method="GET",
     path="/logistics/202510/seller_templates",
-    response=_t.GetShippingTemplateAvailabilityResponse,
+    response=_m.GetShippingTemplateAvailabilityResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.GetShippingTemplateAvailabilityRequest,
+    body=_m.GetShippingTemplateAvailabilityRequest,
 )
 _GET_LOGISTICS_TRACKING: Operation[_t.GetLogisticsTrackingResponse] = Operation(
     id="logistics.get_logistics_tracking",
     method="GET",
     path="/logistics/202604/orders/{order_id}/tracking",
-    response=_t.GetLogisticsTrackingResponse,
+    response=_m.GetLogisticsTrackingResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetLogisticsTrackingParams,
+    params=_m.GetLogisticsTrackingParams,
     path_params=("order_id",),
 )
 _CHECK_SHIPPING_TEMPLATE_EXISTENCE: Operation[_t.CheckShippingTemplateExistenceResponse] = Operation(
     id="logistics.check_shipping_template_existence",
     method="GET",
     path="/logistics/202606/seller_template/template_exist",
-    response=_t.CheckShippingTemplateExistenceResponse,
+    response=_m.CheckShippingTemplateExistenceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.CheckShippingTemplateExistenceParams,
+    params=_m.CheckShippingTemplateExistenceParams,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
@@ -93,6 +126,9 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_GLOBAL_SELLER_WAREHOUSE,
     _GET_WAREHOUSE_LIST,
     _GET_WAREHOUSE_DELIVERY_OPTIONS,
+    _STANDARDIZE_WAREHOUSE_ADDRESS,
+    _CREATE_WAREHOUSE,
+    _UPDATE_WAREHOUSE,
     _GET_SHIPPING_TEMPLATE_AVAILABILITY,
     _GET_LOGISTICS_TRACKING,
     _CHECK_SHIPPING_TEMPLATE_EXISTENCE,
@@ -203,6 +239,83 @@ class LogisticsResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def standardize_warehouse_address(
+        self,
+        *,
+        address: _t.StandardizeWarehouseAddressRequestAddress | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.StandardizeWarehouseAddressResponse:
+        """Check an address and return it in the standard form warehouses use.
+
+        `POST /logistics/202412/addresses/standardize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _STANDARDIZE_WAREHOUSE_ADDRESS,
+            body={"address": address},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def create_warehouse(
+        self,
+        *,
+        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateWarehouseResponse:
+        """Create a warehouse for the shop.
+
+        `POST /logistics/202502/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_WAREHOUSE,
+            body={"warehouse": warehouse},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def update_warehouse(
+        self,
+        warehouse_id: str,
+        *,
+        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateWarehouseResponse:
+        """Update one of the shop's warehouses.
+
+        `POST /logistics/202502/warehouses/{warehouse_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_WAREHOUSE,
+            params={"warehouse_id": warehouse_id},
+            body={"warehouse": warehouse},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def get_shipping_template_availability(
         self,
         *,
@@ -291,6 +404,9 @@ class LogisticsResourceWithRawResponse:
         self.get_global_seller_warehouse = to_raw_response(resource.get_global_seller_warehouse)
         self.get_warehouse_list = to_raw_response(resource.get_warehouse_list)
         self.get_warehouse_delivery_options = to_raw_response(resource.get_warehouse_delivery_options)
+        self.standardize_warehouse_address = to_raw_response(resource.standardize_warehouse_address)
+        self.create_warehouse = to_raw_response(resource.create_warehouse)
+        self.update_warehouse = to_raw_response(resource.update_warehouse)
         self.get_shipping_template_availability = to_raw_response(resource.get_shipping_template_availability)
         self.get_logistics_tracking = to_raw_response(resource.get_logistics_tracking)
         self.check_shipping_template_existence = to_raw_response(resource.check_shipping_template_existence)
@@ -400,6 +516,83 @@ class AsyncLogisticsResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def standardize_warehouse_address(
+        self,
+        *,
+        address: _t.StandardizeWarehouseAddressRequestAddress | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.StandardizeWarehouseAddressResponse:
+        """Check an address and return it in the standard form warehouses use.
+
+        `POST /logistics/202412/addresses/standardize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _STANDARDIZE_WAREHOUSE_ADDRESS,
+            body={"address": address},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def create_warehouse(
+        self,
+        *,
+        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateWarehouseResponse:
+        """Create a warehouse for the shop.
+
+        `POST /logistics/202502/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_WAREHOUSE,
+            body={"warehouse": warehouse},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def update_warehouse(
+        self,
+        warehouse_id: str,
+        *,
+        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateWarehouseResponse:
+        """Update one of the shop's warehouses.
+
+        `POST /logistics/202502/warehouses/{warehouse_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_WAREHOUSE,
+            params={"warehouse_id": warehouse_id},
+            body={"warehouse": warehouse},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def get_shipping_template_availability(
         self,
         *,
@@ -488,6 +681,9 @@ class AsyncLogisticsResourceWithRawResponse:
         self.get_global_seller_warehouse = async_to_raw_response(resource.get_global_seller_warehouse)
         self.get_warehouse_list = async_to_raw_response(resource.get_warehouse_list)
         self.get_warehouse_delivery_options = async_to_raw_response(resource.get_warehouse_delivery_options)
+        self.standardize_warehouse_address = async_to_raw_response(resource.standardize_warehouse_address)
+        self.create_warehouse = async_to_raw_response(resource.create_warehouse)
+        self.update_warehouse = async_to_raw_response(resource.update_warehouse)
         self.get_shipping_template_availability = async_to_raw_response(
             resource.get_shipping_template_availability
         )

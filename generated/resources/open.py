@@ -7,11 +7,15 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import open as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.open")
 
 __all__ = [
     "OPERATIONS",
@@ -25,11 +29,11 @@ _UPLOAD_FILE_INIT: Operation[_t.UploadFileInitResponse] = Operation(
     id="open.upload_file_init",
     method="POST",
     path="/open/202512/file/init",
-    response=_t.UploadFileInitResponse,
+    response=_m.UploadFileInitResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.UploadFileInitParams,
-    body=_t.UploadFileInitRequest,
+    params=_m.UploadFileInitParams,
+    body=_m.UploadFileInitRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

@@ -10,11 +10,15 @@ from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import order as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.order")
 
 __all__ = [
     "OPERATIONS",
@@ -28,72 +32,89 @@ _GET_ORDER_DETAIL_V202309: Operation[_t.GetOrderDetailV202309Response] = Operati
     id="order.get_order_detail_v202309",
     method="GET",
     path="/order/202309/orders",
-    response=_t.GetOrderDetailV202309Response,
+    response=_m.GetOrderDetailV202309Response,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetOrderDetailV202309Params,
+    params=_m.GetOrderDetailV202309Params,
 )
 _GET_ORDER_LIST: Operation[_t.GetOrderListPage] = Operation(
     id="order.get_order_list",
     method="POST",
     path="/order/202309/orders/search",
-    response=_t.GetOrderListPage,
+    response=_m.GetOrderListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetOrderListParams,
-    body=_t.GetOrderListRequest,
+    params=_m.GetOrderListParams,
+    body=_m.GetOrderListRequest,
     omit=(("order_status", "ALL"),),
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
+)
+_GET_PRIVILEGED_ORDER_DETAIL: Operation[_t.GetPrivilegedOrderDetailResponse] = Operation(
+    id="order.get_privileged_order_detail",
+    method="GET",
+    path="/order/202309/privileged_orders",
+    response=_m.GetPrivilegedOrderDetailResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_m.GetPrivilegedOrderDetailParams,
 )
 _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE: Operation[_t.SearchOrdersByExternalOrderReferenceResponse] = (
     Operation(
         id="order.search_orders_by_external_order_reference",
         method="POST",
         path="/order/202406/orders/external_order_search",
-        response=_t.SearchOrdersByExternalOrderReferenceResponse,
+        response=_m.SearchOrdersByExternalOrderReferenceResponse,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.SearchOrdersByExternalOrderReferenceParams,
-        body=_t.SearchOrdersByExternalOrderReferenceRequest,
+        params=_m.SearchOrdersByExternalOrderReferenceParams,
     )
 )
 _ADD_EXTERNAL_ORDER_REFERENCES: Operation[_t.AddExternalOrderReferencesResponse] = Operation(
     id="order.add_external_order_references",
     method="POST",
     path="/order/202406/orders/external_orders",
-    response=_t.AddExternalOrderReferencesResponse,
+    response=_m.AddExternalOrderReferencesResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.AddExternalOrderReferencesRequest,
+    body=_m.AddExternalOrderReferencesRequest,
 )
 _GET_EXTERNAL_ORDER_REFERENCES: Operation[_t.GetExternalOrderReferencesResponse] = Operation(
     id="order.get_external_order_references",
     method="GET",
     path="/order/202406/orders/{order_id}/external_orders",
-    response=_t.GetExternalOrderReferencesResponse,
+    response=_m.GetExternalOrderReferencesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetExternalOrderReferencesParams,
+    params=_m.GetExternalOrderReferencesParams,
     path_params=("order_id",),
 )
 _GET_PRICE_DETAIL: Operation[_t.GetPriceDetailResponse] = Operation(
     id="order.get_price_detail",
     method="GET",
     path="/order/202407/orders/{order_id}/price_detail",
-    response=_t.GetPriceDetailResponse,
+    response=_m.GetPriceDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetPriceDetailParams,
+    params=_m.GetPriceDetailParams,
     path_params=("order_id",),
 )
 _GET_ORDER_DETAIL: Operation[_t.GetOrderDetailResponse] = Operation(
     id="order.get_order_detail",
     method="GET",
     path="/order/202507/orders",
-    response=_t.GetOrderDetailResponse,
+    response=_m.GetOrderDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetOrderDetailParams,
+    params=_m.GetOrderDetailParams,
+)
+_UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511: Operation[ResponseModel] = Operation(
+    id="order.update_the_blind_box_opening_results_v202511",
+    method="POST",
+    path="/order/202511/orders/blind_box_result/callback",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_m.UpdateTheBlindBoxOpeningResultsV202511Request,
 )
 _UPDATE_THE_BLIND_BOX_OPENING_RESULTS: Operation[ResponseModel] = Operation(
     id="order.update_the_blind_box_opening_results",
@@ -102,27 +123,29 @@ _UPDATE_THE_BLIND_BOX_OPENING_RESULTS: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UpdateTheBlindBoxOpeningResultsRequest,
+    body=_m.UpdateTheBlindBoxOpeningResultsRequest,
 )
 _SEARCH_POD_CUSTOMIZATION_DETAILS: Operation[_t.SearchPodCustomizationDetailsResponse] = Operation(
     id="order.search_pod_customization_details",
     method="POST",
     path="/order/202606/pod_details/search",
-    response=_t.SearchPodCustomizationDetailsResponse,
+    response=_m.SearchPodCustomizationDetailsResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.SearchPodCustomizationDetailsRequest,
+    body=_m.SearchPodCustomizationDetailsRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_ORDER_DETAIL_V202309,
     _GET_ORDER_LIST,
+    _GET_PRIVILEGED_ORDER_DETAIL,
     _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
     _ADD_EXTERNAL_ORDER_REFERENCES,
     _GET_EXTERNAL_ORDER_REFERENCES,
     _GET_PRICE_DETAIL,
     _GET_ORDER_DETAIL,
+    _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
     _UPDATE_THE_BLIND_BOX_OPENING_RESULTS,
     _SEARCH_POD_CUSTOMIZATION_DETAILS,
 )
@@ -228,20 +251,45 @@ class OrderResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def get_privileged_order_detail(
+        self,
+        *,
+        ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetPrivilegedOrderDetailResponse:
+        """Get the full details of orders the app holds privileged access to (unmasked buyer data).
+
+        `GET /order/202309/privileged_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_PRIVILEGED_ORDER_DETAIL,
+            params={"ids": ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def search_orders_by_external_order_reference(
         self,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         external_order_id: str,
         timeout: Timeout | None = None,
@@ -261,7 +309,6 @@ class OrderResource(SyncResource):
         return self._client._request(
             _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
             params={"platform": platform, "external_order_id": external_order_id},
-            body={},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -296,16 +343,16 @@ class OrderResource(SyncResource):
         order_id: str,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -374,6 +421,35 @@ class OrderResource(SyncResource):
         return self._client._request(
             _GET_ORDER_DETAIL,
             params={"ids": ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def update_the_blind_box_opening_results_v202511(
+        self,
+        *,
+        blind_box_results: Sequence[
+            _t.UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult | Mapping[str, Any]
+        ]
+        | None = None,
+        main_order_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Report which items buyers got when their blind boxes were opened (the 202511 shape).
+
+        `POST /order/202511/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
+            body={"blind_box_results": blind_box_results, "main_order_id": main_order_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -450,6 +526,7 @@ class OrderResourceWithRawResponse:
     def __init__(self, resource: OrderResource) -> None:
         self.get_order_detail_v202309 = to_raw_response(resource.get_order_detail_v202309)
         self.get_order_list = to_raw_response(resource.get_order_list)
+        self.get_privileged_order_detail = to_raw_response(resource.get_privileged_order_detail)
         self.search_orders_by_external_order_reference = to_raw_response(
             resource.search_orders_by_external_order_reference
         )
@@ -457,6 +534,9 @@ class OrderResourceWithRawResponse:
         self.get_external_order_references = to_raw_response(resource.get_external_order_references)
         self.get_price_detail = to_raw_response(resource.get_price_detail)
         self.get_order_detail = to_raw_response(resource.get_order_detail)
+        self.update_the_blind_box_opening_results_v202511 = to_raw_response(
+            resource.update_the_blind_box_opening_results_v202511
+        )
         self.update_the_blind_box_opening_results = to_raw_response(
             resource.update_the_blind_box_opening_results
         )
@@ -563,20 +643,45 @@ class AsyncOrderResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def get_privileged_order_detail(
+        self,
+        *,
+        ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetPrivilegedOrderDetailResponse:
+        """Get the full details of orders the app holds privileged access to (unmasked buyer data).
+
+        `GET /order/202309/privileged_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PRIVILEGED_ORDER_DETAIL,
+            params={"ids": ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def search_orders_by_external_order_reference(
         self,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         external_order_id: str,
         timeout: Timeout | None = None,
@@ -596,7 +701,6 @@ class AsyncOrderResource(AsyncResource):
         return await self._client._request(
             _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
             params={"platform": platform, "external_order_id": external_order_id},
-            body={},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -631,16 +735,16 @@ class AsyncOrderResource(AsyncResource):
         order_id: str,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -709,6 +813,35 @@ class AsyncOrderResource(AsyncResource):
         return await self._client._request(
             _GET_ORDER_DETAIL,
             params={"ids": ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def update_the_blind_box_opening_results_v202511(
+        self,
+        *,
+        blind_box_results: Sequence[
+            _t.UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult | Mapping[str, Any]
+        ]
+        | None = None,
+        main_order_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Report which items buyers got when their blind boxes were opened (the 202511 shape).
+
+        `POST /order/202511/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
+            body={"blind_box_results": blind_box_results, "main_order_id": main_order_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -785,6 +918,7 @@ class AsyncOrderResourceWithRawResponse:
     def __init__(self, resource: AsyncOrderResource) -> None:
         self.get_order_detail_v202309 = async_to_raw_response(resource.get_order_detail_v202309)
         self.get_order_list = async_to_raw_response(resource.get_order_list)
+        self.get_privileged_order_detail = async_to_raw_response(resource.get_privileged_order_detail)
         self.search_orders_by_external_order_reference = async_to_raw_response(
             resource.search_orders_by_external_order_reference
         )
@@ -792,6 +926,9 @@ class AsyncOrderResourceWithRawResponse:
         self.get_external_order_references = async_to_raw_response(resource.get_external_order_references)
         self.get_price_detail = async_to_raw_response(resource.get_price_detail)
         self.get_order_detail = async_to_raw_response(resource.get_order_detail)
+        self.update_the_blind_box_opening_results_v202511 = async_to_raw_response(
+            resource.update_the_blind_box_opening_results_v202511
+        )
         self.update_the_blind_box_opening_results = async_to_raw_response(
             resource.update_the_blind_box_opening_results
         )

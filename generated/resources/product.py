@@ -11,11 +11,15 @@ from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import product as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.product")
 
 __all__ = [
     "OPERATIONS",
@@ -29,156 +33,165 @@ _GET_BRANDS: Operation[_t.GetBrandsPage] = Operation(
     id="product.get_brands",
     method="GET",
     path="/product/202309/brands",
-    response=_t.GetBrandsPage,
+    response=_m.GetBrandsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBrandsParams,
+    params=_m.GetBrandsParams,
     pagination=Pagination(items="brands", token_param="page_token", next_token="next_page_token"),
 )
 _CREATE_CUSTOM_BRANDS: Operation[_t.CreateCustomBrandsResponse] = Operation(
     id="product.create_custom_brands",
     method="POST",
     path="/product/202309/brands",
-    response=_t.CreateCustomBrandsResponse,
+    response=_m.CreateCustomBrandsResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreateCustomBrandsRequest,
+    body=_m.CreateCustomBrandsRequest,
+)
+_RECOMMEND_BRAND: Operation[_t.RecommendBrandResponse] = Operation(
+    id="product.recommend_brand",
+    method="POST",
+    path="/product/202309/brands/recommend",
+    response=_m.RecommendBrandResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    body=_m.RecommendBrandRequest,
 )
 _GET_CATEGORIES: Operation[_t.GetCategoriesResponse] = Operation(
     id="product.get_categories",
     method="GET",
     path="/product/202309/categories",
-    response=_t.GetCategoriesResponse,
+    response=_m.GetCategoriesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetCategoriesParams,
+    params=_m.GetCategoriesParams,
 )
 _RECOMMEND_CATEGORY: Operation[_t.RecommendCategoryResponse] = Operation(
     id="product.recommend_category",
     method="POST",
     path="/product/202309/categories/recommend",
-    response=_t.RecommendCategoryResponse,
+    response=_m.RecommendCategoryResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.RecommendCategoryRequest,
+    body=_m.RecommendCategoryRequest,
 )
 _GET_ATTRIBUTES: Operation[_t.GetAttributesResponse] = Operation(
     id="product.get_attributes",
     method="GET",
     path="/product/202309/categories/{category_id}/attributes",
-    response=_t.GetAttributesResponse,
+    response=_m.GetAttributesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetAttributesParams,
+    params=_m.GetAttributesParams,
     path_params=("category_id",),
 )
 _GET_GLOBAL_ATTRIBUTES: Operation[_t.GetGlobalAttributesResponse] = Operation(
     id="product.get_global_attributes",
     method="GET",
     path="/product/202309/categories/{category_id}/global_attributes",
-    response=_t.GetGlobalAttributesResponse,
+    response=_m.GetGlobalAttributesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetGlobalAttributesParams,
+    params=_m.GetGlobalAttributesParams,
     path_params=("category_id",),
 )
 _GET_GLOBAL_CATEGORY_RULES: Operation[_t.GetGlobalCategoryRulesResponse] = Operation(
     id="product.get_global_category_rules",
     method="GET",
     path="/product/202309/categories/{category_id}/global_rules",
-    response=_t.GetGlobalCategoryRulesResponse,
+    response=_m.GetGlobalCategoryRulesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetGlobalCategoryRulesParams,
+    params=_m.GetGlobalCategoryRulesParams,
     path_params=("category_id",),
 )
 _GET_CATEGORY_RULES: Operation[_t.GetCategoryRulesResponse] = Operation(
     id="product.get_category_rules",
     method="GET",
     path="/product/202309/categories/{category_id}/rules",
-    response=_t.GetCategoryRulesResponse,
+    response=_m.GetCategoryRulesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetCategoryRulesParams,
+    params=_m.GetCategoryRulesParams,
     path_params=("category_id",),
 )
 _UPLOAD_PRODUCT_FILE: Operation[_t.UploadProductFileResponse] = Operation(
     id="product.upload_product_file",
     method="POST",
     path="/product/202309/files/upload",
-    response=_t.UploadProductFileResponse,
+    response=_m.UploadProductFileResponse,
     shop_scoped=False,
     retry_safe=False,
-    form=_t.UploadProductFileForm,
+    form=_m.UploadProductFileForm,
     files=("data",),
 )
 _GET_GLOBAL_CATEGORIES: Operation[_t.GetGlobalCategoriesResponse] = Operation(
     id="product.get_global_categories",
     method="GET",
     path="/product/202309/global_categories",
-    response=_t.GetGlobalCategoriesResponse,
+    response=_m.GetGlobalCategoriesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetGlobalCategoriesParams,
+    params=_m.GetGlobalCategoriesParams,
 )
 _RECOMMEND_GLOBAL_CATEGORIES: Operation[_t.RecommendGlobalCategoriesResponse] = Operation(
     id="product.recommend_global_categories",
     method="POST",
     path="/product/202309/global_categories/recommend",
-    response=_t.RecommendGlobalCategoriesResponse,
+    response=_m.RecommendGlobalCategoriesResponse,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.RecommendGlobalCategoriesRequest,
+    body=_m.RecommendGlobalCategoriesRequest,
 )
 _DELETE_GLOBAL_PRODUCTS: Operation[_t.DeleteGlobalProductsResponse] = Operation(
     id="product.delete_global_products",
     method="DELETE",
     path="/product/202309/global_products",
-    response=_t.DeleteGlobalProductsResponse,
+    response=_m.DeleteGlobalProductsResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.DeleteGlobalProductsRequest,
+    body=_m.DeleteGlobalProductsRequest,
 )
 _CREATE_GLOBAL_PRODUCT: Operation[_t.CreateGlobalProductResponse] = Operation(
     id="product.create_global_product",
     method="POST",
     path="/product/202309/global_products",
-    response=_t.CreateGlobalProductResponse,
+    response=_m.CreateGlobalProductResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreateGlobalProductRequest,
+    body=_m.CreateGlobalProductRequest,
 )
 _SEARCH_GLOBAL_PRODUCTS_V202309: Operation[_t.SearchGlobalProductsV202309Page] = Operation(
     id="product.search_global_products_v202309",
     method="POST",
     path="/product/202309/global_products/search",
-    response=_t.SearchGlobalProductsV202309Page,
+    response=_m.SearchGlobalProductsV202309Page,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchGlobalProductsV202309Params,
-    body=_t.SearchGlobalProductsV202309Request,
+    params=_m.SearchGlobalProductsV202309Params,
+    body=_m.SearchGlobalProductsV202309Request,
     pagination=Pagination(items="global_products", token_param="page_token", next_token="next_page_token"),
 )
 _GET_GLOBAL_PRODUCT: Operation[_t.GetGlobalProductResponse] = Operation(
     id="product.get_global_product",
     method="GET",
     path="/product/202309/global_products/{global_product_id}",
-    response=_t.GetGlobalProductResponse,
+    response=_m.GetGlobalProductResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetGlobalProductParams,
+    params=_m.GetGlobalProductParams,
     path_params=("global_product_id",),
 )
 _EDIT_GLOBAL_PRODUCT: Operation[_t.EditGlobalProductResponse] = Operation(
     id="product.edit_global_product",
     method="PUT",
     path="/product/202309/global_products/{global_product_id}",
-    response=_t.EditGlobalProductResponse,
+    response=_m.EditGlobalProductResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.EditGlobalProductParams,
+    params=_m.EditGlobalProductParams,
     path_params=("global_product_id",),
-    body=_t.EditGlobalProductRequest,
+    body=_m.EditGlobalProductRequest,
 )
 _UPDATE_GLOBAL_INVENTORY: Operation[ResponseModel] = Operation(
     id="product.update_global_inventory",
@@ -187,45 +200,54 @@ _UPDATE_GLOBAL_INVENTORY: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.UpdateGlobalInventoryParams,
+    params=_m.UpdateGlobalInventoryParams,
     path_params=("global_product_id",),
-    body=_t.UpdateGlobalInventoryRequest,
+    body=_m.UpdateGlobalInventoryRequest,
 )
 _PUBLISH_GLOBAL_PRODUCT: Operation[_t.PublishGlobalProductResponse] = Operation(
     id="product.publish_global_product",
     method="POST",
     path="/product/202309/global_products/{global_product_id}/publish",
-    response=_t.PublishGlobalProductResponse,
+    response=_m.PublishGlobalProductResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.PublishGlobalProductParams,
+    params=_m.PublishGlobalProductParams,
     path_params=("global_product_id",),
-    body=_t.PublishGlobalProductRequest,
+    body=_m.PublishGlobalProductRequest,
+)
+_RECOMMEND_SIZECHART: Operation[_t.RecommendSizechartResponse] = Operation(
+    id="product.recommend_sizechart",
+    method="POST",
+    path="/product/202309/images/size_charts/identify",
+    response=_m.RecommendSizechartResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    body=_m.RecommendSizechartRequest,
 )
 _UPLOAD_PRODUCT_IMAGE: Operation[_t.UploadProductImageResponse] = Operation(
     id="product.upload_product_image",
     method="POST",
     path="/product/202309/images/upload",
-    response=_t.UploadProductImageResponse,
+    response=_m.UploadProductImageResponse,
     shop_scoped=False,
     retry_safe=False,
-    form=_t.UploadProductImageForm,
+    form=_m.UploadProductImageForm,
     files=("data",),
 )
 _INVENTORY_SEARCH: Operation[_t.InventorySearchResponse] = Operation(
     id="product.inventory_search",
     method="POST",
     path="/product/202309/inventory/search",
-    response=_t.InventorySearchResponse,
+    response=_m.InventorySearchResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.InventorySearchRequest,
+    body=_m.InventorySearchRequest,
 )
 _CHECK_LISTING_PREREQUISITES_V202309: Operation[_t.CheckListingPrerequisitesV202309Response] = Operation(
     id="product.check_listing_prerequisites_v202309",
     method="GET",
     path="/product/202309/prerequisites",
-    response=_t.CheckListingPrerequisitesV202309Response,
+    response=_m.CheckListingPrerequisitesV202309Response,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -233,110 +255,110 @@ _DELETE_PRODUCTS: Operation[_t.DeleteProductsResponse] = Operation(
     id="product.delete_products",
     method="DELETE",
     path="/product/202309/products",
-    response=_t.DeleteProductsResponse,
+    response=_m.DeleteProductsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.DeleteProductsRequest,
+    body=_m.DeleteProductsRequest,
 )
 _CREATE_PRODUCT: Operation[_t.CreateProductResponse] = Operation(
     id="product.create_product",
     method="POST",
     path="/product/202309/products",
-    response=_t.CreateProductResponse,
+    response=_m.CreateProductResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateProductRequest,
+    body=_m.CreateProductRequest,
 )
 _ACTIVATE_PRODUCT: Operation[_t.ActivateProductResponse] = Operation(
     id="product.activate_product",
     method="POST",
     path="/product/202309/products/activate",
-    response=_t.ActivateProductResponse,
+    response=_m.ActivateProductResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.ActivateProductRequest,
+    body=_m.ActivateProductRequest,
 )
 _DEACTIVATE_PRODUCTS: Operation[_t.DeactivateProductsResponse] = Operation(
     id="product.deactivate_products",
     method="POST",
     path="/product/202309/products/deactivate",
-    response=_t.DeactivateProductsResponse,
+    response=_m.DeactivateProductsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.DeactivateProductsRequest,
+    body=_m.DeactivateProductsRequest,
 )
 _CHECK_PRODUCT_LISTING: Operation[_t.CheckProductListingResponse] = Operation(
     id="product.check_product_listing",
     method="POST",
     path="/product/202309/products/listing_check",
-    response=_t.CheckProductListingResponse,
+    response=_m.CheckProductListingResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.CheckProductListingParams,
-    body=_t.CheckProductListingRequest,
+    params=_m.CheckProductListingParams,
+    body=_m.CheckProductListingRequest,
 )
 _RECOVER_PRODUCTS: Operation[_t.RecoverProductsResponse] = Operation(
     id="product.recover_products",
     method="POST",
     path="/product/202309/products/recover",
-    response=_t.RecoverProductsResponse,
+    response=_m.RecoverProductsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.RecoverProductsRequest,
+    body=_m.RecoverProductsRequest,
 )
 _SEARCH_PRODUCTS_V202309: Operation[_t.SearchProductsV202309Page] = Operation(
     id="product.search_products_v202309",
     method="POST",
     path="/product/202309/products/search",
-    response=_t.SearchProductsV202309Page,
+    response=_m.SearchProductsV202309Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchProductsV202309Params,
-    body=_t.SearchProductsV202309Request,
+    params=_m.SearchProductsV202309Params,
+    body=_m.SearchProductsV202309Request,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _GET_PRODUCT: Operation[_t.GetProductResponse] = Operation(
     id="product.get_product",
     method="GET",
     path="/product/202309/products/{product_id}",
-    response=_t.GetProductResponse,
+    response=_m.GetProductResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetProductParams,
+    params=_m.GetProductParams,
     path_params=("product_id",),
 )
 _EDIT_PRODUCT_V202309: Operation[_t.EditProductV202309Response] = Operation(
     id="product.edit_product_v202309",
     method="PUT",
     path="/product/202309/products/{product_id}",
-    response=_t.EditProductV202309Response,
+    response=_m.EditProductV202309Response,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.EditProductV202309Params,
+    params=_m.EditProductV202309Params,
     path_params=("product_id",),
-    body=_t.EditProductV202309Request,
+    body=_m.EditProductV202309Request,
 )
 _UPDATE_INVENTORY: Operation[_t.UpdateInventoryResponse] = Operation(
     id="product.update_inventory",
     method="POST",
     path="/product/202309/products/{product_id}/inventory/update",
-    response=_t.UpdateInventoryResponse,
+    response=_m.UpdateInventoryResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdateInventoryParams,
+    params=_m.UpdateInventoryParams,
     path_params=("product_id",),
-    body=_t.UpdateInventoryRequest,
+    body=_m.UpdateInventoryRequest,
 )
 _PARTIAL_EDIT_PRODUCT_V202309: Operation[_t.PartialEditProductV202309Response] = Operation(
     id="product.partial_edit_product_v202309",
     method="POST",
     path="/product/202309/products/{product_id}/partial_edit",
-    response=_t.PartialEditProductV202309Response,
+    response=_m.PartialEditProductV202309Response,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.PartialEditProductV202309Params,
+    params=_m.PartialEditProductV202309Params,
     path_params=("product_id",),
-    body=_t.PartialEditProductV202309Request,
+    body=_m.PartialEditProductV202309Request,
 )
 _UPDATE_PRICE: Operation[ResponseModel] = Operation(
     id="product.update_price",
@@ -345,26 +367,26 @@ _UPDATE_PRICE: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdatePriceParams,
+    params=_m.UpdatePriceParams,
     path_params=("product_id",),
-    body=_t.UpdatePriceRequest,
+    body=_m.UpdatePriceRequest,
 )
 _SEARCH_GLOBAL_PRODUCTS: Operation[_t.SearchGlobalProductsPage] = Operation(
     id="product.search_global_products",
     method="POST",
     path="/product/202312/global_products/search",
-    response=_t.SearchGlobalProductsPage,
+    response=_m.SearchGlobalProductsPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchGlobalProductsParams,
-    body=_t.SearchGlobalProductsRequest,
+    params=_m.SearchGlobalProductsParams,
+    body=_m.SearchGlobalProductsRequest,
     pagination=Pagination(items="global_products", token_param="page_token", next_token="next_page_token"),
 )
 _CHECK_LISTING_PREREQUISITES: Operation[_t.CheckListingPrerequisitesResponse] = Operation(
     id="product.check_listing_prerequisites",
     method="GET",
     path="/product/202312/prerequisites",
-    response=_t.CheckListingPrerequisitesResponse,
+    response=_m.CheckListingPrerequisitesResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -372,48 +394,58 @@ _SEARCH_PRODUCTS_V202312: Operation[_t.SearchProductsV202312Page] = Operation(
     id="product.search_products_v202312",
     method="POST",
     path="/product/202312/products/search",
-    response=_t.SearchProductsV202312Page,
+    response=_m.SearchProductsV202312Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchProductsV202312Params,
-    body=_t.SearchProductsV202312Request,
+    params=_m.SearchProductsV202312Params,
+    body=_m.SearchProductsV202312Request,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _LISTING_SCHEMAS_V202401: Operation[_t.ListingSchemasV202401Response] = Operation(
     id="product.listing_schemas_v202401",
     method="GET",
     path="/product/202401/listing_schemas",
-    response=_t.ListingSchemasV202401Response,
+    response=_m.ListingSchemasV202401Response,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.ListingSchemasV202401Params,
+    params=_m.ListingSchemasV202401Params,
+)
+_CHECK_GLOBAL_PRODUCT_LISTING: Operation[_t.CheckGlobalProductListingResponse] = Operation(
+    id="product.check_global_product_listing",
+    method="POST",
+    path="/product/202404/global_products/listing_check",
+    response=_m.CheckGlobalProductListingResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    body=_m.CheckGlobalProductListingRequest,
 )
 _OPTIMIZED_IMAGES: Operation[_t.OptimizedImagesResponse] = Operation(
     id="product.optimized_images",
     method="POST",
     path="/product/202404/images/optimize",
-    response=_t.OptimizedImagesResponse,
+    response=_m.OptimizedImagesResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.OptimizedImagesRequest,
+    params=_m.OptimizedImagesParams,
+    body=_m.OptimizedImagesRequest,
 )
 _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS: Operation[_t.ProductInformationIssueDiagnosisResponse] = Operation(
     id="product.product_information_issue_diagnosis",
     method="GET",
     path="/product/202405/products/diagnoses",
-    response=_t.ProductInformationIssueDiagnosisResponse,
+    response=_m.ProductInformationIssueDiagnosisResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.ProductInformationIssueDiagnosisParams,
+    params=_m.ProductInformationIssueDiagnosisParams,
 )
 _GET_PRODUCTS_SEO_WORDS: Operation[_t.GetProductsSeoWordsResponse] = Operation(
     id="product.get_products_seo_words",
     method="GET",
     path="/product/202405/products/seo_words",
-    response=_t.GetProductsSeoWordsResponse,
+    response=_m.GetProductsSeoWordsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetProductsSeoWordsParams,
+    params=_m.GetProductsSeoWordsParams,
 )
 _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION: Operation[
     _t.GetRecommendedProductTitleAndDescriptionResponse
@@ -421,19 +453,19 @@ _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION: Operation[
     id="product.get_recommended_product_title_and_description",
     method="GET",
     path="/product/202405/products/suggestions",
-    response=_t.GetRecommendedProductTitleAndDescriptionResponse,
+    response=_m.GetRecommendedProductTitleAndDescriptionResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetRecommendedProductTitleAndDescriptionParams,
+    params=_m.GetRecommendedProductTitleAndDescriptionParams,
 )
 _LISTING_SCHEMAS: Operation[_t.ListingSchemasResponse] = Operation(
     id="product.listing_schemas",
     method="GET",
     path="/product/202407/listing_schemas",
-    response=_t.ListingSchemasResponse,
+    response=_m.ListingSchemasResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.ListingSchemasParams,
+    params=_m.ListingSchemasParams,
 )
 _CREATE_CATEGORY_UPGRADE_TASK: Operation[ResponseModel] = Operation(
     id="product.create_category_upgrade_task",
@@ -447,31 +479,60 @@ _SEARCH_SIZE_CHARTS: Operation[_t.SearchSizeChartsPage] = Operation(
     id="product.search_size_charts",
     method="POST",
     path="/product/202407/sizecharts/search",
-    response=_t.SearchSizeChartsPage,
+    response=_m.SearchSizeChartsPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchSizeChartsParams,
-    body=_t.SearchSizeChartsRequest,
+    params=_m.SearchSizeChartsParams,
+    body=_m.SearchSizeChartsRequest,
     pagination=Pagination(items="size_chart", token_param="page_token", next_token="next_page_token"),
+)
+_UPLOAD_CANDIDATE_PRODUCTS: Operation[_t.UploadCandidateProductsResponse] = Operation(
+    id="product.upload_candidate_products",
+    method="POST",
+    path="/product/202409/candidate_products/batch",
+    response=_m.UploadCandidateProductsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_m.UploadCandidateProductsRequest,
+)
+_PARTIAL_EDIT_CANDIDATE_PRODUCTS: Operation[_t.PartialEditCandidateProductsResponse] = Operation(
+    id="product.partial_edit_candidate_products",
+    method="POST",
+    path="/product/202409/candidate_products/partial_edit/batch",
+    response=_m.PartialEditCandidateProductsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_m.PartialEditCandidateProductsRequest,
+)
+_SEARCH_CANDIDATE_PRODUCTS: Operation[_t.SearchCandidateProductsPage] = Operation(
+    id="product.search_candidate_products",
+    method="POST",
+    path="/product/202409/candidate_products/search",
+    response=_m.SearchCandidateProductsPage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_m.SearchCandidateProductsParams,
+    body=_m.SearchCandidateProductsRequest,
+    pagination=Pagination(items="candidate_products", token_param="page_token", next_token="next_page_token"),
 )
 _CREATE_MANUFACTURER: Operation[_t.CreateManufacturerResponse] = Operation(
     id="product.create_manufacturer",
     method="POST",
     path="/product/202409/compliance/manufacturers",
-    response=_t.CreateManufacturerResponse,
+    response=_m.CreateManufacturerResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreateManufacturerRequest,
+    body=_m.CreateManufacturerRequest,
 )
 _SEARCH_MANUFACTURERS_V202409: Operation[_t.SearchManufacturersV202409Page] = Operation(
     id="product.search_manufacturers_v202409",
     method="POST",
     path="/product/202409/compliance/manufacturers/search",
-    response=_t.SearchManufacturersV202409Page,
+    response=_m.SearchManufacturersV202409Page,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchManufacturersV202409Params,
-    body=_t.SearchManufacturersV202409Request,
+    params=_m.SearchManufacturersV202409Params,
+    body=_m.SearchManufacturersV202409Request,
     pagination=Pagination(items="manufacturers", token_param="page_token", next_token="next_page_token"),
 )
 _PARTIAL_EDIT_MANUFACTURER: Operation[ResponseModel] = Operation(
@@ -481,28 +542,28 @@ _PARTIAL_EDIT_MANUFACTURER: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.PartialEditManufacturerParams,
+    params=_m.PartialEditManufacturerParams,
     path_params=("manufacturer_id",),
-    body=_t.PartialEditManufacturerRequest,
+    body=_m.PartialEditManufacturerRequest,
 )
 _CREATE_RESPONSIBLE_PERSON: Operation[_t.CreateResponsiblePersonResponse] = Operation(
     id="product.create_responsible_person",
     method="POST",
     path="/product/202409/compliance/responsible_persons",
-    response=_t.CreateResponsiblePersonResponse,
+    response=_m.CreateResponsiblePersonResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreateResponsiblePersonRequest,
+    body=_m.CreateResponsiblePersonRequest,
 )
 _SEARCH_RESPONSIBLE_PERSONS_V202409: Operation[_t.SearchResponsiblePersonsV202409Page] = Operation(
     id="product.search_responsible_persons_v202409",
     method="POST",
     path="/product/202409/compliance/responsible_persons/search",
-    response=_t.SearchResponsiblePersonsV202409Page,
+    response=_m.SearchResponsiblePersonsV202409Page,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchResponsiblePersonsV202409Params,
-    body=_t.SearchResponsiblePersonsV202409Request,
+    params=_m.SearchResponsiblePersonsV202409Params,
+    body=_m.SearchResponsiblePersonsV202409Request,
     pagination=Pagination(
         items="responsible_persons", token_param="page_token", next_token="next_page_token"
     ),
@@ -514,39 +575,70 @@ _PARTIAL_EDIT_RESPONSIBLE_PERSON: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.PartialEditResponsiblePersonParams,
+    params=_m.PartialEditResponsiblePersonParams,
     path_params=("responsible_person_id",),
-    body=_t.PartialEditResponsiblePersonRequest,
+    body=_m.PartialEditResponsiblePersonRequest,
+)
+_SEARCH_OPPORTUNITIES: Operation[_t.SearchOpportunitiesPage] = Operation(
+    id="product.search_opportunities",
+    method="POST",
+    path="/product/202409/opportunities/search",
+    response=_m.SearchOpportunitiesPage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_m.SearchOpportunitiesParams,
+    body=_m.SearchOpportunitiesRequest,
+    pagination=Pagination(items="opportunities", token_param="page_token", next_token="next_page_token"),
+)
+_APPLY_OPPORTUNITIES: Operation[_t.ApplyOpportunitiesResponse] = Operation(
+    id="product.apply_opportunities",
+    method="PUT",
+    path="/product/202409/products/{product_id}/opportunities",
+    response=_m.ApplyOpportunitiesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_m.ApplyOpportunitiesParams,
+    path_params=("product_id",),
+    body=_m.ApplyOpportunitiesRequest,
 )
 _DIAGNOSEAND_OPTIMIZE_PRODUCT: Operation[_t.DiagnoseandOptimizeProductResponse] = Operation(
     id="product.diagnoseand_optimize_product",
     method="POST",
     path="/product/202411/products/diagnose_optimize",
-    response=_t.DiagnoseandOptimizeProductResponse,
+    response=_m.DiagnoseandOptimizeProductResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.DiagnoseandOptimizeProductRequest,
+    body=_m.DiagnoseandOptimizeProductRequest,
+)
+_CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST: Operation[ResponseModel] = Operation(
+    id="product.create_attribute_recommendation_request",
+    method="POST",
+    path="/product/202501/attribute_recommendation_request",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_m.CreateAttributeRecommendationRequestRequest,
 )
 _SEARCH_MANUFACTURERS: Operation[_t.SearchManufacturersPage] = Operation(
     id="product.search_manufacturers",
     method="POST",
     path="/product/202501/compliance/manufacturers/search",
-    response=_t.SearchManufacturersPage,
+    response=_m.SearchManufacturersPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchManufacturersParams,
-    body=_t.SearchManufacturersRequest,
+    params=_m.SearchManufacturersParams,
+    body=_m.SearchManufacturersRequest,
     pagination=Pagination(items="manufacturers", token_param="page_token", next_token="next_page_token"),
 )
 _SEARCH_RESPONSIBLE_PERSONS: Operation[_t.SearchResponsiblePersonsPage] = Operation(
     id="product.search_responsible_persons",
     method="POST",
     path="/product/202501/compliance/responsible_persons/search",
-    response=_t.SearchResponsiblePersonsPage,
+    response=_m.SearchResponsiblePersonsPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchResponsiblePersonsParams,
-    body=_t.SearchResponsiblePersonsRequest,
+    params=_m.SearchResponsiblePersonsParams,
+    body=_m.SearchResponsiblePersonsRequest,
     pagination=Pagination(
         items="responsible_persons", token_param="page_token", next_token="next_page_token"
     ),
@@ -555,36 +647,81 @@ _SEARCH_PRODUCTS: Operation[_t.SearchProductsPage] = Operation(
     id="product.search_products",
     method="POST",
     path="/product/202502/products/search",
-    response=_t.SearchProductsPage,
+    response=_m.SearchProductsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchProductsParams,
-    body=_t.SearchProductsRequest,
+    params=_m.SearchProductsParams,
+    body=_m.SearchProductsRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+)
+_ENABLE_STRIKETHROUGH_PRICES: Operation[_t.EnableStrikethroughPricesResponse] = Operation(
+    id="product.enable_strikethrough_prices",
+    method="POST",
+    path="/product/202502/products/{product_id}/strikethrough_prices/enable",
+    response=_m.EnableStrikethroughPricesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_m.EnableStrikethroughPricesParams,
+    path_params=("product_id",),
+    body=_m.EnableStrikethroughPricesRequest,
+)
+_BIND_LOCAL_PRODUCTS: Operation[_t.BindLocalProductsResponse] = Operation(
+    id="product.bind_local_products",
+    method="POST",
+    path="/product/202503/global_products/{global_product_id}/bind_local_products",
+    response=_m.BindLocalProductsResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_m.BindLocalProductsParams,
+    path_params=("global_product_id",),
+    body=_m.BindLocalProductsRequest,
 )
 _CREATE_IMAGE_TRANSLATION_TASKS: Operation[_t.CreateImageTranslationTasksResponse] = Operation(
     id="product.create_image_translation_tasks",
     method="POST",
     path="/product/202505/images/translation_tasks",
-    response=_t.CreateImageTranslationTasksResponse,
+    response=_m.CreateImageTranslationTasksResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateImageTranslationTasksRequest,
+    params=_m.CreateImageTranslationTasksParams,
+    body=_m.CreateImageTranslationTasksRequest,
+)
+_SEARCH_COMBINED_LISTING_RECOMMENDATIONS: Operation[_t.SearchCombinedListingRecommendationsPage] = Operation(
+    id="product.search_combined_listing_recommendations",
+    method="POST",
+    path="/product/202506/combined_listing_recommendations/search",
+    response=_m.SearchCombinedListingRecommendationsPage,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_m.SearchCombinedListingRecommendationsParams,
+    body=_m.SearchCombinedListingRecommendationsRequest,
+    pagination=Pagination(
+        items="combined_listing_recommendations", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_UPLOAD_EXTERNAL_PRODUCT: Operation[ResponseModel] = Operation(
+    id="product.upload_external_product",
+    method="POST",
+    path="/product/202506/external_products",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_m.UploadExternalProductRequest,
 )
 _GET_IMAGE_TRANSLATION_TASKS: Operation[_t.GetImageTranslationTasksResponse] = Operation(
     id="product.get_image_translation_tasks",
     method="GET",
     path="/product/202506/images/translation_tasks",
-    response=_t.GetImageTranslationTasksResponse,
+    response=_m.GetImageTranslationTasksResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetImageTranslationTasksParams,
+    params=_m.GetImageTranslationTasksParams,
 )
 _GET_GLOBAL_LISTING_RULES: Operation[_t.GetGlobalListingRulesResponse] = Operation(
     id="product.get_global_listing_rules",
     method="GET",
     path="/product/202507/global_listing_rules",
-    response=_t.GetGlobalListingRulesResponse,
+    response=_m.GetGlobalListingRulesResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -592,76 +729,86 @@ _REPLICATE_PRODUCT: Operation[_t.ReplicateProductResponse] = Operation(
     id="product.replicate_product",
     method="POST",
     path="/product/202507/products/{product_id}/global_replicate",
-    response=_t.ReplicateProductResponse,
+    response=_m.ReplicateProductResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.ReplicateProductParams,
+    params=_m.ReplicateProductParams,
     path_params=("product_id",),
-    body=_t.ReplicateProductRequest,
+    body=_m.ReplicateProductRequest,
 )
 _GET_GLOBAL_REPLICATED_PRODUCTS: Operation[_t.GetGlobalReplicatedProductsResponse] = Operation(
     id="product.get_global_replicated_products",
     method="GET",
     path="/product/202507/products/{product_id}/replicated_products",
-    response=_t.GetGlobalReplicatedProductsResponse,
+    response=_m.GetGlobalReplicatedProductsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetGlobalReplicatedProductsParams,
+    params=_m.GetGlobalReplicatedProductsParams,
     path_params=("product_id",),
+)
+_IMPORT_EXTERNAL_PRODUCT_INFO: Operation[_t.ImportExternalProductInfoResponse] = Operation(
+    id="product.import_external_product_info",
+    method="POST",
+    path="/product/202508/import_external",
+    response=_m.ImportExternalProductInfoResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    form=_m.ImportExternalProductInfoForm,
+    files=("data",),
 )
 _PARTIAL_EDIT_GLOBAL_PRODUCT: Operation[_t.PartialEditGlobalProductResponse] = Operation(
     id="product.partial_edit_global_product",
     method="PUT",
     path="/product/202509/global_products/{global_product_id}/partial_edit",
-    response=_t.PartialEditGlobalProductResponse,
+    response=_m.PartialEditGlobalProductResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.PartialEditGlobalProductParams,
+    params=_m.PartialEditGlobalProductParams,
     path_params=("global_product_id",),
-    body=_t.PartialEditGlobalProductRequest,
+    body=_m.PartialEditGlobalProductRequest,
 )
 _EDIT_PRODUCT: Operation[_t.EditProductResponse] = Operation(
     id="product.edit_product",
     method="PUT",
     path="/product/202509/products/{product_id}",
-    response=_t.EditProductResponse,
+    response=_m.EditProductResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.EditProductParams,
+    params=_m.EditProductParams,
     path_params=("product_id",),
-    body=_t.EditProductRequest,
+    body=_m.EditProductRequest,
 )
 _PARTIAL_EDIT_PRODUCT: Operation[_t.PartialEditProductResponse] = Operation(
     id="product.partial_edit_product",
     method="POST",
     path="/product/202509/products/{product_id}/partial_edit",
-    response=_t.PartialEditProductResponse,
+    response=_m.PartialEditProductResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.PartialEditProductParams,
+    params=_m.PartialEditProductParams,
     path_params=("product_id",),
-    body=_t.PartialEditProductRequest,
+    body=_m.PartialEditProductRequest,
 )
 _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING: Operation[_t.SearchProductsForComplianceAuditingPage] = Operation(
     id="product.search_products_for_compliance_auditing",
     method="POST",
     path="/product/202601/compliance/auditing/research",
-    response=_t.SearchProductsForComplianceAuditingPage,
+    response=_m.SearchProductsForComplianceAuditingPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchProductsForComplianceAuditingParams,
-    body=_t.SearchProductsForComplianceAuditingRequest,
+    params=_m.SearchProductsForComplianceAuditingParams,
+    body=_m.SearchProductsForComplianceAuditingRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _GET_PRODUCT_PACKAGE_RECOMMENDATIONS: Operation[_t.GetProductPackageRecommendationsPage] = Operation(
     id="product.get_product_package_recommendations",
     method="POST",
     path="/product/202602/packages/recommend",
-    response=_t.GetProductPackageRecommendationsPage,
+    response=_m.GetProductPackageRecommendationsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetProductPackageRecommendationsParams,
-    body=_t.GetProductPackageRecommendationsRequest,
+    params=_m.GetProductPackageRecommendationsParams,
+    body=_m.GetProductPackageRecommendationsRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _SUBMIT_SIZE_CHART_APPEAL: Operation[ResponseModel] = Operation(
@@ -671,47 +818,47 @@ _SUBMIT_SIZE_CHART_APPEAL: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.SubmitSizeChartAppealRequest,
+    body=_m.SubmitSizeChartAppealRequest,
 )
 _LIST_OPPORTUNITIES: Operation[_t.ListOpportunitiesResponse] = Operation(
     id="product.list_opportunities",
     method="POST",
     path="/product/202604/opportunities/query",
-    response=_t.ListOpportunitiesResponse,
+    response=_m.ListOpportunitiesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.ListOpportunitiesParams,
-    body=_t.ListOpportunitiesRequest,
+    params=_m.ListOpportunitiesParams,
+    body=_m.ListOpportunitiesRequest,
 )
 _GET_SUBMISSION_RECORDS: Operation[_t.GetSubmissionRecordsResponse] = Operation(
     id="product.get_submission_records",
     method="GET",
     path="/product/202604/opportunities/submissions",
-    response=_t.GetSubmissionRecordsResponse,
+    response=_m.GetSubmissionRecordsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSubmissionRecordsParams,
+    params=_m.GetSubmissionRecordsParams,
 )
 _GET_OPPORTUNITY_DETAIL: Operation[_t.GetOpportunityDetailResponse] = Operation(
     id="product.get_opportunity_detail",
     method="GET",
     path="/product/202604/opportunities/{opportunity_id}",
-    response=_t.GetOpportunityDetailResponse,
+    response=_m.GetOpportunityDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetOpportunityDetailParams,
+    params=_m.GetOpportunityDetailParams,
     path_params=("opportunity_id",),
 )
 _SUBMIT_PRODUCT_VIA_OPPORTUNITY: Operation[_t.SubmitProductViaOpportunityResponse] = Operation(
     id="product.submit_product_via_opportunity",
     method="POST",
     path="/product/202604/opportunities/{opportunity_id}/submit",
-    response=_t.SubmitProductViaOpportunityResponse,
+    response=_m.SubmitProductViaOpportunityResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.SubmitProductViaOpportunityParams,
+    params=_m.SubmitProductViaOpportunityParams,
     path_params=("opportunity_id",),
-    body=_t.SubmitProductViaOpportunityRequest,
+    body=_m.SubmitProductViaOpportunityRequest,
 )
 _CREATE_GPA_UPGRADE_TASK: Operation[ResponseModel] = Operation(
     id="product.create_gpa_upgrade_task",
@@ -720,23 +867,23 @@ _CREATE_GPA_UPGRADE_TASK: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreateGpaUpgradeTaskRequest,
+    body=_m.CreateGpaUpgradeTaskRequest,
 )
 _LIST_PRODUCT_SKPP_STATUSES: Operation[_t.ListProductSkppStatusesResponse] = Operation(
     id="product.list_product_skpp_statuses",
     method="POST",
     path="/product/202606/skpps/search",
-    response=_t.ListProductSkppStatusesResponse,
+    response=_m.ListProductSkppStatusesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.ListProductSkppStatusesParams,
-    body=_t.ListProductSkppStatusesRequest,
+    params=_m.ListProductSkppStatusesParams,
+    body=_m.ListProductSkppStatusesRequest,
 )
 _GET_SHOP_SKPP_SUMMARY: Operation[_t.GetShopSkppSummaryResponse] = Operation(
     id="product.get_shop_skpp_summary",
     method="GET",
     path="/product/202606/skpps/sum",
-    response=_t.GetShopSkppSummaryResponse,
+    response=_m.GetShopSkppSummaryResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -744,29 +891,29 @@ _GET_PRODUCT_SKPP_DETAIL: Operation[_t.GetProductSkppDetailResponse] = Operation
     id="product.get_product_skpp_detail",
     method="GET",
     path="/product/202606/skpps/{product_id}",
-    response=_t.GetProductSkppDetailResponse,
+    response=_m.GetProductSkppDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetProductSkppDetailParams,
+    params=_m.GetProductSkppDetailParams,
     path_params=("product_id",),
 )
 _UPDATE_STOCK_OPERATION_SETTINGS: Operation[_t.UpdateStockOperationSettingsResponse] = Operation(
     id="product.update_stock_operation_settings",
     method="POST",
     path="/product/202608/inventory/operation/settings",
-    response=_t.UpdateStockOperationSettingsResponse,
+    response=_m.UpdateStockOperationSettingsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UpdateStockOperationSettingsRequest,
+    body=_m.UpdateStockOperationSettingsRequest,
 )
 _SUGGEST_BRANDS: Operation[_t.SuggestBrandsResponse] = Operation(
     id="product.suggest_brands",
     method="POST",
     path="/product/202609/brands/suggest",
-    response=_t.SuggestBrandsResponse,
+    response=_m.SuggestBrandsResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.SuggestBrandsRequest,
+    body=_m.SuggestBrandsRequest,
 )
 _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT: Operation[
     _t.PredictProductPackageDimensionsAndWeightResponse
@@ -774,54 +921,55 @@ _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT: Operation[
     id="product.predict_product_package_dimensions_and_weight",
     method="POST",
     path="/product/202609/products/package/predict",
-    response=_t.PredictProductPackageDimensionsAndWeightResponse,
+    response=_m.PredictProductPackageDimensionsAndWeightResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.PredictProductPackageDimensionsAndWeightRequest,
+    body=_m.PredictProductPackageDimensionsAndWeightRequest,
 )
 _RECOMMEND_REQUIRED_PRODUCT_PROPERTIES: Operation[_t.RecommendRequiredProductPropertiesResponse] = Operation(
     id="product.recommend_required_product_properties",
     method="POST",
     path="/product/202609/products/properties/recommend",
-    response=_t.RecommendRequiredProductPropertiesResponse,
+    response=_m.RecommendRequiredProductPropertiesResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.RecommendRequiredProductPropertiesRequest,
+    body=_m.RecommendRequiredProductPropertiesRequest,
 )
 _SUBMIT_STRIKETHROUGH_PRICE: Operation[_t.SubmitStrikethroughPriceResponse] = Operation(
     id="product.submit_strikethrough_price",
     method="POST",
     path="/product/202609/products/{product_id}/strikethrough_price/submit",
-    response=_t.SubmitStrikethroughPriceResponse,
+    response=_m.SubmitStrikethroughPriceResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.SubmitStrikethroughPriceParams,
+    params=_m.SubmitStrikethroughPriceParams,
     path_params=("product_id",),
-    body=_t.SubmitStrikethroughPriceRequest,
+    body=_m.SubmitStrikethroughPriceRequest,
 )
 _CREATE_SIZE_CHART_V2: Operation[_t.CreateSizeChartV2Response] = Operation(
     id="product.create_size_chart_v2",
     method="POST",
     path="/product/202610/size_charts",
-    response=_t.CreateSizeChartV2Response,
+    response=_m.CreateSizeChartV2Response,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateSizeChartV2Request,
+    body=_m.CreateSizeChartV2Request,
 )
 _EDIT_SIZE_CHART_V2: Operation[_t.EditSizeChartV2Response] = Operation(
     id="product.edit_size_chart_v2",
     method="POST",
     path="/product/202610/size_charts/edit",
-    response=_t.EditSizeChartV2Response,
+    response=_m.EditSizeChartV2Response,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.EditSizeChartV2Request,
+    body=_m.EditSizeChartV2Request,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_BRANDS,
     _CREATE_CUSTOM_BRANDS,
+    _RECOMMEND_BRAND,
     _GET_CATEGORIES,
     _RECOMMEND_CATEGORY,
     _GET_ATTRIBUTES,
@@ -838,6 +986,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _EDIT_GLOBAL_PRODUCT,
     _UPDATE_GLOBAL_INVENTORY,
     _PUBLISH_GLOBAL_PRODUCT,
+    _RECOMMEND_SIZECHART,
     _UPLOAD_PRODUCT_IMAGE,
     _INVENTORY_SEARCH,
     _CHECK_LISTING_PREREQUISITES_V202309,
@@ -857,6 +1006,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _CHECK_LISTING_PREREQUISITES,
     _SEARCH_PRODUCTS_V202312,
     _LISTING_SCHEMAS_V202401,
+    _CHECK_GLOBAL_PRODUCT_LISTING,
     _OPTIMIZED_IMAGES,
     _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
     _GET_PRODUCTS_SEO_WORDS,
@@ -864,21 +1014,32 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _LISTING_SCHEMAS,
     _CREATE_CATEGORY_UPGRADE_TASK,
     _SEARCH_SIZE_CHARTS,
+    _UPLOAD_CANDIDATE_PRODUCTS,
+    _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
+    _SEARCH_CANDIDATE_PRODUCTS,
     _CREATE_MANUFACTURER,
     _SEARCH_MANUFACTURERS_V202409,
     _PARTIAL_EDIT_MANUFACTURER,
     _CREATE_RESPONSIBLE_PERSON,
     _SEARCH_RESPONSIBLE_PERSONS_V202409,
     _PARTIAL_EDIT_RESPONSIBLE_PERSON,
+    _SEARCH_OPPORTUNITIES,
+    _APPLY_OPPORTUNITIES,
     _DIAGNOSEAND_OPTIMIZE_PRODUCT,
+    _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
     _SEARCH_MANUFACTURERS,
     _SEARCH_RESPONSIBLE_PERSONS,
     _SEARCH_PRODUCTS,
+    _ENABLE_STRIKETHROUGH_PRICES,
+    _BIND_LOCAL_PRODUCTS,
     _CREATE_IMAGE_TRANSLATION_TASKS,
+    _SEARCH_COMBINED_LISTING_RECOMMENDATIONS,
+    _UPLOAD_EXTERNAL_PRODUCT,
     _GET_IMAGE_TRANSLATION_TASKS,
     _GET_GLOBAL_LISTING_RULES,
     _REPLICATE_PRODUCT,
     _GET_GLOBAL_REPLICATED_PRODUCTS,
+    _IMPORT_EXTERNAL_PRODUCT_INFO,
     _PARTIAL_EDIT_GLOBAL_PRODUCT,
     _EDIT_PRODUCT,
     _PARTIAL_EDIT_PRODUCT,
@@ -953,7 +1114,7 @@ class ProductResource(SyncResource):
     def create_custom_brands(
         self,
         *,
-        name: str | None = None,
+        name: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -973,13 +1134,54 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def recommend_brand(
+        self,
+        *,
+        language: str | None = None,
+        product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.RecommendBrandResponse:
+        """Suggest brands for a product from its title, description and category.
+
+        `POST /product/202309/brands/recommend`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _RECOMMEND_BRAND,
+            body={"language": language, "product_title": product_title},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def get_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
-        listing_platform: str | None = None,
+        listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         include_prohibited_categories: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1011,12 +1213,12 @@ class ProductResource(SyncResource):
     def recommend_category(
         self,
         *,
+        product_title: str,
         category_version: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
-        product_title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1049,7 +1251,24 @@ class ProductResource(SyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1076,7 +1295,23 @@ class ProductResource(SyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1102,7 +1337,23 @@ class ProductResource(SyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1127,7 +1378,24 @@ class ProductResource(SyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1153,7 +1421,7 @@ class ProductResource(SyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1177,7 +1445,23 @@ class ProductResource(SyncResource):
     def get_global_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -1202,10 +1486,10 @@ class ProductResource(SyncResource):
     def recommend_global_categories(
         self,
         *,
+        product_title: str,
         category_version: Literal["v1", "v2"] | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
-        product_title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1233,7 +1517,7 @@ class ProductResource(SyncResource):
     def delete_global_products(
         self,
         *,
-        global_product_ids: Sequence[str] | None = None,
+        global_product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1256,21 +1540,22 @@ class ProductResource(SyncResource):
     def create_global_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]] | None = None,
         source_locale: Literal[
             "cs-CZ",
             "de-AT",
@@ -1299,7 +1584,6 @@ class ProductResource(SyncResource):
             "zh-CN",
         ]
         | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1405,22 +1689,22 @@ class ProductResource(SyncResource):
         self,
         global_product_id: str,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1464,7 +1748,7 @@ class ProductResource(SyncResource):
         self,
         global_product_id: str,
         *,
-        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1489,8 +1773,7 @@ class ProductResource(SyncResource):
         self,
         global_product_id: str,
         *,
-        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
-        | None = None,
+        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1511,11 +1794,37 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def recommend_sizechart(
+        self,
+        *,
+        images: Sequence[_t.RecommendSizechartRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.RecommendSizechartResponse:
+        """Read a size-chart image and suggest a matching size-chart template.
+
+        `POST /product/202309/images/size_charts/identify`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _RECOMMEND_SIZECHART,
+            body={"images": images},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def upload_product_image(
         self,
         *,
         data: FileInput,
-        use_case: str | None = None,
+        use_case: Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1588,7 +1897,7 @@ class ProductResource(SyncResource):
     def delete_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1613,32 +1922,33 @@ class ProductResource(SyncResource):
     def create_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         idempotency_key: str | None = None,
         is_cod_allowed: bool | None = None,
         is_not_for_sale: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1682,6 +1992,7 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1690,8 +2001,8 @@ class ProductResource(SyncResource):
     def activate_product(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1716,8 +2027,8 @@ class ProductResource(SyncResource):
     def deactivate_products(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1742,29 +2053,31 @@ class ProductResource(SyncResource):
     def check_product_listing(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         is_diagnosis_required: bool | None = None,
         brand_id: str | None = None,
-        category_id: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        option: _t.CheckProductListingRequestOption | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1805,6 +2118,8 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "option": option,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1813,7 +2128,7 @@ class ProductResource(SyncResource):
     def recover_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1844,7 +2159,18 @@ class ProductResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -1923,21 +2249,26 @@ class ProductResource(SyncResource):
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        shipping_insurance_requirement: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1980,6 +2311,8 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1989,7 +2322,7 @@ class ProductResource(SyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2021,19 +2354,26 @@ class ProductResource(SyncResource):
         description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
-        replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        replicated_products: Sequence[
+            _t.PartialEditProductV202309RequestReplicatedProduct | Mapping[str, Any]
+        ]
+        | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2070,6 +2410,7 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2079,7 +2420,7 @@ class ProductResource(SyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2110,7 +2451,7 @@ class ProductResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
+        status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -2169,15 +2510,26 @@ class ProductResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[str] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        listing_quality_tier: str | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -2218,7 +2570,7 @@ class ProductResource(SyncResource):
     def listing_schemas_v202401(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -2240,9 +2592,63 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def check_global_product_listing(
+        self,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        certifications: Sequence[_t.CheckGlobalProductListingRequestCertification | Mapping[str, Any]]
+        | None = None,
+        description: str | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.CheckGlobalProductListingRequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CheckGlobalProductListingResponse:
+        """Check a global product against listing rules before creating it.
+
+        `POST /product/202404/global_products/listing_check`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CHECK_GLOBAL_PRODUCT_LISTING,
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "certifications": certifications,
+                "description": description,
+                "main_images": main_images,
+                "manufacturer": manufacturer,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def optimized_images(
         self,
         *,
+        category_asset_cipher: str | None = None,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -2260,6 +2666,7 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _OPTIMIZED_IMAGES,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2343,7 +2750,7 @@ class ProductResource(SyncResource):
     def listing_schemas(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -2393,7 +2800,26 @@ class ProductResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        locales: Sequence[str] | None = None,
+        locales: Sequence[
+            Literal[
+                "de-DE",
+                "en-GB",
+                "en-IE",
+                "en-US",
+                "es-ES",
+                "es-MX",
+                "fr-FR",
+                "id-ID",
+                "it-IT",
+                "ja-JP",
+                "ms-MY",
+                "pt-BR",
+                "th-TH",
+                "vi-VN",
+                "zh-CN",
+            ]
+        ]
+        | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
         timeout: Timeout | None = None,
@@ -2417,14 +2843,97 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def upload_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UploadCandidateProductsResponse:
+        """Upload candidate products in bulk for later review and listing.
+
+        `POST /product/202409/candidate_products/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPLOAD_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def partial_edit_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.PartialEditCandidateProductsResponse:
+        """Change some fields of candidate products in bulk.
+
+        `POST /product/202409/candidate_products/partial_edit/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def search_candidate_products(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        external_product_ids: Sequence[str] | None = None,
+        opportunity_matching_statuses: Sequence[Literal["PENDING", "MATCHED", "NOT_MATCHED"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchCandidateProductsPage:
+        """Search the shop's candidate products.
+
+        `POST /product/202409/candidate_products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `candidate_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_CANDIDATE_PRODUCTS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "external_product_ids": external_product_ids,
+                "opportunity_matching_statuses": opportunity_matching_statuses,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def create_manufacturer(
         self,
         *,
-        address: str | None = None,
-        email: str | None = None,
+        address: str,
+        email: str,
+        name: str,
+        phone_number: _t.PhoneNumberInput | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -2520,11 +3029,11 @@ class ProductResource(SyncResource):
     def create_responsible_person(
         self,
         *,
-        address: _t.AddressInput | Mapping[str, Any] | None = None,
-        email: str | None = None,
+        address: _t.AddressInput | Mapping[str, Any],
+        email: str,
+        name: str,
+        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2613,17 +3122,74 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def search_opportunities(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchOpportunitiesPage:
+        """Search the product opportunities TikTok suggests to the shop.
+
+        `POST /product/202409/opportunities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `opportunities` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_OPPORTUNITIES,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def apply_opportunities(
+        self,
+        product_id: str,
+        *,
+        opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ApplyOpportunitiesResponse:
+        """Link a product to the opportunities it answers.
+
+        `PUT /product/202409/products/{product_id}/opportunities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _APPLY_OPPORTUNITIES,
+            params={"product_id": product_id},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def diagnoseand_optimize_product(
         self,
         *,
+        category_id: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         description: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
-        optimization_fields: Sequence[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        optimization_fields: Sequence[Literal["TITLE", "DESCRIPTION", "IMAGE", "ALL", "NONE"]] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         product_id: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -2652,6 +3218,33 @@ class ProductResource(SyncResource):
                 "size_chart": size_chart,
                 "title": title,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def create_attribute_recommendation_request(
+        self,
+        *,
+        external_product: _t.CreateAttributeRecommendationRequestRequestExternalProduct
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Ask TikTok to suggest attribute values for products.
+
+        `POST /product/202501/attribute_recommendation_request` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2719,26 +3312,26 @@ class ProductResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        listing_quality_tiers: Sequence[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tiers: Sequence[Literal["POOR", "FAIR", "GOOD"]] | None = None,
         return_draft_version: bool | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
         sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None,
         status: Literal[
-            "ACTIVATE",
             "ALL",
-            "DELETED",
             "DRAFT",
-            "FAILED",
-            "FREEZE",
             "PENDING",
-            "PLATFORM_DEACTIVATED",
+            "FAILED",
+            "ACTIVATE",
             "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
         ]
         | None = None,
         update_time_ge: int | datetime | None = None,
@@ -2780,10 +3373,64 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def enable_strikethrough_prices(
+        self,
+        product_id: str,
+        *,
+        external_product_id: str | None = None,
+        skus: Sequence[_t.EnableStrikethroughPricesRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EnableStrikethroughPricesResponse:
+        """Show a strikethrough (former) price on a product's SKUs.
+
+        `POST /product/202502/products/{product_id}/strikethrough_prices/enable` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _ENABLE_STRIKETHROUGH_PRICES,
+            params={"product_id": product_id},
+            body={"external_product_id": external_product_id, "skus": skus},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def bind_local_products(
+        self,
+        global_product_id: str,
+        *,
+        local_products: Sequence[_t.BindLocalProductsRequestLocalProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.BindLocalProductsResponse:
+        """Bind existing shop products to a global product.
+
+        `POST /product/202503/global_products/{global_product_id}/bind_local_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _BIND_LOCAL_PRODUCTS,
+            params={"global_product_id": global_product_id},
+            body={"local_products": local_products},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def create_image_translation_tasks(
         self,
         *,
-        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]],
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2800,7 +3447,60 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _CREATE_IMAGE_TRANSLATION_TASKS,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def search_combined_listing_recommendations(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.SearchCombinedListingRecommendationsPage:
+        """Search TikTok's suggestions of products to combine into one listing.
+
+        `POST /product/202506/combined_listing_recommendations/search`.
+        Returns one page; `page.auto_paging_iter()` yields the `combined_listing_recommendations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_COMBINED_LISTING_RECOMMENDATIONS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def upload_external_product(
+        self,
+        *,
+        external_product: _t.UploadExternalProductRequestExternalProduct | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Upload a product listed on another platform for import.
+
+        `POST /product/202506/external_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPLOAD_EXTERNAL_PRODUCT,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2809,6 +3509,7 @@ class ProductResource(SyncResource):
         self,
         *,
         translation_task_ids: Sequence[str] | None = None,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2825,7 +3526,10 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _GET_IMAGE_TRANSLATION_TASKS,
-            params={"translation_task_ids": translation_task_ids},
+            params={
+                "translation_task_ids": translation_task_ids,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2906,6 +3610,30 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def import_external_product_info(
+        self,
+        *,
+        data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.ImportExternalProductInfoResponse:
+        """Import product details from another platform's listing.
+
+        `POST /product/202508/import_external`.
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _IMPORT_EXTERNAL_PRODUCT_INFO,
+            form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def partial_edit_global_product(
         self,
         global_product_id: str,
@@ -2914,19 +3642,15 @@ class ProductResource(SyncResource):
         description: str | None = None,
         category_id: str | None = None,
         brand_id: str | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         skus: Sequence[_t.PartialEditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        certifications: Sequence[_t.PartialEditGlobalProductRequestCertification | Mapping[str, Any]]
-        | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
-        product_attributes: Sequence[_t.PartialEditGlobalProductRequestProductAttribute | Mapping[str, Any]]
-        | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        manufacturer: _t.PartialEditGlobalProductRequestManufacturer | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
@@ -2975,64 +3699,31 @@ class ProductResource(SyncResource):
         *,
         description: str,
         category_id: str,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]],
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
         skus: Sequence[_t.EditProductRequestSku | Mapping[str, Any]],
         title: str,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
         brand_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        certifications: Sequence[_t.EditProductRequestCertification | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
         external_product_id: str | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         category_version: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         is_pre_owned: bool | None = None,
         minimum_order_quantity: int | None = None,
         replicated_products: Sequence[_t.EditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        locale: Literal[
-            "de-DE",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-FR",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "pt-BR",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        auto_translate_enabled: bool | None = None,
-        search_terms: Sequence[str] | None = None,
-        key_product_features: Sequence[str] | None = None,
-        inventory_mode: str | None = None,
-        product_tag_operations: Sequence[_t.EditProductRequestProductTagOperation | Mapping[str, Any]]
-        | None = None,
-        purchase_order_quantity_limit: _t.EditProductRequestPurchaseOrderQuantityLimit
-        | Mapping[str, Any]
-        | None = None,
-        selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
-        is_live_quick: bool | None = None,
-        is_blind_box: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3077,17 +3768,6 @@ class ProductResource(SyncResource):
                 "replicated_products": replicated_products,
                 "subscribe_info_edit": subscribe_info_edit,
                 "shipping_template_id": shipping_template_id,
-                "scheduled_sale": scheduled_sale,
-                "locale": locale,
-                "auto_translate_enabled": auto_translate_enabled,
-                "search_terms": search_terms,
-                "key_product_features": key_product_features,
-                "inventory_mode": inventory_mode,
-                "product_tag_operations": product_tag_operations,
-                "purchase_order_quantity_limit": purchase_order_quantity_limit,
-                "selling_format": selling_format,
-                "is_live_quick": is_live_quick,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -3097,62 +3777,26 @@ class ProductResource(SyncResource):
         self,
         product_id: str,
         *,
-        auto_translate_enabled: bool | None = None,
         brand_id: str | None = None,
-        category_version: str | None = None,
-        certifications: Sequence[_t.PartialEditProductRequestCertification | Mapping[str, Any]] | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         description: str | None = None,
         external_product_id: str | None = None,
-        inventory_mode: str | None = None,
         is_cod_allowed: bool | None = None,
-        key_product_features: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        locale: Literal[
-            "cs-CZ",
-            "de-AT",
-            "de-BE",
-            "de-DE",
-            "el-GR",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-BE",
-            "fr-FR",
-            "hu-HU",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "nl-BE",
-            "nl-NL",
-            "pl-PL",
-            "pt-BR",
-            "pt-PT",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PartialEditProductRequestPackageDimensions | Mapping[str, Any] | None = None,
-        package_weight: _t.PartialEditProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        pod_info: _t.PartialEditProductRequestPodInfo | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         replicated_products: Sequence[_t.PartialEditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        search_terms: Sequence[str] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductRequestSku | Mapping[str, Any]] | None = None,
-        subscribe_info_edit: _t.PartialEditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         title: str | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        is_blind_box: bool | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3171,34 +3815,25 @@ class ProductResource(SyncResource):
             _PARTIAL_EDIT_PRODUCT,
             params={"product_id": product_id},
             body={
-                "auto_translate_enabled": auto_translate_enabled,
                 "brand_id": brand_id,
-                "category_version": category_version,
                 "certifications": certifications,
                 "description": description,
                 "external_product_id": external_product_id,
-                "inventory_mode": inventory_mode,
                 "is_cod_allowed": is_cod_allowed,
-                "key_product_features": key_product_features,
                 "listing_platforms": listing_platforms,
-                "locale": locale,
                 "main_images": main_images,
                 "manufacturer_ids": manufacturer_ids,
                 "package_dimensions": package_dimensions,
                 "package_weight": package_weight,
-                "pod_info": pod_info,
                 "product_attributes": product_attributes,
                 "replicated_products": replicated_products,
                 "responsible_person_ids": responsible_person_ids,
                 "save_mode": save_mode,
-                "scheduled_sale": scheduled_sale,
-                "search_terms": search_terms,
                 "size_chart": size_chart,
                 "skus": skus,
                 "subscribe_info_edit": subscribe_info_edit,
                 "title": title,
                 "video": video,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -3208,8 +3843,6 @@ class ProductResource(SyncResource):
         self,
         *,
         page_size: int,
-        shop_cipher: str | None = None,
-        category_asset_cipher: str | None = None,
         page_token: str | None = None,
         product_title: str | None = None,
         product_ids: Sequence[str] | None = None,
@@ -3233,12 +3866,7 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING,
-            params={
-                "shop_cipher": shop_cipher,
-                "category_asset_cipher": category_asset_cipher,
-                "page_token": page_token,
-                "page_size": page_size,
-            },
+            params={"page_token": page_token, "page_size": page_size},
             body={
                 "product_title": product_title,
                 "product_ids": product_ids,
@@ -3642,8 +4270,7 @@ class ProductResource(SyncResource):
         category_id: str,
         product_title: str,
         description: str | None = None,
-        images: Sequence[_t.PartialEditGlobalProductRequestCertificationImage | Mapping[str, Any]]
-        | None = None,
+        images: Sequence[_t.CertificationInputImage | Mapping[str, Any]] | None = None,
         sales_properties: Sequence[
             _t.RecommendRequiredProductPropertiesRequestSalesProperty | Mapping[str, Any]
         ]
@@ -3776,6 +4403,7 @@ class ProductResourceWithRawResponse:
     def __init__(self, resource: ProductResource) -> None:
         self.get_brands = to_raw_response(resource.get_brands)
         self.create_custom_brands = to_raw_response(resource.create_custom_brands)
+        self.recommend_brand = to_raw_response(resource.recommend_brand)
         self.get_categories = to_raw_response(resource.get_categories)
         self.recommend_category = to_raw_response(resource.recommend_category)
         self.get_attributes = to_raw_response(resource.get_attributes)
@@ -3792,6 +4420,7 @@ class ProductResourceWithRawResponse:
         self.edit_global_product = to_raw_response(resource.edit_global_product)
         self.update_global_inventory = to_raw_response(resource.update_global_inventory)
         self.publish_global_product = to_raw_response(resource.publish_global_product)
+        self.recommend_sizechart = to_raw_response(resource.recommend_sizechart)
         self.upload_product_image = to_raw_response(resource.upload_product_image)
         self.inventory_search = to_raw_response(resource.inventory_search)
         self.check_listing_prerequisites_v202309 = to_raw_response(
@@ -3813,6 +4442,7 @@ class ProductResourceWithRawResponse:
         self.check_listing_prerequisites = to_raw_response(resource.check_listing_prerequisites)
         self.search_products_v202312 = to_raw_response(resource.search_products_v202312)
         self.listing_schemas_v202401 = to_raw_response(resource.listing_schemas_v202401)
+        self.check_global_product_listing = to_raw_response(resource.check_global_product_listing)
         self.optimized_images = to_raw_response(resource.optimized_images)
         self.product_information_issue_diagnosis = to_raw_response(
             resource.product_information_issue_diagnosis
@@ -3824,21 +4454,36 @@ class ProductResourceWithRawResponse:
         self.listing_schemas = to_raw_response(resource.listing_schemas)
         self.create_category_upgrade_task = to_raw_response(resource.create_category_upgrade_task)
         self.search_size_charts = to_raw_response(resource.search_size_charts)
+        self.upload_candidate_products = to_raw_response(resource.upload_candidate_products)
+        self.partial_edit_candidate_products = to_raw_response(resource.partial_edit_candidate_products)
+        self.search_candidate_products = to_raw_response(resource.search_candidate_products)
         self.create_manufacturer = to_raw_response(resource.create_manufacturer)
         self.search_manufacturers_v202409 = to_raw_response(resource.search_manufacturers_v202409)
         self.partial_edit_manufacturer = to_raw_response(resource.partial_edit_manufacturer)
         self.create_responsible_person = to_raw_response(resource.create_responsible_person)
         self.search_responsible_persons_v202409 = to_raw_response(resource.search_responsible_persons_v202409)
         self.partial_edit_responsible_person = to_raw_response(resource.partial_edit_responsible_person)
+        self.search_opportunities = to_raw_response(resource.search_opportunities)
+        self.apply_opportunities = to_raw_response(resource.apply_opportunities)
         self.diagnoseand_optimize_product = to_raw_response(resource.diagnoseand_optimize_product)
+        self.create_attribute_recommendation_request = to_raw_response(
+            resource.create_attribute_recommendation_request
+        )
         self.search_manufacturers = to_raw_response(resource.search_manufacturers)
         self.search_responsible_persons = to_raw_response(resource.search_responsible_persons)
         self.search_products = to_raw_response(resource.search_products)
+        self.enable_strikethrough_prices = to_raw_response(resource.enable_strikethrough_prices)
+        self.bind_local_products = to_raw_response(resource.bind_local_products)
         self.create_image_translation_tasks = to_raw_response(resource.create_image_translation_tasks)
+        self.search_combined_listing_recommendations = to_raw_response(
+            resource.search_combined_listing_recommendations
+        )
+        self.upload_external_product = to_raw_response(resource.upload_external_product)
         self.get_image_translation_tasks = to_raw_response(resource.get_image_translation_tasks)
         self.get_global_listing_rules = to_raw_response(resource.get_global_listing_rules)
         self.replicate_product = to_raw_response(resource.replicate_product)
         self.get_global_replicated_products = to_raw_response(resource.get_global_replicated_products)
+        self.import_external_product_info = to_raw_response(resource.import_external_product_info)
         self.partial_edit_global_product = to_raw_response(resource.partial_edit_global_product)
         self.edit_product = to_raw_response(resource.edit_product)
         self.partial_edit_product = to_raw_response(resource.partial_edit_product)
@@ -3920,7 +4565,7 @@ class AsyncProductResource(AsyncResource):
     async def create_custom_brands(
         self,
         *,
-        name: str | None = None,
+        name: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3940,13 +4585,54 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def recommend_brand(
+        self,
+        *,
+        language: str | None = None,
+        product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.RecommendBrandResponse:
+        """Suggest brands for a product from its title, description and category.
+
+        `POST /product/202309/brands/recommend`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _RECOMMEND_BRAND,
+            body={"language": language, "product_title": product_title},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def get_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
-        listing_platform: str | None = None,
+        listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         include_prohibited_categories: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -3978,12 +4664,12 @@ class AsyncProductResource(AsyncResource):
     async def recommend_category(
         self,
         *,
+        product_title: str,
         category_version: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
-        product_title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4016,7 +4702,24 @@ class AsyncProductResource(AsyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -4043,7 +4746,23 @@ class AsyncProductResource(AsyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -4069,7 +4788,23 @@ class AsyncProductResource(AsyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4094,7 +4829,24 @@ class AsyncProductResource(AsyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4120,7 +4872,7 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4144,7 +4896,23 @@ class AsyncProductResource(AsyncResource):
     async def get_global_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -4169,10 +4937,10 @@ class AsyncProductResource(AsyncResource):
     async def recommend_global_categories(
         self,
         *,
+        product_title: str,
         category_version: Literal["v1", "v2"] | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
-        product_title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4200,7 +4968,7 @@ class AsyncProductResource(AsyncResource):
     async def delete_global_products(
         self,
         *,
-        global_product_ids: Sequence[str] | None = None,
+        global_product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4223,21 +4991,22 @@ class AsyncProductResource(AsyncResource):
     async def create_global_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]] | None = None,
         source_locale: Literal[
             "cs-CZ",
             "de-AT",
@@ -4266,7 +5035,6 @@ class AsyncProductResource(AsyncResource):
             "zh-CN",
         ]
         | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -4372,22 +5140,22 @@ class AsyncProductResource(AsyncResource):
         self,
         global_product_id: str,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -4431,7 +5199,7 @@ class AsyncProductResource(AsyncResource):
         self,
         global_product_id: str,
         *,
-        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4456,8 +5224,7 @@ class AsyncProductResource(AsyncResource):
         self,
         global_product_id: str,
         *,
-        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
-        | None = None,
+        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4478,11 +5245,37 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def recommend_sizechart(
+        self,
+        *,
+        images: Sequence[_t.RecommendSizechartRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.RecommendSizechartResponse:
+        """Read a size-chart image and suggest a matching size-chart template.
+
+        `POST /product/202309/images/size_charts/identify`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _RECOMMEND_SIZECHART,
+            body={"images": images},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def upload_product_image(
         self,
         *,
         data: FileInput,
-        use_case: str | None = None,
+        use_case: Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4555,7 +5348,7 @@ class AsyncProductResource(AsyncResource):
     async def delete_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4580,32 +5373,33 @@ class AsyncProductResource(AsyncResource):
     async def create_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         idempotency_key: str | None = None,
         is_cod_allowed: bool | None = None,
         is_not_for_sale: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4649,6 +5443,7 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -4657,8 +5452,8 @@ class AsyncProductResource(AsyncResource):
     async def activate_product(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4683,8 +5478,8 @@ class AsyncProductResource(AsyncResource):
     async def deactivate_products(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4709,29 +5504,31 @@ class AsyncProductResource(AsyncResource):
     async def check_product_listing(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         is_diagnosis_required: bool | None = None,
         brand_id: str | None = None,
-        category_id: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        option: _t.CheckProductListingRequestOption | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4772,6 +5569,8 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "option": option,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -4780,7 +5579,7 @@ class AsyncProductResource(AsyncResource):
     async def recover_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4811,7 +5610,18 @@ class AsyncProductResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -4890,21 +5700,26 @@ class AsyncProductResource(AsyncResource):
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        shipping_insurance_requirement: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4947,6 +5762,8 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -4956,7 +5773,7 @@ class AsyncProductResource(AsyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4988,19 +5805,26 @@ class AsyncProductResource(AsyncResource):
         description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
-        replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        replicated_products: Sequence[
+            _t.PartialEditProductV202309RequestReplicatedProduct | Mapping[str, Any]
+        ]
+        | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5037,6 +5861,7 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -5046,7 +5871,7 @@ class AsyncProductResource(AsyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5077,7 +5902,7 @@ class AsyncProductResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
+        status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -5136,15 +5961,26 @@ class AsyncProductResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[str] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        listing_quality_tier: str | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -5185,7 +6021,7 @@ class AsyncProductResource(AsyncResource):
     async def listing_schemas_v202401(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -5207,9 +6043,63 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def check_global_product_listing(
+        self,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        certifications: Sequence[_t.CheckGlobalProductListingRequestCertification | Mapping[str, Any]]
+        | None = None,
+        description: str | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.CheckGlobalProductListingRequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CheckGlobalProductListingResponse:
+        """Check a global product against listing rules before creating it.
+
+        `POST /product/202404/global_products/listing_check`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CHECK_GLOBAL_PRODUCT_LISTING,
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "certifications": certifications,
+                "description": description,
+                "main_images": main_images,
+                "manufacturer": manufacturer,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def optimized_images(
         self,
         *,
+        category_asset_cipher: str | None = None,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -5227,6 +6117,7 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _OPTIMIZED_IMAGES,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -5310,7 +6201,7 @@ class AsyncProductResource(AsyncResource):
     async def listing_schemas(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -5360,7 +6251,26 @@ class AsyncProductResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        locales: Sequence[str] | None = None,
+        locales: Sequence[
+            Literal[
+                "de-DE",
+                "en-GB",
+                "en-IE",
+                "en-US",
+                "es-ES",
+                "es-MX",
+                "fr-FR",
+                "id-ID",
+                "it-IT",
+                "ja-JP",
+                "ms-MY",
+                "pt-BR",
+                "th-TH",
+                "vi-VN",
+                "zh-CN",
+            ]
+        ]
+        | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
         timeout: Timeout | None = None,
@@ -5384,14 +6294,97 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def upload_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UploadCandidateProductsResponse:
+        """Upload candidate products in bulk for later review and listing.
+
+        `POST /product/202409/candidate_products/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def partial_edit_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.PartialEditCandidateProductsResponse:
+        """Change some fields of candidate products in bulk.
+
+        `POST /product/202409/candidate_products/partial_edit/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def search_candidate_products(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        external_product_ids: Sequence[str] | None = None,
+        opportunity_matching_statuses: Sequence[Literal["PENDING", "MATCHED", "NOT_MATCHED"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchCandidateProductsPage:
+        """Search the shop's candidate products.
+
+        `POST /product/202409/candidate_products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `candidate_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_CANDIDATE_PRODUCTS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "external_product_ids": external_product_ids,
+                "opportunity_matching_statuses": opportunity_matching_statuses,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def create_manufacturer(
         self,
         *,
-        address: str | None = None,
-        email: str | None = None,
+        address: str,
+        email: str,
+        name: str,
+        phone_number: _t.PhoneNumberInput | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -5487,11 +6480,11 @@ class AsyncProductResource(AsyncResource):
     async def create_responsible_person(
         self,
         *,
-        address: _t.AddressInput | Mapping[str, Any] | None = None,
-        email: str | None = None,
+        address: _t.AddressInput | Mapping[str, Any],
+        email: str,
+        name: str,
+        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5580,17 +6573,74 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def search_opportunities(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchOpportunitiesPage:
+        """Search the product opportunities TikTok suggests to the shop.
+
+        `POST /product/202409/opportunities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `opportunities` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_OPPORTUNITIES,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def apply_opportunities(
+        self,
+        product_id: str,
+        *,
+        opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ApplyOpportunitiesResponse:
+        """Link a product to the opportunities it answers.
+
+        `PUT /product/202409/products/{product_id}/opportunities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _APPLY_OPPORTUNITIES,
+            params={"product_id": product_id},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def diagnoseand_optimize_product(
         self,
         *,
+        category_id: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         description: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
-        optimization_fields: Sequence[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        optimization_fields: Sequence[Literal["TITLE", "DESCRIPTION", "IMAGE", "ALL", "NONE"]] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         product_id: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -5619,6 +6669,33 @@ class AsyncProductResource(AsyncResource):
                 "size_chart": size_chart,
                 "title": title,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def create_attribute_recommendation_request(
+        self,
+        *,
+        external_product: _t.CreateAttributeRecommendationRequestRequestExternalProduct
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Ask TikTok to suggest attribute values for products.
+
+        `POST /product/202501/attribute_recommendation_request` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -5686,26 +6763,26 @@ class AsyncProductResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        listing_quality_tiers: Sequence[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tiers: Sequence[Literal["POOR", "FAIR", "GOOD"]] | None = None,
         return_draft_version: bool | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
         sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None,
         status: Literal[
-            "ACTIVATE",
             "ALL",
-            "DELETED",
             "DRAFT",
-            "FAILED",
-            "FREEZE",
             "PENDING",
-            "PLATFORM_DEACTIVATED",
+            "FAILED",
+            "ACTIVATE",
             "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
         ]
         | None = None,
         update_time_ge: int | datetime | None = None,
@@ -5747,10 +6824,64 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def enable_strikethrough_prices(
+        self,
+        product_id: str,
+        *,
+        external_product_id: str | None = None,
+        skus: Sequence[_t.EnableStrikethroughPricesRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EnableStrikethroughPricesResponse:
+        """Show a strikethrough (former) price on a product's SKUs.
+
+        `POST /product/202502/products/{product_id}/strikethrough_prices/enable` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _ENABLE_STRIKETHROUGH_PRICES,
+            params={"product_id": product_id},
+            body={"external_product_id": external_product_id, "skus": skus},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def bind_local_products(
+        self,
+        global_product_id: str,
+        *,
+        local_products: Sequence[_t.BindLocalProductsRequestLocalProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.BindLocalProductsResponse:
+        """Bind existing shop products to a global product.
+
+        `POST /product/202503/global_products/{global_product_id}/bind_local_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _BIND_LOCAL_PRODUCTS,
+            params={"global_product_id": global_product_id},
+            body={"local_products": local_products},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def create_image_translation_tasks(
         self,
         *,
-        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]],
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5767,7 +6898,60 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _CREATE_IMAGE_TRANSLATION_TASKS,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def search_combined_listing_recommendations(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.SearchCombinedListingRecommendationsPage:
+        """Search TikTok's suggestions of products to combine into one listing.
+
+        `POST /product/202506/combined_listing_recommendations/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `combined_listing_recommendations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_COMBINED_LISTING_RECOMMENDATIONS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def upload_external_product(
+        self,
+        *,
+        external_product: _t.UploadExternalProductRequestExternalProduct | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Upload a product listed on another platform for import.
+
+        `POST /product/202506/external_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_EXTERNAL_PRODUCT,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -5776,6 +6960,7 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         translation_task_ids: Sequence[str] | None = None,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5792,7 +6977,10 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _GET_IMAGE_TRANSLATION_TASKS,
-            params={"translation_task_ids": translation_task_ids},
+            params={
+                "translation_task_ids": translation_task_ids,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -5873,6 +7061,30 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def import_external_product_info(
+        self,
+        *,
+        data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.ImportExternalProductInfoResponse:
+        """Import product details from another platform's listing.
+
+        `POST /product/202508/import_external`.
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _IMPORT_EXTERNAL_PRODUCT_INFO,
+            form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def partial_edit_global_product(
         self,
         global_product_id: str,
@@ -5881,19 +7093,15 @@ class AsyncProductResource(AsyncResource):
         description: str | None = None,
         category_id: str | None = None,
         brand_id: str | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         skus: Sequence[_t.PartialEditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        certifications: Sequence[_t.PartialEditGlobalProductRequestCertification | Mapping[str, Any]]
-        | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
-        product_attributes: Sequence[_t.PartialEditGlobalProductRequestProductAttribute | Mapping[str, Any]]
-        | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        manufacturer: _t.PartialEditGlobalProductRequestManufacturer | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
@@ -5942,64 +7150,31 @@ class AsyncProductResource(AsyncResource):
         *,
         description: str,
         category_id: str,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]],
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
         skus: Sequence[_t.EditProductRequestSku | Mapping[str, Any]],
         title: str,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
         brand_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        certifications: Sequence[_t.EditProductRequestCertification | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
         external_product_id: str | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         category_version: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         is_pre_owned: bool | None = None,
         minimum_order_quantity: int | None = None,
         replicated_products: Sequence[_t.EditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        locale: Literal[
-            "de-DE",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-FR",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "pt-BR",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        auto_translate_enabled: bool | None = None,
-        search_terms: Sequence[str] | None = None,
-        key_product_features: Sequence[str] | None = None,
-        inventory_mode: str | None = None,
-        product_tag_operations: Sequence[_t.EditProductRequestProductTagOperation | Mapping[str, Any]]
-        | None = None,
-        purchase_order_quantity_limit: _t.EditProductRequestPurchaseOrderQuantityLimit
-        | Mapping[str, Any]
-        | None = None,
-        selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
-        is_live_quick: bool | None = None,
-        is_blind_box: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6044,17 +7219,6 @@ class AsyncProductResource(AsyncResource):
                 "replicated_products": replicated_products,
                 "subscribe_info_edit": subscribe_info_edit,
                 "shipping_template_id": shipping_template_id,
-                "scheduled_sale": scheduled_sale,
-                "locale": locale,
-                "auto_translate_enabled": auto_translate_enabled,
-                "search_terms": search_terms,
-                "key_product_features": key_product_features,
-                "inventory_mode": inventory_mode,
-                "product_tag_operations": product_tag_operations,
-                "purchase_order_quantity_limit": purchase_order_quantity_limit,
-                "selling_format": selling_format,
-                "is_live_quick": is_live_quick,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -6064,62 +7228,26 @@ class AsyncProductResource(AsyncResource):
         self,
         product_id: str,
         *,
-        auto_translate_enabled: bool | None = None,
         brand_id: str | None = None,
-        category_version: str | None = None,
-        certifications: Sequence[_t.PartialEditProductRequestCertification | Mapping[str, Any]] | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         description: str | None = None,
         external_product_id: str | None = None,
-        inventory_mode: str | None = None,
         is_cod_allowed: bool | None = None,
-        key_product_features: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        locale: Literal[
-            "cs-CZ",
-            "de-AT",
-            "de-BE",
-            "de-DE",
-            "el-GR",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-BE",
-            "fr-FR",
-            "hu-HU",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "nl-BE",
-            "nl-NL",
-            "pl-PL",
-            "pt-BR",
-            "pt-PT",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PartialEditProductRequestPackageDimensions | Mapping[str, Any] | None = None,
-        package_weight: _t.PartialEditProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        pod_info: _t.PartialEditProductRequestPodInfo | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         replicated_products: Sequence[_t.PartialEditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        search_terms: Sequence[str] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductRequestSku | Mapping[str, Any]] | None = None,
-        subscribe_info_edit: _t.PartialEditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         title: str | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        is_blind_box: bool | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6138,34 +7266,25 @@ class AsyncProductResource(AsyncResource):
             _PARTIAL_EDIT_PRODUCT,
             params={"product_id": product_id},
             body={
-                "auto_translate_enabled": auto_translate_enabled,
                 "brand_id": brand_id,
-                "category_version": category_version,
                 "certifications": certifications,
                 "description": description,
                 "external_product_id": external_product_id,
-                "inventory_mode": inventory_mode,
                 "is_cod_allowed": is_cod_allowed,
-                "key_product_features": key_product_features,
                 "listing_platforms": listing_platforms,
-                "locale": locale,
                 "main_images": main_images,
                 "manufacturer_ids": manufacturer_ids,
                 "package_dimensions": package_dimensions,
                 "package_weight": package_weight,
-                "pod_info": pod_info,
                 "product_attributes": product_attributes,
                 "replicated_products": replicated_products,
                 "responsible_person_ids": responsible_person_ids,
                 "save_mode": save_mode,
-                "scheduled_sale": scheduled_sale,
-                "search_terms": search_terms,
                 "size_chart": size_chart,
                 "skus": skus,
                 "subscribe_info_edit": subscribe_info_edit,
                 "title": title,
                 "video": video,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -6175,8 +7294,6 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         page_size: int,
-        shop_cipher: str | None = None,
-        category_asset_cipher: str | None = None,
         page_token: str | None = None,
         product_title: str | None = None,
         product_ids: Sequence[str] | None = None,
@@ -6200,12 +7317,7 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING,
-            params={
-                "shop_cipher": shop_cipher,
-                "category_asset_cipher": category_asset_cipher,
-                "page_token": page_token,
-                "page_size": page_size,
-            },
+            params={"page_token": page_token, "page_size": page_size},
             body={
                 "product_title": product_title,
                 "product_ids": product_ids,
@@ -6609,8 +7721,7 @@ class AsyncProductResource(AsyncResource):
         category_id: str,
         product_title: str,
         description: str | None = None,
-        images: Sequence[_t.PartialEditGlobalProductRequestCertificationImage | Mapping[str, Any]]
-        | None = None,
+        images: Sequence[_t.CertificationInputImage | Mapping[str, Any]] | None = None,
         sales_properties: Sequence[
             _t.RecommendRequiredProductPropertiesRequestSalesProperty | Mapping[str, Any]
         ]
@@ -6743,6 +7854,7 @@ class AsyncProductResourceWithRawResponse:
     def __init__(self, resource: AsyncProductResource) -> None:
         self.get_brands = async_to_raw_response(resource.get_brands)
         self.create_custom_brands = async_to_raw_response(resource.create_custom_brands)
+        self.recommend_brand = async_to_raw_response(resource.recommend_brand)
         self.get_categories = async_to_raw_response(resource.get_categories)
         self.recommend_category = async_to_raw_response(resource.recommend_category)
         self.get_attributes = async_to_raw_response(resource.get_attributes)
@@ -6759,6 +7871,7 @@ class AsyncProductResourceWithRawResponse:
         self.edit_global_product = async_to_raw_response(resource.edit_global_product)
         self.update_global_inventory = async_to_raw_response(resource.update_global_inventory)
         self.publish_global_product = async_to_raw_response(resource.publish_global_product)
+        self.recommend_sizechart = async_to_raw_response(resource.recommend_sizechart)
         self.upload_product_image = async_to_raw_response(resource.upload_product_image)
         self.inventory_search = async_to_raw_response(resource.inventory_search)
         self.check_listing_prerequisites_v202309 = async_to_raw_response(
@@ -6780,6 +7893,7 @@ class AsyncProductResourceWithRawResponse:
         self.check_listing_prerequisites = async_to_raw_response(resource.check_listing_prerequisites)
         self.search_products_v202312 = async_to_raw_response(resource.search_products_v202312)
         self.listing_schemas_v202401 = async_to_raw_response(resource.listing_schemas_v202401)
+        self.check_global_product_listing = async_to_raw_response(resource.check_global_product_listing)
         self.optimized_images = async_to_raw_response(resource.optimized_images)
         self.product_information_issue_diagnosis = async_to_raw_response(
             resource.product_information_issue_diagnosis
@@ -6791,6 +7905,9 @@ class AsyncProductResourceWithRawResponse:
         self.listing_schemas = async_to_raw_response(resource.listing_schemas)
         self.create_category_upgrade_task = async_to_raw_response(resource.create_category_upgrade_task)
         self.search_size_charts = async_to_raw_response(resource.search_size_charts)
+        self.upload_candidate_products = async_to_raw_response(resource.upload_candidate_products)
+        self.partial_edit_candidate_products = async_to_raw_response(resource.partial_edit_candidate_products)
+        self.search_candidate_products = async_to_raw_response(resource.search_candidate_products)
         self.create_manufacturer = async_to_raw_response(resource.create_manufacturer)
         self.search_manufacturers_v202409 = async_to_raw_response(resource.search_manufacturers_v202409)
         self.partial_edit_manufacturer = async_to_raw_response(resource.partial_edit_manufacturer)
@@ -6799,15 +7916,27 @@ class AsyncProductResourceWithRawResponse:
             resource.search_responsible_persons_v202409
         )
         self.partial_edit_responsible_person = async_to_raw_response(resource.partial_edit_responsible_person)
+        self.search_opportunities = async_to_raw_response(resource.search_opportunities)
+        self.apply_opportunities = async_to_raw_response(resource.apply_opportunities)
         self.diagnoseand_optimize_product = async_to_raw_response(resource.diagnoseand_optimize_product)
+        self.create_attribute_recommendation_request = async_to_raw_response(
+            resource.create_attribute_recommendation_request
+        )
         self.search_manufacturers = async_to_raw_response(resource.search_manufacturers)
         self.search_responsible_persons = async_to_raw_response(resource.search_responsible_persons)
         self.search_products = async_to_raw_response(resource.search_products)
+        self.enable_strikethrough_prices = async_to_raw_response(resource.enable_strikethrough_prices)
+        self.bind_local_products = async_to_raw_response(resource.bind_local_products)
         self.create_image_translation_tasks = async_to_raw_response(resource.create_image_translation_tasks)
+        self.search_combined_listing_recommendations = async_to_raw_response(
+            resource.search_combined_listing_recommendations
+        )
+        self.upload_external_product = async_to_raw_response(resource.upload_external_product)
         self.get_image_translation_tasks = async_to_raw_response(resource.get_image_translation_tasks)
         self.get_global_listing_rules = async_to_raw_response(resource.get_global_listing_rules)
         self.replicate_product = async_to_raw_response(resource.replicate_product)
         self.get_global_replicated_products = async_to_raw_response(resource.get_global_replicated_products)
+        self.import_external_product_info = async_to_raw_response(resource.import_external_product_info)
         self.partial_edit_global_product = async_to_raw_response(resource.partial_edit_global_product)
         self.edit_product = async_to_raw_response(resource.edit_product)
         self.partial_edit_product = async_to_raw_response(resource.partial_edit_product)

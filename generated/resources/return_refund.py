@@ -11,11 +11,15 @@ from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import return_refund as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.return_refund")
 
 __all__ = [
     "OPERATIONS",
@@ -29,20 +33,20 @@ _CANCEL_ORDER_V202309: Operation[_t.CancelOrderV202309Response] = Operation(
     id="return_refund.cancel_order_v202309",
     method="POST",
     path="/return_refund/202309/cancellations",
-    response=_t.CancelOrderV202309Response,
+    response=_m.CancelOrderV202309Response,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CancelOrderV202309Request,
+    body=_m.CancelOrderV202309Request,
 )
 _SEARCH_CANCELLATIONS_V202309: Operation[_t.SearchCancellationsV202309Page] = Operation(
     id="return_refund.search_cancellations_v202309",
     method="POST",
     path="/return_refund/202309/cancellations/search",
-    response=_t.SearchCancellationsV202309Page,
+    response=_m.SearchCancellationsV202309Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchCancellationsV202309Params,
-    body=_t.SearchCancellationsV202309Request,
+    params=_m.SearchCancellationsV202309Params,
+    body=_m.SearchCancellationsV202309Request,
     pagination=Pagination(items="cancellations", token_param="page_token", next_token="next_page_token"),
 )
 _APPROVE_CANCELLATION: Operation[ResponseModel] = Operation(
@@ -52,7 +56,7 @@ _APPROVE_CANCELLATION: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.ApproveCancellationParams,
+    params=_m.ApproveCancellationParams,
     path_params=("cancel_id",),
 )
 _REJECT_CANCELLATION: Operation[ResponseModel] = Operation(
@@ -62,57 +66,57 @@ _REJECT_CANCELLATION: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RejectCancellationParams,
+    params=_m.RejectCancellationParams,
     path_params=("cancel_id",),
-    body=_t.RejectCancellationRequest,
+    body=_m.RejectCancellationRequest,
 )
 _GET_AFTERSALE_ELIGIBILITY_V202309: Operation[_t.GetAftersaleEligibilityV202309Response] = Operation(
     id="return_refund.get_aftersale_eligibility_v202309",
     method="GET",
     path="/return_refund/202309/orders/{order_id}/aftersale_eligibility",
-    response=_t.GetAftersaleEligibilityV202309Response,
+    response=_m.GetAftersaleEligibilityV202309Response,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetAftersaleEligibilityV202309Params,
+    params=_m.GetAftersaleEligibilityV202309Params,
     path_params=("order_id",),
 )
 _CALCULATE_REFUND_V202309: Operation[_t.CalculateRefundV202309Response] = Operation(
     id="return_refund.calculate_refund_v202309",
     method="POST",
     path="/return_refund/202309/refunds/calculate",
-    response=_t.CalculateRefundV202309Response,
+    response=_m.CalculateRefundV202309Response,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.CalculateRefundV202309Request,
+    body=_m.CalculateRefundV202309Request,
 )
 _GET_REJECT_REASONS: Operation[_t.GetRejectReasonsResponse] = Operation(
     id="return_refund.get_reject_reasons",
     method="GET",
     path="/return_refund/202309/reject_reasons",
-    response=_t.GetRejectReasonsResponse,
+    response=_m.GetRejectReasonsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetRejectReasonsParams,
+    params=_m.GetRejectReasonsParams,
 )
 _CREATE_RETURN_V202309: Operation[_t.CreateReturnV202309Response] = Operation(
     id="return_refund.create_return_v202309",
     method="POST",
     path="/return_refund/202309/returns",
-    response=_t.CreateReturnV202309Response,
+    response=_m.CreateReturnV202309Response,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.CreateReturnV202309Params,
-    body=_t.CreateReturnV202309Request,
+    params=_m.CreateReturnV202309Params,
+    body=_m.CreateReturnV202309Request,
 )
 _SEARCH_RETURNS_V202309: Operation[_t.SearchReturnsV202309Page] = Operation(
     id="return_refund.search_returns_v202309",
     method="POST",
     path="/return_refund/202309/returns/search",
-    response=_t.SearchReturnsV202309Page,
+    response=_m.SearchReturnsV202309Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchReturnsV202309Params,
-    body=_t.SearchReturnsV202309Request,
+    params=_m.SearchReturnsV202309Params,
+    body=_m.SearchReturnsV202309Request,
     pagination=Pagination(items="return_orders", token_param="page_token", next_token="next_page_token"),
 )
 _APPROVE_RETURN: Operation[ResponseModel] = Operation(
@@ -122,18 +126,18 @@ _APPROVE_RETURN: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.ApproveReturnParams,
+    params=_m.ApproveReturnParams,
     path_params=("return_id",),
-    body=_t.ApproveReturnRequest,
+    body=_m.ApproveReturnRequest,
 )
 _GET_RETURN_RECORDS: Operation[_t.GetReturnRecordsResponse] = Operation(
     id="return_refund.get_return_records",
     method="GET",
     path="/return_refund/202309/returns/{return_id}/records",
-    response=_t.GetReturnRecordsResponse,
+    response=_m.GetReturnRecordsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetReturnRecordsParams,
+    params=_m.GetReturnRecordsParams,
     path_params=("return_id",),
 )
 _REJECT_RETURN_V202309: Operation[ResponseModel] = Operation(
@@ -143,9 +147,9 @@ _REJECT_RETURN_V202309: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RejectReturnV202309Params,
+    params=_m.RejectReturnV202309Params,
     path_params=("return_id",),
-    body=_t.RejectReturnV202309Request,
+    body=_m.RejectReturnV202309Request,
 )
 _UPLOAD_RETURN_SHIPPING_INFORMATION: Operation[ResponseModel] = Operation(
     id="return_refund.upload_return_shipping_information",
@@ -154,91 +158,101 @@ _UPLOAD_RETURN_SHIPPING_INFORMATION: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UploadReturnShippingInformationParams,
-    form=_t.UploadReturnShippingInformationForm,
+    params=_m.UploadReturnShippingInformationParams,
+    form=_m.UploadReturnShippingInformationForm,
     files=(
         "return_shipping_label",
         "return_qr_code",
     ),
 )
+_GET_AFTERSALE_ELIGIBILITY_V202512: Operation[_t.GetAftersaleEligibilityV202512Response] = Operation(
+    id="return_refund.get_aftersale_eligibility_v202512",
+    method="GET",
+    path="/return_refund/202512/orders/{order_id}/aftersale_eligibility",
+    response=_m.GetAftersaleEligibilityV202512Response,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_m.GetAftersaleEligibilityV202512Params,
+    path_params=("order_id",),
+)
 _GET_DECISION_ELIGIBILITY: Operation[_t.GetDecisionEligibilityResponse] = Operation(
     id="return_refund.get_decision_eligibility",
     method="GET",
     path="/return_refund/202601/decision_eligibility",
-    response=_t.GetDecisionEligibilityResponse,
+    response=_m.GetDecisionEligibilityResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetDecisionEligibilityParams,
+    params=_m.GetDecisionEligibilityParams,
 )
 _CANCEL_ORDER: Operation[_t.CancelOrderResponse] = Operation(
     id="return_refund.cancel_order",
     method="POST",
     path="/return_refund/202602/cancellations",
-    response=_t.CancelOrderResponse,
+    response=_m.CancelOrderResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CancelOrderRequest,
+    body=_m.CancelOrderRequest,
 )
 _SEARCH_CANCELLATIONS: Operation[_t.SearchCancellationsPage] = Operation(
     id="return_refund.search_cancellations",
     method="POST",
     path="/return_refund/202602/cancellations/search",
-    response=_t.SearchCancellationsPage,
+    response=_m.SearchCancellationsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchCancellationsParams,
-    body=_t.SearchCancellationsRequest,
+    params=_m.SearchCancellationsParams,
+    body=_m.SearchCancellationsRequest,
     pagination=Pagination(items="cancellations", token_param="page_token", next_token="next_page_token"),
 )
 _GET_AFTERSALE_ELIGIBILITY: Operation[_t.GetAftersaleEligibilityResponse] = Operation(
     id="return_refund.get_aftersale_eligibility",
     method="GET",
     path="/return_refund/202602/orders/{order_id}/aftersale_eligibility",
-    response=_t.GetAftersaleEligibilityResponse,
+    response=_m.GetAftersaleEligibilityResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetAftersaleEligibilityParams,
+    params=_m.GetAftersaleEligibilityParams,
     path_params=("order_id",),
 )
 _CALCULATE_REFUND: Operation[_t.CalculateRefundResponse] = Operation(
     id="return_refund.calculate_refund",
     method="POST",
     path="/return_refund/202602/refunds/calculate",
-    response=_t.CalculateRefundResponse,
+    response=_m.CalculateRefundResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.CalculateRefundRequest,
+    body=_m.CalculateRefundRequest,
 )
 _CREATE_RETURN: Operation[_t.CreateReturnResponse] = Operation(
     id="return_refund.create_return",
     method="POST",
     path="/return_refund/202602/returns",
-    response=_t.CreateReturnResponse,
+    response=_m.CreateReturnResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.CreateReturnParams,
-    body=_t.CreateReturnRequest,
+    params=_m.CreateReturnParams,
+    body=_m.CreateReturnRequest,
 )
 _SEARCH_RETURNS: Operation[_t.SearchReturnsPage] = Operation(
     id="return_refund.search_returns",
     method="POST",
     path="/return_refund/202602/returns/search",
-    response=_t.SearchReturnsPage,
+    response=_m.SearchReturnsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchReturnsParams,
-    body=_t.SearchReturnsRequest,
+    params=_m.SearchReturnsParams,
+    body=_m.SearchReturnsRequest,
     pagination=Pagination(items="return_orders", token_param="page_token", next_token="next_page_token"),
 )
 _SEARCH_AFTERSALES_REQUESTS: Operation[_t.SearchAftersalesRequestsPage] = Operation(
     id="return_refund.search_aftersales_requests",
     method="POST",
     path="/return_refund/202603/aftersales/search",
-    response=_t.SearchAftersalesRequestsPage,
+    response=_m.SearchAftersalesRequestsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchAftersalesRequestsParams,
-    body=_t.SearchAftersalesRequestsRequest,
+    params=_m.SearchAftersalesRequestsParams,
+    body=_m.SearchAftersalesRequestsRequest,
     pagination=Pagination(
         items="aftersales_requests", token_param="page_token", next_token="next_page_token"
     ),
@@ -248,11 +262,11 @@ _SEARCH_RETURN_MERCHANDISE_AUTHORIZATIONS: Operation[_t.SearchReturnMerchandiseA
         id="return_refund.search_return_merchandise_authorizations",
         method="POST",
         path="/return_refund/202604/rma/search",
-        response=_t.SearchReturnMerchandiseAuthorizationsPage,
+        response=_m.SearchReturnMerchandiseAuthorizationsPage,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.SearchReturnMerchandiseAuthorizationsParams,
-        body=_t.SearchReturnMerchandiseAuthorizationsRequest,
+        params=_m.SearchReturnMerchandiseAuthorizationsParams,
+        body=_m.SearchReturnMerchandiseAuthorizationsRequest,
         pagination=Pagination(
             items="return_merchandise_authorizations", token_param="page_token", next_token="next_page_token"
         ),
@@ -265,27 +279,27 @@ _REJECT_RETURN: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RejectReturnParams,
+    params=_m.RejectReturnParams,
     path_params=("return_id",),
-    body=_t.RejectReturnRequest,
+    body=_m.RejectReturnRequest,
 )
 _GET_AVAILABLE_REVIEW_DECISIONS: Operation[_t.GetAvailableReviewDecisionsResponse] = Operation(
     id="return_refund.get_available_review_decisions",
     method="GET",
     path="/return_refund/202606/review_decision",
-    response=_t.GetAvailableReviewDecisionsResponse,
+    response=_m.GetAvailableReviewDecisionsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetAvailableReviewDecisionsParams,
+    params=_m.GetAvailableReviewDecisionsParams,
 )
 _REVIEW_AFTERSALES_REQUESTS: Operation[_t.ReviewAftersalesRequestsResponse] = Operation(
     id="return_refund.review_aftersales_requests",
     method="POST",
     path="/return_refund/202609/aftersales/review",
-    response=_t.ReviewAftersalesRequestsResponse,
+    response=_m.ReviewAftersalesRequestsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.ReviewAftersalesRequestsRequest,
+    body=_m.ReviewAftersalesRequestsRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
@@ -303,6 +317,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_RETURN_RECORDS,
     _REJECT_RETURN_V202309,
     _UPLOAD_RETURN_SHIPPING_INFORMATION,
+    _GET_AFTERSALE_ELIGIBILITY_V202512,
     _GET_DECISION_ELIGIBILITY,
     _CANCEL_ORDER,
     _SEARCH_CANCELLATIONS,
@@ -330,10 +345,10 @@ class ReturnRefundResource(SyncResource):
     def cancel_order_v202309(
         self,
         *,
-        cancel_reason: str | None = None,
-        order_id: str | None = None,
+        cancel_reason: str,
+        order_id: str,
         order_line_item_ids: Sequence[str] | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -363,14 +378,22 @@ class ReturnRefundResource(SyncResource):
     def search_cancellations_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         cancel_ids: Sequence[str] | None = None,
-        cancel_status: Sequence[str] | None = None,
-        cancel_types: Sequence[str] | None = None,
+        cancel_status: Sequence[
+            Literal[
+                "CANCELLATION_REQUEST_PENDING",
+                "CANCELLATION_REQUEST_SUCCESS",
+                "CANCELLATION_REQUEST_CANCEL",
+                "CANCELLATION_REQUEST_COMPLETE",
+            ]
+        ]
+        | None = None,
+        cancel_types: Sequence[Literal["CANCEL", "BUYER_CANCEL"]] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
@@ -446,10 +469,10 @@ class ReturnRefundResource(SyncResource):
         self,
         cancel_id: str,
         *,
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -476,7 +499,7 @@ class ReturnRefundResource(SyncResource):
         self,
         order_id: str,
         *,
-        initiate_aftersale_user: str | None = None,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -501,13 +524,13 @@ class ReturnRefundResource(SyncResource):
     def calculate_refund_v202309(
         self,
         *,
+        order_id: str,
+        reason_name: str,
+        request_type: str,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
-        reason_name: str | None = None,
-        request_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -566,16 +589,16 @@ class ReturnRefundResource(SyncResource):
     def create_return_v202309(
         self,
         *,
+        order_id: str,
+        return_reason: str,
+        return_type: str,
         idempotency_key: str | None = None,
         currency: str | None = None,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         refund_total: str | None = None,
-        return_reason: str | None = None,
-        return_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -611,20 +634,34 @@ class ReturnRefundResource(SyncResource):
     def search_returns_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
-        arbitration_status: Sequence[str] | None = None,
+        arbitration_status: Sequence[Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"]]
+        | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
         order_ids: Sequence[str] | None = None,
         return_ids: Sequence[str] | None = None,
-        return_status: Sequence[str] | None = None,
-        return_types: Sequence[str] | None = None,
-        seller_proposed_return_type: Sequence[str] | None = None,
+        return_status: Sequence[
+            Literal[
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+                "REFUND_OR_RETURN_REQUEST_REJECT",
+                "AWAITING_BUYER_SHIP",
+                "BUYER_SHIPPED_ITEM",
+                "REJECT_RECEIVE_PACKAGE",
+                "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                "RETURN_OR_REFUND_REQUEST_CANCEL",
+                "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                "AWAITING_BUYER_RESPONSE",
+            ]
+        ]
+        | None = None,
+        return_types: Sequence[Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"]] | None = None,
+        seller_proposed_return_type: Sequence[Literal["PARTIAL_REFUND"]] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -672,18 +709,16 @@ class ReturnRefundResource(SyncResource):
         self,
         return_id: str,
         *,
-        idempotency_key: str | None = None,
-        buyer_keep_item: bool | None = None,
         decision: Literal[
-            "APPROVE_RECEIVED_PACKAGE",
             "APPROVE_REFUND",
-            "APPROVE_REPLACEMENT",
             "APPROVE_RETURN",
-            "DIRECT_REFUND",
+            "APPROVE_RECEIVED_PACKAGE",
+            "APPROVE_REPLACEMENT",
             "ISSUE_REPLACEMENT_REFUND",
             "OFFER_PARTIAL_REFUND",
-        ]
-        | None = None,
+        ],
+        idempotency_key: str | None = None,
+        buyer_keep_item: bool | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -737,11 +772,11 @@ class ReturnRefundResource(SyncResource):
         self,
         return_id: str,
         *,
+        decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"],
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        decision: str | None = None,
-        images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -770,9 +805,8 @@ class ReturnRefundResource(SyncResource):
         return_ids: Sequence[str],
         tracking_number: str,
         return_provider_id: str,
-        return_shipping_label: FileInput,
-        return_qr_code: FileInput,
-        return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        return_shipping_label: FileInput | None = None,
+        return_qr_code: FileInput | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -790,12 +824,43 @@ class ReturnRefundResource(SyncResource):
         """
         return self._client._request(
             _UPLOAD_RETURN_SHIPPING_INFORMATION,
-            params={"return_ids": return_ids, "return_id_type": return_id_type},
+            params={"return_ids": return_ids},
             form={
                 "tracking_number": tracking_number,
                 "return_provider_id": return_provider_id,
                 "return_shipping_label": return_shipping_label,
                 "return_qr_code": return_qr_code,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_aftersale_eligibility_v202512(
+        self,
+        order_id: str,
+        *,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
+        request_types: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetAftersaleEligibilityV202512Response:
+        """Tell which after-sales requests (cancel, return, refund) an order's items are eligible for.
+
+        `GET /return_refund/202512/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_AFTERSALE_ELIGIBILITY_V202512,
+            params={
+                "order_id": order_id,
+                "initiate_aftersale_user": initiate_aftersale_user,
+                "request_types": request_types,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1240,7 +1305,7 @@ class ReturnRefundResource(SyncResource):
         reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1368,6 +1433,7 @@ class ReturnRefundResourceWithRawResponse:
         self.get_return_records = to_raw_response(resource.get_return_records)
         self.reject_return_v202309 = to_raw_response(resource.reject_return_v202309)
         self.upload_return_shipping_information = to_raw_response(resource.upload_return_shipping_information)
+        self.get_aftersale_eligibility_v202512 = to_raw_response(resource.get_aftersale_eligibility_v202512)
         self.get_decision_eligibility = to_raw_response(resource.get_decision_eligibility)
         self.cancel_order = to_raw_response(resource.cancel_order)
         self.search_cancellations = to_raw_response(resource.search_cancellations)
@@ -1396,10 +1462,10 @@ class AsyncReturnRefundResource(AsyncResource):
     async def cancel_order_v202309(
         self,
         *,
-        cancel_reason: str | None = None,
-        order_id: str | None = None,
+        cancel_reason: str,
+        order_id: str,
         order_line_item_ids: Sequence[str] | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1429,14 +1495,22 @@ class AsyncReturnRefundResource(AsyncResource):
     async def search_cancellations_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         cancel_ids: Sequence[str] | None = None,
-        cancel_status: Sequence[str] | None = None,
-        cancel_types: Sequence[str] | None = None,
+        cancel_status: Sequence[
+            Literal[
+                "CANCELLATION_REQUEST_PENDING",
+                "CANCELLATION_REQUEST_SUCCESS",
+                "CANCELLATION_REQUEST_CANCEL",
+                "CANCELLATION_REQUEST_COMPLETE",
+            ]
+        ]
+        | None = None,
+        cancel_types: Sequence[Literal["CANCEL", "BUYER_CANCEL"]] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
@@ -1512,10 +1586,10 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         cancel_id: str,
         *,
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1542,7 +1616,7 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         order_id: str,
         *,
-        initiate_aftersale_user: str | None = None,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1567,13 +1641,13 @@ class AsyncReturnRefundResource(AsyncResource):
     async def calculate_refund_v202309(
         self,
         *,
+        order_id: str,
+        reason_name: str,
+        request_type: str,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
-        reason_name: str | None = None,
-        request_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1632,16 +1706,16 @@ class AsyncReturnRefundResource(AsyncResource):
     async def create_return_v202309(
         self,
         *,
+        order_id: str,
+        return_reason: str,
+        return_type: str,
         idempotency_key: str | None = None,
         currency: str | None = None,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         refund_total: str | None = None,
-        return_reason: str | None = None,
-        return_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1677,20 +1751,34 @@ class AsyncReturnRefundResource(AsyncResource):
     async def search_returns_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
-        arbitration_status: Sequence[str] | None = None,
+        arbitration_status: Sequence[Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"]]
+        | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
         order_ids: Sequence[str] | None = None,
         return_ids: Sequence[str] | None = None,
-        return_status: Sequence[str] | None = None,
-        return_types: Sequence[str] | None = None,
-        seller_proposed_return_type: Sequence[str] | None = None,
+        return_status: Sequence[
+            Literal[
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+                "REFUND_OR_RETURN_REQUEST_REJECT",
+                "AWAITING_BUYER_SHIP",
+                "BUYER_SHIPPED_ITEM",
+                "REJECT_RECEIVE_PACKAGE",
+                "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                "RETURN_OR_REFUND_REQUEST_CANCEL",
+                "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                "AWAITING_BUYER_RESPONSE",
+            ]
+        ]
+        | None = None,
+        return_types: Sequence[Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"]] | None = None,
+        seller_proposed_return_type: Sequence[Literal["PARTIAL_REFUND"]] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -1738,18 +1826,16 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         return_id: str,
         *,
-        idempotency_key: str | None = None,
-        buyer_keep_item: bool | None = None,
         decision: Literal[
-            "APPROVE_RECEIVED_PACKAGE",
             "APPROVE_REFUND",
-            "APPROVE_REPLACEMENT",
             "APPROVE_RETURN",
-            "DIRECT_REFUND",
+            "APPROVE_RECEIVED_PACKAGE",
+            "APPROVE_REPLACEMENT",
             "ISSUE_REPLACEMENT_REFUND",
             "OFFER_PARTIAL_REFUND",
-        ]
-        | None = None,
+        ],
+        idempotency_key: str | None = None,
+        buyer_keep_item: bool | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1803,11 +1889,11 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         return_id: str,
         *,
+        decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"],
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        decision: str | None = None,
-        images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1836,9 +1922,8 @@ class AsyncReturnRefundResource(AsyncResource):
         return_ids: Sequence[str],
         tracking_number: str,
         return_provider_id: str,
-        return_shipping_label: FileInput,
-        return_qr_code: FileInput,
-        return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        return_shipping_label: FileInput | None = None,
+        return_qr_code: FileInput | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1856,12 +1941,43 @@ class AsyncReturnRefundResource(AsyncResource):
         """
         return await self._client._request(
             _UPLOAD_RETURN_SHIPPING_INFORMATION,
-            params={"return_ids": return_ids, "return_id_type": return_id_type},
+            params={"return_ids": return_ids},
             form={
                 "tracking_number": tracking_number,
                 "return_provider_id": return_provider_id,
                 "return_shipping_label": return_shipping_label,
                 "return_qr_code": return_qr_code,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_aftersale_eligibility_v202512(
+        self,
+        order_id: str,
+        *,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
+        request_types: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetAftersaleEligibilityV202512Response:
+        """Tell which after-sales requests (cancel, return, refund) an order's items are eligible for.
+
+        `GET /return_refund/202512/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFTERSALE_ELIGIBILITY_V202512,
+            params={
+                "order_id": order_id,
+                "initiate_aftersale_user": initiate_aftersale_user,
+                "request_types": request_types,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2306,7 +2422,7 @@ class AsyncReturnRefundResource(AsyncResource):
         reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -2437,6 +2553,9 @@ class AsyncReturnRefundResourceWithRawResponse:
         self.reject_return_v202309 = async_to_raw_response(resource.reject_return_v202309)
         self.upload_return_shipping_information = async_to_raw_response(
             resource.upload_return_shipping_information
+        )
+        self.get_aftersale_eligibility_v202512 = async_to_raw_response(
+            resource.get_aftersale_eligibility_v202512
         )
         self.get_decision_eligibility = async_to_raw_response(resource.get_decision_eligibility)
         self.cancel_order = async_to_raw_response(resource.cancel_order)

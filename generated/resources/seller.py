@@ -4,14 +4,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import seller as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.seller")
 
 __all__ = [
     "OPERATIONS",
@@ -25,7 +30,7 @@ _GET_SELLER_PERMISSIONS: Operation[_t.GetSellerPermissionsResponse] = Operation(
     id="seller.get_seller_permissions",
     method="GET",
     path="/seller/202309/permissions",
-    response=_t.GetSellerPermissionsResponse,
+    response=_m.GetSellerPermissionsResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -33,7 +38,32 @@ _GET_ACTIVE_SHOPS: Operation[_t.GetActiveShopsResponse] = Operation(
     id="seller.get_active_shops",
     method="GET",
     path="/seller/202309/shops",
-    response=_t.GetActiveShopsResponse,
+    response=_m.GetActiveShopsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+)
+_GET_SHOP_CREATORS: Operation[_t.GetShopCreatorsResponse] = Operation(
+    id="seller.get_shop_creators",
+    method="GET",
+    path="/seller/202407/shop_creators",
+    response=_m.GetShopCreatorsResponse,
+    shop_scoped=True,
+    retry_safe=True,
+)
+_SYNC_COLLECTIONS: Operation[_t.SyncCollectionsResponse] = Operation(
+    id="seller.sync_collections",
+    method="POST",
+    path="/seller/202508/collections/sync",
+    response=_m.SyncCollectionsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_m.SyncCollectionsRequest,
+)
+_GET_SELLER_STATUS: Operation[_t.GetSellerStatusResponse] = Operation(
+    id="seller.get_seller_status",
+    method="GET",
+    path="/seller/202508/status",
+    response=_m.GetSellerStatusResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -41,7 +71,7 @@ _GET_SHOP_GROUP_AND_RELATED_SHOPS: Operation[_t.GetShopGroupAndRelatedShopsRespo
     id="seller.get_shop_group_and_related_shops",
     method="GET",
     path="/seller/202601/shop_groups",
-    response=_t.GetShopGroupAndRelatedShopsResponse,
+    response=_m.GetShopGroupAndRelatedShopsResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -50,6 +80,9 @@ _GET_SHOP_GROUP_AND_RELATED_SHOPS: Operation[_t.GetShopGroupAndRelatedShopsRespo
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_SELLER_PERMISSIONS,
     _GET_ACTIVE_SHOPS,
+    _GET_SHOP_CREATORS,
+    _SYNC_COLLECTIONS,
+    _GET_SELLER_STATUS,
     _GET_SHOP_GROUP_AND_RELATED_SHOPS,
 )
 
@@ -105,6 +138,77 @@ class SellerResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    def get_shop_creators(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopCreatorsResponse:
+        """List the creators linked to the shop (official and marketing accounts).
+
+        `GET /seller/202407/shop_creators` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_CREATORS,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def sync_collections(
+        self,
+        *,
+        collections: Sequence[_t.SyncCollectionsRequestCollection | Mapping[str, Any]] | None = None,
+        logo_url: str | None = None,
+        source: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SyncCollectionsResponse:
+        """Sync the shop's product collections from another platform.
+
+        `POST /seller/202508/collections/sync` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SYNC_COLLECTIONS,
+            body={"collections": collections, "logo_url": logo_url, "source": source},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_seller_status(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetSellerStatusResponse:
+        """Get the seller's account status and any restrictions on it.
+
+        `GET /seller/202508/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SELLER_STATUS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     def get_shop_group_and_related_shops(
         self,
         *,
@@ -133,6 +237,9 @@ class SellerResourceWithRawResponse:
     def __init__(self, resource: SellerResource) -> None:
         self.get_seller_permissions = to_raw_response(resource.get_seller_permissions)
         self.get_active_shops = to_raw_response(resource.get_active_shops)
+        self.get_shop_creators = to_raw_response(resource.get_shop_creators)
+        self.sync_collections = to_raw_response(resource.sync_collections)
+        self.get_seller_status = to_raw_response(resource.get_seller_status)
         self.get_shop_group_and_related_shops = to_raw_response(resource.get_shop_group_and_related_shops)
 
 
@@ -187,6 +294,77 @@ class AsyncSellerResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    async def get_shop_creators(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopCreatorsResponse:
+        """List the creators linked to the shop (official and marketing accounts).
+
+        `GET /seller/202407/shop_creators` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_CREATORS,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def sync_collections(
+        self,
+        *,
+        collections: Sequence[_t.SyncCollectionsRequestCollection | Mapping[str, Any]] | None = None,
+        logo_url: str | None = None,
+        source: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SyncCollectionsResponse:
+        """Sync the shop's product collections from another platform.
+
+        `POST /seller/202508/collections/sync` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SYNC_COLLECTIONS,
+            body={"collections": collections, "logo_url": logo_url, "source": source},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_seller_status(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetSellerStatusResponse:
+        """Get the seller's account status and any restrictions on it.
+
+        `GET /seller/202508/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SELLER_STATUS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     async def get_shop_group_and_related_shops(
         self,
         *,
@@ -215,6 +393,9 @@ class AsyncSellerResourceWithRawResponse:
     def __init__(self, resource: AsyncSellerResource) -> None:
         self.get_seller_permissions = async_to_raw_response(resource.get_seller_permissions)
         self.get_active_shops = async_to_raw_response(resource.get_active_shops)
+        self.get_shop_creators = async_to_raw_response(resource.get_shop_creators)
+        self.sync_collections = async_to_raw_response(resource.sync_collections)
+        self.get_seller_status = async_to_raw_response(resource.get_seller_status)
         self.get_shop_group_and_related_shops = async_to_raw_response(
             resource.get_shop_group_and_related_shops
         )

@@ -8,11 +8,15 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import supply_chain as _t
+
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.supply_chain")
 
 __all__ = [
     "OPERATIONS",
@@ -26,10 +30,10 @@ _CONFIRM_PACKAGE_SHIPMENT: Operation[_t.ConfirmPackageShipmentResponse] = Operat
     id="supply_chain.confirm_package_shipment",
     method="POST",
     path="/supply_chain/202309/packages/sync",
-    response=_t.ConfirmPackageShipmentResponse,
+    response=_m.ConfirmPackageShipmentResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.ConfirmPackageShipmentRequest,
+    body=_m.ConfirmPackageShipmentRequest,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
@@ -48,8 +52,8 @@ class SupplyChainResource(SyncResource):
     def confirm_package_shipment(
         self,
         *,
-        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]] | None = None,
-        warehouse_provider_id: str | None = None,
+        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]],
+        warehouse_provider_id: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -89,8 +93,8 @@ class AsyncSupplyChainResource(AsyncResource):
     async def confirm_package_shipment(
         self,
         *,
-        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]] | None = None,
-        warehouse_provider_id: str | None = None,
+        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]],
+        warehouse_provider_id: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,

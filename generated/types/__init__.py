@@ -2,5 +2,6 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Typed models of every API domain: ``from tiktokshop.types.order import GetOrderListResponse``.
 
-Each domain is its own module and is imported only when used.
+Each domain is its own module and is imported only when used; it imports each model on first use,
+from an import unit that holds the models of the same operations (``tiktokshop.types._units``).
 """

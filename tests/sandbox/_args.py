@@ -91,7 +91,10 @@ def arguments(op: Operation[Any], overrides: dict[str, Any]) -> dict[str, Any]:
     for model in (op.params, op.body):
         if model is not None:
             usable = {k: v for k, v in overrides.items() if k in model.model_fields}
-            kwargs.update(required_fields(model, usable))
+            for name, val in required_fields(model, usable).items():
+                # A body field named like a path or query argument is the argument body_<name>.
+                clash = model is op.body and op.params is not None and name in op.params.model_fields
+                kwargs[f"body_{name}" if clash else name] = val
     if op.form is not None:
         for name, field in op.form.model_fields.items():
             if name in op.files:

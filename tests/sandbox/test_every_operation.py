@@ -28,13 +28,19 @@ def _overrides(sandbox: Sandbox, op_id: str) -> dict[str, Any]:
     if op_id in ("fulfillment.ship_package", "fulfillment.get_package_handover_time_slots"):
         values["package_id"] = to_ship.id
     if op_id == "product.create_product":
-        # TikTok requires these for a listing; the spec marks none of the body fields required.
+        # The sandbox checks a listing's content (a price is a positive decimal), not only its shape.
         values.update(
             title="Sandbox walk product",
             description="<p>made by the end-to-end walk</p>",
             category_id=leaf.id,
             main_images=[{"uri": "tos-sandbox/walk"}],
-            skus=[{"seller_sku": "WALK-1", "price": {"amount": "9.99", "currency": "GBP"}}],
+            skus=[
+                {
+                    "seller_sku": "WALK-1",
+                    "price": {"amount": "9.99", "currency": "GBP"},
+                    "inventory": [{"warehouse_id": "7000000000000000001", "quantity": 10}],
+                }
+            ],
         )
     return values
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tiktokshop import BadRequestError, NotFoundError
+from tiktokshop import BadRequestError, NotFoundError, ValidationError
 from tiktokshop.sandbox import ORDER_STATUSES, Clock, Sandbox
 from tiktokshop.sandbox._state import Package
 from tiktokshop.sandbox._views import order_data
@@ -69,7 +69,7 @@ def test_partial_shipping_then_complete(sandbox: Sandbox) -> None:
 def test_self_shipment_goes_in_transit(sandbox: Sandbox) -> None:
     package = _to_fulfill(sandbox)
     with sandbox.client() as client:
-        with pytest.raises(BadRequestError):
+        with pytest.raises(ValidationError, match=r"self_shipment\.shipping_provider_id"):
             client.fulfillment.ship_package(package.id, self_shipment={"tracking_number": "T1"})
         client.fulfillment.ship_package(
             package.id,
@@ -117,9 +117,11 @@ def test_zpl_and_bad_document_options(sandbox: Sandbox) -> None:
             package.id, document_type="PACKING_SLIP", document_format="ZPL", document_size="A6"
         )
         assert doc.doc_url.split("?")[0].endswith("PACKING_SLIP.zpl")
-        with pytest.raises(BadRequestError):
+        with pytest.raises(ValidationError, match="document_format"):  # TikTok lists PDF and ZPL only
             client.fulfillment.get_package_shipping_document(
-                package.id, document_type="PACKING_SLIP", document_format="DOCX"
+                package.id,
+                document_type="PACKING_SLIP",
+                document_format="DOCX",  # type: ignore[arg-type]
             )
     with httpx.Client(transport=sandbox.transport()) as http:
         assert http.get(doc.doc_url).content.startswith(b"^XA")
@@ -159,17 +161,29 @@ def test_products_catalogue_and_creation(sandbox: Sandbox) -> None:
         assert len(brands) == len(sandbox.state.brands) == len({b.id for b in brands})
         authorized = client.product.get_brands(page_size=100, is_authorized=True)
         assert authorized.total_count == sum(b.authorized for b in sandbox.state.brands)
-        with pytest.raises(BadRequestError, match="description"):
-            client.product.create_product(title="No description", category_id=leaf.id)
+        with pytest.raises(TypeError, match="description"):  # required arguments of the method
+            client.product.create_product(title="No description", category_id=leaf.id)  # type: ignore[call-arg]
+        listing = {
+            "description": "<p>Light.</p>",
+            "main_images": [{"uri": "tos/linen"}],
+            "package_weight": {"value": "0.4", "unit": "KILOGRAM"},
+            "skus": [
+                {
+                    "seller_sku": "LIN-S",
+                    "price": {"amount": "39.5", "currency": "GBP"},
+                    "inventory": [{"warehouse_id": "7000000000000000001", "quantity": 3}],
+                }
+            ],
+        }
         with pytest.raises(BadRequestError, match="leaf"):
-            client.product.create_product(title="Draft", category_id=parent.id, save_mode="AS_DRAFT")
+            client.product.create_product(
+                title="Draft", category_id=parent.id, save_mode="AS_DRAFT", **listing
+            )
         created = client.product.create_product(
             title="Linen dress",
-            description="<p>Light.</p>",
             category_id=leaf.id,
-            main_images=[{"uri": "tos/linen"}],
-            skus=[{"seller_sku": "LIN-S", "price": {"amount": "39.5", "currency": "GBP"}}],
             product_attributes=[{"id": attributes[0].id, "values": [{"id": attributes[0].values[0].id}]}],
+            **listing,
         )
         product = client.product.get_product(created.product_id)
     assert product.title == "Linen dress" and product.status == "PENDING"
