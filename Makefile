@@ -13,7 +13,7 @@ help:
 	@echo "make bench      run the benchmarks in benchmarks/ (figures, not pass/fail)"
 	@echo "make generate   regenerate generated/ from spec/ (prints the time it took)"
 	@echo "make lint       ruff check and ruff format --check"
-	@echo "make typecheck  mypy --strict on runtime/ and generated/ (as the installed package)"
+	@echo "make typecheck  mypy --strict on runtime/, sandbox/, cli/ and generated/ (as the installed package)"
 	@echo "make check      lint + typecheck + test"
 	@echo "make reference  refresh tests/reference/ from the reference facts (REF=folder, default ../shared/reference)"
 
@@ -45,11 +45,11 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 # mypy cannot follow the editable install's import hook, so it reads the package through a
-# tree of symlinks laid out as it is installed (runtime/ as tiktokshop/, generated/ inside it).
+# tree of symlinks laid out as it is installed (runtime/ as tiktokshop/; sandbox/, cli/ and generated/ inside it).
 typecheck: $(STAMP)
 	@rm -rf build/typecheck && mkdir -p build/typecheck/tiktokshop
 	@cp -rs $(CURDIR)/runtime/. build/typecheck/tiktokshop/
-	@cp -rs $(CURDIR)/generated/types $(CURDIR)/generated/resources build/typecheck/tiktokshop/
+	@cp -rs $(CURDIR)/sandbox $(CURDIR)/cli $(CURDIR)/generated/types $(CURDIR)/generated/resources build/typecheck/tiktokshop/
 	cd build/typecheck && ../../$(PY) -m mypy --config-file ../../pyproject.toml -p tiktokshop
 
 check: lint typecheck test

@@ -24,7 +24,7 @@ import jinja2
 from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
 from datamodel_code_generator.format import Formatter
 
-from codegen import docs
+from codegen import docs, webhooks
 from codegen.spec import (
     ApiSpec,
     DomainSpec,
@@ -575,6 +575,7 @@ def render_all(spec_dir: Path) -> dict[str, str]:
     files["resources/_api.py"] = env.get_template("api.py.jinja").render(
         api=api, header=header("spec/api.yaml")
     )
+    files.update(webhooks.render(env, api, header("spec/api.yaml (webhook_types)")))
     files.update(
         docs.reference_pages(
             env,

@@ -186,13 +186,32 @@ class ErrorSpec(_Strict):
     operations: list[str] | None = None  # "METHOD /path" of the endpoints that document the code
 
 
+class WebhookTypeSpec(_Strict):
+    """One webhook event type: its name, group, a one-line summary and the shape of its ``data``
+    (field: type, a nested mapping for an object, a one-item list of a mapping for a list of
+    objects); checked by ``codegen.webhooks``."""
+
+    name: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    group: str
+    summary: str
+    data: dict[str, Any] | None = None
+
+
+class LegacyWebhookTypeSpec(_Strict):
+    """A webhook type number used before API 202309 and the current numbers that replace it."""
+
+    name: str
+    now: list[int]
+
+
 class ApiSpec(_Strict):
-    """``spec/api.yaml``: hosts and the error-code table."""
+    """``spec/api.yaml``: hosts, the error-code table, rate limits and webhook types."""
 
     hosts: dict[Literal["api", "auth", "authorize", "authorize_us", "sandbox_api", "sandbox_auth"], str]
     errors: dict[int, ErrorSpec]
     rate_limits: RateLimitSpec
-    webhook_types: dict[int, str]
+    webhook_types: dict[int, WebhookTypeSpec]
+    webhook_types_before_202309: dict[int, LegacyWebhookTypeSpec] = {}
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -4,22 +4,36 @@
 
 Starts the sandbox on a free 127.0.0.1 port, then drives the client: authorization link, the
 seller's consent (the redirect carries a one-time code), token exchange, authorized shops, an
-order search over several pages, order and price detail, handover slots, shipping, the shipping
-label download, and a token refresh. Exits 0 when every step worked, 1 (naming the step) if not.
+order search over several pages, order and price detail, handover slots, shipping, the webhook
+that shipping sends (verified, de-duplicated and typed by a ``WebhookReceiver`` served over WSGI),
+the shipping label download, a token refresh, and one call through the ``tiktokshop`` command line.
+Exits 0 when every step worked, 1 (naming the step) if not.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import httpx
 
 from tiktokshop import TikTokShop, TikTokShopError
 from tiktokshop.sandbox import Sandbox
+from tiktokshop.types.webhooks import OrderStatusChangeEvent, PackageUpdateEvent
+from tiktokshop.webhooks import WebhookReceiver
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
 
 class StepFailed(Exception):
@@ -53,7 +67,15 @@ def main() -> int:
             authorize_url=f"{sandbox.url}/open/authorize",
         )
         ctx: dict[str, Any] = {}
-        with client:
+        # The app's webhook endpoint: a WebhookReceiver as a plain WSGI app (any framework works).
+        receiver = WebhookReceiver(app_key=sandbox.app_key, app_secret=sandbox.app_secret)
+        received: list[Any] = []
+        receiver.on("ORDER_STATUS_CHANGE")(received.append)
+        receiver.on("PACKAGE_UPDATE")(received.append)
+        hook_server = make_server("127.0.0.1", 0, receiver.wsgi_app(), handler_class=QuietHandler)
+        threading.Thread(target=hook_server.serve_forever, daemon=True).start()
+        sandbox.webhooks.subscribe(f"http://127.0.0.1:{hook_server.server_port}/webhooks/tiktok")
+        with client, hook_server:
 
             def authorization_link() -> str:
                 ctx["link"] = client.auth.authorization_url()
@@ -123,6 +145,16 @@ def main() -> int:
                 check(order.status == "AWAITING_COLLECTION", f"order is {order.status} after shipping")
                 return f"shipped; order now {order.status}"
 
+            def webhook() -> str:
+                check(sandbox.webhooks.wait(10), "the sandbox did not deliver its webhooks")
+                package = next(e for e in received if isinstance(e, PackageUpdateEvent))
+                order = next(e for e in received if isinstance(e, OrderStatusChangeEvent))
+                check(order.data.order_id == ctx["order"].id, "the webhook is about another order")
+                return (
+                    f"{order.type_name}: {order.data.order_status} and {package.type_name} "
+                    f"(verified, typed; {len(received)} handled)"
+                )
+
             def label() -> str:
                 doc = client.fulfillment.get_package_shipping_document(
                     ctx["package_id"], document_type="SHIPPING_LABEL", shop_cipher=ctx["cipher"]
@@ -138,6 +170,23 @@ def main() -> int:
                 client.authorization.get_authorized_shops()
                 return "new access and refresh tokens; the new token works"
 
+            def command_line() -> str:
+                env = {
+                    **os.environ,
+                    "TIKTOK_APP_KEY": sandbox.app_key,
+                    "TIKTOK_APP_SECRET": sandbox.app_secret,
+                    "TIKTOK_BASE_URL": sandbox.url,
+                    "TIKTOK_ACCESS_TOKEN": client.access_token or "",
+                    "TIKTOK_SHOP_CIPHER": ctx["cipher"],
+                }
+                args = ["call", "order.get_order_list", "--page-size", "3", "--order-status", "IN_TRANSIT"]
+                done = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
+                    [sys.executable, "-m", "tiktokshop.cli", *args], capture_output=True, text=True, env=env
+                )
+                check(done.returncode == 0, f"exit {done.returncode}: {done.stderr.strip()}")
+                orders = json.loads(done.stdout)["orders"]
+                return f"`tiktokshop {' '.join(args)}` printed {len(orders)} orders as JSON"
+
             for number, (title, run) in enumerate(
                 [
                     ("authorization link", authorization_link),
@@ -149,8 +198,10 @@ def main() -> int:
                     ("price detail", price),
                     ("handover time slots", slots),
                     ("ship package", ship),
+                    ("webhook received", webhook),
                     ("shipping label", label),
                     ("token refresh", refresh),
+                    ("command line call", command_line),
                 ],
                 start=1,
             ):

@@ -35,6 +35,13 @@ def test_wheel_holds_only_the_tiktokshop_package(tmp_path: Path) -> None:
     assert tops == {"tiktokshop"}
     assert "tiktokshop/py.typed" in names
     assert "tiktokshop/types/order.py" in names and "tiktokshop/resources/order.py" in names
+    # The top-level folders sandbox/ and cli/ are installed inside the package, and so is the
+    # generated webhook module; the command is a console script.
+    assert "tiktokshop/sandbox/_control.py" in names and "tiktokshop/cli/__init__.py" in names
+    assert "tiktokshop/types/webhooks.py" in names
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "tiktokshop = tiktokshop.cli:main" in text
 
 
 def test_import_loads_no_domain() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from tiktokshop import webhooks
 from tiktokshop.sandbox import Sandbox, sign_webhook
+from tiktokshop.types.webhooks import OrderStatusChangeData, OrderStatusChangeEvent
 
 KEY, SECRET = "app-key-1", "app-secret-1"
 
@@ -31,7 +32,9 @@ def test_valid_event_parses() -> None:
     body = _body(1, order_id="576", order_status="AWAITING_SHIPMENT")
     event = webhooks.construct_event(body, sign_webhook(KEY, SECRET, body), app_key=KEY, app_secret=SECRET)
     assert event.type == 1 and event.type_name == "ORDER_STATUS_CHANGE"
-    assert event.data == {"order_id": "576", "order_status": "AWAITING_SHIPMENT"} and event.shop_id == "7001"
+    assert isinstance(event, OrderStatusChangeEvent) and isinstance(event.data, OrderStatusChangeData)
+    assert event.data.order_id == "576" and event.data.order_status == "AWAITING_SHIPMENT"
+    assert event.shop_id == "7001"
 
 
 def test_unknown_type_still_parses() -> None:

@@ -95,10 +95,11 @@ def test_webhooks_for_a_shipped_package_are_signed(sandbox: Sandbox, receiver) -
         assert headers["authorization"] == expected
         assert headers["content-type"] == "application/json"
         events.append(json.loads(body))
-    assert [e["type"] for e in events] == [5, 1]
+    assert [e["type"] for e in events] == [4, 1]  # PACKAGE_UPDATE, ORDER_STATUS_CHANGE
     assert set(events[0]) == {"type", "tts_notification_id", "shop_id", "timestamp", "data"}
     assert (
-        events[0]["data"]["package_id"] == package.id and events[0]["data"]["package_status"] == "PROCESSING"
+        events[0]["data"]["package_list"][0]["package_id"] == package.id
+        and events[0]["data"]["package_status"] == "PROCESSING"
     )
     assert events[1]["data"] == {
         "order_id": package.order_id,

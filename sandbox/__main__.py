@@ -15,9 +15,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--orders", type=int, default=1000, help="orders to generate (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    parser.add_argument("--sellers", type=int, default=1, help="sellers that can authorize the app")
+    parser.add_argument("--shops", type=int, default=2, help="shops of each seller after the first")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    sandbox = Sandbox(orders=args.orders, seed=args.seed, port=args.port).start()
+    sandbox = Sandbox(
+        orders=args.orders, seed=args.seed, port=args.port, sellers=args.sellers, shops_per_seller=args.shops
+    ).start()
     took = time.perf_counter() - started
     lines = [
         f"TikTok Shop sandbox serving at {sandbox.url} "
@@ -34,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  TIKTOK_REFRESH_TOKEN={sandbox.refresh_token}",
         "",
         f"Authorization page: {sandbox.authorize_url()}",
+        f"Control API: {sandbox.url}/_sandbox (every control in docs/sandbox.md)",
         "These are sandbox credentials: they work only here. Ctrl-C stops.",
     ]
     print("\n".join(lines), flush=True)

@@ -17,6 +17,7 @@ from tiktokshop import TikTokShop
 from ._app import App, RequestLog
 from ._auth import TokenStore
 from ._clock import Clock
+from ._control import Control
 from ._faults import Faults
 from ._server import SandboxServer, SandboxTransport
 from ._state import Shop, State
@@ -53,6 +54,9 @@ class Sandbox:
     TikTok's documented limits as the spec holds them (50 requests per second per API for each
     app+shop pair unless the operation has its own); a mapping of op id (or ``*``) to requests per
     second sets them. Over a limit the answer is HTTP 429 with code 36009002 and Retry-After.
+    ``sellers`` sellers can authorize the app: the first owns two shops and the ``orders``; each
+    other one owns ``shops_per_seller`` shops with ``orders_per_shop`` orders each. The control
+    API (``/_sandbox/...``, see docs/sandbox.md) drives it over HTTP.
     Raises ``ValueError`` for a host other than 127.0.0.1/localhost or a negative order count.
     """
 
@@ -72,11 +76,16 @@ class Sandbox:
         webhook_queue_size: int = 1000,
         log_size: int = 10_000,
         rate_limits: bool | Mapping[str, float] = False,
+        sellers: int = 1,
+        shops_per_seller: int = 2,
+        orders_per_shop: int = 20,
     ) -> None:
         if host not in _LOCAL_HOSTS:
             raise ValueError("the sandbox serves on 127.0.0.1 (or localhost) only")
         if orders < 0:
             raise ValueError("orders must be >= 0")
+        if sellers < 1:
+            raise ValueError("sellers must be >= 1")
         self.clock = clock if clock is not None else Clock()
         rng = random.Random(f"credentials-{seed}")  # noqa: S311 - reproducible sandbox credentials
         self.app_key = app_key or f"6{rng.getrandbits(48):012x}"
@@ -102,10 +111,13 @@ class Sandbox:
             faults=self.faults,
             service_id=self.service_id,
             base_url=lambda: self.url,
-            redirect_url=lambda: self._redirect or f"{self.url}/sandbox/callback",
+            redirect_url=lambda: self.redirect_url,
             log_size=log_size,
             rate_limits=rate_limits,
         )
+        self._app.control = Control(self)
+        for _ in range(1, sellers):
+            self.state.new_seller(shops=shops_per_seller, orders=orders_per_shop)
         ready = self.tokens.issue_tokens(self.state.open_id)
         self.access_token = str(ready["access_token"])
         self.refresh_token = str(ready["refresh_token"])
@@ -173,8 +185,20 @@ class Sandbox:
 
     def issue_auth_code(self, open_id: str | None = None) -> str:
         """A fresh one-time authorization code of the default seller (or ``open_id``), as the
-        authorization page would give (valid 30 minutes)."""
-        return self.tokens.issue_code(open_id or self.state.open_id)
+        authorization page would give (valid 30 minutes). Raises ``ValueError`` for an unknown seller."""
+        seller = open_id or self.state.open_id
+        if seller not in self.state.sellers:
+            raise ValueError(f"no seller {seller!r} in this sandbox")
+        return self.tokens.issue_code(seller)
+
+    @property
+    def redirect_url(self) -> str:
+        """Where the authorization page sends the seller with the code (the app's redirect URL)."""
+        return self._redirect or f"{self.url}/sandbox/callback"
+
+    @redirect_url.setter
+    def redirect_url(self, url: str) -> None:
+        self._redirect = url
 
     def add_seller(self, shops: int = 1) -> SandboxSeller:
         """Another seller that authorized the app for ``shops`` new (empty) shops, with tokens."""

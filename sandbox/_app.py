@@ -58,6 +58,10 @@ _MASKED = frozenset({"app_secret", "auth_code", "refresh_token", "token", "code"
 DOCUMENT_TTL = 24 * 3600
 
 
+#: Where the control API lives: a path TikTok does not use.
+CONTROL_PREFIX = "/_sandbox"
+
+
 def load_operations() -> list[Operation[Any]]:
     """Every operation of every domain of the generated client (imports each domain)."""
     from tiktokshop.resources import DOMAINS
@@ -211,6 +215,8 @@ class App:
                 spec_limits=lambda op_id: self.router.operations[op_id].rate_limit or DEFAULT_RATE_LIMIT,
             )
         self.log = RequestLog(log_size)
+        #: The control API (``/_sandbox/...``), set by ``Sandbox``; not logged, never faulted.
+        self.control: Callable[[str, str, list[tuple[str, str]], bytes], Answer] | None = None
         self._ids = itertools.count(1)
         self._doc_key = hashlib.sha256(b"sandbox-documents" + tokens.app_secret.encode()).digest()
 
@@ -220,6 +226,10 @@ class App:
         """Answer one request (never raises for a bad request: errors become TikTok envelopes)."""
         raw_path, _, raw_query = request.target.partition("?")
         pairs = parse_qsl(raw_query, keep_blank_values=True)
+        if self.control is not None and (
+            raw_path == CONTROL_PREFIX or raw_path.startswith(CONTROL_PREFIX + "/")
+        ):
+            return self.control(request.method, raw_path, pairs, request.body)
         special = self._special(request.method, raw_path)
         if special is not None:
             op_id, run = special
@@ -500,7 +510,11 @@ class App:
         if query.get("service_id") != self.service_id:
             error = SandboxError(UNKNOWN_SERVICE_ID)
             return self._error_answer(error, request_id), error.kind.code, request_id
-        code = self.tokens.issue_code(self.state.open_id)
+        seller = query.get("seller") or self.state.open_id  # the sandbox's page: who signs in
+        if seller not in self.state.sellers:
+            error = SandboxError(INVALID_PARAMETER, f"no seller {seller!r} in this sandbox")
+            return self._error_answer(error, request_id), error.kind.code, request_id
+        code = self.tokens.issue_code(seller)
         target = self._redirect_url()
         params = {"code": code, "state": query.get("state", "")}
         location = target + ("&" if "?" in target else "?") + urlencode(params)

@@ -9,7 +9,9 @@ It checks every request as TikTok does (app key, timestamp, signature, token, sh
 arguments), keeps orders, packages and products that change as the API is used, answers every
 other operation of the spec with data generated from its response model, fails on demand
 (``sandbox.faults``), logs requests (``sandbox.requests``) and sends signed webhooks
-(``sandbox.webhooks``). ``python -m tiktokshop.sandbox`` serves one until Ctrl-C.
+(``sandbox.webhooks``, retried on TikTok's schedule by its clock). Any process can drive it over
+HTTP through its control API under ``/_sandbox`` (docs/sandbox.md). ``tiktokshop sandbox`` or
+``python -m tiktokshop.sandbox`` serves one until Ctrl-C.
 Importing ``tiktokshop`` does not import this package.
 """
 
@@ -20,7 +22,7 @@ from ._faults import FAULT_KINDS, Fault, FaultKind, Faults
 from ._sandbox import IN_PROCESS_URL, Sandbox, SandboxSeller
 from ._server import SandboxTransport
 from ._state import ORDER_STATUSES, PACKAGE_STATUSES, State
-from ._webhooks import Delivery, Webhooks, sign_webhook
+from ._webhooks import RETRY_SCHEDULE, Delivery, PendingRetry, Webhooks, sign_webhook
 
 __all__ = [
     "ERRORS",
@@ -28,6 +30,7 @@ __all__ = [
     "IN_PROCESS_URL",
     "ORDER_STATUSES",
     "PACKAGE_STATUSES",
+    "RETRY_SCHEDULE",
     "Clock",
     "Delivery",
     "ErrorKind",
@@ -35,6 +38,7 @@ __all__ = [
     "FaultKind",
     "Faults",
     "LoggedRequest",
+    "PendingRetry",
     "RequestLog",
     "Sandbox",
     "SandboxSeller",

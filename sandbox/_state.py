@@ -58,9 +58,9 @@ _PACKAGE_STATUS_OF = {
     "DELIVERED": "COMPLETED",
     "COMPLETED": "COMPLETED",
 }
-#: Webhook event types (TikTok's numbering as the reference lists it).
+#: Webhook event types (TikTok's numbering since API 202309; spec/api.yaml `webhook_types`).
 EVENT_ORDER_STATUS = 1
-EVENT_PACKAGE_UPDATE = 5
+EVENT_PACKAGE_UPDATE = 4
 CURRENCY = "GBP"
 DAY = 86400
 PROVIDERS = (
@@ -110,6 +110,15 @@ class Shop:
     region: str
     seller_type: str = "LOCAL"
     owner: str = ""  # the open_id of the seller that authorized it ("": the sandbox's first seller)
+
+
+@dataclass(slots=True)
+class Seller:
+    """A seller (``open_id``) and the shops it owns; authorizing the app grants them all."""
+
+    open_id: str
+    name: str
+    shop_ids: list[str]
 
 
 @dataclass(slots=True)
@@ -325,6 +334,36 @@ class State:
         self._count_cache: dict[tuple[str, OrderQuery, int], int] = {}
         self._next_id = 0
         self._seed_world(orders)
+        #: Each seller's (``open_id``) name and shops; the first is the seller seeded above.
+        self.sellers: dict[str, Seller] = {
+            self.open_id: Seller(self.open_id, "Sandbox Seller", list(self.shops))
+        }
+
+    def new_seller(self, name: str | None = None, *, shops: int = 1, orders: int = 0) -> Seller:
+        """Add a seller with ``shops`` shops of its own (a few products each, ``orders`` new orders
+        each, awaiting shipment); it can then authorize the app. Raises ``ValueError`` for bad counts."""
+        if shops < 1 or orders < 0:
+            raise ValueError("a seller has at least one shop, and orders must be >= 0")
+        with self.lock:
+            open_id, added = self.add_seller(shops)
+            seller = self.sellers[open_id]
+            if name:
+                seller.name = name
+                for index, shop in enumerate(added):
+                    shop.name = f"{name} shop {index + 1}"
+            now = int(self._now())
+            for shop in added:
+                for _ in range(3):
+                    self._seed_product(shop.id, len(self.products), now)
+        for shop in added:
+            for _ in range(orders):
+                self.create_order("AWAITING_SHIPMENT", shop.id)
+        return seller
+
+    def shops_of(self, open_id: str) -> list[Shop]:
+        """The shops of seller ``open_id`` (none for an unknown seller)."""
+        with self.lock:
+            return [s for s in self.shops.values() if (s.owner or self.open_id) == open_id]
 
     # -- seeding ---------------------------------------------------------------------------------
 
@@ -539,6 +578,8 @@ class State:
                 self.shops_by_cipher[shop.cipher] = shop
                 self._indexes[shop.id] = _Index()
                 added.append(shop)
+            number = len(self.sellers) + 1
+            self.sellers[open_id] = Seller(open_id, f"Sandbox Seller {number}", [s.id for s in added])
             return open_id, added
 
     def shop_for_cipher(self, cipher: str) -> Shop | None:
@@ -733,8 +774,7 @@ class State:
             EVENT_PACKAGE_UPDATE,
             package.shop_id,
             {
-                "order_id": package.order_id,
-                "package_id": package.id,
+                "package_list": [{"package_id": package.id, "order_id_list": [package.order_id]}],
                 "package_status": package.status,
                 "update_time": package.update_time,
             },
