@@ -39,6 +39,7 @@ __all__ = [
 DEFAULT_LOCK_TIMEOUT = 60.0
 _POLL = 0.01
 _POLL_MAX = 0.1
+_FILE_POLL = 0.005  # between tries of a token file's lock held by another process
 
 
 class TokenStoreError(TikTokShopError):
@@ -160,6 +161,10 @@ class MemoryTokenStore(_BlockingStore):
     def __init__(self, *records: SellerRecord) -> None:
         self._records = {r.seller: r.copy() for r in records}
         self._guard = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._pending: dict[str, Any] = {}  # records waiting to be written, by seller
+        self._tickets = 0  # saves begun in this process
+        self._written = 0  # every save up to this ticket is on disk
         self._locks: dict[str, threading.Lock] = {}
 
     def load(self, seller: str) -> SellerRecord | None:
@@ -216,6 +221,13 @@ class JsonFileTokenStore(_BlockingStore):
         self.lock_timeout = lock_timeout
         self._locks_dir = self.path.parent / (self.path.name + ".locks")
         self._swept = False
+        # Saves of this process queue here (an instant hand-over), so only one thread at a time
+        # polls the file's lock: a burst of refreshes is not spaced out by polling intervals.
+        self._guard = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._pending: dict[str, Any] = {}  # records waiting to be written, by seller
+        self._tickets = 0  # saves begun in this process
+        self._written = 0  # every save up to this ticket is on disk
 
     def _file_lock(self, path: Path) -> Any:
         from filelock import FileLock
@@ -228,20 +240,26 @@ class JsonFileTokenStore(_BlockingStore):
     def _data_lock(self) -> Iterator[None]:
         from filelock import Timeout
 
+        end = time.monotonic() + self.lock_timeout
+        if not self._guard.acquire(timeout=self.lock_timeout):
+            raise TokenStoreError(f"cannot lock {self.path}: busy for {self.lock_timeout:g} s")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            lock = self._file_lock(self.path.parent / (self.path.name + ".lock"))
-            lock.acquire(timeout=self.lock_timeout)
-        except Timeout:
-            raise TokenStoreError(f"cannot lock {self.path}: busy for {self.lock_timeout:g} s") from None
-        except OSError as exc:
-            raise TokenStoreError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
-        try:
-            if not self._swept:
-                self._sweep()
-            yield
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                lock = self._file_lock(self.path.parent / (self.path.name + ".lock"))
+                lock.acquire(timeout=max(0.0, end - time.monotonic()), poll_interval=_FILE_POLL)
+            except Timeout:
+                raise TokenStoreError(f"cannot lock {self.path}: busy for {self.lock_timeout:g} s") from None
+            except OSError as exc:
+                raise TokenStoreError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
+            try:
+                if not self._swept:
+                    self._sweep()
+                yield
+            finally:
+                lock.release()
         finally:
-            lock.release()
+            self._guard.release()
 
     def _sweep(self) -> None:
         """Remove temporary files of saves that were interrupted (the data lock is held: any
@@ -273,25 +291,49 @@ class JsonFileTokenStore(_BlockingStore):
         return sorted(self._read())
 
     def save(self, record: SellerRecord) -> None:
-        """Write ``record`` atomically. Raises ``TokenStoreError`` when the file cannot be written."""
+        """Write ``record`` atomically. Raises ``TokenStoreError`` when the file cannot be written.
+
+        Saves that threads of this process make at the same time are written together: the
+        thread that gets the file's lock writes every record waiting then (one rewrite, not one
+        per seller, in a burst of refreshes); the others return once it is on disk.
+        """
+        entry = record.to_dict()
+        with self._pending_lock:
+            self._tickets += 1
+            ticket = self._tickets
+            self._pending[record.seller] = entry
         with self._data_lock():
-            data = self._read()
-            data[record.seller] = record.to_dict()
-            text = json.dumps(data, indent=1, sort_keys=True)
+            if self._written >= ticket:  # another thread wrote it, with the records of its batch
+                return
+            with self._pending_lock:
+                batch, self._pending = self._pending, {}
+                top = self._tickets
             try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-                try:
-                    with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp: mode 0600
-                        handle.write(text)
-                        handle.flush()
-                        os.fsync(handle.fileno())
-                    os.replace(tmp, self.path)
-                finally:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
-                _fsync_dir(self.path.parent)
-            except OSError as exc:
-                raise TokenStoreError(f"cannot save tokens to {self.path}: {exc.strerror or exc}") from None
+                self._write(batch)
+            except BaseException:
+                with self._pending_lock:  # the waiters whose records these are try again
+                    self._pending = {**batch, **self._pending}
+                raise
+            self._written = top
+
+    def _write(self, batch: dict[str, Any]) -> None:
+        data = self._read()
+        data.update(batch)
+        text = _dump(data)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp: mode 0600
+                    handle.write(text)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, self.path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            _fsync_dir(self.path.parent)
+        except OSError as exc:
+            raise TokenStoreError(f"cannot save tokens to {self.path}: {exc.strerror or exc}") from None
 
     def _try_lock(self, seller: str) -> Any:
         from filelock import Timeout
@@ -404,6 +446,16 @@ class SqliteTokenStore(_BlockingStore):
 
     def __repr__(self) -> str:
         return f"SqliteTokenStore({str(self.path)!r})"
+
+
+def _dump(data: dict[str, Any]) -> str:
+    """The file's text: one line per seller, in order. Written with the C encoder (``indent``
+    would switch ``json`` to its pure-Python one, several times slower: a refresh storm of many
+    sellers rewrites the file once per seller, under its lock)."""
+    lines = [
+        f"{json.dumps(k)}: {json.dumps(data[k], sort_keys=True, separators=(',', ':'))}" for k in sorted(data)
+    ]
+    return "{\n" + ",\n".join(lines) + "\n}\n" if lines else "{}\n"
 
 
 def _fsync_dir(path: Path) -> None:

@@ -100,6 +100,21 @@ def _my_shops(spec: dict[str, Any], worker: int) -> list[tuple[str, str]]:
     return [pair for i, pair in enumerate(shops) if i % slots == worker % slots]
 
 
+def _pool(spec: dict[str, Any]) -> httpx.Limits:
+    """The worker's connection pool: at most ``pool`` connections, all kept alive. Each worker
+    thread needs at most one; for tasks a few dozen serve hundreds of calls per second (a bigger
+    pool costs the event loop time: httpcore scans every pooled connection on each request)."""
+    size = min(spec["concurrency"], spec["pool"]) if spec["mode"] == "async" else spec["concurrency"]
+    return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+
+
+def _phases(spec: dict[str, Any], index: int) -> list[float]:
+    """When each worker of process ``index`` starts calling: spread over one pacing interval, as
+    calls arrive in a fleet that has been running (not all shops' slots at the same instant)."""
+    rng = random.Random(f"{spec['prefix']}{index}")
+    return [rng.uniform(0.0, 1.0 / spec["client_rate"]) for _ in range(spec["concurrency"])]
+
+
 def _report(out: Any, latencies: list[float], errors: list[str], http: list[float]) -> None:
     out.put({"latencies": latencies, "errors": errors, "http": http})
 
@@ -119,7 +134,7 @@ def _thread_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
     round_trips: list[float] = []
     sent, answered = _hooks(round_trips)
     http = httpx.Client(
-        limits=httpx.Limits(max_connections=spec["concurrency"] + 5),
+        limits=_pool(spec),
         event_hooks={"request": [sent], "response": [answered]},
     )
     app = TikTokShop(
@@ -128,6 +143,7 @@ def _thread_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
         base_url=spec["url_api"],
         auth_base_url=spec["url_api"],
         token_store=store,
+        token_refresh_margin=spec["margin"],
         rate_limiter=limiter,
         http_client=http,
     )
@@ -145,10 +161,11 @@ def _thread_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
     errors: list[str] = []
     lock = threading.Lock()
 
-    def run(clients: list[TikTokShop]) -> None:
+    def run(clients: list[TikTokShop], phase: float) -> None:
         mine: list[float] = []
         bad: list[str] = []
         end = spec["start"] + spec["duration"]
+        time.sleep(phase)
         while clients and time.time() < end:
             for client in clients:
                 started = time.perf_counter()
@@ -162,7 +179,8 @@ def _thread_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
             errors.extend(bad)
 
     go.wait(60)
-    threads = [threading.Thread(target=run, args=(clients,)) for clients in jobs]
+    phases = _phases(spec, index)
+    threads = [threading.Thread(target=run, args=(clients, phase)) for clients, phase in zip(jobs, phases)]
     for t in threads:
         t.start()
     for t in threads:
@@ -183,7 +201,7 @@ def _async_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
             answered(response)
 
         http = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=spec["concurrency"] + 5),
+            limits=_pool(spec),
             event_hooks={"request": [asent], "response": [aanswered]},
         )
         app = AsyncTikTokShop(
@@ -192,6 +210,7 @@ def _async_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
             base_url=spec["url_api"],
             auth_base_url=spec["url_api"],
             token_store=store,
+            token_refresh_margin=spec["margin"],
             rate_limiter=limiter,
             http_client=http,
         )
@@ -209,8 +228,9 @@ def _async_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
         latencies: list[float] = []
         errors: list[str] = []
 
-        async def run(clients: list[AsyncTikTokShop]) -> None:
+        async def run(clients: list[AsyncTikTokShop], phase: float) -> None:
             end = spec["start"] + spec["duration"]
+            await asyncio.sleep(phase)
             while clients and time.time() < end:
                 for client in clients:
                     started = time.perf_counter()
@@ -222,14 +242,19 @@ def _async_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
 
         while not go.is_set():
             await asyncio.sleep(0.01)
-        await asyncio.gather(*(run(clients) for clients in jobs))
+        await asyncio.gather(*(run(clients, phase) for clients, phase in zip(jobs, _phases(spec, index))))
         await http.aclose()
         for closing in (store, limiter):
             if hasattr(closing, "aclose"):
                 await closing.aclose()
         _report(out, latencies, errors, round_trips)
 
-    asyncio.run(main())
+    if os.environ.get("FLEET_PROFILE"):
+        import cProfile
+
+        cProfile.runctx("asyncio.run(main())", globals(), locals(), f"{os.environ['FLEET_PROFILE']}.{index}")
+    else:
+        asyncio.run(main())
 
 
 def _hold_lock(spec: dict[str, Any], seller: str, held: Any) -> None:
@@ -252,17 +277,23 @@ def run_fleet(
     client_share: float = 0.95,
     burst: float = 1.0,
     share: int = 1,
+    pool: int = 16,
     workdir: str,
     redis_url: str | None = None,
     kill_lock_holder: bool = False,
     lock_ttl: float = 3.0,
     seed: int = 1,
+    known_expiry: bool = False,
 ) -> FleetResult:
     """Run a fleet (see the module docstring). ``store`` is ``"file"`` or ``"redis"``; with Redis
     the rate limiter is shared too. Each shop is served by ``share`` workers (spread over the
     processes), and a seller's shops by different workers, so sellers' tokens are shared across
     processes. ``kill_lock_holder`` kills -9 a process that holds a seller's refresh lock just
-    before the tokens expire."""
+    before the tokens expire. The access tokens expire ``expire_after`` seconds into the run:
+    unannounced (the sandbox rejects them, each shop's next call fails once and is retried after
+    the refresh: one slot per shop spent on a rejected call), or with ``known_expiry`` at the time
+    stored with them, which the clients see coming and refresh 1 s ahead of, as they do for
+    TikTok's expiry times (the sandbox rejects the old tokens from then on)."""
     rng = random.Random(seed)
     sb = Sandbox(orders=0, seed=seed, rate_limits={OP: sandbox_rate}, log_size=10**6).start()
     try:
@@ -298,19 +329,25 @@ def run_fleet(
             "url_api": sb.url,
             "shops": shops,
             "concurrency": concurrency,
+            "mode": mode,
+            "pool": pool,
             "workers_total": processes * concurrency,
             "share": share,
             "client_rate": sandbox_rate * client_share,
             "burst": burst,
             "duration": duration,
         }
+        # after every worker has set up
+        spec["start"] = time.time() + 3.0 + processes * 0.8 + sellers * 0.01
+        spec["margin"] = 1 if known_expiry else 300
         seeded = _store(spec)
         for record in records:
+            if known_expiry:  # the clients refresh 1 s ahead of the expiry time TikTok gave them
+                record.tokens.access_token_expire = int(spec["start"] + expire_after + 1)
             seeded.save(record)
         ctx = multiprocessing.get_context("spawn")
         go, out = ctx.Event(), ctx.Queue()
         target = _thread_worker if mode == "threads" else _async_worker
-        spec["start"] = time.time() + 3.0 + processes * 0.8  # after every worker has set up
         procs = [ctx.Process(target=target, args=(spec, i, go, out)) for i in range(processes)]
         for p in procs:
             p.start()
@@ -323,11 +360,19 @@ def run_fleet(
         time.sleep(max(0.0, spec["start"] - time.time()))
         go.set()
         start_index = len(sb.requests)
-        time.sleep(expire_after)
+        time.sleep(expire_after + (1.0 if known_expiry else 0.0))
         if holder is not None:
             os.kill(holder.pid or 0, 9)  # kill -9 while it holds the refresh lock
             holder.join(10)
-        sb.expire_access_tokens()  # every access token expires now
+        if known_expiry:  # the tokens seeded expire now; those the clients refreshed to live on
+            now = sb.tokens.now()
+            with sb.tokens._lock:
+                for record in records:
+                    grant = sb.tokens.access.get(record.tokens.access_token or "")
+                    if grant is not None:
+                        grant.expires_at = min(grant.expires_at, now)
+        else:
+            sb.expire_access_tokens()  # every access token expires now, unannounced
         reports = [out.get(timeout=duration + 120) for _ in procs]
         for p in procs:
             p.join(30)
@@ -341,7 +386,15 @@ def run_fleet(
         ok = [r.time for r in log if r.op_id == OP and r.status == 200 and r.code == 0]
         result.calls = len(ok)
         result.http_429 = sum(1 for r in log if r.status == 429)
-        result.seconds = max(ok) - min(ok) if len(ok) > 1 else duration
+        # Steady state: from one refill interval after the first answer (the sandbox's buckets
+        # start full, and every shop's first call goes at once) to the last answer.
+        if len(ok) > 1:
+            begin = min(ok) + 1.0 / sandbox_rate
+            steady = [t for t in ok if t >= begin]
+            result.calls = len(steady)
+            result.seconds = max(ok) - begin if steady else duration
+        else:
+            result.seconds = duration
         result.limit_qps = sandbox_rate * len(shops)
         with sb.tokens._lock:
             used = Counter(g.open_id for g in sb.tokens.refresh.values() if g.used)
