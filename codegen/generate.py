@@ -402,7 +402,10 @@ def arg_notes(f: FieldSpec, spec: DomainSpec) -> str:
         kind, inner = parse_type(inner)
     notes: list[str] = []
     if inner == "timestamp":
-        notes.append("Unix seconds or an aware `datetime`.")
+        said_unix = "Unix seconds" in (f.description or "")
+        notes.append(
+            "Also takes an aware `datetime`." if said_unix else "Unix seconds or an aware `datetime`."
+        )
     elif inner == "file":
         notes.append("Bytes, a path or a binary file object.")
     enum = f.enum

@@ -244,13 +244,21 @@ def test_argument_descriptions_reach_docstrings_and_reference_pages() -> None:
         doc = resource.get_order_list.__doc__ or ""
         args = doc.split("Args:", 1)[1].split("Returns:", 1)[0]
         # The spec's description, then what the spec's enum adds, one line per argument.
-        assert "page_size: Orders per page (1 to 100)." in args
-        assert "sort_field: Field the results are sorted by. One of `create_time`, `update_time`." in args
-        assert "create_time_ge: Body field. Unix seconds or an aware `datetime`." in args
+        assert "page_size: Orders per page, 1 to 100." in args
+        assert "sort_field: Time the orders are sorted by; create_time or update_time." in args
+        assert (
+            "order_status: Only orders in this status; ALL (or nothing) for every status. One of `UNPAID`"
+            in args
+        )
+        assert "`ALL` sends nothing." in args
+        assert (
+            "create_time_ge: Only orders created at or after this time (Unix seconds). "
+            "Also takes an aware `datetime`."
+        ) in args
         assert "Raises:" in doc and "ValidationError:" in doc
     assert "AsyncGetOrderListPage:" in (AsyncOrderResource.get_order_list.__doc__ or "")
     page = (ROOT / "generated" / "docs" / "order.md").read_text()
-    assert "| `page_size` | query | `int` | yes | Orders per page (1 to 100). |" in page
+    assert "| `page_size` | query | `int` | yes | Orders per page, 1 to 100. |" in page
     assert "- `ValidationError`: An argument is missing" in page
     unverified = (ROOT / "generated" / "docs" / "fulfillment.md").read_text()
     section = unverified.split("## `mark_package_as_shipped_v202610`", 1)[1].split("\n## ", 1)[0]

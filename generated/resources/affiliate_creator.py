@@ -922,8 +922,8 @@ class AffiliateCreatorResource(SyncResource):
         Args:
             page_token: The next_page_token of the previous page; leave out for the first page.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1286,8 +1286,8 @@ class AffiliateCreatorResource(SyncResource):
         Args:
             page_token: The next_page_token of the previous page; leave out for the first page.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
-            time_ge: Start of the time window, included (Unix seconds). Unix seconds or an aware `datetime`.
-            time_lt: End of the time window, excluded (Unix seconds). Unix seconds or an aware `datetime`.
+            time_ge: Start of the time window, included (Unix seconds). Also takes an aware `datetime`.
+            time_lt: End of the time window, excluded (Unix seconds). Also takes an aware `datetime`.
             time_type: Which order time the window applies to; CREATE_TIME, PAY_TIME, DELIVERY_TIME or SETTLE_TIME.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -2509,8 +2509,8 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         Args:
             page_token: The next_page_token of the previous page; leave out for the first page.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2873,8 +2873,8 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         Args:
             page_token: The next_page_token of the previous page; leave out for the first page.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
-            time_ge: Start of the time window, included (Unix seconds). Unix seconds or an aware `datetime`.
-            time_lt: End of the time window, excluded (Unix seconds). Unix seconds or an aware `datetime`.
+            time_ge: Start of the time window, included (Unix seconds). Also takes an aware `datetime`.
+            time_lt: End of the time window, excluded (Unix seconds). Also takes an aware `datetime`.
             time_type: Which order time the window applies to; CREATE_TIME, PAY_TIME, DELIVERY_TIME or SETTLE_TIME.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.

@@ -447,14 +447,14 @@ class AffiliatePartnerResource(SyncResource):
 
         Args:
             category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
-            campaign_end_time: When the campaign ends (Unix seconds). Unix seconds or an aware `datetime`.
-            campaign_start_time: When the campaign starts (Unix seconds). Unix seconds or an aware `datetime`.
+            campaign_end_time: When the campaign ends (Unix seconds). Also takes an aware `datetime`.
+            campaign_start_time: When the campaign starts (Unix seconds). Also takes an aware `datetime`.
             commission_rate: Commission paid to creators, in hundredths of a percent (1000 = 10%).
             contact_info: How participants can reach you. A `ContactInfoInput` or a dict.
             description: Description of the campaign, shown to sellers.
             name: Name of the campaign, shown to sellers.
-            registration_end_time: When product registration closes (Unix seconds). Unix seconds or an aware `datetime`.
-            registration_start_time: When sellers can start to register products (Unix seconds). Unix seconds or an aware `datetime`.
+            registration_end_time: When product registration closes (Unix seconds). Also takes an aware `datetime`.
+            registration_start_time: When sellers can start to register products (Unix seconds). Also takes an aware `datetime`.
             target_seller_types: Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
             target_shop_codes: Codes of the shops invited to the campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -561,14 +561,14 @@ class AffiliatePartnerResource(SyncResource):
         Args:
             campaign_id: Id of the affiliate campaign.
             category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
-            campaign_end_time: When the campaign ends (Unix seconds). Unix seconds or an aware `datetime`.
-            campaign_start_time: When the campaign starts (Unix seconds). Unix seconds or an aware `datetime`.
+            campaign_end_time: When the campaign ends (Unix seconds). Also takes an aware `datetime`.
+            campaign_start_time: When the campaign starts (Unix seconds). Also takes an aware `datetime`.
             commission_rate: Commission paid to creators, in hundredths of a percent (1000 = 10%).
             contact_info: How participants can reach you. A `EditAffiliatePartnerCampaignRequestContactInfo` or a dict.
             description: Description of the campaign, shown to sellers.
             name: Name of the campaign, shown to sellers.
-            registration_end_time: When product registration closes (Unix seconds). Unix seconds or an aware `datetime`.
-            registration_start_time: When sellers can start to register products (Unix seconds). Unix seconds or an aware `datetime`.
+            registration_end_time: When product registration closes (Unix seconds). Also takes an aware `datetime`.
+            registration_start_time: When sellers can start to register products (Unix seconds). Also takes an aware `datetime`.
             target_seller_types: Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
             target_shop_codes: Codes of the shops invited to the campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -846,8 +846,8 @@ class AffiliatePartnerResource(SyncResource):
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             campaign_id: Id of the affiliate campaign.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1094,8 +1094,8 @@ class AffiliatePartnerResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Also takes an aware `datetime`.
             order_id: TikTok Shop order id.
             order_status: Only orders in this status.
             product_id: TikTok Shop product id.
@@ -1372,8 +1372,8 @@ class AffiliatePartnerResource(SyncResource):
             order_id: TikTok Shop order id.
             product_id: TikTok Shop product id.
             settle_status: Only orders in this settlement status.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1433,8 +1433,8 @@ class AffiliatePartnerResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Also takes an aware `datetime`.
             campaign_id: Id of the affiliate campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1626,14 +1626,14 @@ class AsyncAffiliatePartnerResource(AsyncResource):
 
         Args:
             category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
-            campaign_end_time: When the campaign ends (Unix seconds). Unix seconds or an aware `datetime`.
-            campaign_start_time: When the campaign starts (Unix seconds). Unix seconds or an aware `datetime`.
+            campaign_end_time: When the campaign ends (Unix seconds). Also takes an aware `datetime`.
+            campaign_start_time: When the campaign starts (Unix seconds). Also takes an aware `datetime`.
             commission_rate: Commission paid to creators, in hundredths of a percent (1000 = 10%).
             contact_info: How participants can reach you. A `ContactInfoInput` or a dict.
             description: Description of the campaign, shown to sellers.
             name: Name of the campaign, shown to sellers.
-            registration_end_time: When product registration closes (Unix seconds). Unix seconds or an aware `datetime`.
-            registration_start_time: When sellers can start to register products (Unix seconds). Unix seconds or an aware `datetime`.
+            registration_end_time: When product registration closes (Unix seconds). Also takes an aware `datetime`.
+            registration_start_time: When sellers can start to register products (Unix seconds). Also takes an aware `datetime`.
             target_seller_types: Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
             target_shop_codes: Codes of the shops invited to the campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -1740,14 +1740,14 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         Args:
             campaign_id: Id of the affiliate campaign.
             category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
-            campaign_end_time: When the campaign ends (Unix seconds). Unix seconds or an aware `datetime`.
-            campaign_start_time: When the campaign starts (Unix seconds). Unix seconds or an aware `datetime`.
+            campaign_end_time: When the campaign ends (Unix seconds). Also takes an aware `datetime`.
+            campaign_start_time: When the campaign starts (Unix seconds). Also takes an aware `datetime`.
             commission_rate: Commission paid to creators, in hundredths of a percent (1000 = 10%).
             contact_info: How participants can reach you. A `EditAffiliatePartnerCampaignRequestContactInfo` or a dict.
             description: Description of the campaign, shown to sellers.
             name: Name of the campaign, shown to sellers.
-            registration_end_time: When product registration closes (Unix seconds). Unix seconds or an aware `datetime`.
-            registration_start_time: When sellers can start to register products (Unix seconds). Unix seconds or an aware `datetime`.
+            registration_end_time: When product registration closes (Unix seconds). Also takes an aware `datetime`.
+            registration_start_time: When sellers can start to register products (Unix seconds). Also takes an aware `datetime`.
             target_seller_types: Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
             target_shop_codes: Codes of the shops invited to the campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -2025,8 +2025,8 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
             campaign_id: Id of the affiliate campaign.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2273,8 +2273,8 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Also takes an aware `datetime`.
             order_id: TikTok Shop order id.
             order_status: Only orders in this status.
             product_id: TikTok Shop product id.
@@ -2551,8 +2551,8 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             order_id: TikTok Shop order id.
             product_id: TikTok Shop product id.
             settle_status: Only orders in this settlement status.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2612,8 +2612,8 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Also takes an aware `datetime`.
             campaign_id: Id of the affiliate campaign.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.

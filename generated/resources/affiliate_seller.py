@@ -1995,8 +1995,8 @@ class AffiliateSellerResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Also takes an aware `datetime`.
             program_id: Id of the affiliate program.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -5540,8 +5540,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only items created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only items created before this time (Unix seconds). Also takes an aware `datetime`.
             program_id: Id of the affiliate program.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.

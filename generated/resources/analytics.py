@@ -1036,8 +1036,8 @@ class AnalyticsResource(SyncResource):
 
         Args:
             video_ids: Ids of videos.
-            start_time_ge: Only items that started at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            end_time_le: Only items that ended at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            start_time_ge: Only items that started at or after this time (Unix seconds). Also takes an aware `datetime`.
+            end_time_le: Only items that ended at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4282,8 +4282,8 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             video_ids: Ids of videos.
-            start_time_ge: Only items that started at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            end_time_le: Only items that ended at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            start_time_ge: Only items that started at or after this time (Unix seconds). Also takes an aware `datetime`.
+            end_time_le: Only items that ended at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -140,7 +140,7 @@ class CustomerEngagementResource(SyncResource):
             idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
             template_id: Id of the message template.
             task_name: Your name for the task.
-            end_time: End of the period (Unix seconds). Unix seconds or an aware `datetime`.
+            end_time: End of the period (Unix seconds). Also takes an aware `datetime`.
             channel: Channel the content goes out on.
             product_ids: TikTok Shop product ids.
             coupon_ids: Ids of coupons.
@@ -368,7 +368,7 @@ class CustomerEngagementResource(SyncResource):
         Args:
             idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
             task_name: Your name for the task.
-            end_time: End of the period (Unix seconds). Unix seconds or an aware `datetime`.
+            end_time: End of the period (Unix seconds). Also takes an aware `datetime`.
             channel: Channel the content goes out on.
             product_ids: TikTok Shop product ids.
             coupon_ids: Ids of coupons.
@@ -493,7 +493,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
             idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
             template_id: Id of the message template.
             task_name: Your name for the task.
-            end_time: End of the period (Unix seconds). Unix seconds or an aware `datetime`.
+            end_time: End of the period (Unix seconds). Also takes an aware `datetime`.
             channel: Channel the content goes out on.
             product_ids: TikTok Shop product ids.
             coupon_ids: Ids of coupons.
@@ -721,7 +721,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
         Args:
             idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
             task_name: Your name for the task.
-            end_time: End of the period (Unix seconds). Unix seconds or an aware `datetime`.
+            end_time: End of the period (Unix seconds). Also takes an aware `datetime`.
             channel: Channel the content goes out on.
             product_ids: TikTok Shop product ids.
             coupon_ids: Ids of coupons.

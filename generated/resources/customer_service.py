@@ -711,8 +711,8 @@ class CustomerServiceResource(SyncResource):
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             page_token: The next_page_token of the previous page; leave out for the first page.
             locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
-            begin_time_ge: Only items that began at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            begin_time_lt: Only items that began before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            begin_time_ge: Only items that began at or after this time (Unix seconds). Also takes an aware `datetime`.
+            begin_time_lt: Only items that began before this time (Unix seconds). Also takes an aware `datetime`.
             buyer_nickname: Buyer's nickname as shown in chat.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1388,8 +1388,8 @@ class AsyncCustomerServiceResource(AsyncResource):
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             page_token: The next_page_token of the previous page; leave out for the first page.
             locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
-            begin_time_ge: Only items that began at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            begin_time_lt: Only items that began before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            begin_time_ge: Only items that began at or after this time (Unix seconds). Also takes an aware `datetime`.
+            begin_time_lt: Only items that began before this time (Unix seconds). Also takes an aware `datetime`.
             buyer_nickname: Buyer's nickname as shown in chat.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.

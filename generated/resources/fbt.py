@@ -582,8 +582,8 @@ class FbtResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             goods_ids: Ids of FBT goods (items stored in TikTok's warehouses).
             fbt_warehouse_ids: Ids of FBT (Fulfilled by TikTok) warehouses.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_le: Only items created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_le: Only items created at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1848,8 +1848,8 @@ class AsyncFbtResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             goods_ids: Ids of FBT goods (items stored in TikTok's warehouses).
             fbt_warehouse_ids: Ids of FBT (Fulfilled by TikTok) warehouses.
-            create_time_ge: Only items created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_le: Only items created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only items created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_le: Only items created at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -267,12 +267,12 @@ class FinanceResource(SyncResource):
         `GET /finance/202309/payments` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_payments` calls that.
 
         Args:
-            create_time_lt: Only records created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only records created before this time (Unix seconds). Also takes an aware `datetime`.
             page_size: Results per page, 1 to 100.
             page_token: The next_page_token of the previous page; leave out for the first page.
             sort_field: Field the payments are sorted by; create_time.
             sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
-            create_time_ge: Only records created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only records created at or after this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -327,13 +327,13 @@ class FinanceResource(SyncResource):
         `GET /finance/202309/statements` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            statement_time_lt: Only statements generated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            statement_time_lt: Only statements generated before this time (Unix seconds). Also takes an aware `datetime`.
             payment_status: Only statements whose payout is in this state; PAID, FAILED or PROCESSING.
             page_size: Results per page, 1 to 100.
             page_token: The next_page_token of the previous page; leave out for the first page.
             sort_field: Field the statements are sorted by; statement_time.
             sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
-            statement_time_ge: Only statements generated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            statement_time_ge: Only statements generated at or after this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -443,11 +443,11 @@ class FinanceResource(SyncResource):
         `GET /finance/202309/withdrawals` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            create_time_lt: Only records created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only records created before this time (Unix seconds). Also takes an aware `datetime`.
             types: Only withdrawals of these kinds; WITHDRAW, SETTLE, TRANSFER or REVERSE.
             page_size: Results per page, 1 to 100.
             page_token: The next_page_token of the previous page; leave out for the first page.
-            create_time_ge: Only records created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only records created at or after this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -645,8 +645,8 @@ class FinanceResource(SyncResource):
             page_size: Results per page, 1 to 100.
             sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
             sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
-            search_time_ge: Start of the search window, included (Unix seconds). Unix seconds or an aware `datetime`.
-            search_time_lt: End of the search window, excluded (Unix seconds). Unix seconds or an aware `datetime`.
+            search_time_ge: Start of the search window, included (Unix seconds). Also takes an aware `datetime`.
+            search_time_lt: End of the search window, excluded (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -700,12 +700,12 @@ class FinanceResource(SyncResource):
         `GET /finance/202605/payments` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_payments_v202605` stays on this one.
 
         Args:
-            create_time_lt: Only records created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only records created before this time (Unix seconds). Also takes an aware `datetime`.
             page_size: Results per page, 1 to 100.
             page_token: The next_page_token of the previous page; leave out for the first page.
             sort_field: Field the payments are sorted by; create_time.
             sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
-            create_time_ge: Only records created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only records created at or after this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -942,12 +942,12 @@ class AsyncFinanceResource(AsyncResource):
         `GET /finance/202309/payments` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_payments` calls that.
 
         Args:
-            create_time_lt: Only records created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only records created before this time (Unix seconds). Also takes an aware `datetime`.
             page_size: Results per page, 1 to 100.
             page_token: The next_page_token of the previous page; leave out for the first page.
             sort_field: Field the payments are sorted by; create_time.
             sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
-            create_time_ge: Only records created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only records created at or after this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1002,13 +1002,13 @@ class AsyncFinanceResource(AsyncResource):
         `GET /finance/202309/statements` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            statement_time_lt: Only statements generated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            statement_time_lt: Only statements generated before this time (Unix seconds). Also takes an aware `datetime`.
             payment_status: Only statements whose payout is in this state; PAID, FAILED or PROCESSING.
             page_size: Results per page, 1 to 100.
             page_token: The next_page_token of the previous page; leave out for the first page.
             sort_field: Field the statements are sorted by; statement_time.
             sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
-            statement_time_ge: Only statements generated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            statement_time_ge: Only statements generated at or after this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1118,11 +1118,11 @@ class AsyncFinanceResource(AsyncResource):
         `GET /finance/202309/withdrawals` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            create_time_lt: Only records created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only records created before this time (Unix seconds). Also takes an aware `datetime`.
             types: Only withdrawals of these kinds; WITHDRAW, SETTLE, TRANSFER or REVERSE.
             page_size: Results per page, 1 to 100.
             page_token: The next_page_token of the previous page; leave out for the first page.
-            create_time_ge: Only records created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only records created at or after this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1320,8 +1320,8 @@ class AsyncFinanceResource(AsyncResource):
             page_size: Results per page, 1 to 100.
             sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
             sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
-            search_time_ge: Start of the search window, included (Unix seconds). Unix seconds or an aware `datetime`.
-            search_time_lt: End of the search window, excluded (Unix seconds). Unix seconds or an aware `datetime`.
+            search_time_ge: Start of the search window, included (Unix seconds). Also takes an aware `datetime`.
+            search_time_lt: End of the search window, excluded (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1375,12 +1375,12 @@ class AsyncFinanceResource(AsyncResource):
         `GET /finance/202605/payments` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_payments_v202605` stays on this one.
 
         Args:
-            create_time_lt: Only records created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only records created before this time (Unix seconds). Also takes an aware `datetime`.
             page_size: Results per page, 1 to 100.
             page_token: The next_page_token of the previous page; leave out for the first page.
             sort_field: Field the payments are sorted by; create_time.
             sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
-            create_time_ge: Only records created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only records created at or after this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

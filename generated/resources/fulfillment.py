@@ -1126,11 +1126,11 @@ class FulfillmentResource(SyncResource):
             sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `create_time`, `update_time`, `order_pay_time`.
             sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
             page_token: The next_page_token of the previous page; leave out for the first page.
-            create_time_ge: Only packages created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only packages created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only packages created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only packages created before this time (Unix seconds). Also takes an aware `datetime`.
             package_status: Only packages in this state; PROCESSING, TO_FULFILL, FULFILLING, COMPLETED or CANCELLED.
-            update_time_ge: Only packages updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_lt: Only packages updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only packages updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_lt: Only packages updated before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2867,11 +2867,11 @@ class AsyncFulfillmentResource(AsyncResource):
             sort_field: Field the results are sorted by (one of the listed values, each named after the figure it sorts on). One of `create_time`, `update_time`, `order_pay_time`.
             sort_order: Sort direction; ASC smallest or oldest first, DESC largest or newest first.
             page_token: The next_page_token of the previous page; leave out for the first page.
-            create_time_ge: Only packages created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only packages created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only packages created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only packages created before this time (Unix seconds). Also takes an aware `datetime`.
             package_status: Only packages in this state; PROCESSING, TO_FULFILL, FULFILLING, COMPLETED or CANCELLED.
-            update_time_ge: Only packages updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_lt: Only packages updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only packages updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_lt: Only packages updated before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -1099,8 +1099,8 @@ class GsFullServiceCommodityResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Also takes an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Also takes an aware `datetime`.
             sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1317,8 +1317,8 @@ class GsFullServiceCommodityResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Also takes an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Also takes an aware `datetime`.
             sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1539,8 +1539,8 @@ class GsFullServiceCommodityResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Also takes an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Also takes an aware `datetime`.
             sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1640,8 +1640,8 @@ class GsFullServiceCommodityResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Also takes an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Also takes an aware `datetime`.
             sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -2721,8 +2721,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Also takes an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Also takes an aware `datetime`.
             sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -2939,8 +2939,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Also takes an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Also takes an aware `datetime`.
             sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -3161,8 +3161,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Also takes an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Also takes an aware `datetime`.
             sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -3262,8 +3262,8 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            push_time_ge: Only items pushed to the platform at or after this time (Unix seconds). Also takes an aware `datetime`.
+            push_time_lt: Only items pushed to the platform before this time (Unix seconds). Also takes an aware `datetime`.
             sku_status: Only SKUs in this status.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.

@@ -677,8 +677,8 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
             delivery_batch_codes: Codes of delivery batches.
             delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
             delivery_types: Only deliveries of these kinds.
@@ -693,10 +693,10 @@ class GsFullServiceShipmentResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_spu_codes: Platform codes of the products (SPU).
             relative_codes: Codes of related orders.
-            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            ship_time_lt: Only orders shipped before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
+            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Also takes an aware `datetime`.
+            ship_time_lt: Only orders shipped before this time (Unix seconds). Also takes an aware `datetime`.
             warehouse_codes: Codes of warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -896,8 +896,8 @@ class GsFullServiceShipmentResource(SyncResource):
             is_normal: True for normal orders only (not abnormal).
             latest_status_update_ge: Only orders whose status last changed at or after this time (Unix seconds).
             latest_status_update_lt: Only orders whose status last changed before this time (Unix seconds).
-            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Also takes an aware `datetime`.
             order_sources: Only orders from these sources.
             order_status: Only orders in this status.
             order_types: Only orders of these types.
@@ -905,10 +905,10 @@ class GsFullServiceShipmentResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
+            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Also takes an aware `datetime`.
             stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1259,8 +1259,8 @@ class GsFullServiceShipmentResource(SyncResource):
 
         Args:
             supplier_id: Id of the supplier in the full-service program.
-            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
             delivery_batch_codes: Codes of delivery batches.
             delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
             delivery_types: Only deliveries of these kinds.
@@ -1273,10 +1273,10 @@ class GsFullServiceShipmentResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_spu_codes: Platform codes of the products (SPU).
             relative_codes: Codes of related orders.
-            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            ship_time_lt: Only orders shipped before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
+            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Also takes an aware `datetime`.
+            ship_time_lt: Only orders shipped before this time (Unix seconds). Also takes an aware `datetime`.
             warehouse_codes: Codes of warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1425,8 +1425,8 @@ class GsFullServiceShipmentResource(SyncResource):
             is_delivery_completed: True for orders whose delivery is complete only.
             is_first_order: True for first orders only.
             is_normal: True for normal orders only (not abnormal).
-            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Also takes an aware `datetime`.
             order_sources: Only orders from these sources.
             order_status: Only orders in this status.
             order_types: Only orders of these types.
@@ -1434,10 +1434,10 @@ class GsFullServiceShipmentResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
+            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Also takes an aware `datetime`.
             stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1560,10 +1560,10 @@ class GsFullServiceShipmentResource(SyncResource):
             delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
             external_skc_codes: Your own SKC codes (a product in one colour).
             external_sku_codes: Your own SKU codes.
-            latest_update_time_ge: Only items last updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            latest_update_time_lt: Only items last updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            latest_update_time_ge: Only items last updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            latest_update_time_lt: Only items last updated before this time (Unix seconds). Also takes an aware `datetime`.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Also takes an aware `datetime`.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
@@ -1706,8 +1706,8 @@ class GsFullServiceShipmentResource(SyncResource):
         `POST /gs_full_service_shipment/202407/delivery_orders/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
             delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
             delivery_types: Only deliveries of these kinds.
             emergency_levels: Only orders of these urgency levels.
@@ -1722,10 +1722,10 @@ class GsFullServiceShipmentResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_spu_codes: Platform codes of the products (SPU).
             relative_codes: Codes of related orders.
-            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            ship_time_lt: Only orders shipped before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
+            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Also takes an aware `datetime`.
+            ship_time_lt: Only orders shipped before this time (Unix seconds). Also takes an aware `datetime`.
             warehouse_codes: Codes of warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1920,8 +1920,8 @@ class GsFullServiceShipmentResource(SyncResource):
         Args:
             external_skc_codes: Your own SKC codes (a product in one colour).
             external_sku_codes: Your own SKU codes.
-            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Also takes an aware `datetime`.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
@@ -2073,8 +2073,8 @@ class GsFullServiceShipmentResource(SyncResource):
             is_normal: True for normal orders only (not abnormal).
             latest_status_update_ge: Only orders whose status last changed at or after this time (Unix seconds).
             latest_status_update_lt: Only orders whose status last changed before this time (Unix seconds).
-            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Also takes an aware `datetime`.
             order_sources: Only orders from these sources.
             order_status: Only orders in this status.
             order_types: Only orders of these types.
@@ -2082,10 +2082,10 @@ class GsFullServiceShipmentResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
+            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Also takes an aware `datetime`.
             stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -2760,8 +2760,8 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
             delivery_batch_codes: Codes of delivery batches.
             delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
             delivery_types: Only deliveries of these kinds.
@@ -2776,10 +2776,10 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_spu_codes: Platform codes of the products (SPU).
             relative_codes: Codes of related orders.
-            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            ship_time_lt: Only orders shipped before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
+            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Also takes an aware `datetime`.
+            ship_time_lt: Only orders shipped before this time (Unix seconds). Also takes an aware `datetime`.
             warehouse_codes: Codes of warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -2979,8 +2979,8 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
             is_normal: True for normal orders only (not abnormal).
             latest_status_update_ge: Only orders whose status last changed at or after this time (Unix seconds).
             latest_status_update_lt: Only orders whose status last changed before this time (Unix seconds).
-            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Also takes an aware `datetime`.
             order_sources: Only orders from these sources.
             order_status: Only orders in this status.
             order_types: Only orders of these types.
@@ -2988,10 +2988,10 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
+            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Also takes an aware `datetime`.
             stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -3342,8 +3342,8 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
 
         Args:
             supplier_id: Id of the supplier in the full-service program.
-            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
             delivery_batch_codes: Codes of delivery batches.
             delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
             delivery_types: Only deliveries of these kinds.
@@ -3356,10 +3356,10 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_spu_codes: Platform codes of the products (SPU).
             relative_codes: Codes of related orders.
-            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            ship_time_lt: Only orders shipped before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
+            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Also takes an aware `datetime`.
+            ship_time_lt: Only orders shipped before this time (Unix seconds). Also takes an aware `datetime`.
             warehouse_codes: Codes of warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -3508,8 +3508,8 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
             is_delivery_completed: True for orders whose delivery is complete only.
             is_first_order: True for first orders only.
             is_normal: True for normal orders only (not abnormal).
-            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Also takes an aware `datetime`.
             order_sources: Only orders from these sources.
             order_status: Only orders in this status.
             order_types: Only orders of these types.
@@ -3517,10 +3517,10 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
+            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Also takes an aware `datetime`.
             stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -3643,10 +3643,10 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
             delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
             external_skc_codes: Your own SKC codes (a product in one colour).
             external_sku_codes: Your own SKU codes.
-            latest_update_time_ge: Only items last updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            latest_update_time_lt: Only items last updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            latest_update_time_ge: Only items last updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            latest_update_time_lt: Only items last updated before this time (Unix seconds). Also takes an aware `datetime`.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Also takes an aware `datetime`.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
@@ -3789,8 +3789,8 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         `POST /gs_full_service_shipment/202407/delivery_orders/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            arrived_time_ge: Only orders that arrived at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            arrived_time_lt: Only orders that arrived at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
             delivery_order_codes: Codes of delivery orders (shipments to TikTok's warehouse).
             delivery_types: Only deliveries of these kinds.
             emergency_levels: Only orders of these urgency levels.
@@ -3805,10 +3805,10 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_spu_codes: Platform codes of the products (SPU).
             relative_codes: Codes of related orders.
-            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            ship_time_lt: Only orders shipped before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
+            ship_time_ge: Only orders shipped at or after this time (Unix seconds). Also takes an aware `datetime`.
+            ship_time_lt: Only orders shipped before this time (Unix seconds). Also takes an aware `datetime`.
             warehouse_codes: Codes of warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -4003,8 +4003,8 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         Args:
             external_skc_codes: Your own SKC codes (a product in one colour).
             external_sku_codes: Your own SKU codes.
-            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Also takes an aware `datetime`.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
@@ -4156,8 +4156,8 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
             is_normal: True for normal orders only (not abnormal).
             latest_status_update_ge: Only orders whose status last changed at or after this time (Unix seconds).
             latest_status_update_lt: Only orders whose status last changed before this time (Unix seconds).
-            order_create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            order_create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            order_create_time_ge: Only orders created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            order_create_time_lt: Only orders created before this time (Unix seconds). Also takes an aware `datetime`.
             order_sources: Only orders from these sources.
             order_status: Only orders in this status.
             order_types: Only orders of these types.
@@ -4165,10 +4165,10 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             platform_sku_codes: Platform codes of the SKUs.
             platform_spu_codes: Platform codes of the products (SPU).
-            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            require_arrived_time_ge: Only orders due at the warehouse at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_arrived_time_lt: Only orders due at the warehouse before this time (Unix seconds). Also takes an aware `datetime`.
+            require_ship_time_ge: Only orders due to ship at or after this time (Unix seconds). Also takes an aware `datetime`.
+            require_ship_time_lt: Only orders due to ship before this time (Unix seconds). Also takes an aware `datetime`.
             stockup_order_codes: Codes of stock-up orders (TikTok's purchase orders to the supplier).
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.

@@ -253,13 +253,13 @@ class OrderResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             sort_field: Time the orders are sorted by; create_time or update_time.
             buyer_user_id: Id of the buyer's account.
-            create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only orders created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only orders created before this time (Unix seconds). Also takes an aware `datetime`.
             is_buyer_request_cancel: True for orders whose buyer asked to cancel only.
             order_status: Only orders in this status; ALL (or nothing) for every status. One of `UNPAID`, `ON_HOLD`, `AWAITING_SHIPMENT`, `PARTIALLY_SHIPPING`, `AWAITING_COLLECTION`, `IN_TRANSIT`, `DELIVERED`, `COMPLETED`, `CANCELLED`. `ALL` sends nothing.
             shipping_type: How the order ships; TIKTOK for platform shipping, SELLER for your own carrier.
-            update_time_ge: Only orders updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_lt: Only orders updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only orders updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_lt: Only orders updated before this time (Unix seconds). Also takes an aware `datetime`.
             warehouse_ids: Only orders shipped from these warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -855,13 +855,13 @@ class AsyncOrderResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             sort_field: Time the orders are sorted by; create_time or update_time.
             buyer_user_id: Id of the buyer's account.
-            create_time_ge: Only orders created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only orders created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only orders created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only orders created before this time (Unix seconds). Also takes an aware `datetime`.
             is_buyer_request_cancel: True for orders whose buyer asked to cancel only.
             order_status: Only orders in this status; ALL (or nothing) for every status. One of `UNPAID`, `ON_HOLD`, `AWAITING_SHIPMENT`, `PARTIALLY_SHIPPING`, `AWAITING_COLLECTION`, `IN_TRANSIT`, `DELIVERED`, `COMPLETED`, `CANCELLED`. `ALL` sends nothing.
             shipping_type: How the order ships; TIKTOK for platform shipping, SELLER for your own carrier.
-            update_time_ge: Only orders updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_lt: Only orders updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only orders updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_lt: Only orders updated before this time (Unix seconds). Also takes an aware `datetime`.
             warehouse_ids: Only orders shipped from these warehouses.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.

@@ -1975,12 +1975,12 @@ class ProductResource(SyncResource):
         Args:
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             page_token: The next_page_token of the previous page; leave out for the first page.
-            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only products created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Also takes an aware `datetime`.
             seller_skus: Your own SKU codes (seller_sku) to search for.
             status: Only global products in this status; DRAFT, PUBLISHED, UNPUBLISHED or DELETED.
-            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2843,12 +2843,12 @@ class ProductResource(SyncResource):
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             page_token: The next_page_token of the previous page; leave out for the first page.
             category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
-            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only products created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Also takes an aware `datetime`.
             seller_skus: Your own SKU codes (seller_sku) to search for.
             status: Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
-            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3281,12 +3281,12 @@ class ProductResource(SyncResource):
         Args:
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             page_token: The next_page_token of the previous page; leave out for the first page.
-            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only products created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Also takes an aware `datetime`.
             seller_skus: Your own SKU codes (seller_sku) to search for.
             status: Only global products in this status; DRAFT, PUBLISHED, UNPUBLISHED or DELETED.
-            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3404,15 +3404,15 @@ class ProductResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             audit_status: Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
             category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
-            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only products created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Also takes an aware `datetime`.
             listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
             listing_quality_tier: Only products of this listing quality tier. One of `POOR`, `FAIR`, `GOOD`.
             seller_skus: Your own SKU codes (seller_sku) to search for.
             sku_ids: TikTok Shop SKU ids.
             status: Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
-            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4699,8 +4699,8 @@ class ProductResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             audit_status: Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
             category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
-            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only products created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Also takes an aware `datetime`.
             listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
             listing_quality_tiers: Only products of these listing quality tiers; POOR, FAIR, GOOD or EXCELLENT.
             return_draft_version: True to return the draft version of the product where one exists.
@@ -4708,8 +4708,8 @@ class ProductResource(SyncResource):
             sku_ids: TikTok Shop SKU ids.
             sns_filter: Subscribe and save; ELIGIBLE products that may offer it, CONFIGURED ones that do.
             status: Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
-            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -5688,8 +5688,8 @@ class ProductResource(SyncResource):
             locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             opportunity_type: Kind of opportunity; CATEGORY, KEYWORD or PRODUCT.
             category_ids: Ids of product categories.
-            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only products created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only products created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only products created before this time (Unix seconds). Also takes an aware `datetime`.
             tag_codes: Codes of opportunity tags to filter by.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -5748,8 +5748,8 @@ class ProductResource(SyncResource):
             status: Only submissions in this review status.
             opportunity_id: Id of the product opportunity.
             product_id: TikTok Shop product id.
-            submit_time_ge: Only submissions made at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            submit_time_lt: Only submissions made before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            submit_time_ge: Only submissions made at or after this time (Unix seconds). Also takes an aware `datetime`.
+            submit_time_lt: Only submissions made before this time (Unix seconds). Also takes an aware `datetime`.
             page_token: The next_page_token of the previous page; leave out for the first page.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -7413,12 +7413,12 @@ class AsyncProductResource(AsyncResource):
         Args:
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             page_token: The next_page_token of the previous page; leave out for the first page.
-            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only products created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Also takes an aware `datetime`.
             seller_skus: Your own SKU codes (seller_sku) to search for.
             status: Only global products in this status; DRAFT, PUBLISHED, UNPUBLISHED or DELETED.
-            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8281,12 +8281,12 @@ class AsyncProductResource(AsyncResource):
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             page_token: The next_page_token of the previous page; leave out for the first page.
             category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
-            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only products created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Also takes an aware `datetime`.
             seller_skus: Your own SKU codes (seller_sku) to search for.
             status: Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
-            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8719,12 +8719,12 @@ class AsyncProductResource(AsyncResource):
         Args:
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             page_token: The next_page_token of the previous page; leave out for the first page.
-            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only products created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Also takes an aware `datetime`.
             seller_skus: Your own SKU codes (seller_sku) to search for.
             status: Only global products in this status; DRAFT, PUBLISHED, UNPUBLISHED or DELETED.
-            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8842,15 +8842,15 @@ class AsyncProductResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             audit_status: Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
             category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
-            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only products created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Also takes an aware `datetime`.
             listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
             listing_quality_tier: Only products of this listing quality tier. One of `POOR`, `FAIR`, `GOOD`.
             seller_skus: Your own SKU codes (seller_sku) to search for.
             sku_ids: TikTok Shop SKU ids.
             status: Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
-            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -10137,8 +10137,8 @@ class AsyncProductResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             audit_status: Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
             category_version: Category tree; v1 the older tree, v2 the newer one (US shops use v2).
-            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_le: Only products created at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only products created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_le: Only products created at or before this time (Unix seconds). Also takes an aware `datetime`.
             listing_platforms: Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
             listing_quality_tiers: Only products of these listing quality tiers; POOR, FAIR, GOOD or EXCELLENT.
             return_draft_version: True to return the draft version of the product where one exists.
@@ -10146,8 +10146,8 @@ class AsyncProductResource(AsyncResource):
             sku_ids: TikTok Shop SKU ids.
             sns_filter: Subscribe and save; ELIGIBLE products that may offer it, CONFIGURED ones that do.
             status: Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
-            update_time_ge: Only products updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_le: Only products updated at or before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only products updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_le: Only products updated at or before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -11126,8 +11126,8 @@ class AsyncProductResource(AsyncResource):
             locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             opportunity_type: Kind of opportunity; CATEGORY, KEYWORD or PRODUCT.
             category_ids: Ids of product categories.
-            create_time_ge: Only products created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only products created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only products created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only products created before this time (Unix seconds). Also takes an aware `datetime`.
             tag_codes: Codes of opportunity tags to filter by.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -11186,8 +11186,8 @@ class AsyncProductResource(AsyncResource):
             status: Only submissions in this review status.
             opportunity_id: Id of the product opportunity.
             product_id: TikTok Shop product id.
-            submit_time_ge: Only submissions made at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            submit_time_lt: Only submissions made before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            submit_time_ge: Only submissions made at or after this time (Unix seconds). Also takes an aware `datetime`.
+            submit_time_lt: Only submissions made before this time (Unix seconds). Also takes an aware `datetime`.
             page_token: The next_page_token of the previous page; leave out for the first page.
             page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.

@@ -198,10 +198,10 @@ class PromotionResource(SyncResource):
 
         Args:
             activity_type: Kind of promotion (one of the listed values, such as FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE). One of `BUY_MORE_SAVE_MORE`, `BUY_X_GET_Y`, `DIRECT_DISCOUNT`, `FIXED_PRICE`, `FLASHSALE`, `GIFT_WITH_PURCHASE`, `SHIPPING_DISCOUNT`.
-            begin_time: When the promotion starts (Unix seconds). Unix seconds or an aware `datetime`.
+            begin_time: When the promotion starts (Unix seconds). Also takes an aware `datetime`.
             discount: Discount of the activity. A `DiscountInput` or a dict.
             duration_type: How the activity's time period is set.
-            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Unix seconds or an aware `datetime`.
+            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Also takes an aware `datetime`.
             participation_limit: How many times each buyer may use the promotion. A `ParticipationLimitInput` or a dict.
             product_level: What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
             title: Name of the promotion, for you and (for some kinds) buyers.
@@ -368,10 +368,10 @@ class PromotionResource(SyncResource):
 
         Args:
             activity_id: Id of the promotion activity.
-            begin_time: When the promotion starts (Unix seconds). Unix seconds or an aware `datetime`.
+            begin_time: When the promotion starts (Unix seconds). Also takes an aware `datetime`.
             discount: Discount of the activity. A `DiscountInput` or a dict.
             duration_type: How the activity's time period is set.
-            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Unix seconds or an aware `datetime`.
+            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Also takes an aware `datetime`.
             participation_limit: How many times each buyer may use the promotion. A `ParticipationLimitInput` or a dict.
             product_level: What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
             title: Name of the promotion, for you and (for some kinds) buyers.
@@ -659,8 +659,8 @@ class PromotionResource(SyncResource):
 
         Args:
             activity_id: Id of the promotion activity.
-            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Unix seconds or an aware `datetime`.
-            begin_time: When the promotion starts (Unix seconds). Unix seconds or an aware `datetime`.
+            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Also takes an aware `datetime`.
+            begin_time: When the promotion starts (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -746,10 +746,10 @@ class AsyncPromotionResource(AsyncResource):
 
         Args:
             activity_type: Kind of promotion (one of the listed values, such as FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE). One of `BUY_MORE_SAVE_MORE`, `BUY_X_GET_Y`, `DIRECT_DISCOUNT`, `FIXED_PRICE`, `FLASHSALE`, `GIFT_WITH_PURCHASE`, `SHIPPING_DISCOUNT`.
-            begin_time: When the promotion starts (Unix seconds). Unix seconds or an aware `datetime`.
+            begin_time: When the promotion starts (Unix seconds). Also takes an aware `datetime`.
             discount: Discount of the activity. A `DiscountInput` or a dict.
             duration_type: How the activity's time period is set.
-            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Unix seconds or an aware `datetime`.
+            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Also takes an aware `datetime`.
             participation_limit: How many times each buyer may use the promotion. A `ParticipationLimitInput` or a dict.
             product_level: What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
             title: Name of the promotion, for you and (for some kinds) buyers.
@@ -916,10 +916,10 @@ class AsyncPromotionResource(AsyncResource):
 
         Args:
             activity_id: Id of the promotion activity.
-            begin_time: When the promotion starts (Unix seconds). Unix seconds or an aware `datetime`.
+            begin_time: When the promotion starts (Unix seconds). Also takes an aware `datetime`.
             discount: Discount of the activity. A `DiscountInput` or a dict.
             duration_type: How the activity's time period is set.
-            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Unix seconds or an aware `datetime`.
+            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Also takes an aware `datetime`.
             participation_limit: How many times each buyer may use the promotion. A `ParticipationLimitInput` or a dict.
             product_level: What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
             title: Name of the promotion, for you and (for some kinds) buyers.
@@ -1207,8 +1207,8 @@ class AsyncPromotionResource(AsyncResource):
 
         Args:
             activity_id: Id of the promotion activity.
-            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Unix seconds or an aware `datetime`.
-            begin_time: When the promotion starts (Unix seconds). Unix seconds or an aware `datetime`.
+            end_time: When the promotion ends (Unix seconds); the longest period depends on the kind. Also takes an aware `datetime`.
+            begin_time: When the promotion starts (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

@@ -461,12 +461,12 @@ class ReturnRefundResource(SyncResource):
             cancel_ids: Ids of cancellation requests.
             cancel_status: Only requests in these states; pending, cancelled, succeeded or completed. One of `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`, `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`.
             cancel_types: Only requests of these kinds; CANCEL by the seller or system, BUYER_CANCEL by the buyer.
-            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Also takes an aware `datetime`.
             locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             order_ids: TikTok Shop order ids.
-            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -876,16 +876,16 @@ class ReturnRefundResource(SyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             arbitration_status: Only returns whose dispute is IN_PROGRESS, CLOSED, SUPPORT_BUYER or SUPPORT_SELLER.
             buyer_user_ids: Ids of buyers' accounts.
-            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Also takes an aware `datetime`.
             locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             order_ids: TikTok Shop order ids.
             return_ids: Ids of return requests.
             return_status: Only requests in these statuses. One of `RETURN_OR_REFUND_REQUEST_PENDING`, `REFUND_OR_RETURN_REQUEST_REJECT`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `REJECT_RECEIVE_PACKAGE`, `RETURN_OR_REFUND_REQUEST_SUCCESS`, `RETURN_OR_REFUND_REQUEST_CANCEL`, `RETURN_OR_REFUND_REQUEST_COMPLETE`, `AWAITING_BUYER_RESPONSE`.
             return_types: Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
             seller_proposed_return_type: Only returns where you proposed this kind; PARTIAL_REFUND.
-            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1366,10 +1366,10 @@ class ReturnRefundResource(SyncResource):
             buyer_user_ids: Ids of buyers' accounts.
             cancel_types: Only requests of these kinds; CANCEL by the seller or system, BUYER_CANCEL by the buyer.
             cancel_status: Only requests in these states; pending, cancelled, succeeded or completed. One of `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`, `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`.
-            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Also takes an aware `datetime`.
             locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1675,12 +1675,12 @@ class ReturnRefundResource(SyncResource):
             return_types: Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
             return_status: Only requests in these statuses. One of `AWAITING_BUYER_RESPONSE`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `EXCHANGE_REQUEST_CANCEL`, `EXCHANGE_REQUEST_COMPLETE`, `EXCHANGE_REQUEST_PENDING`, `EXCHANGE_REQUEST_REFUND_SUCCESS`, `REFUND_OR_RETURN_REQUEST_REJECT`, `REJECT_RECEIVE_PACKAGE`, `REPLACEMENT_REQUEST_CANCEL`, `REPLACEMENT_REQUEST_COMPLETE`, `REPLACEMENT_REQUEST_PENDING` and 6 more.
             seller_proposed_return_type: Only returns where you proposed this kind; PARTIAL_REFUND.
-            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Also takes an aware `datetime`.
             arbitration_status: Only returns whose dispute is IN_PROGRESS, CLOSED, SUPPORT_BUYER or SUPPORT_SELLER.
-            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Also takes an aware `datetime`.
             locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
-            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2179,12 +2179,12 @@ class AsyncReturnRefundResource(AsyncResource):
             cancel_ids: Ids of cancellation requests.
             cancel_status: Only requests in these states; pending, cancelled, succeeded or completed. One of `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`, `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`.
             cancel_types: Only requests of these kinds; CANCEL by the seller or system, BUYER_CANCEL by the buyer.
-            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Also takes an aware `datetime`.
             locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             order_ids: TikTok Shop order ids.
-            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2594,16 +2594,16 @@ class AsyncReturnRefundResource(AsyncResource):
             page_token: The next_page_token of the previous page; leave out for the first page.
             arbitration_status: Only returns whose dispute is IN_PROGRESS, CLOSED, SUPPORT_BUYER or SUPPORT_SELLER.
             buyer_user_ids: Ids of buyers' accounts.
-            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Also takes an aware `datetime`.
             locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             order_ids: TikTok Shop order ids.
             return_ids: Ids of return requests.
             return_status: Only requests in these statuses. One of `RETURN_OR_REFUND_REQUEST_PENDING`, `REFUND_OR_RETURN_REQUEST_REJECT`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `REJECT_RECEIVE_PACKAGE`, `RETURN_OR_REFUND_REQUEST_SUCCESS`, `RETURN_OR_REFUND_REQUEST_CANCEL`, `RETURN_OR_REFUND_REQUEST_COMPLETE`, `AWAITING_BUYER_RESPONSE`.
             return_types: Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
             seller_proposed_return_type: Only returns where you proposed this kind; PARTIAL_REFUND.
-            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3084,10 +3084,10 @@ class AsyncReturnRefundResource(AsyncResource):
             buyer_user_ids: Ids of buyers' accounts.
             cancel_types: Only requests of these kinds; CANCEL by the seller or system, BUYER_CANCEL by the buyer.
             cancel_status: Only requests in these states; pending, cancelled, succeeded or completed. One of `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`, `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`.
-            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Also takes an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Also takes an aware `datetime`.
             locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -3393,12 +3393,12 @@ class AsyncReturnRefundResource(AsyncResource):
             return_types: Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
             return_status: Only requests in these statuses. One of `AWAITING_BUYER_RESPONSE`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `EXCHANGE_REQUEST_CANCEL`, `EXCHANGE_REQUEST_COMPLETE`, `EXCHANGE_REQUEST_PENDING`, `EXCHANGE_REQUEST_REFUND_SUCCESS`, `REFUND_OR_RETURN_REQUEST_REJECT`, `REJECT_RECEIVE_PACKAGE`, `REPLACEMENT_REQUEST_CANCEL`, `REPLACEMENT_REQUEST_COMPLETE`, `REPLACEMENT_REQUEST_PENDING` and 6 more.
             seller_proposed_return_type: Only returns where you proposed this kind; PARTIAL_REFUND.
-            create_time_ge: Only requests created at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_ge: Only requests created at or after this time (Unix seconds). Also takes an aware `datetime`.
             arbitration_status: Only returns whose dispute is IN_PROGRESS, CLOSED, SUPPORT_BUYER or SUPPORT_SELLER.
-            update_time_ge: Only requests updated at or after this time (Unix seconds). Unix seconds or an aware `datetime`.
-            update_time_lt: Only requests updated before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            update_time_ge: Only requests updated at or after this time (Unix seconds). Also takes an aware `datetime`.
+            update_time_lt: Only requests updated before this time (Unix seconds). Also takes an aware `datetime`.
             locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
-            create_time_lt: Only requests created before this time (Unix seconds). Unix seconds or an aware `datetime`.
+            create_time_lt: Only requests created before this time (Unix seconds). Also takes an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
