@@ -24,7 +24,7 @@ from ._base_client import (
     SellerSession,
 )
 from ._errors import ConfigurationError
-from ._models import _to_unix_seconds
+from ._models import _to_unix_seconds  # pyright: ignore[reportPrivateUsage]
 from ._options import (
     DEFAULT_MAX_RESPONSE_BYTES,
     NOT_GIVEN,
@@ -60,7 +60,7 @@ _ENV = {
 
 
 def _unix(name: str, value: int | datetime | None) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, datetime, type(None))):
+    if isinstance(value, bool) or not isinstance(value, (int, datetime, type(None))):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise ConfigurationError(
             f"{name}: expected an int Unix timestamp or an aware datetime, got {type(value).__name__}"
         )
@@ -133,7 +133,7 @@ class _ClientOptions:
         _session: SellerSession | None = None,
     ) -> None:
         for name, value in (("app_key", app_key), ("app_secret", app_secret)):
-            if not isinstance(value, str) or not value:
+            if not isinstance(value, str) or not value:  # pyright: ignore[reportUnnecessaryIsInstance]
                 raise ConfigurationError(
                     f"{name} is required: a non-empty string from the app's page in "
                     "TikTok Shop Partner Center"
@@ -146,7 +146,7 @@ class _ClientOptions:
         _check_limits(max_retries, total_timeout, max_response_bytes, on_request, on_response)
         if timeout is not None:
             check_timeout(timeout, ConfigurationError)
-        if seller is not None and (not isinstance(seller, str) or not seller):
+        if seller is not None and (not isinstance(seller, str) or not seller):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise ConfigurationError(
                 f"seller must be the seller's open_id (a non-empty string), got {short_repr(seller)}"
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mimetypes
 import os
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import IO, Any, Union, cast
 
 from ._errors import ValidationError
 
@@ -23,7 +23,7 @@ def check_file(op_id: str, field: str, value: Any) -> None:
         return
     if isinstance(value, (str, os.PathLike)):
         try:
-            path = Path(value)
+            path = Path(cast("str | os.PathLike[str]", value))
             shown = str(path) if len(str(path)) <= 200 else str(path)[:197] + "..."
             readable = path.is_file() and os.access(path, os.R_OK)
         except (OSError, ValueError, TypeError) as exc:  # too long, a NUL byte, not text...
@@ -58,9 +58,9 @@ def open_file(field: str, value: Any) -> tuple[tuple[str, Any, str], IO[bytes] |
     opened: IO[bytes] | None = None
     content: Any
     if isinstance(value, (bytes, bytearray, memoryview)):
-        name, content = field, bytes(value)
+        name, content = field, bytes(cast("bytes | bytearray | memoryview[int]", value))
     elif isinstance(value, (str, os.PathLike)):
-        path = Path(value)
+        path = Path(cast("str | os.PathLike[str]", value))
         opened = path.open("rb")
         name, content = path.name, opened
     else:

@@ -14,12 +14,12 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import Any
 
 from ._errors import ConfigurationError
 from ._operation import Operation
-from ._rate_limit import Rate, _Rates
+from ._rate_limit import Rate, _Rates  # pyright: ignore[reportPrivateUsage]
 from ._token_store import DEFAULT_LOCK_TIMEOUT, TokenStoreError
 from ._tokens import SellerRecord
 
@@ -46,7 +46,8 @@ class _Connections:
 
     def __init__(self, url: str, client: Any, kwargs: Mapping[str, Any]) -> None:
         kwargs = {"max_connections": 64, **kwargs}
-        if not isinstance(url, str) or not url.startswith(("redis://", "rediss://", "unix://")):
+        url_ok = isinstance(url, str) and url.startswith(("redis://", "rediss://", "unix://"))  # pyright: ignore[reportUnnecessaryIsInstance]
+        if not url_ok:
             raise ConfigurationError(
                 "the Redis URL must start with redis://, rediss:// or unix:// (e.g. redis://localhost:6379/0)"
             )
@@ -59,7 +60,7 @@ class _Connections:
     @property
     def sync(self) -> Any:
         if self._sync is None:
-            pool = redis.BlockingConnectionPool.from_url(self.url, **self._kwargs)
+            pool = redis.BlockingConnectionPool.from_url(self.url, **self._kwargs)  # pyright: ignore[reportUnknownMemberType]
             self._sync = redis.Redis(connection_pool=pool)
         return self._sync
 
@@ -68,7 +69,7 @@ class _Connections:
         loop = asyncio.get_running_loop()
         entry = self._async.get(id(loop))
         if entry is None or entry[0] is not loop:
-            pool = aredis.BlockingConnectionPool.from_url(self.url, **self._kwargs)
+            pool = aredis.BlockingConnectionPool.from_url(self.url, **self._kwargs)  # pyright: ignore[reportUnknownMemberType]
             entry = (loop, aredis.Redis(connection_pool=pool))
             self._async[id(loop)] = entry
         return entry[1]
@@ -164,7 +165,7 @@ class RedisTokenStore(_Closing):
         return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
 
     @contextlib.contextmanager
-    def lock(self, seller: str) -> Iterator[None]:
+    def lock(self, seller: str) -> Generator[None, None, None]:
         """Hold the seller's refresh lock (it expires after ``lock_ttl``). Raises ``TokenStoreError``
         when it is not free within ``lock_timeout`` or Redis fails."""
         lock = self._redis.sync.lock(
@@ -210,7 +211,7 @@ class RedisTokenStore(_Closing):
         return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
 
     @contextlib.asynccontextmanager
-    async def alock(self, seller: str) -> AsyncIterator[None]:
+    async def alock(self, seller: str) -> AsyncGenerator[None, None]:
         """``lock`` on redis-py's asyncio client (waiting never blocks the event loop)."""
         lock = self._redis.aio.lock(
             self._lock_key(seller), timeout=self.lock_ttl, blocking_timeout=self.lock_timeout, sleep=0.02

@@ -20,9 +20,9 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Generator
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from ._errors import TikTokShopError
 from ._tokens import DEFAULT_SELLER, SellerRecord
@@ -60,9 +60,11 @@ class TokenStore(Protocol):
     def lock(self, seller: str) -> contextlib.AbstractContextManager[None]:
         """A critical section around load, refresh and save of one seller, across every thread
         and process (and machine, for a shared store) that uses this store."""
+        ...
 
     def sellers(self) -> list[str]:
         """Every seller with a stored record."""
+        ...
 
     async def aload(self, seller: str) -> SellerRecord | None:
         """``load`` without blocking the event loop."""
@@ -72,9 +74,11 @@ class TokenStore(Protocol):
 
     def alock(self, seller: str) -> contextlib.AbstractAsyncContextManager[None]:
         """``lock`` for tasks: waiting for it never blocks the event loop."""
+        ...
 
     async def asellers(self) -> list[str]:
         """``sellers`` without blocking the event loop."""
+        ...
 
 
 class _BlockingStore:
@@ -104,7 +108,7 @@ class _BlockingStore:
         )
 
     @contextlib.contextmanager
-    def lock(self, seller: str) -> Iterator[None]:
+    def lock(self, seller: str) -> Generator[None, None, None]:
         """Hold the seller's lock (blocking, polling). Raises ``TokenStoreError`` after ``lock_timeout``."""
         end = time.monotonic() + self.lock_timeout
         pause = _POLL
@@ -137,7 +141,7 @@ class _BlockingStore:
         return await asyncio.to_thread(self.sellers)
 
     @contextlib.asynccontextmanager
-    async def alock(self, seller: str) -> AsyncIterator[None]:
+    async def alock(self, seller: str) -> AsyncGenerator[None, None]:
         """Hold the seller's lock: each try runs in a worker thread and never waits there, so
         neither the event loop nor the thread pool is ever blocked by a lock someone else holds."""
         import asyncio  # here: the blocking client never loads asyncio
@@ -237,7 +241,7 @@ class JsonFileTokenStore(_BlockingStore):
         return FileLock(str(path), thread_local=False)
 
     @contextlib.contextmanager
-    def _data_lock(self) -> Iterator[None]:
+    def _data_lock(self) -> Generator[None, None, None]:
         from filelock import Timeout
 
         end = time.monotonic() + self.lock_timeout
@@ -361,7 +365,7 @@ class JsonFileTokenStore(_BlockingStore):
             raise TokenStoreError(f"{self.path} is not valid JSON; fix or remove it") from None
         if not isinstance(data, dict):
             raise TokenStoreError(f"{self.path} does not hold a JSON object")
-        return data
+        return cast("dict[str, Any]", data)
 
     def __repr__(self) -> str:
         return f"JsonFileTokenStore({str(self.path)!r})"
@@ -393,7 +397,7 @@ class SqliteTokenStore(_BlockingStore):
             os.chmod(self.path, 0o600)
 
     @contextlib.contextmanager
-    def _db(self) -> Iterator[Any]:
+    def _db(self) -> Generator[Any, None, None]:
         import sqlite3
 
         try:

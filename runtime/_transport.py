@@ -262,7 +262,7 @@ def _pooled_stream() -> Any:
     httpcore's trace events name only the request; the connection (new or reused from the pool)
     is the ``self`` of the ``handle_request`` frame a few levels up from the trace callback.
     """
-    frame: FrameType | None = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)  # pyright: ignore[reportPrivateUsage]
     for _ in range(6):
         if frame is None:
             return None

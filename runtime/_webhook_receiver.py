@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast
 
 from ._errors import ConfigurationError
 from .webhooks import (
@@ -197,7 +197,7 @@ class RedisDedupStore:
                 raise ConfigurationError(
                     "RedisDedupStore needs redis-py: pip install 'tiktokshop[redis]'"
                 ) from None
-            client = redis.Redis.from_url(client)
+            client = redis.Redis.from_url(client)  # pyright: ignore[reportUnknownMemberType]
         self._redis = client
         self._prefix = prefix
 
@@ -228,10 +228,11 @@ def _header(headers: Mapping[str, Any] | Iterable[tuple[Any, Any]] | None, name:
     if headers is None:
         return None
     if isinstance(headers, Mapping):
+        mapping = cast("Mapping[Any, Any]", headers)
         for key in (name, name.title(), name.lower()):
-            if key in headers:
-                return headers[key]
-        pairs: Iterable[tuple[Any, Any]] = headers.items()
+            if key in mapping:
+                return mapping[key]
+        pairs: Iterable[tuple[Any, Any]] = mapping.items()
     else:
         pairs = headers
     for key, value in pairs:
@@ -322,7 +323,7 @@ class WebhookReceiver:
             if number is None:
                 raise ConfigurationError("on(): give an event class of a documented type, a name or a number")
             return int(number)
-        if isinstance(event_type, bool) or not isinstance(event_type, (int, str)):
+        if isinstance(event_type, bool) or not isinstance(event_type, (int, str)):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise ConfigurationError("on(): the event type is a name, a number or an event class")
         if isinstance(event_type, int) or event_type == "*":
             return event_type

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
@@ -118,7 +118,7 @@ def verify_signature(body: bytes, signature: str | bytes | None, *, app_key: str
     Never raises: a missing, non-ASCII or non-text signature, or a body that is not bytes, is ``False``.
     """
     text = _signature_text(signature)
-    if not text or not isinstance(body, (bytes, bytearray)):
+    if not text or not isinstance(body, (bytes, bytearray)):  # pyright: ignore[reportUnnecessaryIsInstance]
         return False
     expected = expected_signature(bytes(body), app_key=app_key, app_secret=app_secret)
     return hmac.compare_digest(expected, text)
@@ -137,15 +137,18 @@ def parse_event(body: bytes | str | dict[str, Any]) -> WebhookEvent[Any]:
             payload = json.loads(body)
         except (ValueError, TypeError):
             raise WebhookPayloadError("the webhook body is not JSON") from None
-    if not isinstance(payload, dict) or type(payload.get("type")) is not int:
+    if not isinstance(payload, dict):
+        raise WebhookPayloadError("the webhook body is not an event (no integer `type`)")
+    event = cast("dict[str, Any]", payload)
+    if type(event.get("type")) is not int:
         raise WebhookPayloadError("the webhook body is not an event (no integer `type`)")
     from .types.webhooks import EVENT_CLASSES
 
-    cls: type[WebhookEvent[Any]] = EVENT_CLASSES.get(payload["type"], WebhookEvent)
-    if cls is WebhookEvent and not isinstance(payload.get("data", {}), dict):
+    cls: type[WebhookEvent[Any]] = EVENT_CLASSES.get(event["type"], WebhookEvent)
+    if cls is WebhookEvent and not isinstance(event.get("data", {}), dict):
         raise WebhookPayloadError("the webhook body is not an event (`data` is not an object)")
     try:
-        return cls.model_validate(payload)
+        return cls.model_validate(event)  # pyright: ignore[reportUnknownVariableType]
     except PydanticValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors(include_url=False))
         raise WebhookPayloadError(f"the webhook event does not match its type: {fields}") from None
