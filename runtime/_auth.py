@@ -1,5 +1,8 @@
 """``client.auth``: the seller authorization link and the token exchange and refresh."""
 
+# The auth resources drive the client's own token steps and locks (they are part of the client).
+# pyright: reportPrivateUsage=false
+
 from __future__ import annotations
 
 import secrets
@@ -41,7 +44,7 @@ def _link(client: BaseClient, state: str | None, service_id: str | None, us: boo
 
 
 def _shops(result: object) -> tuple[AuthorizedShop, ...]:
-    shops = []
+    shops: list[AuthorizedShop] = []
     for shop in getattr(result, "shops", None) or ():
         if shop.id and shop.cipher:
             shops.append(
@@ -57,7 +60,7 @@ def _shops(result: object) -> tuple[AuthorizedShop, ...]:
 
 
 def _check_code(auth_code: str) -> None:
-    if not isinstance(auth_code, str) or not auth_code.strip():
+    if not isinstance(auth_code, str) or not auth_code.strip():  # pyright: ignore[reportUnnecessaryIsInstance]
         raise ValidationError(
             "auth.get_access_token: auth_code must be a non-empty string", field="auth_code"
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from pydantic import Field
 
@@ -132,8 +132,9 @@ class SellerRecord:
         """Rebuild a record from ``to_dict()``'s values. Raises ``ValueError`` when they do not fit."""
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
+        record = cast("dict[str, Any]", data)
         try:
-            tokens = TokenState(**{k: data.get(k) for k in TokenState().to_dict()})
+            tokens = TokenState(**{k: record.get(k) for k in TokenState().to_dict()})
             shops = tuple(
                 AuthorizedShop(
                     id=str(s["id"]),
@@ -142,8 +143,8 @@ class SellerRecord:
                     name=s.get("name"),
                     code=s.get("code"),
                 )
-                for s in data.get("shops") or ()
+                for s in record.get("shops") or ()
             )
         except (TypeError, KeyError, AttributeError) as exc:
             raise ValueError(f"not a seller record ({type(exc).__name__})") from None
-        return cls(seller, tokens, data.get("seller_name"), data.get("region"), shops)
+        return cls(seller, tokens, record.get("seller_name"), record.get("region"), shops)
