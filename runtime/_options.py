@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard, cast
 
 import httpx
 from pydantic import BaseModel
@@ -142,15 +142,19 @@ RequestHook = Callable[[RequestEvent], object]
 ResponseHook = Callable[[ResponseEvent], object]
 
 
+def _is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
+    return isinstance(value, Mapping)
+
+
 def mask_query(pairs: Any) -> dict[str, str]:
     """``pairs`` (a mapping or ``(key, value)`` pairs) with secret values replaced by ``***``."""
-    items = pairs.items() if isinstance(pairs, Mapping) else pairs
+    items: Iterable[Any] = pairs.items() if _is_mapping(pairs) else pairs
     return {str(k): ("***" if str(k).lower() in _SECRET_QUERY else str(v)) for k, v in items}
 
 
 def mask_headers(headers: Any) -> dict[str, str]:
     """``headers`` (a mapping or pairs) with credentials replaced by ``***``."""
-    items = headers.items() if isinstance(headers, Mapping) else headers
+    items: Iterable[Any] = headers.items() if _is_mapping(headers) else headers
     return {str(k).lower(): ("***" if str(k).lower() in _SECRET_HEADERS else str(v)) for k, v in items}
 
 
@@ -203,25 +207,26 @@ def _check(op_id: str, field: str, value: Any, depth: int, path: set[int], allow
         raise _refuse(op_id, field, "bytes cannot be sent here: pass text (str)")
     if depth >= MAX_DEPTH:
         raise _refuse(op_id, field, f"nested more than {MAX_DEPTH} levels deep")
-    if id(value) in path:
+    marker = id(value)
+    if marker in path:
         raise _refuse(op_id, field, "contains itself (a cycle)")
     items: Any
-    if isinstance(value, Mapping):
+    if _is_mapping(value):
         items = value.items()
     elif isinstance(value, BaseModel):
         items = iter(value)
     elif isinstance(value, (list, tuple, set, frozenset)):
-        items = enumerate(value)
+        items = enumerate(cast("Iterable[Any]", value))
     else:
         return  # anything else is left to the request model's checks
-    path.add(id(value))
+    path.add(marker)
     try:
         for key, item in items:
             if isinstance(value, Mapping) and not isinstance(key, str):
                 raise _refuse(op_id, f"{field}.{_name(key)}", f"keys must be text, got {type(key).__name__}")
             _check(op_id, f"{field}.{_name(key)}", item, depth + 1, path, allow_bytes)
     finally:
-        path.discard(id(value))
+        path.discard(marker)
 
 
 def loose_mapping(name: str, value: Any) -> Mapping[str, Any]:
@@ -234,7 +239,7 @@ def loose_mapping(name: str, value: Any) -> Mapping[str, Any]:
             f"{name} must be a mapping of names to values, got {type(value).__name__}; nothing was sent",
             field=name,
         )
-    return value
+    return cast("Mapping[str, Any]", value)
 
 
 def check_options(op_id: str, options: RequestOptions | None) -> CallOptions:
@@ -245,14 +250,14 @@ def check_options(op_id: str, options: RequestOptions | None) -> CallOptions:
     if options.timeout is not None:
         timeout = check_timeout(options.timeout, lambda m: ValidationError(f"{op_id}: {m}", field="timeout"))
     retries = options.max_retries
-    if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or retries < 0):
+    if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or retries < 0):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise ValidationError(
             f"{op_id}: max_retries must be an int >= 0, got {_short(retries)}", field="max_retries"
         )
     query = check_query(op_id, options.extra_query)
     body: dict[str, Any] = {}
     if options.extra_body is not None:
-        if not isinstance(options.extra_body, Mapping):
+        if not isinstance(options.extra_body, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise ValidationError(f"{op_id}: extra_body must be a mapping of JSON fields", field="extra_body")
         check_value(op_id, "extra_body", options.extra_body)
         body = dict(options.extra_body)
@@ -270,8 +275,9 @@ def short_repr(value: Any) -> str:
     huge values are described by their type)."""
     if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
         return f"an integer of {value.bit_length()} bits"
+    kind = type(value).__name__
     if isinstance(value, (list, tuple, set, frozenset, dict)) or not isinstance(value, (str, int, float)):
-        return f"a {type(value).__name__}"
+        return f"a {kind}"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -284,7 +290,7 @@ def wire_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return ",".join(wire_text(item) for item in value)
+        return ",".join(wire_text(item) for item in cast("Iterable[Any]", value))
     return str(value)
 
 
@@ -293,7 +299,7 @@ def check_query(op_id: str, query: Any, name: str = "extra_query") -> dict[str, 
     that is not text, a number, a bool or a list of them."""
     if query is None:
         return {}
-    if not isinstance(query, Mapping):
+    if not _is_mapping(query):
         raise ValidationError(f"{op_id}: {name} must be a mapping of names to values", field=name)
     out: dict[str, str] = {}
     for key, value in query.items():
@@ -305,7 +311,7 @@ def check_query(op_id: str, query: Any, name: str = "extra_query") -> dict[str, 
             fix = " (pass shop_cipher= instead)" if key == "shop_cipher" else ""
             raise ValidationError(f"{op_id}: {where}: the client sets {key!r} itself{fix}", field=where)
         check_value(op_id, where, value)
-        scalars = value if isinstance(value, (list, tuple)) else [value]
+        scalars: Iterable[Any] = cast("Iterable[Any]", value) if isinstance(value, (list, tuple)) else [value]
         for item in scalars:
             if not isinstance(item, (str, int, float)):
                 raise ValidationError(
@@ -339,7 +345,7 @@ def check_headers(headers: Any, error: Callable[[str], Exception]) -> dict[str, 
     """Extra headers as sent; raises ``error(message)`` for a reserved name or a value that cannot be sent."""
     if headers is None:
         return {}
-    if not isinstance(headers, Mapping):
+    if not _is_mapping(headers):
         raise error("extra_headers must be a mapping of header names to text")
     out: dict[str, str] = {}
     for name, value in headers.items():
