@@ -16,9 +16,9 @@ import random
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -58,6 +58,7 @@ from ._options import (
     check_options,
     check_query,
     check_value,
+    is_mapping,
     mask_headers,
     mask_query,
 )
@@ -128,17 +129,15 @@ def _wire_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return ",".join(_wire_value(item) for item in value)
+        return ",".join(_wire_value(item) for item in cast("Iterable[Any]", value))
     return str(value)
 
 
 def _plain(value: Any) -> Any:
     """Turn tuples (and other non-str sequences users pass) into lists, recursively, for strict models."""
-    if isinstance(value, (tuple, set, frozenset)):
-        return [_plain(item) for item in value]
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, Mapping):
+    if isinstance(value, (tuple, set, frozenset, list)):
+        return [_plain(item) for item in cast("Iterable[Any]", value)]
+    if is_mapping(value):
         return {key: _plain(item) for key, item in value.items()}
     return value
 
@@ -220,7 +219,7 @@ def _parse_data(model: type[M], data: Any, request_id: str | None, status: int, 
             status_code=status,
             request_id=request_id,
         ) from None
-    result._request_id = request_id
+    result._request_id = request_id  # pyright: ignore[reportPrivateUsage]
     return result
 
 
@@ -268,7 +267,7 @@ def _parse_success(model: type[M], content: bytes, status: int) -> M | None:
     result: M | None = getattr(envelope, "data", None)
     if result is None:
         result = model.model_validate({})
-    result._request_id = str(request_id) if request_id is not None else None
+    result._request_id = str(request_id) if request_id is not None else None  # pyright: ignore[reportPrivateUsage]
     return result
 
 
@@ -514,9 +513,9 @@ class BaseClient:
             retry_safe=method == "GET",
             loose=True,
         )
-        if query is not None and not isinstance(query, Mapping):
+        if query is not None and not is_mapping(query):
             raise ValidationError(f"{op.id}: query must be a mapping of names to values", field="query")
-        if body is not None and not isinstance(body, Mapping):
+        if body is not None and not is_mapping(body):
             raise ValidationError(f"{op.id}: body must be a mapping (a JSON object)", field="body")
         if body is not None and method == "GET":
             raise ValidationError(f"{op.id}: a GET sends no body; use query", field="body")
@@ -577,7 +576,7 @@ class BaseClient:
             )
         if call.files is not None:
             opened: list[IO[bytes]] = []
-            files = []
+            files: list[tuple[str, Any]] = []
             for name, value in call.files.items():
                 spec, handle = open_file(name, value)
                 files.append((name, spec))
@@ -647,9 +646,10 @@ class BaseClient:
                 status_code=status,
                 body_start=preview,
             )
-        request_id = payload.get("request_id")
+        envelope = cast("dict[str, Any]", payload)
+        request_id = envelope.get("request_id")
         request_id = str(request_id) if request_id is not None else None
-        code = payload.get("code")
+        code = envelope.get("code")
         if not isinstance(code, int) or isinstance(code, bool):
             raise MalformedResponseError(
                 f"{op_id}: the envelope's code is {code!r}, not an integer (HTTP {status})",
@@ -657,11 +657,11 @@ class BaseClient:
                 request_id=request_id,
             )
         if code != 0 or status >= 400:
-            message = str(payload.get("message") or "") or (
+            message = str(envelope.get("message") or "") or (
                 "TikTok reported an error" if code != 0 else f"HTTP {status}"
             )
             raise self._api_error(response, op_id, message, code, request_id)
-        return payload.get("data"), request_id
+        return envelope.get("data"), request_id
 
     def _parse_body(
         self, model: type[M], response: httpx.Response, op_id: str, content: bytes | None = None
@@ -1055,10 +1055,10 @@ class _Steps(BaseClient):
                     if not raw:
                         return result
                     answer = self._raw_answer(call, response, request_id, started, attempt)
-                    answer._parse = functools.partial(
+                    answer._parse = functools.partial(  # pyright: ignore[reportPrivateUsage]
                         _parse_data, call.op.response, result, request_id, answer.status_code, call.op.id
                     )
-                    answer._data = result
+                    answer._data = result  # pyright: ignore[reportPrivateUsage]
                     return answer
             finally:
                 for handle in opened:
@@ -1131,6 +1131,7 @@ class _Steps(BaseClient):
             self._emit_response(op_id, request, 0, started, None, None, error)
             raise error from None
         logger.debug("GET %s -> HTTP %s", request.url.path, response.status_code)
+        token: AccessToken | None = None
         try:
             if 300 <= response.status_code < 400:
                 raise self._redirect_error(op_id, response)
@@ -1146,7 +1147,7 @@ class _Steps(BaseClient):
             problem = type(exc).__name__
         else:
             problem = ""
-        if problem:
+        if problem or token is None:
             raise MalformedResponseError(
                 f"{op_id}: the answer (HTTP {response.status_code}) could not be read ({problem})",
                 status_code=response.status_code,
@@ -1531,7 +1532,7 @@ def _attach_next(result: Any, raw: bool, next_page: Callable[[str], Any]) -> Non
 
 
 def _loose_data(call: PreparedCall, answer: RawResponse[Any]) -> dict[str, Any]:
-    data = answer._data
+    data = answer._data  # pyright: ignore[reportPrivateUsage]
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -1541,7 +1542,7 @@ def _loose_data(call: PreparedCall, answer: RawResponse[Any]) -> dict[str, Any]:
             status_code=answer.status_code,
             request_id=answer.request_id,
         )
-    return data
+    return cast("dict[str, Any]", data)
 
 
 class _Deadline:

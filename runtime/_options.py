@@ -142,19 +142,20 @@ RequestHook = Callable[[RequestEvent], object]
 ResponseHook = Callable[[ResponseEvent], object]
 
 
-def _is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
+def is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
+    """Whether ``value`` is a mapping (typed as one with keys and values not yet checked)."""
     return isinstance(value, Mapping)
 
 
 def mask_query(pairs: Any) -> dict[str, str]:
     """``pairs`` (a mapping or ``(key, value)`` pairs) with secret values replaced by ``***``."""
-    items: Iterable[Any] = pairs.items() if _is_mapping(pairs) else pairs
+    items: Iterable[Any] = pairs.items() if is_mapping(pairs) else pairs
     return {str(k): ("***" if str(k).lower() in _SECRET_QUERY else str(v)) for k, v in items}
 
 
 def mask_headers(headers: Any) -> dict[str, str]:
     """``headers`` (a mapping or pairs) with credentials replaced by ``***``."""
-    items: Iterable[Any] = headers.items() if _is_mapping(headers) else headers
+    items: Iterable[Any] = headers.items() if is_mapping(headers) else headers
     return {str(k).lower(): ("***" if str(k).lower() in _SECRET_HEADERS else str(v)) for k, v in items}
 
 
@@ -211,7 +212,7 @@ def _check(op_id: str, field: str, value: Any, depth: int, path: set[int], allow
     if marker in path:
         raise _refuse(op_id, field, "contains itself (a cycle)")
     items: Any
-    if _is_mapping(value):
+    if is_mapping(value):
         items = value.items()
     elif isinstance(value, BaseModel):
         items = iter(value)
@@ -299,7 +300,7 @@ def check_query(op_id: str, query: Any, name: str = "extra_query") -> dict[str, 
     that is not text, a number, a bool or a list of them."""
     if query is None:
         return {}
-    if not _is_mapping(query):
+    if not is_mapping(query):
         raise ValidationError(f"{op_id}: {name} must be a mapping of names to values", field=name)
     out: dict[str, str] = {}
     for key, value in query.items():
@@ -345,7 +346,7 @@ def check_headers(headers: Any, error: Callable[[str], Exception]) -> dict[str, 
     """Extra headers as sent; raises ``error(message)`` for a reserved name or a value that cannot be sent."""
     if headers is None:
         return {}
-    if not _is_mapping(headers):
+    if not is_mapping(headers):
         raise error("extra_headers must be a mapping of header names to text")
     out: dict[str, str] = {}
     for name, value in headers.items():
