@@ -66,7 +66,7 @@ typecheck: $(STAMP)
 	@cp -rs $(CURDIR)/sandbox $(CURDIR)/cli $(CURDIR)/generated/types $(CURDIR)/generated/resources build/typecheck/tiktokshop/
 	cd build/typecheck && ../../$(PY) -m mypy --config-file ../../pyproject.toml -p tiktokshop
 	MYPYPATH=build/typecheck $(PY) -m mypy --strict --warn-unused-ignores examples/typed_usage.py tests/static/misuse.py
-	$(VENV)/bin/basedpyright --pythonpath $(PY)
+	$(VENV)/bin/basedpyright --project pyproject.toml --pythonpath $(PY)
 
 check: lint typecheck test
 
