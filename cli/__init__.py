@@ -17,6 +17,8 @@ stderr. Needs the ``cli`` extra (``pip install 'tiktokshop[cli]'``): ``import ti
 imports this package.
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 import json

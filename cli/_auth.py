@@ -1,5 +1,7 @@
 """``tiktokshop auth login | status | refresh``."""
 
+# pyright: standard
+
 from __future__ import annotations
 
 import threading
@@ -51,7 +53,7 @@ class _Callback(BaseHTTPRequestHandler):
         self.wfile.write(_PAGE)
         self.done.set()
 
-    def log_message(self, *args: Any) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the query holds the code
 
 

@@ -1,5 +1,7 @@
 """``tiktokshop call DOMAIN.METHOD --arg value ...`` and ``tiktokshop ops [SEARCH]``."""
 
+# pyright: standard
+
 from __future__ import annotations
 
 import difflib

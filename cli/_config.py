@@ -7,6 +7,8 @@ is a JSON object with the same names as the flags (``app_key``, ``app_secret``, 
 record per seller ``open_id`` with its tokens, name and shops.
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 import json

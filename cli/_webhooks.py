@@ -1,5 +1,7 @@
 """``tiktokshop webhooks verify | listen``."""
 
+# pyright: standard
+
 from __future__ import annotations
 
 import contextlib
@@ -114,7 +116,7 @@ class _Forwarder(BaseHTTPRequestHandler):
         if self.limit is not None and len(self.seen) >= self.limit:
             self.done.set()
 
-    def log_message(self, *args: Any) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

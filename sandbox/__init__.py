@@ -15,6 +15,8 @@ HTTP through its control API under ``/_sandbox`` (docs/sandbox.md). ``tiktokshop
 Importing ``tiktokshop`` does not import this package.
 """
 
+# pyright: standard
+
 from ._app import LoggedRequest, RequestLog
 from ._clock import Clock
 from ._codes import ERRORS, ErrorKind

@@ -1,5 +1,7 @@
 """``python -m tiktokshop.sandbox [--port N] [--orders N] [--seed N]``: serve a sandbox until Ctrl-C."""
 
+# pyright: standard
+
 from __future__ import annotations
 
 import argparse

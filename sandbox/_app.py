@@ -7,6 +7,8 @@ TikTok does (``_auth``), validates its arguments with the operation's request mo
 response model (``_generic``), and records the request in the log.
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,8 @@ with the app secret, of ``secret + path + k1v1k2v2... + body + secret`` (query k
 and ``access_token`` left out; the body left out when empty, ``{}`` or multipart).
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,7 @@
 """The sandbox's clock: every expiry, timestamp check and seed time reads it; tests move it."""
 
+# pyright: standard
+
 from __future__ import annotations
 
 import threading

@@ -4,6 +4,8 @@ Codes the spec's error table knows (``tiktokshop.resources._api.ERROR_CODES``) a
 the others are the sandbox's own choice, named here once and used by name everywhere else.
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,8 @@ Requests to it are not logged and never faulted. Errors answer ``{"error": "..."
 (a bad value), 404 (an unknown path or thing) or 405 (a method the path does not take).
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 import dataclasses

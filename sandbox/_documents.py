@@ -1,5 +1,7 @@
 """Shipping documents the sandbox serves: a small valid PDF (or ZPL) built in code."""
 
+# pyright: standard
+
 from __future__ import annotations
 
 __all__ = ["label_pdf", "label_zpl"]

@@ -1,5 +1,7 @@
 """Failures on demand: the next N requests to an operation fail the way real networks and TikTok do."""
 
+# pyright: standard
+
 from __future__ import annotations
 
 import math

@@ -5,6 +5,8 @@ numbers respect their bounds, booleans are true, lists hold one item, nested mod
 the same way, a ``Literal`` takes its first value. The result validates against the model.
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 import copy

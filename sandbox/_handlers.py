@@ -4,6 +4,8 @@ A handler receives the store and the checked call (shop, arguments) and returns 
 the answer in TikTok's field names; the dispatcher cuts it down to the operation's response model.
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 import hashlib

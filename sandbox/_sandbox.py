@@ -1,5 +1,7 @@
 """``Sandbox``: one local TikTok Shop (API, auth host and authorization page) with its state and controls."""
 
+# pyright: standard
+
 from __future__ import annotations
 
 import hashlib

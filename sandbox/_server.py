@@ -5,6 +5,8 @@ answer closes the connection (server) or raises ``httpx.RemoteProtocolError`` (t
 is what a client sees when a connection dies mid-request.
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 import contextlib

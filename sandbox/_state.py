@@ -7,6 +7,8 @@ each) and expanded into TikTok's shape only when asked for; per shop, sorted ind
 Every method that reads or changes the world takes the store's lock.
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 import base64

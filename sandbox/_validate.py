@@ -6,6 +6,8 @@ the lot, path arguments included; the JSON body is validated by the ``body`` mod
 form by the ``form`` model. Any problem is a ``SandboxError`` with the validation code.
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 import email.parser

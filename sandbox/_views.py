@@ -5,6 +5,8 @@ version of the response); the dispatcher cuts the result down to the operation's
 Call them with the state's lock held.
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 from decimal import Decimal

@@ -9,6 +9,8 @@ clock: advance it to see the retries). Only ``127.0.0.1``/``localhost`` URLs are
 queue is bounded: when it is full, new attempts are counted in ``dropped`` instead of blocking the API.
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 import hashlib

@@ -12,6 +12,8 @@ other ``Sandbox`` arguments. The sandbox is imported only when a fixture is used
 plugin costs nothing.
 """
 
+# pyright: standard
+
 from __future__ import annotations
 
 from collections.abc import Iterator
