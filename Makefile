@@ -16,7 +16,7 @@ help:
 	@echo "                that spec/api.yaml intended_changes does not name; make api-diff lists all"
 	@echo "make descriptions  copy spec/descriptions/ texts into spec/*.yaml (then make generate)"
 	@echo "make lint       ruff check and ruff format --check"
-	@echo "make typecheck  mypy --strict on runtime/, sandbox/, cli/ and generated/; pyright strict on the package (standard on sandbox/, cli/) and examples/typed_usage.py"
+	@echo "make typecheck  mypy --strict on runtime/, sandbox/, cli/ and generated/; pyright strict on the package (standard on sandbox/) and examples/typed_usage.py"
 	@echo "make check      lint + typecheck + test"
 	@echo "make reference  refresh tests/reference/ from the reference facts (REF=folder, default ../shared/reference)"
 

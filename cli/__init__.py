@@ -17,13 +17,11 @@ stderr. Needs the ``cli`` extra (``pip install 'tiktokshop[cli]'``): ``import ti
 imports this package.
 """
 
-# pyright: standard
-
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from typing import Any, NoReturn, TypeVar
 
@@ -63,7 +61,7 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 @contextmanager
-def errors() -> Iterator[None]:
+def errors() -> Generator[None, None, None]:
     """Turn the library's errors into a message and an exit code (never a traceback, never a secret)."""
     try:
         yield
@@ -131,7 +129,8 @@ def cli(ctx: click.Context, /, config: str | None, **flags: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    from . import _auth, _call, _sandbox, _webhooks  # noqa: F401 - they register their commands
+    # Importing them registers their commands.
+    from . import _auth, _call, _sandbox, _webhooks  # noqa: F401  # pyright: ignore[reportUnusedImport]
 
     try:
         cli.main(args=argv, prog_name="tiktokshop", standalone_mode=False)

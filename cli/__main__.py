@@ -1,7 +1,5 @@
 """``python -m tiktokshop.cli``: the same as the ``tiktokshop`` command."""
 
-# pyright: standard
-
 from __future__ import annotations
 
 import sys

@@ -1,7 +1,5 @@
 """``tiktokshop auth login | status | refresh``."""
 
-# pyright: standard
-
 from __future__ import annotations
 
 import threading

@@ -1,7 +1,5 @@
 """``tiktokshop call DOMAIN.METHOD --arg value ...`` and ``tiktokshop ops [SEARCH]``."""
 
-# pyright: standard
-
 from __future__ import annotations
 
 import difflib
@@ -12,7 +10,7 @@ import sys
 import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import httpx
@@ -195,7 +193,7 @@ def _read_data(data: str | None) -> dict[str, Any]:
         ) from None
     if not isinstance(value, dict):
         raise ValidationError("--data: give a JSON object of arguments", field="data")
-    return value
+    return cast("dict[str, Any]", value)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

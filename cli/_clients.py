@@ -1,7 +1,5 @@
 """Building a ``TikTokShop`` client from the command line's settings and stored sellers."""
 
-# pyright: standard
-
 from __future__ import annotations
 
 from typing import Any

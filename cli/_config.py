@@ -7,8 +7,6 @@ is a JSON object with the same names as the flags (``app_key``, ``app_secret``, 
 record per seller ``open_id`` with its tokens, name and shops.
 """
 
-# pyright: standard
-
 from __future__ import annotations
 
 import json
@@ -69,7 +67,7 @@ class Settings:
                 file_values = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise ConfigurationError(f"cannot read the config file {path}: {exc}") from None
-            if not isinstance(file_values, dict):
+            if not isinstance(file_values, dict):  # pyright: ignore[reportUnnecessaryIsInstance]
                 raise ConfigurationError(f"the config file {path} must hold a JSON object")
             unknown = sorted(set(file_values) - set(SETTINGS))
             if unknown:
@@ -118,7 +116,7 @@ class SellerBook:
 
     def load(self) -> dict[str, SellerRecord]:
         """Every stored seller by ``open_id``. Raises ``TokenStoreError`` for an unreadable file."""
-        records = {}
+        records: dict[str, SellerRecord] = {}
         for seller in self.store.sellers():
             record = self.store.load(seller)
             if record is not None:

@@ -1,7 +1,5 @@
 """``tiktokshop sandbox``: serve the local sandbox with chosen sellers, shops, orders and limits."""
 
-# pyright: standard
-
 from __future__ import annotations
 
 import time

@@ -1,7 +1,5 @@
 """``tiktokshop webhooks verify | listen``."""
 
-# pyright: standard
-
 from __future__ import annotations
 
 import contextlib
@@ -10,7 +8,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import httpx
@@ -40,8 +38,10 @@ def _load_delivery(path: Path, signature: str | None) -> tuple[bytes, str | None
             saved = json.loads(raw)
         except ValueError:
             saved = None
-        if isinstance(saved, dict) and isinstance(saved.get("body"), str):
-            return saved["body"].encode("utf-8"), saved.get("authorization")
+        if isinstance(saved, dict):
+            entry = cast("dict[str, Any]", saved)
+            if isinstance(entry.get("body"), str):
+                return entry["body"].encode("utf-8"), entry.get("authorization")
         raise ValidationError(
             f"{path} is not a saved delivery: give --signature with a raw body, "
             'or a JSON file {"authorization": ..., "body": ...}',
@@ -201,7 +201,7 @@ def trigger(
     to its subscribers now, e.g. to the app behind `webhooks listen`; prints the event."""
     with errors():
         try:
-            payload = json.loads(data) if data else {}
+            payload: Any = json.loads(data) if data else {}
         except ValueError:
             raise ValidationError("--data: not valid JSON", field="data") from None
         if not isinstance(payload, dict):
