@@ -18,7 +18,7 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make typecheck  mypy --strict on runtime/, sandbox/, cli/ and generated/; pyright strict on the package (standard on sandbox/) and examples/typed_usage.py"
 	@echo "make check      lint + typecheck + test"
-	@echo "make reference  refresh tests/reference/ from the reference facts (REF=folder, default ../shared/reference)"
+	@echo "make reference  refresh tests/reference/ from a folder of reference facts: make reference REF=DIR"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,8 +71,9 @@ typecheck: $(STAMP)
 check: lint typecheck test
 
 # The tests' own snapshot of the reference facts; run it when the reference folder changes.
-REF ?= ../shared/reference
+# REF names the folder of reference facts (docs.json, openapi_tiktok_202601.json, operations.json...).
 reference: $(STAMP)
+	@test -n "$(REF)" || { echo "make reference needs REF=<folder of the reference facts>"; exit 2; }
 	$(PY) -m codegen.reference_snapshot $(REF)
 
 clean:

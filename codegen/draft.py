@@ -1,7 +1,7 @@
 """Draft spec files from a folder of reference facts, for people to review.
 
-    python -m codegen.draft --reference ../shared/reference order product   # two domains
-    python -m codegen.draft --reference ../shared/reference --all           # every domain
+    python -m codegen.draft --reference DIR order product   # two domains
+    python -m codegen.draft --reference DIR --all           # every domain
 
 Sources by authority: ``docs.json`` (TikTok's published pages) first, then
 ``openapi_tiktok_202601.json`` (TikTok's OpenAPI document), then ``operations.json`` with

@@ -1,6 +1,6 @@
 """Draft the per-endpoint part of spec/api.yaml's error table from TikTok's endpoint pages.
 
-    python -m codegen.draft_errors [--reference DIR]     # default ../shared/reference
+    python -m codegen.draft_errors --reference DIR       # DIR: the folder of reference facts
 
 TikTok's pages list, per endpoint, the codes it may answer with. This writes every such code that
 the hand-written part of the table does not already have, between the two marker lines of
@@ -22,7 +22,6 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference"
 API = ROOT / "spec" / "api.yaml"
 BEGIN = "  # -- documented on endpoint pages: drafted by `python -m codegen.draft_errors`, reviewed --"
 END = "  # -- end of the codes documented on endpoint pages --"
@@ -140,7 +139,7 @@ def _line(code: int, entry: dict[str, object]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Rewrite the drafted block of spec/api.yaml; raises SystemExit without the reference."""
     parser = argparse.ArgumentParser(description="Draft per-endpoint error codes into spec/api.yaml.")
-    parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
+    parser.add_argument("--reference", type=Path, required=True, help="the folder of reference facts")
     args = parser.parse_args(argv)
     if not (args.reference / "docs.json").is_file():
         raise SystemExit(f"{args.reference}: no docs.json here")

@@ -1,8 +1,8 @@
 """Write the project's compact snapshot of the reference facts its tests check (``tests/reference/``).
 
-    python -m codegen.reference_snapshot [REFERENCE_DIR]     # or: make reference REF=REFERENCE_DIR
+    python -m codegen.reference_snapshot REFERENCE_DIR     # or: make reference REF=REFERENCE_DIR
 
-The reference folder (default ``../shared/reference``) holds TikTok's published API reference
+The reference folder (named on the command line) holds TikTok's published API reference
 (``docs.json``), TikTok's OpenAPI document (``openapi_tiktok_202601.json``) and the SDK-derived
 catalogue (``operations.json``, ``models.json``, ``models_peer.json``). Tests never read that folder:
 they read the files written here, which keep only the facts the tests compare (no prose, no
@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference"
 OUT = ROOT / "tests" / "reference"
 
 
@@ -210,7 +209,7 @@ def _write(path: Path, data: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Write the snapshot; raises SystemExit when the reference folder is missing or incomplete."""
     parser = argparse.ArgumentParser(description="Snapshot the reference facts the tests check.")
-    parser.add_argument("reference", nargs="?", type=Path, default=DEFAULT_REFERENCE)
+    parser.add_argument("reference", type=Path, help="the folder of reference facts")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     ref: Path = args.reference
