@@ -78,6 +78,9 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_TOKEN_REFRESH_MARGIN = 300
 DEFAULT_TOTAL_TIMEOUT = 120.0
+#: With a token store, a call reads its seller's record again before it is sent when this
+#: process last read it longer ago than this (seconds): at most a few reads per seller per second.
+STORE_RECHECK = 0.25
 _BODY_PREVIEW = 200
 
 
@@ -301,6 +304,7 @@ class SellerSession:
         self.region: str | None = None
         self.shops: tuple[AuthorizedShop, ...] = ()
         self.loaded = False
+        self.checked = 0.0  # when (monotonic) this process last read the seller's stored record
 
     def record(self) -> SellerRecord:
         """What a store keeps of this seller now (copies)."""
@@ -346,12 +350,16 @@ class BaseClient:
         """Take the stored tokens when they are newer than ours (another worker refreshed).
         Returns whether ours should be saved (a first client bringing tokens the store lacks)."""
         self._seller.loaded = True
+        self._seller.checked = time.monotonic()
         mine = self._tokens
         if stored is None or not stored.tokens.access_token:
             return initial and bool(mine.access_token)
         self._seller.take(stored)
         theirs = stored.tokens
         if theirs.access_token == mine.access_token and theirs.refresh_token == mine.refresh_token:
+            stale = theirs.access_token_expire
+            if stale is not None and (mine.access_token_expire is None or stale < mine.access_token_expire):
+                mine.access_token_expire = stale  # another worker saw TikTok reject it: refresh first
             return False
         if not mine.access_token or (theirs.access_token_expire or 0) >= (mine.access_token_expire or 0):
             mine.assign(theirs)
@@ -365,6 +373,13 @@ class BaseClient:
         stored = yield _Load(self._seller.seller)
         if self._adopt(stored, initial=initial):
             yield _Save(self._seller.record())
+
+    def _recheck_steps(self) -> Steps[None]:
+        """Before a call is sent, read the seller's record again when it was last read more than
+        ``STORE_RECHECK`` seconds ago: tokens another process refreshed, or marked stale when
+        TikTok rejected them, are seen before this call spends its slot on a dead token."""
+        if self._store is not None and time.monotonic() - self._seller.checked >= STORE_RECHECK:
+            yield from self._load_steps()
 
     def _save_steps(self) -> Steps[None]:
         """Write the seller's record now."""
@@ -870,12 +885,14 @@ class BaseClient:
 
     # -- tokens ----------------------------------------------------------------------------------
 
-    def _token_needs_refresh(self) -> bool:
+    def _token_needs_refresh(self, ahead: float = 0.0) -> bool:
+        """Whether the access token is within the refresh margin of its expiry ``ahead`` seconds
+        from now (when a call waiting for its rate-limiter slot will be sent)."""
         expire = self._tokens.access_token_expire
         return (
             expire is not None
             and bool(self._tokens.refresh_token)
-            and self._clock() + self._config.token_refresh_margin >= expire
+            and self._clock() + ahead + self._config.token_refresh_margin >= expire
         )
 
     def _check_refresh_possible(self) -> None:
@@ -970,9 +987,10 @@ class _Save:
 
 
 @dataclass(frozen=True)
-class _Acquire:
-    """Step: reserve a rate-limiter slot and wait for it, unless it lies beyond ``max_wait``
-    seconds; the driver answers whether the call may go (a slot not waited for is handed back)."""
+class _Reserve:
+    """Step: reserve a rate-limiter slot unless it lies beyond ``max_wait`` seconds; the driver
+    answers with the seconds until it, or ``None`` (nothing taken). Until the next ``_Send`` the
+    driver holds the reservation and hands it back if the call ends before it is sent."""
 
     op: Operation[Any]
     shop: str | None
@@ -981,12 +999,23 @@ class _Acquire:
 
 @dataclass(frozen=True)
 class _Refresh:
-    """Step: refresh the tokens unless someone already replaced ``seen`` (under the driver's locks)."""
+    """Step: refresh the tokens unless someone already replaced ``seen`` (under the driver's
+    locks); ``rejected``: TikTok refused ``seen``, so the store marks it stale for other workers."""
 
     seen: str | None
+    rejected: bool = False
 
 
-_Step = _Send | _Sleep | _Refresh | _Load | _Save | _Acquire
+@dataclass(frozen=True)
+class _Refund:
+    """Step: hand back the slot of a call TikTok refused at its access-token check, which comes
+    before its rate limit (the limit is per app+shop: the shop is known once the token is)."""
+
+    op: Operation[Any]
+    shop: str | None
+
+
+_Step = _Send | _Sleep | _Refresh | _Load | _Save | _Reserve | _Refund
 T = TypeVar("T")
 Steps = Generator[_Step, Any, T]
 
@@ -1008,17 +1037,27 @@ class _Steps(BaseClient):
         where = f"{call.op.id} ({call.op.method} {call.path})"
         if self._store is not None and not self._seller.loaded:
             yield from self._load_steps(initial=True)
+        shop = call.shop_cipher or (self._config.shop_id if call.op.shop_scoped else None)
         while True:
-            if self._token_needs_refresh():
-                yield _Refresh(self._tokens.access_token)
+            wait = 0.0
             if self._limiter is not None:
-                shop = call.shop_cipher or (self._config.shop_id if call.op.shop_scoped else None)
                 left = deadline.remaining()
-                if not (yield _Acquire(call.op, shop, None if left is None else max(0.0, left))):
+                slot = yield _Reserve(call.op, shop, None if left is None else max(0.0, left))
+                if slot is None:
                     raise RateLimitWaitError(
                         f"{call.op.id}: the rate limiter had no free slot within the call's total of "
                         f"{deadline.total:g} s; nothing was sent"
                     )
+                wait = slot
+            if self._token_needs_refresh(wait):  # due by the slot: refresh while waiting for it
+                began = time.monotonic()
+                yield _Refresh(self._tokens.access_token)
+                wait -= time.monotonic() - began
+            if wait > 0:
+                yield _Sleep(wait, pacing=True)
+            yield from self._recheck_steps()
+            if self._token_needs_refresh():  # another worker marked it stale
+                yield _Refresh(self._tokens.access_token)
             deadline.check(call)
             seen_token = self._tokens.access_token
             request, opened = self._build_request(call)
@@ -1073,7 +1112,9 @@ class _Steps(BaseClient):
                 and self._tokens.refresh_token
             ):
                 refreshed = True
-                yield _Refresh(seen_token)
+                if self._limiter is not None:  # repeated at once after the refresh
+                    yield _Refund(call.op, shop)
+                yield _Refresh(seen_token, rejected=True)
                 continue
             delay = self._retry_delay(call, attempt, error)
             if delay is None or not deadline.allows(delay):
@@ -1088,12 +1129,21 @@ class _Steps(BaseClient):
             yield _Sleep(delay)
             attempt += 1
 
-    def _refresh_steps(self, seen: str | None) -> Steps[AccessToken | None]:
+    def _refresh_steps(self, seen: str | None, rejected: bool = False) -> Steps[AccessToken | None]:
         """Refresh unless another caller (a thread, a task, or a process sharing the token store)
-        already replaced ``seen``: concurrent callers share one refresh. The driver holds the locks."""
+        already replaced ``seen``: concurrent callers share one refresh. The driver holds the locks.
+
+        ``rejected``: TikTok refused ``seen`` before its expiry. The stored record is first marked
+        stale (expiring now), so the seller's other shops, in other processes too, refresh (or wait
+        for this refresh) before they send instead of spending their calls on a dead token."""
         yield from self._load_steps()
         if self._tokens.access_token != seen and not self._token_needs_refresh():
             return None
+        if rejected and self._store is not None and self._tokens.access_token == seen:
+            now = int(self._clock())
+            if self._tokens.access_token_expire is None or self._tokens.access_token_expire > now:
+                self._tokens.access_token_expire = now
+                yield _Save(self._seller.record())
         spent = self._tokens.refresh_token
         try:
             return (yield from self._refresh_now_steps())
@@ -1275,6 +1325,7 @@ class SyncAPIClient(_Steps):
         """Carry out ``steps`` with blocking I/O."""
         value: Any = None
         error: BaseException | None = None
+        reserved: _Reserve | None = None  # a rate-limiter slot taken for a call not sent yet
         try:
             while True:
                 try:
@@ -1284,6 +1335,7 @@ class SyncAPIClient(_Steps):
                     return result
                 value, error = None, None
                 if isinstance(step, _Send):
+                    reserved = None
                     try:
                         value = send(
                             self._http,
@@ -1295,38 +1347,35 @@ class SyncAPIClient(_Steps):
                     except Exception as exc:  # thrown into the steps, which turn it into our error
                         error = exc
                 elif isinstance(step, _Sleep):
-                    self._sleep(step.seconds)
-                elif isinstance(step, _Acquire):
-                    value = self._acquire(step)
+                    if step.pacing and self._limiter is not None:
+                        self._limiter.sleep(step.seconds)  # the limiter's own clock paces it
+                    else:
+                        self._sleep(step.seconds)
+                elif isinstance(step, _Reserve):
+                    assert self._limiter is not None
+                    value = self._limiter.reserve(step.op, step.shop, step.max_wait, app=self._config.app_key)
+                    reserved = step if value is not None else None
+                elif isinstance(step, _Refund):
+                    assert self._limiter is not None
+                    self._limiter.refund(step.op, step.shop, app=self._config.app_key)
                 elif isinstance(step, _Load):
                     value = _store_call(self._store, "load", step.seller)
                 elif isinstance(step, _Save):
                     _store_call(self._store, "save", step.record)
                 else:
-                    self._refresh(seen=step.seen)
-        except TikTokShopError as exc:
-            self._scrub(exc)
+                    self._refresh(seen=step.seen, rejected=step.rejected)
+        except BaseException as exc:
+            if reserved is not None and self._limiter is not None:  # nothing sent: the slot goes back
+                self._limiter.refund(reserved.op, reserved.shop, app=self._config.app_key)
+            if isinstance(exc, TikTokShopError):
+                self._scrub(exc)
             raise
         finally:
             steps.close()
 
-    def _acquire(self, step: _Acquire) -> bool:
-        limiter = self._limiter
-        assert limiter is not None
-        wait = limiter.reserve(step.op, step.shop, step.max_wait, app=self._config.app_key)
-        if wait is None:
-            return False
-        if wait > 0:
-            try:
-                limiter.sleep(wait)  # the limiter's own clock paces it
-            except BaseException:
-                limiter.refund(step.op, step.shop, app=self._config.app_key)
-                raise
-        return True
-
-    def _refresh(self, *, seen: str | None) -> AccessToken | None:
+    def _refresh(self, *, seen: str | None, rejected: bool = False) -> AccessToken | None:
         with self._token_lock, self._store_lock():
-            return self._drive(self._refresh_steps(seen))
+            return self._drive(self._refresh_steps(seen, rejected))
 
 
 class AsyncAPIClient(_Steps):
@@ -1423,6 +1472,7 @@ class AsyncAPIClient(_Steps):
         """Carry out ``steps`` with asyncio I/O."""
         value: Any = None
         error: BaseException | None = None
+        reserved: _Reserve | None = None  # a rate-limiter slot taken for a call not sent yet
         try:
             while True:
                 try:
@@ -1432,6 +1482,7 @@ class AsyncAPIClient(_Steps):
                     return result
                 value, error = None, None
                 if isinstance(step, _Send):
+                    reserved = None
                     try:
                         value = await asend(
                             self._http,
@@ -1444,39 +1495,36 @@ class AsyncAPIClient(_Steps):
                         error = exc
                 elif isinstance(step, _Sleep):
                     await self._sleep(step.seconds)
-                elif isinstance(step, _Acquire):
-                    value = await self._acquire(step)
+                elif isinstance(step, _Reserve):
+                    assert self._limiter is not None
+                    value = await self._limiter.areserve(
+                        step.op, step.shop, step.max_wait, app=self._config.app_key
+                    )
+                    reserved = step if value is not None else None
+                elif isinstance(step, _Refund):
+                    assert self._limiter is not None
+                    await self._limiter.arefund(step.op, step.shop, app=self._config.app_key)
                 elif isinstance(step, _Load):
                     value = await _astore_call(self._store, "aload", step.seller)
                 elif isinstance(step, _Save):
                     await _astore_call(self._store, "asave", step.record)
                 else:
-                    await self._refresh(seen=step.seen)
-        except TikTokShopError as exc:
-            self._scrub(exc)
+                    await self._refresh(seen=step.seen, rejected=step.rejected)
+        except BaseException as exc:
+            if reserved is not None and self._limiter is not None:  # nothing sent: the slot goes back
+                import asyncio
+
+                refund = self._limiter.arefund(reserved.op, reserved.shop, app=self._config.app_key)
+                await asyncio.shield(refund)
+            if isinstance(exc, TikTokShopError):
+                self._scrub(exc)
             raise
         finally:
             steps.close()
 
-    async def _acquire(self, step: _Acquire) -> bool:
-        limiter = self._limiter
-        assert limiter is not None
-        wait = await limiter.areserve(step.op, step.shop, step.max_wait, app=self._config.app_key)
-        if wait is None:
-            return False
-        if wait > 0:
-            try:
-                await self._sleep(wait)
-            except BaseException:  # cancelled while waiting: the slot goes back
-                import asyncio
-
-                await asyncio.shield(limiter.arefund(step.op, step.shop, app=self._config.app_key))
-                raise
-        return True
-
-    async def _refresh(self, *, seen: str | None) -> AccessToken | None:
+    async def _refresh(self, *, seen: str | None, rejected: bool = False) -> AccessToken | None:
         async with self._token_lock, self._store_alock():
-            return await self._drive(self._refresh_steps(seen))
+            return await self._drive(self._refresh_steps(seen, rejected))
 
 
 def _store_call(store: TokenStore | None, method: str, arg: Any) -> Any:

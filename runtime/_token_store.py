@@ -213,11 +213,16 @@ class JsonFileTokenStore(_BlockingStore):
     processes on one machine.
 
     A save takes the file's lock (``<path>.lock``, a ``filelock`` lock: flock on POSIX, a locked
-    region on Windows), rereads the file, writes a temporary file beside it, flushes it to disk and
-    renames it over the file: a crash mid-write leaves the old file whole, and the temporary files
-    an interrupted save leaves behind are removed the next time a store opens the file. Each
-    seller's refresh lock is a file of its own in ``<path>.locks/``, so sellers refresh in parallel.
-    A lock the OS sees released (its holder died) is free at once. ``lock_timeout`` bounds a wait.
+    region on Windows), writes a temporary file beside it, flushes it to disk and renames it over
+    the file: a crash mid-write leaves the old file whole, and the temporary files an interrupted
+    save leaves behind are removed the next time a store opens the file. Each seller's refresh lock
+    is a file of its own in ``<path>.locks/``, so sellers refresh in parallel. A lock the OS sees
+    released (its holder died) is free at once. ``lock_timeout`` bounds a wait.
+
+    The store keeps what it last read, with each seller's line as written: a load costs a
+    ``stat`` while the file is unchanged, and a save encodes only the sellers it changes (the file
+    is rewritten whole, one line per seller). On POSIX it holds the version it read open, so the
+    file's identity (device, inode) tells that it changed; on Windows it rereads the file each time.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
@@ -225,6 +230,7 @@ class JsonFileTokenStore(_BlockingStore):
         self.lock_timeout = lock_timeout
         self._locks_dir = self.path.parent / (self.path.name + ".locks")
         self._swept = False
+        self._locks_ready = False
         # Saves of this process queue here (an instant hand-over), so only one thread at a time
         # polls the file's lock: a burst of refreshes is not spaced out by polling intervals.
         self._guard = threading.Lock()
@@ -232,6 +238,8 @@ class JsonFileTokenStore(_BlockingStore):
         self._pending: dict[str, Any] = {}  # records waiting to be written, by seller
         self._tickets = 0  # saves begun in this process
         self._written = 0  # every save up to this ticket is on disk
+        self._cache_lock = threading.Lock()
+        self._cache: _Parsed | None = None
 
     def _file_lock(self, path: Path) -> Any:
         from filelock import FileLock
@@ -282,7 +290,7 @@ class JsonFileTokenStore(_BlockingStore):
 
     def load(self, seller: str) -> SellerRecord | None:
         """The seller's record, or ``None``. Raises ``TokenStoreError`` for an unreadable file."""
-        entry = self._read().get(seller)
+        entry = self._read().data.get(seller)
         if entry is None:
             return None
         try:
@@ -292,7 +300,7 @@ class JsonFileTokenStore(_BlockingStore):
 
     def sellers(self) -> list[str]:
         """Every seller in the file."""
-        return sorted(self._read())
+        return sorted(self._read().data)
 
     def save(self, record: SellerRecord) -> None:
         """Write ``record`` atomically. Raises ``TokenStoreError`` when the file cannot be written.
@@ -321,9 +329,10 @@ class JsonFileTokenStore(_BlockingStore):
             self._written = top
 
     def _write(self, batch: dict[str, Any]) -> None:
-        data = self._read()
-        data.update(batch)
-        text = _dump(data)
+        current = self._read()
+        data = {**current.data, **batch}
+        lines = {**current.lines, **{seller: _line(seller, entry) for seller, entry in batch.items()}}
+        text = _join(data, lines)
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
             try:
@@ -338,12 +347,16 @@ class JsonFileTokenStore(_BlockingStore):
             _fsync_dir(self.path.parent)
         except OSError as exc:
             raise TokenStoreError(f"cannot save tokens to {self.path}: {exc.strerror or exc}") from None
+        with contextlib.suppress(OSError):  # what was written is what the next read finds
+            self._remember(_Parsed(data, lines, *self._hold()))
 
     def _try_lock(self, seller: str) -> Any:
         from filelock import Timeout
 
         try:
-            self._locks_dir.mkdir(parents=True, exist_ok=True)
+            if not self._locks_ready:  # once: a poll is one open and one flock
+                self._locks_dir.mkdir(parents=True, exist_ok=True)
+                self._locks_ready = True
             lock = self._file_lock(self._locks_dir / _lock_name(seller))
             lock.acquire(timeout=0)
         except Timeout:
@@ -352,20 +365,67 @@ class JsonFileTokenStore(_BlockingStore):
             raise TokenStoreError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
         return lock.release
 
-    def _read(self) -> dict[str, Any]:
+    def _hold(self) -> tuple[int | None, tuple[int, int, int, int] | None]:
+        """Open the file as it is now: its descriptor (kept open, POSIX only) and identity."""
+        if os.name == "nt":  # an open file cannot be replaced there: no cache
+            return None, None
+        fd = os.open(self.path, os.O_RDONLY)
         try:
-            text = self.path.read_text(encoding="utf-8")
+            st = os.fstat(fd)
+        except OSError:
+            os.close(fd)
+            raise
+        return fd, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _remember(self, parsed: _Parsed) -> None:
+        with self._cache_lock:
+            old, self._cache = self._cache, parsed
+        if old is not None and old.fd is not None:
+            os.close(old.fd)
+
+    def _read(self) -> _Parsed:
+        """The file's records: what the store read last while the file is the one it read."""
+        try:
+            st = os.stat(self.path)
         except FileNotFoundError:
-            return {}
+            return _Parsed({}, {}, None, None)
+        except OSError as exc:
+            raise TokenStoreError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        with self._cache_lock:
+            cached = self._cache
+        if cached is not None and cached.identity == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
+            return cached
+        try:
+            fd, identity = self._hold()
+            if fd is None:
+                text = self.path.read_text(encoding="utf-8")
+            else:
+                with os.fdopen(os.dup(fd), encoding="utf-8") as handle:
+                    text = handle.read()
+        except FileNotFoundError:
+            return _Parsed({}, {}, None, None)
         except OSError as exc:
             raise TokenStoreError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         try:
-            data = json.loads(text)
-        except ValueError:
-            raise TokenStoreError(f"{self.path} is not valid JSON; fix or remove it") from None
-        if not isinstance(data, dict):
-            raise TokenStoreError(f"{self.path} does not hold a JSON object")
-        return cast("dict[str, Any]", data)
+            parsed = _parse(text, fd, identity)
+        except TokenStoreError as exc:
+            if fd is not None:
+                os.close(fd)
+            raise TokenStoreError(f"{self.path} {exc}") from None
+        if fd is not None:
+            self._remember(parsed)
+        return parsed
+
+    def close(self) -> None:
+        """Let go of the file version the store holds open (it holds one while in use)."""
+        with self._cache_lock:
+            old, self._cache = self._cache, None
+        if old is not None and old.fd is not None:
+            os.close(old.fd)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
 
     def __repr__(self) -> str:
         return f"JsonFileTokenStore({str(self.path)!r})"
@@ -452,14 +512,59 @@ class SqliteTokenStore(_BlockingStore):
         return f"SqliteTokenStore({str(self.path)!r})"
 
 
-def _dump(data: dict[str, Any]) -> str:
-    """The file's text: one line per seller, in order. Written with the C encoder (``indent``
-    would switch ``json`` to its pure-Python one, several times slower: a refresh storm of many
-    sellers rewrites the file once per seller, under its lock)."""
-    lines = [
-        f"{json.dumps(k)}: {json.dumps(data[k], sort_keys=True, separators=(',', ':'))}" for k in sorted(data)
-    ]
-    return "{\n" + ",\n".join(lines) + "\n}\n" if lines else "{}\n"
+class _Parsed:
+    """A version of a token file: its records, each seller's line of text, the descriptor that
+    keeps that version open (so its inode is not reused while cached) and its identity."""
+
+    __slots__ = ("data", "fd", "identity", "lines")
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        lines: dict[str, str],
+        fd: int | None,
+        identity: tuple[int, int, int, int] | None,
+    ) -> None:
+        self.data = data
+        self.lines = lines
+        self.fd = fd
+        self.identity = identity
+
+
+def _line(seller: str, entry: Any) -> str:
+    """One seller's line of the file. Written with the C encoder (``indent`` would switch ``json``
+    to its pure-Python one, several times slower)."""
+    return f"{json.dumps(seller)}: {json.dumps(entry, sort_keys=True, separators=(',', ':'))}"
+
+
+def _join(data: dict[str, Any], lines: dict[str, str]) -> str:
+    """The file's text: one line per seller, in order (a line not known yet is encoded now)."""
+    body = [lines.get(k) or _line(k, data[k]) for k in sorted(data)]
+    return "{\n" + ",\n".join(body) + "\n}\n" if body else "{}\n"
+
+
+def _parse(text: str, fd: int | None, identity: tuple[int, int, int, int] | None) -> _Parsed:
+    """Read a token file's text; keep each seller's line when the file is laid out as the store
+    writes it (a file edited by hand is read whole and its lines encoded again on the next save).
+    Raises ``TokenStoreError`` (its message follows the file's name) for text that is not a JSON object."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise TokenStoreError("is not valid JSON; fix or remove it") from None
+    if not isinstance(data, dict):
+        raise TokenStoreError("does not hold a JSON object")
+    records = cast("dict[str, Any]", data)
+    lines: dict[str, str] = {}
+    rows = text.split("\n")[1:-2]
+    keys = sorted(records)
+    if len(rows) == len(keys):
+        for key, row in zip(keys, rows, strict=True):
+            row = row.removesuffix(",")
+            if not row.startswith(json.dumps(key) + ": "):
+                lines = {}
+                break
+            lines[key] = row
+    return _Parsed(records, lines, fd, identity)
 
 
 def _fsync_dir(path: Path) -> None:

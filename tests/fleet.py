@@ -11,6 +11,7 @@ The tests run it small; ``benchmarks/bench_sellers.py`` runs it at full size.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import multiprocessing
 import os
 import random
@@ -51,6 +52,47 @@ class FleetResult:
     limit_qps: float = 0.0
     latencies: list[float] = field(default_factory=list)
     http_latencies: list[float] = field(default_factory=list)
+    rejected: int = 0  # calls TikTok refused (an expired token), later repeated
+    begin: float = 0.0  # the steady state's first instant (sandbox clock)
+    expiry: float = 0.0  # when the access tokens expired (or the clients began refreshing)
+    client_interval: float = 0.0  # the clients' pacing interval per shop
+    shop_times: dict[str, list[float]] = field(default_factory=dict)  # answered calls, by shop
+
+    def losses(self) -> dict[str, float]:
+        """Where the steady state's calls went, in calls: for each shop, the gaps between answered
+        calls beyond (or, catching up, short of) the clients' pacing interval, split into those
+        around the expiry (from 5 s before a gap's end to 1 s after its start) and the others
+        (calls late for their slot); what pacing below the limit costs; and the rest (the
+        window's edges)."""
+        around = late = 0.0
+        for times in self.shop_times.values():
+            for prev, nxt in itertools.pairwise(sorted(times)):
+                if prev < self.begin:
+                    continue
+                excess = (nxt - prev) / self.client_interval - 1
+                if prev - 5.0 <= self.expiry <= nxt + 1.0:
+                    around += excess
+                else:
+                    late += excess
+        limit_calls = self.limit_qps * self.seconds
+        pacing = (
+            limit_calls - self.shops * self.seconds / self.client_interval if self.client_interval else 0.0
+        )
+        rest = limit_calls - pacing - around - late - self.calls
+        return {
+            "limit": limit_calls,
+            "calls": float(self.calls),
+            "pacing": pacing,
+            "expiry": around,
+            "late": late,
+            "window": rest,
+        }
+
+    def loss_summary(self) -> str:
+        """The losses as shares of the limit over the steady state."""
+        parts = self.losses()
+        total = parts.pop("limit") or 1.0
+        return ", ".join(f"{name} {value / total:.1%}" for name, value in parts.items())
 
     @property
     def throughput(self) -> float:
@@ -378,12 +420,20 @@ def run_fleet(
             p.join(30)
         log = list(sb.requests)[start_index:]
         result = FleetResult(sellers=sellers, shops=len(shops))
+        if os.environ.get("FLEET_KEEP_LOG"):
+            result.log = log  # type: ignore[attr-defined]
         for report in reports:
             result.latencies.extend(report["latencies"])
             result.errors.extend(report["errors"])
             result.http_latencies.extend(report["http"])
         result.failed = len(result.errors)
         ok = [r.time for r in log if r.op_id == OP and r.status == 200 and r.code == 0]
+        result.rejected = sum(1 for r in log if r.op_id == OP and r.status != 429 and r.code not in (0, None))
+        for r in log:
+            if r.op_id == OP and r.status == 200 and r.code == 0:
+                result.shop_times.setdefault(r.query.get("shop_cipher", ""), []).append(r.time)
+        result.client_interval = 1.0 / spec["client_rate"]
+        result.expiry = spec["start"] + expire_after
         result.calls = len(ok)
         result.http_429 = sum(1 for r in log if r.status == 429)
         # Steady state: from one refill interval after the first answer (the sandbox's buckets
@@ -393,6 +443,7 @@ def run_fleet(
             steady = [t for t in ok if t >= begin]
             result.calls = len(steady)
             result.seconds = max(ok) - begin if steady else duration
+            result.begin = begin
         else:
             result.seconds = duration
         result.limit_qps = sandbox_rate * len(shops)
