@@ -79,8 +79,8 @@ DEFAULT_MAX_RETRIES = 2
 DEFAULT_TOKEN_REFRESH_MARGIN = 300
 DEFAULT_TOTAL_TIMEOUT = 120.0
 #: With a token store, a call reads its seller's record again before it is sent when this
-#: process last read it longer ago than this (seconds): at most a few reads per seller per second.
-STORE_RECHECK = 0.25
+#: process last read it longer ago than this (seconds): at most ten reads per seller per second.
+STORE_RECHECK = 0.1
 _BODY_PREVIEW = 200
 
 

@@ -110,7 +110,8 @@ class FleetResult:
         return (
             f"{self.calls} calls in {self.seconds:.1f} s = {self.throughput:.0f}/s "
             f"({self.throughput / self.limit_qps:.0%} of the sandbox's {self.limit_qps:.0f}/s), "
-            f"failed {self.failed}, HTTP 429 {self.http_429}, refreshes per seller {dict(per_seller)} "
+            f"failed {self.failed}, HTTP 429 {self.http_429}, rejected (token) {self.rejected}, "
+            f"refreshes per seller {dict(per_seller)} "
             f"({self.sellers} sellers, {self.shops} shops), "
             f"call (limiter wait included) p50 {self.percentile(50) * 1000:.0f} ms p99 "
             f"{self.percentile(99) * 1000:.0f} ms, HTTP round trip p50 {self.percentile(50, True) * 1000:.1f} ms "
