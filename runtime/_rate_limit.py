@@ -4,7 +4,8 @@ TikTok limits each API per combination of app and shop (50 requests per second b
 endpoints lower; the figures are in ``spec/api.yaml`` and each operation's ``rate_limit``). A
 call reserves the next free slot of its bucket (GCRA: a "theoretical arrival time" per bucket),
 waits until then and is sent; a call whose slot lies beyond its deadline takes nothing and is
-refused at once, and a reservation given up (the wait was cancelled) is handed back.
+refused at once, and a reservation not used (the wait was cancelled, the call failed before it
+was sent, or TikTok refused it at its token check, before its limit) is handed back.
 
 ``RateLimiter`` keeps the buckets in this process; ``RedisRateLimiter`` (``tiktokshop[redis]``)
 keeps them in Redis for a whole fleet of workers.

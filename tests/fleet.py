@@ -421,8 +421,6 @@ def run_fleet(
             p.join(30)
         log = list(sb.requests)[start_index:]
         result = FleetResult(sellers=sellers, shops=len(shops))
-        if os.environ.get("FLEET_KEEP_LOG"):
-            result.log = log  # type: ignore[attr-defined]
         for report in reports:
             result.latencies.extend(report["latencies"])
             result.errors.extend(report["errors"])
