@@ -66,8 +66,9 @@ def verdict(result: FleetResult, known_expiry: bool) -> str:
             ("0 calls rejected", result.rejected == 0)
             if known_expiry
             else (
-                f"at most one rejected call per seller ({result.rejected})",
-                result.rejected <= result.sellers,
+                f"at most one rejected call per seller ({result.rejected}; "
+                f"{result.rejected_twice} sellers more than once)",
+                result.rejected_twice == 0,
             )
         ),
     ]

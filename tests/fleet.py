@@ -53,6 +53,7 @@ class FleetResult:
     latencies: list[float] = field(default_factory=list)
     http_latencies: list[float] = field(default_factory=list)
     rejected: int = 0  # calls TikTok refused (an expired token), later repeated
+    rejected_twice: int = 0  # sellers with more than one such call
     begin: float = 0.0  # the steady state's first instant (sandbox clock)
     expiry: float = 0.0  # when the access tokens expired (or the clients began refreshing)
     client_interval: float = 0.0  # the clients' pacing interval per shop
@@ -110,7 +111,8 @@ class FleetResult:
         return (
             f"{self.calls} calls in {self.seconds:.1f} s = {self.throughput:.0f}/s "
             f"({self.throughput / self.limit_qps:.0%} of the sandbox's {self.limit_qps:.0f}/s), "
-            f"failed {self.failed}, HTTP 429 {self.http_429}, rejected (token) {self.rejected}, "
+            f"failed {self.failed}, HTTP 429 {self.http_429}, rejected (token) {self.rejected} "
+            f"({self.rejected_twice} sellers more than once), "
             f"refreshes per seller {dict(per_seller)} "
             f"({self.sellers} sellers, {self.shops} shops), "
             f"call (limiter wait included) p50 {self.percentile(50) * 1000:.0f} ms p99 "
@@ -427,7 +429,11 @@ def run_fleet(
             result.http_latencies.extend(report["http"])
         result.failed = len(result.errors)
         ok = [r.time for r in log if r.op_id == OP and r.status == 200 and r.code == 0]
-        result.rejected = sum(1 for r in log if r.op_id == OP and r.status != 429 and r.code not in (0, None))
+        refused = [r for r in log if r.op_id == OP and r.status != 429 and r.code not in (0, None)]
+        result.rejected = len(refused)
+        owner = {record.tokens.access_token: record.seller for record in records}
+        per_seller = Counter(owner.get(r.access_token, r.access_token) for r in refused)
+        result.rejected_twice = sum(1 for n in per_seller.values() if n > 1)
         for r in log:
             if r.op_id == OP and r.status == 200 and r.code == 0:
                 result.shop_times.setdefault(r.query.get("shop_cipher", ""), []).append(r.time)
