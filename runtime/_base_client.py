@@ -1008,8 +1008,9 @@ class _Refresh:
 
 @dataclass(frozen=True)
 class _Refund:
-    """Step: hand back the slot of a call TikTok refused at its access-token check, which comes
-    before its rate limit (the limit is per app+shop: the shop is known once the token is)."""
+    """Step: hand back the slot of a call TikTok refused at its access-token check, taken to come
+    before its rate limit (the limit is per app+shop: the shop is known once the token is; the
+    sandbox checks in that order)."""
 
     op: Operation[Any]
     shop: str | None
