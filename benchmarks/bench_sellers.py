@@ -47,6 +47,10 @@ SCENARIOS = [
         {"store": "redis", "mode": "threads", "processes": 8, "concurrency": 25, "known_expiry": False},
     ),
     (
+        "file  4 x 25 threads, lock holder killed -9",
+        {"store": "file", "mode": "threads", "processes": 4, "concurrency": 25, "kill_lock_holder": True},
+    ),
+    (
         "redis 4 x 25 threads, lock holder killed -9",
         {"store": "redis", "mode": "threads", "processes": 4, "concurrency": 25, "kill_lock_holder": True},
     ),
