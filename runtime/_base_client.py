@@ -148,6 +148,7 @@ class _Urls:
             return text
         if self.fast:
             return self._from_parts(path, query)
+        built: httpx.URL | None = None
         try:
             built = self._from_parts(path, query)
             public = httpx.URL(text)
@@ -163,7 +164,7 @@ class _Urls:
         except Exception:
             same = False
         self.fast = same
-        return built if same else text
+        return built if same and built is not None else text
 
 
 _URLS: dict[str, _Urls] = {}
