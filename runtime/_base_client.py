@@ -129,10 +129,13 @@ class _Urls:
         self.base_url = base_url
         self.fast: bool | None = None  # None until the first URL has been compared
         self.parts: Any = None
+        self.host: str | None = None  # the Host header httpx would send (its URL's netloc)
         try:
-            parts: Any = httpx.URL(base_url)._uri_reference  # pyright: ignore[reportPrivateUsage]
+            base = httpx.URL(base_url)
+            parts: Any = base._uri_reference  # pyright: ignore[reportPrivateUsage]
             parts._replace  # noqa: B018 - a named tuple, or this is not the httpx it was written for
             self.parts = parts
+            self.host = base.netloc.decode("ascii") or None
         except Exception:
             self.fast = False
 
@@ -168,6 +171,25 @@ class _Urls:
 
 
 _URLS: dict[str, _Urls] = {}
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _json_request(
+    method: str, url: httpx.URL, host: str, headers: dict[str, str], content: bytes | None
+) -> httpx.Request:
+    """The request ``httpx.Request(method, url, headers=headers, content=content)`` makes, with
+    the headers httpx adds (``Host`` and ``Content-Length``, where httpx puts them) set here: a whole body as a
+    ``ByteStream`` skips httpx's encoding step (about 6 us a call). ``headers`` never hold
+    ``host`` or ``content-length`` (``extra_headers`` refuses them)."""
+    if content is not None:
+        full = {"Host": host, **headers, "Content-Length": str(len(content))}
+    elif method in _BODY_METHODS:
+        full = {"Host": host, "Content-Length": "0", **headers}
+    else:
+        full = {"Host": host, **headers}
+    request = httpx.Request(method, url, headers=full, stream=httpx.ByteStream(content or b""))
+    request.read()
+    return request
 
 
 def _urls(base_url: str) -> _Urls:
@@ -678,7 +700,8 @@ class BaseClient:
                 f"{call.op.id}: the request URL would be {size} characters, over the limit of "
                 f"{MAX_URL_LENGTH}: send fewer or shorter query values; nothing was sent"
             )
-        url = _urls(self._config.base_url).url(call.path, query_text)
+        urls = _urls(self._config.base_url)
+        url = urls.url(call.path, query_text)
         if call.files is not None:
             opened: list[IO[bytes]] = []
             files: list[tuple[str, Any]] = []
@@ -697,6 +720,8 @@ class BaseClient:
             return request, opened
         headers["content-type"] = "application/json"
         content = call.body.encode("utf-8") if call.body is not None else None
+        if isinstance(url, httpx.URL) and urls.host is not None:
+            return _json_request(call.op.method, url, urls.host, headers, content), []
         return httpx.Request(call.op.method, url, headers=headers, content=content), []
 
     # -- reading an answer -----------------------------------------------------------------------

@@ -28,7 +28,7 @@ import pytest
 
 from tests.fake import ACCESS_TOKEN, API, APP_KEY, APP_SECRET, SHOP_CIPHER, FakeTikTok
 from tiktokshop import ApiError, AsyncTikTokShop, RequestEvent, ResponseEvent, TikTokShop
-from tiktokshop._base_client import _Urls, _urls
+from tiktokshop._base_client import _json_request, _Urls, _urls
 from tiktokshop._transport import _exchange, _sockets_in_flight
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
@@ -316,3 +316,17 @@ def test_nothing_is_traced_per_request(fake: FakeTikTok) -> None:
     client.order.get_order_list(page_size=5)
     assert "trace" not in sent[-1].extensions
     assert set(sent[-1].extensions["timeout"]) == {"connect", "read", "write", "pool"}
+
+
+@pytest.mark.parametrize(
+    ("method", "content"), [("POST", b'{"a":1}'), ("POST", None), ("GET", None), ("DELETE", b"{}")]
+)
+def test_json_requests_are_what_httpx_builds(method: str, content: bytes | None) -> None:
+    url = httpx.URL("https://api.test:8443/order/1?a=1&sign=x")
+    headers = {"x-tts-access-token": "t", "user-agent": "u", "content-type": "application/json"}
+    ours = _json_request(method, url, "api.test:8443", dict(headers), content)
+    theirs = httpx.Request(method, url, headers=dict(headers), content=content)
+    assert ours.headers.raw == theirs.headers.raw
+    assert ours.content == theirs.content and ours.method == theirs.method and ours.url == theirs.url
+    assert _Urls("https://api.test:8443").host == "api.test:8443"
+    assert _Urls("https://api.test:443/x").host == "api.test"
