@@ -178,9 +178,9 @@ def _json_request(
     method: str, url: httpx.URL, host: str, headers: dict[str, str], content: bytes | None
 ) -> httpx.Request:
     """The request ``httpx.Request(method, url, headers=headers, content=content)`` makes, with
-    the headers httpx adds (``Host`` and ``Content-Length``, where httpx puts them) set here: a whole body as a
-    ``ByteStream`` skips httpx's encoding step (about 6 us a call). ``headers`` never hold
-    ``host`` or ``content-length`` (``extra_headers`` refuses them)."""
+    the headers httpx adds (``Host`` and ``Content-Length``, where httpx puts them) set here: a
+    whole body as a ``ByteStream`` skips httpx's encoding step (about 6 us a call). ``headers``
+    never hold ``host`` or ``content-length`` (``extra_headers`` refuses them)."""
     if content is not None:
         full = {"Host": host, **headers, "Content-Length": str(len(content))}
     elif method in _BODY_METHODS:
