@@ -330,3 +330,24 @@ def test_json_requests_are_what_httpx_builds(method: str, content: bytes | None)
     assert ours.content == theirs.content and ours.method == theirs.method and ours.url == theirs.url
     assert _Urls("https://api.test:8443").host == "api.test:8443"
     assert _Urls("https://api.test:443/x").host == "api.test"
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "https://a.test",
+        "https://a.test/",
+        "https://a.test/prefix",
+        "http://127.0.0.1:8080",
+        "http://[::1]:8080/x",
+        "https://A.Test:443",
+    ],
+)
+def test_urls_from_parts_equal_httpx_urls_for_any_base(base: str) -> None:
+    urls = _Urls(base)
+    for path, query in (("/order/202309/orders/search", "a=1&sign=ab%2Fc"), ("/p/%C3%A9-1", "")):
+        url = urls.url(path, query)
+        public = httpx.URL(base + path + "?" + query)
+        assert httpx.URL(url) == public
+        assert httpx.URL(url).raw_path == public.raw_path and httpx.URL(url).netloc == public.netloc
+    assert urls.fast is True
