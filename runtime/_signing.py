@@ -10,7 +10,6 @@ the exact JSON text sent (left out when there is none, when it is ``{}``, and fo
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Mapping
 
@@ -41,7 +40,7 @@ def sign_request(app_secret: str, path: str, query: Mapping[str, str], body: str
     Raises ``TypeError`` if a query value is not a string (values must be signed as they are sent).
     """
     message = app_secret + string_to_sign(path, query, body) + app_secret
-    return hmac.new(app_secret.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(app_secret.encode("utf-8"), message.encode("utf-8"), "sha256").hex()
 
 
 def verify_signature(
