@@ -10,6 +10,7 @@ the exact JSON text sent (left out when there is none, when it is ``{}``, and fo
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Mapping
 
@@ -40,7 +41,7 @@ def sign_request(app_secret: str, path: str, query: Mapping[str, str], body: str
     Raises ``TypeError`` if a query value is not a string (values must be signed as they are sent).
     """
     message = app_secret + string_to_sign(path, query, body) + app_secret
-    return hmac.digest(app_secret.encode("utf-8"), message.encode("utf-8"), "sha256").hex()
+    return hmac.new(app_secret.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def verify_signature(
