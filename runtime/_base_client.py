@@ -12,6 +12,7 @@ import contextlib
 import email.utils
 import functools
 import json
+import logging
 import random
 import re
 import threading
@@ -41,7 +42,7 @@ from ._errors import (
 )
 from ._files import check_file, open_file
 from ._logging import install_redaction, logger, redact
-from ._models import RequestModel, ResponseModel
+from ._models import RequestModel, ResponseModel, _call_state  # pyright: ignore[reportPrivateUsage]
 from ._operation import ErrorCode, Operation
 from ._options import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -67,7 +68,7 @@ from ._response import RAW_MODE, RawResponse
 from ._signing import sign_request
 from ._token_store import TokenStore, TokenStoreError
 from ._tokens import DEFAULT_SELLER, AccessToken, AuthorizedShop, SellerRecord, TokenState
-from ._transport import ACCEPT_ENCODING, asend, send
+from ._transport import ACCEPT_ENCODING, Answer, asend, send
 from ._version import __version__
 
 __all__ = ["AsyncAPIClient", "BaseClient", "ClientConfig", "PreparedCall", "SyncAPIClient"]
@@ -111,6 +112,99 @@ class ClientConfig:
         return f"ClientConfig(app_key={self.app_key!r}, base_url={self.base_url!r}, shop_id={self.shop_id!r})"
 
 
+_USER_AGENT = f"tiktokshop-python/{__version__}"
+# A path whose characters httpx keeps as they are (unreserved, "/" and percent escapes).
+_PLAIN_PATH = re.compile(r"(?:[A-Za-z0-9\-._~/]|%[0-9A-F]{2})*")
+
+
+class _Urls:
+    """Request URLs under one base URL, built from parts.
+
+    ``httpx.URL(text)`` checks every character of the signed URL in Python (about 14 us for an
+    order search); the client percent-encodes the path and query itself, so it builds the URL
+    from the base URL's parsed parts, its path and its query instead. That uses httpx's parsed
+    form (``URL._uri_reference``, a named tuple), so the first URL is also built the public way
+    and compared: on any difference, or if httpx changed that form, every URL of this base is
+    built the public way.
+    """
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.fast: bool | None = None  # None until the first URL has been compared
+        self.parts: Any = None
+        self.host: str | None = None  # the Host header httpx would send (its URL's netloc)
+        try:
+            base = httpx.URL(base_url)
+            parts: Any = base._uri_reference  # pyright: ignore[reportPrivateUsage]
+            parts._replace  # noqa: B018 - a named tuple, or this is not the httpx it was written for
+            self.parts = parts
+            self.host = base.netloc.decode("ascii") or None
+        except Exception:
+            self.fast = False
+
+    def _from_parts(self, path: str, query: str) -> httpx.URL:
+        url = httpx.URL.__new__(httpx.URL)
+        url._uri_reference = self.parts._replace(path=self.parts.path + path, query=query, fragment=None)  # pyright: ignore[reportPrivateUsage]
+        return url
+
+    def url(self, path: str, query: str) -> httpx.URL | str:
+        """The URL of ``path`` (percent-encoded) and ``query`` (url-encoded) under the base URL."""
+        text = self.base_url + path + "?" + query
+        if self.fast is False or not _PLAIN_PATH.fullmatch(path):
+            return text
+        if self.fast:
+            return self._from_parts(path, query)
+        built: httpx.URL | None = None
+        try:
+            built = self._from_parts(path, query)
+            public = httpx.URL(text)
+            same = (
+                built == public
+                and str(built) == str(public)
+                and built.raw_path == public.raw_path
+                and built.netloc == public.netloc
+                and built.scheme == public.scheme
+                and built.port == public.port
+                and built.params.multi_items() == public.params.multi_items()
+            )
+        except Exception:
+            same = False
+        self.fast = same
+        return built if same and built is not None else text
+
+
+_URLS: dict[str, _Urls] = {}
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _json_request(
+    method: str, url: httpx.URL, host: str, headers: dict[str, str], content: bytes | None
+) -> httpx.Request:
+    """The request ``httpx.Request(method, url, headers=headers, content=content)`` makes, with
+    the headers httpx adds (``Host`` and ``Content-Length``, where httpx puts them) set here: a
+    whole body as a ``ByteStream`` skips httpx's encoding step (about 6 us a call). ``headers``
+    never hold ``host`` or ``content-length`` (``extra_headers`` refuses them)."""
+    if content is not None:
+        full = {"Host": host, **headers, "Content-Length": str(len(content))}
+    elif method in _BODY_METHODS:
+        full = {"Host": host, "Content-Length": "0", **headers}
+    else:
+        full = {"Host": host, **headers}
+    request = httpx.Request(method, url, headers=full, stream=httpx.ByteStream(content or b""))
+    request.read()
+    return request
+
+
+def _urls(base_url: str) -> _Urls:
+    """The URL maker of ``base_url``, made on first use and kept."""
+    urls = _URLS.get(base_url)
+    if urls is None:
+        if len(_URLS) > 64:  # base URLs are few; a program that makes many keeps no garbage
+            _URLS.clear()
+        urls = _URLS[base_url] = _Urls(base_url)
+    return urls
+
+
 @dataclass(frozen=True)
 class PreparedCall:
     """A validated call, ready to be signed and sent (again, on a retry, with a fresh timestamp)."""
@@ -143,6 +237,24 @@ def _plain(value: Any) -> Any:
     if is_mapping(value):
         return {key: _plain(item) for key, item in value.items()}
     return value
+
+
+_NO_OMIT: dict[str, object] = {}
+_PLAIN_TYPES = (str, int, float)
+
+
+def _given(op_id: str, arguments: Mapping[str, Any], omit: Mapping[str, object]) -> dict[str, Any]:
+    """The arguments that are not ``None`` (nor a value ``omit`` says to leave out), each checked
+    by ``check_value`` and with tuples and sets turned into lists. Raises ``ValidationError``."""
+    given: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if value is None:
+            continue
+        check_value(op_id, name, value)
+        if omit and name in omit and omit[name] == value:
+            continue
+        given[name] = value if type(value) in _PLAIN_TYPES else _plain(value)
+    return given
 
 
 def _short(value: Any) -> str:
@@ -178,10 +290,13 @@ def _validate(op_id: str, model: type[RequestModel], data: dict[str, Any]) -> Re
         raise _validation_error(op_id, exc) from None
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def _json_text(op_id: str, obj: Any) -> str:
     """The JSON body as sent and signed. Raises ``ValidationError`` for what JSON cannot hold."""
     try:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return _JSON.encode(obj)
     except (TypeError, ValueError, RecursionError) as exc:
         problem = f"{type(exc).__name__}: {_short(str(exc))}"
     raise ValidationError(f"{op_id}: the body cannot be sent as JSON ({problem}); nothing was sent")
@@ -270,7 +385,7 @@ def _parse_success(model: type[M], content: bytes, status: int) -> M | None:
     result: M | None = getattr(envelope, "data", None)
     if result is None:
         result = model.model_validate({})
-    result._request_id = str(request_id) if request_id is not None else None  # pyright: ignore[reportPrivateUsage]
+    _call_state(result)["_request_id"] = str(request_id) if request_id is not None else None
     return result
 
 
@@ -410,22 +525,20 @@ class BaseClient:
         """
         call_options = check_options(op.id, options)
         body = body or {}
-        for source in (params, body):
-            for name, value in source.items():
-                check_value(op.id, name, value)
-        for name, value in (form or {}).items():
-            check_value(op.id, name, value, allow_bytes=name in op.files)
-        _check_cipher(op.id, shop_cipher)
-        omit = dict(op.omit)
-        params_in = {
-            k: _plain(v) for k, v in params.items() if v is not None and not (k in omit and omit[k] == v)
-        }
-        body_in = {
-            k: _plain(v) for k, v in body.items() if v is not None and not (k in omit and omit[k] == v)
-        }
+        params_model, body_model, form_model = op.params, op.body, op.form
+        # The arguments given (None means "not given"), checked, without the values the spec
+        # marks as "send nothing".
+        omit = dict(op.omit) if op.omit else _NO_OMIT
+        params_in = _given(op.id, params, omit)
+        body_in = _given(op.id, body, omit)
+        if form:
+            for name, value in form.items():
+                check_value(op.id, name, value, allow_bytes=name in op.files)
+        if shop_cipher is not None:
+            _check_cipher(op.id, shop_cipher)
         wire_params: dict[str, Any] = {}
-        if op.params is not None:
-            wire_params = _validate(op.id, op.params, params_in).model_dump(
+        if params_model is not None:
+            wire_params = _validate(op.id, params_model, params_in).model_dump(
                 mode="json", by_alias=True, exclude_none=True
             )
         elif params_in:
@@ -439,23 +552,28 @@ class BaseClient:
                     field=name,
                 )
             path = path.replace("{" + name + "}", quote(raw, safe=""))
-        query = {key: _wire_value(value) for key, value in wire_params.items()}
-        query.update(call_options.extra_query)
+        query = {
+            key: value if type(value) is str else _wire_value(value) for key, value in wire_params.items()
+        }
+        if call_options.extra_query:
+            query.update(call_options.extra_query)
 
         body_text: str | None = None
-        if op.body is not None:
-            body_obj = _validate(op.id, op.body, body_in).model_dump(
+        if body_model is not None:
+            body_obj = _validate(op.id, body_model, body_in).model_dump(
                 mode="json", by_alias=True, exclude_none=True
             )
-            body_text = _json_text(op.id, {**body_obj, **call_options.extra_body})
+            if call_options.extra_body:
+                body_obj = {**body_obj, **call_options.extra_body}
+            body_text = _json_text(op.id, body_obj)
         elif op.loose and op.method != "GET":
             body_text = _json_text(op.id, {**body_in, **call_options.extra_body})
         elif body_in:
             raise ValidationError(f"{op.id}: takes no body arguments, got {sorted(body_in)}")
-        elif call_options.extra_body and (op.method == "GET" or op.form is not None):
+        elif call_options.extra_body and (op.method == "GET" or form_model is not None):
             raise ValidationError(
                 f"{op.id}: extra_body: this call sends no JSON body ({op.method}"
-                f"{', multipart' if op.form is not None else ''}); use extra_query",
+                f"{', multipart' if form_model is not None else ''}); use extra_query",
                 field="extra_body",
             )
         elif call_options.extra_body:
@@ -463,13 +581,13 @@ class BaseClient:
 
         form_fields: dict[str, str] | None = None
         files: dict[str, Any] | None = None
-        if op.form is not None:
+        if form_model is not None:
             form_in = {k: v for k, v in (form or {}).items() if v is not None}
             files = {name: form_in[name] for name in op.files if name in form_in}
             for name, value in files.items():
                 check_file(op.id, name, value)
             checked = _validate(
-                op.id, op.form, {k: ("<file>" if k in files else _plain(v)) for k, v in form_in.items()}
+                op.id, form_model, {k: ("<file>" if k in files else _plain(v)) for k, v in form_in.items()}
             )
             form_fields = {
                 k: _wire_value(v)
@@ -580,15 +698,25 @@ class BaseClient:
         headers = {
             **call.options.extra_headers,
             "x-tts-access-token": token,
-            "user-agent": f"tiktokshop-python/{__version__}",
+            "user-agent": _USER_AGENT,
             "accept-encoding": ACCEPT_ENCODING,
         }
-        url = self._config.base_url + call.path + "?" + urlencode(sorted(query.items()), quote_via=quote)
-        if len(url) > MAX_URL_LENGTH:
+        query_text = "&".join(
+            [
+                (k if k.isalnum() and k.isascii() else quote(k, safe=""))
+                + "="
+                + (v if v.isalnum() and v.isascii() else quote(v, safe=""))
+                for k, v in sorted(query.items())
+            ]
+        )
+        size = len(self._config.base_url) + len(call.path) + 1 + len(query_text)
+        if size > MAX_URL_LENGTH:
             raise ValidationError(
-                f"{call.op.id}: the request URL would be {len(url)} characters, over the limit of "
+                f"{call.op.id}: the request URL would be {size} characters, over the limit of "
                 f"{MAX_URL_LENGTH}: send fewer or shorter query values; nothing was sent"
             )
+        urls = _urls(self._config.base_url)
+        url = urls.url(call.path, query_text)
         if call.files is not None:
             opened: list[IO[bytes]] = []
             files: list[tuple[str, Any]] = []
@@ -607,13 +735,15 @@ class BaseClient:
             return request, opened
         headers["content-type"] = "application/json"
         content = call.body.encode("utf-8") if call.body is not None else None
+        if isinstance(url, httpx.URL) and urls.host is not None:
+            return _json_request(call.op.method, url, urls.host, headers, content), []
         return httpx.Request(call.op.method, url, headers=headers, content=content), []
 
     # -- reading an answer -----------------------------------------------------------------------
 
     def _api_error(
         self,
-        response: httpx.Response,
+        response: Answer,
         op_id: str,
         message: str,
         code: int | None = None,
@@ -639,7 +769,7 @@ class BaseClient:
         return ERROR_CODES
 
     def _read_envelope(
-        self, response: httpx.Response, op_id: str, content: bytes | None = None
+        self, response: Answer, op_id: str, content: bytes | None = None
     ) -> tuple[Any, str | None]:
         """Return ``(data, request_id)`` of a success envelope; raise the matching error otherwise.
 
@@ -678,9 +808,7 @@ class BaseClient:
             raise self._api_error(response, op_id, message, code, request_id)
         return envelope.get("data"), request_id
 
-    def _parse_body(
-        self, model: type[M], response: httpx.Response, op_id: str, content: bytes | None = None
-    ) -> M:
+    def _parse_body(self, model: type[M], response: Answer, op_id: str, content: bytes | None = None) -> M:
         """The answer in ``content`` (the body's bytes; ``response.content`` when not given) as
         ``model`` with its ``request_id``. Raises the ``ApiError`` of an error envelope, or
         ``MalformedResponseError`` for a body that is not an envelope or does not fit ``model``.
@@ -696,7 +824,7 @@ class BaseClient:
         data, request_id = self._read_envelope(response, op_id, content)
         return _parse_data(model, data, request_id, response.status_code, op_id)
 
-    def _parse_response(self, call: PreparedCall, response: httpx.Response) -> Any:
+    def _parse_response(self, call: PreparedCall, response: Answer) -> Any:
         return self._parse_body(call.op.response, response, call.op.id)
 
     # -- retries ---------------------------------------------------------------------------------
@@ -780,7 +908,7 @@ class BaseClient:
     def _raw_answer(
         self,
         call: PreparedCall | httpx.Request,
-        response: httpx.Response,
+        response: Answer,
         request_id: str | None,
         started: float,
         attempt: int,
@@ -825,7 +953,7 @@ class BaseClient:
         request: httpx.Request,
         attempt: int,
         started: float,
-        response: httpx.Response | None,
+        response: Answer | None,
         request_id: str | None,
         error: BaseException | None,
     ) -> None:
@@ -849,7 +977,7 @@ class BaseClient:
                 )
             )
 
-    def _redirect_error(self, op_id: str, response: httpx.Response) -> ApiError:
+    def _redirect_error(self, op_id: str, response: Answer) -> ApiError:
         status = response.status_code
         return self._api_error(
             response,
@@ -858,7 +986,7 @@ class BaseClient:
             "request must not go to another host); check base_url",
         )
 
-    def _read_answer(self, call: PreparedCall, response: httpx.Response, raw: bool) -> tuple[Any, str | None]:
+    def _read_answer(self, call: PreparedCall, response: Answer, raw: bool) -> tuple[Any, str | None]:
         """Read one answer: ``(result, request_id)``; ``result`` is the model, or with ``raw`` the
         envelope's data. Every failure is one of our errors (``MalformedResponseError`` for an
         answer too deep or undecodable to parse)."""
@@ -930,7 +1058,7 @@ class BaseClient:
         url = self._config.auth_base_url + path + "?" + urlencode(query, quote_via=quote)
         return httpx.Request("GET", url, headers={"user-agent": f"tiktokshop-python/{__version__}"})
 
-    def _parse_token(self, response: httpx.Response, op_id: str) -> AccessToken:
+    def _parse_token(self, response: Answer, op_id: str) -> AccessToken:
         return self._parse_body(AccessToken, response, op_id)
 
 
@@ -954,14 +1082,16 @@ def _safe_text(exc: BaseException) -> str:
     return redact(_URL.sub("<url>", str(exc)))[:200]
 
 
-@dataclass(frozen=True)
 class _Send:
-    """Step: send this request and read its answer (within ``limit`` bytes, by the monotonic
-    ``deadline``); the driver answers with the read response or throws what sending raised."""
+    """Step: send this request and read its answer (by the monotonic ``deadline``); the driver
+    answers with the read ``Answer`` or throws what sending raised."""
 
-    request: httpx.Request
-    op_id: str = "request"
-    deadline: float | None = None
+    __slots__ = ("deadline", "op_id", "request")
+
+    def __init__(self, request: httpx.Request, op_id: str = "request", deadline: float | None = None) -> None:
+        self.request = request
+        self.op_id = op_id
+        self.deadline = deadline
 
 
 @dataclass(frozen=True)
@@ -1035,7 +1165,6 @@ class _Steps(BaseClient):
         attempt = 0
         refreshed = False
         deadline = _Deadline(self._config.total_timeout)
-        where = f"{call.op.id} ({call.op.method} {call.path})"
         if self._store is not None and not self._seller.loaded:
             yield from self._load_steps(initial=True)
         shop = call.shop_cipher or (self._config.shop_id if call.op.shop_scoped else None)
@@ -1066,22 +1195,23 @@ class _Steps(BaseClient):
             self._emit_request(call.op.id, request, attempt)
             started = time.monotonic()
             error: BaseException
-            response: httpx.Response | None = None
+            response: Answer | None = None
             request_id: str | None = None
             try:
                 response = yield _Send(request, call.op.id, deadline.end)
             except Exception as exc:
-                error = self._send_error(where, exc)
+                error = self._send_error(f"{call.op.id} ({call.op.method} {call.path})", exc)
                 logger.debug("%s %s failed: %s", call.op.method, call.path, type(exc).__name__)
             else:
                 assert response is not None
-                logger.debug(
-                    "%s %s -> HTTP %s in %.0f ms",
-                    call.op.method,
-                    call.path,
-                    response.status_code,
-                    (time.monotonic() - started) * 1000,
-                )
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug(
+                        "%s %s -> HTTP %s in %.0f ms",
+                        call.op.method,
+                        call.path,
+                        response.status_code,
+                        (time.monotonic() - started) * 1000,
+                    )
                 try:
                     result, request_id = self._read_answer(call, response, raw)
                 except (ApiError, MalformedResponseError) as answer_error:
@@ -1256,9 +1386,14 @@ class SyncAPIClient(_Steps):
         )
         self._sleep = sleep
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(
-            timeout=_timeout(timeout), follow_redirects=False, limits=httpx.Limits(max_connections=100)
-        )
+        self._direct: httpx.BaseTransport | None = None
+        if http_client is None:
+            transport = httpx.HTTPTransport(limits=_POOL_LIMITS)
+            http_client = httpx.Client(
+                timeout=_timeout(timeout), follow_redirects=False, limits=_POOL_LIMITS, transport=transport
+            )
+            self._direct = transport if _no_proxy() else None
+        self._http = http_client
         self._http_timeout = self._http.timeout
         if token_store is not None and not self._seller.loaded:
             self._drive(self._load_steps(initial=True))
@@ -1344,6 +1479,7 @@ class SyncAPIClient(_Steps):
                             limit=self._config.max_response_bytes,
                             deadline=step.deadline,
                             where=step.op_id,
+                            transport=self._direct,
                         )
                     except Exception as exc:  # thrown into the steps, which turn it into our error
                         error = exc
@@ -1409,9 +1545,14 @@ class AsyncAPIClient(_Steps):
         )
         self._sleep = sleep or asyncio.sleep
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            timeout=_timeout(timeout), follow_redirects=False, limits=httpx.Limits(max_connections=100)
-        )
+        self._direct: httpx.AsyncBaseTransport | None = None
+        if http_client is None:
+            transport = httpx.AsyncHTTPTransport(limits=_POOL_LIMITS)
+            http_client = httpx.AsyncClient(
+                timeout=_timeout(timeout), follow_redirects=False, limits=_POOL_LIMITS, transport=transport
+            )
+            self._direct = transport if _no_proxy() else None
+        self._http = http_client
         self._http_timeout = self._http.timeout
 
     @staticmethod
@@ -1491,6 +1632,7 @@ class AsyncAPIClient(_Steps):
                             limit=self._config.max_response_bytes,
                             deadline=step.deadline,
                             where=step.op_id,
+                            transport=self._direct,
                         )
                     except Exception as exc:  # thrown into the steps, which turn it into our error
                         error = exc
@@ -1568,7 +1710,7 @@ def _take_raw_mode() -> bool:
 def _attach_next(result: Any, raw: bool, next_page: Callable[[str], Any]) -> None:
     """Give a page the way to the next one (for a raw answer, the page ``parse()`` returns)."""
     if not raw:
-        result._next_page = next_page
+        _call_state(result)["_next_page"] = next_page
         return
     parse = result._parse
 
@@ -1616,17 +1758,28 @@ class _Deadline:
     def limit(self, request: httpx.Request, timeout: httpx.Timeout) -> None:
         """Set the attempt's connect, read, write and pool timeouts, each capped at the time left."""
         left = self.remaining()
-        parts = {
-            "connect": timeout.connect,
-            "read": timeout.read,
-            "write": timeout.write,
-            "pool": timeout.pool,
-        }
         if left is None:
-            request.extensions["timeout"] = parts
+            request.extensions["timeout"] = timeout.as_dict()
             return
         left = max(left, 0.001)
-        request.extensions["timeout"] = {k: left if v is None else min(v, left) for k, v in parts.items()}
+        c, r, w, p = timeout.connect, timeout.read, timeout.write, timeout.pool
+        request.extensions["timeout"] = {
+            "connect": left if c is None or c > left else c,
+            "read": left if r is None or r > left else r,
+            "write": left if w is None or w > left else w,
+            "pool": left if p is None or p > left else p,
+        }
+
+
+_POOL_LIMITS = httpx.Limits(max_connections=100)
+
+
+def _no_proxy() -> bool:
+    """Whether no proxy applies from the environment (the proxies httpx reads into its pools)."""
+    from urllib.request import getproxies  # httpx imports it already
+
+    found = getproxies()
+    return not any(found.get(scheme) for scheme in ("http", "https", "all"))
 
 
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:

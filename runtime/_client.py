@@ -39,6 +39,7 @@ from ._options import (
     short_repr,
 )
 from ._rate_limit import Limiter
+from ._response import async_to_raw_response, to_raw_response
 from ._token_store import TokenStore
 from ._tokens import AuthorizedShop, SellerRecord, TokenState
 from .resources import AsyncResources, SyncResources
@@ -438,6 +439,12 @@ class TikTokShop(_ClientOptions, SyncResources):
         """Seller authorization link, token exchange and refresh."""
         return AuthResource(self)
 
+    @cached_property
+    def with_raw_response(self) -> ClientWithRawResponse:
+        """``client.with_raw_response.request(...)``: ``request`` returning the answer as it came
+        (a ``RawResponse``: status, headers, ``request_id``, bytes) instead of the data dict."""
+        return ClientWithRawResponse(self)
+
     def __enter__(self) -> Self:
         return self
 
@@ -476,6 +483,12 @@ class AsyncTikTokShop(_ClientOptions, AsyncResources):
         """Seller authorization link, token exchange and refresh (awaited)."""
         return AsyncAuthResource(self)
 
+    @cached_property
+    def with_raw_response(self) -> AsyncClientWithRawResponse:
+        """``await client.with_raw_response.request(...)``: ``request`` returning the answer as it
+        came (a ``RawResponse``) instead of the data dict."""
+        return AsyncClientWithRawResponse(self)
+
     async def __aenter__(self) -> Self:
         return self
 
@@ -483,3 +496,19 @@ class AsyncTikTokShop(_ClientOptions, AsyncResources):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+class ClientWithRawResponse:
+    """``client.with_raw_response``: the client's ``request`` returning a ``RawResponse``; it
+    raises what ``request`` raises."""
+
+    def __init__(self, client: TikTokShop) -> None:
+        self.request = to_raw_response(client.request)
+
+
+class AsyncClientWithRawResponse:
+    """``client.with_raw_response`` of ``AsyncTikTokShop``: ``request`` returning a ``RawResponse``
+    (awaited); it raises what ``request`` raises."""
+
+    def __init__(self, client: AsyncTikTokShop) -> None:
+        self.request = async_to_raw_response(client.request)

@@ -26,13 +26,13 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
 from ._errors import MalformedResponseError
 
-__all__ = ["DeadlineExceeded", "asend", "send"]
+__all__ = ["Answer", "DeadlineExceeded", "asend", "send"]
 
 #: What the client asks servers to compress with (the encodings read here).
 ACCEPT_ENCODING = "gzip, deflate"
@@ -104,26 +104,51 @@ class _Decoder:
             yield self._count(out)
 
 
-def _rebuilt(response: httpx.Response, body: bytes) -> httpx.Response:
+class Answer:
     """A read answer: status, headers (without transfer framing) and the decompressed body.
 
-    It carries no request: the signed URL stays out of everything built from the answer.
+    It carries no request: the signed URL stays out of everything built from the answer. The
+    headers are copied only when read (by a hook, a raw response or an error).
     """
-    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROPPED_HEADERS]
-    rebuilt = httpx.Response(response.status_code, headers=headers, stream=httpx.ByteStream(body))
-    rebuilt.read()  # a whole body in memory: read at once, and half the cost of ``content=``
-    return rebuilt
+
+    __slots__ = ("_headers", "_source", "content", "status_code")
+
+    def __init__(self, status_code: int, source: httpx.Headers, content: bytes) -> None:
+        self.status_code = status_code
+        self.content = content
+        self._source = source
+        self._headers: httpx.Headers | None = None
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The answer's headers, without Content-Encoding, Content-Length and Transfer-Encoding
+        (the body is held decompressed)."""
+        headers = self._headers
+        if headers is None:
+            headers = httpx.Headers(
+                [(k, v) for k, v in self._source.multi_items() if k.lower() not in _DROPPED_HEADERS]
+            )
+            self._headers = headers
+        return headers
+
+    @property
+    def text(self) -> str:
+        """The body as text (UTF-8, undecodable bytes replaced)."""
+        return self.content.decode("utf-8", "replace")
+
+    def __repr__(self) -> str:
+        return f"<Answer [{self.status_code}]>"
 
 
 def _is_redirect(response: httpx.Response) -> bool:
     return 300 <= response.status_code < 400
 
 
-def _already_read(response: httpx.Response, limit: int, where: str) -> httpx.Response | None:
+def _already_read(response: httpx.Response, limit: int, where: str) -> Answer | None:
     """The answer when nothing is left to stream: a redirect (never read), an answer an in-process
     transport built whole, or one a pool's event hook closed."""
     if _is_redirect(response):
-        return _rebuilt(response, b"")
+        return Answer(response.status_code, response.headers, b"")
     if not (response.is_closed or response.is_stream_consumed):
         return None
     try:
@@ -135,32 +160,46 @@ def _already_read(response: httpx.Response, limit: int, where: str) -> httpx.Res
             f"{where}: the answer is larger than max_response_bytes ({limit} bytes, decompressed)",
             status_code=response.status_code,
         )
-    return _rebuilt(response, body)
+    return Answer(response.status_code, response.headers, body)
 
 
-def _read(response: httpx.Response, limit: int, where: str, entry: _Entry | None) -> httpx.Response:
+def _read(response: httpx.Response, limit: int, where: str, entry: _Entry | None) -> Answer:
     done = _already_read(response, limit, where)
     if done is not None:
         return done
     decoder = _Decoder(response.headers.get("content-encoding", ""), limit, where, response.status_code)
     parts: list[bytes] = []
+    plain = decoder.zlib is None
     for chunk in response.iter_raw():
         if entry is not None and entry.cancelled:
             raise DeadlineExceeded("the call's total_timeout ran out")
-        parts.extend(decoder.feed(chunk))
+        if plain:
+            parts.append(decoder._count(chunk))  # pyright: ignore[reportPrivateUsage]
+        else:
+            parts.extend(decoder.feed(chunk))
     parts.extend(decoder.finish())
-    return _rebuilt(response, b"".join(parts))
+    return Answer(response.status_code, response.headers, b"".join(parts))
 
 
 def _exchange(
-    http: httpx.Client, request: httpx.Request, limit: int, where: str, entry: _Entry | None
-) -> httpx.Response:
+    http: httpx.Client,
+    transport: httpx.BaseTransport | None,
+    request: httpx.Request,
+    limit: int,
+    where: str,
+    entry: _Entry | None,
+) -> Answer:
+    if transport is not None:  # the client's own pool, no proxy: straight to its transport
+        if http.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        response = transport.handle_request(request)
+    else:
+        try:
+            response = http.send(request, stream=True, follow_redirects=False)
+        except httpx.HTTPStatusError as exc:  # a pool's event hook called raise_for_status()
+            response = exc.response
     try:
-        response = http.send(request, stream=True, follow_redirects=False)
-    except httpx.HTTPStatusError as exc:  # a pool's event hook called raise_for_status()
-        response = exc.response
-    try:
-        if entry is not None and not entry.sockets:  # a transport that gave no trace: its stream
+        if entry is not None:  # the body's socket, known once the headers are in
             _note(entry, response.extensions.get("network_stream"))
         return _read(response, limit, where, entry)
     finally:
@@ -173,16 +212,20 @@ def _exchange(
 # sockets it uses, so that a read blocked on a trickling server returns at once; the caller's
 # thread then turns the read error into ``DeadlineExceeded``. Registering is a lock and a heap
 # push; an exchange that ends is marked done and popped when it reaches the top of the heap.
+# Nothing is traced per request: the sockets are found when a deadline passes, in the frames of
+# the thread that is blocked in the exchange (see ``_sockets_in_flight``), and the body's socket
+# is also noted once the headers are in (httpx's ``network_stream`` response extension).
 
 
 class _Entry:
-    __slots__ = ("cancelled", "deadline", "done", "sockets")
+    __slots__ = ("cancelled", "deadline", "done", "sockets", "thread")
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
         self.cancelled = False
         self.done = False
         self.sockets: list[socket.socket] = []
+        self.thread = threading.get_ident()
 
 
 class _Watchdog:
@@ -222,7 +265,7 @@ class _Watchdog:
                     entry = heapq.heappop(heap)[2]
                     if not entry.done:
                         entry.cancelled = True
-                        for sock in entry.sockets:
+                        for sock in entry.sockets + _sockets_in_flight(entry.thread):
                             _shut(sock)
                     while heap and heap[0][2].done:
                         heapq.heappop(heap)
@@ -256,56 +299,72 @@ def _note(entry: _Entry, stream: Any) -> None:
             _shut(sock)
 
 
-def _pooled_stream() -> Any:
-    """The network stream of the HTTP/1.1 connection that is sending the current request.
+def _sockets_of(value: object, depth: int = 0) -> Iterator[socket.socket]:
+    """``value`` if it is a socket, else the sockets among its attributes (and theirs, once more):
+    an ssl socket, httpcore's stream (``_sock``) or its connection (``_network_stream``)."""
+    if isinstance(value, socket.socket):
+        yield value
+        return
+    try:
+        attrs = object.__getattribute__(value, "__dict__")
+    except AttributeError:
+        return
+    if depth < 1 and isinstance(attrs, dict):
+        for item in list(cast("dict[str, object]", attrs).values()):
+            yield from _sockets_of(item, depth + 1)
 
-    httpcore's trace events name only the request; the connection (new or reused from the pool)
-    is the ``self`` of the ``handle_request`` frame a few levels up from the trace callback.
-    """
-    frame: FrameType | None = sys._getframe(2)  # pyright: ignore[reportPrivateUsage]
-    for _ in range(6):
+
+def _sockets_in_flight(thread: int) -> list[socket.socket]:
+    """The sockets the blocking exchange of ``thread`` is using: those held by the objects (and
+    locals) of the frames between the innermost one and ``_exchange``. Empty when the thread is
+    not inside an exchange (then nothing of the caller's own is touched)."""
+    frame: FrameType | None = sys._current_frames().get(thread)  # pyright: ignore[reportPrivateUsage]
+    found: list[socket.socket] = []
+    for _ in range(64):
         if frame is None:
-            return None
-        if frame.f_code.co_name == "handle_request":
-            connection = frame.f_locals.get("self")
-            return getattr(connection, "_network_stream", None)
+            return []
+        if frame.f_code is _EXCHANGE_CODE:
+            return found
+        try:
+            local = dict(frame.f_locals)
+        except Exception:  # a frame whose locals cannot be read holds nothing we need
+            local = {}
+        owner = local.get("self")
+        if owner is not None:
+            found.extend(s for s in _sockets_of(owner) if s not in found)
+        found.extend(v for v in local.values() if isinstance(v, socket.socket) and v not in found)
         frame = frame.f_back
-    return None
+    return []
 
 
-def _watch(request: httpx.Request, entry: _Entry) -> None:
-    """Note each socket the exchange uses (httpcore's trace), to shut it down on the deadline."""
-    previous = request.extensions.get("trace")
-
-    def trace(name: str, info: dict[str, Any]) -> None:
-        if name == "http11.send_request_headers.started":
-            _note(entry, _pooled_stream())
-        elif name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-            _note(entry, info.get("return_value"))
-        if previous is not None:
-            previous(name, info)
-
-    request.extensions["trace"] = trace
+_EXCHANGE_CODE = _exchange.__code__
 
 
 def send(
-    http: httpx.Client, request: httpx.Request, *, limit: int, deadline: float | None, where: str
-) -> httpx.Response:
+    http: httpx.Client,
+    request: httpx.Request,
+    *,
+    limit: int,
+    deadline: float | None,
+    where: str,
+    transport: httpx.BaseTransport | None = None,
+) -> Answer:
     """Send ``request`` and read its answer within ``limit`` bytes and by ``deadline`` (monotonic).
 
-    Raises what ``httpx`` raises for the network (``DeadlineExceeded`` when time ran out) and
-    ``MalformedResponseError`` for an answer too large or badly compressed.
+    ``transport`` is the transport of ``http`` when the client made the pool itself and no proxy
+    applies: the request then skips ``httpx.Client.send`` (cookies, auth, hooks, which such a pool
+    does not have). Raises what ``httpx`` raises for the network (``DeadlineExceeded`` when time
+    ran out) and ``MalformedResponseError`` for an answer too large or badly compressed.
     """
     if deadline is None:
-        return _exchange(http, request, limit, where, None)
+        return _exchange(http, transport, request, limit, where, None)
     if deadline <= time.monotonic():
         raise DeadlineExceeded("the call's total_timeout ran out")
     entry = _Entry(deadline)
-    _watch(request, entry)
     watchdog = _watchdog
     watchdog.add(entry)
     try:
-        response = _exchange(http, request, limit, where, entry)
+        response = _exchange(http, transport, request, limit, where, entry)
     except Exception:
         if entry.cancelled:
             raise DeadlineExceeded("the call's total_timeout ran out") from None
@@ -317,26 +376,39 @@ def send(
     return response
 
 
-async def _aread(response: httpx.Response, limit: int, where: str) -> httpx.Response:
+async def _aread(response: httpx.Response, limit: int, where: str) -> Answer:
     done = _already_read(response, limit, where)
     if done is not None:
         return done
     decoder = _Decoder(response.headers.get("content-encoding", ""), limit, where, response.status_code)
     parts: list[bytes] = []
+    plain = decoder.zlib is None
     chunks: AsyncIterator[bytes] = response.aiter_raw()
     async for chunk in chunks:
-        parts.extend(decoder.feed(chunk))
+        if plain:
+            parts.append(decoder._count(chunk))  # pyright: ignore[reportPrivateUsage]
+        else:
+            parts.extend(decoder.feed(chunk))
     parts.extend(decoder.finish())
-    return _rebuilt(response, b"".join(parts))
+    return Answer(response.status_code, response.headers, b"".join(parts))
 
 
 async def _aexchange(
-    http: httpx.AsyncClient, request: httpx.Request, limit: int, where: str
-) -> httpx.Response:
-    try:
-        response = await http.send(request, stream=True, follow_redirects=False)
-    except httpx.HTTPStatusError as exc:  # a pool's event hook called raise_for_status()
-        response = exc.response
+    http: httpx.AsyncClient,
+    transport: httpx.AsyncBaseTransport | None,
+    request: httpx.Request,
+    limit: int,
+    where: str,
+) -> Answer:
+    if transport is not None:  # the client's own pool, no proxy: straight to its transport
+        if http.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        response = await transport.handle_async_request(request)
+    else:
+        try:
+            response = await http.send(request, stream=True, follow_redirects=False)
+        except httpx.HTTPStatusError as exc:  # a pool's event hook called raise_for_status()
+            response = exc.response
     try:
         return await _aread(response, limit, where)
     finally:
@@ -344,20 +416,27 @@ async def _aexchange(
 
 
 async def asend(
-    http: httpx.AsyncClient, request: httpx.Request, *, limit: int, deadline: float | None, where: str
-) -> httpx.Response:
-    """The async ``send``: the exchange is cancelled when ``deadline`` passes."""
+    http: httpx.AsyncClient,
+    request: httpx.Request,
+    *,
+    limit: int,
+    deadline: float | None,
+    where: str,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Answer:
+    """The async ``send`` (``transport`` as there): the exchange is cancelled when ``deadline``
+    passes."""
     import asyncio  # here, not at the top: the blocking client never loads asyncio
 
     if deadline is None:
-        return await _aexchange(http, request, limit, where)
+        return await _aexchange(http, transport, request, limit, where)
     timeout_at = getattr(asyncio, "timeout_at", None)  # Python 3.11+: no extra task per exchange
     try:
         if timeout_at is not None:
             async with timeout_at(asyncio.get_running_loop().time() + (deadline - time.monotonic())):
-                return await _aexchange(http, request, limit, where)
+                return await _aexchange(http, transport, request, limit, where)
         return await asyncio.wait_for(
-            _aexchange(http, request, limit, where), max(0.0, deadline - time.monotonic())
+            _aexchange(http, transport, request, limit, where), max(0.0, deadline - time.monotonic())
         )
     except asyncio.TimeoutError:
         pass

@@ -435,3 +435,21 @@ def test_the_pool_sees_the_callers_context(fake: FakeTikTok) -> None:
     tag.set("request-42")
     client.order.get_order_list(page_size=5)
     assert seen_tags == ["request-42"]
+
+
+def test_with_raw_response_request_gives_the_answer_as_it_came(fake: FakeTikTok) -> None:
+    fake.on("POST", "/order/202999/brand_new/search", lambda s: {"echo": s.json})
+    client = fake.client()
+    raw = client.with_raw_response.request("POST", "/order/202999/brand_new/search", body={"a": 1})
+    assert isinstance(raw, RawResponse)
+    assert raw.status_code == 200 and raw.request_id and raw.path == "/order/202999/brand_new/search"
+    assert json.loads(raw.content)["data"] == {"echo": {"a": 1}}
+    assert fake.seen[-1].signature_ok
+    assert "sign" not in repr(raw) and APP_SECRET not in repr(vars(raw))
+    assert client.request("POST", "/order/202999/brand_new/search", body={"a": 2}) == {"echo": {"a": 2}}
+
+    async def run() -> RawResponse[dict[str, Any]]:
+        return await _aclient(fake).with_raw_response.request("POST", "/order/202999/brand_new/search")
+
+    araw = asyncio.run(run())
+    assert araw.status_code == 200 and json.loads(araw.content)["data"] == {"echo": {}}
