@@ -489,13 +489,6 @@ class BaseClient:
         if self._adopt(stored, initial=initial):
             yield _Save(self._seller.record())
 
-    def _recheck_steps(self) -> Steps[None]:
-        """Before a call is sent, read the seller's record again when it was last read more than
-        ``STORE_RECHECK`` seconds ago: tokens another process refreshed, or marked stale when
-        TikTok rejected them, are seen before this call spends its slot on a dead token."""
-        if self._store is not None and time.monotonic() - self._seller.checked >= STORE_RECHECK:
-            yield from self._load_steps()
-
     def _save_steps(self) -> Steps[None]:
         """Write the seller's record now."""
         yield _Save(self._seller.record())
@@ -1185,8 +1178,9 @@ class _Steps(BaseClient):
                 wait -= time.monotonic() - began
             if wait > 0:
                 yield _Sleep(wait, pacing=True)
-            yield from self._recheck_steps()
-            if self._token_needs_refresh():  # another worker marked it stale
+            if self._store is not None and time.monotonic() - self._seller.checked >= STORE_RECHECK:
+                yield from self._load_steps()  # a token refreshed, or marked stale, elsewhere
+            if self._token_needs_refresh():  # marked stale while this call waited (TikTok refused it)
                 yield _Refresh(self._tokens.access_token)
             deadline.check(call)
             seen_token = self._tokens.access_token
