@@ -839,15 +839,20 @@ def render_all(spec_dir: Path) -> dict[str, str]:
         domains.append(dom)
         all_schemas[dom.name] = schemas
         files.update(split_models(dom, models_module(dom, schemas), source))
-        files[f"resources/{dom.name}.py"] = env.get_template("resource.py.jinja").render(
-            dom=dom, header=header(source)
-        )
+        # The async classes in a module of their own: a blocking program never loads them.
+        resource = env.get_template("resource.py.jinja")
+        for part, rel in (("sync", f"resources/{dom.name}.py"), ("async", f"resources/_async/{dom.name}.py")):
+            files[rel] = resource.render(dom=dom, header=header(source), part=part)
     files["types/__init__.py"] = env.get_template("types_init.py.jinja").render(
         domains=domains, header=header("spec/")
     )
     files[f"types/{UNITS}/__init__.py"] = (
         header("spec/")
         + '\n"""Import units of the models (see ``tiktokshop.types.<domain>``); not for direct use."""\n'
+    )
+    files["resources/_async/__init__.py"] = (
+        header("spec/")
+        + '\n"""The async classes of each domain (``tiktokshop.resources.<domain>`` exports them too)."""\n'
     )
     files["resources/__init__.py"] = env.get_template("resources_init.py.jinja").render(
         domains=domains, header=header("spec/")

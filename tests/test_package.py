@@ -9,6 +9,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -119,3 +121,22 @@ def test_import_stays_light(tmp_path: Path) -> None:
     loaded = json.loads(out)
     assert "asyncio" not in loaded
     assert not [m for m in loaded if m.startswith("tiktokshop.types._units")]
+    assert "tiktokshop.resources.order" in loaded
+    assert not [m for m in loaded if m.startswith("tiktokshop.resources._async")]  # async classes
+
+
+def test_async_classes_load_apart_and_keep_their_public_names() -> None:
+    """The async classes of a domain live in a module of their own; the domain's module still
+    exports them, as the same classes, and the async client uses them."""
+    from tiktokshop import AsyncTikTokShop
+    from tiktokshop.resources import _async, order
+    from tiktokshop.resources._async import order as async_order
+
+    assert order.AsyncOrderResource is async_order.AsyncOrderResource
+    assert order.AsyncOrderResourceWithRawResponse is async_order.AsyncOrderResourceWithRawResponse
+    assert set(order.__all__) >= {"AsyncOrderResource", "OrderResource", "OPERATIONS"}
+    assert _async.__name__ == "tiktokshop.resources._async"
+    client = AsyncTikTokShop(app_key="k", app_secret="s")
+    assert type(client.order) is async_order.AsyncOrderResource
+    with pytest.raises(AttributeError, match="NoSuchName"):
+        getattr(order, "NoSuchName")

@@ -10,32 +10,58 @@ from typing import TYPE_CHECKING
 from tiktokshop._base_client import AsyncAPIClient, SyncAPIClient
 
 if TYPE_CHECKING:
-    from .affiliate import AffiliateResource, AsyncAffiliateResource
-    from .affiliate_creator import AffiliateCreatorResource, AsyncAffiliateCreatorResource
-    from .affiliate_partner import AffiliatePartnerResource, AsyncAffiliatePartnerResource
-    from .affiliate_seller import AffiliateSellerResource, AsyncAffiliateSellerResource
-    from .analytics import AnalyticsResource, AsyncAnalyticsResource
-    from .authorization import AsyncAuthorizationResource, AuthorizationResource
-    from .customer_engagement import AsyncCustomerEngagementResource, CustomerEngagementResource
-    from .customer_service import AsyncCustomerServiceResource, CustomerServiceResource
-    from .data_reconciliation import AsyncDataReconciliationResource, DataReconciliationResource
-    from .epharmacy import AsyncEpharmacyResource, EpharmacyResource
-    from .event import AsyncEventResource, EventResource
-    from .fbt import AsyncFbtResource, FbtResource
-    from .finance import AsyncFinanceResource, FinanceResource
-    from .fulfillment import AsyncFulfillmentResource, FulfillmentResource
-    from .gs_full_service_commodity import AsyncGsFullServiceCommodityResource, GsFullServiceCommodityResource
-    from .gs_full_service_inventory import AsyncGsFullServiceInventoryResource, GsFullServiceInventoryResource
-    from .gs_full_service_shipment import AsyncGsFullServiceShipmentResource, GsFullServiceShipmentResource
-    from .logistics import AsyncLogisticsResource, LogisticsResource
-    from .open import AsyncOpenResource, OpenResource
-    from .order import AsyncOrderResource, OrderResource
-    from .product import AsyncProductResource, ProductResource
-    from .promotion import AsyncPromotionResource, PromotionResource
-    from .return_refund import AsyncReturnRefundResource, ReturnRefundResource
-    from .review_rating import AsyncReviewRatingResource, ReviewRatingResource
-    from .seller import AsyncSellerResource, SellerResource
-    from .supply_chain import AsyncSupplyChainResource, SupplyChainResource
+    from ._async.affiliate import AsyncAffiliateResource
+    from ._async.affiliate_creator import AsyncAffiliateCreatorResource
+    from ._async.affiliate_partner import AsyncAffiliatePartnerResource
+    from ._async.affiliate_seller import AsyncAffiliateSellerResource
+    from ._async.analytics import AsyncAnalyticsResource
+    from ._async.authorization import AsyncAuthorizationResource
+    from ._async.customer_engagement import AsyncCustomerEngagementResource
+    from ._async.customer_service import AsyncCustomerServiceResource
+    from ._async.data_reconciliation import AsyncDataReconciliationResource
+    from ._async.epharmacy import AsyncEpharmacyResource
+    from ._async.event import AsyncEventResource
+    from ._async.fbt import AsyncFbtResource
+    from ._async.finance import AsyncFinanceResource
+    from ._async.fulfillment import AsyncFulfillmentResource
+    from ._async.gs_full_service_commodity import AsyncGsFullServiceCommodityResource
+    from ._async.gs_full_service_inventory import AsyncGsFullServiceInventoryResource
+    from ._async.gs_full_service_shipment import AsyncGsFullServiceShipmentResource
+    from ._async.logistics import AsyncLogisticsResource
+    from ._async.open import AsyncOpenResource
+    from ._async.order import AsyncOrderResource
+    from ._async.product import AsyncProductResource
+    from ._async.promotion import AsyncPromotionResource
+    from ._async.return_refund import AsyncReturnRefundResource
+    from ._async.review_rating import AsyncReviewRatingResource
+    from ._async.seller import AsyncSellerResource
+    from ._async.supply_chain import AsyncSupplyChainResource
+    from .affiliate import AffiliateResource
+    from .affiliate_creator import AffiliateCreatorResource
+    from .affiliate_partner import AffiliatePartnerResource
+    from .affiliate_seller import AffiliateSellerResource
+    from .analytics import AnalyticsResource
+    from .authorization import AuthorizationResource
+    from .customer_engagement import CustomerEngagementResource
+    from .customer_service import CustomerServiceResource
+    from .data_reconciliation import DataReconciliationResource
+    from .epharmacy import EpharmacyResource
+    from .event import EventResource
+    from .fbt import FbtResource
+    from .finance import FinanceResource
+    from .fulfillment import FulfillmentResource
+    from .gs_full_service_commodity import GsFullServiceCommodityResource
+    from .gs_full_service_inventory import GsFullServiceInventoryResource
+    from .gs_full_service_shipment import GsFullServiceShipmentResource
+    from .logistics import LogisticsResource
+    from .open import OpenResource
+    from .order import OrderResource
+    from .product import ProductResource
+    from .promotion import PromotionResource
+    from .return_refund import ReturnRefundResource
+    from .review_rating import ReviewRatingResource
+    from .seller import SellerResource
+    from .supply_chain import SupplyChainResource
 
 __all__ = ["DOMAINS", "AsyncResources", "SyncResources"]
 
@@ -262,181 +288,181 @@ class AsyncResources(AsyncAPIClient):
     @cached_property
     def affiliate(self) -> AsyncAffiliateResource:
         """Creator affiliate calls of the first API versions: profile, live room, showcase and anchor checks."""
-        from .affiliate import AsyncAffiliateResource
+        from ._async.affiliate import AsyncAffiliateResource
 
         return AsyncAffiliateResource(self)
 
     @cached_property
     def affiliate_creator(self) -> AsyncAffiliateCreatorResource:
         """The creator side of affiliate: find products, showcase, samples, orders, sharing links and shoppable posts."""
-        from .affiliate_creator import AsyncAffiliateCreatorResource
+        from ._async.affiliate_creator import AsyncAffiliateCreatorResource
 
         return AsyncAffiliateCreatorResource(self)
 
     @cached_property
     def affiliate_partner(self) -> AsyncAffiliatePartnerResource:
         """Affiliate partners (agencies): campaigns, their products and links, creator results and commission orders."""
-        from .affiliate_partner import AsyncAffiliatePartnerResource
+        from ._async.affiliate_partner import AsyncAffiliatePartnerResource
 
         return AsyncAffiliatePartnerResource(self)
 
     @cached_property
     def affiliate_seller(self) -> AsyncAffiliateSellerResource:
         """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders."""
-        from .affiliate_seller import AsyncAffiliateSellerResource
+        from ._async.affiliate_seller import AsyncAffiliateSellerResource
 
         return AsyncAffiliateSellerResource(self)
 
     @cached_property
     def analytics(self) -> AsyncAnalyticsResource:
         """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score."""
-        from .analytics import AsyncAnalyticsResource
+        from ._async.analytics import AsyncAnalyticsResource
 
         return AsyncAnalyticsResource(self)
 
     @cached_property
     def authorization(self) -> AsyncAuthorizationResource:
         """The shops that have authorized the app."""
-        from .authorization import AsyncAuthorizationResource
+        from ._async.authorization import AsyncAuthorizationResource
 
         return AsyncAuthorizationResource(self)
 
     @cached_property
     def customer_engagement(self) -> AsyncCustomerEngagementResource:
         """Marketing messages to buyers: engagement tasks, templates, sending and results."""
-        from .customer_engagement import AsyncCustomerEngagementResource
+        from ._async.customer_engagement import AsyncCustomerEngagementResource
 
         return AsyncCustomerEngagementResource(self)
 
     @cached_property
     def customer_service(self) -> AsyncCustomerServiceResource:
         """Chats with buyers: conversations, messages, sessions, agent settings and service performance."""
-        from .customer_service import AsyncCustomerServiceResource
+        from ._async.customer_service import AsyncCustomerServiceResource
 
         return AsyncCustomerServiceResource(self)
 
     @cached_property
     def data_reconciliation(self) -> AsyncDataReconciliationResource:
         """Order status from other channels, sent to TikTok to reconcile with its own."""
-        from .data_reconciliation import AsyncDataReconciliationResource
+        from ._async.data_reconciliation import AsyncDataReconciliationResource
 
         return AsyncDataReconciliationResource(self)
 
     @cached_property
     def epharmacy(self) -> AsyncEpharmacyResource:
         """Online pharmacy (e-pharmacy) shops: pharmacies, prescription rules and prescription review of orders."""
-        from .epharmacy import AsyncEpharmacyResource
+        from ._async.epharmacy import AsyncEpharmacyResource
 
         return AsyncEpharmacyResource(self)
 
     @cached_property
     def event(self) -> AsyncEventResource:
         """Webhook subscriptions of the shop."""
-        from .event import AsyncEventResource
+        from ._async.event import AsyncEventResource
 
         return AsyncEventResource(self)
 
     @cached_property
     def fbt(self) -> AsyncFbtResource:
         """Fulfilled by TikTok: warehouse stock, goods, inbound shipments and multi-channel orders."""
-        from .fbt import AsyncFbtResource
+        from ._async.fbt import AsyncFbtResource
 
         return AsyncFbtResource(self)
 
     @cached_property
     def finance(self) -> AsyncFinanceResource:
         """Money: statements, their transactions, payments, withdrawals and unsettled order amounts."""
-        from .finance import AsyncFinanceResource
+        from ._async.finance import AsyncFinanceResource
 
         return AsyncFinanceResource(self)
 
     @cached_property
     def fulfillment(self) -> AsyncFulfillmentResource:
         """Packages: handover, shipping and shipping documents."""
-        from .fulfillment import AsyncFulfillmentResource
+        from ._async.fulfillment import AsyncFulfillmentResource
 
         return AsyncFulfillmentResource(self)
 
     @cached_property
     def gs_full_service_commodity(self) -> AsyncGsFullServiceCommodityResource:
         """Global Selling full-service products: categories, brands, attributes, media, creation and review status."""
-        from .gs_full_service_commodity import AsyncGsFullServiceCommodityResource
+        from ._async.gs_full_service_commodity import AsyncGsFullServiceCommodityResource
 
         return AsyncGsFullServiceCommodityResource(self)
 
     @cached_property
     def gs_full_service_inventory(self) -> AsyncGsFullServiceInventoryResource:
         """Global Selling full-service virtual stock of SKUs."""
-        from .gs_full_service_inventory import AsyncGsFullServiceInventoryResource
+        from ._async.gs_full_service_inventory import AsyncGsFullServiceInventoryResource
 
         return AsyncGsFullServiceInventoryResource(self)
 
     @cached_property
     def gs_full_service_shipment(self) -> AsyncGsFullServiceShipmentResource:
         """Global Selling full-service shipments: stock-up orders, delivery orders, carriers, labels and returns."""
-        from .gs_full_service_shipment import AsyncGsFullServiceShipmentResource
+        from ._async.gs_full_service_shipment import AsyncGsFullServiceShipmentResource
 
         return AsyncGsFullServiceShipmentResource(self)
 
     @cached_property
     def logistics(self) -> AsyncLogisticsResource:
         """Warehouses, delivery options, shipping providers and shipping templates of the shop."""
-        from .logistics import AsyncLogisticsResource
+        from ._async.logistics import AsyncLogisticsResource
 
         return AsyncLogisticsResource(self)
 
     @cached_property
     def open(self) -> AsyncOpenResource:
         """Chunked file uploads to TikTok Shop."""
-        from .open import AsyncOpenResource
+        from ._async.open import AsyncOpenResource
 
         return AsyncOpenResource(self)
 
     @cached_property
     def order(self) -> AsyncOrderResource:
         """Orders of the shop: search, detail and price breakdown."""
-        from .order import AsyncOrderResource
+        from ._async.order import AsyncOrderResource
 
         return AsyncOrderResource(self)
 
     @cached_property
     def product(self) -> AsyncProductResource:
         """Products and the catalogue they are listed in: categories, brands, attributes."""
-        from .product import AsyncProductResource
+        from ._async.product import AsyncProductResource
 
         return AsyncProductResource(self)
 
     @cached_property
     def promotion(self) -> AsyncPromotionResource:
         """Promotions of the shop: discount activities and coupons."""
-        from .promotion import AsyncPromotionResource
+        from ._async.promotion import AsyncPromotionResource
 
         return AsyncPromotionResource(self)
 
     @cached_property
     def return_refund(self) -> AsyncReturnRefundResource:
         """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions."""
-        from .return_refund import AsyncReturnRefundResource
+        from ._async.return_refund import AsyncReturnRefundResource
 
         return AsyncReturnRefundResource(self)
 
     @cached_property
     def review_rating(self) -> AsyncReviewRatingResource:
         """Product reviews and ratings imported from other platforms, with their media."""
-        from .review_rating import AsyncReviewRatingResource
+        from ._async.review_rating import AsyncReviewRatingResource
 
         return AsyncReviewRatingResource(self)
 
     @cached_property
     def seller(self) -> AsyncSellerResource:
         """The seller's shops and permissions."""
-        from .seller import AsyncSellerResource
+        from ._async.seller import AsyncSellerResource
 
         return AsyncSellerResource(self)
 
     @cached_property
     def supply_chain(self) -> AsyncSupplyChainResource:
         """Shipments reported by warehouse providers."""
-        from .supply_chain import AsyncSupplyChainResource
+        from ._async.supply_chain import AsyncSupplyChainResource
 
         return AsyncSupplyChainResource(self)

@@ -2,19 +2,29 @@
 # change the spec or codegen/templates and run `make generate` again.
 # pyright: reportPrivateUsage=false
 # (methods call the client core's package-internal `_request`)
-"""`client.authorization`: The shops that have authorized the app."""
+"""`client.authorization`: The shops that have authorized the app.
+
+The async classes live in ``tiktokshop.resources._async.authorization`` (loaded on first use) and
+are exported here too.
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
-from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
-from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop._resource import SyncResource, checked_arguments
+from tiktokshop._response import to_raw_response
 from tiktokshop.types import authorization as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.resources._async.authorization import (
+        AsyncAuthorizationResource,
+        AsyncAuthorizationResourceWithRawResponse,
+    )
 
 # The operations name their models lazily (``_m.X`` is a reference): each model is imported
 # when its operation is first called (``_t`` imports a model only when one is read).
@@ -27,6 +37,18 @@ __all__ = [
     "AuthorizationResource",
     "AuthorizationResourceWithRawResponse",
 ]
+
+_ASYNC_NAMES = frozenset({"AsyncAuthorizationResource", "AsyncAuthorizationResourceWithRawResponse"})
+
+
+def __getattr__(name: str) -> Any:
+    """The async classes, imported on first use. Raises ``AttributeError`` for any other name."""
+    if name in _ASYNC_NAMES:
+        from tiktokshop.resources._async import authorization as _async
+
+        return getattr(_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _GET_AUTHORIZED_SHOPS: Operation[_t.GetAuthorizedShopsResponse] = Operation(
     id="authorization.get_authorized_shops",
@@ -292,216 +314,3 @@ class AuthorizationResourceWithRawResponse:
         self.get_widget_token_v202401 = self.get_widget_token
         self.deauthorize_shop = to_raw_response(resource.deauthorize_shop)
         self.get_authorized_category_assets = to_raw_response(resource.get_authorized_category_assets)
-
-
-class AsyncAuthorizationResource(AsyncResource):
-    """The shops that have authorized the app. (async: every method is awaited)"""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncAuthorizationResourceWithRawResponse:
-        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
-        request_id, bytes; `.parse()` gives the model) instead of the model."""
-        return AsyncAuthorizationResourceWithRawResponse(self)
-
-    @checked_arguments("authorization.get_authorized_shops")
-    async def get_authorized_shops(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAuthorizedShopsResponse:
-        """List the shops that authorized the app, with the cipher each shop-scoped call needs.
-
-        `GET /authorization/202309/shops` (version 202309). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            GetAuthorizedShopsResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_AUTHORIZED_SHOPS,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("authorization.get_widget_token_v202312")
-    async def get_widget_token_v202312(
-        self,
-        *,
-        shop_id: int | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetWidgetTokenResponse:
-        """Get a short-lived token to embed a TikTok Shop widget for a shop (the 202312 shape).
-
-        `GET /authorization/202312/widget_token` (version 202312). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_widget_token` calls that.
-
-        Args:
-            shop_id: Numeric id of the shop on TikTok Shop.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            GetWidgetTokenResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_WIDGET_TOKEN_V202312,
-            params={"shop_id": shop_id},
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("authorization.get_widget_token")
-    async def get_widget_token(
-        self,
-        *,
-        shop_id: int | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetWidgetTokenResponse:
-        """Get a short-lived token to embed a TikTok Shop widget for a shop.
-
-        `GET /authorization/202401/widget_token` (version 202401). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_widget_token_v202401` stays on this one.
-
-        Args:
-            shop_id: Numeric id of the shop on TikTok Shop.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            GetWidgetTokenResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_WIDGET_TOKEN,
-            params={"shop_id": shop_id},
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    get_widget_token_v202401 = get_widget_token
-
-    @checked_arguments("authorization.deauthorize_shop")
-    async def deauthorize_shop(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> ResponseModel:
-        """Revoke the app's authorization for the shop.
-
-        `DELETE /authorization/202403/shops` (version 202403). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _DEAUTHORIZE_SHOP,
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("authorization.get_authorized_category_assets")
-    async def get_authorized_category_assets(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAuthorizedCategoryAssetsResponse:
-        """List the category assets that authorized the app, with the cipher each one's calls need.
-
-        `GET /authorization/202405/category_assets` (version 202405). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            GetAuthorizedCategoryAssetsResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_AUTHORIZED_CATEGORY_ASSETS,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-
-class AsyncAuthorizationResourceWithRawResponse:
-    """`client.authorization.with_raw_response`: each method returns a `RawResponse` (awaited)."""
-
-    def __init__(self, resource: AsyncAuthorizationResource) -> None:
-        self.get_authorized_shops = async_to_raw_response(resource.get_authorized_shops)
-        self.get_widget_token_v202312 = async_to_raw_response(resource.get_widget_token_v202312)
-        self.get_widget_token = async_to_raw_response(resource.get_widget_token)
-        self.get_widget_token_v202401 = self.get_widget_token
-        self.deauthorize_shop = async_to_raw_response(resource.deauthorize_shop)
-        self.get_authorized_category_assets = async_to_raw_response(resource.get_authorized_category_assets)

@@ -2,20 +2,30 @@
 # change the spec or codegen/templates and run `make generate` again.
 # pyright: reportPrivateUsage=false
 # (methods call the client core's package-internal `_request`)
-"""`client.customer_engagement`: Marketing messages to buyers: engagement tasks, templates, sending and results."""
+"""`client.customer_engagement`: Marketing messages to buyers: engagement tasks, templates, sending and results.
+
+The async classes live in ``tiktokshop.resources._async.customer_engagement`` (loaded on first use) and
+are exported here too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
-from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
-from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop._resource import SyncResource, checked_arguments
+from tiktokshop._response import to_raw_response
 from tiktokshop.types import customer_engagement as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.resources._async.customer_engagement import (
+        AsyncCustomerEngagementResource,
+        AsyncCustomerEngagementResourceWithRawResponse,
+    )
 
 # The operations name their models lazily (``_m.X`` is a reference): each model is imported
 # when its operation is first called (``_t`` imports a model only when one is read).
@@ -28,6 +38,20 @@ __all__ = [
     "CustomerEngagementResource",
     "CustomerEngagementResourceWithRawResponse",
 ]
+
+_ASYNC_NAMES = frozenset(
+    {"AsyncCustomerEngagementResource", "AsyncCustomerEngagementResourceWithRawResponse"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The async classes, imported on first use. Raises ``AttributeError`` for any other name."""
+    if name in _ASYNC_NAMES:
+        from tiktokshop.resources._async import customer_engagement as _async
+
+        return getattr(_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _CREATE_ENGAGEMENT_TASK: Operation[_t.CreateEngagementTaskResponse] = Operation(
     id="customer_engagement.create_engagement_task",
@@ -456,360 +480,3 @@ class CustomerEngagementResourceWithRawResponse:
         self.get_customer_tab_visibility = to_raw_response(resource.get_customer_tab_visibility)
         self.create_custom_engagement_task = to_raw_response(resource.create_custom_engagement_task)
         self.get_engagement_feature_permissions = to_raw_response(resource.get_engagement_feature_permissions)
-
-
-class AsyncCustomerEngagementResource(AsyncResource):
-    """Marketing messages to buyers: engagement tasks, templates, sending and results. (async: every method is awaited)"""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncCustomerEngagementResourceWithRawResponse:
-        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
-        request_id, bytes; `.parse()` gives the model) instead of the model."""
-        return AsyncCustomerEngagementResourceWithRawResponse(self)
-
-    @checked_arguments("customer_engagement.create_engagement_task")
-    async def create_engagement_task(
-        self,
-        *,
-        idempotency_key: str,
-        template_id: str,
-        task_name: str,
-        end_time: int | datetime,
-        channel: str,
-        product_ids: Sequence[str] | None = None,
-        coupon_ids: Sequence[str] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.CreateEngagementTaskResponse:
-        """Create a task that messages buyers from a template, with optional products and coupons.
-
-        `POST /customer_engagement/202412/engagement_tasks` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
-            template_id: Id of the message template.
-            task_name: Your name for the task.
-            end_time: End of the period (Unix seconds). Also takes an aware `datetime`.
-            channel: Channel the content goes out on.
-            product_ids: TikTok Shop product ids.
-            coupon_ids: Ids of coupons.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            CreateEngagementTaskResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _CREATE_ENGAGEMENT_TASK,
-            params={"idempotency_key": idempotency_key},
-            body={
-                "template_id": template_id,
-                "task_name": task_name,
-                "end_time": end_time,
-                "channel": channel,
-                "product_ids": product_ids,
-                "coupon_ids": coupon_ids,
-            },
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("customer_engagement.get_message_templates")
-    async def get_message_templates(
-        self,
-        *,
-        locale: str,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.GetMessageTemplatesResponse:
-        """List the message templates that engagement tasks can use.
-
-        `GET /customer_engagement/202412/message_templates` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            locale: Language and region of the returned texts, as a BCP 47 tag such as en-US.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            GetMessageTemplatesResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_MESSAGE_TEMPLATES,
-            params={"locale": locale},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("customer_engagement.send_engagement_message")
-    async def send_engagement_message(
-        self,
-        *,
-        buyer_emails: Sequence[str],
-        task_id: str | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.SendEngagementMessageResponse:
-        """Send an engagement task's message to buyers, given their email addresses.
-
-        `POST /customer_engagement/202412/messages` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            buyer_emails: Buyers' e-mail addresses.
-            task_id: Id of the task, returned when it was created.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            SendEngagementMessageResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _SEND_ENGAGEMENT_MESSAGE,
-            body={"buyer_emails": buyer_emails, "task_id": task_id},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("customer_engagement.get_engagement_task_performances")
-    async def get_engagement_task_performances(
-        self,
-        *,
-        task_ids: Sequence[str],
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.GetEngagementTaskPerformancesResponse:
-        """Get the results of engagement tasks: recipients reached and reading, orders, sales and coupons claimed.
-
-        `POST /customer_engagement/202412/performances` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            task_ids: Ids of tasks.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            GetEngagementTaskPerformancesResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_ENGAGEMENT_TASK_PERFORMANCES,
-            body={"task_ids": task_ids},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("customer_engagement.get_customer_tab_visibility")
-    async def get_customer_tab_visibility(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.GetCustomerTabVisibilityResponse:
-        """Tell whether the shop's customer tab is shown to buyers.
-
-        `GET /customer_engagement/202501/customer_tab/visibility` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            GetCustomerTabVisibilityResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_CUSTOMER_TAB_VISIBILITY,
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("customer_engagement.create_custom_engagement_task")
-    async def create_custom_engagement_task(
-        self,
-        *,
-        idempotency_key: str,
-        task_name: str,
-        end_time: int | datetime,
-        channel: str,
-        product_ids: Sequence[str] | None = None,
-        coupon_ids: Sequence[str] | None = None,
-        custom_message: _t.CreateCustomEngagementTaskRequestCustomMessage | Mapping[str, Any] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.CreateCustomEngagementTaskResponse:
-        """Create a task that messages buyers with the seller's own text, with optional products and coupons.
-
-        `POST /customer_engagement/202502/engagement_tasks/custom` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            idempotency_key: Your unique key for this request; repeating the key makes TikTok apply the request only once.
-            task_name: Your name for the task.
-            end_time: End of the period (Unix seconds). Also takes an aware `datetime`.
-            channel: Channel the content goes out on.
-            product_ids: TikTok Shop product ids.
-            coupon_ids: Ids of coupons.
-            custom_message: The message to send, written by you. A `CreateCustomEngagementTaskRequestCustomMessage` or a dict.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            CreateCustomEngagementTaskResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _CREATE_CUSTOM_ENGAGEMENT_TASK,
-            params={"idempotency_key": idempotency_key},
-            body={
-                "task_name": task_name,
-                "end_time": end_time,
-                "channel": channel,
-                "product_ids": product_ids,
-                "coupon_ids": coupon_ids,
-                "custom_message": custom_message,
-            },
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("customer_engagement.get_engagement_feature_permissions")
-    async def get_engagement_feature_permissions(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.GetEngagementFeaturePermissionsResponse:
-        """Check which engagement features the shop is allowed to use.
-
-        `GET /customer_engagement/202502/permissions` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            GetEngagementFeaturePermissionsResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_ENGAGEMENT_FEATURE_PERMISSIONS,
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-
-class AsyncCustomerEngagementResourceWithRawResponse:
-    """`client.customer_engagement.with_raw_response`: each method returns a `RawResponse` (awaited)."""
-
-    def __init__(self, resource: AsyncCustomerEngagementResource) -> None:
-        self.create_engagement_task = async_to_raw_response(resource.create_engagement_task)
-        self.get_message_templates = async_to_raw_response(resource.get_message_templates)
-        self.send_engagement_message = async_to_raw_response(resource.send_engagement_message)
-        self.get_engagement_task_performances = async_to_raw_response(
-            resource.get_engagement_task_performances
-        )
-        self.get_customer_tab_visibility = async_to_raw_response(resource.get_customer_tab_visibility)
-        self.create_custom_engagement_task = async_to_raw_response(resource.create_custom_engagement_task)
-        self.get_engagement_feature_permissions = async_to_raw_response(
-            resource.get_engagement_feature_permissions
-        )

@@ -2,19 +2,29 @@
 # change the spec or codegen/templates and run `make generate` again.
 # pyright: reportPrivateUsage=false
 # (methods call the client core's package-internal `_request`)
-"""`client.data_reconciliation`: Order status from other channels, sent to TikTok to reconcile with its own."""
+"""`client.data_reconciliation`: Order status from other channels, sent to TikTok to reconcile with its own.
+
+The async classes live in ``tiktokshop.resources._async.data_reconciliation`` (loaded on first use) and
+are exported here too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
-from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
-from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop._resource import SyncResource, checked_arguments
+from tiktokshop._response import to_raw_response
 from tiktokshop.types import data_reconciliation as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.resources._async.data_reconciliation import (
+        AsyncDataReconciliationResource,
+        AsyncDataReconciliationResourceWithRawResponse,
+    )
 
 # The operations name their models lazily (``_m.X`` is a reference): each model is imported
 # when its operation is first called (``_t`` imports a model only when one is read).
@@ -27,6 +37,20 @@ __all__ = [
     "DataReconciliationResource",
     "DataReconciliationResourceWithRawResponse",
 ]
+
+_ASYNC_NAMES = frozenset(
+    {"AsyncDataReconciliationResource", "AsyncDataReconciliationResourceWithRawResponse"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The async classes, imported on first use. Raises ``AttributeError`` for any other name."""
+    if name in _ASYNC_NAMES:
+        from tiktokshop.resources._async import data_reconciliation as _async
+
+        return getattr(_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _ORDER_STATUS_DATA_EXCHANGE: Operation[_t.OrderStatusDataExchangeResponse] = Operation(
     id="data_reconciliation.order_status_data_exchange",
@@ -215,159 +239,6 @@ class DataReconciliationResourceWithRawResponse:
             resource.quality_factory_order_data_import_api_v202310
         )
         self.quality_factory_order_data_import_api = to_raw_response(
-            resource.quality_factory_order_data_import_api
-        )
-        self.quality_factory_order_data_import_api_v202401 = self.quality_factory_order_data_import_api
-
-
-class AsyncDataReconciliationResource(AsyncResource):
-    """Order status from other channels, sent to TikTok to reconcile with its own. (async: every method is awaited)"""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncDataReconciliationResourceWithRawResponse:
-        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
-        request_id, bytes; `.parse()` gives the model) instead of the model."""
-        return AsyncDataReconciliationResourceWithRawResponse(self)
-
-    @checked_arguments("data_reconciliation.order_status_data_exchange")
-    async def order_status_data_exchange(
-        self,
-        *,
-        shop_id: int | None = None,
-        orders: Sequence[_t.OrderStatusDataExchangeRequestOrder | Mapping[str, Any]] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.OrderStatusDataExchangeResponse:
-        """Report orders' status in another sales channel so TikTok can compare it with its own.
-
-        `POST /data_reconciliation/202309/orders/sync` (version 202309). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            shop_id: Numeric id of the shop on TikTok Shop.
-            orders: Orders of your own system to compare with TikTok's, each with its ids, status and times. A `OrderStatusDataExchangeRequestOrder` or a dict.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            OrderStatusDataExchangeResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _ORDER_STATUS_DATA_EXCHANGE,
-            params={"shop_id": shop_id},
-            body={"orders": orders},
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("data_reconciliation.quality_factory_order_data_import_api_v202310")
-    async def quality_factory_order_data_import_api_v202310(
-        self,
-        *,
-        orders: Sequence[_t.QualityFactoryOrderDataImportApiV202310RequestOrder | Mapping[str, Any]]
-        | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.QualityFactoryOrderDataImportApiResponse:
-        """Import orders' status in another channel for TikTok's order quality checks (the 202310 shape).
-
-        `POST /data_reconciliation/202310/orders/import` (version 202310). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `quality_factory_order_data_import_api` calls that.
-
-        Args:
-            orders: Orders of your own system to compare with TikTok's, each with its ids, status and times. A `QualityFactoryOrderDataImportApiV202310RequestOrder` or a dict.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            QualityFactoryOrderDataImportApiResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _QUALITY_FACTORY_ORDER_DATA_IMPORT_API_V202310,
-            body={"orders": orders},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("data_reconciliation.quality_factory_order_data_import_api")
-    async def quality_factory_order_data_import_api(
-        self,
-        *,
-        orders: Sequence[_t.QualityFactoryOrderDataImportApiRequestOrder | Mapping[str, Any]] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.QualityFactoryOrderDataImportApiResponse:
-        """Import orders' status in another channel for TikTok's order quality checks.
-
-        `POST /data_reconciliation/202401/orders/import` (version 202401). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `quality_factory_order_data_import_api_v202401` stays on this one.
-
-        Args:
-            orders: Orders of your own system to compare with TikTok's, each with its ids, status and times. A `QualityFactoryOrderDataImportApiRequestOrder` or a dict.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            QualityFactoryOrderDataImportApiResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _QUALITY_FACTORY_ORDER_DATA_IMPORT_API,
-            body={"orders": orders},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    quality_factory_order_data_import_api_v202401 = quality_factory_order_data_import_api
-
-
-class AsyncDataReconciliationResourceWithRawResponse:
-    """`client.data_reconciliation.with_raw_response`: each method returns a `RawResponse` (awaited)."""
-
-    def __init__(self, resource: AsyncDataReconciliationResource) -> None:
-        self.order_status_data_exchange = async_to_raw_response(resource.order_status_data_exchange)
-        self.quality_factory_order_data_import_api_v202310 = async_to_raw_response(
-            resource.quality_factory_order_data_import_api_v202310
-        )
-        self.quality_factory_order_data_import_api = async_to_raw_response(
             resource.quality_factory_order_data_import_api
         )
         self.quality_factory_order_data_import_api_v202401 = self.quality_factory_order_data_import_api

@@ -2,20 +2,30 @@
 # change the spec or codegen/templates and run `make generate` again.
 # pyright: reportPrivateUsage=false
 # (methods call the client core's package-internal `_request`)
-"""`client.epharmacy`: Online pharmacy (e-pharmacy) shops: pharmacies, prescription rules and prescription review of orders."""
+"""`client.epharmacy`: Online pharmacy (e-pharmacy) shops: pharmacies, prescription rules and prescription review of orders.
+
+The async classes live in ``tiktokshop.resources._async.epharmacy`` (loaded on first use) and
+are exported here too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
-from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
-from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop._resource import SyncResource, checked_arguments
+from tiktokshop._response import to_raw_response
 from tiktokshop.types import epharmacy as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.resources._async.epharmacy import (
+        AsyncEpharmacyResource,
+        AsyncEpharmacyResourceWithRawResponse,
+    )
 
 # The operations name their models lazily (``_m.X`` is a reference): each model is imported
 # when its operation is first called (``_t`` imports a model only when one is read).
@@ -28,6 +38,18 @@ __all__ = [
     "EpharmacyResource",
     "EpharmacyResourceWithRawResponse",
 ]
+
+_ASYNC_NAMES = frozenset({"AsyncEpharmacyResource", "AsyncEpharmacyResourceWithRawResponse"})
+
+
+def __getattr__(name: str) -> Any:
+    """The async classes, imported on first use. Raises ``AttributeError`` for any other name."""
+    if name in _ASYNC_NAMES:
+        from tiktokshop.resources._async import epharmacy as _async
+
+        return getattr(_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _UPDATE_PRESCRIPTION_STATUS: Operation[ResponseModel] = Operation(
     id="epharmacy.update_prescription_status",
@@ -335,246 +357,3 @@ class EpharmacyResourceWithRawResponse:
         self.update_pharmacies = to_raw_response(resource.update_pharmacies)
         self.update_prescription_requirement = to_raw_response(resource.update_prescription_requirement)
         self.get_consultation_provider = to_raw_response(resource.get_consultation_provider)
-
-
-class AsyncEpharmacyResource(AsyncResource):
-    """Online pharmacy (e-pharmacy) shops: pharmacies, prescription rules and prescription review of orders. (async: every method is awaited)"""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncEpharmacyResourceWithRawResponse:
-        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
-        request_id, bytes; `.parse()` gives the model) instead of the model."""
-        return AsyncEpharmacyResourceWithRawResponse(self)
-
-    @checked_arguments("epharmacy.update_prescription_status")
-    async def update_prescription_status(
-        self,
-        order_id: str,
-        *,
-        prescription_status: Literal["APPROVED", "REJECTED", "PENDING_RESUBMISSION"] | None = None,
-        rejection_reason: str | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> ResponseModel:
-        """Set the prescription review result of an e-pharmacy order.
-
-        `POST /epharmacy/202504/orders/{order_id}/update_prescription_status` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            order_id: TikTok Shop order id.
-            prescription_status: New state of the prescription; APPROVED, REJECTED or PENDING_RESUBMISSION.
-            rejection_reason: Why the prescription is refused.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _UPDATE_PRESCRIPTION_STATUS,
-            params={"order_id": order_id},
-            body={"prescription_status": prescription_status, "rejection_reason": rejection_reason},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("epharmacy.get_pharmacies")
-    async def get_pharmacies(
-        self,
-        *,
-        page_token: str | None = None,
-        page_size: int | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.AsyncGetPharmaciesPage:
-        """List the shop's registered pharmacies and their licences.
-
-        `GET /epharmacy/202504/pharmacies` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            page_token: The next_page_token of the previous page; leave out for the first page.
-            page_size: Results per page, a positive integer; most searches allow up to 100, some fewer.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            AsyncGetPharmaciesPage: One page of `pharmacies` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_PHARMACIES_ASYNC,
-            params={"page_token": page_token, "page_size": page_size},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("epharmacy.update_pharmacies")
-    async def update_pharmacies(
-        self,
-        *,
-        pharmacies: Sequence[_t.UpdatePharmaciesRequestPharmacy | Mapping[str, Any]] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.UpdatePharmaciesResponse:
-        """Register or update the shop's pharmacies and their licences.
-
-        `POST /epharmacy/202504/pharmacies/update` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            pharmacies: Pharmacies to update. A `UpdatePharmaciesRequestPharmacy` or a dict.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            UpdatePharmaciesResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _UPDATE_PHARMACIES,
-            body={"pharmacies": pharmacies},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("epharmacy.update_prescription_requirement")
-    async def update_prescription_requirement(
-        self,
-        product_id: str,
-        *,
-        prescription_requirement: _t.UpdatePrescriptionRequirementRequestPrescriptionRequirement
-        | Mapping[str, Any]
-        | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> ResponseModel:
-        """Set whether a product needs a prescription, and which.
-
-        `POST /epharmacy/202504/products/{product_id}/prescription_requirements/update` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            product_id: TikTok Shop product id.
-            prescription_requirement: Whether the product needs a prescription, and which. A `UpdatePrescriptionRequirementRequestPrescriptionRequirement` or a dict.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _UPDATE_PRESCRIPTION_REQUIREMENT,
-            params={"product_id": product_id},
-            body={"prescription_requirement": prescription_requirement},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("epharmacy.get_consultation_provider")
-    async def get_consultation_provider(
-        self,
-        consultation_id: str,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.GetConsultationProviderResponse:
-        """Get the telehealth provider that handled a prescription consultation.
-
-        `GET /epharmacy/202507/consultations/{consultation_id}/providers` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            consultation_id: Id of the e-pharmacy consultation.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            GetConsultationProviderResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_CONSULTATION_PROVIDER,
-            params={"consultation_id": consultation_id},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-
-class AsyncEpharmacyResourceWithRawResponse:
-    """`client.epharmacy.with_raw_response`: each method returns a `RawResponse` (awaited)."""
-
-    def __init__(self, resource: AsyncEpharmacyResource) -> None:
-        self.update_prescription_status = async_to_raw_response(resource.update_prescription_status)
-        self.get_pharmacies = async_to_raw_response(resource.get_pharmacies)
-        self.update_pharmacies = async_to_raw_response(resource.update_pharmacies)
-        self.update_prescription_requirement = async_to_raw_response(resource.update_prescription_requirement)
-        self.get_consultation_provider = async_to_raw_response(resource.get_consultation_provider)

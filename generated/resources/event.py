@@ -2,19 +2,26 @@
 # change the spec or codegen/templates and run `make generate` again.
 # pyright: reportPrivateUsage=false
 # (methods call the client core's package-internal `_request`)
-"""`client.event`: Webhook subscriptions of the shop."""
+"""`client.event`: Webhook subscriptions of the shop.
+
+The async classes live in ``tiktokshop.resources._async.event`` (loaded on first use) and
+are exported here too.
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
-from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
-from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop._resource import SyncResource, checked_arguments
+from tiktokshop._response import to_raw_response
 from tiktokshop.types import event as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.resources._async.event import AsyncEventResource, AsyncEventResourceWithRawResponse
 
 # The operations name their models lazily (``_m.X`` is a reference): each model is imported
 # when its operation is first called (``_t`` imports a model only when one is read).
@@ -27,6 +34,18 @@ __all__ = [
     "EventResource",
     "EventResourceWithRawResponse",
 ]
+
+_ASYNC_NAMES = frozenset({"AsyncEventResource", "AsyncEventResourceWithRawResponse"})
+
+
+def __getattr__(name: str) -> Any:
+    """The async classes, imported on first use. Raises ``AttributeError`` for any other name."""
+    if name in _ASYNC_NAMES:
+        from tiktokshop.resources._async import event as _async
+
+        return getattr(_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _DELETE_SHOP_WEBHOOK: Operation[ResponseModel] = Operation(
     id="event.delete_shop_webhook",
@@ -241,183 +260,3 @@ class EventResourceWithRawResponse:
         self.delete_shop_webhook = to_raw_response(resource.delete_shop_webhook)
         self.get_shop_webhooks = to_raw_response(resource.get_shop_webhooks)
         self.update_shop_webhook = to_raw_response(resource.update_shop_webhook)
-
-
-class AsyncEventResource(AsyncResource):
-    """Webhook subscriptions of the shop. (async: every method is awaited)"""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncEventResourceWithRawResponse:
-        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
-        request_id, bytes; `.parse()` gives the model) instead of the model."""
-        return AsyncEventResourceWithRawResponse(self)
-
-    @checked_arguments("event.delete_shop_webhook")
-    async def delete_shop_webhook(
-        self,
-        *,
-        event_type: Literal[
-            "ORDER_STATUS_CHANGE",
-            "RECIPIENT_ADDRESS_UPDATE",
-            "PACKAGE_UPDATE",
-            "PRODUCT_STATUS_CHANGE",
-            "SELLER_DEAUTHORIZATION",
-            "UPCOMING_AUTHORIZATION_EXPIRATION",
-            "CANCELLATION_STATUS_CHANGE",
-            "RETURN_STATUS_CHANGE",
-            "NEW_CONVERSATION",
-            "NEW_MESSAGE",
-            "PRODUCT_INFORMATION_CHANGE",
-            "PRODUCT_CREATION",
-            "PRODUCT_CATEGORY_CHANGE",
-            "NEW_MESSAGE_LISTENER",
-            "INVOICE_STATUS_CHANGE",
-            "PRODUCT_AUDIT_STATUS_CHANGE",
-            "REVERSE_STATUS_UPDATE",
-        ],
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> ResponseModel:
-        """Stop sending one event type to the shop's webhook.
-
-        `DELETE /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            event_type: Kind of webhook event (one of the listed names, such as ORDER_STATUS_CHANGE). One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _DELETE_SHOP_WEBHOOK,
-            body={"event_type": event_type},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("event.get_shop_webhooks")
-    async def get_shop_webhooks(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.GetShopWebhooksResponse:
-        """List the shop's webhooks, each an event type and the address it is sent to.
-
-        `GET /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            GetShopWebhooksResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_SHOP_WEBHOOKS,
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("event.update_shop_webhook")
-    async def update_shop_webhook(
-        self,
-        *,
-        address: str,
-        event_type: Literal[
-            "ORDER_STATUS_CHANGE",
-            "RECIPIENT_ADDRESS_UPDATE",
-            "PACKAGE_UPDATE",
-            "PRODUCT_STATUS_CHANGE",
-            "SELLER_DEAUTHORIZATION",
-            "UPCOMING_AUTHORIZATION_EXPIRATION",
-            "CANCELLATION_STATUS_CHANGE",
-            "RETURN_STATUS_CHANGE",
-            "NEW_CONVERSATION",
-            "NEW_MESSAGE",
-            "PRODUCT_INFORMATION_CHANGE",
-            "PRODUCT_CREATION",
-            "PRODUCT_CATEGORY_CHANGE",
-            "NEW_MESSAGE_LISTENER",
-            "INVOICE_STATUS_CHANGE",
-            "PRODUCT_AUDIT_STATUS_CHANGE",
-            "REVERSE_STATUS_UPDATE",
-        ],
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> ResponseModel:
-        """Set the address that one event type is sent to for the shop.
-
-        `PUT /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            address: HTTPS address where TikTok sends the events.
-            event_type: Kind of webhook event (one of the listed names, such as ORDER_STATUS_CHANGE). One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _UPDATE_SHOP_WEBHOOK,
-            body={"address": address, "event_type": event_type},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-
-class AsyncEventResourceWithRawResponse:
-    """`client.event.with_raw_response`: each method returns a `RawResponse` (awaited)."""
-
-    def __init__(self, resource: AsyncEventResource) -> None:
-        self.delete_shop_webhook = async_to_raw_response(resource.delete_shop_webhook)
-        self.get_shop_webhooks = async_to_raw_response(resource.get_shop_webhooks)
-        self.update_shop_webhook = async_to_raw_response(resource.update_shop_webhook)

@@ -2,19 +2,29 @@
 # change the spec or codegen/templates and run `make generate` again.
 # pyright: reportPrivateUsage=false
 # (methods call the client core's package-internal `_request`)
-"""`client.gs_full_service_inventory`: Global Selling full-service virtual stock of SKUs."""
+"""`client.gs_full_service_inventory`: Global Selling full-service virtual stock of SKUs.
+
+The async classes live in ``tiktokshop.resources._async.gs_full_service_inventory`` (loaded on first use) and
+are exported here too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
-from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
-from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop._resource import SyncResource, checked_arguments
+from tiktokshop._response import to_raw_response
 from tiktokshop.types import gs_full_service_inventory as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.resources._async.gs_full_service_inventory import (
+        AsyncGsFullServiceInventoryResource,
+        AsyncGsFullServiceInventoryResourceWithRawResponse,
+    )
 
 # The operations name their models lazily (``_m.X`` is a reference): each model is imported
 # when its operation is first called (``_t`` imports a model only when one is read).
@@ -27,6 +37,20 @@ __all__ = [
     "GsFullServiceInventoryResource",
     "GsFullServiceInventoryResourceWithRawResponse",
 ]
+
+_ASYNC_NAMES = frozenset(
+    {"AsyncGsFullServiceInventoryResource", "AsyncGsFullServiceInventoryResourceWithRawResponse"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The async classes, imported on first use. Raises ``AttributeError`` for any other name."""
+    if name in _ASYNC_NAMES:
+        from tiktokshop.resources._async import gs_full_service_inventory as _async
+
+        return getattr(_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _QUERY_GLOBAL_SELLING_VIRTUAL_INVENTORY: Operation[_t.QueryGlobalSellingVirtualInventoryResponse] = Operation(
     id="gs_full_service_inventory.query_global_selling_virtual_inventory",
@@ -262,193 +286,5 @@ class GsFullServiceInventoryResourceWithRawResponse:
             resource.gs_full_service_query_virtual_inventory
         )
         self.gs_full_service_update_virtual_inventory = to_raw_response(
-            resource.gs_full_service_update_virtual_inventory
-        )
-
-
-class AsyncGsFullServiceInventoryResource(AsyncResource):
-    """Global Selling full-service virtual stock of SKUs. (async: every method is awaited)"""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncGsFullServiceInventoryResourceWithRawResponse:
-        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
-        request_id, bytes; `.parse()` gives the model) instead of the model."""
-        return AsyncGsFullServiceInventoryResourceWithRawResponse(self)
-
-    @checked_arguments("gs_full_service_inventory.query_global_selling_virtual_inventory")
-    async def query_global_selling_virtual_inventory(
-        self,
-        *,
-        skus: Sequence[str] | None = None,
-        supplier_id: str | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.QueryGlobalSellingVirtualInventoryResponse:
-        """Get the virtual stock of Global Selling full-service SKUs (preview).
-
-        `POST /gs_full_service_inventory/202404/preview/virtual_inventory/query` (version 202404). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            skus: SKUs (by platform or your own code) whose virtual inventory to read.
-            supplier_id: Id of the supplier in the full-service program.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            QueryGlobalSellingVirtualInventoryResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _QUERY_GLOBAL_SELLING_VIRTUAL_INVENTORY,
-            body={"skus": skus, "supplier_id": supplier_id},
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("gs_full_service_inventory.set_global_selling_virtual_inventory")
-    async def set_global_selling_virtual_inventory(
-        self,
-        *,
-        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
-        supplier_id: str | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.SetGlobalSellingVirtualInventoryResponse:
-        """Set the virtual stock of Global Selling full-service SKUs (preview).
-
-        `POST /gs_full_service_inventory/202404/preview/virtual_inventory/update` (version 202404). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            skus: SKUs with the new virtual inventory (stock you can supply but TikTok does not hold). A `SkuInput` or a dict.
-            supplier_id: Id of the supplier in the full-service program.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            SetGlobalSellingVirtualInventoryResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _SET_GLOBAL_SELLING_VIRTUAL_INVENTORY,
-            body={"skus": skus, "supplier_id": supplier_id},
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("gs_full_service_inventory.gs_full_service_query_virtual_inventory")
-    async def gs_full_service_query_virtual_inventory(
-        self,
-        *,
-        skus: Sequence[str] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GsFullServiceQueryVirtualInventoryResponse:
-        """Get the virtual stock of Global Selling full-service SKUs.
-
-        `POST /gs_full_service_inventory/202405/beta/virtual_inventory/query` (version 202405). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            skus: SKUs (by platform or your own code) whose virtual inventory to read.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            GsFullServiceQueryVirtualInventoryResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GS_FULL_SERVICE_QUERY_VIRTUAL_INVENTORY,
-            body={"skus": skus},
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("gs_full_service_inventory.gs_full_service_update_virtual_inventory")
-    async def gs_full_service_update_virtual_inventory(
-        self,
-        *,
-        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GsFullServiceUpdateVirtualInventoryResponse:
-        """Set the virtual stock of Global Selling full-service SKUs.
-
-        `POST /gs_full_service_inventory/202405/beta/virtual_inventory/update` (version 202405). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            skus: SKUs with the new virtual inventory (stock you can supply but TikTok does not hold). A `SkuInput` or a dict.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            GsFullServiceUpdateVirtualInventoryResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GS_FULL_SERVICE_UPDATE_VIRTUAL_INVENTORY,
-            body={"skus": skus},
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-
-class AsyncGsFullServiceInventoryResourceWithRawResponse:
-    """`client.gs_full_service_inventory.with_raw_response`: each method returns a `RawResponse` (awaited)."""
-
-    def __init__(self, resource: AsyncGsFullServiceInventoryResource) -> None:
-        self.query_global_selling_virtual_inventory = async_to_raw_response(
-            resource.query_global_selling_virtual_inventory
-        )
-        self.set_global_selling_virtual_inventory = async_to_raw_response(
-            resource.set_global_selling_virtual_inventory
-        )
-        self.gs_full_service_query_virtual_inventory = async_to_raw_response(
-            resource.gs_full_service_query_virtual_inventory
-        )
-        self.gs_full_service_update_virtual_inventory = async_to_raw_response(
             resource.gs_full_service_update_virtual_inventory
         )

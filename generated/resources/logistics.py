@@ -2,19 +2,29 @@
 # change the spec or codegen/templates and run `make generate` again.
 # pyright: reportPrivateUsage=false
 # (methods call the client core's package-internal `_request`)
-"""`client.logistics`: Warehouses, delivery options, shipping providers and shipping templates of the shop."""
+"""`client.logistics`: Warehouses, delivery options, shipping providers and shipping templates of the shop.
+
+The async classes live in ``tiktokshop.resources._async.logistics`` (loaded on first use) and
+are exported here too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
-from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
-from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop._resource import SyncResource, checked_arguments
+from tiktokshop._response import to_raw_response
 from tiktokshop.types import logistics as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.resources._async.logistics import (
+        AsyncLogisticsResource,
+        AsyncLogisticsResourceWithRawResponse,
+    )
 
 # The operations name their models lazily (``_m.X`` is a reference): each model is imported
 # when its operation is first called (``_t`` imports a model only when one is read).
@@ -27,6 +37,18 @@ __all__ = [
     "LogisticsResource",
     "LogisticsResourceWithRawResponse",
 ]
+
+_ASYNC_NAMES = frozenset({"AsyncLogisticsResource", "AsyncLogisticsResourceWithRawResponse"})
+
+
+def __getattr__(name: str) -> Any:
+    """The async classes, imported on first use. Raises ``AttributeError`` for any other name."""
+    if name in _ASYNC_NAMES:
+        from tiktokshop.resources._async import logistics as _async
+
+        return getattr(_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _GET_SHIPPING_PROVIDERS: Operation[_t.GetShippingProvidersResponse] = Operation(
     id="logistics.get_shipping_providers",
@@ -583,455 +605,3 @@ class LogisticsResourceWithRawResponse:
         self.get_shipping_template_availability = to_raw_response(resource.get_shipping_template_availability)
         self.get_logistics_tracking = to_raw_response(resource.get_logistics_tracking)
         self.check_shipping_template_existence = to_raw_response(resource.check_shipping_template_existence)
-
-
-class AsyncLogisticsResource(AsyncResource):
-    """Warehouses, delivery options, shipping providers and shipping templates of the shop. (async: every method is awaited)"""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncLogisticsResourceWithRawResponse:
-        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
-        request_id, bytes; `.parse()` gives the model) instead of the model."""
-        return AsyncLogisticsResourceWithRawResponse(self)
-
-    @checked_arguments("logistics.get_shipping_providers")
-    async def get_shipping_providers(
-        self,
-        delivery_option_id: str,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.GetShippingProvidersResponse:
-        """List the shipping providers available for a delivery option.
-
-        `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            delivery_option_id: Id of the delivery option (a shipping speed the warehouse offers).
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            GetShippingProvidersResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_SHIPPING_PROVIDERS,
-            params={"delivery_option_id": delivery_option_id},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("logistics.get_global_seller_warehouse")
-    async def get_global_seller_warehouse(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetGlobalSellerWarehouseResponse:
-        """List the global seller's warehouses.
-
-        `GET /logistics/202309/global_warehouses` (version 202309). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            GetGlobalSellerWarehouseResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_GLOBAL_SELLER_WAREHOUSE,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("logistics.get_warehouse_list")
-    async def get_warehouse_list(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.GetWarehouseListResponse:
-        """List the shop's warehouses with their address and status.
-
-        `GET /logistics/202309/warehouses` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            GetWarehouseListResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_WAREHOUSE_LIST,
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("logistics.get_warehouse_delivery_options")
-    async def get_warehouse_delivery_options(
-        self,
-        warehouse_id: str,
-        *,
-        scope: str | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.GetWarehouseDeliveryOptionsResponse:
-        """List the delivery options a warehouse offers.
-
-        `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            warehouse_id: Id of a seller warehouse.
-            scope: Which delivery options to list.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            GetWarehouseDeliveryOptionsResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_WAREHOUSE_DELIVERY_OPTIONS,
-            params={"warehouse_id": warehouse_id, "scope": scope},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("logistics.standardize_warehouse_address")
-    async def standardize_warehouse_address(
-        self,
-        *,
-        address: _t.StandardizeWarehouseAddressRequestAddress | Mapping[str, Any] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.StandardizeWarehouseAddressResponse:
-        """Check an address and return it in the standard form warehouses use.
-
-        `POST /logistics/202412/addresses/standardize` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            address: Postal address. A `StandardizeWarehouseAddressRequestAddress` or a dict.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            StandardizeWarehouseAddressResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _STANDARDIZE_WAREHOUSE_ADDRESS,
-            body={"address": address},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("logistics.create_warehouse")
-    async def create_warehouse(
-        self,
-        *,
-        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.CreateWarehouseResponse:
-        """Create a warehouse for the shop.
-
-        `POST /logistics/202502/warehouses` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            warehouse: Warehouse details. A `WarehouseInput` or a dict.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            CreateWarehouseResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _CREATE_WAREHOUSE,
-            body={"warehouse": warehouse},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("logistics.update_warehouse")
-    async def update_warehouse(
-        self,
-        warehouse_id: str,
-        *,
-        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.UpdateWarehouseResponse:
-        """Update one of the shop's warehouses.
-
-        `POST /logistics/202502/warehouses/{warehouse_id}` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            warehouse_id: Id of a seller warehouse.
-            warehouse: Warehouse details. A `WarehouseInput` or a dict.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            UpdateWarehouseResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _UPDATE_WAREHOUSE,
-            params={"warehouse_id": warehouse_id},
-            body={"warehouse": warehouse},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("logistics.get_shipping_template_availability")
-    async def get_shipping_template_availability(
-        self,
-        *,
-        product_attribute: _t.GetShippingTemplateAvailabilityRequestProductAttribute
-        | Mapping[str, Any]
-        | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.GetShippingTemplateAvailabilityResponse:
-        """List the shop's shipping templates and whether each fits a package of the given size.
-
-        `GET /logistics/202510/seller_templates` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            product_attribute: Product details (weight, size, category) the templates must support. A `GetShippingTemplateAvailabilityRequestProductAttribute` or a dict.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            GetShippingTemplateAvailabilityResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_SHIPPING_TEMPLATE_AVAILABILITY,
-            body={"product_attribute": product_attribute},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("logistics.get_logistics_tracking")
-    async def get_logistics_tracking(
-        self,
-        order_id: str,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.GetLogisticsTrackingResponse:
-        """Get the tracking events of an order's shipments.
-
-        `GET /logistics/202604/orders/{order_id}/tracking` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            order_id: TikTok Shop order id.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            GetLogisticsTrackingResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_LOGISTICS_TRACKING,
-            params={"order_id": order_id},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("logistics.check_shipping_template_existence")
-    async def check_shipping_template_existence(
-        self,
-        *,
-        access_token: str,
-        biz_warehouse_id: int,
-        shop_id: int | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.CheckShippingTemplateExistenceResponse:
-        """Check whether a warehouse has a shipping template.
-
-        `GET /logistics/202606/seller_template/template_exist` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            access_token: Access token of the seller authorization.
-            shop_id: Numeric id of the shop.
-            biz_warehouse_id: Id of the warehouse.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            CheckShippingTemplateExistenceResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _CHECK_SHIPPING_TEMPLATE_EXISTENCE,
-            params={"access_token": access_token, "shop_id": shop_id, "biz_warehouse_id": biz_warehouse_id},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-
-class AsyncLogisticsResourceWithRawResponse:
-    """`client.logistics.with_raw_response`: each method returns a `RawResponse` (awaited)."""
-
-    def __init__(self, resource: AsyncLogisticsResource) -> None:
-        self.get_shipping_providers = async_to_raw_response(resource.get_shipping_providers)
-        self.get_global_seller_warehouse = async_to_raw_response(resource.get_global_seller_warehouse)
-        self.get_warehouse_list = async_to_raw_response(resource.get_warehouse_list)
-        self.get_warehouse_delivery_options = async_to_raw_response(resource.get_warehouse_delivery_options)
-        self.standardize_warehouse_address = async_to_raw_response(resource.standardize_warehouse_address)
-        self.create_warehouse = async_to_raw_response(resource.create_warehouse)
-        self.update_warehouse = async_to_raw_response(resource.update_warehouse)
-        self.get_shipping_template_availability = async_to_raw_response(
-            resource.get_shipping_template_availability
-        )
-        self.get_logistics_tracking = async_to_raw_response(resource.get_logistics_tracking)
-        self.check_shipping_template_existence = async_to_raw_response(
-            resource.check_shipping_template_existence
-        )

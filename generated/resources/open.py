@@ -2,18 +2,25 @@
 # change the spec or codegen/templates and run `make generate` again.
 # pyright: reportPrivateUsage=false
 # (methods call the client core's package-internal `_request`)
-"""`client.open`: Chunked file uploads to TikTok Shop."""
+"""`client.open`: Chunked file uploads to TikTok Shop.
+
+The async classes live in ``tiktokshop.resources._async.open`` (loaded on first use) and
+are exported here too.
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
-from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
-from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop._resource import SyncResource, checked_arguments
+from tiktokshop._response import to_raw_response
 from tiktokshop.types import open as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.resources._async.open import AsyncOpenResource, AsyncOpenResourceWithRawResponse
 
 # The operations name their models lazily (``_m.X`` is a reference): each model is imported
 # when its operation is first called (``_t`` imports a model only when one is read).
@@ -26,6 +33,18 @@ __all__ = [
     "OpenResource",
     "OpenResourceWithRawResponse",
 ]
+
+_ASYNC_NAMES = frozenset({"AsyncOpenResource", "AsyncOpenResourceWithRawResponse"})
+
+
+def __getattr__(name: str) -> Any:
+    """The async classes, imported on first use. Raises ``AttributeError`` for any other name."""
+    if name in _ASYNC_NAMES:
+        from tiktokshop.resources._async import open as _async
+
+        return getattr(_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _UPLOAD_FILE_INIT: Operation[_t.UploadFileInitResponse] = Operation(
     id="open.upload_file_init",
@@ -115,78 +134,3 @@ class OpenResourceWithRawResponse:
 
     def __init__(self, resource: OpenResource) -> None:
         self.upload_file_init = to_raw_response(resource.upload_file_init)
-
-
-class AsyncOpenResource(AsyncResource):
-    """Chunked file uploads to TikTok Shop. (async: every method is awaited)"""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncOpenResourceWithRawResponse:
-        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
-        request_id, bytes; `.parse()` gives the model) instead of the model."""
-        return AsyncOpenResourceWithRawResponse(self)
-
-    @checked_arguments("open.upload_file_init")
-    async def upload_file_init(
-        self,
-        *,
-        file_name: str,
-        file_type: str,
-        file_size: int,
-        total_chunk_count: int,
-        target_path: str,
-        shop_cipher: str | None = None,
-        category_asset_cipher: str | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.UploadFileInitResponse:
-        """Start a chunked file upload and get the URL and token to send the chunks with.
-
-        `POST /open/202512/file/init` (version 202512). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            shop_cipher: Cipher of the shop the call acts on, as listed by authorization.get_authorized_shops.
-            category_asset_cipher: Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
-            file_name: Name of the file, with its extension.
-            file_type: Kind of file; IMAGE or VIDEO.
-            file_size: Size of the whole file in bytes.
-            total_chunk_count: Number of chunks the file is sent in.
-            target_path: Where the uploaded file is to be used.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            UploadFileInitResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _UPLOAD_FILE_INIT,
-            params={"shop_cipher": shop_cipher, "category_asset_cipher": category_asset_cipher},
-            body={
-                "file_name": file_name,
-                "file_type": file_type,
-                "file_size": file_size,
-                "total_chunk_count": total_chunk_count,
-                "target_path": target_path,
-            },
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-
-class AsyncOpenResourceWithRawResponse:
-    """`client.open.with_raw_response`: each method returns a `RawResponse` (awaited)."""
-
-    def __init__(self, resource: AsyncOpenResource) -> None:
-        self.upload_file_init = async_to_raw_response(resource.upload_file_init)

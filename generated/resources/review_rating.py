@@ -2,20 +2,30 @@
 # change the spec or codegen/templates and run `make generate` again.
 # pyright: reportPrivateUsage=false
 # (methods call the client core's package-internal `_request`)
-"""`client.review_rating`: Product reviews and ratings imported from other platforms, with their media."""
+"""`client.review_rating`: Product reviews and ratings imported from other platforms, with their media.
+
+The async classes live in ``tiktokshop.resources._async.review_rating`` (loaded on first use) and
+are exported here too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
-from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
-from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop._resource import SyncResource, checked_arguments
+from tiktokshop._response import to_raw_response
 from tiktokshop.types import review_rating as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.resources._async.review_rating import (
+        AsyncReviewRatingResource,
+        AsyncReviewRatingResourceWithRawResponse,
+    )
 
 # The operations name their models lazily (``_m.X`` is a reference): each model is imported
 # when its operation is first called (``_t`` imports a model only when one is read).
@@ -28,6 +38,18 @@ __all__ = [
     "ReviewRatingResource",
     "ReviewRatingResourceWithRawResponse",
 ]
+
+_ASYNC_NAMES = frozenset({"AsyncReviewRatingResource", "AsyncReviewRatingResourceWithRawResponse"})
+
+
+def __getattr__(name: str) -> Any:
+    """The async classes, imported on first use. Raises ``AttributeError`` for any other name."""
+    if name in _ASYNC_NAMES:
+        from tiktokshop.resources._async import review_rating as _async
+
+        return getattr(_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _UPLOAD_REVIEW_MEDIA: Operation[_t.UploadReviewMediaResponse] = Operation(
     id="review_rating.upload_review_media",
@@ -212,153 +234,4 @@ class ReviewRatingResourceWithRawResponse:
         self.upload_review_media = to_raw_response(resource.upload_review_media)
         self.import_product_reviews_v202410 = to_raw_response(resource.import_product_reviews_v202410)
         self.import_product_reviews = to_raw_response(resource.import_product_reviews)
-        self.import_product_reviews_v202508 = self.import_product_reviews
-
-
-class AsyncReviewRatingResource(AsyncResource):
-    """Product reviews and ratings imported from other platforms, with their media. (async: every method is awaited)"""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncReviewRatingResourceWithRawResponse:
-        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
-        request_id, bytes; `.parse()` gives the model) instead of the model."""
-        return AsyncReviewRatingResourceWithRawResponse(self)
-
-    @checked_arguments("review_rating.upload_review_media")
-    async def upload_review_media(
-        self,
-        *,
-        data: FileInput,
-        file_type: Literal["IMAGE", "VIDEO"] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.UploadReviewMediaResponse:
-        """Upload an image or video to attach to an imported product review.
-
-        `POST /review_rating/202410/media/upload` (version 202410). Not shop-scoped: sends no `shop_cipher`.
-
-        Uploads as multipart/form-data (files stream from a path or file object; not signed).
-
-        Args:
-            data: The image or video of the review reply, as bytes, a path or a binary file object. Bytes, a path or a binary file object.
-            file_type: Kind of file; IMAGE or VIDEO.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            UploadReviewMediaResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _UPLOAD_REVIEW_MEDIA,
-            form={"data": data, "file_type": file_type},
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("review_rating.import_product_reviews_v202410")
-    async def import_product_reviews_v202410(
-        self,
-        *,
-        product_review: _t.ImportProductReviewsV202410RequestProductReview | Mapping[str, Any] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.ImportProductReviewsResponse:
-        """Import product reviews from another platform (the 202410 shape).
-
-        `POST /review_rating/202410/product_reviews` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `import_product_reviews` calls that.
-
-        Args:
-            product_review: Review details. A `ImportProductReviewsV202410RequestProductReview` or a dict.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            ImportProductReviewsResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _IMPORT_PRODUCT_REVIEWS_V202410,
-            body={"product_review": product_review},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("review_rating.import_product_reviews")
-    async def import_product_reviews(
-        self,
-        *,
-        product_review: _t.ImportProductReviewsRequestProductReview | Mapping[str, Any] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.ImportProductReviewsResponse:
-        """Import product reviews from another platform.
-
-        `POST /review_rating/202508/product_reviews` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `import_product_reviews_v202508` stays on this one.
-
-        Args:
-            product_review: Review details. A `ImportProductReviewsRequestProductReview` or a dict.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            ImportProductReviewsResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _IMPORT_PRODUCT_REVIEWS,
-            body={"product_review": product_review},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    import_product_reviews_v202508 = import_product_reviews
-
-
-class AsyncReviewRatingResourceWithRawResponse:
-    """`client.review_rating.with_raw_response`: each method returns a `RawResponse` (awaited)."""
-
-    def __init__(self, resource: AsyncReviewRatingResource) -> None:
-        self.upload_review_media = async_to_raw_response(resource.upload_review_media)
-        self.import_product_reviews_v202410 = async_to_raw_response(resource.import_product_reviews_v202410)
-        self.import_product_reviews = async_to_raw_response(resource.import_product_reviews)
         self.import_product_reviews_v202508 = self.import_product_reviews

@@ -2,19 +2,26 @@
 # change the spec or codegen/templates and run `make generate` again.
 # pyright: reportPrivateUsage=false
 # (methods call the client core's package-internal `_request`)
-"""`client.seller`: The seller's shops and permissions."""
+"""`client.seller`: The seller's shops and permissions.
+
+The async classes live in ``tiktokshop.resources._async.seller`` (loaded on first use) and
+are exported here too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
-from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
-from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop._resource import SyncResource, checked_arguments
+from tiktokshop._response import to_raw_response
 from tiktokshop.types import seller as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.resources._async.seller import AsyncSellerResource, AsyncSellerResourceWithRawResponse
 
 # The operations name their models lazily (``_m.X`` is a reference): each model is imported
 # when its operation is first called (``_t`` imports a model only when one is read).
@@ -27,6 +34,18 @@ __all__ = [
     "SellerResource",
     "SellerResourceWithRawResponse",
 ]
+
+_ASYNC_NAMES = frozenset({"AsyncSellerResource", "AsyncSellerResourceWithRawResponse"})
+
+
+def __getattr__(name: str) -> Any:
+    """The async classes, imported on first use. Raises ``AttributeError`` for any other name."""
+    if name in _ASYNC_NAMES:
+        from tiktokshop.resources._async import seller as _async
+
+        return getattr(_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _GET_SELLER_PERMISSIONS: Operation[_t.GetSellerPermissionsResponse] = Operation(
     id="seller.get_seller_permissions",
@@ -338,256 +357,3 @@ class SellerResourceWithRawResponse:
         self.sync_collections = to_raw_response(resource.sync_collections)
         self.get_seller_status = to_raw_response(resource.get_seller_status)
         self.get_shop_group_and_related_shops = to_raw_response(resource.get_shop_group_and_related_shops)
-
-
-class AsyncSellerResource(AsyncResource):
-    """The seller's shops and permissions. (async: every method is awaited)"""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncSellerResourceWithRawResponse:
-        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
-        request_id, bytes; `.parse()` gives the model) instead of the model."""
-        return AsyncSellerResourceWithRawResponse(self)
-
-    @checked_arguments("seller.get_seller_permissions")
-    async def get_seller_permissions(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetSellerPermissionsResponse:
-        """List the permissions of the seller's account.
-
-        `GET /seller/202309/permissions` (version 202309). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            GetSellerPermissionsResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_SELLER_PERMISSIONS,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("seller.get_active_shops")
-    async def get_active_shops(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetActiveShopsResponse:
-        """List the seller's active shops and their regions.
-
-        `GET /seller/202309/shops` (version 202309). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            GetActiveShopsResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_ACTIVE_SHOPS,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("seller.get_shop_creators")
-    async def get_shop_creators(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.GetShopCreatorsResponse:
-        """List the creators linked to the shop (official and marketing accounts).
-
-        `GET /seller/202407/shop_creators` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            GetShopCreatorsResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_SHOP_CREATORS,
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("seller.sync_collections")
-    async def sync_collections(
-        self,
-        *,
-        collections: Sequence[_t.SyncCollectionsRequestCollection | Mapping[str, Any]] | None = None,
-        logo_url: str | None = None,
-        source: int | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-        shop_cipher: str | None = None,
-    ) -> _t.SyncCollectionsResponse:
-        """Sync the shop's product collections from another platform.
-
-        `POST /seller/202508/collections/sync` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
-
-        Args:
-            collections: Collections to sync. A `SyncCollectionsRequestCollection` or a dict.
-            logo_url: Address of the logo image.
-            source: Where the data comes from.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
-
-        Returns:
-            SyncCollectionsResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _SYNC_COLLECTIONS,
-            body={"collections": collections, "logo_url": logo_url, "source": source},
-            shop_cipher=shop_cipher,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("seller.get_seller_status")
-    async def get_seller_status(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetSellerStatusResponse:
-        """Get the seller's account status and any restrictions on it.
-
-        `GET /seller/202508/status` (version 202508). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            GetSellerStatusResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_SELLER_STATUS,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-    @checked_arguments("seller.get_shop_group_and_related_shops")
-    async def get_shop_group_and_related_shops(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetShopGroupAndRelatedShopsResponse:
-        """Get the seller's shop group and the shops in it.
-
-        `GET /seller/202601/shop_groups` (version 202601). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            GetShopGroupAndRelatedShopsResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _GET_SHOP_GROUP_AND_RELATED_SHOPS,
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-
-class AsyncSellerResourceWithRawResponse:
-    """`client.seller.with_raw_response`: each method returns a `RawResponse` (awaited)."""
-
-    def __init__(self, resource: AsyncSellerResource) -> None:
-        self.get_seller_permissions = async_to_raw_response(resource.get_seller_permissions)
-        self.get_active_shops = async_to_raw_response(resource.get_active_shops)
-        self.get_shop_creators = async_to_raw_response(resource.get_shop_creators)
-        self.sync_collections = async_to_raw_response(resource.sync_collections)
-        self.get_seller_status = async_to_raw_response(resource.get_seller_status)
-        self.get_shop_group_and_related_shops = async_to_raw_response(
-            resource.get_shop_group_and_related_shops
-        )

@@ -2,19 +2,29 @@
 # change the spec or codegen/templates and run `make generate` again.
 # pyright: reportPrivateUsage=false
 # (methods call the client core's package-internal `_request`)
-"""`client.supply_chain`: Shipments reported by warehouse providers."""
+"""`client.supply_chain`: Shipments reported by warehouse providers.
+
+The async classes live in ``tiktokshop.resources._async.supply_chain`` (loaded on first use) and
+are exported here too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
-from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
-from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop._resource import SyncResource, checked_arguments
+from tiktokshop._response import to_raw_response
 from tiktokshop.types import supply_chain as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.resources._async.supply_chain import (
+        AsyncSupplyChainResource,
+        AsyncSupplyChainResourceWithRawResponse,
+    )
 
 # The operations name their models lazily (``_m.X`` is a reference): each model is imported
 # when its operation is first called (``_t`` imports a model only when one is read).
@@ -27,6 +37,18 @@ __all__ = [
     "SupplyChainResource",
     "SupplyChainResourceWithRawResponse",
 ]
+
+_ASYNC_NAMES = frozenset({"AsyncSupplyChainResource", "AsyncSupplyChainResourceWithRawResponse"})
+
+
+def __getattr__(name: str) -> Any:
+    """The async classes, imported on first use. Raises ``AttributeError`` for any other name."""
+    if name in _ASYNC_NAMES:
+        from tiktokshop.resources._async import supply_chain as _async
+
+        return getattr(_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _CONFIRM_PACKAGE_SHIPMENT: Operation[_t.ConfirmPackageShipmentResponse] = Operation(
     id="supply_chain.confirm_package_shipment",
@@ -98,61 +120,3 @@ class SupplyChainResourceWithRawResponse:
 
     def __init__(self, resource: SupplyChainResource) -> None:
         self.confirm_package_shipment = to_raw_response(resource.confirm_package_shipment)
-
-
-class AsyncSupplyChainResource(AsyncResource):
-    """Shipments reported by warehouse providers. (async: every method is awaited)"""
-
-    @cached_property
-    def with_raw_response(self) -> AsyncSupplyChainResourceWithRawResponse:
-        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
-        request_id, bytes; `.parse()` gives the model) instead of the model."""
-        return AsyncSupplyChainResourceWithRawResponse(self)
-
-    @checked_arguments("supply_chain.confirm_package_shipment")
-    async def confirm_package_shipment(
-        self,
-        *,
-        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]],
-        warehouse_provider_id: str,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        extra_query: ExtraQuery | None = None,
-        extra_body: ExtraBody | None = None,
-        extra_headers: ExtraHeaders | None = None,
-    ) -> _t.ConfirmPackageShipmentResponse:
-        """Report packages shipped by a warehouse provider, with tracking, size and SKU details.
-
-        `POST /supply_chain/202309/packages/sync` (version 202309). Not shop-scoped: sends no `shop_cipher`.
-
-        Args:
-            packages: Packages shipped by the warehouse, each with its id, carrier and tracking number. A `ConfirmPackageShipmentRequestPackage` or a dict.
-            warehouse_provider_id: Id of the warehouse provider that ships the packages.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
-            max_retries: Retries for this call; the client's by default.
-            extra_query: Query parameters added to this call (signed with the rest).
-            extra_body: JSON body fields added over the method's own (signed as sent).
-            extra_headers: HTTP headers added to this call.
-
-        Returns:
-            ConfirmPackageShipmentResponse: The answer's data, with `.request_id`.
-
-        Raises:
-            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token.
-            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
-            TransportError: The network failed or the call timed out.
-            MalformedResponseError: The answer is not a valid envelope.
-        """
-        return await self._client._request(
-            _CONFIRM_PACKAGE_SHIPMENT,
-            body={"packages": packages, "warehouse_provider_id": warehouse_provider_id},
-            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
-        )
-
-
-class AsyncSupplyChainResourceWithRawResponse:
-    """`client.supply_chain.with_raw_response`: each method returns a `RawResponse` (awaited)."""
-
-    def __init__(self, resource: AsyncSupplyChainResource) -> None:
-        self.confirm_package_shipment = async_to_raw_response(resource.confirm_package_shipment)
