@@ -37,6 +37,11 @@ from tiktokshop.sandbox import Sandbox
 OP = "order.get_order_list"
 
 
+#: Seconds after a seller's first refused call within which another of its calls may still be
+#: refused (it was sent before the refusal came back: the reread interval, 0.1 s, and a round trip).
+REFUSAL_GRACE = 0.3
+
+
 @dataclass
 class FleetResult:
     """What a fleet run did."""
@@ -54,6 +59,7 @@ class FleetResult:
     http_latencies: list[float] = field(default_factory=list)
     rejected: int = 0  # calls TikTok refused (an expired token), later repeated
     rejected_twice: int = 0  # sellers with more than one such call
+    rejected_late: int = 0  # of those, sellers refused again well after the first refusal (see below)
     begin: float = 0.0  # the steady state's first instant (sandbox clock)
     expiry: float = 0.0  # when the access tokens expired (or the clients began refreshing)
     client_interval: float = 0.0  # the clients' pacing interval per shop
@@ -112,7 +118,7 @@ class FleetResult:
             f"{self.calls} calls in {self.seconds:.1f} s = {self.throughput:.0f}/s "
             f"({self.throughput / self.limit_qps:.0%} of the sandbox's {self.limit_qps:.0f}/s), "
             f"failed {self.failed}, HTTP 429 {self.http_429}, rejected (token) {self.rejected} "
-            f"({self.rejected_twice} sellers more than once), "
+            f"({self.rejected_twice} sellers more than once, {self.rejected_late} of them late), "
             f"refreshes per seller {dict(per_seller)} "
             f"({self.sellers} sellers, {self.shops} shops), "
             f"call (limiter wait included) p50 {self.percentile(50) * 1000:.0f} ms p99 "
@@ -434,6 +440,13 @@ def run_fleet(
         owner = {record.tokens.access_token: record.seller for record in records}
         per_seller = Counter(owner.get(r.access_token, r.access_token) for r in refused)
         result.rejected_twice = sum(1 for n in per_seller.values() if n > 1)
+        # A call already sent when its seller's first refusal came back is refused too; one sent
+        # later is not, since a client rereads its seller's record at most 0.1 s before sending.
+        # "Late": refused over REFUSAL_GRACE s after the seller's first refusal reached the sandbox.
+        times: dict[str, list[float]] = {}
+        for r in refused:
+            times.setdefault(owner.get(r.access_token, r.access_token or ""), []).append(r.time)
+        result.rejected_late = sum(1 for ts in times.values() if max(ts) - min(ts) > REFUSAL_GRACE)
         for r in log:
             if r.op_id == OP and r.status == 200 and r.code == 0:
                 result.shop_times.setdefault(r.query.get("shop_cipher", ""), []).append(r.time)
