@@ -376,6 +376,15 @@ asyncio.run(main())
 """
 
 
+def rates_without(result: dict[str, Any], extra: float) -> list[float]:
+    """Each repeat's client/raw rate ratio with ``extra`` seconds (pydantic-core's CPU beyond
+    json.loads) taken off each of the client's calls: a call's wall time less that, as a rate."""
+    return [
+        r_ours / (1 - extra * r_ours) / r_raw
+        for r_ours, r_raw in zip(result["ourss"], result["raws"], strict=True)
+    ]
+
+
 def loopback(answer: bytes, seconds: float, repeats: int) -> None:
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=False
@@ -417,14 +426,9 @@ def loopback(answer: bytes, seconds: float, repeats: int) -> None:
 
         parse, loads = pydantic_extra(GetOrderListPage, answer, 500)
         extra = parse - loads
-        # A call's wall time less the CPU pydantic-core spends beyond json.loads, as a rate.
-        adjusted = [
-            r_ours / (1 - extra * r_ours) / r_raw
-            for r_ours, r_raw in zip(result["ourss"], result["raws"], strict=True)
-        ]
         without_pydantic(
             "http_sync",
-            adjusted,
+            rates_without(result, extra),
             f"pydantic-core {parse * 1e6:.0f} us a call, json.loads {loads * 1e6:.0f} us; per CPU "
             f"second {raw_cpu / (ours_cpu - extra):.2f}x raw",
         )
@@ -484,13 +488,9 @@ def loopback(answer: bytes, seconds: float, repeats: int) -> None:
         parse, loads = pydantic_extra(AsyncGetOrderListPage, answer, 500)
         extra = parse - loads
         # One event loop runs every task: the CPU saved per call comes off the loop's time per call.
-        adjusted = [
-            r_ours / (1 - extra * r_ours) / r_raw
-            for r_ours, r_raw in zip(aresult["ourss"], aresult["raws"], strict=True)
-        ]
         without_pydantic(
             "http_async",
-            adjusted,
+            rates_without(aresult, extra),
             f"pydantic-core {parse * 1e6:.0f} us a call, json.loads {loads * 1e6:.0f} us",
         )
     finally:

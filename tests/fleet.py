@@ -32,7 +32,7 @@ from tiktokshop import (
     TikTokShop,
     TokenState,
 )
-from tiktokshop.sandbox import Sandbox
+from tiktokshop.sandbox import Sandbox, SandboxSeller
 
 OP = "order.get_order_list"
 
@@ -125,6 +125,20 @@ class FleetResult:
             f"{self.percentile(99) * 1000:.0f} ms, HTTP round trip p50 {self.percentile(50, True) * 1000:.1f} ms "
             f"p99 {self.percentile(99, True) * 1000:.1f} ms"
         )
+
+
+def seller_record(seller: SandboxSeller) -> SellerRecord:
+    """The store record of a sandbox seller: its tokens and shops as the sandbox issued them."""
+    return SellerRecord(
+        seller.open_id,
+        TokenState(
+            seller.access_token,
+            seller.access_token_expire,
+            seller.refresh_token,
+            seller.refresh_token_expire,
+        ),
+        shops=tuple(AuthorizedShop(s.id, s.cipher, s.region, s.name, s.code) for s in seller.shops),
+    )
 
 
 def _store(spec: dict[str, Any]) -> Any:
@@ -351,20 +365,7 @@ def run_fleet(
         records, shops = [], []
         for _ in range(sellers):
             seller = sb.add_seller(rng.randint(1, 3))
-            records.append(
-                SellerRecord(
-                    seller.open_id,
-                    TokenState(
-                        seller.access_token,
-                        seller.access_token_expire,
-                        seller.refresh_token,
-                        seller.refresh_token_expire,
-                    ),
-                    shops=tuple(
-                        AuthorizedShop(s.id, s.cipher, s.region, s.name, s.code) for s in seller.shops
-                    ),
-                )
-            )
+            records.append(seller_record(seller))
             shops.extend((seller.open_id, s.id) for s in seller.shops)
         rng.shuffle(shops)
         shared = store == "redis"

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 import tiktokshop._base_client as base_client
+from tests.fleet import seller_record
 from tiktokshop import (
     AsyncTikTokShop,
-    AuthorizedShop,
     JsonFileTokenStore,
     MemoryTokenStore,
     RateLimiter,
@@ -31,19 +31,6 @@ from tiktokshop.sandbox import Sandbox, SandboxSeller
 
 LIST = "order.get_order_list"
 REFRESH = "auth.refresh_access_token"
-
-
-def _record(seller: SandboxSeller) -> SellerRecord:
-    return SellerRecord(
-        seller.open_id,
-        TokenState(
-            seller.access_token,
-            seller.access_token_expire,
-            seller.refresh_token,
-            seller.refresh_token_expire,
-        ),
-        shops=tuple(AuthorizedShop(s.id, s.cipher, s.region, s.name, s.code) for s in seller.shops),
-    )
 
 
 def _app(sb: Sandbox, **kwargs: Any) -> TikTokShop:
@@ -83,7 +70,7 @@ def test_early_expiry_costs_one_rejected_call_and_one_refresh_across_workers(
     with Sandbox(orders=0, seed=41) as sb:
         seller = sb.add_seller(shops=2)
         stores = [_store(kind, tmp_path, lambda: request.getfixturevalue("redis_url")) for _ in range(3)]
-        stores[0].save(_record(seller))
+        stores[0].save(seller_record(seller))
         apps = [_app(sb, token_store=store) for store in stores[1:]]
         shops = [
             app.for_seller(seller.open_id).for_shop(s.id) for app, s in zip(apps, seller.shops, strict=True)
@@ -131,7 +118,7 @@ def test_async_workers_on_one_file_share_the_early_expiry_too(tmp_path: Path) ->
 
     with Sandbox(orders=0, seed=42) as sb:
         seller = sb.add_seller(shops=2)
-        JsonFileTokenStore(tmp_path / "tokens.json").save(_record(seller))
+        JsonFileTokenStore(tmp_path / "tokens.json").save(seller_record(seller))
         asyncio.run(main(sb, seller))
         assert _refused(sb) == [105002]
         assert len(sb.requests.for_op(REFRESH)) == 1
@@ -148,7 +135,7 @@ def test_rejection_marks_the_stored_token_stale_before_refreshing() -> None:
 
     with Sandbox(orders=0, seed=43) as sb:
         seller = sb.add_seller(shops=1)
-        record = _record(seller)
+        record = seller_record(seller)
         app = _app(sb, token_store=Recording(record))
         sb.expire_access_tokens(seller.open_id)
         app.for_seller(seller.open_id).for_shop(seller.shops[0].id).order.get_order_list(page_size=1)
@@ -165,12 +152,12 @@ def test_a_token_another_worker_marked_stale_is_refreshed_before_sending(tmp_pat
     with Sandbox(orders=0, seed=44) as sb:
         seller = sb.add_seller(shops=1)
         store = JsonFileTokenStore(tmp_path / "tokens.json")
-        store.save(_record(seller))
+        store.save(seller_record(seller))
         app = _app(sb, token_store=JsonFileTokenStore(tmp_path / "tokens.json"))
         shop = app.for_seller(seller.open_id).for_shop(seller.shops[0].id)
         shop.order.get_order_list(page_size=1)
         sb.expire_access_tokens(seller.open_id)
-        marked = _record(seller)  # another worker was refused this token and marked it
+        marked = seller_record(seller)  # another worker was refused this token and marked it
         marked.tokens.access_token_expire = int(sb.clock.now()) - 1
         store.save(marked)
         shop.order.get_order_list(page_size=1)
@@ -192,7 +179,7 @@ def test_a_rejected_call_gives_its_slot_back_and_is_repeated_at_once() -> None:
     limiter = RateLimiter(overrides={LIST: (None, 0.5)}, clock=lambda: now[0], sleep=sleep)
     with Sandbox(orders=0, seed=45) as sb:
         seller = sb.add_seller(shops=1)
-        app = _app(sb, token_store=MemoryTokenStore(_record(seller)), rate_limiter=limiter)
+        app = _app(sb, token_store=MemoryTokenStore(seller_record(seller)), rate_limiter=limiter)
         shop = app.for_seller(seller.open_id).for_shop(seller.shops[0].id)
         shop.order.get_order_list(page_size=1)
         sb.expire_access_tokens(seller.open_id)
@@ -215,7 +202,7 @@ def test_a_refresh_due_by_the_slot_happens_while_the_call_waits() -> None:
     limiter = RateLimiter(overrides={LIST: (None, 0.5)}, clock=lambda: now[0], sleep=sleep)
     with Sandbox(orders=0, seed=46) as sb:
         seller = sb.add_seller(shops=1)
-        record = _record(seller)
+        record = seller_record(seller)
         record.tokens.access_token_expire = int(sb.clock.now()) + 3  # due within 1 s of the 2nd slot
         app = _app(
             sb,
