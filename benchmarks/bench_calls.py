@@ -168,6 +168,11 @@ def interleaved(
         raws.append(a)
         ourss.append(b)
         ratios.append(b / a)
+    return paired(raws, ourss, ratios)
+
+
+def paired(raws: list[float], ourss: list[float], ratios: list[float]) -> dict[str, Any]:
+    """The repeats of a raw-vs-client row: medians, every figure and every ratio."""
     return {
         "raw": statistics.median(raws),
         "ours": statistics.median(ourss),
@@ -475,13 +480,7 @@ def loopback(answer: bytes, seconds: float, repeats: int) -> None:
                 ratios.append(b / a)
             await araw.aclose()
             await aclient.close()
-            return {
-                "raw": statistics.median(raws),
-                "ours": statistics.median(ourss),
-                "ratios": ratios,
-                "raws": raws,
-                "ourss": ourss,
-            }
+            return paired(raws, ourss, ratios)
 
         aresult = asyncio.run(run_async())
         row("loopback HTTP, async 10 tasks, calls/s", "http_async", aresult, "rate")
