@@ -275,14 +275,16 @@ class _ClientOptions:
         Raises ``ConfigurationError`` when the shop is not among the seller's known shops.
         """
         shop_id, shop_cipher = self._shop(shop, shop_cipher, shop_id)
-        return type(self)(
-            **self._settings,
-            seller=self._seller.seller,
-            shop_cipher=shop_cipher,
-            shop_id=shop_id,
-            token_store=self._store,
-            http_client=self._http_pool(),
-            _session=self._seller,
+        return self._on_this_pool(
+            type(self)(
+                **self._settings,
+                seller=self._seller.seller,
+                shop_cipher=shop_cipher,
+                shop_id=shop_id,
+                token_store=self._store,
+                http_client=self._http_pool(),
+                _session=self._seller,
+            )
         )
 
     def for_seller(
@@ -304,18 +306,26 @@ class _ClientOptions:
         Raises ``ConfigurationError`` for a bad seller or malformed expiry times,
         ``TokenStoreError`` when the store cannot be read.
         """
-        return type(self)(
-            **self._settings,
-            seller=seller,
-            shop_cipher=shop_cipher,
-            shop_id=shop_id,
-            access_token=access_token,
-            refresh_token=refresh_token,
-            access_token_expire=access_token_expire,
-            refresh_token_expire=refresh_token_expire,
-            token_store=token_store if token_store is not None else self._store,
-            http_client=self._http_pool(),
+        return self._on_this_pool(
+            type(self)(
+                **self._settings,
+                seller=seller,
+                shop_cipher=shop_cipher,
+                shop_id=shop_id,
+                access_token=access_token,
+                refresh_token=refresh_token,
+                access_token_expire=access_token_expire,
+                refresh_token_expire=refresh_token_expire,
+                token_store=token_store if token_store is not None else self._store,
+                http_client=self._http_pool(),
+            )
         )
+
+    def _on_this_pool(self, client: Self) -> Self:
+        """``client``, made on this client's pool, sending the way this one does: straight to the
+        transport of a pool the client made itself, when no proxy applies."""
+        vars(client)["_direct"] = vars(self)["_direct"]
+        return client
 
     def _http_pool(self) -> httpx.Client | httpx.AsyncClient:
         raise NotImplementedError

@@ -157,6 +157,10 @@ def test_own_pool_goes_straight_to_its_transport_and_keeps_every_behaviour(
     assert json.loads(raw.content)["request_id"] == "req-1"
     assert raw.headers["x-extra"] == "kept" and "content-length" not in raw.headers
     assert raw.parse().orders[0].id == "1"
+    shop = client.for_shop(shop_cipher="another-cipher")  # on the same pool, the same way
+    assert shop._direct is client._direct  # pyright: ignore[reportPrivateUsage]
+    assert shop.order.get_order_list(page_size=1).request_id == "req-1"
+    assert client.for_seller("other-seller")._direct is client._direct  # pyright: ignore[reportPrivateUsage]
     client.close()
     with pytest.raises(RuntimeError):  # as httpx says for a closed client
         client.order.get_order_list(page_size=1)
